@@ -1,0 +1,46 @@
+# CivicDAO — `make demo` runs the civic demo on a local chain it starts; `make test` runs every check.
+# Both install what is missing first: .venv (pip) and node_modules (npm ci), then the solc-js shim.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup test lint typecheck solhint pytest demo compile clean
+
+setup: $(VENV)/.installed node_modules/.installed
+	@$(BIN)/civicdao toolchain install
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip check
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+compile: setup
+	$(BIN)/civicdao compile
+
+lint: setup
+	$(BIN)/ruff check civicdao tests scripts
+	$(BIN)/ruff format --check civicdao tests scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+solhint: setup
+	npx --no-install solhint --max-warnings 0 'contracts/**/*.sol'
+
+pytest: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck solhint pytest
+
+demo: setup
+	$(BIN)/civicdao demo
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build

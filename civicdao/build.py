@@ -1,0 +1,228 @@
+"""Compile ``contracts/`` into the artifacts shipped inside the package.
+
+The compiler is solc-js behind the shim in ``toolchain/solc-shim.js``, which py-solc-x runs as if it were a
+native ``solc`` (see :mod:`civicdao.toolchain`). A build writes one JSON artifact per deployable contract
+into ``civicdao/_artifacts/``, a ``build-info.json`` with the source hashes and compiler settings, and the
+generated exception classes in ``civicdao/_custom_errors.py``. An unchanged tree is not recompiled: the
+build is keyed by a hash of every source, the settings, the compiler and the OpenZeppelin version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from civicdao import _errorgen
+from civicdao._files import write_json_atomic
+from civicdao.errors import CompilationError
+from civicdao.toolchain import SOLC_VERSION, ensure_solc_shim, project_root
+
+__all__ = ["COMPILER_SETTINGS", "BuildResult", "compile_contracts", "source_hashes", "stale_sources"]
+
+logger = logging.getLogger(__name__)
+
+#: Compiler settings for every build. ``shanghai`` runs on Ganache 7.9.2, Anvil and every public chain.
+COMPILER_SETTINGS: Mapping[str, Any] = {
+    "evmVersion": "shanghai",
+    "optimizer": {"enabled": True, "runs": 200},
+    "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
+    "metadata": {"bytecodeHash": "ipfs"},
+}
+
+_OUTPUTS = [
+    "abi",
+    "devdoc",
+    "userdoc",
+    "evm.bytecode.object",
+    "evm.bytecode.linkReferences",
+    "evm.deployedBytecode.object",
+]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did: which contracts it wrote, and whether the cache made compiling unnecessary."""
+
+    contracts: tuple[str, ...]
+    cached: bool
+    seconds: float
+    artifacts_dir: Path
+
+
+def package_artifacts_dir() -> Path:
+    return Path(__file__).resolve().parent / "_artifacts"
+
+
+def source_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every ``.sol`` file under ``root/contracts``, keyed by its path relative to ``root``."""
+    sources = sorted((root / "contracts").rglob("*.sol"))
+    return {path.relative_to(root).as_posix(): _sha256(path.read_bytes()) for path in sources}
+
+
+def stale_sources(root: Path | None = None, artifacts_dir: Path | None = None) -> list[str]:
+    """Sources whose shipped artifacts no longer match ``contracts/`` (added, changed or removed)."""
+    root = root or project_root()
+    info = _read_build_info(artifacts_dir or package_artifacts_dir())
+    built: dict[str, str] = info.get("sources", {}) if info else {}
+    current = source_hashes(root)
+    return sorted(name for name in set(built) | set(current) if built.get(name) != current.get(name))
+
+
+def compile_contracts(
+    root: Path | None = None,
+    *,
+    artifacts_dir: Path | None = None,
+    force: bool = False,
+) -> BuildResult:
+    """Compile ``root/contracts`` and write artifacts; skip the compiler when nothing changed.
+
+    Raises:
+        CompilationError: the compiler reported an error or a warning (warnings fail the build).
+        BinaryNotFoundError: Node or the npm toolchain is missing (run ``make setup``).
+    """
+    started = time.monotonic()
+    root = (root or project_root()).resolve()
+    out_dir = artifacts_dir or package_artifacts_dir()
+    hashes = source_hashes(root)
+    if not hashes:
+        raise CompilationError(f"no Solidity sources under {root / 'contracts'}")
+    key = _cache_key(root, hashes)
+    info = _read_build_info(out_dir)
+    if not force and info and info.get("cacheKey") == key:
+        names = tuple(sorted(p.stem for p in out_dir.glob("*.json") if p.name != "build-info.json"))
+        return BuildResult(names, cached=True, seconds=time.monotonic() - started, artifacts_dir=out_dir)
+
+    output = _run_compiler(root, hashes)
+    artifacts = _collect_artifacts(output, hashes)
+    _write_outputs(out_dir, artifacts, hashes, key)
+    errors_module = _errorgen.MODULE_PATH if artifacts_dir is None else out_dir / "_custom_errors.py"
+    _errorgen.write_module(_errorgen.collect_errors(output), errors_module)
+    seconds = time.monotonic() - started
+    logger.info("compiled %d contracts in %.1fs", len(artifacts), seconds)
+    return BuildResult(tuple(sorted(artifacts)), cached=False, seconds=seconds, artifacts_dir=out_dir)
+
+
+# -- internals ------------------------------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _openzeppelin_version(root: Path) -> str:
+    package = root / "node_modules" / "@openzeppelin" / "contracts" / "package.json"
+    try:
+        return str(json.loads(package.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "missing"
+
+
+def _cache_key(root: Path, hashes: Mapping[str, str]) -> str:
+    material = {
+        "sources": dict(hashes),
+        "settings": COMPILER_SETTINGS,
+        "solc": SOLC_VERSION,
+        "openzeppelin": _openzeppelin_version(root),
+        "generator": _errorgen.GENERATOR_VERSION,
+    }
+    return _sha256(json.dumps(material, sort_keys=True).encode())
+
+
+def _read_build_info(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((out_dir / "build-info.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _run_compiler(root: Path, hashes: Mapping[str, str]) -> dict[str, Any]:
+    import solcx  # imported late: `import civicdao` must work without the compiler toolchain
+    from solcx.exceptions import SolcError
+
+    if _openzeppelin_version(root) == "missing":
+        raise CompilationError("node_modules/@openzeppelin/contracts is missing: run `make setup` (npm ci)")
+    ensure_solc_shim(root)
+    standard_input = {
+        "language": "Solidity",
+        "sources": {name: {"content": (root / name).read_text()} for name in hashes},
+        "settings": {**COMPILER_SETTINGS, "outputSelection": {"*": {"*": _OUTPUTS}}},
+    }
+    cwd = os.getcwd()
+    try:
+        os.chdir(root)  # the shim resolves imports relative to the base path and the working directory
+        output: dict[str, Any] = solcx.compile_standard(
+            standard_input, solc_version=SOLC_VERSION, base_path=str(root), allow_paths=[str(root)]
+        )
+    except SolcError as exc:
+        raise CompilationError(_format_diagnostics(getattr(exc, "stdout_data", "") or str(exc))) from None
+    finally:
+        os.chdir(cwd)
+    diagnostics = [d for d in output.get("errors", []) if d.get("severity") in ("error", "warning")]
+    if diagnostics:
+        raise CompilationError(
+            "the compiler reported problems (warnings fail the build):\n"
+            + "\n".join(d.get("formattedMessage", d.get("message", "")) for d in diagnostics)
+        )
+    return output
+
+
+def _format_diagnostics(raw: str) -> str:
+    try:
+        errors = json.loads(raw).get("errors", [])
+        return "\n".join(e.get("formattedMessage", "") for e in errors) or raw
+    except ValueError:
+        return raw
+
+
+def _collect_artifacts(output: Mapping[str, Any], hashes: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    artifacts: dict[str, dict[str, Any]] = {}
+    for source_name, contracts in output.get("contracts", {}).items():
+        if source_name not in hashes:
+            continue  # OpenZeppelin sources: their errors reach us through our contracts' ABIs
+        for name, compiled in contracts.items():
+            bytecode = compiled["evm"]["bytecode"]["object"]
+            if not bytecode:
+                continue  # interfaces and abstract contracts deploy nothing
+            if name in artifacts:
+                raise CompilationError(
+                    f"two contracts are named {name} ({artifacts[name]['sourceName']} and {source_name})"
+                )
+            artifacts[name] = {
+                "contractName": name,
+                "sourceName": source_name,
+                "sourceHash": hashes[source_name],
+                "abi": compiled["abi"],
+                "bytecode": "0x" + bytecode,
+                "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "linkReferences": compiled["evm"]["bytecode"].get("linkReferences", {}),
+                "userdoc": compiled.get("userdoc", {}),
+                "compiler": {"version": SOLC_VERSION, "settings": dict(COMPILER_SETTINGS)},
+            }
+    return artifacts
+
+
+def _write_outputs(
+    out_dir: Path, artifacts: Mapping[str, Mapping[str, Any]], hashes: Mapping[str, str], key: str
+) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "__init__.py").touch()
+    for stale in out_dir.glob("*.json"):
+        if stale.stem not in artifacts and stale.name != "build-info.json":
+            stale.unlink()
+    for name, artifact in artifacts.items():
+        write_json_atomic(out_dir / f"{name}.json", artifact)
+    info = {
+        "cacheKey": key,
+        "compiler": {"version": SOLC_VERSION, "settings": dict(COMPILER_SETTINGS)},
+        "contracts": sorted(artifacts),
+        "sources": dict(hashes),
+    }
+    write_json_atomic(out_dir / "build-info.json", info)

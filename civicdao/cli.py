@@ -1,0 +1,145 @@
+"""The ``civicdao`` command line. Exit codes: 0 success, 1 a CivicDAO error, 2 a usage error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from civicdao._version import __version__
+from civicdao.errors import CivicDAOError
+
+__all__ = ["main"]
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def emit(rows: Sequence[dict[str, Any]], *, as_json: bool, title: str, columns: Sequence[str]) -> None:
+    """Print rows as a readable table, or as JSON for machines."""
+    if as_json:
+        click.echo(json.dumps(list(rows), indent=2, default=str))
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column.replace("_", " "))
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    stdout.print(table)
+
+
+def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="civicdao")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the library does (to stderr).")
+def cli(verbose: bool) -> None:
+    """CivicDAO: residents govern their city's commons on Ethereum."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@cli.command("compile")
+@click.option("--force", is_flag=True, help="Recompile even when no source changed.")
+@json_option
+def compile_command(force: bool, as_json: bool) -> None:
+    """Compile contracts/ into the artifacts shipped in the package."""
+    from civicdao.build import compile_contracts
+
+    if not as_json:
+        stderr.print("[dim]compiling contracts/ with solc-js …[/dim]")
+    result = compile_contracts(force=force)
+    if as_json:
+        click.echo(json.dumps({"contracts": result.contracts, "cached": result.cached, "seconds": result.seconds}))
+        return
+    how = "unchanged, cache used" if result.cached else "compiled"
+    stdout.print(f"{len(result.contracts)} contracts {how} in {result.seconds:.2f}s → {result.artifacts_dir}")
+
+
+@cli.command("artifacts")
+@json_option
+def artifacts_command(as_json: bool) -> None:
+    """List the contract artifacts shipped in the package."""
+    from civicdao.artifacts import list_artifacts, load_artifact
+
+    rows = []
+    for name in list_artifacts():
+        artifact = load_artifact(name)
+        rows.append({"contract": name, "source": artifact.source_name, "deployed_bytes": artifact.deployed_size})
+    emit(rows, as_json=as_json, title="Shipped contracts", columns=["contract", "source", "deployed_bytes"])
+
+
+@cli.command("chain")
+@click.option("--kind", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--chain-id", type=click.IntRange(1), default=31337, show_default=True)
+def chain_command(kind: str, port: int | None, chain_id: int) -> None:
+    """Run a local chain in the foreground until Ctrl-C."""
+    from civicdao.chain import DEFAULT_MNEMONIC, LocalChain
+
+    with LocalChain(kind, port=port, chain_id=chain_id) as chain:  # type: ignore[arg-type]
+        stdout.print(f"{kind} ready at [bold]{chain.rpc_url}[/bold] (chain id {chain_id}, pid {chain.pid})")
+        stdout.print(f"accounts from the development mnemonic: [dim]{DEFAULT_MNEMONIC}[/dim]")
+        for index, address in enumerate(chain.w3.eth.accounts[:3]):
+            stdout.print(f"  {index}: {address}")
+        stdout.print("press Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            stdout.print("stopping")
+
+
+@cli.command("check-rpc")
+@click.option("--rpc-url", envvar="CIVICDAO_RPC_URL", required=True, help="Node URL (or $CIVICDAO_RPC_URL).")
+@click.option("--chain-id", type=click.IntRange(1), help="Fail unless the node serves this chain.")
+@json_option
+def check_rpc_command(rpc_url: str, chain_id: int | None, as_json: bool) -> None:
+    """Check that a node answers at an RPC URL and serves the expected chain."""
+    from civicdao.chain import connect
+
+    w3 = connect(rpc_url, expected_chain_id=chain_id)
+    row = {"rpc_url": rpc_url, "chain_id": w3.eth.chain_id, "block": w3.eth.block_number}
+    emit([row], as_json=as_json, title="Node", columns=["rpc_url", "chain_id", "block"])
+
+
+@cli.group("toolchain")
+def toolchain_group() -> None:
+    """The compiler toolchain of a source checkout."""
+
+
+@toolchain_group.command("install")
+def toolchain_install() -> None:
+    """Install the solc-js shim where py-solc-x and Brownie look for solc."""
+    from civicdao.toolchain import SOLC_VERSION, ensure_solc_shim
+
+    path = ensure_solc_shim()
+    stdout.print(f"solc {SOLC_VERSION} (solc-js) available to py-solc-x and Brownie at {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and map CivicDAO errors to one readable line and exit code 1."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="civicdao", standalone_mode=False)
+    except click.exceptions.Abort:
+        stderr.print("aborted")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except CivicDAOError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

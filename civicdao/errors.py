@@ -1,0 +1,228 @@
+"""The CivicDAO exception hierarchy.
+
+Everything the library raises derives from :class:`CivicDAOError`. Where a builtin exception fits,
+the class mixes it in (a bad address is also a ``ValueError``, an unreachable node also a
+``ConnectionError``), so callers may catch either.
+
+Contract reverts land in the :class:`ContractRevert` branch: :class:`StringRevert` for
+``require(…, "reason")``, :class:`PanicRevert` for ``Panic(uint256)``, :class:`UnknownRevert` for data we
+cannot decode, and one generated subclass per Solidity custom error found in the shipped ABIs
+(see :mod:`civicdao._custom_errors`), carrying the decoded arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+__all__ = [
+    "ArtifactError",
+    "BinaryNotFoundError",
+    "ChainIdMismatchError",
+    "ChainStartError",
+    "CivicDAOError",
+    "CompilationError",
+    "ConfigError",
+    "ContractRevert",
+    "DeploymentError",
+    "InvalidAddressError",
+    "InvalidAmountError",
+    "KeystoreError",
+    "MissingKeyError",
+    "NetworkError",
+    "PanicRevert",
+    "RPCUnreachableError",
+    "SignerError",
+    "StringRevert",
+    "TransactionError",
+    "UnknownNetworkError",
+    "UnknownRevert",
+]
+
+
+class CivicDAOError(Exception):
+    """Root of every error raised by CivicDAO."""
+
+
+# -- configuration and input ------------------------------------------------------------------------
+
+
+class ConfigError(CivicDAOError, ValueError):
+    """A configuration value or argument is missing or invalid."""
+
+
+class InvalidAddressError(ConfigError):
+    """A string is not a valid Ethereum address."""
+
+
+class InvalidAmountError(ConfigError):
+    """An amount is negative, not a whole number, or otherwise unusable."""
+
+
+# -- toolchain ----------------------------------------------------------------------------------------
+
+
+class CompilationError(CivicDAOError):
+    """The Solidity compiler reported errors (or warnings, which fail the build)."""
+
+
+class ArtifactError(CivicDAOError, LookupError):
+    """A contract artifact is missing, malformed or stale."""
+
+
+class BinaryNotFoundError(CivicDAOError, FileNotFoundError):
+    """A required executable (anvil, ganache, node, the solc shim) is not installed."""
+
+
+# -- networks -----------------------------------------------------------------------------------------
+
+
+class NetworkError(CivicDAOError, ConnectionError):
+    """Talking to an Ethereum node failed."""
+
+
+class RPCUnreachableError(NetworkError):
+    """No node answers at the RPC URL."""
+
+
+class ChainIdMismatchError(NetworkError):
+    """The node serves another chain than the one expected."""
+
+    def __init__(self, expected: int, actual: int, url: str = "") -> None:
+        self.expected = expected
+        self.actual = actual
+        where = f" at {url}" if url else ""
+        super().__init__(
+            f"the node{where} serves chain id {actual}, expected {expected}: "
+            "check the RPC URL or the --chain-id you passed"
+        )
+
+
+class UnknownNetworkError(NetworkError, ValueError):
+    """A network name is not one CivicDAO knows."""
+
+
+class ChainStartError(NetworkError):
+    """A local chain process did not start or did not become ready in time."""
+
+
+# -- signers ------------------------------------------------------------------------------------------
+
+
+class SignerError(CivicDAOError):
+    """A signing key could not be loaded. Messages never contain key material."""
+
+
+class MissingKeyError(SignerError, LookupError):
+    """No key was configured where one was expected."""
+
+
+class KeystoreError(SignerError):
+    """An encrypted keystore is missing, malformed, or the password is wrong."""
+
+
+# -- transactions and deployments -------------------------------------------------------------------
+
+
+class TransactionError(CivicDAOError):
+    """A transaction could not be built, sent or mined successfully."""
+
+
+class DeploymentError(CivicDAOError):
+    """A deployment could not be completed or its manifest does not match the chain."""
+
+
+class ContractRevert(TransactionError):
+    """A contract call reverted.
+
+    Attributes:
+        data: the raw revert data (``0x``-prefixed hex).
+        args: the decoded arguments by name (empty when there are none).
+    """
+
+    #: Solidity signature of the error, e.g. ``"ExchangeSlotTaken(uint256,uint256)"`` (subclasses set it).
+    signature: ClassVar[str] = ""
+    #: The 4-byte selector as ``0x``-prefixed hex (subclasses set it).
+    selector: ClassVar[str] = ""
+    #: ``(name, abi type)`` of each argument, in order (subclasses set it).
+    inputs: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init__(self, data: str = "0x", args: Mapping[str, Any] | None = None, *, message: str = "") -> None:
+        self.data = data
+        self.args_by_name: Mapping[str, Any] = MappingProxyType(dict(args or {}))
+        super().__init__(message or self._describe())
+
+    def __getattr__(self, name: str) -> Any:
+        # Decoded arguments read as attributes: ``err.listingId``.
+        try:
+            return self.__dict__["args_by_name"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def _describe(self) -> str:
+        shown = ", ".join(f"{key}={_short(value)}" for key, value in self.args_by_name.items())
+        doc = (type(self).__doc__ or "").strip().splitlines()
+        hint = f" — {doc[0]}" if doc and type(self).signature else ""
+        return f"{type(self).__name__}({shown}){hint}"
+
+
+class StringRevert(ContractRevert):
+    """The contract reverted with a reason string (``Error(string)``)."""
+
+    signature = "Error(string)"
+    selector = "0x08c379a0"
+    inputs = (("reason", "string"),)
+
+    @property
+    def reason(self) -> str:
+        return str(self.args_by_name.get("reason", ""))
+
+    def _describe(self) -> str:
+        return f"reverted: {self.reason}"
+
+
+PANIC_REASONS: Mapping[int, str] = MappingProxyType(
+    {
+        0x00: "generic compiler panic",
+        0x01: "assertion failed",
+        0x11: "arithmetic overflow or underflow",
+        0x12: "division or modulo by zero",
+        0x21: "invalid enum value",
+        0x22: "corrupt storage byte array",
+        0x31: "pop on an empty array",
+        0x32: "array index out of bounds",
+        0x41: "out of memory",
+        0x51: "call to an uninitialised function",
+    }
+)
+
+
+class PanicRevert(ContractRevert):
+    """The contract hit a Solidity panic (``Panic(uint256)``): a bug or an arithmetic fault."""
+
+    signature = "Panic(uint256)"
+    selector = "0x4e487b71"
+    inputs = (("code", "uint256"),)
+
+    @property
+    def code(self) -> int:
+        return int(self.args_by_name.get("code", 0))
+
+    def _describe(self) -> str:
+        return f"panic 0x{self.code:02x}: {PANIC_REASONS.get(self.code, 'unknown panic code')}"
+
+
+class UnknownRevert(ContractRevert):
+    """The call reverted with data that matches no known error (or with no data at all)."""
+
+    def _describe(self) -> str:
+        if self.data in ("", "0x"):
+            return "reverted without a reason (out of gas, a failed call, or a bare revert)"
+        return f"reverted with unrecognised error data {self.data[:74]}"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return repr(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,258 @@
+"""The one transaction path: build, estimate, sign, send, wait, decode.
+
+Every state-changing call in CivicDAO goes through :func:`send_transaction` (or :func:`transact`, its
+wrapper for a bound contract function) and comes back as a frozen :class:`TxRecord`. A revert, whether
+found while estimating gas or after mining, is raised as a named :class:`~civicdao.errors.ContractRevert`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, Web3Exception
+
+from civicdao.accounts import LocalSigner, Signer
+from civicdao.artifacts import list_artifacts, load_artifact
+from civicdao.errors import ContractRevert, InvalidAmountError, TransactionError, UnknownRevert
+from civicdao.reverts import revert_from_exception
+
+__all__ = ["Event", "TxRecord", "call", "decode_logs", "send_transaction", "transact"]
+
+logger = logging.getLogger(__name__)
+
+#: Gas estimates are multiplied by this margin: estimates can fall short when state moves between
+#: estimating and mining (late-quorum extensions, storage slots warmed by an earlier transaction).
+DEFAULT_GAS_MARGIN = 1.25
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log."""
+
+    name: str
+    address: ChecksumAddress
+    args: Mapping[str, Any]
+    log_index: int
+
+    def __getitem__(self, key: str) -> Any:
+        return self.args[key]
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """A mined, successful transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    sender: ChecksumAddress
+    contract_address: ChecksumAddress | None = None
+    events: tuple[Event, ...] = field(default=(), repr=False)
+
+    def events_named(self, name: str) -> list[Event]:
+        """Every decoded event called ``name``, in log order."""
+        return [event for event in self.events if event.name == name]
+
+    def event(self, name: str) -> Event:
+        """The first event called ``name``; raises LookupError when there is none."""
+        for event in self.events:
+            if event.name == name:
+                return event
+        names = ", ".join(sorted({e.name for e in self.events})) or "none"
+        raise LookupError(f"transaction {self.tx_hash} emitted no {name} event (emitted: {names})")
+
+
+def transact(
+    w3: Web3,
+    signer: Signer,
+    fn: ContractFunction,
+    *,
+    value: int = 0,
+    gas: int | None = None,
+    gas_margin: float = DEFAULT_GAS_MARGIN,
+    timeout: float = 120.0,
+) -> TxRecord:
+    """Send a bound contract function call (``contract.functions.f(args)``) as a transaction."""
+    return send_transaction(
+        w3,
+        signer,
+        to=fn.address,
+        data=fn._encode_transaction_data(),
+        value=value,
+        gas=gas,
+        gas_margin=gas_margin,
+        timeout=timeout,
+    )
+
+
+def call(fn: ContractFunction, *, sender: str | None = None, block: int | str = "latest") -> Any:
+    """Run a view (or simulate a call) and turn a revert into a named exception."""
+    try:
+        return fn.call({"from": sender} if sender else {}, block_identifier=block)
+    except (Web3Exception, ValueError) as exc:
+        revert = revert_from_exception(exc)
+        if revert is not None:
+            raise revert from None
+        raise
+
+
+def send_transaction(
+    w3: Web3,
+    signer: Signer,
+    *,
+    to: str | None = None,
+    data: str | bytes = b"",
+    value: int = 0,
+    gas: int | None = None,
+    gas_margin: float = DEFAULT_GAS_MARGIN,
+    timeout: float = 120.0,
+) -> TxRecord:
+    """Build, sign, send and wait for a transaction; decode its events.
+
+    EIP-1559 fees where the chain has a base fee, a legacy gas price otherwise. Gas is estimated (with
+    ``gas_margin``) unless ``gas`` is given.
+
+    Raises:
+        ContractRevert: the call reverts, while estimating or once mined (decoded to its named subclass).
+        TransactionError: the node refused the transaction or it was not mined within ``timeout``.
+    """
+    if value < 0:
+        raise InvalidAmountError(f"value must be 0 or more wei, got {value}")
+    tx: dict[str, Any] = {"from": signer.address, "value": value, "data": HexBytes(data).to_0x_hex()}
+    if to is not None:
+        tx["to"] = to_checksum_address(to)
+    tx["gas"] = gas if gas is not None else _estimate_gas(w3, tx, gas_margin)
+    tx.update(_fee_fields(w3))
+    tx_hash = _send(w3, signer, tx)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+    except TimeExhausted:
+        raise TransactionError(f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f}s") from None
+    if receipt["status"] != 1:
+        raise _revert_after_mining(w3, tx, receipt["blockNumber"])
+    contract_address = receipt.get("contractAddress")
+    return TxRecord(
+        tx_hash=tx_hash.to_0x_hex(),
+        block_number=receipt["blockNumber"],
+        gas_used=receipt["gasUsed"],
+        sender=signer.address,
+        contract_address=to_checksum_address(contract_address) if contract_address else None,
+        events=decode_logs(w3, receipt["logs"]),
+    )
+
+
+def decode_logs(w3: Web3, logs: list[Any]) -> tuple[Event, ...]:
+    """Decode every log whose signature appears in a shipped ABI; others are skipped."""
+    decoded = []
+    for log in logs:
+        if not log["topics"]:
+            continue
+        for abi in _event_abis().get(HexBytes(log["topics"][0]).to_0x_hex(), ()):
+            try:
+                data = get_event_data(w3.codec, abi, log)
+            except Exception:  # a same-signature event with another indexing: try the next ABI
+                continue
+            decoded.append(
+                Event(
+                    name=data["event"],
+                    address=to_checksum_address(log["address"]),
+                    args=MappingProxyType(dict(data["args"])),
+                    log_index=log["logIndex"],
+                )
+            )
+            break
+    return tuple(decoded)
+
+
+@functools.cache
+def _event_abis() -> Mapping[str, tuple[Any, ...]]:
+    by_topic: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+    for name in list_artifacts():
+        for entry in load_artifact(name).abi:
+            if entry.get("type") != "event" or entry.get("anonymous"):
+                continue
+            key = repr(sorted((i["name"], i["type"], i["indexed"]) for i in entry["inputs"])) + entry["name"]
+            if key in seen:
+                continue
+            seen.add(key)
+            types = ",".join(_abi_type(i) for i in entry["inputs"])
+            topic = Web3.keccak(text=f"{entry['name']}({types})").to_0x_hex()
+            by_topic.setdefault(topic, []).append(dict(entry))
+    return MappingProxyType({topic: tuple(abis) for topic, abis in by_topic.items()})
+
+
+def _abi_type(param: Mapping[str, Any]) -> str:
+    from civicdao._errorgen import abi_type
+
+    return abi_type(param)
+
+
+def _estimate_gas(w3: Web3, tx: dict[str, Any], margin: float) -> int:
+    try:
+        estimate = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+    except (Web3Exception, ValueError) as exc:
+        revert = revert_from_exception(exc)
+        if revert is not None:
+            raise revert from None
+        raise TransactionError(f"the node refused to estimate gas: {_node_message(exc)}") from None
+    limit = w3.eth.get_block("latest")["gasLimit"]
+    return min(int(estimate * margin), limit)
+
+
+def _fee_fields(w3: Web3) -> dict[str, int]:
+    base_fee = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base_fee is None:
+        return {"gasPrice": w3.eth.gas_price}
+    priority = _max_priority_fee(w3)
+    return {"maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority}
+
+
+def _max_priority_fee(w3: Web3) -> int:
+    try:
+        return int(w3.eth.max_priority_fee)
+    except (Web3Exception, ValueError):
+        return 1_000_000_000  # 1 gwei, for nodes without eth_maxPriorityFeePerGas
+
+
+def _send(w3: Web3, signer: Signer, tx: dict[str, Any]) -> HexBytes:
+    try:
+        if isinstance(signer, LocalSigner):
+            tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
+            tx["chainId"] = w3.eth.chain_id
+            return w3.eth.send_raw_transaction(signer.sign_transaction(tx))
+        return w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+    except (Web3Exception, ValueError) as exc:
+        revert = revert_from_exception(exc)
+        if revert is not None:
+            raise revert from None
+        raise TransactionError(f"the node refused the transaction: {_node_message(exc)}") from None
+
+
+def _revert_after_mining(w3: Web3, tx: dict[str, Any], block: int) -> ContractRevert:
+    replay = {key: tx[key] for key in ("from", "to", "data", "value", "gas") if key in tx}
+    try:
+        w3.eth.call(replay, block_identifier=block - 1)  # type: ignore[arg-type]
+    except (Web3Exception, ValueError) as exc:
+        revert = revert_from_exception(exc)
+        if revert is not None:
+            return revert
+    return UnknownRevert("0x", message="the transaction reverted once mined (out of gas, or state changed)")
+
+
+def _node_message(exc: BaseException) -> str:
+    if exc.args and isinstance(exc.args[0], dict):
+        return str(exc.args[0].get("message", exc))
+    return str(exc)
+
