@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title ICommonsExchange
+/// @notice Types, errors, events and functions of the CivicDAO commons exchange: residents share idle rooms,
+/// spaces, tools, skills and green space; bookings escrow price and deposit; an on-chain calendar refuses
+/// overlaps; fees go straight to the public treasury (the fee sink).
+/// @dev Nothing personal is stored: listings carry a metadata URI to non-personal data, claims an evidence URI
+/// that is only emitted. Amounts are in the listing's token (address(0) = ETH).
+interface ICommonsExchange {
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Types
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice What is shared. The value is also the fee category sent to the fee sink.
+    enum Kind {
+        ROOM_HOUSE,
+        SPACE,
+        TOOL,
+        SKILL,
+        NATURE
+    }
+
+    /// @notice What one unit of a listing is: an hour or a day of a calendar, or one item out of a stock.
+    enum Unit {
+        HOUR,
+        DAY,
+        ITEM
+    }
+
+    /// @notice Life of a booking's price: escrowed (ACTIVE), refunded/split (CANCELLED) or paid out (SETTLED).
+    enum BookingStatus {
+        NONE,
+        ACTIVE,
+        CANCELLED,
+        SETTLED
+    }
+
+    /// @notice Life of a booking's deposit: HELD in escrow, CLAIMED by the lister, DISPUTED by the renter, or
+    /// RELEASED (paid out to renter and/or lister; also the state of bookings without a deposit).
+    enum DepositStatus {
+        HELD,
+        CLAIMED,
+        DISPUTED,
+        RELEASED
+    }
+
+    /// @notice Parameters of a new listing.
+    /// @dev `stock` only for ITEM listings (must be > 0 there, 0 otherwise is ignored). ITEM listings take no
+    /// deposit and cannot be ROOM_HOUSE. `freeCancelHours`: renters cancelling more than this many hours before
+    /// the start get a full refund; later, `lateRefundBps` of the price.
+    struct ListingParams {
+        Kind kind;
+        Unit unit;
+        bool residentsOnly;
+        uint16 lateRefundBps;
+        uint32 freeCancelHours;
+        uint32 minUnits;
+        uint32 maxUnits;
+        uint32 stock;
+        uint64 availableFrom;
+        address token;
+        uint64 availableUntil;
+        uint256 price;
+        uint256 deposit;
+        string metadataURI;
+    }
+
+    /// @notice A listing as stored. `price` is per unit; `deposit` per booking.
+    struct Listing {
+        address lister;
+        Kind kind;
+        Unit unit;
+        bool residentsOnly;
+        bool paused;
+        bool closed;
+        uint16 lateRefundBps;
+        uint32 freeCancelHours;
+        address token;
+        uint64 availableFrom;
+        uint32 minUnits;
+        uint64 availableUntil;
+        uint32 maxUnits;
+        uint32 stock;
+        uint256 price;
+        uint256 deposit;
+        string metadataURI;
+    }
+
+    /// @notice A booking with its terms snapshotted at booking time.
+    /// @dev For ITEM purchases `start` is the purchase time and `end` the end of the delivery window.
+    /// `decideBy` is the renter's deadline to answer a claim (CLAIMED) or the resolvers' deadline (DISPUTED).
+    struct Booking {
+        address renter;
+        uint64 start;
+        uint32 units;
+        uint64 listingId;
+        uint64 end;
+        uint64 claimUntil;
+        uint16 feeBps;
+        uint16 lateRefundBps;
+        BookingStatus status;
+        DepositStatus depositStatus;
+        uint64 freeCancelUntil;
+        uint64 decideBy;
+        uint256 price;
+        uint256 deposit;
+        uint256 claimAmount;
+    }
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Errors
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Thrown when an address argument that must be set (admin, registry, fee sink, recipient) is zero
+    /// or, for the fee sink, has no code.
+    error ExchangeZeroAddress();
+    /// @notice Thrown when `account` is neither a registered citizen nor holds LISTER_ROLE.
+    error ExchangeNotEligibleLister(address account);
+    /// @notice Thrown when `account` is not the lister of `listingId`.
+    error ExchangeNotLister(uint256 listingId, address account);
+    /// @notice Thrown when `account` is not the renter of `bookingId`.
+    error ExchangeNotRenter(uint256 bookingId, address account);
+    /// @notice Thrown when a listing id does not exist.
+    error ExchangeUnknownListing(uint256 listingId);
+    /// @notice Thrown when a booking id does not exist.
+    error ExchangeUnknownBooking(uint256 bookingId);
+    /// @notice Thrown when a payment token is not on the DAO's allow-list.
+    error ExchangeTokenNotAllowed(address token);
+    /// @notice Thrown when min/max units of a listing are invalid (0, min > max, or max above the hard cap).
+    error ExchangeInvalidUnitRange(uint256 minUnits, uint256 maxUnits);
+    /// @notice Thrown when an availability window is empty or already over.
+    error ExchangeInvalidWindow(uint256 availableFrom, uint256 availableUntil);
+    /// @notice Thrown when a basis-point value exceeds its bound.
+    error ExchangeInvalidBps(uint256 bps, uint256 max);
+    /// @notice Thrown when an ITEM listing has no stock or a deposit, or a ROOM_HOUSE listing is priced per item.
+    error ExchangeInvalidItemListing();
+    /// @notice Thrown when a listing's metadata URI is empty.
+    error ExchangeEmptyMetadata();
+    /// @notice Thrown when a housing listing's per-night price equivalent exceeds the DAO's ceiling.
+    error ExchangeHousingPriceTooHigh(uint256 perNight, uint256 ceiling);
+    /// @notice Thrown when `lister` already has the DAO's maximum number of active housing listings.
+    error ExchangeHousingCapReached(address lister, uint256 cap);
+    /// @notice Thrown when a listing is closed.
+    error ExchangeListingClosed(uint256 listingId);
+    /// @notice Thrown when booking a listing its lister has paused.
+    error ExchangeListingPaused(uint256 listingId);
+    /// @notice Thrown when a lister pauses/unpauses a listing into the state it already has.
+    error ExchangeListingPauseUnchanged(uint256 listingId, bool paused);
+    /// @notice Thrown when a residents-only listing is booked by a non-citizen.
+    error ExchangeNotResident(address account);
+    /// @notice Thrown when a lister books their own listing.
+    error ExchangeSelfBooking(uint256 listingId);
+    /// @notice Thrown when a booking's units are outside the listing's min/max.
+    error ExchangeInvalidUnits(uint256 units, uint256 minUnits, uint256 maxUnits);
+    /// @notice Thrown when a start time is not aligned to the listing's unit (from `availableFrom`).
+    error ExchangeStartMisaligned(uint256 listingId, uint256 start);
+    /// @notice Thrown when a booking would start in the past.
+    error ExchangeStartInPast(uint256 start, uint256 nowTime);
+    /// @notice Thrown when a booking (or purchase time) lies outside the listing's availability window.
+    error ExchangeOutsideWindow(uint256 listingId, uint256 start, uint256 end);
+    /// @notice Thrown when a requested calendar slot is already booked.
+    error ExchangeSlotTaken(uint256 listingId, uint256 slot);
+    /// @notice Thrown when an ITEM purchase asks for more than the remaining stock.
+    error ExchangeOutOfStock(uint256 listingId, uint256 requested, uint256 available);
+    /// @notice Thrown when the ETH sent differs from what is due (0 for ERC-20 bookings).
+    error ExchangeWrongValue(uint256 expected, uint256 sent);
+    /// @notice Thrown when a token delivers less than was transferred (fee-on-transfer and similar tokens).
+    error ExchangeTokenShortfall(address token, uint256 expected, uint256 received);
+    /// @notice Thrown when the fee sink pulled a different amount than the fee.
+    error ExchangeFeeSinkMismatch(address token, uint256 expected, uint256 pulled);
+    /// @notice Thrown when a booking is not in the status the action needs.
+    error ExchangeWrongBookingStatus(uint256 bookingId, BookingStatus status);
+    /// @notice Thrown when a booking's deposit is not in the status the action needs.
+    error ExchangeWrongDepositStatus(uint256 bookingId, DepositStatus status);
+    /// @notice Thrown when cancelling a booking that has already started (ITEM purchases cannot be cancelled by
+    /// the buyer).
+    error ExchangeBookingStarted(uint256 bookingId, uint256 start);
+    /// @notice Thrown when an action needs the booking's slot (or delivery window) to have ended.
+    error ExchangeNotEnded(uint256 bookingId, uint256 end);
+    /// @notice Thrown when `settle` finds nothing due yet.
+    error ExchangeNothingToSettle(uint256 bookingId);
+    /// @notice Thrown when a damage claim is raised after the claim window.
+    error ExchangeClaimWindowClosed(uint256 bookingId, uint256 claimUntil);
+    /// @notice Thrown when a claim amount is 0 or above the deposit.
+    error ExchangeInvalidClaimAmount(uint256 amount, uint256 deposit);
+    /// @notice Thrown when an answer/resolution comes at or after its deadline.
+    error ExchangeDeadlinePassed(uint256 bookingId, uint256 deadline);
+    /// @notice Thrown when finalising a claim before its deadline.
+    error ExchangeDeadlineNotReached(uint256 bookingId, uint256 deadline);
+    /// @notice Thrown when a resolver awards the lister more than was claimed.
+    error ExchangeResolutionTooHigh(uint256 toLister, uint256 claimAmount);
+    /// @notice Thrown when a resolver is a party (lister or renter) of the booking.
+    error ExchangeResolverIsParty(uint256 bookingId, address resolver);
+    /// @notice Thrown when confirming receipt of a booking that is not an ITEM purchase.
+    error ExchangeNotItem(uint256 bookingId);
+    /// @notice Thrown when `account` has no credit in `token` to withdraw.
+    error ExchangeNothingToWithdraw(address account, address token);
+    /// @notice Thrown when no deferred fees are pending for `token` and `kind`.
+    error ExchangeNoPendingFees(address token, Kind kind);
+    /// @notice Thrown when a DAO-set window is above its hard cap or below its floor.
+    error ExchangeInvalidPeriod(uint256 value, uint256 min, uint256 max);
+    /// @notice Thrown when setting a stock on a listing that is not an ITEM listing.
+    error ExchangeNotItemListing(uint256 listingId);
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Events
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice A listing was created.
+    event ListingCreated(
+        uint256 indexed listingId,
+        address indexed lister,
+        Kind indexed kind,
+        Unit unit,
+        address token,
+        uint256 price,
+        uint256 deposit,
+        string metadataURI
+    );
+    /// @notice A lister changed the terms that apply to future bookings.
+    // solhint-disable-next-line gas-indexed-events
+    event ListingTermsUpdated(
+        uint256 indexed listingId, uint256 price, uint256 deposit, uint32 freeCancelHours, uint16 lateRefundBps
+    );
+    /// @notice A lister set the stock of an ITEM listing.
+    // solhint-disable-next-line gas-indexed-events
+    event ListingStockSet(uint256 indexed listingId, uint256 oldStock, uint256 newStock);
+    /// @notice A lister paused (true) or unpaused (false) a listing.
+    // solhint-disable-next-line gas-indexed-events
+    event ListingPauseSet(uint256 indexed listingId, bool paused);
+    /// @notice A lister closed a listing; existing bookings keep their terms.
+    event ListingClosed(uint256 indexed listingId);
+
+    /// @notice A booking (or ITEM purchase) was made and its price + deposit escrowed.
+    event Booked(
+        uint256 indexed bookingId,
+        uint256 indexed listingId,
+        address indexed renter,
+        uint256 start,
+        uint256 end,
+        uint256 units,
+        uint256 price,
+        uint256 deposit,
+        uint256 fee
+    );
+    /// @notice A booking was cancelled by `by` (renter or lister); the amounts show the split of the price.
+    // solhint-disable-next-line gas-indexed-events
+    event BookingCancelled(
+        uint256 indexed bookingId, address indexed by, uint256 refundToRenter, uint256 toLister, uint256 fee
+    );
+    /// @notice The price of a booking was paid out: `toLister` credited, `fee` to the fee sink.
+    // solhint-disable-next-line gas-indexed-events
+    event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
+    /// @notice A buyer confirmed receipt of an ITEM purchase.
+    event ReceiptConfirmed(uint256 indexed bookingId);
+    /// @notice A booking's deposit was paid out.
+    // solhint-disable-next-line gas-indexed-events
+    event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
+    /// @notice The lister claimed `amount` of the deposit for damage; `evidenceURI` points to non-personal
+    /// evidence. The renter must answer by `respondBy`.
+    // solhint-disable-next-line gas-indexed-events
+    event DamageClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
+    /// @notice The renter accepted the damage claim.
+    event ClaimAccepted(uint256 indexed bookingId);
+    /// @notice The renter disputed the damage claim; resolvers decide by `resolveBy`.
+    // solhint-disable-next-line gas-indexed-events
+    event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
+    /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
+    // solhint-disable-next-line gas-indexed-events
+    event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
+    /// @notice A claim was finalised after its deadline; `claimStood` is true when an unanswered claim stood.
+    // solhint-disable-next-line gas-indexed-events
+    event ClaimFinalised(uint256 indexed bookingId, bool claimStood);
+
+    /// @notice `amount` of `token` became withdrawable by `account`.
+    // solhint-disable-next-line gas-indexed-events
+    event Credited(address indexed account, address indexed token, uint256 amount);
+    /// @notice `account` withdrew `amount` of `token` to `to`.
+    event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
+    /// @notice A fee was delivered to the fee sink.
+    event FeePaid(address indexed token, Kind indexed kind, uint256 amount);
+    /// @notice The fee sink refused a fee; it is kept as pending and can be flushed later.
+    event FeeDeferred(address indexed token, Kind indexed kind, uint256 amount);
+
+    /// @notice The DAO changed the fee for `kind`.
+    event FeeBpsSet(Kind indexed kind, uint256 oldBps, uint256 newBps);
+    /// @notice The DAO changed the fee sink.
+    event FeeSinkSet(address indexed oldSink, address indexed newSink);
+    /// @notice The DAO changed the citizen registry.
+    event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
+    /// @notice The DAO changed the damage-claim window (seconds after a booking ends).
+    // solhint-disable-next-line gas-indexed-events
+    event ClaimWindowSet(uint256 oldWindow, uint256 newWindow);
+    /// @notice The DAO changed the dispute window (seconds to answer a claim, and to resolve a dispute).
+    // solhint-disable-next-line gas-indexed-events
+    event DisputeWindowSet(uint256 oldWindow, uint256 newWindow);
+    /// @notice The DAO changed the delivery window of ITEM purchases.
+    // solhint-disable-next-line gas-indexed-events
+    event DeliveryWindowSet(uint256 oldWindow, uint256 newWindow);
+    /// @notice The DAO changed the per-night housing price ceiling in `token` (0 = none).
+    // solhint-disable-next-line gas-indexed-events
+    event HousingPriceCeilingSet(address indexed token, uint256 oldCeiling, uint256 newCeiling);
+    /// @notice The DAO changed the cap on active housing listings per lister (0 = none).
+    // solhint-disable-next-line gas-indexed-events
+    event HousingListingCapSet(uint256 oldCap, uint256 newCap);
+    /// @notice The DAO allowed or disallowed an ERC-20 payment token.
+    // solhint-disable-next-line gas-indexed-events
+    event TokenAllowedSet(address indexed token, bool allowed);
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Listings
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Creates a listing. Caller must be a citizen or hold LISTER_ROLE; not while the exchange is paused.
+    /// @param params The listing's parameters.
+    /// @return listingId The new listing's id (ids start at 1).
+    function createListing(ListingParams calldata params) external returns (uint256 listingId);
+
+    /// @notice Changes price, deposit and cancellation policy for future bookings; existing bookings keep theirs.
+    /// @param listingId The listing.
+    /// @param price New price per unit.
+    /// @param deposit New refundable deposit per booking (0 for ITEM listings).
+    /// @param freeCancelHours New full-refund notice in hours.
+    /// @param lateRefundBps New share of the price refunded on late cancellation, in basis points.
+    function updateTerms(uint256 listingId, uint256 price, uint256 deposit, uint32 freeCancelHours, uint16 lateRefundBps)
+        external;
+
+    /// @notice Sets the remaining stock of an ITEM listing.
+    /// @param listingId The listing.
+    /// @param stock The new stock.
+    function setStock(uint256 listingId, uint32 stock) external;
+
+    /// @notice Pauses or unpauses new bookings of a listing (lister only).
+    /// @param listingId The listing.
+    /// @param paused True to pause, false to unpause.
+    function setListingPaused(uint256 listingId, bool paused) external;
+
+    /// @notice Closes a listing for good; existing bookings stay valid.
+    /// @param listingId The listing.
+    function closeListing(uint256 listingId) external;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Bookings
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Books `units` of a listing from `start` (ignored for ITEM purchases) and escrows price + deposit:
+    /// ETH as msg.value (exact), ERC-20 pulled from the caller after approval.
+    /// @param listingId The listing.
+    /// @param start Start time, aligned to the unit from the listing's `availableFrom`.
+    /// @param units Number of hours/days, or items.
+    /// @return bookingId The new booking's id (ids start at 1).
+    function book(uint256 listingId, uint256 start, uint256 units) external payable returns (uint256 bookingId);
+
+    /// @notice The renter cancels before the start: full refund with enough notice, else the policy share of the
+    /// price (the rest to the lister minus fee); the deposit is always refunded; slots are freed.
+    /// @param bookingId The booking.
+    function cancelByRenter(uint256 bookingId) external;
+
+    /// @notice The lister cancels before the start (ITEM: before settlement): the renter is refunded in full.
+    /// @param bookingId The booking.
+    function cancelByLister(uint256 bookingId) external;
+
+    /// @notice The buyer confirms receipt of an ITEM purchase, releasing the price to the seller.
+    /// @param bookingId The booking.
+    function confirmReceipt(uint256 bookingId) external;
+
+    /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window), and the
+    /// deposit back to the renter once the claim window has passed without a claim.
+    /// @param bookingId The booking.
+    function settle(uint256 bookingId) external;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Claims and disputes
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice The lister claims up to the deposit for damage, after the end and within the claim window.
+    /// @param bookingId The booking.
+    /// @param amount The amount claimed (0 < amount <= deposit).
+    /// @param evidenceURI URI to non-personal evidence; emitted, not stored.
+    function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external;
+
+    /// @notice The renter accepts the claim: the claimed amount to the lister, the rest of the deposit back.
+    /// @param bookingId The booking.
+    function acceptClaim(uint256 bookingId) external;
+
+    /// @notice The renter disputes the claim before the answer deadline; resolvers then have the dispute window.
+    /// @param bookingId The booking.
+    function disputeClaim(uint256 bookingId) external;
+
+    /// @notice A resolver (RESOLVER_ROLE, not a party) awards `toLister` (<= claim) and returns the rest.
+    /// @param bookingId The booking.
+    /// @param toLister The part of the deposit that goes to the lister.
+    function resolve(uint256 bookingId, uint256 toLister) external;
+
+    /// @notice Anyone finalises a claim after its deadline: an unanswered claim stands; an unresolved dispute
+    /// returns the whole deposit to the renter.
+    /// @param bookingId The booking.
+    function finaliseClaim(uint256 bookingId) external;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Money out
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Withdraws the caller's whole credit in `token` (address(0) = ETH) to the caller.
+    /// @param token The token.
+    function withdraw(address token) external;
+
+    /// @notice Withdraws the caller's whole credit in `token` to `to` (for accounts that cannot receive ETH).
+    /// @param token The token.
+    /// @param to The recipient.
+    function withdrawTo(address token, address payable to) external;
+
+    /// @notice Retries delivering fees the fee sink refused earlier.
+    /// @param token The token.
+    /// @param kind The fee category.
+    function flushFees(address token, Kind kind) external;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // DAO settings (DEFAULT_ADMIN_ROLE = Timelock)
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Sets the fee for listings of `kind` (capped by MAX_FEE_BPS).
+    /// @param kind The listing kind.
+    /// @param bps Fee in basis points of the price.
+    function setFeeBps(Kind kind, uint16 bps) external;
+
+    /// @notice Sets the fee sink (a contract implementing IFeeSink).
+    /// @param sink The new sink.
+    function setFeeSink(address sink) external;
+
+    /// @notice Sets the citizen registry.
+    /// @param registry The new registry.
+    function setRegistry(address registry) external;
+
+    /// @notice Sets the damage-claim window for future bookings.
+    /// @param window Seconds after a booking's end.
+    function setClaimWindow(uint256 window) external;
+
+    /// @notice Sets the dispute window (answer and resolution deadlines of future claims).
+    /// @param window Seconds.
+    function setDisputeWindow(uint256 window) external;
+
+    /// @notice Sets the delivery window of future ITEM purchases.
+    /// @param window Seconds.
+    function setDeliveryWindow(uint256 window) external;
+
+    /// @notice Sets the per-night housing price ceiling in `token` (0 = none).
+    /// @param token The token.
+    /// @param ceiling Maximum price per night.
+    function setHousingPriceCeiling(address token, uint256 ceiling) external;
+
+    /// @notice Sets the cap on active housing listings per lister (0 = none).
+    /// @param cap The cap.
+    function setHousingListingCap(uint256 cap) external;
+
+    /// @notice Allows or disallows an ERC-20 payment token for new listings and bookings (ETH is always allowed).
+    /// @param token The token.
+    /// @param allowed Whether new listings may use it.
+    function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Stops new listings and bookings (DAO or GUARDIAN_ROLE); refunds, settlement, claims and
+    /// withdrawals continue.
+    function pause() external;
+
+    /// @notice Resumes new listings and bookings (DAO only).
+    function unpause() external;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Views
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @notice A listing.
+    /// @param listingId The listing.
+    /// @return The stored listing.
+    function getListing(uint256 listingId) external view returns (Listing memory);
+
+    /// @notice A booking.
+    /// @param bookingId The booking.
+    /// @return The stored booking.
+    function getBooking(uint256 bookingId) external view returns (Booking memory);
+
+    /// @notice Whether `units` from `start` can be booked now (valid, open, unpaused, free; ITEM: in stock).
+    /// @param listingId The listing.
+    /// @param start Start time (ignored for ITEM listings).
+    /// @param units Units.
+    /// @return True when a booking with these arguments would pass the calendar and listing checks.
+    function isAvailable(uint256 listingId, uint256 start, uint256 units) external view returns (bool);
+
+    /// @notice The first booked slot in the range, for calendar listings.
+    /// @param listingId The listing.
+    /// @param start Start time (aligned, inside the window).
+    /// @param units Units.
+    /// @return clash True when a slot is taken.
+    /// @return slot The first taken slot index (valid when `clash`).
+    function firstClash(uint256 listingId, uint256 start, uint256 units)
+        external
+        view
+        returns (bool clash, uint256 slot);
+
+    /// @notice What a booking of `units` costs under the current terms.
+    /// @param listingId The listing.
+    /// @param units Units.
+    /// @return price Price for the units.
+    /// @return deposit Refundable deposit.
+    /// @return fee The part of the price that goes to the treasury on settlement.
+    function quote(uint256 listingId, uint256 units)
+        external
+        view
+        returns (uint256 price, uint256 deposit, uint256 fee);
+
+    /// @notice Withdrawable credit of `account` in `token`.
+    /// @param account The account.
+    /// @param token The token.
+    /// @return The credit.
+    function credits(address account, address token) external view returns (uint256);
+
+    /// @notice Everything the exchange owes in `token` (escrow + credits + pending fees); its balance must equal it.
+    /// @param token The token.
+    /// @return The amount owed.
+    function totalOwed(address token) external view returns (uint256);
+
+    /// @notice Fees the sink refused, waiting for `flushFees`.
+    /// @param token The token.
+    /// @param kind The fee category.
+    /// @return The pending amount.
+    function pendingFees(address token, Kind kind) external view returns (uint256);
+
+    /// @notice Number of listings created.
+    /// @return The count (also the highest id).
+    function listingCount() external view returns (uint256);
+
+    /// @notice Number of bookings made.
+    /// @return The count (also the highest id).
+    function bookingCount() external view returns (uint256);
+
+    /// @notice Active (not closed) housing listings of `lister`.
+    /// @param lister The lister.
+    /// @return The count.
+    function activeHousingListings(address lister) external view returns (uint256);
+
+    /// @notice The fee for `kind` in basis points.
+    /// @param kind The kind.
+    /// @return The fee.
+    function feeBps(Kind kind) external view returns (uint256);
+
+    /// @notice The fee sink.
+    /// @return The sink address.
+    function feeSink() external view returns (address);
+
+    /// @notice The citizen registry.
+    /// @return The registry address.
+    function registry() external view returns (address);
+
+    /// @notice The damage-claim, dispute and delivery windows in seconds.
+    /// @return claimWindow Seconds after the end during which a lister may claim.
+    /// @return disputeWindow Seconds to answer a claim, and to resolve a dispute.
+    /// @return deliveryWindow Seconds after an ITEM purchase before auto-release.
+    function windows() external view returns (uint256 claimWindow, uint256 disputeWindow, uint256 deliveryWindow);
+
+    /// @notice The per-night housing price ceiling in `token` (0 = none).
+    /// @param token The token.
+    /// @return The ceiling.
+    function housingPriceCeiling(address token) external view returns (uint256);
+
+    /// @notice The cap on active housing listings per lister (0 = none).
+    /// @return The cap.
+    function housingListingCap() external view returns (uint256);
+
+    /// @notice Whether `token` may be used by new listings (address(0) = ETH, always true).
+    /// @param token The token.
+    /// @return Whether new listings and bookings may use it.
+    function isTokenAllowed(address token) external view returns (bool);
+}
