@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
+import {IFeeSink} from "./interfaces/IFeeSink.sol";
+import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
+import {QuadraticFundingMath} from "./libraries/QuadraticFundingMath.sol";
+import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
+
+/// @title PublicTreasury
+/// @author CivicDAO
+/// @notice The surplus of the commons returns to the public, and only the citizens' vote spends it.
+/// Receives exchange fees (tagged by listing kind) and donations in ETH or ERC-20; the DAO's Timelock
+/// (GOVERNOR_ROLE) spends through direct transfers, vesting streams, milestone grants and quadratic-funding
+/// rounds where only registered citizens' contributions are matched.
+/// @dev Accounting: per token, `committed` is what is owed to grants and QF rounds (unclaimed grant amounts,
+/// matching pools, contributions held for projects); free balance = balance − committed, and nothing may be
+/// spent beyond it. Every spending decision (transfer, grant, matching pool) counts in full against the
+/// token's cap of the epoch it is made in. Caps: never set = 0 = nothing may be spent; type(uint256).max =
+/// uncapped; lowering applies at once, raising from the next epoch. Cancelled grants and unused pools return
+/// to the free balance but not to the epoch allowance. Money reaches users by pull (`claim`, `claimRound`);
+/// `transfer` pushes because the DAO itself chooses the receiver in a proposal.
+contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice A token's cap with an optional raise waiting for a later epoch.
+    struct CapConfig {
+        uint256 cap;
+        uint256 pendingCap;
+        uint256 pendingFromEpoch;
+    }
+
+    // ───────────────────────────────────────── storage ─────────────────────────────────────────
+
+    /// @notice The role that spends and configures: the DAO's Timelock.
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice The role the DAO appoints to release milestone tranches.
+    bytes32 public constant STEWARD_ROLE = keccak256("STEWARD_ROLE");
+    /// @notice The inflow category of donations (exchange fee categories are 0..4).
+    uint8 public constant DONATION = 5;
+    /// @notice The most projects a quadratic-funding round may have (bounds finalisation).
+    uint256 public constant MAX_PROJECTS = 50;
+    /// @notice The most tranches a milestone grant may have.
+    uint256 public constant MAX_TRANCHES = 32;
+    /// @notice The shortest allowed epoch.
+    uint64 public constant MIN_EPOCH_LENGTH = 1 days;
+    /// @notice The longest allowed epoch.
+    uint64 public constant MAX_EPOCH_LENGTH = 365 days;
+    /// @notice The cap value meaning "uncapped".
+    uint256 public constant UNCAPPED = type(uint256).max;
+    /// @dev Contributions to one round are kept below this so matching maths cannot overflow.
+    uint256 private constant _MAX_ROUND_CONTRIBUTIONS = type(uint128).max;
+
+    address private _registry;
+    uint64 private _epochLength;
+    uint64 private _epochAnchor;
+    uint64 private _epochAtAnchor;
+
+    mapping(address token => TokenStats) private _stats;
+    mapping(address token => CapConfig) private _caps;
+    mapping(address token => mapping(uint256 epoch => uint256)) private _epochSpent;
+
+    Grant[] private _grants;
+    mapping(uint256 grantId => uint256[]) private _tranches;
+
+    Round[] private _rounds;
+    mapping(uint256 roundId => Project[]) private _projects;
+    mapping(uint256 roundId => mapping(uint256 projectIndex => mapping(address contributor => uint256)))
+        private _matchedContributions;
+
+    // ───────────────────────────────────────── constructor ─────────────────────────────────────────
+
+    /// @notice Deploys the treasury.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (the Timelock, or a deployer who hands over).
+    /// @param registry The citizen registry deciding which contributions are matched.
+    /// @param initialEpochLength The epoch length in seconds; epoch 0 starts now.
+    constructor(address admin, address registry, uint64 initialEpochLength) {
+        if (admin == address(0)) revert TreasuryZeroAddress();
+        _checkEpochLength(initialEpochLength);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GOVERNOR_ROLE, admin);
+        _setCitizenRegistry(registry);
+        _epochLength = initialEpochLength;
+        _epochAnchor = uint64(block.timestamp);
+        emit EpochLengthSet(0, initialEpochLength, block.timestamp, 0);
+    }
+
+    // ───────────────────────────────────────── inflows ─────────────────────────────────────────
+
+    /// @notice Plain ETH sent to the treasury counts as a donation with an empty note.
+    receive() external payable {
+        _recordDonation(address(0), msg.value, bytes32(0));
+    }
+
+    /// @inheritdoc IFeeSink
+    function depositFee(address token, uint256 amount, uint8 category) external payable nonReentrant {
+        if (category > DONATION - 1) revert TreasuryInvalidCategory(category);
+        _recordInflow(token, amount, category);
+        emit FeeReceived(msg.sender, token, category, amount);
+        _pullIn(token, amount);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function donate(bytes32 note) external payable nonReentrant {
+        _recordDonation(address(0), msg.value, note);
+        _pullIn(address(0), msg.value);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function donateToken(address token, uint256 amount, bytes32 note) external nonReentrant {
+        if (token == address(0)) revert TreasuryZeroAddress();
+        _recordDonation(token, amount, note);
+        _pullIn(token, amount);
+    }
+
+    // ───────────────────────────────────────── spending ─────────────────────────────────────────
+
+    /// @inheritdoc IPublicTreasury
+    function transfer(
+        address token,
+        address to,
+        uint256 amount,
+        bytes32 memo
+    ) external onlyRole(GOVERNOR_ROLE) nonReentrant {
+        if (to == address(0)) revert TreasuryZeroAddress();
+        if (amount == 0) revert TreasuryZeroAmount();
+        _spend(token, amount);
+        _stats[token].totalOut += amount;
+        emit Transferred(token, to, amount, memo);
+        _payOut(token, to, amount);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function createStreamGrant(
+        address token,
+        address recipient,
+        uint256 amount,
+        uint64 start,
+        uint64 cliff,
+        uint64 duration
+    ) external onlyRole(GOVERNOR_ROLE) returns (uint256 grantId) {
+        if (duration == 0 || cliff > duration) revert TreasuryInvalidSchedule(start, cliff, duration);
+        grantId = _newGrant(token, recipient, amount, GrantKind.Stream);
+        Grant storage g = _grants[grantId];
+        g.start = start;
+        g.cliff = cliff;
+        g.duration = duration;
+        emit StreamGrantCreated(grantId, token, recipient, amount, start, cliff, duration);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function createMilestoneGrant(
+        address token,
+        address recipient,
+        uint256[] calldata tranches
+    ) external onlyRole(GOVERNOR_ROLE) returns (uint256 grantId) {
+        uint256 count = tranches.length;
+        if (count == 0 || count > MAX_TRANCHES) revert TreasuryInvalidTrancheCount(count);
+        uint256 total;
+        for (uint256 i; i < count; ++i) {
+            if (tranches[i] == 0) revert TreasuryZeroAmount();
+            total += tranches[i];
+        }
+        grantId = _newGrant(token, recipient, total, GrantKind.Milestone);
+        _tranches[grantId] = tranches;
+        emit MilestoneGrantCreated(grantId, token, recipient, total, count);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function releaseTranche(uint256 grantId, uint256 index) external {
+        if (!hasRole(STEWARD_ROLE, msg.sender) && !hasRole(GOVERNOR_ROLE, msg.sender)) {
+            revert TreasuryNotReleaser(msg.sender);
+        }
+        Grant storage g = _grant(grantId);
+        if (g.kind != GrantKind.Milestone) revert TreasuryNotMilestoneGrant(grantId);
+        if (g.cancelled) revert TreasuryGrantAlreadyCancelled(grantId);
+        uint256[] storage tranches = _tranches[grantId];
+        if (!(index < tranches.length)) revert TreasuryTrancheOutOfRange(grantId, index);
+        uint256 bit = 1 << index;
+        if (g.releasedMask & bit != 0) revert TreasuryTrancheAlreadyReleased(grantId, index);
+        uint256 amount = tranches[index];
+        g.releasedMask |= bit;
+        g.released += amount;
+        emit TrancheReleased(grantId, index, amount, msg.sender);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function cancelGrant(uint256 grantId) external onlyRole(GOVERNOR_ROLE) {
+        Grant storage g = _grant(grantId);
+        if (g.cancelled) revert TreasuryGrantAlreadyCancelled(grantId);
+        uint256 entitled = _vested(g);
+        uint256 returned = g.amount - entitled;
+        g.amount = entitled;
+        g.cancelled = true;
+        _stats[g.token].committed -= returned;
+        emit GrantCancelled(grantId, returned, entitled);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function claim(uint256 grantId) external nonReentrant returns (uint256 amount) {
+        Grant storage g = _grant(grantId);
+        if (msg.sender != g.recipient) revert TreasuryNotGrantRecipient(grantId, msg.sender);
+        amount = _vested(g) - g.claimed;
+        if (amount == 0) revert TreasuryNothingToClaim(grantId);
+        g.claimed += amount;
+        address token = g.token;
+        TokenStats storage s = _stats[token];
+        s.committed -= amount;
+        s.totalOut += amount;
+        emit GrantClaimed(grantId, msg.sender, amount);
+        _payOut(token, msg.sender, amount);
+    }
+
+    // ───────────────────────────────────────── quadratic funding ─────────────────────────────────
+
+    /// @inheritdoc IPublicTreasury
+    function openRound(
+        address token,
+        uint256 matchingPool,
+        address[] calldata projects,
+        uint64 start,
+        uint64 end
+    ) external onlyRole(GOVERNOR_ROLE) returns (uint256 roundId) {
+        uint256 count = projects.length;
+        if (count == 0 || count > MAX_PROJECTS) revert TreasuryInvalidProjectCount(count);
+        if (!(end > start) || !(end > block.timestamp)) revert TreasuryInvalidRoundWindow(start, end);
+        _spend(token, matchingPool);
+        _stats[token].committed += matchingPool;
+        roundId = _rounds.length;
+        Round storage r = _rounds.push();
+        r.token = token;
+        r.start = start;
+        r.end = end;
+        r.matchingPool = matchingPool;
+        r.projectCount = count;
+        Project[] storage list = _projects[roundId];
+        for (uint256 i; i < count; ++i) {
+            if (projects[i] == address(0)) revert TreasuryZeroAddress();
+            list.push().recipient = projects[i];
+        }
+        emit RoundOpened(roundId, token, matchingPool, count, start, end);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function contribute(uint256 roundId, uint256 projectIndex, uint256 amount) external payable nonReentrant {
+        Round storage r = _round(roundId);
+        if (block.timestamp < r.start || !(block.timestamp < r.end)) {
+            revert TreasuryRoundNotActive(roundId, r.start, r.end);
+        }
+        Project storage p = _project(roundId, projectIndex);
+        if (amount == 0) revert TreasuryZeroAmount();
+        uint256 total = r.totalContributions + amount;
+        if (total > _MAX_ROUND_CONTRIBUTIONS) revert TreasuryContributionTooLarge(roundId, total);
+        r.totalContributions = total;
+        p.contributions += amount;
+        address token = r.token;
+        _stats[token].committed += amount;
+        bool matched = _isCitizen(msg.sender);
+        if (matched) _recordMatchedContribution(roundId, projectIndex, p, amount);
+        emit Contributed(roundId, projectIndex, msg.sender, amount, matched);
+        _pullIn(token, amount);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function finalizeRound(uint256 roundId) external {
+        Round storage r = _round(roundId);
+        if (r.finalized) revert TreasuryRoundAlreadyFinalized(roundId);
+        if (block.timestamp < r.end) revert TreasuryRoundNotEnded(roundId, r.end);
+        Project[] storage list = _projects[roundId];
+        uint256 count = list.length;
+        uint256[] memory raw = new uint256[](count);
+        uint256 totalRaw;
+        for (uint256 i; i < count; ++i) {
+            raw[i] = QuadraticFundingMath.rawMatching(list[i].sumSqrt, list[i].citizenContributions);
+            totalRaw += raw[i];
+        }
+        uint256 pool = r.matchingPool;
+        uint256 paid;
+        for (uint256 i; i < count; ++i) {
+            uint256 payout = QuadraticFundingMath.normalise(pool, raw[i], totalRaw);
+            list[i].matching = payout;
+            paid += payout;
+        }
+        uint256 leftover = pool - paid;
+        r.finalized = true;
+        r.totalMatching = paid;
+        _stats[r.token].committed -= leftover;
+        emit RoundFinalized(roundId, paid, leftover);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function claimRound(uint256 roundId, uint256 projectIndex) external nonReentrant returns (uint256 amount) {
+        Round storage r = _round(roundId);
+        if (!r.finalized) revert TreasuryRoundNotFinalized(roundId);
+        Project storage p = _project(roundId, projectIndex);
+        if (msg.sender != p.recipient) revert TreasuryNotProjectRecipient(roundId, projectIndex, msg.sender);
+        if (p.claimed) revert TreasuryProjectAlreadyClaimed(roundId, projectIndex);
+        p.claimed = true;
+        uint256 matching = p.matching;
+        amount = p.contributions + matching;
+        address token = r.token;
+        TokenStats storage s = _stats[token];
+        s.committed -= amount;
+        s.totalOut += matching;
+        emit RoundClaimed(roundId, projectIndex, msg.sender, p.contributions, matching);
+        if (amount != 0) _payOut(token, msg.sender, amount);
+    }
+
+    // ───────────────────────────────────────── settings ─────────────────────────────────────────
+
+    /// @inheritdoc IPublicTreasury
+    function setEpochCap(address token, uint256 cap) external onlyRole(GOVERNOR_ROLE) {
+        uint256 epoch = _currentEpoch();
+        CapConfig storage c = _caps[token];
+        uint256 current = _capAt(c, epoch);
+        uint256 effectiveFrom = epoch;
+        if (cap > current) {
+            effectiveFrom = epoch + 1;
+            c.cap = current;
+            c.pendingCap = cap;
+            c.pendingFromEpoch = effectiveFrom;
+        } else {
+            c.cap = cap;
+            c.pendingCap = 0;
+            c.pendingFromEpoch = 0;
+        }
+        emit EpochCapSet(token, current, cap, effectiveFrom);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function setEpochLength(uint64 length) external onlyRole(GOVERNOR_ROLE) {
+        _checkEpochLength(length);
+        uint256 epoch = _currentEpoch();
+        uint64 old = _epochLength;
+        _epochAtAnchor = uint64(epoch);
+        _epochAnchor = uint64(block.timestamp);
+        _epochLength = length;
+        emit EpochLengthSet(old, length, block.timestamp, epoch);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function setCitizenRegistry(address registry) external onlyRole(GOVERNOR_ROLE) {
+        _setCitizenRegistry(registry);
+    }
+
+    // ───────────────────────────────────────── views ─────────────────────────────────────────
+
+    /// @inheritdoc IPublicTreasury
+    function citizenRegistry() external view returns (address) {
+        return _registry;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function treasuryBalance(address token) external view returns (uint256) {
+        return _balance(token);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function committed(address token) external view returns (uint256) {
+        return _stats[token].committed;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function freeBalance(address token) external view returns (uint256) {
+        return _freeBalance(token);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function tokenStats(address token) external view returns (TokenStats memory) {
+        return _stats[token];
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function currentEpoch() external view returns (uint256) {
+        return _currentEpoch();
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function epochClock()
+        external
+        view
+        returns (
+            uint256 length,
+            uint256 anchor,
+            uint256 epochAtAnchor,
+            uint256 epoch,
+            uint256 epochStart,
+            uint256 epochEnd
+        )
+    {
+        length = _epochLength;
+        anchor = _epochAnchor;
+        epochAtAnchor = _epochAtAnchor;
+        epoch = _currentEpoch();
+        epochStart = anchor + (epoch - epochAtAnchor) * length;
+        epochEnd = epochStart + length;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function epochCap(address token) external view returns (uint256 cap, uint256 pendingCap, uint256 pendingFromEpoch) {
+        CapConfig storage c = _caps[token];
+        uint256 epoch = _currentEpoch();
+        cap = _capAt(c, epoch);
+        if (c.pendingFromEpoch > epoch) {
+            pendingCap = c.pendingCap;
+            pendingFromEpoch = c.pendingFromEpoch;
+        }
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function epochSpent(address token, uint256 epoch) external view returns (uint256) {
+        return _epochSpent[token][epoch];
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function remainingEpochAllowance(address token) external view returns (uint256) {
+        uint256 epoch = _currentEpoch();
+        uint256 cap = _capAt(_caps[token], epoch);
+        if (cap == UNCAPPED) return UNCAPPED;
+        return Math.saturatingSub(cap, _epochSpent[token][epoch]);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function grantCount() external view returns (uint256) {
+        return _grants.length;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function getGrant(uint256 grantId) external view returns (Grant memory) {
+        return _grant(grantId);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function grantTranches(uint256 grantId) external view returns (uint256[] memory) {
+        _grant(grantId);
+        return _tranches[grantId];
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function vestedAmount(uint256 grantId) external view returns (uint256) {
+        return _vested(_grant(grantId));
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function claimableAmount(uint256 grantId) external view returns (uint256) {
+        Grant storage g = _grant(grantId);
+        return _vested(g) - g.claimed;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function roundCount() external view returns (uint256) {
+        return _rounds.length;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function getRound(uint256 roundId) external view returns (Round memory) {
+        return _round(roundId);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function getProject(uint256 roundId, uint256 projectIndex) external view returns (Project memory) {
+        _round(roundId);
+        return _project(roundId, projectIndex);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function matchedContributionOf(
+        uint256 roundId,
+        uint256 projectIndex,
+        address contributor
+    ) external view returns (uint256) {
+        return _matchedContributions[roundId][projectIndex][contributor];
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function rawMatching(uint256 roundId, uint256 projectIndex) external view returns (uint256) {
+        _round(roundId);
+        Project storage p = _project(roundId, projectIndex);
+        return QuadraticFundingMath.rawMatching(p.sumSqrt, p.citizenContributions);
+    }
+
+    // ───────────────────────────────────────── internal ─────────────────────────────────────────
+
+    /// @dev Charges `amount` against the epoch cap and checks it fits the free balance.
+    function _spend(address token, uint256 amount) internal {
+        uint256 epoch = _currentEpoch();
+        uint256 spent = _epochSpent[token][epoch];
+        uint256 cap = _capAt(_caps[token], epoch);
+        if (cap != UNCAPPED) {
+            uint256 remaining = Math.saturatingSub(cap, spent);
+            if (amount > remaining) revert TreasuryEpochCapExceeded(token, epoch, amount, remaining);
+        }
+        uint256 available = _freeBalance(token);
+        if (amount > available) revert TreasuryInsufficientFreeBalance(token, amount, available);
+        spent += amount;
+        _epochSpent[token][epoch] = spent;
+        emit EpochAllowanceUsed(token, epoch, amount, spent);
+    }
+
+    /// @dev Validates, charges and commits a new grant; returns its id.
+    function _newGrant(
+        address token,
+        address recipient,
+        uint256 amount,
+        GrantKind kind
+    ) internal returns (uint256 grantId) {
+        if (recipient == address(0)) revert TreasuryZeroAddress();
+        if (amount == 0) revert TreasuryZeroAmount();
+        _spend(token, amount);
+        _stats[token].committed += amount;
+        grantId = _grants.length;
+        Grant storage g = _grants.push();
+        g.token = token;
+        g.recipient = recipient;
+        g.kind = kind;
+        g.amount = amount;
+        g.start = uint64(block.timestamp);
+    }
+
+    /// @dev Adds a citizen's contribution to the project's quadratic sums in O(1).
+    function _recordMatchedContribution(
+        uint256 roundId,
+        uint256 projectIndex,
+        Project storage p,
+        uint256 amount
+    ) internal {
+        mapping(address => uint256) storage totals = _matchedContributions[roundId][projectIndex];
+        uint256 before = totals[msg.sender];
+        uint256 updated = before + amount;
+        totals[msg.sender] = updated;
+        p.citizenContributions += amount;
+        p.sumSqrt = p.sumSqrt + QuadraticFundingMath.scaledSqrt(updated) - QuadraticFundingMath.scaledSqrt(before);
+    }
+
+    /// @dev Counts an inflow in the token's totals and category.
+    function _recordInflow(address token, uint256 amount, uint8 category) internal {
+        if (amount == 0) revert TreasuryZeroAmount();
+        TokenStats storage s = _stats[token];
+        s.totalIn += amount;
+        s.inflowByCategory[category] += amount;
+    }
+
+    /// @dev Counts a donation and emits it.
+    function _recordDonation(address token, uint256 amount, bytes32 note) internal {
+        _recordInflow(token, amount, DONATION);
+        emit DonationReceived(msg.sender, token, amount, note);
+    }
+
+    /// @dev Takes `amount` from the caller: checks msg.value for ETH, pulls an ERC-20 and refuses fee-on-transfer.
+    function _pullIn(address token, uint256 amount) internal {
+        if (token == address(0)) {
+            if (msg.value != amount) revert TreasuryEthAmountMismatch(amount, msg.value);
+            return;
+        }
+        if (msg.value != 0) revert TreasuryUnexpectedEth(msg.value);
+        IERC20 erc20 = IERC20(token);
+        uint256 before = erc20.balanceOf(address(this));
+        erc20.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = Math.saturatingSub(erc20.balanceOf(address(this)), before);
+        if (received != amount) revert TreasuryFeeOnTransferToken(token, amount, received);
+    }
+
+    /// @dev Sends ETH or an ERC-20 out.
+    function _payOut(address token, address to, uint256 amount) internal {
+        if (token == address(0)) {
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    /// @dev Sets the registry and emits the change.
+    function _setCitizenRegistry(address registry) internal {
+        if (registry == address(0)) revert TreasuryZeroAddress();
+        emit CitizenRegistrySet(_registry, registry);
+        _registry = registry;
+    }
+
+    /// @dev Whether `account` is a citizen now.
+    function _isCitizen(address account) internal view returns (bool) {
+        return ICitizenRegistry(_registry).isCitizen(account);
+    }
+
+    /// @dev Reverts unless MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH.
+    function _checkEpochLength(uint64 length) internal pure {
+        if (length < MIN_EPOCH_LENGTH || length > MAX_EPOCH_LENGTH) revert TreasuryInvalidEpochLength(length);
+    }
+
+    /// @dev The current epoch number.
+    function _currentEpoch() internal view returns (uint256) {
+        return _epochAtAnchor + (block.timestamp - _epochAnchor) / _epochLength;
+    }
+
+    /// @dev The cap in force for `epoch`.
+    function _capAt(CapConfig storage c, uint256 epoch) internal view returns (uint256) {
+        uint256 from = c.pendingFromEpoch;
+        if (from != 0 && !(epoch < from)) return c.pendingCap;
+        return c.cap;
+    }
+
+    /// @dev The treasury's balance of `token`.
+    function _balance(address token) internal view returns (uint256) {
+        if (token == address(0)) return address(this).balance;
+        return IERC20(token).balanceOf(address(this));
+    }
+
+    /// @dev Balance minus committed, floored at zero.
+    function _freeBalance(address token) internal view returns (uint256) {
+        return Math.saturatingSub(_balance(token), _stats[token].committed);
+    }
+
+    /// @dev A grant by id, reverting if it does not exist.
+    function _grant(uint256 grantId) internal view returns (Grant storage) {
+        if (!(grantId < _grants.length)) revert TreasuryGrantNotFound(grantId);
+        return _grants[grantId];
+    }
+
+    /// @dev What a grant has vested (stream) or released (milestone); frozen at cancellation for streams.
+    function _vested(Grant storage g) internal view returns (uint256) {
+        if (g.kind == GrantKind.Milestone) return g.released;
+        if (g.cancelled) return g.amount;
+        return TreasuryVestingMath.linearVested(g.amount, g.start, g.cliff, g.duration, block.timestamp);
+    }
+
+    /// @dev A round by id, reverting if it does not exist.
+    function _round(uint256 roundId) internal view returns (Round storage) {
+        if (!(roundId < _rounds.length)) revert TreasuryRoundNotFound(roundId);
+        return _rounds[roundId];
+    }
+
+    /// @dev A project by index (the round must exist), reverting if out of range.
+    function _project(uint256 roundId, uint256 projectIndex) internal view returns (Project storage) {
+        Project[] storage list = _projects[roundId];
+        if (!(projectIndex < list.length)) revert TreasuryProjectOutOfRange(roundId, projectIndex);
+        return list[projectIndex];
+    }
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IFeeSink} from "./IFeeSink.sol";
+
+/// @title IPublicTreasury
+/// @author CivicDAO
+/// @notice The public-good treasury of the commons: receives exchange fees and donations, and spends only by
+/// the citizens' vote (the Timelock) through capped direct transfers, vesting streams, milestone grants and
+/// quadratic-funding rounds in which only verified residents' contributions are matched.
+/// @dev `token == address(0)` means native ETH everywhere. Epoch caps: a token whose cap was never set cannot
+/// be spent (cap 0); `type(uint256).max` means uncapped. Lowering a cap takes effect at once; raising it takes
+/// effect from the next epoch, so a captured vote cannot raise the cap and drain in the same epoch.
+interface IPublicTreasury is IFeeSink {
+    // ───────────────────────────────────────── types ─────────────────────────────────────────
+
+    /// @notice The two kinds of grant.
+    enum GrantKind {
+        Stream,
+        Milestone
+    }
+
+    /// @notice A grant of `amount` of `token` to `recipient`.
+    /// @dev For streams, `start` is a timestamp and `cliff`/`duration` are seconds after `start`.
+    /// For milestone grants, `start` is the creation time and `cliff`/`duration` are zero.
+    /// After a cancellation `amount` is reduced to what was vested (stream) or released (milestone).
+    struct Grant {
+        address token;
+        uint64 start;
+        GrantKind kind;
+        bool cancelled;
+        address recipient;
+        uint64 cliff;
+        uint64 duration;
+        uint256 amount;
+        uint256 claimed;
+        uint256 released;
+        uint256 releasedMask;
+    }
+
+    /// @notice A quadratic-funding round.
+    struct Round {
+        address token;
+        uint64 start;
+        uint64 end;
+        bool finalized;
+        uint256 matchingPool;
+        uint256 totalContributions;
+        uint256 totalMatching;
+        uint256 projectCount;
+    }
+
+    /// @notice One project of a quadratic-funding round.
+    /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision); `matching` is the
+    /// normalised payout, set at finalisation.
+    struct Project {
+        address recipient;
+        bool claimed;
+        uint256 contributions;
+        uint256 citizenContributions;
+        uint256 sumSqrt;
+        uint256 matching;
+    }
+
+    /// @notice Per-token counters.
+    /// @dev `inflowByCategory[0..4]` are exchange fees by listing kind, `[5]` donations. `totalOut` counts public
+    /// money leaving the treasury (transfers, grant claims, QF matching), not contributions passed through.
+    struct TokenStats {
+        uint256 totalIn;
+        uint256 totalOut;
+        uint256 committed;
+        uint256[6] inflowByCategory;
+    }
+
+    // ───────────────────────────────────────── errors ─────────────────────────────────────────
+
+    /// @notice Thrown when an amount that must be positive is zero.
+    error TreasuryZeroAmount();
+    /// @notice Thrown when an address that must be set is the zero address.
+    error TreasuryZeroAddress();
+    /// @notice Thrown when a fee is tagged with a category other than the exchange kinds 0..4.
+    error TreasuryInvalidCategory(uint8 category);
+    /// @notice Thrown when `msg.value` differs from the declared ETH amount.
+    error TreasuryEthAmountMismatch(uint256 expected, uint256 received);
+    /// @notice Thrown when ETH is sent along with an ERC-20 payment.
+    error TreasuryUnexpectedEth(uint256 value);
+    /// @notice Thrown when the treasury received less than the transferred amount (fee-on-transfer token).
+    error TreasuryFeeOnTransferToken(address token, uint256 expected, uint256 received);
+    /// @notice Thrown when spending or committing more than the free (uncommitted) balance.
+    error TreasuryInsufficientFreeBalance(address token, uint256 requested, uint256 available);
+    /// @notice Thrown when spending more than what remains of the token's cap in the current epoch.
+    error TreasuryEpochCapExceeded(address token, uint256 epoch, uint256 requested, uint256 remaining);
+    /// @notice Thrown when an epoch length is outside [MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH].
+    error TreasuryInvalidEpochLength(uint256 length);
+    /// @notice Thrown when a stream's schedule is invalid (zero duration or cliff beyond duration).
+    error TreasuryInvalidSchedule(uint64 start, uint64 cliff, uint64 duration);
+    /// @notice Thrown when a milestone grant has no tranches or more than MAX_TRANCHES.
+    error TreasuryInvalidTrancheCount(uint256 count);
+    /// @notice Thrown when a grant id does not exist.
+    error TreasuryGrantNotFound(uint256 grantId);
+    /// @notice Thrown when acting on a grant that was already cancelled.
+    error TreasuryGrantAlreadyCancelled(uint256 grantId);
+    /// @notice Thrown when releasing a tranche of a grant that is not a milestone grant.
+    error TreasuryNotMilestoneGrant(uint256 grantId);
+    /// @notice Thrown when a tranche index is out of range.
+    error TreasuryTrancheOutOfRange(uint256 grantId, uint256 index);
+    /// @notice Thrown when a tranche was already released.
+    error TreasuryTrancheAlreadyReleased(uint256 grantId, uint256 index);
+    /// @notice Thrown when someone other than a steward or the governor releases a tranche.
+    error TreasuryNotReleaser(address caller);
+    /// @notice Thrown when someone other than the grant's recipient claims it.
+    error TreasuryNotGrantRecipient(uint256 grantId, address caller);
+    /// @notice Thrown when a grant has nothing claimable yet.
+    error TreasuryNothingToClaim(uint256 grantId);
+    /// @notice Thrown when a round has no projects or more than MAX_PROJECTS.
+    error TreasuryInvalidProjectCount(uint256 count);
+    /// @notice Thrown when a round's window is empty or already over.
+    error TreasuryInvalidRoundWindow(uint64 start, uint64 end);
+    /// @notice Thrown when a round id does not exist.
+    error TreasuryRoundNotFound(uint256 roundId);
+    /// @notice Thrown when contributing outside the round's [start, end) window.
+    error TreasuryRoundNotActive(uint256 roundId, uint64 start, uint64 end);
+    /// @notice Thrown when finalising a round before its end.
+    error TreasuryRoundNotEnded(uint256 roundId, uint64 end);
+    /// @notice Thrown when finalising a round twice.
+    error TreasuryRoundAlreadyFinalized(uint256 roundId);
+    /// @notice Thrown when claiming from a round that is not finalised yet.
+    error TreasuryRoundNotFinalized(uint256 roundId);
+    /// @notice Thrown when a project index is out of range.
+    error TreasuryProjectOutOfRange(uint256 roundId, uint256 projectIndex);
+    /// @notice Thrown when someone other than the project's recipient claims its payout.
+    error TreasuryNotProjectRecipient(uint256 roundId, uint256 projectIndex, address caller);
+    /// @notice Thrown when a project's payout was already claimed.
+    error TreasuryProjectAlreadyClaimed(uint256 roundId, uint256 projectIndex);
+    /// @notice Thrown when a round's total contributions would exceed 2^128 - 1 (keeps matching maths in range).
+    error TreasuryContributionTooLarge(uint256 roundId, uint256 total);
+
+    // ───────────────────────────────────────── events ─────────────────────────────────────────
+
+    /// @notice Emitted when an exchange fee arrives.
+    event FeeReceived(address indexed payer, address indexed token, uint8 indexed category, uint256 amount);
+    /// @notice Emitted when a donation arrives (including plain ETH sends).
+    event DonationReceived(address indexed donor, address indexed token, uint256 amount, bytes32 note);
+    /// @notice Emitted when the governor sends tokens directly.
+    event Transferred(address indexed token, address indexed to, uint256 amount, bytes32 memo);
+    /// @notice Emitted whenever spending is charged against a token's epoch cap.
+    event EpochAllowanceUsed(address indexed token, uint256 indexed epoch, uint256 amount, uint256 spentInEpoch);
+    /// @notice Emitted when a token's epoch cap is set; `effectiveFromEpoch` is the epoch it applies from.
+    event EpochCapSet(address indexed token, uint256 oldCap, uint256 newCap, uint256 effectiveFromEpoch);
+    /// @notice Emitted when the epoch length changes; epochs are re-anchored at `anchor` keeping `epochAtAnchor`.
+    event EpochLengthSet(uint256 oldLength, uint256 newLength, uint256 anchor, uint256 epochAtAnchor);
+    /// @notice Emitted when the citizen registry used for matching changes.
+    event CitizenRegistrySet(address indexed oldRegistry, address indexed newRegistry);
+    /// @notice Emitted when a linear vesting grant is created.
+    event StreamGrantCreated(
+        uint256 indexed grantId,
+        address indexed token,
+        address indexed recipient,
+        uint256 amount,
+        uint64 start,
+        uint64 cliff,
+        uint64 duration
+    );
+    /// @notice Emitted when a milestone grant is created.
+    event MilestoneGrantCreated(
+        uint256 indexed grantId,
+        address indexed token,
+        address indexed recipient,
+        uint256 amount,
+        uint256 trancheCount
+    );
+    /// @notice Emitted when a milestone tranche is released to a grant's claimable amount.
+    event TrancheReleased(uint256 indexed grantId, uint256 indexed index, uint256 amount, address indexed releaser);
+    /// @notice Emitted when a grant recipient claims.
+    event GrantClaimed(uint256 indexed grantId, address indexed recipient, uint256 amount);
+    /// @notice Emitted when a grant is cancelled; `returned` goes back to the free balance.
+    event GrantCancelled(uint256 indexed grantId, uint256 returned, uint256 remainingEntitlement);
+    /// @notice Emitted when a quadratic-funding round opens.
+    event RoundOpened(
+        uint256 indexed roundId,
+        address indexed token,
+        uint256 matchingPool,
+        uint256 projectCount,
+        uint64 start,
+        uint64 end
+    );
+    /// @notice Emitted for every contribution; `matched` tells whether it counts for matching (citizen).
+    event Contributed(
+        uint256 indexed roundId,
+        uint256 indexed projectIndex,
+        address indexed contributor,
+        uint256 amount,
+        bool matched
+    );
+    /// @notice Emitted when a round is finalised; `leftover` of the pool returns to the free balance.
+    event RoundFinalized(uint256 indexed roundId, uint256 totalMatching, uint256 leftover);
+    /// @notice Emitted when a project's recipient claims its contributions and matching.
+    event RoundClaimed(
+        uint256 indexed roundId,
+        uint256 indexed projectIndex,
+        address indexed recipient,
+        uint256 contributions,
+        uint256 matching
+    );
+
+    // ───────────────────────────────────────── inflows ─────────────────────────────────────────
+
+    /// @notice Donates ETH to the commons.
+    /// @param note A short non-personal tag (e.g. a campaign id).
+    function donate(bytes32 note) external payable;
+
+    /// @notice Donates an ERC-20 (pulled from the caller after approval; fee-on-transfer tokens are refused).
+    /// @param token The ERC-20 donated.
+    /// @param amount The amount pulled.
+    /// @param note A short non-personal tag.
+    function donateToken(address token, uint256 amount, bytes32 note) external;
+
+    // ───────────────────────────────────────── spending (governor) ─────────────────────────────
+
+    /// @notice Sends `amount` of `token` from the free balance to `to`, charged against the epoch cap.
+    /// @param token The token (address(0) for ETH).
+    /// @param to The receiver.
+    /// @param amount The amount sent.
+    /// @param memo A short non-personal reference (e.g. proposal hash).
+    function transfer(address token, address to, uint256 amount, bytes32 memo) external;
+
+    /// @notice Creates a linear vesting grant that `recipient` claims over time; counts in full against this epoch.
+    /// @param token The token (address(0) for ETH).
+    /// @param recipient Who may claim.
+    /// @param amount The total granted.
+    /// @param start Vesting start timestamp.
+    /// @param cliff Seconds after `start` before anything vests (<= duration).
+    /// @param duration Seconds after `start` when everything has vested (> 0).
+    /// @return grantId The new grant's id.
+    function createStreamGrant(
+        address token,
+        address recipient,
+        uint256 amount,
+        uint64 start,
+        uint64 cliff,
+        uint64 duration
+    ) external returns (uint256 grantId);
+
+    /// @notice Creates a milestone grant whose tranches a steward or the governor releases.
+    /// @param token The token (address(0) for ETH).
+    /// @param recipient Who may claim released tranches.
+    /// @param tranches The tranche amounts (1..MAX_TRANCHES, each > 0).
+    /// @return grantId The new grant's id.
+    function createMilestoneGrant(
+        address token,
+        address recipient,
+        uint256[] calldata tranches
+    ) external returns (uint256 grantId);
+
+    /// @notice Releases tranche `index` of a milestone grant (steward or governor).
+    /// @param grantId The grant.
+    /// @param index The tranche index.
+    function releaseTranche(uint256 grantId, uint256 index) external;
+
+    /// @notice Cancels a grant: the unvested/unreleased part returns to the free balance, the rest stays claimable.
+    /// @param grantId The grant.
+    function cancelGrant(uint256 grantId) external;
+
+    /// @notice The recipient pulls what has vested/been released and not yet claimed.
+    /// @param grantId The grant.
+    /// @return amount The amount paid out.
+    function claim(uint256 grantId) external returns (uint256 amount);
+
+    /// @notice Opens a quadratic-funding round; the pool counts against the epoch cap and is committed.
+    /// @param token The round's token (address(0) for ETH).
+    /// @param matchingPool The matching pool.
+    /// @param projects The projects' recipient addresses (1..MAX_PROJECTS).
+    /// @param start Contributions open at this timestamp.
+    /// @param end Contributions close at this timestamp (exclusive).
+    /// @return roundId The new round's id.
+    function openRound(
+        address token,
+        uint256 matchingPool,
+        address[] calldata projects,
+        uint64 start,
+        uint64 end
+    ) external returns (uint256 roundId);
+
+    /// @notice Contributes to a project during its round; only citizens' contributions are matched.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @param amount The amount (equal to msg.value for ETH rounds; pulled after approval for tokens).
+    function contribute(uint256 roundId, uint256 projectIndex, uint256 amount) external payable;
+
+    /// @notice Finalises a round after its end: normalises matching to the pool and frees the leftover. Anyone.
+    /// @param roundId The round.
+    function finalizeRound(uint256 roundId) external;
+
+    /// @notice A project's recipient pulls its contributions plus matching after finalisation.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @return amount The amount paid out.
+    function claimRound(uint256 roundId, uint256 projectIndex) external returns (uint256 amount);
+
+    // ───────────────────────────────────────── settings (governor) ─────────────────────────────
+
+    /// @notice Sets the per-epoch spending cap of `token` (0 = nothing, type(uint256).max = uncapped).
+    /// @dev Lowering applies at once; raising applies from the next epoch.
+    /// @param token The token (address(0) for ETH).
+    /// @param cap The new cap.
+    function setEpochCap(address token, uint256 cap) external;
+
+    /// @notice Sets the epoch length; the current epoch keeps its number and spending and now ends `length` from now.
+    /// @param length The new length in seconds.
+    function setEpochLength(uint64 length) external;
+
+    /// @notice Sets the citizen registry used to decide which contributions are matched.
+    /// @param registry The registry.
+    function setCitizenRegistry(address registry) external;
+
+    // ───────────────────────────────────────── views ─────────────────────────────────────────
+
+    /// @notice The citizen registry used for matching.
+    /// @return The registry address.
+    function citizenRegistry() external view returns (address);
+
+    /// @notice The treasury's balance of `token`.
+    /// @param token The token (address(0) for ETH).
+    /// @return The balance.
+    function treasuryBalance(address token) external view returns (uint256);
+
+    /// @notice How much of `token` is committed to grants and QF rounds.
+    /// @param token The token (address(0) for ETH).
+    /// @return The committed amount.
+    function committed(address token) external view returns (uint256);
+
+    /// @notice Balance minus committed (0 if the balance somehow fell below the commitments).
+    /// @param token The token (address(0) for ETH).
+    /// @return The free balance.
+    function freeBalance(address token) external view returns (uint256);
+
+    /// @notice Counters of `token`: inflows (total and by category), outflows, committed.
+    /// @param token The token (address(0) for ETH).
+    /// @return The counters.
+    function tokenStats(address token) external view returns (TokenStats memory);
+
+    /// @notice The current epoch number.
+    /// @return The epoch.
+    function currentEpoch() external view returns (uint256);
+
+    /// @notice The epoch clock: length, anchor timestamp, epoch number at the anchor, and the current epoch's bounds.
+    /// @return length The epoch length in seconds.
+    /// @return anchor The anchor timestamp.
+    /// @return epochAtAnchor The epoch number at the anchor.
+    /// @return epoch The current epoch.
+    /// @return epochStart The current epoch's start timestamp.
+    /// @return epochEnd The current epoch's end timestamp (exclusive).
+    function epochClock()
+        external
+        view
+        returns (
+            uint256 length,
+            uint256 anchor,
+            uint256 epochAtAnchor,
+            uint256 epoch,
+            uint256 epochStart,
+            uint256 epochEnd
+        );
+
+    /// @notice The cap of `token` in force this epoch, and any pending raise.
+    /// @param token The token (address(0) for ETH).
+    /// @return cap The cap in force now.
+    /// @return pendingCap The raised cap waiting for its epoch (0 if none).
+    /// @return pendingFromEpoch The epoch from which `pendingCap` applies (0 if none).
+    function epochCap(address token) external view returns (uint256 cap, uint256 pendingCap, uint256 pendingFromEpoch);
+
+    /// @notice How much of `token` was charged against the cap in `epoch`.
+    /// @param token The token (address(0) for ETH).
+    /// @param epoch The epoch.
+    /// @return The amount spent.
+    function epochSpent(address token, uint256 epoch) external view returns (uint256);
+
+    /// @notice What may still be spent of `token` this epoch (cap remainder, not limited by the free balance).
+    /// @param token The token (address(0) for ETH).
+    /// @return The remaining allowance (type(uint256).max when uncapped).
+    function remainingEpochAllowance(address token) external view returns (uint256);
+
+    /// @notice The number of grants created.
+    /// @return The count (ids are 0..count-1).
+    function grantCount() external view returns (uint256);
+
+    /// @notice A grant's details.
+    /// @param grantId The grant.
+    /// @return The grant.
+    function getGrant(uint256 grantId) external view returns (Grant memory);
+
+    /// @notice A milestone grant's tranche amounts (empty for streams).
+    /// @param grantId The grant.
+    /// @return The tranche amounts.
+    function grantTranches(uint256 grantId) external view returns (uint256[] memory);
+
+    /// @notice How much of a grant has vested (stream) or been released (milestone) so far.
+    /// @param grantId The grant.
+    /// @return The vested amount.
+    function vestedAmount(uint256 grantId) external view returns (uint256);
+
+    /// @notice How much the recipient can claim now.
+    /// @param grantId The grant.
+    /// @return The claimable amount.
+    function claimableAmount(uint256 grantId) external view returns (uint256);
+
+    /// @notice The number of rounds opened.
+    /// @return The count (ids are 0..count-1).
+    function roundCount() external view returns (uint256);
+
+    /// @notice A round's details.
+    /// @param roundId The round.
+    /// @return The round.
+    function getRound(uint256 roundId) external view returns (Round memory);
+
+    /// @notice A project's sums in a round.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @return The project.
+    function getProject(uint256 roundId, uint256 projectIndex) external view returns (Project memory);
+
+    /// @notice A citizen's total matched contribution to a project.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @param contributor The contributor.
+    /// @return The total (non-citizen contributions are not recorded here).
+    function matchedContributionOf(
+        uint256 roundId,
+        uint256 projectIndex,
+        address contributor
+    ) external view returns (uint256);
+
+    /// @notice The project's raw (unnormalised) quadratic match (Σ√c)² − Σc right now.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @return The raw match.
+    function rawMatching(uint256 roundId, uint256 projectIndex) external view returns (uint256);
+}
