@@ -423,6 +423,16 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
+    function sweepSurplus(address token, address payable to) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (to == address(0)) revert ExchangeZeroAddress();
+        uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
+        uint256 owed = _owed[token];
+        if (!(balance > owed)) revert ExchangeNoSurplus(token);
+        emit SurplusSwept(token, to, balance - owed);
+        _send(token, to, balance - owed);
+    }
+
+    /// @inheritdoc ICommonsExchange
     function pause() external {
         address sender = _msgSender();
         if (!hasRole(GUARDIAN_ROLE, sender) && !hasRole(DEFAULT_ADMIN_ROLE, sender)) {
@@ -777,6 +787,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _credits[account][token] = 0;
         _owed[token] -= amount;
         emit Withdrawn(account, token, to, amount);
+        _send(token, to, amount);
+    }
+
+    function _send(address token, address payable to, uint256 amount) internal {
         if (token == address(0)) {
             Address.sendValue(to, amount);
         } else {

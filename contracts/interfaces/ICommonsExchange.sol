@@ -113,7 +113,7 @@ interface ICommonsExchange {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @notice Thrown when an address argument that must be set (admin, registry, fee sink, recipient) is zero
-    /// or, for the fee sink, has no code.
+    /// or, for the fee sink and the registry, has no code.
     error ExchangeZeroAddress();
     /// @notice Thrown when `account` is neither a registered citizen nor holds LISTER_ROLE.
     error ExchangeNotEligibleLister(address account);
@@ -200,6 +200,8 @@ interface ICommonsExchange {
     error ExchangeNoPendingFees(address token, Kind kind);
     /// @notice Thrown when a DAO-set window is above its hard cap or below its floor.
     error ExchangeInvalidPeriod(uint256 value, uint256 min, uint256 max);
+    /// @notice Thrown when there is no surplus (balance above `totalOwed`) to sweep.
+    error ExchangeNoSurplus(address token);
     /// @notice Thrown when setting a stock on a listing that is not an ITEM listing.
     error ExchangeNotItemListing(uint256 listingId);
 
@@ -304,6 +306,8 @@ interface ICommonsExchange {
     /// @notice The DAO changed the cap on active housing listings per lister (0 = none).
     // solhint-disable-next-line gas-indexed-events
     event HousingListingCapSet(uint256 oldCap, uint256 newCap);
+    /// @notice The DAO swept `amount` of `token` held above what the exchange owes (mistaken transfers) to `to`.
+    event SurplusSwept(address indexed token, address indexed to, uint256 amount);
     /// @notice The DAO allowed or disallowed an ERC-20 payment token.
     // solhint-disable-next-line gas-indexed-events
     event TokenAllowedSet(address indexed token, bool allowed);
@@ -458,6 +462,12 @@ interface ICommonsExchange {
     /// @param token The token.
     /// @param allowed Whether new listings may use it.
     function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Sends `token` held above `totalOwed(token)` (tokens or ETH sent by mistake) to `to`. Never touches
+    /// escrow, credits or pending fees.
+    /// @param token The token (address(0) = ETH).
+    /// @param to The recipient (e.g. the treasury).
+    function sweepSurplus(address token, address payable to) external;
 
     /// @notice Stops new listings and bookings (DAO or GUARDIAN_ROLE); refunds, settlement, claims and
     /// withdrawals continue.
