@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {GovernorCountingOverridable} from
+    "@openzeppelin/contracts/governance/extensions/GovernorCountingOverridable.sol";
+import {GovernorPreventLateQuorum} from "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
+import {GovernorProposalGuardian} from "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
+import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
+import {GovernorStorage} from "@openzeppelin/contracts/governance/extensions/GovernorStorage.sol";
+import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
+import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
+import {GovernorVotesQuorumFraction} from
+    "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {ICivicGovernor} from "./interfaces/ICivicGovernor.sol";
+
+/// @title CivicGovernor
+/// @notice The CivicDAO governor: OpenZeppelin Governor with settings, liquid delegation with override
+/// (GovernorCountingOverridable), quorum as a fraction of live citizens, TimelockController execution,
+/// late-quorum protection, proposal storage (enumeration, id-only queue/execute/cancel), an expiring proposal
+/// guardian, vote by signature and batching of relayed ballots (Multicall).
+/// @dev Our additions:
+/// - Target pinning: each target's code hash is recorded at proposal time (and announced with one
+///   ProposalTargetPinned event per target; there is no getter, to stay under EIP-170); queue and execute revert with
+///   CivicGovernorTargetCodeChanged if any target's code changed. "No code" (EXTCODEHASH 0 for an empty account
+///   and keccak256("") for a funded code-less account) is normalised to bytes32(0). Only direct targets are
+///   pinned: an upgradeable proxy's implementation, or code reached through the target, is not.
+///   Give the timelock's EXECUTOR_ROLE to this governor only, otherwise an open executor could run a queued
+///   operation on the timelock directly and skip the execute-time check.
+/// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
+///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
+///   Governance can set a new guardian (setProposalGuardian) and a new expiry (setProposalGuardianExpiry).
+/// The clock (timestamp, ERC-6372) comes from the token.
+contract CivicGovernor is
+    Governor,
+    GovernorSettings,
+    GovernorCountingOverridable,
+    GovernorVotesQuorumFraction,
+    GovernorTimelockControl,
+    GovernorPreventLateQuorum,
+    GovernorStorage,
+    GovernorProposalGuardian,
+    Multicall,
+    ICivicGovernor
+{
+    // ───────────────────────────────── storage ────────────────────────────────
+
+    /// @dev keccak256("") — the EXTCODEHASH of an existing account without code.
+    bytes32 private constant _EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
+
+    /// @dev Unix time after which the guardian's cancel power ends (0 = never).
+    uint48 private _guardianExpiry;
+
+    /// @dev Normalised code hash of each target, recorded at proposal time.
+    mapping(uint256 proposalId => mapping(uint256 index => bytes32 codeHash)) private _pinnedCodeHashes;
+
+    // ─────────────────────────────── constructor ──────────────────────────────
+
+    /// @notice Deploys the governor.
+    /// @param name_ Governor name (also the EIP-712 domain name for ballots).
+    /// @param token The voting token (the CitizenRegistry; it must implement VotesExtended).
+    /// @param timelock_ The TimelockController that executes proposals.
+    /// @param config Voting delay/period (seconds), proposal threshold, quorum percent, late-quorum extension
+    /// (seconds), guardian and guardian expiry (unix seconds, 0 = never); see ICivicGovernor.GovernorConfig.
+    constructor(
+        string memory name_,
+        IVotes token,
+        TimelockController timelock_,
+        GovernorConfig memory config
+    )
+        Governor(name_)
+        GovernorSettings(config.votingDelay, config.votingPeriod, config.proposalThreshold)
+        GovernorVotes(token)
+        GovernorVotesQuorumFraction(config.quorumNumerator)
+        GovernorTimelockControl(timelock_)
+        GovernorPreventLateQuorum(config.voteExtension)
+    {
+        _setProposalGuardian(config.guardian);
+        _setProposalGuardianExpiry(config.guardianExpiry);
+    }
+
+    // ───────────────────────────────── external ───────────────────────────────
+
+    /// @inheritdoc ICivicGovernor
+    function setProposalGuardianExpiry(uint48 newExpiry) external onlyGovernance {
+        _setProposalGuardianExpiry(newExpiry);
+    }
+
+    // ─────────────────────────────────── views ────────────────────────────────
+
+    /// @inheritdoc ICivicGovernor
+    function proposalGuardianExpiry() external view returns (uint256) {
+        return _guardianExpiry;
+    }
+
+    /// @notice Seconds between proposal and vote start.
+    /// @return The voting delay.
+    function votingDelay() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingDelay();
+    }
+
+    /// @notice Seconds of voting.
+    /// @return The voting period.
+    function votingPeriod() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingPeriod();
+    }
+
+    /// @notice Votes needed to propose.
+    /// @return The proposal threshold.
+    function proposalThreshold() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.proposalThreshold();
+    }
+
+    /// @notice Quorum at `timepoint`: the quorum fraction of the total votes then.
+    /// @param timepoint The timepoint (unix seconds).
+    /// @return The number of For + Abstain votes required.
+    function quorum(uint256 timepoint) public view override(Governor, GovernorVotesQuorumFraction) returns (uint256) {
+        return super.quorum(timepoint);
+    }
+
+    /// @notice The state of a proposal, taking the timelock into account.
+    /// @param proposalId The proposal.
+    /// @return The proposal state.
+    function state(uint256 proposalId) public view override(Governor, GovernorTimelockControl) returns (ProposalState) {
+        return super.state(proposalId);
+    }
+
+    /// @notice Whether proposals must be queued (always true: they go through the timelock).
+    /// @param proposalId The proposal.
+    /// @return True.
+    function proposalNeedsQueuing(
+        uint256 proposalId
+    ) public view override(Governor, GovernorTimelockControl) returns (bool) {
+        return super.proposalNeedsQueuing(proposalId);
+    }
+
+    /// @notice The voting deadline, extended if quorum was reached late.
+    /// @param proposalId The proposal.
+    /// @return The deadline (unix seconds).
+    function proposalDeadline(
+        uint256 proposalId
+    ) public view override(Governor, GovernorPreventLateQuorum) returns (uint256) {
+        return super.proposalDeadline(proposalId);
+    }
+
+    // ───────────────────────────────── internal ───────────────────────────────
+
+    /// @dev Records (and announces) the normalised code hash of every target after the proposal is created.
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override(Governor, GovernorStorage) returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+
+        uint256 n = targets.length; // bounded by the proposal itself
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 h = _codeHash(targets[i]);
+            _pinnedCodeHashes[proposalId][i] = h;
+            emit ProposalTargetPinned(proposalId, targets[i], h);
+        }
+    }
+
+    /// @dev Refuses to queue when a target's code changed since proposal time.
+    function _queueOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint48) {
+        _checkPinnedTargets(proposalId, targets);
+        return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    /// @dev Refuses to execute when a target's code changed since proposal time.
+    function _executeOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) {
+        _checkPinnedTargets(proposalId, targets);
+        super._executeOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    /// @dev Resolves Governor / GovernorTimelockControl.
+    function _cancel(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint256) {
+        return super._cancel(targets, values, calldatas, descriptionHash);
+    }
+
+    /// @dev Resolves Governor / GovernorTimelockControl: the timelock executes.
+    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
+        return super._executor();
+    }
+
+    /// @dev Resolves Governor / GovernorPreventLateQuorum (extends the deadline on a late quorum).
+    function _tallyUpdated(uint256 proposalId) internal override(Governor, GovernorPreventLateQuorum) {
+        super._tallyUpdated(proposalId);
+    }
+
+    /// @dev Adds the guardian expiry to GovernorProposalGuardian's rules. An expired guardian keeps only the
+    /// core proposer right (cancel its own Pending proposal); otherwise it gets CivicGovernorGuardianExpired.
+    function _validateCancel(
+        uint256 proposalId,
+        address caller
+    ) internal view override(Governor, GovernorProposalGuardian) returns (bool) {
+        bool allowed = super._validateCancel(proposalId, caller);
+        uint48 expiry = _guardianExpiry;
+        if (allowed && expiry != 0 && block.timestamp > expiry && caller == proposalGuardian()) {
+            if (!Governor._validateCancel(proposalId, caller)) revert CivicGovernorGuardianExpired(caller, expiry);
+        }
+        return allowed;
+    }
+
+    /// @dev Sets the guardian expiry and emits ProposalGuardianExpirySet.
+    function _setProposalGuardianExpiry(uint48 newExpiry) internal {
+        emit ProposalGuardianExpirySet(_guardianExpiry, newExpiry);
+        _guardianExpiry = newExpiry;
+    }
+
+    /// @dev Reverts with CivicGovernorTargetCodeChanged at the first target whose code differs from the pin.
+    function _checkPinnedTargets(uint256 proposalId, address[] memory targets) internal view {
+        mapping(uint256 => bytes32) storage pinned = _pinnedCodeHashes[proposalId];
+        uint256 n = targets.length; // same targets as at proposal time: the proposal id commits to them
+        for (uint256 i = 0; i < n; ++i) {
+            if (_codeHash(targets[i]) != pinned[i]) revert CivicGovernorTargetCodeChanged(proposalId, targets[i]);
+        }
+    }
+
+    /// @dev EXTCODEHASH with "no code" (0 for an empty account, keccak256("") for a code-less one) mapped to 0.
+    function _codeHash(address target) internal view returns (bytes32 h) {
+        h = target.codehash;
+        if (h == _EMPTY_CODE_HASH) h = bytes32(0);
+    }
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title ICivicGovernor
+/// @notice CivicDAO's additions to the OpenZeppelin Governor: target code pinning (a proposal cannot execute
+/// against code that changed after it was proposed) and an expiring proposal guardian.
+/// @dev The rest of the governor API is OpenZeppelin's IGovernor and its extensions (Settings,
+/// CountingOverridable, VotesQuorumFraction, TimelockControl, PreventLateQuorum, Storage, ProposalGuardian,
+/// Multicall).
+interface ICivicGovernor {
+    // ───────────────────────────────── types ──────────────────────────────────
+
+    /// @notice Constructor settings, grouped in one struct (ten separate constructor arguments overflow the
+    /// legacy code generator's stack).
+    /// @param votingDelay Seconds between proposal and snapshot/start of voting.
+    /// @param votingPeriod Seconds of voting.
+    /// @param proposalThreshold Votes needed to propose (1 = any citizen).
+    /// @param quorumNumerator Quorum in percent of the total votes at the snapshot.
+    /// @param voteExtension Seconds voting stays open after a late quorum (GovernorPreventLateQuorum).
+    /// @param guardian The proposal guardian (address(0) for none).
+    /// @param guardianExpiry Unix time after which the guardian can no longer cancel (0 = never).
+    struct GovernorConfig {
+        uint48 votingDelay;
+        uint32 votingPeriod;
+        uint256 proposalThreshold;
+        uint256 quorumNumerator;
+        uint48 voteExtension;
+        address guardian;
+        uint48 guardianExpiry;
+    }
+
+    // ───────────────────────────────── errors ─────────────────────────────────
+
+    /// @notice Thrown when a proposal is queued or executed while the code at one of its targets differs from
+    /// the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the
+    /// 2023 Tornado Cash governance attack).
+    /// @param proposalId The proposal.
+    /// @param target The first target whose code changed.
+    error CivicGovernorTargetCodeChanged(uint256 proposalId, address target);
+
+    /// @notice Thrown when the proposal guardian tries to cancel after the guardian expiry.
+    /// @param guardian The guardian.
+    /// @param expiry The expiry (unix seconds) that has passed.
+    error CivicGovernorGuardianExpired(address guardian, uint256 expiry);
+
+    // ───────────────────────────────── events ─────────────────────────────────
+
+    /// @notice Emitted at proposal time, once per target (in target order), with the code hash recorded for it
+    /// (bytes32(0) means "no code": an empty or code-less account). This event is the public record of the pins.
+    /// @param proposalId The proposal.
+    /// @param target The target.
+    /// @param codeHash The pinned, normalised code hash.
+    event ProposalTargetPinned(uint256 indexed proposalId, address indexed target, bytes32 codeHash);
+
+    /// @notice Emitted when the guardian expiry changes (constructor or governance).
+    /// @param oldExpiry The previous expiry (0 = never expires).
+    /// @param newExpiry The new expiry (0 = never expires).
+    // solhint-disable-next-line gas-indexed-events
+    event ProposalGuardianExpirySet(uint256 oldExpiry, uint256 newExpiry);
+
+    // ──────────────────────────────── functions ───────────────────────────────
+
+    /// @notice Sets the unix time after which the guardian can no longer cancel (0 = never). Only governance.
+    /// @param newExpiry The new expiry.
+    function setProposalGuardianExpiry(uint48 newExpiry) external;
+
+    /// @notice The unix time after which the guardian can no longer cancel (0 = never expires).
+    /// @return The guardian expiry.
+    function proposalGuardianExpiry() external view returns (uint256);
+}
