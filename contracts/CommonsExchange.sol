@@ -384,8 +384,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
-    function setRegistry(address registry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRegistry(registry_);
+    function setRegistry(address newRegistry) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRegistry(newRegistry);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -805,7 +805,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (amount == 0) return;
         IFeeSink sink = _feeSink;
         bool isEth = token == address(0);
-        uint256 before;
+        uint256 before = 0;
         if (!isEth) {
             IERC20(token).forceApprove(address(sink), amount);
             before = IERC20(token).balanceOf(address(this));

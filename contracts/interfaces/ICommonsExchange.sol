@@ -434,8 +434,8 @@ interface ICommonsExchange {
     function setFeeSink(address sink) external;
 
     /// @notice Sets the citizen registry.
-    /// @param registry The new registry.
-    function setRegistry(address registry) external;
+    /// @param newRegistry The new registry.
+    function setRegistry(address newRegistry) external;
 
     /// @notice Sets the damage-claim window for future bookings.
     /// @param window Seconds after a booking's end.
