@@ -7,36 +7,1494 @@ from __future__ import annotations
 
 from civicdao.errors import ContractRevert
 
-__all__ = ["DemoTooBig", "OwnableInvalidOwner", "OwnableUnauthorizedAccount", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
-class DemoTooBig(ContractRevert):
-    """Thrown when the value is too big."""
+class AccessControlBadConfirmation(ContractRevert):
+    """The caller of a function is not the expected one. NOTE: Don't confuse with {AccessControlUnauthorizedAccount}."""
 
-    signature = "DemoTooBig(uint256,address)"
-    selector = "0x453fb729"
-    inputs = (('value', 'uint256'), ('who', 'address'))
-
-
-class OwnableInvalidOwner(ContractRevert):
-    """The owner is not a valid owner account. (eg. `address(0)`)"""
-
-    signature = "OwnableInvalidOwner(address)"
-    selector = "0x1e4fbdf7"
-    inputs = (('owner', 'address'),)
+    signature = "AccessControlBadConfirmation()"
+    selector = "0x6697b232"
+    inputs = ()
 
 
-class OwnableUnauthorizedAccount(ContractRevert):
-    """The caller account is not authorized to perform an operation."""
+class AccessControlUnauthorizedAccount(ContractRevert):
+    """The `account` is missing a role."""
 
-    signature = "OwnableUnauthorizedAccount(address)"
-    selector = "0x118cdaa7"
-    inputs = (('account', 'address'),)
+    signature = "AccessControlUnauthorizedAccount(address,bytes32)"
+    selector = "0xe2517d3f"
+    inputs = (("account", "address"), ("neededRole", "bytes32"))
+
+
+class AddressEmptyCode(ContractRevert):
+    """There's no code at `target` (it is not a contract)."""
+
+    signature = "AddressEmptyCode(address)"
+    selector = "0x9996b315"
+    inputs = (("target", "address"),)
+
+
+class CheckpointUnorderedInsertion(ContractRevert):
+    """A value was attempted to be inserted on a past checkpoint."""
+
+    signature = "CheckpointUnorderedInsertion()"
+    selector = "0x2520601d"
+    inputs = ()
+
+
+class CitizenRegistryAlreadyMember(ContractRevert):
+    """Thrown when an address that already holds a membership would receive a second one."""
+
+    signature = "CitizenRegistryAlreadyMember(address)"
+    selector = "0xacfd1348"
+    inputs = (("account", "address"),)
+
+
+class CitizenRegistryCredentialUsed(ContractRevert):
+    """Thrown when a credential hash was already used once (credential hashes are consumed forever)."""
+
+    signature = "CitizenRegistryCredentialUsed(bytes32)"
+    selector = "0xb07c34c6"
+    inputs = (("credentialHash", "bytes32"),)
+
+
+class CitizenRegistryInvalidReason(ContractRevert):
+    """Thrown when a revocation reason is not one of the documented codes (1 to 4)."""
+
+    signature = "CitizenRegistryInvalidReason(uint8)"
+    selector = "0x12f3748c"
+    inputs = (("reason", "uint8"),)
+
+
+class CitizenRegistryInvalidSignature(ContractRevert):
+    """Thrown when a signature is malformed (wrong length, invalid `s` or `v`) and recovers no signer."""
+
+    signature = "CitizenRegistryInvalidSignature()"
+    selector = "0x850e13a4"
+    inputs = ()
+
+
+class CitizenRegistryNotMember(ContractRevert):
+    """Thrown when an address that holds no membership is revoked or rotated."""
+
+    signature = "CitizenRegistryNotMember(address)"
+    selector = "0x530be2bd"
+    inputs = (("account", "address"),)
+
+
+class CitizenRegistrySignatureExpired(ContractRevert):
+    """Thrown when an attestation or rotation signature is used after its expiry (unix seconds)."""
+
+    signature = "CitizenRegistrySignatureExpired(uint256)"
+    selector = "0xf91f901c"
+    inputs = (("expiry", "uint256"),)
+
+
+class CitizenRegistrySignerNotRegistrar(ContractRevert):
+    """Thrown when a signature recovers to an account that does not hold REGISTRAR_ROLE. This is also what a signature made for another chain id, another registry contract or other data produces."""
+
+    signature = "CitizenRegistrySignerNotRegistrar(address)"
+    selector = "0x328616ee"
+    inputs = (("signer", "address"),)
+
+
+class CitizenRegistrySoulbound(ContractRevert):
+    """Thrown when anyone tries to transfer or approve a membership token (memberships are soulbound)."""
+
+    signature = "CitizenRegistrySoulbound(uint256)"
+    selector = "0x44be2f6e"
+    inputs = (("tokenId", "uint256"),)
+
+
+class CitizenRegistryUnauthorized(ContractRevert):
+    """Thrown when `revoke` is called by an account that is neither a registrar nor an admin."""
+
+    signature = "CitizenRegistryUnauthorized(address)"
+    selector = "0xed9a7238"
+    inputs = (("caller", "address"),)
+
+
+class CitizenRegistryZeroAddress(ContractRevert):
+    """Thrown when a citizen (or rotation target) address is the zero address."""
+
+    signature = "CitizenRegistryZeroAddress()"
+    selector = "0xcd42fdd9"
+    inputs = ()
+
+
+class CitizenRegistryZeroCredential(ContractRevert):
+    """Thrown when a registration carries a zero credential hash."""
+
+    signature = "CitizenRegistryZeroCredential()"
+    selector = "0xeffbbd69"
+    inputs = ()
+
+
+class CivicGovernorGuardianExpired(ContractRevert):
+    """Thrown when the proposal guardian tries to cancel after the guardian expiry."""
+
+    signature = "CivicGovernorGuardianExpired(address,uint256)"
+    selector = "0x31603c6d"
+    inputs = (("guardian", "address"), ("expiry", "uint256"))
+
+
+class CivicGovernorTargetCodeChanged(ContractRevert):
+    """Thrown when a proposal is queued or executed while the code at one of its targets differs from the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the 2023 Tornado Cash governance attack)."""
+
+    signature = "CivicGovernorTargetCodeChanged(uint256,address)"
+    selector = "0x7b830a09"
+    inputs = (("proposalId", "uint256"), ("target", "address"))
+
+
+class ECDSAInvalidSignature(ContractRevert):
+    """The signature derives the `address(0)`."""
+
+    signature = "ECDSAInvalidSignature()"
+    selector = "0xf645eedf"
+    inputs = ()
+
+
+class ECDSAInvalidSignatureLength(ContractRevert):
+    """The signature has an invalid length."""
+
+    signature = "ECDSAInvalidSignatureLength(uint256)"
+    selector = "0xfce698f7"
+    inputs = (("length", "uint256"),)
+
+
+class ECDSAInvalidSignatureS(ContractRevert):
+    """The signature has an S value that is in the upper half order."""
+
+    signature = "ECDSAInvalidSignatureS(bytes32)"
+    selector = "0xd78bce0c"
+    inputs = (("s", "bytes32"),)
+
+
+class ERC1155InsufficientBalance(ContractRevert):
+    """Indicates an error related to the current `balance` of a `sender`. Used in transfers."""
+
+    signature = "ERC1155InsufficientBalance(address,uint256,uint256,uint256)"
+    selector = "0x03dee4c5"
+    inputs = (("sender", "address"), ("balance", "uint256"), ("needed", "uint256"), ("tokenId", "uint256"))
+
+
+class ERC1155InvalidApprover(ContractRevert):
+    """Indicates a failure with the `approver` of a token to be approved. Used in approvals."""
+
+    signature = "ERC1155InvalidApprover(address)"
+    selector = "0x3e31884e"
+    inputs = (("approver", "address"),)
+
+
+class ERC1155InvalidArrayLength(ContractRevert):
+    """Indicates an array length mismatch between ids and values in a safeBatchTransferFrom operation. Used in batch transfers."""
+
+    signature = "ERC1155InvalidArrayLength(uint256,uint256)"
+    selector = "0x5b059991"
+    inputs = (("idsLength", "uint256"), ("valuesLength", "uint256"))
+
+
+class ERC1155InvalidOperator(ContractRevert):
+    """Indicates a failure with the `operator` to be approved. Used in approvals."""
+
+    signature = "ERC1155InvalidOperator(address)"
+    selector = "0xced3e100"
+    inputs = (("operator", "address"),)
+
+
+class ERC1155InvalidReceiver(ContractRevert):
+    """Indicates a failure with the token `receiver`. Used in transfers."""
+
+    signature = "ERC1155InvalidReceiver(address)"
+    selector = "0x57f447ce"
+    inputs = (("receiver", "address"),)
+
+
+class ERC1155InvalidSender(ContractRevert):
+    """Indicates a failure with the token `sender`. Used in transfers."""
+
+    signature = "ERC1155InvalidSender(address)"
+    selector = "0x01a83514"
+    inputs = (("sender", "address"),)
+
+
+class ERC1155MissingApprovalForAll(ContractRevert):
+    """Indicates a failure with the `operator`’s approval. Used in transfers."""
+
+    signature = "ERC1155MissingApprovalForAll(address,address)"
+    selector = "0xe237d922"
+    inputs = (("operator", "address"), ("owner", "address"))
+
+
+class ERC20InsufficientAllowance(ContractRevert):
+    """Indicates a failure with the `spender`’s `allowance`. Used in transfers."""
+
+    signature = "ERC20InsufficientAllowance(address,uint256,uint256)"
+    selector = "0xfb8f41b2"
+    inputs = (("spender", "address"), ("allowance", "uint256"), ("needed", "uint256"))
+
+
+class ERC20InsufficientBalance(ContractRevert):
+    """Indicates an error related to the current `balance` of a `sender`. Used in transfers."""
+
+    signature = "ERC20InsufficientBalance(address,uint256,uint256)"
+    selector = "0xe450d38c"
+    inputs = (("sender", "address"), ("balance", "uint256"), ("needed", "uint256"))
+
+
+class ERC20InvalidApprover(ContractRevert):
+    """Indicates a failure with the `approver` of a token to be approved. Used in approvals."""
+
+    signature = "ERC20InvalidApprover(address)"
+    selector = "0xe602df05"
+    inputs = (("approver", "address"),)
+
+
+class ERC20InvalidReceiver(ContractRevert):
+    """Indicates a failure with the token `receiver`. Used in transfers."""
+
+    signature = "ERC20InvalidReceiver(address)"
+    selector = "0xec442f05"
+    inputs = (("receiver", "address"),)
+
+
+class ERC20InvalidSender(ContractRevert):
+    """Indicates a failure with the token `sender`. Used in transfers."""
+
+    signature = "ERC20InvalidSender(address)"
+    selector = "0x96c6fd1e"
+    inputs = (("sender", "address"),)
+
+
+class ERC20InvalidSpender(ContractRevert):
+    """Indicates a failure with the `spender` to be approved. Used in approvals."""
+
+    signature = "ERC20InvalidSpender(address)"
+    selector = "0x94280d62"
+    inputs = (("spender", "address"),)
+
+
+class ERC5805FutureLookup(ContractRevert):
+    """Lookup to future votes is not available."""
+
+    signature = "ERC5805FutureLookup(uint256,uint48)"
+    selector = "0xecd3f81e"
+    inputs = (("timepoint", "uint256"), ("clock", "uint48"))
+
+
+class ERC6372InconsistentClock(ContractRevert):
+    """The clock was incorrectly modified."""
+
+    signature = "ERC6372InconsistentClock()"
+    selector = "0x6ff07140"
+    inputs = ()
+
+
+class ERC721IncorrectOwner(ContractRevert):
+    """Indicates an error related to the ownership over a particular token. Used in transfers."""
+
+    signature = "ERC721IncorrectOwner(address,uint256,address)"
+    selector = "0x64283d7b"
+    inputs = (("sender", "address"), ("tokenId", "uint256"), ("owner", "address"))
+
+
+class ERC721InsufficientApproval(ContractRevert):
+    """Indicates a failure with the `operator`’s approval. Used in transfers."""
+
+    signature = "ERC721InsufficientApproval(address,uint256)"
+    selector = "0x177e802f"
+    inputs = (("operator", "address"), ("tokenId", "uint256"))
+
+
+class ERC721InvalidApprover(ContractRevert):
+    """Indicates a failure with the `approver` of a token to be approved. Used in approvals."""
+
+    signature = "ERC721InvalidApprover(address)"
+    selector = "0xa9fbf51f"
+    inputs = (("approver", "address"),)
+
+
+class ERC721InvalidOperator(ContractRevert):
+    """Indicates a failure with the `operator` to be approved. Used in approvals."""
+
+    signature = "ERC721InvalidOperator(address)"
+    selector = "0x5b08ba18"
+    inputs = (("operator", "address"),)
+
+
+class ERC721InvalidOwner(ContractRevert):
+    """Indicates that an address can't be an owner. For example, `address(0)` is a forbidden owner in ERC-20. Used in balance queries."""
+
+    signature = "ERC721InvalidOwner(address)"
+    selector = "0x89c62b64"
+    inputs = (("owner", "address"),)
+
+
+class ERC721InvalidReceiver(ContractRevert):
+    """Indicates a failure with the token `receiver`. Used in transfers."""
+
+    signature = "ERC721InvalidReceiver(address)"
+    selector = "0x64a0ae92"
+    inputs = (("receiver", "address"),)
+
+
+class ERC721InvalidSender(ContractRevert):
+    """Indicates a failure with the token `sender`. Used in transfers."""
+
+    signature = "ERC721InvalidSender(address)"
+    selector = "0x73c6ac6e"
+    inputs = (("sender", "address"),)
+
+
+class ERC721NonexistentToken(ContractRevert):
+    """Indicates a `tokenId` whose `owner` is the zero address."""
+
+    signature = "ERC721NonexistentToken(uint256)"
+    selector = "0x7e273289"
+    inputs = (("tokenId", "uint256"),)
+
+
+class EnforcedPause(ContractRevert):
+    """The operation failed because the contract is paused."""
+
+    signature = "EnforcedPause()"
+    selector = "0xd93c0665"
+    inputs = ()
+
+
+class ExchangeBookingStarted(ContractRevert):
+    """Thrown when cancelling a booking that has already started (ITEM purchases cannot be cancelled by the buyer)."""
+
+    signature = "ExchangeBookingStarted(uint256,uint256)"
+    selector = "0xd79775e6"
+    inputs = (("bookingId", "uint256"), ("start", "uint256"))
+
+
+class ExchangeClaimWindowClosed(ContractRevert):
+    """Thrown when a damage claim is raised after the claim window."""
+
+    signature = "ExchangeClaimWindowClosed(uint256,uint256)"
+    selector = "0xfd7b1d37"
+    inputs = (("bookingId", "uint256"), ("claimUntil", "uint256"))
+
+
+class ExchangeDeadlineNotReached(ContractRevert):
+    """Thrown when finalising a claim before its deadline."""
+
+    signature = "ExchangeDeadlineNotReached(uint256,uint256)"
+    selector = "0x2d234fb9"
+    inputs = (("bookingId", "uint256"), ("deadline", "uint256"))
+
+
+class ExchangeDeadlinePassed(ContractRevert):
+    """Thrown when an answer/resolution comes at or after its deadline."""
+
+    signature = "ExchangeDeadlinePassed(uint256,uint256)"
+    selector = "0x55ad97c4"
+    inputs = (("bookingId", "uint256"), ("deadline", "uint256"))
+
+
+class ExchangeEmptyMetadata(ContractRevert):
+    """Thrown when a listing's metadata URI is empty."""
+
+    signature = "ExchangeEmptyMetadata()"
+    selector = "0x55f05a74"
+    inputs = ()
+
+
+class ExchangeFeeSinkMismatch(ContractRevert):
+    """Thrown when the fee sink pulled a different amount than the fee."""
+
+    signature = "ExchangeFeeSinkMismatch(address,uint256,uint256)"
+    selector = "0x3c1f972e"
+    inputs = (("token", "address"), ("expected", "uint256"), ("pulled", "uint256"))
+
+
+class ExchangeHousingCapReached(ContractRevert):
+    """Thrown when `lister` already has the DAO's maximum number of active housing listings."""
+
+    signature = "ExchangeHousingCapReached(address,uint256)"
+    selector = "0x9b9a5ba6"
+    inputs = (("lister", "address"), ("cap", "uint256"))
+
+
+class ExchangeHousingPriceTooHigh(ContractRevert):
+    """Thrown when a housing listing's per-night price equivalent exceeds the DAO's ceiling."""
+
+    signature = "ExchangeHousingPriceTooHigh(uint256,uint256)"
+    selector = "0x81dc325a"
+    inputs = (("perNight", "uint256"), ("ceiling", "uint256"))
+
+
+class ExchangeInvalidBps(ContractRevert):
+    """Thrown when a basis-point value exceeds its bound."""
+
+    signature = "ExchangeInvalidBps(uint256,uint256)"
+    selector = "0xfc51c781"
+    inputs = (("bps", "uint256"), ("max", "uint256"))
+
+
+class ExchangeInvalidClaimAmount(ContractRevert):
+    """Thrown when a claim amount is 0 or above the deposit."""
+
+    signature = "ExchangeInvalidClaimAmount(uint256,uint256)"
+    selector = "0x2fa7ab25"
+    inputs = (("amount", "uint256"), ("deposit", "uint256"))
+
+
+class ExchangeInvalidItemListing(ContractRevert):
+    """Thrown when an ITEM listing has no stock or a deposit, or a ROOM_HOUSE listing is priced per item."""
+
+    signature = "ExchangeInvalidItemListing()"
+    selector = "0x11a672d2"
+    inputs = ()
+
+
+class ExchangeInvalidPeriod(ContractRevert):
+    """Thrown when a DAO-set window is above its hard cap or below its floor."""
+
+    signature = "ExchangeInvalidPeriod(uint256,uint256,uint256)"
+    selector = "0x9ab430bd"
+    inputs = (("value", "uint256"), ("min", "uint256"), ("max", "uint256"))
+
+
+class ExchangeInvalidUnitRange(ContractRevert):
+    """Thrown when min/max units of a listing are invalid (0, min > max, or max above the hard cap)."""
+
+    signature = "ExchangeInvalidUnitRange(uint256,uint256)"
+    selector = "0x31973e4f"
+    inputs = (("minUnits", "uint256"), ("maxUnits", "uint256"))
+
+
+class ExchangeInvalidUnits(ContractRevert):
+    """Thrown when a booking's units are outside the listing's min/max."""
+
+    signature = "ExchangeInvalidUnits(uint256,uint256,uint256)"
+    selector = "0x62a5b452"
+    inputs = (("units", "uint256"), ("minUnits", "uint256"), ("maxUnits", "uint256"))
+
+
+class ExchangeInvalidWindow(ContractRevert):
+    """Thrown when an availability window is empty or already over."""
+
+    signature = "ExchangeInvalidWindow(uint256,uint256)"
+    selector = "0xe94574d2"
+    inputs = (("availableFrom", "uint256"), ("availableUntil", "uint256"))
+
+
+class ExchangeListingClosed(ContractRevert):
+    """Thrown when a listing is closed."""
+
+    signature = "ExchangeListingClosed(uint256)"
+    selector = "0x74dfe14a"
+    inputs = (("listingId", "uint256"),)
+
+
+class ExchangeListingPauseUnchanged(ContractRevert):
+    """Thrown when a lister pauses/unpauses a listing into the state it already has."""
+
+    signature = "ExchangeListingPauseUnchanged(uint256,bool)"
+    selector = "0x4c560f3f"
+    inputs = (("listingId", "uint256"), ("paused", "bool"))
+
+
+class ExchangeListingPaused(ContractRevert):
+    """Thrown when booking a listing its lister has paused."""
+
+    signature = "ExchangeListingPaused(uint256)"
+    selector = "0x26fe840a"
+    inputs = (("listingId", "uint256"),)
+
+
+class ExchangeNoPendingFees(ContractRevert):
+    """Thrown when no deferred fees are pending for `token` and `kind`."""
+
+    signature = "ExchangeNoPendingFees(address,uint8)"
+    selector = "0x30274164"
+    inputs = (("token", "address"), ("kind", "uint8"))
+
+
+class ExchangeNoSurplus(ContractRevert):
+    """Thrown when there is no surplus (balance above `totalOwed`) to sweep."""
+
+    signature = "ExchangeNoSurplus(address)"
+    selector = "0x63612277"
+    inputs = (("token", "address"),)
+
+
+class ExchangeNotEligibleLister(ContractRevert):
+    """Thrown when `account` is neither a registered citizen nor holds LISTER_ROLE."""
+
+    signature = "ExchangeNotEligibleLister(address)"
+    selector = "0xccb510ad"
+    inputs = (("account", "address"),)
+
+
+class ExchangeNotEnded(ContractRevert):
+    """Thrown when an action needs the booking's slot (or delivery window) to have ended."""
+
+    signature = "ExchangeNotEnded(uint256,uint256)"
+    selector = "0x52986147"
+    inputs = (("bookingId", "uint256"), ("end", "uint256"))
+
+
+class ExchangeNotItem(ContractRevert):
+    """Thrown when confirming receipt of a booking that is not an ITEM purchase."""
+
+    signature = "ExchangeNotItem(uint256)"
+    selector = "0x9ddb8fa7"
+    inputs = (("bookingId", "uint256"),)
+
+
+class ExchangeNotItemListing(ContractRevert):
+    """Thrown when setting a stock on a listing that is not an ITEM listing."""
+
+    signature = "ExchangeNotItemListing(uint256)"
+    selector = "0xe8023d54"
+    inputs = (("listingId", "uint256"),)
+
+
+class ExchangeNotLister(ContractRevert):
+    """Thrown when `account` is not the lister of `listingId`."""
+
+    signature = "ExchangeNotLister(uint256,address)"
+    selector = "0xe662988c"
+    inputs = (("listingId", "uint256"), ("account", "address"))
+
+
+class ExchangeNotRenter(ContractRevert):
+    """Thrown when `account` is not the renter of `bookingId`."""
+
+    signature = "ExchangeNotRenter(uint256,address)"
+    selector = "0x762299f6"
+    inputs = (("bookingId", "uint256"), ("account", "address"))
+
+
+class ExchangeNotResident(ContractRevert):
+    """Thrown when a residents-only listing is booked by a non-citizen."""
+
+    signature = "ExchangeNotResident(address)"
+    selector = "0x41d913c2"
+    inputs = (("account", "address"),)
+
+
+class ExchangeNothingToSettle(ContractRevert):
+    """Thrown when `settle` finds nothing due yet."""
+
+    signature = "ExchangeNothingToSettle(uint256)"
+    selector = "0x9d14a892"
+    inputs = (("bookingId", "uint256"),)
+
+
+class ExchangeNothingToWithdraw(ContractRevert):
+    """Thrown when `account` has no credit in `token` to withdraw."""
+
+    signature = "ExchangeNothingToWithdraw(address,address)"
+    selector = "0x8ab3c71d"
+    inputs = (("account", "address"), ("token", "address"))
+
+
+class ExchangeOutOfStock(ContractRevert):
+    """Thrown when an ITEM purchase asks for more than the remaining stock."""
+
+    signature = "ExchangeOutOfStock(uint256,uint256,uint256)"
+    selector = "0x8c7257ac"
+    inputs = (("listingId", "uint256"), ("requested", "uint256"), ("available", "uint256"))
+
+
+class ExchangeOutsideWindow(ContractRevert):
+    """Thrown when a booking (or purchase time) lies outside the listing's availability window."""
+
+    signature = "ExchangeOutsideWindow(uint256,uint256,uint256)"
+    selector = "0xd046fd75"
+    inputs = (("listingId", "uint256"), ("start", "uint256"), ("end", "uint256"))
+
+
+class ExchangeResolutionTooHigh(ContractRevert):
+    """Thrown when a resolver awards the lister more than was claimed."""
+
+    signature = "ExchangeResolutionTooHigh(uint256,uint256)"
+    selector = "0x2300784f"
+    inputs = (("toLister", "uint256"), ("claimAmount", "uint256"))
+
+
+class ExchangeResolverIsParty(ContractRevert):
+    """Thrown when a resolver is a party (lister or renter) of the booking."""
+
+    signature = "ExchangeResolverIsParty(uint256,address)"
+    selector = "0x1b52c304"
+    inputs = (("bookingId", "uint256"), ("resolver", "address"))
+
+
+class ExchangeSelfBooking(ContractRevert):
+    """Thrown when a lister books their own listing."""
+
+    signature = "ExchangeSelfBooking(uint256)"
+    selector = "0x7bbdd1a7"
+    inputs = (("listingId", "uint256"),)
+
+
+class ExchangeSlotTaken(ContractRevert):
+    """Thrown when a requested calendar slot is already booked."""
+
+    signature = "ExchangeSlotTaken(uint256,uint256)"
+    selector = "0xa956147e"
+    inputs = (("listingId", "uint256"), ("slot", "uint256"))
+
+
+class ExchangeStartInPast(ContractRevert):
+    """Thrown when a booking would start in the past."""
+
+    signature = "ExchangeStartInPast(uint256,uint256)"
+    selector = "0xd4077490"
+    inputs = (("start", "uint256"), ("nowTime", "uint256"))
+
+
+class ExchangeStartMisaligned(ContractRevert):
+    """Thrown when a start time is not aligned to the listing's unit (from `availableFrom`)."""
+
+    signature = "ExchangeStartMisaligned(uint256,uint256)"
+    selector = "0x74a43c9b"
+    inputs = (("listingId", "uint256"), ("start", "uint256"))
+
+
+class ExchangeTokenNotAllowed(ContractRevert):
+    """Thrown when a payment token is not on the DAO's allow-list."""
+
+    signature = "ExchangeTokenNotAllowed(address)"
+    selector = "0x25eea6f6"
+    inputs = (("token", "address"),)
+
+
+class ExchangeTokenShortfall(ContractRevert):
+    """Thrown when a token delivers less than was transferred (fee-on-transfer and similar tokens)."""
+
+    signature = "ExchangeTokenShortfall(address,uint256,uint256)"
+    selector = "0x444d4c51"
+    inputs = (("token", "address"), ("expected", "uint256"), ("received", "uint256"))
+
+
+class ExchangeUnknownBooking(ContractRevert):
+    """Thrown when a booking id does not exist."""
+
+    signature = "ExchangeUnknownBooking(uint256)"
+    selector = "0x0aed81f1"
+    inputs = (("bookingId", "uint256"),)
+
+
+class ExchangeUnknownListing(ContractRevert):
+    """Thrown when a listing id does not exist."""
+
+    signature = "ExchangeUnknownListing(uint256)"
+    selector = "0x5461d79b"
+    inputs = (("listingId", "uint256"),)
+
+
+class ExchangeWrongBookingStatus(ContractRevert):
+    """Thrown when a booking is not in the status the action needs."""
+
+    signature = "ExchangeWrongBookingStatus(uint256,uint8)"
+    selector = "0xac996e8e"
+    inputs = (("bookingId", "uint256"), ("status", "uint8"))
+
+
+class ExchangeWrongDepositStatus(ContractRevert):
+    """Thrown when a booking's deposit is not in the status the action needs."""
+
+    signature = "ExchangeWrongDepositStatus(uint256,uint8)"
+    selector = "0xb9e2a817"
+    inputs = (("bookingId", "uint256"), ("status", "uint8"))
+
+
+class ExchangeWrongValue(ContractRevert):
+    """Thrown when the ETH sent differs from what is due (0 for ERC-20 bookings)."""
+
+    signature = "ExchangeWrongValue(uint256,uint256)"
+    selector = "0x42fb2809"
+    inputs = (("expected", "uint256"), ("sent", "uint256"))
+
+
+class ExchangeZeroAddress(ContractRevert):
+    """Thrown when an address argument that must be set (admin, registry, fee sink, recipient) is zero or, for the fee sink and the registry, has no code."""
+
+    signature = "ExchangeZeroAddress()"
+    selector = "0x36b92e8b"
+    inputs = ()
+
+
+class ExpectedPause(ContractRevert):
+    """The operation failed because the contract is not paused."""
+
+    signature = "ExpectedPause()"
+    selector = "0x8dfc202b"
+    inputs = ()
+
+
+class FailedCall(ContractRevert):
+    """A call to an address target failed. The target may have reverted."""
+
+    signature = "FailedCall()"
+    selector = "0xd6bda275"
+    inputs = ()
+
+
+class FailedDeployment(ContractRevert):
+    """The deployment failed."""
+
+    signature = "FailedDeployment()"
+    selector = "0xb06ebf3d"
+    inputs = ()
+
+
+class GovernorAlreadyCastVote(ContractRevert):
+    """The vote was already cast."""
+
+    signature = "GovernorAlreadyCastVote(address)"
+    selector = "0x71c6af49"
+    inputs = (("voter", "address"),)
+
+
+class GovernorAlreadyOverriddenVote(ContractRevert):
+    """The contract reverted with GovernorAlreadyOverriddenVote(address)."""
+
+    signature = "GovernorAlreadyOverriddenVote(address)"
+    selector = "0xec602fb8"
+    inputs = (("account", "address"),)
+
+
+class GovernorAlreadyQueuedProposal(ContractRevert):
+    """The proposal has already been queued."""
+
+    signature = "GovernorAlreadyQueuedProposal(uint256)"
+    selector = "0xf20e7d37"
+    inputs = (("proposalId", "uint256"),)
+
+
+class GovernorDisabledDeposit(ContractRevert):
+    """Token deposits are disabled in this contract."""
+
+    signature = "GovernorDisabledDeposit()"
+    selector = "0xe90a651e"
+    inputs = ()
+
+
+class GovernorInsufficientProposerVotes(ContractRevert):
+    """The `proposer` does not have the required votes to create a proposal."""
+
+    signature = "GovernorInsufficientProposerVotes(address,uint256,uint256)"
+    selector = "0xc242ee16"
+    inputs = (("proposer", "address"), ("votes", "uint256"), ("threshold", "uint256"))
+
+
+class GovernorInvalidProposalLength(ContractRevert):
+    """Empty proposal or a mismatch between the parameters length for a proposal call."""
+
+    signature = "GovernorInvalidProposalLength(uint256,uint256,uint256)"
+    selector = "0x447b05d0"
+    inputs = (("targets", "uint256"), ("calldatas", "uint256"), ("values", "uint256"))
+
+
+class GovernorInvalidQuorumFraction(ContractRevert):
+    """The quorum set is not a valid fraction."""
+
+    signature = "GovernorInvalidQuorumFraction(uint256,uint256)"
+    selector = "0x243e5445"
+    inputs = (("quorumNumerator", "uint256"), ("quorumDenominator", "uint256"))
+
+
+class GovernorInvalidSignature(ContractRevert):
+    """The provided signature is not valid for the expected `voter`. If the `voter` is a contract, the signature is not valid using {IERC1271-isValidSignature}."""
+
+    signature = "GovernorInvalidSignature(address)"
+    selector = "0x94ab6c07"
+    inputs = (("voter", "address"),)
+
+
+class GovernorInvalidVoteParams(ContractRevert):
+    """The provided params buffer is not supported by the counting module."""
+
+    signature = "GovernorInvalidVoteParams()"
+    selector = "0x867db771"
+    inputs = ()
+
+
+class GovernorInvalidVoteType(ContractRevert):
+    """The vote type used is not valid for the corresponding counting module."""
+
+    signature = "GovernorInvalidVoteType()"
+    selector = "0x06b337c2"
+    inputs = ()
+
+
+class GovernorInvalidVotingPeriod(ContractRevert):
+    """The voting period set is not a valid period."""
+
+    signature = "GovernorInvalidVotingPeriod(uint256)"
+    selector = "0xf1cfbf05"
+    inputs = (("votingPeriod", "uint256"),)
+
+
+class GovernorNonexistentProposal(ContractRevert):
+    """The `proposalId` doesn't exist."""
+
+    signature = "GovernorNonexistentProposal(uint256)"
+    selector = "0x6ad06075"
+    inputs = (("proposalId", "uint256"),)
+
+
+class GovernorNotQueuedProposal(ContractRevert):
+    """The proposal hasn't been queued yet."""
+
+    signature = "GovernorNotQueuedProposal(uint256)"
+    selector = "0xd5ddb825"
+    inputs = (("proposalId", "uint256"),)
+
+
+class GovernorOnlyExecutor(ContractRevert):
+    """The `account` is not the governance executor."""
+
+    signature = "GovernorOnlyExecutor(address)"
+    selector = "0x47096e47"
+    inputs = (("account", "address"),)
+
+
+class GovernorQueueNotImplemented(ContractRevert):
+    """Queue operation is not implemented for this governor. Execute should be called directly."""
+
+    signature = "GovernorQueueNotImplemented()"
+    selector = "0x90884a46"
+    inputs = ()
+
+
+class GovernorRestrictedProposer(ContractRevert):
+    """The `proposer` is not allowed to create a proposal."""
+
+    signature = "GovernorRestrictedProposer(address)"
+    selector = "0xd9b39557"
+    inputs = (("proposer", "address"),)
+
+
+class GovernorUnableToCancel(ContractRevert):
+    """The given `account` is unable to cancel the proposal with given `proposalId`."""
+
+    signature = "GovernorUnableToCancel(uint256,address)"
+    selector = "0x8fe5d8a9"
+    inputs = (("proposalId", "uint256"), ("account", "address"))
+
+
+class GovernorUnexpectedProposalState(ContractRevert):
+    """The current state of a proposal is not the required for performing an operation. The `expectedStates` is a bitmap with the bits enabled for each ProposalState enum position counting from right to left. NOTE: If `expectedState` is `bytes32(0)`, the proposal is expected to not be in any state (i.e. not exist). This is the case when a proposal that is expected to be unset is already initiated (the proposal is duplicated). See {Governor-_encodeStateBitmap}."""
+
+    signature = "GovernorUnexpectedProposalState(uint256,uint8,bytes32)"
+    selector = "0x31b75e4d"
+    inputs = (("proposalId", "uint256"), ("current", "uint8"), ("expectedStates", "bytes32"))
+
+
+class InsufficientBalance(ContractRevert):
+    """The ETH balance of the account is not enough to perform the operation."""
+
+    signature = "InsufficientBalance(uint256,uint256)"
+    selector = "0xcf479181"
+    inputs = (("balance", "uint256"), ("needed", "uint256"))
+
+
+class InvalidAccountNonce(ContractRevert):
+    """The nonce used for an `account` is not the expected current nonce."""
+
+    signature = "InvalidAccountNonce(address,uint256)"
+    selector = "0x752d88c0"
+    inputs = (("account", "address"), ("currentNonce", "uint256"))
+
+
+class InvalidShortString(ContractRevert):
+    """The contract reverted with InvalidShortString()."""
+
+    signature = "InvalidShortString()"
+    selector = "0xb3512b0c"
+    inputs = ()
+
+
+class MissingPrecompile(ContractRevert):
+    """A necessary precompile is missing."""
+
+    signature = "MissingPrecompile(address)"
+    selector = "0x42b01bce"
+    inputs = (("arg0", "address"),)
+
+
+class MockFeeSinkRefused(ContractRevert):
+    """Thrown when the sink is set to refuse fees."""
+
+    signature = "MockFeeSinkRefused()"
+    selector = "0x3e753252"
+    inputs = ()
+
+
+class MockFeeSinkWrongValue(ContractRevert):
+    """Thrown when ETH sent differs from the amount."""
+
+    signature = "MockFeeSinkWrongValue(uint256,uint256)"
+    selector = "0x0fc741cf"
+    inputs = (("amount", "uint256"), ("value", "uint256"))
+
+
+class MockReentrantAttackerOnlySelf(ContractRevert):
+    """Thrown when `reenter` is called by anyone but this contract."""
+
+    signature = "MockReentrantAttackerOnlySelf()"
+    selector = "0x9ce42d88"
+    inputs = ()
+
+
+class MockReverterCustom(ContractRevert):
+    """Thrown when a test asks for a custom error with arguments."""
+
+    signature = "MockReverterCustom(uint256,address,string)"
+    selector = "0x8aad7397"
+    inputs = (("code", "uint256"), ("who", "address"), ("note", "string"))
+
+
+class ReentrancyGuardReentrantCall(ContractRevert):
+    """Unauthorized reentrant call."""
+
+    signature = "ReentrancyGuardReentrantCall()"
+    selector = "0x3ee5aeb5"
+    inputs = ()
+
+
+class SafeCastOverflowedIntDowncast(ContractRevert):
+    """Value doesn't fit in an int of `bits` size."""
+
+    signature = "SafeCastOverflowedIntDowncast(uint8,int256)"
+    selector = "0x327269a7"
+    inputs = (("bits", "uint8"), ("value", "int256"))
+
+
+class SafeCastOverflowedIntToUint(ContractRevert):
+    """An int value doesn't fit in an uint of `bits` size."""
+
+    signature = "SafeCastOverflowedIntToUint(int256)"
+    selector = "0xa8ce4432"
+    inputs = (("value", "int256"),)
+
+
+class SafeCastOverflowedUintDowncast(ContractRevert):
+    """Value doesn't fit in an uint of `bits` size."""
+
+    signature = "SafeCastOverflowedUintDowncast(uint8,uint256)"
+    selector = "0x6dfcc650"
+    inputs = (("bits", "uint8"), ("value", "uint256"))
+
+
+class SafeCastOverflowedUintToInt(ContractRevert):
+    """An uint value doesn't fit in an int of `bits` size."""
+
+    signature = "SafeCastOverflowedUintToInt(uint256)"
+    selector = "0x24775e06"
+    inputs = (("value", "uint256"),)
+
+
+class SafeERC20FailedDecreaseAllowance(ContractRevert):
+    """Indicates a failed `decreaseAllowance` request."""
+
+    signature = "SafeERC20FailedDecreaseAllowance(address,uint256,uint256)"
+    selector = "0xe570110f"
+    inputs = (("spender", "address"), ("currentAllowance", "uint256"), ("requestedDecrease", "uint256"))
+
+
+class SafeERC20FailedOperation(ContractRevert):
+    """An operation with an ERC-20 token failed."""
+
+    signature = "SafeERC20FailedOperation(address)"
+    selector = "0x5274afe7"
+    inputs = (("token", "address"),)
+
+
+class StringTooLong(ContractRevert):
+    """The contract reverted with StringTooLong(string)."""
+
+    signature = "StringTooLong(string)"
+    selector = "0x305a27a9"
+    inputs = (("str", "string"),)
+
+
+class StringsInsufficientHexLength(ContractRevert):
+    """The `value` string doesn't fit in the specified `length`."""
+
+    signature = "StringsInsufficientHexLength(uint256,uint256)"
+    selector = "0xe22e27eb"
+    inputs = (("value", "uint256"), ("length", "uint256"))
+
+
+class StringsInvalidAddressFormat(ContractRevert):
+    """The string being parsed is not a properly formatted address."""
+
+    signature = "StringsInvalidAddressFormat()"
+    selector = "0x1d15ae44"
+    inputs = ()
+
+
+class StringsInvalidChar(ContractRevert):
+    """The string being parsed contains characters that are not in scope of the given base."""
+
+    signature = "StringsInvalidChar()"
+    selector = "0x94e2737e"
+    inputs = ()
+
+
+class TimelockInsufficientDelay(ContractRevert):
+    """The schedule operation doesn't meet the minimum delay."""
+
+    signature = "TimelockInsufficientDelay(uint256,uint256)"
+    selector = "0x54336609"
+    inputs = (("delay", "uint256"), ("minDelay", "uint256"))
+
+
+class TimelockInvalidOperationLength(ContractRevert):
+    """Mismatch between the parameters length for an operation call."""
+
+    signature = "TimelockInvalidOperationLength(uint256,uint256,uint256)"
+    selector = "0xffb03211"
+    inputs = (("targets", "uint256"), ("payloads", "uint256"), ("values", "uint256"))
+
+
+class TimelockUnauthorizedCaller(ContractRevert):
+    """The caller account is not authorized."""
+
+    signature = "TimelockUnauthorizedCaller(address)"
+    selector = "0xe2850c59"
+    inputs = (("caller", "address"),)
+
+
+class TimelockUnexecutedPredecessor(ContractRevert):
+    """The predecessor to an operation not yet done."""
+
+    signature = "TimelockUnexecutedPredecessor(bytes32)"
+    selector = "0x90a9a618"
+    inputs = (("predecessorId", "bytes32"),)
+
+
+class TimelockUnexpectedOperationState(ContractRevert):
+    """The current state of an operation is not as required. The `expectedStates` is a bitmap with the bits enabled for each OperationState enum position counting from right to left. See {_encodeStateBitmap}."""
+
+    signature = "TimelockUnexpectedOperationState(bytes32,bytes32)"
+    selector = "0x5ead8eb5"
+    inputs = (("operationId", "bytes32"), ("expectedStates", "bytes32"))
+
+
+class TreasuryContributionTooLarge(ContractRevert):
+    """Thrown when a round's total contributions would exceed 2^128 - 1 (keeps matching maths in range)."""
+
+    signature = "TreasuryContributionTooLarge(uint256,uint256)"
+    selector = "0xf4bbe1c8"
+    inputs = (("roundId", "uint256"), ("total", "uint256"))
+
+
+class TreasuryEpochCapExceeded(ContractRevert):
+    """Thrown when spending more than what remains of the token's cap in the current epoch."""
+
+    signature = "TreasuryEpochCapExceeded(address,uint256,uint256,uint256)"
+    selector = "0x72f3cdf8"
+    inputs = (("token", "address"), ("epoch", "uint256"), ("requested", "uint256"), ("remaining", "uint256"))
+
+
+class TreasuryEthAmountMismatch(ContractRevert):
+    """Thrown when `msg.value` differs from the declared ETH amount."""
+
+    signature = "TreasuryEthAmountMismatch(uint256,uint256)"
+    selector = "0x9f19491d"
+    inputs = (("expected", "uint256"), ("received", "uint256"))
+
+
+class TreasuryFeeOnTransferToken(ContractRevert):
+    """Thrown when the treasury received less than the transferred amount (fee-on-transfer token)."""
+
+    signature = "TreasuryFeeOnTransferToken(address,uint256,uint256)"
+    selector = "0x4d693b5c"
+    inputs = (("token", "address"), ("expected", "uint256"), ("received", "uint256"))
+
+
+class TreasuryGrantAlreadyCancelled(ContractRevert):
+    """Thrown when acting on a grant that was already cancelled."""
+
+    signature = "TreasuryGrantAlreadyCancelled(uint256)"
+    selector = "0xc5ce87e6"
+    inputs = (("grantId", "uint256"),)
+
+
+class TreasuryGrantNotFound(ContractRevert):
+    """Thrown when a grant id does not exist."""
+
+    signature = "TreasuryGrantNotFound(uint256)"
+    selector = "0x09a73dbe"
+    inputs = (("grantId", "uint256"),)
+
+
+class TreasuryInsufficientFreeBalance(ContractRevert):
+    """Thrown when spending or committing more than the free (uncommitted) balance."""
+
+    signature = "TreasuryInsufficientFreeBalance(address,uint256,uint256)"
+    selector = "0xffa44c10"
+    inputs = (("token", "address"), ("requested", "uint256"), ("available", "uint256"))
+
+
+class TreasuryInvalidCategory(ContractRevert):
+    """Thrown when a fee is tagged with a category other than the exchange kinds 0..4."""
+
+    signature = "TreasuryInvalidCategory(uint8)"
+    selector = "0x38c545c7"
+    inputs = (("category", "uint8"),)
+
+
+class TreasuryInvalidEpochLength(ContractRevert):
+    """Thrown when an epoch length is outside [MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]."""
+
+    signature = "TreasuryInvalidEpochLength(uint256)"
+    selector = "0x2981fd74"
+    inputs = (("length", "uint256"),)
+
+
+class TreasuryInvalidProjectCount(ContractRevert):
+    """Thrown when a round has no projects or more than MAX_PROJECTS."""
+
+    signature = "TreasuryInvalidProjectCount(uint256)"
+    selector = "0x67fd1651"
+    inputs = (("count", "uint256"),)
+
+
+class TreasuryInvalidRoundWindow(ContractRevert):
+    """Thrown when a round's window is empty or already over."""
+
+    signature = "TreasuryInvalidRoundWindow(uint64,uint64)"
+    selector = "0xaa235465"
+    inputs = (("start", "uint64"), ("end", "uint64"))
+
+
+class TreasuryInvalidSchedule(ContractRevert):
+    """Thrown when a stream's schedule is invalid (zero duration or cliff beyond duration)."""
+
+    signature = "TreasuryInvalidSchedule(uint64,uint64,uint64)"
+    selector = "0x495df7f2"
+    inputs = (("start", "uint64"), ("cliff", "uint64"), ("duration", "uint64"))
+
+
+class TreasuryInvalidTrancheCount(ContractRevert):
+    """Thrown when a milestone grant has no tranches or more than MAX_TRANCHES."""
+
+    signature = "TreasuryInvalidTrancheCount(uint256)"
+    selector = "0x6b50d2d2"
+    inputs = (("count", "uint256"),)
+
+
+class TreasuryNotGrantRecipient(ContractRevert):
+    """Thrown when someone other than the grant's recipient claims it."""
+
+    signature = "TreasuryNotGrantRecipient(uint256,address)"
+    selector = "0x88ade4d0"
+    inputs = (("grantId", "uint256"), ("caller", "address"))
+
+
+class TreasuryNotMilestoneGrant(ContractRevert):
+    """Thrown when releasing a tranche of a grant that is not a milestone grant."""
+
+    signature = "TreasuryNotMilestoneGrant(uint256)"
+    selector = "0xbe283ddf"
+    inputs = (("grantId", "uint256"),)
+
+
+class TreasuryNotProjectRecipient(ContractRevert):
+    """Thrown when someone other than the project's recipient claims its payout."""
+
+    signature = "TreasuryNotProjectRecipient(uint256,uint256,address)"
+    selector = "0xd0304ea0"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"), ("caller", "address"))
+
+
+class TreasuryNotReleaser(ContractRevert):
+    """Thrown when someone other than a steward or the governor releases a tranche."""
+
+    signature = "TreasuryNotReleaser(address)"
+    selector = "0x38416161"
+    inputs = (("caller", "address"),)
+
+
+class TreasuryNothingToClaim(ContractRevert):
+    """Thrown when a grant has nothing claimable yet."""
+
+    signature = "TreasuryNothingToClaim(uint256)"
+    selector = "0xc5c4b450"
+    inputs = (("grantId", "uint256"),)
+
+
+class TreasuryProjectAlreadyClaimed(ContractRevert):
+    """Thrown when a project's payout was already claimed."""
+
+    signature = "TreasuryProjectAlreadyClaimed(uint256,uint256)"
+    selector = "0xf7fd1ff9"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
+
+
+class TreasuryProjectOutOfRange(ContractRevert):
+    """Thrown when a project index is out of range."""
+
+    signature = "TreasuryProjectOutOfRange(uint256,uint256)"
+    selector = "0xe1c5329f"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
+
+
+class TreasuryRoundAlreadyFinalized(ContractRevert):
+    """Thrown when finalising a round twice."""
+
+    signature = "TreasuryRoundAlreadyFinalized(uint256)"
+    selector = "0xbf07476e"
+    inputs = (("roundId", "uint256"),)
+
+
+class TreasuryRoundNotActive(ContractRevert):
+    """Thrown when contributing outside the round's [start, end) window."""
+
+    signature = "TreasuryRoundNotActive(uint256,uint64,uint64)"
+    selector = "0xf4e979da"
+    inputs = (("roundId", "uint256"), ("start", "uint64"), ("end", "uint64"))
+
+
+class TreasuryRoundNotEnded(ContractRevert):
+    """Thrown when finalising a round before its end."""
+
+    signature = "TreasuryRoundNotEnded(uint256,uint64)"
+    selector = "0x5b099391"
+    inputs = (("roundId", "uint256"), ("end", "uint64"))
+
+
+class TreasuryRoundNotFinalized(ContractRevert):
+    """Thrown when claiming from a round that is not finalised yet."""
+
+    signature = "TreasuryRoundNotFinalized(uint256)"
+    selector = "0x36016372"
+    inputs = (("roundId", "uint256"),)
+
+
+class TreasuryRoundNotFound(ContractRevert):
+    """Thrown when a round id does not exist."""
+
+    signature = "TreasuryRoundNotFound(uint256)"
+    selector = "0x35eef237"
+    inputs = (("roundId", "uint256"),)
+
+
+class TreasuryTrancheAlreadyReleased(ContractRevert):
+    """Thrown when a tranche was already released."""
+
+    signature = "TreasuryTrancheAlreadyReleased(uint256,uint256)"
+    selector = "0x0bc71312"
+    inputs = (("grantId", "uint256"), ("index", "uint256"))
+
+
+class TreasuryTrancheOutOfRange(ContractRevert):
+    """Thrown when a tranche index is out of range."""
+
+    signature = "TreasuryTrancheOutOfRange(uint256,uint256)"
+    selector = "0xcfc1de5f"
+    inputs = (("grantId", "uint256"), ("index", "uint256"))
+
+
+class TreasuryUnexpectedEth(ContractRevert):
+    """Thrown when ETH is sent along with an ERC-20 payment."""
+
+    signature = "TreasuryUnexpectedEth(uint256)"
+    selector = "0x0eceb852"
+    inputs = (("value", "uint256"),)
+
+
+class TreasuryZeroAddress(ContractRevert):
+    """Thrown when an address that must be set is the zero address."""
+
+    signature = "TreasuryZeroAddress()"
+    selector = "0xb1ad8139"
+    inputs = ()
+
+
+class TreasuryZeroAmount(ContractRevert):
+    """Thrown when an amount that must be positive is zero."""
+
+    signature = "TreasuryZeroAmount()"
+    selector = "0xd320c808"
+    inputs = ()
+
+
+class VotesExpiredSignature(ContractRevert):
+    """The signature used has expired."""
+
+    signature = "VotesExpiredSignature(uint256)"
+    selector = "0x4683af0e"
+    inputs = (("expiry", "uint256"),)
 
 
 #: Every generated class by its 4-byte selector.
 CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
-    DemoTooBig.selector: DemoTooBig,
-    OwnableInvalidOwner.selector: OwnableInvalidOwner,
-    OwnableUnauthorizedAccount.selector: OwnableUnauthorizedAccount,
+    AccessControlBadConfirmation.selector: AccessControlBadConfirmation,
+    AccessControlUnauthorizedAccount.selector: AccessControlUnauthorizedAccount,
+    AddressEmptyCode.selector: AddressEmptyCode,
+    CheckpointUnorderedInsertion.selector: CheckpointUnorderedInsertion,
+    CitizenRegistryAlreadyMember.selector: CitizenRegistryAlreadyMember,
+    CitizenRegistryCredentialUsed.selector: CitizenRegistryCredentialUsed,
+    CitizenRegistryInvalidReason.selector: CitizenRegistryInvalidReason,
+    CitizenRegistryInvalidSignature.selector: CitizenRegistryInvalidSignature,
+    CitizenRegistryNotMember.selector: CitizenRegistryNotMember,
+    CitizenRegistrySignatureExpired.selector: CitizenRegistrySignatureExpired,
+    CitizenRegistrySignerNotRegistrar.selector: CitizenRegistrySignerNotRegistrar,
+    CitizenRegistrySoulbound.selector: CitizenRegistrySoulbound,
+    CitizenRegistryUnauthorized.selector: CitizenRegistryUnauthorized,
+    CitizenRegistryZeroAddress.selector: CitizenRegistryZeroAddress,
+    CitizenRegistryZeroCredential.selector: CitizenRegistryZeroCredential,
+    CivicGovernorGuardianExpired.selector: CivicGovernorGuardianExpired,
+    CivicGovernorTargetCodeChanged.selector: CivicGovernorTargetCodeChanged,
+    ECDSAInvalidSignature.selector: ECDSAInvalidSignature,
+    ECDSAInvalidSignatureLength.selector: ECDSAInvalidSignatureLength,
+    ECDSAInvalidSignatureS.selector: ECDSAInvalidSignatureS,
+    ERC1155InsufficientBalance.selector: ERC1155InsufficientBalance,
+    ERC1155InvalidApprover.selector: ERC1155InvalidApprover,
+    ERC1155InvalidArrayLength.selector: ERC1155InvalidArrayLength,
+    ERC1155InvalidOperator.selector: ERC1155InvalidOperator,
+    ERC1155InvalidReceiver.selector: ERC1155InvalidReceiver,
+    ERC1155InvalidSender.selector: ERC1155InvalidSender,
+    ERC1155MissingApprovalForAll.selector: ERC1155MissingApprovalForAll,
+    ERC20InsufficientAllowance.selector: ERC20InsufficientAllowance,
+    ERC20InsufficientBalance.selector: ERC20InsufficientBalance,
+    ERC20InvalidApprover.selector: ERC20InvalidApprover,
+    ERC20InvalidReceiver.selector: ERC20InvalidReceiver,
+    ERC20InvalidSender.selector: ERC20InvalidSender,
+    ERC20InvalidSpender.selector: ERC20InvalidSpender,
+    ERC5805FutureLookup.selector: ERC5805FutureLookup,
+    ERC6372InconsistentClock.selector: ERC6372InconsistentClock,
+    ERC721IncorrectOwner.selector: ERC721IncorrectOwner,
+    ERC721InsufficientApproval.selector: ERC721InsufficientApproval,
+    ERC721InvalidApprover.selector: ERC721InvalidApprover,
+    ERC721InvalidOperator.selector: ERC721InvalidOperator,
+    ERC721InvalidOwner.selector: ERC721InvalidOwner,
+    ERC721InvalidReceiver.selector: ERC721InvalidReceiver,
+    ERC721InvalidSender.selector: ERC721InvalidSender,
+    ERC721NonexistentToken.selector: ERC721NonexistentToken,
+    EnforcedPause.selector: EnforcedPause,
+    ExchangeBookingStarted.selector: ExchangeBookingStarted,
+    ExchangeClaimWindowClosed.selector: ExchangeClaimWindowClosed,
+    ExchangeDeadlineNotReached.selector: ExchangeDeadlineNotReached,
+    ExchangeDeadlinePassed.selector: ExchangeDeadlinePassed,
+    ExchangeEmptyMetadata.selector: ExchangeEmptyMetadata,
+    ExchangeFeeSinkMismatch.selector: ExchangeFeeSinkMismatch,
+    ExchangeHousingCapReached.selector: ExchangeHousingCapReached,
+    ExchangeHousingPriceTooHigh.selector: ExchangeHousingPriceTooHigh,
+    ExchangeInvalidBps.selector: ExchangeInvalidBps,
+    ExchangeInvalidClaimAmount.selector: ExchangeInvalidClaimAmount,
+    ExchangeInvalidItemListing.selector: ExchangeInvalidItemListing,
+    ExchangeInvalidPeriod.selector: ExchangeInvalidPeriod,
+    ExchangeInvalidUnitRange.selector: ExchangeInvalidUnitRange,
+    ExchangeInvalidUnits.selector: ExchangeInvalidUnits,
+    ExchangeInvalidWindow.selector: ExchangeInvalidWindow,
+    ExchangeListingClosed.selector: ExchangeListingClosed,
+    ExchangeListingPauseUnchanged.selector: ExchangeListingPauseUnchanged,
+    ExchangeListingPaused.selector: ExchangeListingPaused,
+    ExchangeNoPendingFees.selector: ExchangeNoPendingFees,
+    ExchangeNoSurplus.selector: ExchangeNoSurplus,
+    ExchangeNotEligibleLister.selector: ExchangeNotEligibleLister,
+    ExchangeNotEnded.selector: ExchangeNotEnded,
+    ExchangeNotItem.selector: ExchangeNotItem,
+    ExchangeNotItemListing.selector: ExchangeNotItemListing,
+    ExchangeNotLister.selector: ExchangeNotLister,
+    ExchangeNotRenter.selector: ExchangeNotRenter,
+    ExchangeNotResident.selector: ExchangeNotResident,
+    ExchangeNothingToSettle.selector: ExchangeNothingToSettle,
+    ExchangeNothingToWithdraw.selector: ExchangeNothingToWithdraw,
+    ExchangeOutOfStock.selector: ExchangeOutOfStock,
+    ExchangeOutsideWindow.selector: ExchangeOutsideWindow,
+    ExchangeResolutionTooHigh.selector: ExchangeResolutionTooHigh,
+    ExchangeResolverIsParty.selector: ExchangeResolverIsParty,
+    ExchangeSelfBooking.selector: ExchangeSelfBooking,
+    ExchangeSlotTaken.selector: ExchangeSlotTaken,
+    ExchangeStartInPast.selector: ExchangeStartInPast,
+    ExchangeStartMisaligned.selector: ExchangeStartMisaligned,
+    ExchangeTokenNotAllowed.selector: ExchangeTokenNotAllowed,
+    ExchangeTokenShortfall.selector: ExchangeTokenShortfall,
+    ExchangeUnknownBooking.selector: ExchangeUnknownBooking,
+    ExchangeUnknownListing.selector: ExchangeUnknownListing,
+    ExchangeWrongBookingStatus.selector: ExchangeWrongBookingStatus,
+    ExchangeWrongDepositStatus.selector: ExchangeWrongDepositStatus,
+    ExchangeWrongValue.selector: ExchangeWrongValue,
+    ExchangeZeroAddress.selector: ExchangeZeroAddress,
+    ExpectedPause.selector: ExpectedPause,
+    FailedCall.selector: FailedCall,
+    FailedDeployment.selector: FailedDeployment,
+    GovernorAlreadyCastVote.selector: GovernorAlreadyCastVote,
+    GovernorAlreadyOverriddenVote.selector: GovernorAlreadyOverriddenVote,
+    GovernorAlreadyQueuedProposal.selector: GovernorAlreadyQueuedProposal,
+    GovernorDisabledDeposit.selector: GovernorDisabledDeposit,
+    GovernorInsufficientProposerVotes.selector: GovernorInsufficientProposerVotes,
+    GovernorInvalidProposalLength.selector: GovernorInvalidProposalLength,
+    GovernorInvalidQuorumFraction.selector: GovernorInvalidQuorumFraction,
+    GovernorInvalidSignature.selector: GovernorInvalidSignature,
+    GovernorInvalidVoteParams.selector: GovernorInvalidVoteParams,
+    GovernorInvalidVoteType.selector: GovernorInvalidVoteType,
+    GovernorInvalidVotingPeriod.selector: GovernorInvalidVotingPeriod,
+    GovernorNonexistentProposal.selector: GovernorNonexistentProposal,
+    GovernorNotQueuedProposal.selector: GovernorNotQueuedProposal,
+    GovernorOnlyExecutor.selector: GovernorOnlyExecutor,
+    GovernorQueueNotImplemented.selector: GovernorQueueNotImplemented,
+    GovernorRestrictedProposer.selector: GovernorRestrictedProposer,
+    GovernorUnableToCancel.selector: GovernorUnableToCancel,
+    GovernorUnexpectedProposalState.selector: GovernorUnexpectedProposalState,
+    InsufficientBalance.selector: InsufficientBalance,
+    InvalidAccountNonce.selector: InvalidAccountNonce,
+    InvalidShortString.selector: InvalidShortString,
+    MissingPrecompile.selector: MissingPrecompile,
+    MockFeeSinkRefused.selector: MockFeeSinkRefused,
+    MockFeeSinkWrongValue.selector: MockFeeSinkWrongValue,
+    MockReentrantAttackerOnlySelf.selector: MockReentrantAttackerOnlySelf,
+    MockReverterCustom.selector: MockReverterCustom,
+    ReentrancyGuardReentrantCall.selector: ReentrancyGuardReentrantCall,
+    SafeCastOverflowedIntDowncast.selector: SafeCastOverflowedIntDowncast,
+    SafeCastOverflowedIntToUint.selector: SafeCastOverflowedIntToUint,
+    SafeCastOverflowedUintDowncast.selector: SafeCastOverflowedUintDowncast,
+    SafeCastOverflowedUintToInt.selector: SafeCastOverflowedUintToInt,
+    SafeERC20FailedDecreaseAllowance.selector: SafeERC20FailedDecreaseAllowance,
+    SafeERC20FailedOperation.selector: SafeERC20FailedOperation,
+    StringTooLong.selector: StringTooLong,
+    StringsInsufficientHexLength.selector: StringsInsufficientHexLength,
+    StringsInvalidAddressFormat.selector: StringsInvalidAddressFormat,
+    StringsInvalidChar.selector: StringsInvalidChar,
+    TimelockInsufficientDelay.selector: TimelockInsufficientDelay,
+    TimelockInvalidOperationLength.selector: TimelockInvalidOperationLength,
+    TimelockUnauthorizedCaller.selector: TimelockUnauthorizedCaller,
+    TimelockUnexecutedPredecessor.selector: TimelockUnexecutedPredecessor,
+    TimelockUnexpectedOperationState.selector: TimelockUnexpectedOperationState,
+    TreasuryContributionTooLarge.selector: TreasuryContributionTooLarge,
+    TreasuryEpochCapExceeded.selector: TreasuryEpochCapExceeded,
+    TreasuryEthAmountMismatch.selector: TreasuryEthAmountMismatch,
+    TreasuryFeeOnTransferToken.selector: TreasuryFeeOnTransferToken,
+    TreasuryGrantAlreadyCancelled.selector: TreasuryGrantAlreadyCancelled,
+    TreasuryGrantNotFound.selector: TreasuryGrantNotFound,
+    TreasuryInsufficientFreeBalance.selector: TreasuryInsufficientFreeBalance,
+    TreasuryInvalidCategory.selector: TreasuryInvalidCategory,
+    TreasuryInvalidEpochLength.selector: TreasuryInvalidEpochLength,
+    TreasuryInvalidProjectCount.selector: TreasuryInvalidProjectCount,
+    TreasuryInvalidRoundWindow.selector: TreasuryInvalidRoundWindow,
+    TreasuryInvalidSchedule.selector: TreasuryInvalidSchedule,
+    TreasuryInvalidTrancheCount.selector: TreasuryInvalidTrancheCount,
+    TreasuryNotGrantRecipient.selector: TreasuryNotGrantRecipient,
+    TreasuryNotMilestoneGrant.selector: TreasuryNotMilestoneGrant,
+    TreasuryNotProjectRecipient.selector: TreasuryNotProjectRecipient,
+    TreasuryNotReleaser.selector: TreasuryNotReleaser,
+    TreasuryNothingToClaim.selector: TreasuryNothingToClaim,
+    TreasuryProjectAlreadyClaimed.selector: TreasuryProjectAlreadyClaimed,
+    TreasuryProjectOutOfRange.selector: TreasuryProjectOutOfRange,
+    TreasuryRoundAlreadyFinalized.selector: TreasuryRoundAlreadyFinalized,
+    TreasuryRoundNotActive.selector: TreasuryRoundNotActive,
+    TreasuryRoundNotEnded.selector: TreasuryRoundNotEnded,
+    TreasuryRoundNotFinalized.selector: TreasuryRoundNotFinalized,
+    TreasuryRoundNotFound.selector: TreasuryRoundNotFound,
+    TreasuryTrancheAlreadyReleased.selector: TreasuryTrancheAlreadyReleased,
+    TreasuryTrancheOutOfRange.selector: TreasuryTrancheOutOfRange,
+    TreasuryUnexpectedEth.selector: TreasuryUnexpectedEth,
+    TreasuryZeroAddress.selector: TreasuryZeroAddress,
+    TreasuryZeroAmount.selector: TreasuryZeroAmount,
+    VotesExpiredSignature.selector: VotesExpiredSignature,
 }

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils.abi import function_signature_to_4byte_selector
 
 from civicdao._files import write_text_atomic
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 MODULE_PATH = Path(__file__).resolve().parent / "_custom_errors.py"
 
 
@@ -34,7 +34,7 @@ def abi_type(param: Mapping[str, Any]) -> str:
     kind = str(param["type"])
     if kind.startswith("tuple"):
         inner = ",".join(abi_type(component) for component in param.get("components", []))
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -76,7 +76,10 @@ def render_module(specs: list[ErrorSpec]) -> str:
         "",
         "from civicdao.errors import ContractRevert",
         "",
-        "__all__ = [" + ", ".join(f'"{s.name}"' for s in specs) + (", " if specs else "") + '"CUSTOM_ERRORS"]',
+        "__all__ = ["
+        + ", ".join(f'"{s.name}"' for s in specs)
+        + (", " if specs else "")
+        + '"CUSTOM_ERRORS"]',
         "",
     ]
     for spec in specs:
@@ -87,7 +90,7 @@ def render_module(specs: list[ErrorSpec]) -> str:
             "",
             f'    signature = "{spec.signature}"',
             f'    selector = "{spec.selector}"',
-            f"    inputs = {spec.inputs!r}",
+            f"    inputs = {_tuple_literal(spec.inputs)}",
             "",
         ]
     lines += [
@@ -130,6 +133,13 @@ def _unique_names(specs: list[ErrorSpec]) -> list[ErrorSpec]:
 
 def _rest(spec: ErrorSpec) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
     return spec.signature, spec.selector, spec.inputs, spec.doc
+
+
+def _tuple_literal(inputs: tuple[tuple[str, str], ...]) -> str:
+    pairs = [f'("{name}", "{kind}")' for name, kind in inputs]
+    if len(pairs) == 1:
+        return f"({pairs[0]},)"
+    return "(" + ", ".join(pairs) + ")"
 
 
 def _docstring(text: str) -> str:

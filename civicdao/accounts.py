@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 
 from civicdao.errors import ConfigError, InvalidAddressError, KeystoreError, MissingKeyError, SignerError
@@ -71,7 +71,7 @@ class LocalSigner:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
 
     def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:
-        """Sign EIP-712 typed data (the JSON ``eth_signTypedData_v4`` takes); returns the 65-byte signature."""
+        """Sign EIP-712 typed data (the JSON ``eth_signTypedData_v4`` takes); returns 65 signature bytes."""
         message = encode_typed_data(full_message=typed_data)
         return bytes(self._account.sign_message(message).signature)
 
@@ -99,7 +99,9 @@ def from_env(variable: str = DEFAULT_KEY_ENV) -> LocalSigner:
     """A signer for the private key in environment variable ``variable``."""
     value = os.environ.get(variable, "").strip()
     if not value:
-        raise MissingKeyError(f"environment variable {variable} is not set: export the deployer's private key")
+        raise MissingKeyError(
+            f"environment variable {variable} is not set: export the deployer's private key"
+        )
     try:
         return from_private_key(value)
     except SignerError:

@@ -73,7 +73,9 @@ def load_artifact(name: str) -> Artifact:
             link_references=data.get("linkReferences", {}),
         )
     except (ValueError, KeyError) as exc:
-        raise ArtifactError(f"artifact {name!r} is malformed ({exc}): rebuild with `civicdao compile`") from None
+        raise ArtifactError(
+            f"artifact {name!r} is malformed ({exc}): rebuild with `civicdao compile`"
+        ) from None
 
 
 def build_info() -> dict[str, Any]:
@@ -82,5 +84,7 @@ def build_info() -> dict[str, Any]:
         text = resources.files("civicdao._artifacts").joinpath("build-info.json").read_text()
         data: dict[str, Any] = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"build-info.json is missing or malformed ({exc}): run `civicdao compile`") from None
+        raise ArtifactError(
+            f"build-info.json is missing or malformed ({exc}): run `civicdao compile`"
+        ) from None
     return data

@@ -189,8 +189,8 @@ def _collect_artifacts(output: Mapping[str, Any], hashes: Mapping[str, str]) -> 
             continue  # OpenZeppelin sources: their errors reach us through our contracts' ABIs
         for name, compiled in contracts.items():
             bytecode = compiled["evm"]["bytecode"]["object"]
-            if not bytecode:
-                continue  # interfaces and abstract contracts deploy nothing
+            if not bytecode or not compiled["abi"]:
+                continue  # interfaces and abstract contracts deploy nothing; internal libraries are inlined
             if name in artifacts:
                 raise CompilationError(
                     f"two contracts are named {name} ({artifacts[name]['sourceName']} and {source_name})"

@@ -61,7 +61,8 @@ def connect(rpc_url: str, *, expected_chain_id: int | None = None, timeout: floa
         chain_id = w3.eth.chain_id
     except (OSError, Web3Exception, ValueError) as exc:
         raise RPCUnreachableError(
-            f"no Ethereum node answers at {rpc_url} ({type(exc).__name__}): check the URL and that the node runs"
+            f"no Ethereum node answers at {rpc_url} ({type(exc).__name__}): "
+            "check the URL and that the node runs"
         ) from None
     if expected_chain_id is not None and chain_id != expected_chain_id:
         raise ChainIdMismatchError(expected_chain_id, chain_id, rpc_url)
@@ -76,6 +77,7 @@ class _LaunchSpec:
     accounts: int
     balance_eth: int
     mnemonic: str
+    hardfork: str
 
 
 class LocalChain:
@@ -94,13 +96,16 @@ class LocalChain:
         accounts: int = 10,
         balance_eth: int = 10_000,
         mnemonic: str = DEFAULT_MNEMONIC,
+        hardfork: str = "shanghai",
         startup_timeout: float = 30.0,
     ) -> None:
         if kind not in ("anvil", "ganache"):
             raise ConfigError(f"unknown local chain {kind!r}: choose 'anvil' or 'ganache'")
         if accounts < 1:
             raise ConfigError("a local chain needs at least one account")
-        self._spec = _LaunchSpec(kind, port or _free_port(), chain_id, accounts, balance_eth, mnemonic)
+        self._spec = _LaunchSpec(
+            kind, port or _free_port(), chain_id, accounts, balance_eth, mnemonic, hardfork
+        )
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._w3: Web3 | None = None
@@ -124,7 +129,9 @@ class LocalChain:
     @property
     def w3(self) -> Web3:
         if self._w3 is None:
-            raise ChainStartError("the chain is not running: call start() or use `with LocalChain() as chain`")
+            raise ChainStartError(
+                "the chain is not running: call start() or use `with LocalChain() as chain`"
+            )
         return self._w3
 
     @property
@@ -142,7 +149,7 @@ class LocalChain:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - single-threaded launch; needed for no orphans
+            preexec_fn=_die_with_parent,
         )
         _RUNNING.add(self)
         try:
@@ -190,7 +197,7 @@ class LocalChain:
                 "--accounts", str(spec.accounts),
                 "--balance", str(spec.balance_eth),
                 "--mnemonic", spec.mnemonic,
-                "--hardfork", "shanghai",
+                "--hardfork", spec.hardfork,
                 "--silent",
             ]  # fmt: skip
         return [
@@ -199,7 +206,7 @@ class LocalChain:
             "--server.port", str(spec.port),
             "--chain.chainId", str(spec.chain_id),
             "--chain.networkId", str(spec.chain_id),
-            "--chain.hardfork", "shanghai",
+            "--chain.hardfork", spec.hardfork,
             "--wallet.totalAccounts", str(spec.accounts),
             "--wallet.defaultBalance", str(spec.balance_eth),
             "--wallet.mnemonic", spec.mnemonic,
@@ -219,7 +226,9 @@ class LocalChain:
             with contextlib.suppress(RPCUnreachableError):
                 return connect(self.rpc_url, expected_chain_id=self.chain_id, timeout=2)
             time.sleep(0.1)
-        raise ChainStartError(f"{self.kind} did not answer at {self.rpc_url} within {self._startup_timeout:.0f}s")
+        raise ChainStartError(
+            f"{self.kind} did not answer at {self.rpc_url} within {self._startup_timeout:.0f}s"
+        )
 
 
 def launch(kind: ChainKind = "anvil", **options: Any) -> LocalChain:

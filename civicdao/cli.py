@@ -44,7 +44,9 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-v", "--verbose", is_flag=True, help="Log what the library does (to stderr).")
 def cli(verbose: bool) -> None:
     """CivicDAO: residents govern their city's commons on Ethereum."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
 
 
 @cli.command("compile")
@@ -58,7 +60,9 @@ def compile_command(force: bool, as_json: bool) -> None:
         stderr.print("[dim]compiling contracts/ with solc-js …[/dim]")
     result = compile_contracts(force=force)
     if as_json:
-        click.echo(json.dumps({"contracts": result.contracts, "cached": result.cached, "seconds": result.seconds}))
+        click.echo(
+            json.dumps({"contracts": result.contracts, "cached": result.cached, "seconds": result.seconds})
+        )
         return
     how = "unchanged, cache used" if result.cached else "compiled"
     stdout.print(f"{len(result.contracts)} contracts {how} in {result.seconds:.2f}s → {result.artifacts_dir}")
@@ -73,7 +77,9 @@ def artifacts_command(as_json: bool) -> None:
     rows = []
     for name in list_artifacts():
         artifact = load_artifact(name)
-        rows.append({"contract": name, "source": artifact.source_name, "deployed_bytes": artifact.deployed_size})
+        rows.append(
+            {"contract": name, "source": artifact.source_name, "deployed_bytes": artifact.deployed_size}
+        )
     emit(rows, as_json=as_json, title="Shipped contracts", columns=["contract", "source", "deployed_bytes"])
 
 
@@ -128,7 +134,9 @@ def toolchain_install() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map CivicDAO errors to one readable line and exit code 1."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="civicdao", standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="civicdao", standalone_mode=False
+        )
     except click.exceptions.Abort:
         stderr.print("aborted")
         return 1

@@ -21,8 +21,10 @@ def bind(w3: Web3, name: str, address: str) -> Contract:
     return w3.eth.contract(address=checksum(address, what=f"{name} address"), abi=artifact.abi_list())
 
 
-def deploy_contract(w3: Web3, signer: Signer, name: str, *args: Any, value: int = 0) -> tuple[Contract, TxRecord]:
-    """Deploy the shipped contract ``name`` with constructor ``args``; returns the bound contract and receipt."""
+def deploy_contract(
+    w3: Web3, signer: Signer, name: str, *args: Any, value: int = 0
+) -> tuple[Contract, TxRecord]:
+    """Deploy the shipped contract ``name`` with constructor ``args``; returns it bound, and the receipt."""
     artifact = load_artifact(name)
     if artifact.link_references:
         raise ArtifactError(f"{name} needs linked libraries, which CivicDAO does not deploy")

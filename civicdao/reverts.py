@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from eth_abi import decode
+from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from civicdao.errors import ContractRevert, PanicRevert, StringRevert, UnknownRevert
@@ -77,7 +77,7 @@ def revert_from_exception(exc: BaseException) -> ContractRevert | None:
 
 
 def _data_field(data: Any) -> str | bytes | None:
-    """Revert data from an error's ``data``: a hex string (Anvil, geth) or a dict with ``result`` (Ganache)."""
+    """Revert data from an error's ``data``: hex (Anvil, geth) or a dict with ``result`` (Ganache)."""
     if isinstance(data, dict):
         data = data.get("data") or data.get("result")
     if isinstance(data, bytes) or (isinstance(data, str) and data.startswith("0x")):

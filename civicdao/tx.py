@@ -15,12 +15,13 @@ from types import MappingProxyType
 from typing import Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, Web3Exception
+from web3.types import BlockIdentifier
 
 from civicdao.accounts import LocalSigner, Signer
 from civicdao.artifacts import list_artifacts, load_artifact
@@ -96,7 +97,7 @@ def transact(
     )
 
 
-def call(fn: ContractFunction, *, sender: str | None = None, block: int | str = "latest") -> Any:
+def call(fn: ContractFunction, *, sender: str | None = None, block: BlockIdentifier = "latest") -> Any:
     """Run a view (or simulate a call) and turn a revert into a named exception."""
     try:
         return fn.call({"from": sender} if sender else {}, block_identifier=block)
@@ -138,7 +139,9 @@ def send_transaction(
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
     except TimeExhausted:
-        raise TransactionError(f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f}s") from None
+        raise TransactionError(
+            f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f}s"
+        ) from None
     if receipt["status"] != 1:
         raise _revert_after_mining(w3, tx, receipt["blockNumber"])
     contract_address = receipt.get("contractAddress")
@@ -161,7 +164,7 @@ def decode_logs(w3: Web3, logs: list[Any]) -> tuple[Event, ...]:
         for abi in _event_abis().get(HexBytes(log["topics"][0]).to_0x_hex(), ()):
             try:
                 data = get_event_data(w3.codec, abi, log)
-            except Exception:  # a same-signature event with another indexing: try the next ABI
+            except Exception:  # noqa: S112 - a same-signature event indexed differently: try the next ABI
                 continue
             decoded.append(
                 Event(
@@ -255,4 +258,3 @@ def _node_message(exc: BaseException) -> str:
     if exc.args and isinstance(exc.args[0], dict):
         return str(exc.args[0].get("message", exc))
     return str(exc)
-

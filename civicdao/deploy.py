@@ -1,0 +1,360 @@
+"""Deploy the CivicDAO suite, wire its roles, hand everything to the Timelock, and load it back.
+
+Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange; then the role
+wiring; last, the deployer renounces every role it held. Each step is recorded in the manifest as soon
+as it is mined, and each wiring step checks the chain before acting, so re-running an interrupted
+deployment with the same manifest finishes it without deploying or granting anything twice. A contract
+whose creation was sent but not recorded is found again at its predicted address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from civicdao.accounts import Signer, checksum
+from civicdao.artifacts import load_artifact
+from civicdao.config import KINDS, DeployConfig, load_config
+from civicdao.contracts import bind, deploy_contract
+from civicdao.errors import DeploymentError
+from civicdao.manifest import ContractEntry, Manifest
+from civicdao.tx import TxRecord, call, transact
+
+__all__ = ["ETH", "SUITE_CONTRACTS", "Suite", "deploy_suite", "load_suite"]
+
+logger = logging.getLogger(__name__)
+
+#: The token address that stands for ETH in the treasury and the exchange.
+ETH = "0x0000000000000000000000000000000000000000"
+#: Manifest key → contract name, in deployment order.
+SUITE_CONTRACTS: dict[str, str] = {
+    "registry": "CitizenRegistry",
+    "timelock": "CivicTimelock",
+    "governor": "CivicGovernor",
+    "treasury": "PublicTreasury",
+    "exchange": "CommonsExchange",
+}
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A deployed CivicDAO: the bound contracts and the manifest they came from."""
+
+    w3: Web3
+    manifest: Manifest
+    registry: Contract
+    timelock: Contract
+    governor: Contract
+    treasury: Contract
+    exchange: Contract
+
+    @property
+    def chain_id(self) -> int:
+        return self.manifest.chain_id
+
+    def addresses(self) -> dict[str, ChecksumAddress]:
+        return {key: to_checksum_address(self.manifest.address(key)) for key in SUITE_CONTRACTS}
+
+
+def deploy_suite(
+    w3: Web3,
+    deployer: Signer,
+    config: DeployConfig | None = None,
+    *,
+    manifest_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Suite:
+    """Deploy (or finish deploying) the suite and return it.
+
+    With ``manifest_path``, the manifest is written after every step; when it already exists for this
+    chain, the deployment resumes from it (``config`` must then match the recorded one, or be None).
+
+    Raises:
+        DeploymentError: the manifest belongs to another chain or deployer, or its config differs.
+        ContractRevert, TransactionError: a step failed; the manifest keeps every step done so far.
+    """
+    manifest = _open_manifest(w3, deployer, config, manifest_path)
+    run = _Deployment(
+        w3, deployer, load_config(overrides=_config_values(manifest.config)), manifest, progress
+    )
+    run.deploy_contracts()
+    run.wire_roles()
+    manifest.complete = True
+    manifest.save()
+    run.say("deployment complete")
+    return load_suite(w3, manifest)
+
+
+def load_suite(w3: Web3, manifest: Manifest | str | Path) -> Suite:
+    """Bind the contracts recorded in a manifest, after checking the chain id and that code is there."""
+    if not isinstance(manifest, Manifest):
+        manifest = Manifest.load(manifest)
+    chain_id = w3.eth.chain_id
+    if manifest.chain_id != chain_id:
+        raise DeploymentError(
+            f"the manifest is for chain {manifest.chain_id}, but the node serves chain {chain_id}"
+        )
+    bound: dict[str, Contract] = {}
+    for key, name in SUITE_CONTRACTS.items():
+        address = manifest.address(key)
+        if not w3.eth.get_code(to_checksum_address(address)):
+            raise DeploymentError(f"no code at {address} ({name}): the manifest does not match this chain")
+        bound[key] = bind(w3, name, address)
+    return Suite(w3=w3, manifest=manifest, **bound)
+
+
+# -- internals ------------------------------------------------------------------------------------------
+
+
+def _config_values(recorded: dict[str, Any]) -> dict[str, Any]:
+    values = dict(recorded)
+    values.pop("preset", None)
+    return values
+
+
+def _open_manifest(
+    w3: Web3, deployer: Signer, config: DeployConfig | None, path: str | Path | None
+) -> Manifest:
+    chain_id = w3.eth.chain_id
+    if path is not None and Path(path).exists():
+        manifest = Manifest.load(path)
+        if manifest.chain_id != chain_id:
+            raise DeploymentError(f"{path} records a deployment on chain {manifest.chain_id}, not {chain_id}")
+        if manifest.deployer != deployer.address:
+            raise DeploymentError(f"{path} was deployed by {manifest.deployer}, not {deployer.address}")
+        if config is not None and config.to_dict() != manifest.config:
+            raise DeploymentError(
+                f"{path} was started with another config: resume with the same one, or move it"
+            )
+        return manifest
+    chosen = config or load_config()
+    manifest = Manifest(chain_id, deployer.address, chosen.to_dict(), path=Path(path) if path else None)
+    manifest.save()
+    return manifest
+
+
+class _Deployment:
+    def __init__(
+        self, w3: Web3, deployer: Signer, config: DeployConfig, manifest: Manifest, progress: Progress | None
+    ) -> None:
+        self.w3 = w3
+        self.deployer = deployer
+        self.config = config
+        self.manifest = manifest
+        self.progress = progress
+        self.contracts: dict[str, Contract] = {}
+
+    def say(self, message: str) -> None:
+        logger.info(message)
+        if self.progress is not None:
+            self.progress(message)
+
+    # -- contracts ------------------------------------------------------------------------------------
+
+    def deploy_contracts(self) -> None:
+        config = self.config
+        guardian = checksum(config.guardian, what="guardian") if config.guardian else self.deployer.address
+        expiry = self._now() + config.guardian_expiry_after if config.guardian_expiry_after else 0
+        self._contract("registry", lambda: (self.deployer.address,))
+        self._contract("timelock", lambda: (config.timelock_delay, [], [], self.deployer.address))
+        governor_config = (
+            config.voting_delay,
+            config.voting_period,
+            config.proposal_threshold,
+            config.quorum_percent,
+            config.vote_extension,
+            guardian,
+            expiry,
+        )
+        self._contract(
+            "governor",
+            lambda: (
+                config.governor_name,
+                self._address("registry"),
+                self._address("timelock"),
+                governor_config,
+            ),
+        )
+        self._contract(
+            "treasury",
+            lambda: (self.deployer.address, self._address("registry"), config.treasury_epoch_length),
+        )
+        self._contract(
+            "exchange",
+            lambda: (
+                self.deployer.address,
+                self._address("registry"),
+                self._address("treasury"),
+                config.claim_window,
+                config.dispute_window,
+                config.delivery_window,
+            ),
+        )
+
+    def _contract(self, key: str, args: Callable[[], tuple[Any, ...]]) -> None:
+        name = SUITE_CONTRACTS[key]
+        if key in self.manifest.contracts:
+            self.contracts[key] = bind(self.w3, name, self.manifest.address(key))
+            self.say(f"{name} already at {self.manifest.address(key)}")
+            return
+        if self._adopt_pending(key, name):
+            return
+        nonce = self.w3.eth.get_transaction_count(self.deployer.address, "pending")
+        predicted = _create_address(self.deployer.address, nonce)
+        self.manifest.pending[key] = {"address": predicted, "nonce": nonce}
+        self.manifest.save()
+        self.say(f"deploying {name}")
+        contract, record = deploy_contract(self.w3, self.deployer, name, *args())
+        self._record(key, name, contract.address, record.tx_hash, record.block_number)
+        self.contracts[key] = contract
+        self.say(f"{name} deployed at {contract.address} (gas {record.gas_used:,})")
+
+    def _adopt_pending(self, key: str, name: str) -> bool:
+        pending = self.manifest.pending.get(key)
+        if not pending:
+            return False
+        address = to_checksum_address(pending["address"])
+        if not self.w3.eth.get_code(address):
+            return False  # the creation never landed: deploy again
+        self._record(
+            key, name, address, tx_hash="(sent before an interruption)", block=self.w3.eth.block_number
+        )
+        self.contracts[key] = bind(self.w3, name, address)
+        self.say(f"{name} found at {address} after an interruption")
+        return True
+
+    def _record(self, key: str, name: str, address: str, tx_hash: str, block: int) -> None:
+        artifact_hash = Web3.keccak(hexstr=load_artifact(name).bytecode).to_0x_hex()
+        self.manifest.contracts[key] = ContractEntry(name, address, tx_hash, block, artifact_hash)
+        self.manifest.pending.pop(key, None)
+        self.manifest.save()
+
+    def _address(self, key: str) -> ChecksumAddress:
+        return to_checksum_address(self.manifest.address(key))
+
+    def _now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # -- roles ----------------------------------------------------------------------------------------
+
+    def wire_roles(self) -> None:
+        config = self.config
+        registry, timelock = self.contracts["registry"], self.contracts["timelock"]
+        governor, treasury, exchange = (
+            self.contracts["governor"],
+            self.contracts["treasury"],
+            self.contracts["exchange"],
+        )
+        guardian = checksum(config.guardian, what="guardian") if config.guardian else self.deployer.address
+        me = self.deployer.address
+
+        for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
+            self._grant(timelock, role, governor.address)
+        self._grant(timelock, "CANCELLER_ROLE", guardian)
+
+        registrars = [checksum(a, what="registrar") for a in config.registrars]
+        if config.deployer_is_registrar:
+            registrars.append(me)
+        for registrar in registrars:
+            self._grant(registry, "REGISTRAR_ROLE", registrar)
+
+        self._setting(
+            "treasury.epochCap.ETH",
+            lambda: config.treasury_eth_cap in call(treasury.functions.epochCap(ETH))[:2],
+            lambda: transact(
+                self.w3, self.deployer, treasury.functions.setEpochCap(ETH, config.treasury_eth_cap)
+            ),
+        )
+        for index, kind in enumerate(KINDS):
+            self._fee(exchange, index, kind, config.exchange_fee_bps.get(kind, 0))
+        self._setting(
+            "exchange.housingPriceCeiling.ETH",
+            lambda: call(exchange.functions.housingPriceCeiling(ETH)) == config.housing_price_ceiling,
+            lambda: transact(
+                self.w3,
+                self.deployer,
+                exchange.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
+            ),
+        )
+        self._setting(
+            "exchange.housingListingCap",
+            lambda: call(exchange.functions.housingListingCap()) == config.housing_listing_cap,
+            lambda: transact(
+                self.w3, self.deployer, exchange.functions.setHousingListingCap(config.housing_listing_cap)
+            ),
+        )
+        self._grant(exchange, "GUARDIAN_ROLE", guardian)
+
+        # Hand over: the Timelock administers everything, then the deployer lets go of every role.
+        self._grant(registry, DEFAULT_ADMIN_ROLE, timelock.address)
+        self._grant(treasury, "GOVERNOR_ROLE", timelock.address)
+        self._grant(treasury, DEFAULT_ADMIN_ROLE, timelock.address)
+        self._grant(exchange, DEFAULT_ADMIN_ROLE, timelock.address)
+        self._renounce(treasury, "GOVERNOR_ROLE")
+        for contract in (registry, treasury, exchange, timelock):
+            self._renounce(contract, DEFAULT_ADMIN_ROLE)
+
+    def _fee(self, exchange: Contract, kind_index: int, kind: str, bps: int) -> None:
+        self._setting(
+            f"exchange.feeBps.{kind}",
+            lambda: call(exchange.functions.feeBps(kind_index)) == bps,
+            lambda: transact(self.w3, self.deployer, exchange.functions.setFeeBps(kind_index, bps)),
+        )
+
+    def _role_id(self, contract: Contract, role: str | bytes) -> bytes:
+        if isinstance(role, bytes):
+            return role
+        return bytes(call(getattr(contract.functions, role)()))
+
+    def _grant(self, contract: Contract, role: str | bytes, account: str) -> None:
+        role_id = self._role_id(contract, role)
+        label = role if isinstance(role, str) else "DEFAULT_ADMIN_ROLE"
+        self._setting(
+            f"{_key_of(self.contracts, contract)}.grant.{label}.{account}",
+            lambda: bool(call(contract.functions.hasRole(role_id, account))),
+            lambda: transact(self.w3, self.deployer, contract.functions.grantRole(role_id, account)),
+        )
+
+    def _renounce(self, contract: Contract, role: str | bytes) -> None:
+        role_id = self._role_id(contract, role)
+        label = role if isinstance(role, str) else "DEFAULT_ADMIN_ROLE"
+        me = self.deployer.address
+        self._setting(
+            f"{_key_of(self.contracts, contract)}.renounce.{label}",
+            lambda: not call(contract.functions.hasRole(role_id, me)),
+            lambda: transact(self.w3, self.deployer, contract.functions.renounceRole(role_id, me)),
+        )
+
+    def _setting(self, key: str, already: Callable[[], bool], act: Callable[[], TxRecord]) -> None:
+        if key in self.manifest.steps:
+            return
+        if already():
+            self.manifest.steps[key] = {"txHash": None, "block": None}
+        else:
+            self.say(key)
+            record = act()
+            self.manifest.steps[key] = {"txHash": record.tx_hash, "block": record.block_number}
+        self.manifest.save()
+
+
+def _key_of(contracts: dict[str, Contract], contract: Contract) -> str:
+    return next(key for key, bound in contracts.items() if bound.address == contract.address)
+
+
+def _create_address(sender: str, nonce: int) -> str:
+    """The address CREATE gives a contract deployed by ``sender`` at ``nonce``."""
+    import rlp  # type: ignore[import-untyped]
+
+    encoded = rlp.encode([bytes.fromhex(sender[2:]), nonce])
+    return to_checksum_address(Web3.keccak(encoded)[12:])

@@ -1,0 +1,74 @@
+"""Shared fixtures: one local chain per kind for the whole session, and a snapshot around every test.
+
+Tests that take the ``chain`` fixture run on Anvil; those marked ``@pytest.mark.ganache`` run on Ganache
+7.9.2 too. Each test starts from the chain state its module's fixtures built, and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from web3 import Web3
+
+from civicdao.accounts import LocalSigner, NodeSigner, from_mnemonic, node_signers
+from civicdao.chain import DEFAULT_MNEMONIC, ChainControl, LocalChain
+from civicdao.config import load_config
+from civicdao.deploy import Suite, deploy_suite
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "chain" in metafunc.fixturenames:
+        kinds = ["anvil", "ganache"] if metafunc.definition.get_closest_marker("ganache") else ["anvil"]
+        metafunc.parametrize("chain", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def chain(request: pytest.FixtureRequest) -> Iterator[LocalChain]:
+    with LocalChain(request.param) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def w3(chain: LocalChain) -> Web3:
+    return chain.w3
+
+
+@pytest.fixture(scope="session")
+def control(chain: LocalChain) -> ChainControl:
+    return chain.control
+
+
+@pytest.fixture(autouse=True)
+def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Snapshot before each chain test and revert after it."""
+    if "chain" not in request.fixturenames:
+        yield
+        return
+    control: ChainControl = request.getfixturevalue("control")
+    snapshot = control.snapshot()
+    yield
+    control.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def accounts(w3: Web3) -> list[NodeSigner]:
+    """The node's unlocked accounts (what Brownie and Ganache hand out)."""
+    return node_signers(w3)
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts: list[NodeSigner]) -> NodeSigner:
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def local_signers(w3: Web3) -> list[LocalSigner]:
+    """Key-holding signers for the same development accounts (they sign locally, as wallets do)."""
+    return [from_mnemonic(DEFAULT_MNEMONIC, index, chain_id=w3.eth.chain_id) for index in range(10)]
+
+
+@pytest.fixture(scope="session")
+def suite(w3: Web3, deployer: NodeSigner) -> Suite:
+    """The whole CivicDAO (pilot preset) deployed once per chain; tests revert their changes."""
+    return deploy_suite(w3, deployer, load_config("pilot"))

@@ -1,0 +1,76 @@
+"""The installed package: a small, explicit public API, and it works without Node or node_modules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import civicdao
+from civicdao.toolchain import project_root
+
+EXPECTED_EXPORTS = {
+    "Artifact", "ChainControl", "CivicDAOError", "ContractRevert", "Event", "LocalChain", "LocalSigner",
+    "NodeSigner", "Signer", "TxRecord", "__version__", "bind", "call", "connect", "deploy_contract",
+    "launch", "list_artifacts", "load_artifact", "send_transaction", "transact",
+}  # fmt: skip
+
+
+def test_public_api_is_what_we_mean_to_export() -> None:
+    assert set(civicdao.__all__) == EXPECTED_EXPORTS
+    for name in civicdao.__all__:
+        assert hasattr(civicdao, name)
+
+
+@pytest.mark.slow
+def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
+    root = project_root()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("civicdao-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "civicdao/_artifacts/build-info.json" in names
+    assert "civicdao/py.typed" in names
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+    )
+    # Dependencies come from this venv's site-packages on PYTHONPATH: .pth files there (the editable
+    # checkout's hook) are not processed, so `civicdao` can only come from the wheel.
+    env = {
+        "PATH": str(tmp_path / "empty-bin"),  # no node, no anvil, no npm
+        "PYTHONPATH": os.pathsep.join([str(site), sysconfig.get_paths()["purelib"]]),
+        "HOME": str(tmp_path),
+    }
+    script = (
+        "import civicdao, shutil; assert shutil.which('node') is None; "
+        f"assert civicdao.__file__.startswith({str(site)!r}), civicdao.__file__; "
+        "print(','.join(civicdao.list_artifacts()))"
+    )
+    base_python = getattr(sys, "_base_executable", sys.executable)  # outside the venv: no editable hook
+    result = subprocess.run(
+        [base_python, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.strip().split(",")) == set(civicdao.list_artifacts())
