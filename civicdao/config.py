@@ -78,6 +78,9 @@ class DeployConfig:
                 raise ConfigError(f"{name} must be a whole number 0 or more, got {value!r}")
         if self.voting_period <= 0:
             raise ConfigError("voting_period must be more than 0 seconds")
+        if self.vote_extension > self.voting_period:
+            # OZ 5.3: a huge late-quorum extension can overflow the deadline (docs/openzeppelin-5.3-notes.md)
+            raise ConfigError("vote_extension must not exceed voting_period")
         if not 1 <= self.quorum_percent <= 100:
             raise ConfigError(f"quorum_percent must be between 1 and 100, got {self.quorum_percent}")
         unknown = set(self.exchange_fee_bps) - set(KINDS)

@@ -261,7 +261,8 @@ class _Deployment:
 
         for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
             self._grant(timelock, role, governor.address)
-        self._grant(timelock, "CANCELLER_ROLE", guardian)
+        # The guardian cancels through the governor (which cancels the Timelock operation too), so its power
+        # ends at the governor's guardian expiry; a Timelock role would outlive that expiry.
 
         registrars = [checksum(a, what="registrar") for a in config.registrars]
         if config.deployer_is_registrar:
