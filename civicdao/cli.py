@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
@@ -18,8 +18,8 @@ from civicdao.errors import CivicDAOError
 
 __all__ = ["main"]
 
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 def emit(rows: Sequence[dict[str, Any]], *, as_json: bool, title: str, columns: Sequence[str]) -> None:
@@ -115,6 +115,165 @@ def check_rpc_command(rpc_url: str, chain_id: int | None, as_json: bool) -> None
     w3 = connect(rpc_url, expected_chain_id=chain_id)
     row = {"rpc_url": rpc_url, "chain_id": w3.eth.chain_id, "block": w3.eth.block_number}
     emit([row], as_json=as_json, title="Node", columns=["rpc_url", "chain_id", "block"])
+
+
+def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--network / --rpc-url / --chain-id, shared by every command that talks to a node."""
+    fn = click.option(
+        "--chain-id", type=click.IntRange(1), help="Fail unless the node serves this chain id."
+    )(fn)
+    fn = click.option(
+        "--rpc-url",
+        envvar="CIVICDAO_RPC_URL",
+        help="Node URL (or $CIVICDAO_RPC_URL), e.g. http://127.0.0.1:8545.",
+    )(fn)
+    return click.option(
+        "--network", help="A public network name (sepolia, mainnet, …); checks the chain id."
+    )(fn)
+
+
+def signer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the signing key comes from: an env var, an encrypted keystore, or a node-unlocked account."""
+    fn = click.option(
+        "--unlocked",
+        "unlocked_index",
+        type=click.IntRange(0),
+        help="Use the node's unlocked account N (local).",
+    )(fn)
+    fn = click.option(
+        "--password-env",
+        default="CIVICDAO_KEYSTORE_PASSWORD",
+        show_default=True,
+        help="Env var holding the keystore password (prompted for when unset).",
+    )(fn)
+    fn = click.option("--keystore", type=click.Path(dir_okay=False), help="Encrypted JSON keystore file.")(fn)
+    return click.option(
+        "--key-env", default="CIVICDAO_PRIVATE_KEY", show_default=True, help="Env var holding a private key."
+    )(fn)
+
+
+def open_web3(network: str | None, rpc_url: str | None, chain_id: int | None) -> Any:
+    from civicdao.chain import connect
+    from civicdao.errors import ConfigError
+    from civicdao.networks import connect_network
+
+    if network:
+        return connect_network(network, rpc_url=rpc_url)
+    if not rpc_url:
+        raise ConfigError("no node to talk to: pass --rpc-url (or set CIVICDAO_RPC_URL) or --network")
+    return connect(rpc_url, expected_chain_id=chain_id)
+
+
+def load_signer(
+    w3: Any, key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None
+) -> Any:
+    import os
+
+    from civicdao import accounts
+    from civicdao.errors import ConfigError
+
+    if unlocked_index is not None:
+        unlocked = accounts.node_signers(w3)
+        if unlocked_index >= len(unlocked):
+            raise ConfigError(
+                f"the node has {len(unlocked)} unlocked accounts; --unlocked {unlocked_index} is not one"
+            )
+        return unlocked[unlocked_index]
+    if keystore:
+        password = os.environ.get(password_env)
+        if password is None:
+            password = click.prompt(f"password for {keystore}", hide_input=True)
+        return accounts.from_keystore(keystore, password)
+    return accounts.from_env(key_env)
+
+
+@cli.command("deploy")
+@connection_options
+@signer_options
+@click.option(
+    "--preset", type=click.Choice(["pilot", "neighbourhood", "city"]), default="pilot", show_default=True
+)
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="TOML overrides of the preset."
+)
+@click.option(
+    "--manifest", type=click.Path(dir_okay=False), help="Manifest path [deployments/<chain id>.json]."
+)
+@json_option
+def deploy_command(
+    network: str | None,
+    rpc_url: str | None,
+    chain_id: int | None,
+    key_env: str,
+    keystore: str | None,
+    password_env: str,
+    unlocked_index: int | None,
+    preset: str,
+    config_file: str | None,
+    manifest: str | None,
+    as_json: bool,
+) -> None:
+    """Deploy the CivicDAO suite (or resume an interrupted deployment) and write its manifest."""
+    from pathlib import Path
+
+    from civicdao.config import load_config
+    from civicdao.deploy import deploy_suite
+
+    w3 = open_web3(network, rpc_url, chain_id)
+    config = load_config(preset, config_file)
+    signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
+    path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
+    progress = None if as_json else (lambda message: stderr.print(f"[dim]·[/dim] {message}"))
+    suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress)
+    rows = [{"contract": key, "address": address} for key, address in suite.addresses().items()]
+    if as_json:
+        click.echo(json.dumps({"manifest": str(path), "chainId": suite.chain_id, "contracts": rows}))
+        return
+    emit(rows, as_json=False, title=f"CivicDAO on chain {suite.chain_id}", columns=["contract", "address"])
+    stdout.print(f"manifest written to {path}")
+
+
+@cli.command("proposals")
+@connection_options
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False), help="The suite's manifest.")
+@json_option
+def proposals_command(
+    network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str, as_json: bool
+) -> None:
+    """List every proposal with its state and tally."""
+    from civicdao.deploy import load_suite
+    from civicdao.governance import Governance
+
+    governance = Governance.from_suite(load_suite(open_web3(network, rpc_url, chain_id), manifest))
+    rows = [
+        {
+            "id": str(p.id)[:12] + "…",
+            "state": p.state.name.lower(),
+            "for": p.tally.for_,
+            "against": p.tally.against,
+            "abstain": p.tally.abstain,
+            "description": p.description.split("#proposer=")[0][:60],
+        }
+        for p in governance.proposals()
+    ]
+    emit(
+        rows,
+        as_json=as_json,
+        title="Proposals",
+        columns=["id", "state", "for", "against", "abstain", "description"],
+    )
+
+
+@cli.command("demo")
+@click.option("--chain", "kind", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
+@click.option(
+    "--preset", type=click.Choice(["pilot", "neighbourhood", "city"]), default="pilot", show_default=True
+)
+def demo_command(kind: Literal["anvil", "ganache"], preset: str) -> None:
+    """Run the civic demo on a local chain it starts (and stops) itself."""
+    from civicdao.demo import run_demo
+
+    run_demo(kind, preset=preset, say=lambda message: stdout.print(message))
 
 
 @cli.group("toolchain")

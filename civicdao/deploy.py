@@ -343,10 +343,20 @@ class _Deployment:
         if already():
             self.manifest.steps[key] = {"txHash": None, "block": None}
         else:
-            self.say(key)
+            self.say(_describe_step(key))
             record = act()
             self.manifest.steps[key] = {"txHash": record.tx_hash, "block": record.block_number}
         self.manifest.save()
+
+
+def _describe_step(key: str) -> str:
+    """``exchange.grant.GUARDIAN_ROLE.0xAbc…`` → ``exchange: grant GUARDIAN_ROLE to 0xAbc…``."""
+    contract, action, *rest = key.split(".")
+    if action == "grant" and len(rest) == 2:
+        return f"{contract}: grant {rest[0]} to {rest[1]}"
+    if action == "renounce":
+        return f"{contract}: deployer renounces {rest[0]}"
+    return f"{contract}: set {action}" + (f" for {rest[0]}" if rest else "")
 
 
 def _key_of(contracts: dict[str, Contract], contract: Contract) -> str:
