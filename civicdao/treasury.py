@@ -1,0 +1,1320 @@
+"""The public-good treasury: balances, inflows, governance actions that spend, grants, QF rounds, reports.
+
+Everything here works on a deployed ``PublicTreasury``, given either as a :class:`~civicdao.deploy.Suite` or
+as the bound web3 ``Contract`` (a standalone treasury in tests). Four groups:
+
+* **Views** — :func:`token_balance`/:func:`balances` (balance, free, committed, counters per token),
+  :func:`epoch_status` (epoch clock and cap), :func:`get_grant`/:func:`grants`, :func:`get_round`.
+* **Inflows and pulls** — anyone: :func:`donate`, :func:`deposit_fee`, :func:`contribute`,
+  :func:`finalize_round`; recipients: :func:`claim_grant`, :func:`claim_round_payout`; stewards:
+  :func:`release_tranche`. Each sends one transaction (plus an ERC-20 approval when needed) and returns a
+  frozen record with the decoded outcome and the :class:`~civicdao.tx.TxRecord`.
+* **Governance actions** — only the DAO's Timelock spends, so spending is built as an :class:`Action`
+  (target, value, calldata, description) for the governance module to propose: :func:`stream_grant_action`,
+  :func:`milestone_grant_action`, :func:`cancel_grant_action`, :func:`set_cap_action`,
+  :func:`set_epoch_length_action`, :func:`open_round_action`, :func:`transfer_action`,
+  :func:`set_steward_action`, :func:`set_citizen_registry_action`.
+* **Report** — :func:`treasury_report` reads the treasury's events with ``eth_getLogs`` and returns inflows
+  by source and category, outflows by grant and round, and the balance over time.
+
+Every input is validated before anything is sent: a bad address raises
+:class:`~civicdao.errors.InvalidAddressError`, a bad amount :class:`~civicdao.errors.InvalidAmountError`,
+any other bad argument :class:`~civicdao.errors.ConfigError`. Amounts are int wei (token base units), times
+int unix seconds, addresses checksummed; ``ETH`` (the zero address) stands for native ether.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from eth_typing import ChecksumAddress
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.contract import Contract
+from web3.types import BlockIdentifier
+
+from civicdao.accounts import Signer, checksum
+from civicdao.config import KINDS
+from civicdao.deploy import ETH, Suite
+from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
+from civicdao.tx import TxRecord, call, transact
+
+__all__ = [
+    "CATEGORIES",
+    "DONATION_CATEGORY",
+    "ETH",
+    "MAX_EPOCH_LENGTH",
+    "MAX_PROJECTS",
+    "MAX_TRANCHES",
+    "MIN_EPOCH_LENGTH",
+    "UNCAPPED",
+    "Action",
+    "BalancePoint",
+    "Contribution",
+    "Donation",
+    "EpochStatus",
+    "FeeDeposit",
+    "GrantClaim",
+    "GrantInfo",
+    "GrantOutflow",
+    "InflowRecord",
+    "InflowTotal",
+    "OutflowRecord",
+    "ProjectInfo",
+    "RoundFinalization",
+    "RoundInfo",
+    "RoundOutflow",
+    "RoundPayout",
+    "TokenBalance",
+    "TrancheRelease",
+    "TreasuryReport",
+    "TreasuryTarget",
+    "balances",
+    "cancel_grant_action",
+    "claim_grant",
+    "claim_round_payout",
+    "contribute",
+    "deposit_fee",
+    "donate",
+    "epoch_status",
+    "finalize_round",
+    "get_grant",
+    "get_round",
+    "grants",
+    "milestone_grant_action",
+    "open_round_action",
+    "release_tranche",
+    "set_cap_action",
+    "set_citizen_registry_action",
+    "set_epoch_length_action",
+    "set_steward_action",
+    "stream_grant_action",
+    "token_balance",
+    "transfer_action",
+    "treasury_report",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Inflow categories in contract order: the exchange's listing kinds (fees), then donations.
+CATEGORIES: tuple[str, ...] = (*KINDS, "donation")
+#: The category index of donations.
+DONATION_CATEGORY = len(KINDS)
+#: A cap meaning "uncapped" (``type(uint256).max``).
+UNCAPPED = 2**256 - 1
+#: Contract limits, mirrored so that bad input fails before a transaction is sent.
+MAX_PROJECTS = 50
+MAX_TRANCHES = 32
+MIN_EPOCH_LENGTH = 24 * 3_600
+MAX_EPOCH_LENGTH = 365 * 24 * 3_600
+_MAX_UINT64 = 2**64 - 1
+_STEWARD_ROLE = Web3.keccak(text="STEWARD_ROLE")
+
+#: A deployed suite, or the bound PublicTreasury contract itself.
+TreasuryTarget = Suite | Contract
+
+_ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "allowance",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "approve",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+]
+
+
+# ─────────────────────────────────────────── records ───────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Action:
+    """One call the DAO's Timelock makes when a proposal executes.
+
+    Same shape as the governance module's ``Action``: ``target`` contract, ``value`` in wei sent along,
+    ABI-encoded ``calldata``, and a human ``description`` of what it does.
+    """
+
+    target: ChecksumAddress
+    value: int
+    calldata: bytes
+    description: str
+
+
+@dataclass(frozen=True)
+class TokenBalance:
+    """What the treasury holds of one token, and its lifetime counters.
+
+    ``free = balance - committed`` (floored at 0) is what governance may still spend; ``committed`` is owed
+    to grants and QF rounds (including contributions held for projects). ``total_in`` counts fees and
+    donations, ``total_out`` public money paid out (transfers, grant claims, QF matching).
+    """
+
+    token: ChecksumAddress
+    balance: int
+    committed: int
+    free: int
+    total_in: int
+    total_out: int
+    #: ``(category, amount)`` for each of :data:`CATEGORIES`, in that order.
+    inflow_by_category: tuple[tuple[str, int], ...]
+
+    def inflow(self, category: str) -> int:
+        """Inflow of one category (a listing kind, or ``"donation"``)."""
+        for name, amount in self.inflow_by_category:
+            if name == category:
+                return amount
+        raise ConfigError(f"unknown category {category!r}; categories are {list(CATEGORIES)}")
+
+
+@dataclass(frozen=True)
+class EpochStatus:
+    """The spending epoch now, and one token's cap in it."""
+
+    token: ChecksumAddress
+    epoch: int
+    length: int
+    start: int
+    end: int
+    #: Cap in force this epoch (:data:`UNCAPPED` = no cap; 0 = nothing may be spent).
+    cap: int
+    #: A raised cap waiting for ``pending_from_epoch`` (both 0 when none).
+    pending_cap: int
+    pending_from_epoch: int
+    spent: int
+    #: What may still be spent this epoch (cap remainder; the free balance may be lower).
+    remaining: int
+
+    @property
+    def uncapped(self) -> bool:
+        return self.cap == UNCAPPED
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    """A grant as the treasury holds it now."""
+
+    grant_id: int
+    kind: Literal["stream", "milestone"]
+    token: ChecksumAddress
+    recipient: ChecksumAddress
+    #: The amount granted (after a cancellation: what stayed owed, i.e. vested or released).
+    amount: int
+    claimed: int
+    vested: int
+    claimable: int
+    cancelled: bool
+    #: Stream schedule: start timestamp; cliff and duration in seconds after start.
+    #: Milestone grants: creation time, 0, 0.
+    start: int
+    cliff: int
+    duration: int
+    #: Milestone tranche amounts and which indexes were released (empty for streams).
+    tranches: tuple[int, ...]
+    released_tranches: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """One project of a QF round."""
+
+    index: int
+    recipient: ChecksumAddress
+    contributions: int
+    citizen_contributions: int
+    #: Σ√(c·1e18) over citizen contributors (the contract's scaled sum).
+    sum_sqrt: int
+    #: The un-normalised (Σ√c)² - Σc match so far.
+    raw_matching: int
+    #: The normalised payout (set at finalisation, 0 before).
+    matching: int
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A quadratic-funding round and its projects."""
+
+    round_id: int
+    token: ChecksumAddress
+    start: int
+    end: int
+    finalized: bool
+    matching_pool: int
+    total_contributions: int
+    total_matching: int
+    projects: tuple[ProjectInfo, ...]
+
+
+@dataclass(frozen=True)
+class Donation:
+    """A donation that arrived."""
+
+    donor: ChecksumAddress
+    token: ChecksumAddress
+    amount: int
+    note: str
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class FeeDeposit:
+    """An exchange fee paid into the treasury."""
+
+    payer: ChecksumAddress
+    token: ChecksumAddress
+    amount: int
+    category: str
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class GrantClaim:
+    """What a grant's recipient pulled."""
+
+    grant_id: int
+    recipient: ChecksumAddress
+    amount: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class TrancheRelease:
+    """A milestone tranche released to the recipient's claimable amount."""
+
+    grant_id: int
+    index: int
+    amount: int
+    releaser: ChecksumAddress
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A QF contribution; ``matched`` tells whether it counts for matching (the contributor is a citizen)."""
+
+    round_id: int
+    project_index: int
+    contributor: ChecksumAddress
+    amount: int
+    matched: bool
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class RoundFinalization:
+    """A finalised round: matching owed to projects and the leftover freed."""
+
+    round_id: int
+    total_matching: int
+    leftover: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class RoundPayout:
+    """A project's payout: its contributions plus its matching."""
+
+    round_id: int
+    project_index: int
+    recipient: ChecksumAddress
+    contributions: int
+    matching: int
+    tx: TxRecord
+
+    @property
+    def amount(self) -> int:
+        return self.contributions + self.matching
+
+
+@dataclass(frozen=True)
+class InflowRecord:
+    """One fee or donation, from the treasury's events."""
+
+    block: int
+    timestamp: int
+    tx_hash: str
+    token: ChecksumAddress
+    source: Literal["fee", "donation"]
+    category: str
+    payer: ChecksumAddress
+    amount: int
+    note: str
+
+
+@dataclass(frozen=True)
+class OutflowRecord:
+    """Public money leaving the treasury: a transfer, a grant claim, or QF matching paid to a project.
+
+    ``reference`` is the grant id or round id (None for a transfer); ``memo`` the transfer memo.
+    """
+
+    block: int
+    timestamp: int
+    tx_hash: str
+    token: ChecksumAddress
+    kind: Literal["transfer", "grant", "qf_matching"]
+    recipient: ChecksumAddress
+    amount: int
+    reference: int | None
+    memo: str
+
+
+@dataclass(frozen=True)
+class InflowTotal:
+    """Inflows of one token summed by source and category."""
+
+    token: ChecksumAddress
+    source: Literal["fee", "donation"]
+    category: str
+    amount: int
+    count: int
+
+
+@dataclass(frozen=True)
+class GrantOutflow:
+    """One grant over the report's range: granted, claimed, returned on cancellation, still owed."""
+
+    grant_id: int
+    kind: Literal["stream", "milestone"]
+    token: ChecksumAddress
+    recipient: ChecksumAddress
+    granted: int
+    claimed: int
+    returned: int
+    cancelled: bool
+
+    @property
+    def outstanding(self) -> int:
+        return self.granted - self.returned - self.claimed
+
+
+@dataclass(frozen=True)
+class RoundOutflow:
+    """One QF round over the report's range."""
+
+    round_id: int
+    token: ChecksumAddress
+    matching_pool: int
+    contributions: int
+    citizen_contributions: int
+    total_matching: int
+    leftover: int
+    matching_paid: int
+    contributions_paid: int
+    finalized: bool
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    """The treasury's balance of ``token`` after block ``block``, as its events account for it."""
+
+    block: int
+    timestamp: int
+    token: ChecksumAddress
+    balance: int
+
+
+@dataclass(frozen=True)
+class TreasuryReport:
+    """Where the commons' money came from and went, from the treasury's events.
+
+    ``unrecorded`` lists, per token, the current balance the events do not explain (tokens sent straight to
+    the contract, or ETH forced in without a call): it is spendable but appears in no inflow.
+    """
+
+    treasury: ChecksumAddress
+    from_block: int
+    to_block: int
+    tokens: tuple[ChecksumAddress, ...]
+    inflows: tuple[InflowRecord, ...]
+    inflow_totals: tuple[InflowTotal, ...]
+    outflows: tuple[OutflowRecord, ...]
+    grants: tuple[GrantOutflow, ...]
+    rounds: tuple[RoundOutflow, ...]
+    balance_history: tuple[BalancePoint, ...]
+    balances: tuple[TokenBalance, ...]
+    unrecorded: tuple[tuple[ChecksumAddress, int], ...]
+
+    def total_in(self, token: str = ETH) -> int:
+        """Fees plus donations of ``token`` in the range."""
+        wanted = to_checksum_address(token)
+        return sum(t.amount for t in self.inflow_totals if t.token == wanted)
+
+    def total_out(self, token: str = ETH) -> int:
+        """Public money of ``token`` paid out in the range."""
+        wanted = to_checksum_address(token)
+        return sum(o.amount for o in self.outflows if o.token == wanted)
+
+
+# ─────────────────────────────────────────── views ───────────────────────────────────────────
+
+
+def token_balance(target: TreasuryTarget, token: str = ETH) -> TokenBalance:
+    """Balance, committed, free balance and lifetime counters of ``token``."""
+    treasury = _treasury(target)
+    address = _token(token)
+    stats = call(treasury.functions.tokenStats(address))
+    balance = int(call(treasury.functions.treasuryBalance(address)))
+    total_in, total_out, committed, by_category = stats
+    return TokenBalance(
+        token=address,
+        balance=balance,
+        committed=int(committed),
+        free=max(balance - int(committed), 0),
+        total_in=int(total_in),
+        total_out=int(total_out),
+        inflow_by_category=tuple(zip(CATEGORIES, (int(v) for v in by_category), strict=True)),
+    )
+
+
+def balances(target: TreasuryTarget, tokens: Iterable[str] = (ETH,)) -> tuple[TokenBalance, ...]:
+    """:func:`token_balance` for each of ``tokens`` (ETH only by default)."""
+    return tuple(token_balance(target, token) for token in tokens)
+
+
+def epoch_status(target: TreasuryTarget, token: str = ETH) -> EpochStatus:
+    """The current epoch and ``token``'s cap, pending raise, spending and remaining allowance."""
+    treasury = _treasury(target)
+    address = _token(token)
+    length, _anchor, _at_anchor, epoch, start, end = call(treasury.functions.epochClock())
+    cap, pending_cap, pending_from = call(treasury.functions.epochCap(address))
+    return EpochStatus(
+        token=address,
+        epoch=int(epoch),
+        length=int(length),
+        start=int(start),
+        end=int(end),
+        cap=int(cap),
+        pending_cap=int(pending_cap),
+        pending_from_epoch=int(pending_from),
+        spent=int(call(treasury.functions.epochSpent(address, epoch))),
+        remaining=int(call(treasury.functions.remainingEpochAllowance(address))),
+    )
+
+
+def get_grant(target: TreasuryTarget, grant_id: int) -> GrantInfo:
+    """One grant, with what has vested and what its recipient can claim now."""
+    treasury = _treasury(target)
+    grant_id = _index(grant_id, "grant id")
+    (token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask) = call(
+        treasury.functions.getGrant(grant_id)
+    )
+    tranches = tuple(int(t) for t in call(treasury.functions.grantTranches(grant_id)))
+    return GrantInfo(
+        grant_id=grant_id,
+        kind="stream" if int(kind) == 0 else "milestone",
+        token=to_checksum_address(token),
+        recipient=to_checksum_address(recipient),
+        amount=int(amount),
+        claimed=int(claimed),
+        vested=int(call(treasury.functions.vestedAmount(grant_id))),
+        claimable=int(call(treasury.functions.claimableAmount(grant_id))),
+        cancelled=bool(cancelled),
+        start=int(start),
+        cliff=int(cliff),
+        duration=int(duration),
+        tranches=tranches,
+        released_tranches=tuple(i for i in range(len(tranches)) if int(mask) >> i & 1),
+    )
+
+
+def grants(target: TreasuryTarget) -> tuple[GrantInfo, ...]:
+    """Every grant, by id."""
+    treasury = _treasury(target)
+    return tuple(get_grant(treasury, i) for i in range(int(call(treasury.functions.grantCount()))))
+
+
+def get_round(target: TreasuryTarget, round_id: int) -> RoundInfo:
+    """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
+    treasury = _treasury(target)
+    round_id = _index(round_id, "round id")
+    token, start, end, finalized, pool, total, total_matching, count = call(
+        treasury.functions.getRound(round_id)
+    )
+    projects = []
+    for index in range(int(count)):
+        recipient, claimed, contributions, citizen, sum_sqrt, matching = call(
+            treasury.functions.getProject(round_id, index)
+        )
+        projects.append(
+            ProjectInfo(
+                index=index,
+                recipient=to_checksum_address(recipient),
+                contributions=int(contributions),
+                citizen_contributions=int(citizen),
+                sum_sqrt=int(sum_sqrt),
+                raw_matching=int(call(treasury.functions.rawMatching(round_id, index))),
+                matching=int(matching),
+                claimed=bool(claimed),
+            )
+        )
+    return RoundInfo(
+        round_id=round_id,
+        token=to_checksum_address(token),
+        start=int(start),
+        end=int(end),
+        finalized=bool(finalized),
+        matching_pool=int(pool),
+        total_contributions=int(total),
+        total_matching=int(total_matching),
+        projects=tuple(projects),
+    )
+
+
+# ───────────────────────────────────── inflows and pulls ─────────────────────────────────────
+
+
+def donate(
+    target: TreasuryTarget,
+    signer: Signer,
+    amount: int,
+    *,
+    token: str = ETH,
+    note: str | bytes = "",
+    approve: bool = True,
+) -> Donation:
+    """Donate ``amount`` of ETH or an ERC-20 with a short non-personal ``note`` (≤ 32 bytes).
+
+    For an ERC-20 the treasury pulls the amount; with ``approve`` (default) an approval is sent first when
+    the allowance is short. Fee-on-transfer tokens are refused by the contract.
+    """
+    treasury = _treasury(target)
+    address = _token(token)
+    amount = _amount(amount, "donation")
+    note_bytes = _note(note)
+    if address == ETH:
+        record = transact(treasury.w3, signer, treasury.functions.donate(note_bytes), value=amount)
+    else:
+        _ensure_allowance(treasury, signer, address, amount, approve=approve)
+        record = transact(treasury.w3, signer, treasury.functions.donateToken(address, amount, note_bytes))
+    event = record.event("DonationReceived")
+    logger.info("donation of %d of %s from %s", amount, address, signer.address)
+    return Donation(
+        donor=to_checksum_address(event["donor"]),
+        token=to_checksum_address(event["token"]),
+        amount=int(event["amount"]),
+        note=_decode_note(event["note"]),
+        tx=record,
+    )
+
+
+def deposit_fee(
+    target: TreasuryTarget,
+    signer: Signer,
+    amount: int,
+    *,
+    category: str | int,
+    token: str = ETH,
+    approve: bool = True,
+) -> FeeDeposit:
+    """Pay an exchange fee tagged with a listing kind (what the exchange does on settlement).
+
+    ``category`` is a kind name from :data:`civicdao.config.KINDS` or its index 0..4.
+    """
+    treasury = _treasury(target)
+    address = _token(token)
+    amount = _amount(amount, "fee")
+    index = _fee_category(category)
+    if address == ETH:
+        fn = treasury.functions.depositFee(address, amount, index)
+        record = transact(treasury.w3, signer, fn, value=amount)
+    else:
+        _ensure_allowance(treasury, signer, address, amount, approve=approve)
+        record = transact(treasury.w3, signer, treasury.functions.depositFee(address, amount, index))
+    event = record.event("FeeReceived")
+    return FeeDeposit(
+        payer=to_checksum_address(event["payer"]),
+        token=to_checksum_address(event["token"]),
+        amount=int(event["amount"]),
+        category=CATEGORIES[int(event["category"])],
+        tx=record,
+    )
+
+
+def claim_grant(target: TreasuryTarget, signer: Signer, grant_id: int) -> GrantClaim:
+    """The grant's recipient pulls everything vested (stream) or released (milestone) and not yet claimed."""
+    treasury = _treasury(target)
+    grant_id = _index(grant_id, "grant id")
+    record = transact(treasury.w3, signer, treasury.functions.claim(grant_id))
+    event = record.event("GrantClaimed")
+    logger.info("grant %d: %s claimed %d", grant_id, signer.address, event["amount"])
+    return GrantClaim(
+        grant_id=grant_id,
+        recipient=to_checksum_address(event["recipient"]),
+        amount=int(event["amount"]),
+        tx=record,
+    )
+
+
+def release_tranche(target: TreasuryTarget, signer: Signer, grant_id: int, index: int) -> TrancheRelease:
+    """A steward (or the governor) releases tranche ``index`` of a milestone grant."""
+    treasury = _treasury(target)
+    grant_id = _index(grant_id, "grant id")
+    index = _index(index, "tranche index")
+    if index >= MAX_TRANCHES:
+        raise ConfigError(f"tranche index {index} is out of range: grants have at most {MAX_TRANCHES}")
+    record = transact(treasury.w3, signer, treasury.functions.releaseTranche(grant_id, index))
+    event = record.event("TrancheReleased")
+    return TrancheRelease(
+        grant_id=grant_id,
+        index=index,
+        amount=int(event["amount"]),
+        releaser=to_checksum_address(event["releaser"]),
+        tx=record,
+    )
+
+
+def contribute(
+    target: TreasuryTarget,
+    signer: Signer,
+    round_id: int,
+    project_index: int,
+    amount: int,
+    *,
+    approve: bool = True,
+) -> Contribution:
+    """Contribute to a project of an open QF round, in the round's token (ETH sent as value)."""
+    treasury = _treasury(target)
+    round_id = _index(round_id, "round id")
+    project_index = _index(project_index, "project index")
+    amount = _amount(amount, "contribution")
+    token = to_checksum_address(call(treasury.functions.getRound(round_id))[0])
+    fn = treasury.functions.contribute(round_id, project_index, amount)
+    if token == ETH:
+        record = transact(treasury.w3, signer, fn, value=amount)
+    else:
+        _ensure_allowance(treasury, signer, token, amount, approve=approve)
+        record = transact(treasury.w3, signer, fn)
+    event = record.event("Contributed")
+    return Contribution(
+        round_id=round_id,
+        project_index=project_index,
+        contributor=to_checksum_address(event["contributor"]),
+        amount=int(event["amount"]),
+        matched=bool(event["matched"]),
+        tx=record,
+    )
+
+
+def finalize_round(target: TreasuryTarget, signer: Signer, round_id: int) -> RoundFinalization:
+    """Finalise a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
+    treasury = _treasury(target)
+    round_id = _index(round_id, "round id")
+    record = transact(treasury.w3, signer, treasury.functions.finalizeRound(round_id))
+    event = record.event("RoundFinalized")
+    return RoundFinalization(
+        round_id=round_id,
+        total_matching=int(event["totalMatching"]),
+        leftover=int(event["leftover"]),
+        tx=record,
+    )
+
+
+def claim_round_payout(
+    target: TreasuryTarget, signer: Signer, round_id: int, project_index: int
+) -> RoundPayout:
+    """A project's recipient pulls its contributions plus matching from a finalised round."""
+    treasury = _treasury(target)
+    round_id = _index(round_id, "round id")
+    project_index = _index(project_index, "project index")
+    record = transact(treasury.w3, signer, treasury.functions.claimRound(round_id, project_index))
+    event = record.event("RoundClaimed")
+    return RoundPayout(
+        round_id=round_id,
+        project_index=project_index,
+        recipient=to_checksum_address(event["recipient"]),
+        contributions=int(event["contributions"]),
+        matching=int(event["matching"]),
+        tx=record,
+    )
+
+
+# ───────────────────────────────────── governance actions ─────────────────────────────────────
+
+
+def stream_grant_action(
+    target: TreasuryTarget,
+    *,
+    recipient: str,
+    amount: int,
+    start: int,
+    duration: int,
+    cliff: int = 0,
+    token: str = ETH,
+) -> Action:
+    """A grant that vests linearly from ``start`` over ``duration`` seconds, nothing before ``cliff``.
+
+    It counts in full against the current epoch's cap when executed, and is committed until claimed.
+    """
+    treasury = _treasury(target)
+    who = _nonzero(recipient, "grant recipient")
+    address = _token(token)
+    amount = _amount(amount, "grant amount")
+    start = _uint64(start, "start")
+    cliff = _uint64(cliff, "cliff")
+    duration = _uint64(duration, "duration")
+    if duration == 0 or cliff > duration:
+        raise ConfigError(
+            f"invalid schedule: need duration > 0 and cliff <= duration (cliff {cliff}, duration {duration})"
+        )
+    data = treasury.encode_abi("createStreamGrant", args=[address, who, amount, start, cliff, duration])
+    return _action(
+        treasury,
+        data,
+        f"Stream grant of {_show(amount, address)} to {who}: vesting from {start} over {duration} s"
+        + (f", cliff {cliff} s" if cliff else ""),
+    )
+
+
+def milestone_grant_action(
+    target: TreasuryTarget, *, recipient: str, tranches: Sequence[int], token: str = ETH
+) -> Action:
+    """A grant paid in ``tranches`` that a steward (or the DAO) releases one by one."""
+    treasury = _treasury(target)
+    who = _nonzero(recipient, "grant recipient")
+    address = _token(token)
+    if isinstance(tranches, str | bytes) or not 1 <= len(tranches) <= MAX_TRANCHES:
+        raise ConfigError(f"a milestone grant needs 1 to {MAX_TRANCHES} tranches")
+    amounts = [_amount(t, f"tranche {i}") for i, t in enumerate(tranches)]
+    data = treasury.encode_abi("createMilestoneGrant", args=[address, who, amounts])
+    return _action(
+        treasury,
+        data,
+        f"Milestone grant of {_show(sum(amounts), address)} to {who} in {len(amounts)} tranches",
+    )
+
+
+def cancel_grant_action(target: TreasuryTarget, grant_id: int) -> Action:
+    """Cancel a grant: what has not vested or been released returns to the free balance."""
+    treasury = _treasury(target)
+    grant_id = _index(grant_id, "grant id")
+    return _action(treasury, treasury.encode_abi("cancelGrant", args=[grant_id]), f"Cancel grant {grant_id}")
+
+
+def set_cap_action(target: TreasuryTarget, *, cap: int, token: str = ETH) -> Action:
+    """Set ``token``'s per-epoch spending cap (:data:`UNCAPPED` for none; 0 stops spending).
+
+    Lowering applies at once; raising applies from the next epoch.
+    """
+    treasury = _treasury(target)
+    address = _token(token)
+    cap = _amount(cap, "cap", allow_zero=True)
+    shown = "uncapped" if cap == UNCAPPED else _show(cap, address)
+    return _action(
+        treasury,
+        treasury.encode_abi("setEpochCap", args=[address, cap]),
+        f"Set epoch cap of {address}: {shown}",
+    )
+
+
+def set_epoch_length_action(target: TreasuryTarget, length: int) -> Action:
+    """Set the epoch length in seconds (1 to 365 days); the current epoch then ends ``length`` from now."""
+    treasury = _treasury(target)
+    length = _uint64(length, "epoch length")
+    if not MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH:
+        raise ConfigError(
+            f"epoch length {length} s is outside [{MIN_EPOCH_LENGTH}, {MAX_EPOCH_LENGTH}] (1 to 365 days)"
+        )
+    return _action(
+        treasury, treasury.encode_abi("setEpochLength", args=[length]), f"Set epoch length to {length} s"
+    )
+
+
+def open_round_action(
+    target: TreasuryTarget,
+    *,
+    projects: Sequence[str],
+    matching_pool: int,
+    start: int,
+    end: int,
+    token: str = ETH,
+) -> Action:
+    """Open a quadratic-funding round over ``projects`` (recipient addresses), contributions in [start, end).
+
+    The matching pool counts against the epoch cap and is committed until finalisation frees the leftover.
+    """
+    treasury = _treasury(target)
+    address = _token(token)
+    if isinstance(projects, str | bytes) or not 1 <= len(projects) <= MAX_PROJECTS:
+        raise ConfigError(f"a round needs 1 to {MAX_PROJECTS} projects")
+    recipients = [_nonzero(p, f"project {i}") for i, p in enumerate(projects)]
+    pool = _amount(matching_pool, "matching pool", allow_zero=True)
+    start = _uint64(start, "start")
+    end = _uint64(end, "end")
+    if end <= start:
+        raise ConfigError(f"round end {end} must be after its start {start}")
+    data = treasury.encode_abi("openRound", args=[address, pool, recipients, start, end])
+    return _action(
+        treasury,
+        data,
+        f"Open QF round: {len(recipients)} projects, matching pool {_show(pool, address)}, {start}..{end}",
+    )
+
+
+def transfer_action(
+    target: TreasuryTarget, *, to: str, amount: int, token: str = ETH, memo: str | bytes = ""
+) -> Action:
+    """Send ``amount`` straight to ``to`` (charged against the epoch cap)."""
+    treasury = _treasury(target)
+    who = _nonzero(to, "transfer recipient")
+    address = _token(token)
+    amount = _amount(amount, "transfer amount")
+    data = treasury.encode_abi("transfer", args=[address, who, amount, _note(memo)])
+    return _action(treasury, data, f"Transfer {_show(amount, address)} to {who}")
+
+
+def set_steward_action(target: TreasuryTarget, steward: str, *, appointed: bool = True) -> Action:
+    """Appoint (or, with ``appointed=False``, dismiss) a steward who releases milestone tranches."""
+    treasury = _treasury(target)
+    who = _nonzero(steward, "steward")
+    fn = "grantRole" if appointed else "revokeRole"
+    verb = "Appoint" if appointed else "Dismiss"
+    return _action(
+        treasury, treasury.encode_abi(fn, args=[_STEWARD_ROLE, who]), f"{verb} treasury steward {who}"
+    )
+
+
+def set_citizen_registry_action(target: TreasuryTarget, registry: str) -> Action:
+    """Point QF matching at another citizen registry."""
+    treasury = _treasury(target)
+    address = _nonzero(registry, "citizen registry")
+    return _action(
+        treasury,
+        treasury.encode_abi("setCitizenRegistry", args=[address]),
+        f"Use citizen registry {address} for QF matching",
+    )
+
+
+# ─────────────────────────────────────────── report ───────────────────────────────────────────
+
+
+def treasury_report(
+    target: TreasuryTarget,
+    *,
+    from_block: int = 0,
+    to_block: BlockIdentifier = "latest",
+    tokens: Iterable[str] = (),
+    chunk_size: int = 10_000,
+) -> TreasuryReport:
+    """Inflows by source and category, outflows by grant and round, and the balance over time.
+
+    Read from the treasury's events between ``from_block`` and ``to_block`` (``eth_getLogs`` in chunks of
+    ``chunk_size`` blocks). ``tokens`` adds tokens to the balance section even without events in the range.
+    The balance history starts from the balance at ``from_block - 1`` (0 for a report from block 0).
+    """
+    treasury = _treasury(target)
+    w3 = treasury.w3
+    start = _index(from_block, "from_block")
+    end = int(w3.eth.get_block(to_block)["number"])
+    if end < start:
+        raise ConfigError(f"to_block {end} is before from_block {start}")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ConfigError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
+    builder = _ReportBuilder(treasury, start, [_token(t) for t in tokens])
+    for log in _fetch_logs(w3, treasury, start, end, chunk_size):
+        builder.add(log)
+    return builder.build(end)
+
+
+# ─────────────────────────────────────────── internals ───────────────────────────────────────────
+
+
+def _treasury(target: TreasuryTarget) -> Contract:
+    if isinstance(target, Suite):
+        return target.treasury
+    if isinstance(target, Contract):
+        return target
+    raise ConfigError(f"expected a Suite or the PublicTreasury contract, got {type(target).__name__}")
+
+
+def _token(token: str) -> ChecksumAddress:
+    if isinstance(token, str) and token.upper() == "ETH":
+        return to_checksum_address(ETH)
+    return checksum(token, what="token")
+
+
+def _nonzero(address: str, what: str) -> ChecksumAddress:
+    checked = checksum(address, what=what)
+    if checked == ETH:
+        raise InvalidAddressError(f"{what} must not be the zero address")
+    return checked
+
+
+def _amount(value: int, what: str, *, allow_zero: bool = False) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidAmountError(f"{what} must be a whole number of wei (int), got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "more than 0"
+        raise InvalidAmountError(f"{what} must be {bound}, got {value}")
+    if value > UNCAPPED:
+        raise InvalidAmountError(f"{what} {value} does not fit in 256 bits")
+    return value
+
+
+def _index(value: int, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{what} must be a whole number 0 or more, got {value!r}")
+    return value
+
+
+def _uint64(value: int, what: str) -> int:
+    value = _index(value, what)
+    if value > _MAX_UINT64:
+        raise ConfigError(f"{what} {value} does not fit in 64 bits")
+    return value
+
+
+def _fee_category(category: str | int) -> int:
+    if isinstance(category, str) and category in KINDS:
+        return KINDS.index(category)
+    if isinstance(category, int) and not isinstance(category, bool) and 0 <= category < len(KINDS):
+        return category
+    raise ConfigError(f"unknown fee category {category!r}: use one of {list(KINDS)} or 0..{len(KINDS) - 1}")
+
+
+def _note(note: str | bytes) -> bytes:
+    raw = note.encode() if isinstance(note, str) else note
+    if not isinstance(raw, bytes):
+        raise ConfigError(f"a note must be text or bytes, got {type(note).__name__}")
+    if len(raw) > 32:
+        raise ConfigError(
+            f"a note holds at most 32 bytes, got {len(raw)}: use a short tag, not personal data"
+        )
+    return raw.ljust(32, b"\x00")
+
+
+def _decode_note(raw: bytes) -> str:
+    trimmed = bytes(raw).rstrip(b"\x00")
+    try:
+        text = trimmed.decode()
+    except UnicodeDecodeError:
+        return "0x" + bytes(raw).hex()
+    return text if text.isprintable() else "0x" + bytes(raw).hex()
+
+
+def _show(amount: int, token: str) -> str:
+    if token == ETH:
+        return f"{amount} wei ({amount / 10**18:g} ETH)"
+    return f"{amount} of token {token}"
+
+
+def _action(treasury: Contract, data: str, description: str) -> Action:
+    return Action(
+        target=to_checksum_address(treasury.address),
+        value=0,
+        calldata=bytes(HexBytes(data)),
+        description=description,
+    )
+
+
+def _ensure_allowance(treasury: Contract, signer: Signer, token: str, amount: int, *, approve: bool) -> None:
+    erc20 = treasury.w3.eth.contract(address=to_checksum_address(token), abi=_ERC20_ABI)
+    allowance = int(call(erc20.functions.allowance(signer.address, treasury.address)))
+    if allowance >= amount or not approve:
+        return
+    logger.info("approving %d of %s for the treasury from %s", amount, token, signer.address)
+    transact(treasury.w3, signer, erc20.functions.approve(treasury.address, amount))
+
+
+def _fetch_logs(w3: Web3, treasury: Contract, start: int, end: int, chunk: int) -> list[Any]:
+    logs: list[Any] = []
+    for low in range(start, end + 1, chunk):
+        high = min(low + chunk - 1, end)
+        logs.extend(w3.eth.get_logs({"address": treasury.address, "fromBlock": low, "toBlock": high}))
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    return logs
+
+
+class _ReportBuilder:
+    """Folds decoded treasury events into the report's sections."""
+
+    def __init__(self, treasury: Contract, from_block: int, tokens: list[ChecksumAddress]) -> None:
+        self.treasury = treasury
+        self.w3 = treasury.w3
+        self.from_block = from_block
+        self.abis = {
+            HexBytes(event_abi_to_log_topic(entry)): entry  # type: ignore[arg-type]
+            for entry in treasury.abi
+            if entry.get("type") == "event"
+        }
+        self.tokens: list[ChecksumAddress] = list(dict.fromkeys(tokens))
+        self.timestamps: dict[int, int] = {}
+        self.inflows: list[InflowRecord] = []
+        self.outflows: list[OutflowRecord] = []
+        self.grants: dict[int, dict[str, Any]] = {}
+        self.rounds: dict[int, dict[str, Any]] = {}
+        self.grant_tokens: dict[int, ChecksumAddress] = {}
+        self.round_tokens: dict[int, ChecksumAddress] = {}
+        self.running: dict[ChecksumAddress, int] = {}
+        self.history: list[BalancePoint] = []
+
+    # -- folding ----------------------------------------------------------------------------------
+
+    def add(self, log: Any) -> None:
+        abi = self.abis.get(HexBytes(log["topics"][0])) if log["topics"] else None
+        if abi is None:
+            return  # role or other events this report does not need
+        event = get_event_data(self.w3.codec, abi, log)
+        handler = getattr(self, f"_on_{event['event']}", None)
+        if handler is not None:
+            handler(event["args"], log)
+
+    def _on_FeeReceived(self, args: Any, log: Any) -> None:
+        self._inflow(
+            log, args["token"], "fee", CATEGORIES[int(args["category"])], args["payer"], args["amount"], b""
+        )
+
+    def _on_DonationReceived(self, args: Any, log: Any) -> None:
+        self._inflow(log, args["token"], "donation", "donation", args["donor"], args["amount"], args["note"])
+
+    def _on_Transferred(self, args: Any, log: Any) -> None:
+        token = to_checksum_address(args["token"])
+        self._outflow(
+            log, token, "transfer", args["to"], int(args["amount"]), None, _decode_note(args["memo"])
+        )
+        self._move(log, token, -int(args["amount"]))
+
+    def _on_StreamGrantCreated(self, args: Any, log: Any) -> None:
+        self._new_grant(args, "stream")
+
+    def _on_MilestoneGrantCreated(self, args: Any, log: Any) -> None:
+        self._new_grant(args, "milestone")
+
+    def _on_GrantClaimed(self, args: Any, log: Any) -> None:
+        grant_id, amount = int(args["grantId"]), int(args["amount"])
+        token = self._grant_token(grant_id)
+        self._grant(grant_id)["claimed"] += amount
+        self._outflow(log, token, "grant", args["recipient"], amount, grant_id, "")
+        self._move(log, token, -amount)
+
+    def _on_GrantCancelled(self, args: Any, log: Any) -> None:
+        grant = self._grant(int(args["grantId"]))
+        grant["returned"] += int(args["returned"])
+        grant["cancelled"] = True
+
+    def _on_RoundOpened(self, args: Any, log: Any) -> None:
+        round_id = int(args["roundId"])
+        token = self._seen(args["token"])
+        self.round_tokens[round_id] = token
+        self._round(round_id)["pool"] = int(args["matchingPool"])
+
+    def _on_Contributed(self, args: Any, log: Any) -> None:
+        round_id, amount = int(args["roundId"]), int(args["amount"])
+        entry = self._round(round_id)
+        entry["contributions"] += amount
+        if args["matched"]:
+            entry["citizen"] += amount
+        self._move(log, self._round_token(round_id), amount)
+
+    def _on_RoundFinalized(self, args: Any, log: Any) -> None:
+        entry = self._round(int(args["roundId"]))
+        entry["matching"] = int(args["totalMatching"])
+        entry["leftover"] = int(args["leftover"])
+        entry["finalized"] = True
+
+    def _on_RoundClaimed(self, args: Any, log: Any) -> None:
+        round_id = int(args["roundId"])
+        token = self._round_token(round_id)
+        matching, contributions = int(args["matching"]), int(args["contributions"])
+        entry = self._round(round_id)
+        entry["matching_paid"] += matching
+        entry["contributions_paid"] += contributions
+        if matching:
+            self._outflow(log, token, "qf_matching", args["recipient"], matching, round_id, "")
+        self._move(log, token, -(matching + contributions))
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _inflow(
+        self, log: Any, token: str, source: Any, category: str, payer: str, amount: int, note: bytes
+    ) -> None:
+        address = self._seen(token)
+        block = int(log["blockNumber"])
+        self.inflows.append(
+            InflowRecord(
+                block=block,
+                timestamp=self._timestamp(block),
+                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                token=address,
+                source=source,
+                category=category,
+                payer=to_checksum_address(payer),
+                amount=int(amount),
+                note=_decode_note(note) if note else "",
+            )
+        )
+        self._move(log, address, int(amount))
+
+    def _outflow(
+        self, log: Any, token: ChecksumAddress, kind: Any, to: str, amount: int, ref: int | None, memo: str
+    ) -> None:
+        block = int(log["blockNumber"])
+        self.outflows.append(
+            OutflowRecord(
+                block=block,
+                timestamp=self._timestamp(block),
+                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                token=token,
+                kind=kind,
+                recipient=to_checksum_address(to),
+                amount=amount,
+                reference=ref,
+                memo=memo,
+            )
+        )
+
+    def _new_grant(self, args: Any, kind: str) -> None:
+        grant_id = int(args["grantId"])
+        token = self._seen(args["token"])
+        self.grant_tokens[grant_id] = token
+        grant = self._grant(grant_id)
+        grant.update(kind=kind, recipient=to_checksum_address(args["recipient"]), granted=int(args["amount"]))
+
+    def _grant(self, grant_id: int) -> dict[str, Any]:
+        if grant_id not in self.grants:
+            self.grants[grant_id] = dict(
+                kind=None, recipient=None, granted=None, claimed=0, returned=0, cancelled=False
+            )
+        return self.grants[grant_id]
+
+    def _round(self, round_id: int) -> dict[str, Any]:
+        if round_id not in self.rounds:
+            self.rounds[round_id] = dict.fromkeys(
+                ("contributions", "citizen", "matching", "leftover", "matching_paid", "contributions_paid"), 0
+            )
+            self.rounds[round_id].update(pool=None, finalized=False)
+        return self.rounds[round_id]
+
+    def _grant_token(self, grant_id: int) -> ChecksumAddress:
+        if grant_id not in self.grant_tokens:  # created before the range: ask the chain
+            self.grant_tokens[grant_id] = self._seen(call(self.treasury.functions.getGrant(grant_id))[0])
+        return self.grant_tokens[grant_id]
+
+    def _round_token(self, round_id: int) -> ChecksumAddress:
+        if round_id not in self.round_tokens:
+            self.round_tokens[round_id] = self._seen(call(self.treasury.functions.getRound(round_id))[0])
+        return self.round_tokens[round_id]
+
+    def _seen(self, token: str) -> ChecksumAddress:
+        address = to_checksum_address(token)
+        if address not in self.tokens:
+            self.tokens.append(address)
+        return address
+
+    def _timestamp(self, block: int) -> int:
+        if block not in self.timestamps:
+            self.timestamps[block] = int(self.w3.eth.get_block(block)["timestamp"])
+        return self.timestamps[block]
+
+    def _opening_balance(self, token: ChecksumAddress) -> int:
+        if self.from_block == 0:
+            return 0
+        fn = self.treasury.functions.treasuryBalance(token)
+        return int(call(fn, block=self.from_block - 1))
+
+    def _move(self, log: Any, token: ChecksumAddress, delta: int) -> None:
+        if token not in self.running:
+            self.running[token] = self._opening_balance(token)
+        self.running[token] += delta
+        block = int(log["blockNumber"])
+        point = BalancePoint(block, self._timestamp(block), token, self.running[token])
+        if self.history and self.history[-1].block == block and self.history[-1].token == token:
+            self.history[-1] = point  # one point per token and block: the balance after it
+        else:
+            self.history.append(point)
+
+    # -- result -----------------------------------------------------------------------------------
+
+    def build(self, to_block: int) -> TreasuryReport:
+        current = balances(self.treasury, self.tokens)
+        unrecorded = tuple(
+            (b.token, b.balance - self.running[b.token])
+            for b in current
+            if self.from_block == 0 and b.token in self.running and b.balance != self.running[b.token]
+        )
+        return TreasuryReport(
+            treasury=to_checksum_address(self.treasury.address),
+            from_block=self.from_block,
+            to_block=to_block,
+            tokens=tuple(self.tokens),
+            inflows=tuple(self.inflows),
+            inflow_totals=self._inflow_totals(),
+            outflows=tuple(self.outflows),
+            grants=self._grant_outflows(),
+            rounds=self._round_outflows(),
+            balance_history=tuple(self.history),
+            balances=current,
+            unrecorded=unrecorded,
+        )
+
+    def _inflow_totals(self) -> tuple[InflowTotal, ...]:
+        sums: dict[tuple[ChecksumAddress, str, str], list[int]] = {}
+        for record in self.inflows:
+            entry = sums.setdefault((record.token, record.source, record.category), [0, 0])
+            entry[0] += record.amount
+            entry[1] += 1
+        order = {name: i for i, name in enumerate(CATEGORIES)}
+        keys = sorted(sums, key=lambda k: (self.tokens.index(k[0]), order[k[2]]))
+        return tuple(
+            InflowTotal(token=k[0], source=k[1], category=k[2], amount=sums[k][0], count=sums[k][1])  # type: ignore[arg-type]
+            for k in keys
+        )
+
+    def _grant_outflows(self) -> tuple[GrantOutflow, ...]:
+        result = []
+        for grant_id in sorted(self.grants):
+            entry = self.grants[grant_id]
+            if entry["granted"] is None:  # created before the range: fill in from the chain
+                info = get_grant(self.treasury, grant_id)
+                original = info.amount + entry["returned"] if info.cancelled else info.amount
+                entry.update(kind=info.kind, recipient=info.recipient, granted=original)
+            result.append(
+                GrantOutflow(
+                    grant_id=grant_id,
+                    kind=entry["kind"],
+                    token=self._grant_token(grant_id),
+                    recipient=entry["recipient"],
+                    granted=entry["granted"],
+                    claimed=entry["claimed"],
+                    returned=entry["returned"],
+                    cancelled=entry["cancelled"],
+                )
+            )
+        return tuple(result)
+
+    def _round_outflows(self) -> tuple[RoundOutflow, ...]:
+        result = []
+        for round_id in sorted(self.rounds):
+            entry = self.rounds[round_id]
+            pool = entry["pool"]
+            if pool is None:
+                pool = int(call(self.treasury.functions.getRound(round_id))[4])
+            result.append(
+                RoundOutflow(
+                    round_id=round_id,
+                    token=self._round_token(round_id),
+                    matching_pool=pool,
+                    contributions=entry["contributions"],
+                    citizen_contributions=entry["citizen"],
+                    total_matching=entry["matching"],
+                    leftover=entry["leftover"],
+                    matching_paid=entry["matching_paid"],
+                    contributions_paid=entry["contributions_paid"],
+                    finalized=entry["finalized"],
+                )
+            )
+        return tuple(result)
