@@ -4,6 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
+PY_SOURCES := civicdao tests $(wildcard scripts)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: setup test lint typecheck solhint pytest demo compile clean
@@ -25,8 +26,8 @@ compile: setup
 	$(BIN)/civicdao compile
 
 lint: setup
-	$(BIN)/ruff check civicdao tests scripts
-	$(BIN)/ruff format --check civicdao tests scripts
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 
 typecheck: setup
 	$(BIN)/mypy
