@@ -36,6 +36,9 @@ COMPILER_SETTINGS: Mapping[str, Any] = {
     "metadata": {"bytecodeHash": "ipfs"},
 }
 
+#: Bump when what a build writes changes, so cached builds are redone.
+ARTIFACT_FORMAT = 2
+
 _OUTPUTS = [
     "abi",
     "devdoc",
@@ -131,6 +134,7 @@ def _cache_key(root: Path, hashes: Mapping[str, str]) -> str:
         "solc": SOLC_VERSION,
         "openzeppelin": _openzeppelin_version(root),
         "generator": _errorgen.GENERATOR_VERSION,
+        "format": ARTIFACT_FORMAT,
     }
     return _sha256(json.dumps(material, sort_keys=True).encode())
 
