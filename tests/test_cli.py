@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -78,3 +79,16 @@ def test_usage_error_exits_2() -> None:
     result = run("chain", "--kind", "hardhat")
     assert result.returncode == 2
     assert "Invalid value for '--kind'" in result.stderr
+
+
+def test_missing_chain_binary_is_one_clear_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "civicdao.cli", "chain"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "CIVICDAO_ANVIL": "/nonexistent/anvil"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: CIVICDAO_ANVIL points to /nonexistent/anvil, which does not exist"
