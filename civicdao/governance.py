@@ -29,6 +29,7 @@ __all__ = [
     "Governance",
     "Proposal",
     "ProposalState",
+    "SignedBallot",
     "Tally",
     "VoteType",
     "with_proposer_suffix",
@@ -111,6 +112,20 @@ class Proposal:
     calldatas: tuple[bytes, ...]
 
 
+@dataclass(frozen=True)
+class SignedBallot:
+    """A ballot a voter signed off-chain (EIP-712 ``Ballot``) for a relayer to submit.
+
+    Sign ``Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)`` in the governor's domain
+    (its name, version ``"1"``), with ``nonce`` = :meth:`Governance.nonce` of the voter at signing time.
+    """
+
+    proposal_id: int
+    support: VoteType
+    voter: ChecksumAddress
+    signature: bytes
+
+
 def with_proposer_suffix(description: str, proposer: str) -> str:
     """``description`` ending in ``#proposer=<address>``, which OpenZeppelin checks against the sender."""
     suffix = f"#proposer={checksum(proposer, what='proposer')}"
@@ -151,12 +166,70 @@ class Governance:
             raise ConfigError("a proposal needs at least one action")
         if not description.strip():
             raise ConfigError("a proposal needs a description")
+        self.check_actions(actions)
         full = with_proposer_suffix(description, signer.address)
         targets, values, calldatas = _columns(actions)
         record = transact(self.w3, signer, self.governor.functions.propose(targets, values, calldatas, full))
         proposal_id = int(record.event("ProposalCreated")["proposalId"])
         logger.info("proposal %s created by %s", proposal_id, signer.address)
         return proposal_id, record
+
+    def check_actions(self, actions: Sequence[Action]) -> None:
+        """Refuse actions that would harm the governor itself (see docs/openzeppelin-5.3-notes.md, item 1).
+
+        A late-quorum extension longer than the voting period can overflow the extended deadline in
+        OpenZeppelin 5.3.0 and make every proposal that reaches quorum revert, with no way back.
+
+        Raises:
+            ConfigError: an action sets such an extension, or shortens the voting period below it.
+        """
+        governor = checksum(self.governor.address, what="governor")
+        for action in actions:
+            if action.target != governor or len(action.calldata) < 4:
+                continue
+            try:
+                fn, args = self.governor.decode_function_input(action.calldata)
+            except ValueError:
+                continue
+            name = fn.fn_name
+            if name == "setLateQuorumVoteExtension":
+                period = self.voting_period()
+                if int(args["newVoteExtension"]) > period:
+                    raise ConfigError(
+                        f"a late-quorum extension of {args['newVoteExtension']} s exceeds the voting period "
+                        f"({period} s): OpenZeppelin 5.3 could overflow the deadline and lock governance"
+                    )
+            elif name == "setVotingPeriod":
+                extension = int(call(self.governor.functions.lateQuorumVoteExtension()))
+                if int(args["newVotingPeriod"]) < extension:
+                    raise ConfigError(
+                        f"a voting period of {args['newVotingPeriod']} s is shorter than the late-quorum "
+                        f"extension ({extension} s): lower the extension first"
+                    )
+
+    def late_quorum_extension_action(self, seconds: int) -> Action:
+        """A Timelock action setting the late-quorum extension (refused above the voting period)."""
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+            raise ConfigError(f"an extension is a whole number of seconds, got {seconds!r}")
+        action = Action.call(
+            self.governor.functions.setLateQuorumVoteExtension(seconds),
+            description=f"late-quorum extension {seconds} s",
+        )
+        self.check_actions([action])
+        return action
+
+    def guardian_action(self, guardian: str) -> Action:
+        """A Timelock action appointing a new proposal guardian (the zero address removes it)."""
+        who = checksum(guardian, what="guardian")
+        return Action.call(self.governor.functions.setProposalGuardian(who), description=f"guardian {who}")
+
+    def guardian_expiry_action(self, expiry: int) -> Action:
+        """A Timelock action setting when the guardian's cancel power ends (unix seconds, 0 = never)."""
+        if not isinstance(expiry, int) or isinstance(expiry, bool) or not 0 <= expiry < 2**48:
+            raise ConfigError(f"a guardian expiry is a unix time (0 = never), got {expiry!r}")
+        return Action.call(
+            self.governor.functions.setProposalGuardianExpiry(expiry), description=f"guardian expiry {expiry}"
+        )
 
     def proposal_id(self, actions: Sequence[Action], description: str, proposer: str) -> int:
         """The id a proposal of ``actions`` and ``description`` by ``proposer`` has (or would have)."""
@@ -176,6 +249,37 @@ class Governance:
             else self.governor.functions.castVote(proposal_id, int(choice))
         )
         return transact(self.w3, signer, fn)
+
+    def override_vote(
+        self, signer: Signer, proposal_id: int, support: VoteType | str, *, reason: str = ""
+    ) -> TxRecord:
+        """Vote directly although you delegated: your weight leaves your delegate's ballot (counted once)."""
+        choice = _vote_type(support)
+        return transact(
+            self.w3, signer, self.governor.functions.castOverrideVote(proposal_id, int(choice), reason)
+        )
+
+    def relay_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> TxRecord:
+        """Submit voters' signed ballots in one transaction (the governor's ``multicall``).
+
+        A voter's ballots must be in nonce order; ballots of different voters are independent.
+        """
+        if not ballots:
+            raise ConfigError("no ballots to relay")
+        calls = [
+            self.governor.encode_abi(
+                "castVoteBySig",
+                [b.proposal_id, int(_vote_type(b.support)), checksum(b.voter, what="voter"), b.signature],
+            )
+            for b in ballots
+        ]
+        record = transact(self.w3, relayer, self.governor.functions.multicall(calls))
+        logger.info("relayed %d ballots in %s", len(ballots), record.tx_hash)
+        return record
+
+    def nonce(self, voter: str) -> int:
+        """The nonce ``voter``'s next signed ballot must carry."""
+        return int(call(self.governor.functions.nonces(checksum(voter, what="voter"))))
 
     def queue(self, signer: Signer, proposal_id: int) -> TxRecord:
         """Queue a succeeded proposal in the Timelock."""
@@ -197,6 +301,18 @@ class Governance:
     def tally(self, proposal_id: int) -> Tally:
         against, for_, abstain = call(self.governor.functions.proposalVotes(proposal_id))
         return Tally(int(against), int(for_), int(abstain))
+
+    def quorum(self, timepoint: int) -> int:
+        """For + Abstain votes needed by a proposal whose snapshot is ``timepoint``."""
+        return int(call(self.governor.functions.quorum(timepoint)))
+
+    def deadline(self, proposal_id: int) -> int:
+        """When voting ends (moved later if quorum was reached late)."""
+        return int(call(self.governor.functions.proposalDeadline(proposal_id)))
+
+    def snapshot(self, proposal_id: int) -> int:
+        """The timepoint at which voting power counts for this proposal."""
+        return int(call(self.governor.functions.proposalSnapshot(proposal_id)))
 
     def has_voted(self, proposal_id: int, account: str) -> bool:
         return bool(call(self.governor.functions.hasVoted(proposal_id, checksum(account))))

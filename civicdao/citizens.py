@@ -1,0 +1,610 @@
+"""Citizens: register verified residents, attest residency off-chain, revoke, rotate lost keys, delegate.
+
+A resident proves residency to a *registrar* (a town-hall desk, a neighbourhood association) off-chain.
+The registrar turns the proof into a **salted credential hash** with :func:`credential_hash` and either
+registers the resident itself (:meth:`Citizens.register`) or signs an EIP-712 ``Attestation`` that anyone
+may relay (:meth:`Citizens.attest`, then :meth:`Citizens.register_with_attestation`). Only the hash goes
+on-chain: the credential and the salt stay with the registrar, so nobody learns who a member is, while the
+same credential can never register twice (the hash is consumed forever).
+
+Memberships are soulbound (ERC-5192): they cannot be transferred or approved. A lost key is recovered by
+*rotation* — by the DAO (:meth:`Citizens.rotate_action`, executed by the Timelock) or on a registrar's
+signed ``Rotation`` (:meth:`Citizens.attest_rotation`, :meth:`Citizens.rotate_with_attestation`). Moving
+away or fraud ends a membership by *revocation* with a reason code.
+
+Every membership carries one vote, live from the moment it is minted (self-delegated). A citizen may
+delegate it (:meth:`Citizens.delegate`) and still override the delegate's ballot on any proposal.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+
+from civicdao.accounts import Signer, checksum
+from civicdao.errors import ConfigError, InvalidAddressError, SignerError
+from civicdao.governance import Action
+from civicdao.tx import TxRecord, call, transact
+
+__all__ = [
+    "REGISTRY_DOMAIN_NAME",
+    "REGISTRY_DOMAIN_VERSION",
+    "Attestation",
+    "AttestationMismatchError",
+    "CitizenInfo",
+    "Citizens",
+    "Delegation",
+    "Registration",
+    "Revocation",
+    "RevocationReason",
+    "Rotation",
+    "RotationAttestation",
+    "credential_hash",
+    "new_salt",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The CitizenRegistry's EIP-712 domain name and version (set in its constructor).
+REGISTRY_DOMAIN_NAME = "CivicDAO CitizenRegistry"
+REGISTRY_DOMAIN_VERSION = "1"
+#: How long an attestation stays valid unless told otherwise (seconds).
+DEFAULT_ATTESTATION_VALIDITY = 7 * 24 * 3_600
+#: How long a rotation signature stays valid unless told otherwise (seconds).
+DEFAULT_ROTATION_VALIDITY = 24 * 3_600
+#: Shortest salt accepted by :func:`credential_hash` (bytes).
+MIN_SALT_BYTES = 16
+
+_ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_EIP712_DOMAIN = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+_ATTESTATION_TYPE = [
+    {"name": "citizen", "type": "address"},
+    {"name": "credentialHash", "type": "bytes32"},
+    {"name": "expiry", "type": "uint256"},
+]
+_ROTATION_TYPE = [
+    {"name": "from", "type": "address"},
+    {"name": "to", "type": "address"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "expiry", "type": "uint256"},
+]
+
+
+class AttestationMismatchError(ConfigError):
+    """A signed attestation or rotation was made for another chain or another registry than this one."""
+
+
+class RevocationReason(IntEnum):
+    """Why a membership ends (the registry's reason codes)."""
+
+    MOVED_AWAY = 1
+    FRAUD = 2
+    DECEASED = 3
+    OTHER = 4
+
+    @classmethod
+    def parse(cls, value: RevocationReason | str | int) -> RevocationReason:
+        """A reason from its member, code (1-4) or name (``"moved away"``, ``"moved_away"``, ``"fraud"``)."""
+        if isinstance(value, RevocationReason):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        elif isinstance(value, str):
+            key = value.strip().upper().replace("-", "_").replace(" ", "_")
+            if key in cls.__members__:
+                return cls[key]
+        choices = ", ".join(f"{m.name.lower()} ({m.value})" for m in cls)
+        raise ConfigError(f"unknown revocation reason {value!r}: choose one of {choices}")
+
+
+# -- records ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """A registrar's signed statement that ``citizen`` is a verified resident holding ``credential_hash``.
+
+    Hand it to the resident (or a relayer) as JSON with :meth:`to_dict`; anyone may relay it before
+    ``expiry`` with :meth:`Citizens.register_with_attestation`.
+    """
+
+    citizen: ChecksumAddress
+    credential_hash: bytes
+    expiry: int
+    registrar: ChecksumAddress
+    signature: bytes
+    chain_id: int
+    registry: ChecksumAddress
+
+    def typed_data(self) -> dict[str, Any]:
+        """The EIP-712 typed data that was signed (``eth_signTypedData_v4`` JSON)."""
+        return _attestation_typed_data(
+            self.chain_id, self.registry, self.citizen, self.credential_hash, self.expiry
+        )
+
+    def recover_signer(self) -> ChecksumAddress:
+        """The address that made :attr:`signature` (equals :attr:`registrar` for an untampered one)."""
+        return _recover(self.typed_data(), self.signature)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "citizen": self.citizen,
+            "credentialHash": "0x" + self.credential_hash.hex(),
+            "expiry": self.expiry,
+            "registrar": self.registrar,
+            "signature": "0x" + self.signature.hex(),
+            "chainId": self.chain_id,
+            "registry": self.registry,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attestation:
+        """Read back what :meth:`to_dict` wrote; raises :class:`ConfigError` on a malformed record."""
+        try:
+            return cls(
+                citizen=checksum(data["citizen"], what="citizen"),
+                credential_hash=_bytes32(data["credentialHash"]),
+                expiry=_non_negative(int(data["expiry"]), "expiry"),
+                registrar=checksum(data["registrar"], what="registrar"),
+                signature=bytes(HexBytes(data["signature"])),
+                chain_id=int(data["chainId"]),
+                registry=checksum(data["registry"], what="registry"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"malformed attestation: {exc!r}") from None
+
+
+@dataclass(frozen=True)
+class RotationAttestation:
+    """A registrar's signed permission to move ``from_``'s membership to the new key ``to``."""
+
+    from_: ChecksumAddress
+    to: ChecksumAddress
+    nonce: int
+    expiry: int
+    registrar: ChecksumAddress
+    signature: bytes
+    chain_id: int
+    registry: ChecksumAddress
+
+    def typed_data(self) -> dict[str, Any]:
+        """The EIP-712 typed data that was signed."""
+        return _rotation_typed_data(
+            self.chain_id, self.registry, self.from_, self.to, self.nonce, self.expiry
+        )
+
+    def recover_signer(self) -> ChecksumAddress:
+        return _recover(self.typed_data(), self.signature)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A membership issued."""
+
+    citizen: ChecksumAddress
+    membership_id: int
+    credential_hash: bytes
+    registrar: ChecksumAddress
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A membership ended (burned). Its credential hash stays consumed."""
+
+    citizen: ChecksumAddress
+    membership_id: int
+    reason: RevocationReason
+    revoked_by: ChecksumAddress
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A membership moved to a new key (same membership id, same vote)."""
+
+    from_: ChecksumAddress
+    to: ChecksumAddress
+    membership_id: int
+    authorized_by: ChecksumAddress
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A vote delegated: ``delegator``'s membership now counts for ``delegate``."""
+
+    delegator: ChecksumAddress
+    delegate: ChecksumAddress
+    previous: ChecksumAddress | None
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class CitizenInfo:
+    """What the registry knows about an address right now."""
+
+    address: ChecksumAddress
+    is_citizen: bool
+    #: Membership token id (0 = none).
+    membership_id: int
+    #: Votes this address casts now: its own membership if self-delegated, plus memberships delegated to it.
+    votes: int
+    #: Whom this address's membership counts for (None = nobody chose yet).
+    delegate: ChecksumAddress | None
+
+
+# -- credential hashes ------------------------------------------------------------------------------------
+
+
+def new_salt() -> bytes:
+    """A fresh 32-byte secret salt for a registrar (generate once, keep it secret, never put it on-chain)."""
+    return secrets.token_bytes(32)
+
+
+def credential_hash(credential: str | bytes, *, salt: bytes) -> bytes:
+    """The salted hash of a residency credential, the only trace of it that goes on-chain.
+
+    ``keccak256(keccak256(salt) || credential)``. A text credential is normalised first (Unicode NFKC,
+    whitespace collapsed, case folded) so ``"ab 123"`` and ``"AB  123 "`` give the same hash: the same
+    person cannot register twice by retyping. The **salt is the registrar's secret**, the same for every
+    credential it hashes (otherwise duplicates would not collide): without it nobody can test guesses of
+    permit numbers against the public hashes. Registrars who must detect each other's duplicates share
+    one salt.
+
+    Raises:
+        ConfigError: an empty credential or a salt shorter than 16 bytes.
+    """
+    if not isinstance(salt, bytes | bytearray) or len(salt) < MIN_SALT_BYTES:
+        raise ConfigError(f"the salt must be at least {MIN_SALT_BYTES} secret bytes (see new_salt())")
+    if isinstance(credential, str):
+        normalised = " ".join(unicodedata.normalize("NFKC", credential).split()).casefold()
+        data = normalised.encode()
+    elif isinstance(credential, bytes | bytearray):
+        data = bytes(credential)
+    else:
+        raise ConfigError(f"a credential is text or bytes, not {type(credential).__name__}")
+    if not data:
+        raise ConfigError("the credential is empty")
+    return bytes(Web3.keccak(bytes(Web3.keccak(bytes(salt))) + data))
+
+
+# -- the registry -----------------------------------------------------------------------------------------
+
+
+class Citizens:
+    """Typed access to a CitizenRegistry."""
+
+    def __init__(self, w3: Web3, registry: Contract) -> None:
+        self.w3 = w3
+        self.registry = registry
+
+    @classmethod
+    def from_suite(cls, suite: Any) -> Citizens:
+        """From a :class:`civicdao.deploy.Suite`."""
+        return cls(suite.w3, suite.registry)
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return checksum(self.registry.address, what="registry")
+
+    # -- registration -------------------------------------------------------------------------------------
+
+    def register(self, registrar: Signer, citizen: str, credential_hash: bytes) -> Registration:
+        """Issue a membership to ``citizen`` for a salted credential hash. Only a registrar may."""
+        who = _citizen_address(citizen)
+        digest = _bytes32(credential_hash)
+        record = transact(self.w3, registrar, self.registry.functions.register(who, digest))
+        return self._registration(record)
+
+    def attest(
+        self,
+        registrar: Signer,
+        citizen: str,
+        credential_hash: bytes,
+        *,
+        expiry: int | None = None,
+        valid_for: int = DEFAULT_ATTESTATION_VALIDITY,
+    ) -> Attestation:
+        """Sign (off-chain, nothing is sent) an attestation that ``citizen`` holds ``credential_hash``.
+
+        ``expiry`` is a unix time; by default the chain's time plus ``valid_for`` seconds. A
+        :class:`~civicdao.accounts.LocalSigner` signs in memory; a node account signs through the node's
+        ``eth_signTypedData_v4``.
+        """
+        who = _citizen_address(citizen)
+        digest = _bytes32(credential_hash)
+        until = self._expiry(expiry, valid_for)
+        data = _attestation_typed_data(self.w3.eth.chain_id, self.address, who, digest, until)
+        signature = _sign_typed_data(self.w3, registrar, data)
+        logger.info("attestation for %s signed by %s, valid until %s", who, registrar.address, until)
+        return Attestation(
+            who, digest, until, registrar.address, signature, self.w3.eth.chain_id, self.address
+        )
+
+    def register_with_attestation(self, relayer: Signer, attestation: Attestation) -> Registration:
+        """Relay a registrar's attestation: the relayer pays gas, ``attestation.citizen`` gets the membership.
+
+        Raises:
+            AttestationMismatchError: it was signed for another chain or registry (before anything is sent).
+            CitizenRegistrySignatureExpired, CitizenRegistrySignerNotRegistrar, CitizenRegistryCredentialUsed:
+                the registry refused it.
+        """
+        self._check_domain(attestation.chain_id, attestation.registry, "attestation")
+        fn = self.registry.functions.registerWithAttestation(
+            attestation.citizen, attestation.credential_hash, attestation.expiry, attestation.signature
+        )
+        return self._registration(transact(self.w3, relayer, fn))
+
+    # -- revocation and rotation --------------------------------------------------------------------------
+
+    def revoke(self, signer: Signer, citizen: str, reason: RevocationReason | str | int) -> Revocation:
+        """End ``citizen``'s membership (a registrar, or the DAO through :meth:`revoke_action`)."""
+        who = checksum(citizen, what="citizen")
+        code = RevocationReason.parse(reason)
+        record = transact(self.w3, signer, self.registry.functions.revoke(who, int(code)))
+        event = record.event("CitizenRevoked")
+        logger.info("membership %s of %s revoked (%s)", event["tokenId"], who, code.name)
+        return Revocation(
+            citizen=checksum(event["citizen"]),
+            membership_id=int(event["tokenId"]),
+            reason=RevocationReason(int(event["reason"])),
+            revoked_by=checksum(event["revokedBy"]),
+            tx=record,
+        )
+
+    def rotate_action(self, from_: str, to: str) -> Action:
+        """A Timelock action moving ``from_``'s membership to ``to`` (the DAO's key recovery)."""
+        old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
+        return Action.call(self.registry.functions.rotate(old, new), description=f"rotate {old} to {new}")
+
+    def revoke_action(self, citizen: str, reason: RevocationReason | str | int) -> Action:
+        """A Timelock action revoking ``citizen`` (the DAO may revoke as the registry's admin)."""
+        who, code = checksum(citizen, what="citizen"), RevocationReason.parse(reason)
+        return Action.call(
+            self.registry.functions.revoke(who, int(code)), description=f"revoke {who} ({code.name.lower()})"
+        )
+
+    def attest_rotation(
+        self,
+        registrar: Signer,
+        from_: str,
+        to: str,
+        *,
+        expiry: int | None = None,
+        valid_for: int = DEFAULT_ROTATION_VALIDITY,
+    ) -> RotationAttestation:
+        """Sign (off-chain) a rotation of ``from_``'s membership to ``to`` at the current rotation nonce."""
+        old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
+        if old == new:
+            raise ConfigError("a rotation needs a new key different from the current one")
+        nonce = int(call(self.registry.functions.rotationNonces(old)))
+        until = self._expiry(expiry, valid_for)
+        chain_id = self.w3.eth.chain_id
+        data = _rotation_typed_data(chain_id, self.address, old, new, nonce, until)
+        signature = _sign_typed_data(self.w3, registrar, data)
+        return RotationAttestation(
+            old, new, nonce, until, registrar.address, signature, chain_id, self.address
+        )
+
+    def rotate_with_attestation(self, relayer: Signer, attestation: RotationAttestation) -> Rotation:
+        """Relay a registrar-signed rotation (anyone may)."""
+        self._check_domain(attestation.chain_id, attestation.registry, "rotation")
+        fn = self.registry.functions.rotateWithAttestation(
+            attestation.from_, attestation.to, attestation.expiry, attestation.signature
+        )
+        record = transact(self.w3, relayer, fn)
+        event = record.event("CitizenRotated")
+        return Rotation(
+            from_=checksum(event["from"]),
+            to=checksum(event["to"]),
+            membership_id=int(event["tokenId"]),
+            authorized_by=checksum(event["authorizedBy"]),
+            tx=record,
+        )
+
+    # -- registrars ---------------------------------------------------------------------------------------
+
+    def registrar_role(self) -> bytes:
+        return bytes(call(self.registry.functions.REGISTRAR_ROLE()))
+
+    def is_registrar(self, account: str) -> bool:
+        role = self.registrar_role()
+        return bool(call(self.registry.functions.hasRole(role, checksum(account, what="registrar"))))
+
+    def grant_registrar_action(self, account: str) -> Action:
+        """A Timelock action making ``account`` a registrar."""
+        who = _citizen_address(account, what="registrar")
+        return Action.call(
+            self.registry.functions.grantRole(self.registrar_role(), who),
+            description=f"grant registrar {who}",
+        )
+
+    def revoke_registrar_action(self, account: str) -> Action:
+        """A Timelock action removing ``account``'s registrar role."""
+        who = checksum(account, what="registrar")
+        return Action.call(
+            self.registry.functions.revokeRole(self.registrar_role(), who),
+            description=f"remove registrar {who}",
+        )
+
+    # -- votes --------------------------------------------------------------------------------------------
+
+    def delegate(self, signer: Signer, to: str) -> Delegation:
+        """Let ``to`` cast ``signer``'s vote (delegate to yourself to take it back).
+
+        Raises:
+            InvalidAddressError: ``to`` is the zero address (which would silently drop the vote).
+        """
+        target = _citizen_address(to, what="delegate")
+        previous = self.delegate_of(signer.address)
+        record = transact(self.w3, signer, self.registry.functions.delegate(target))
+        logger.info("%s delegated to %s (was %s)", signer.address, target, previous)
+        return Delegation(delegator=signer.address, delegate=target, previous=previous, tx=record)
+
+    def delegate_of(self, account: str) -> ChecksumAddress | None:
+        """Whom ``account``'s vote counts for (None when no delegate was ever chosen)."""
+        chosen = str(call(self.registry.functions.delegates(checksum(account))))
+        return None if int(chosen, 16) == 0 else checksum(chosen)
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def is_citizen(self, account: str) -> bool:
+        return bool(call(self.registry.functions.isCitizen(checksum(account))))
+
+    def membership_of(self, account: str) -> int:
+        """The membership id ``account`` holds (0 = none)."""
+        return int(call(self.registry.functions.membershipOf(checksum(account))))
+
+    def votes(self, account: str, *, at: int | None = None) -> int:
+        """Votes of ``account`` now, or at unix time ``at`` (in the past, as proposal snapshots are)."""
+        who = checksum(account)
+        if at is None:
+            return int(call(self.registry.functions.getVotes(who)))
+        return int(call(self.registry.functions.getPastVotes(who, _non_negative(at, "timepoint"))))
+
+    def citizen_count(self) -> int:
+        """Live (not revoked) memberships."""
+        return int(call(self.registry.functions.citizenCount()))
+
+    def credential_used(self, credential_hash: bytes) -> bool:
+        """Whether a credential hash was ever consumed (revocation does not free it)."""
+        return bool(call(self.registry.functions.credentialUsed(_bytes32(credential_hash))))
+
+    def info(self, account: str) -> CitizenInfo:
+        """Everything the registry says about ``account`` now."""
+        who = checksum(account)
+        membership = self.membership_of(who)
+        return CitizenInfo(
+            address=who,
+            is_citizen=membership != 0,
+            membership_id=membership,
+            votes=self.votes(who),
+            delegate=self.delegate_of(who),
+        )
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _registration(self, record: TxRecord) -> Registration:
+        event = record.event("CitizenRegistered")
+        registration = Registration(
+            citizen=checksum(event["citizen"]),
+            membership_id=int(event["tokenId"]),
+            credential_hash=bytes(event["credentialHash"]),
+            registrar=checksum(event["registrar"]),
+            tx=record,
+        )
+        logger.info("membership %s issued to %s", registration.membership_id, registration.citizen)
+        return registration
+
+    def _expiry(self, expiry: int | None, valid_for: int) -> int:
+        if expiry is not None:
+            return _non_negative(expiry, "expiry")
+        if not isinstance(valid_for, int) or valid_for <= 0:
+            raise ConfigError(f"valid_for must be a positive number of seconds, got {valid_for!r}")
+        return int(self.w3.eth.get_block("latest")["timestamp"]) + valid_for
+
+    def _check_domain(self, chain_id: int, registry: str, what: str) -> None:
+        here = self.w3.eth.chain_id
+        if chain_id != here or checksum(registry) != self.address:
+            raise AttestationMismatchError(
+                f"this {what} was signed for registry {registry} on chain {chain_id}, "
+                f"not {self.address} on chain {here}: ask the registrar for a new one"
+            )
+
+
+# -- EIP-712 (kept private here; see civicdao.signing for the shared wallet-facing builders) -------------
+
+
+def _domain(chain_id: int, registry: str) -> dict[str, Any]:
+    return {
+        "name": REGISTRY_DOMAIN_NAME,
+        "version": REGISTRY_DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": registry,
+    }
+
+
+def _attestation_typed_data(
+    chain_id: int, registry: str, citizen: str, digest: bytes, expiry: int
+) -> dict[str, Any]:
+    return {
+        "types": {"EIP712Domain": _EIP712_DOMAIN, "Attestation": _ATTESTATION_TYPE},
+        "primaryType": "Attestation",
+        "domain": _domain(chain_id, registry),
+        "message": {"citizen": citizen, "credentialHash": "0x" + digest.hex(), "expiry": expiry},
+    }
+
+
+def _rotation_typed_data(
+    chain_id: int, registry: str, from_: str, to: str, nonce: int, expiry: int
+) -> dict[str, Any]:
+    return {
+        "types": {"EIP712Domain": _EIP712_DOMAIN, "Rotation": _ROTATION_TYPE},
+        "primaryType": "Rotation",
+        "domain": _domain(chain_id, registry),
+        "message": {"from": from_, "to": to, "nonce": nonce, "expiry": expiry},
+    }
+
+
+def _sign_typed_data(w3: Web3, signer: Signer, data: dict[str, Any]) -> bytes:
+    sign = getattr(signer, "sign_typed_data", None)
+    if callable(sign):
+        return bytes(sign(data))
+    response = w3.provider.make_request("eth_signTypedData_v4", [signer.address, data])  # type: ignore[arg-type]
+    if "error" in response:
+        message = response["error"].get("message", response["error"])
+        raise SignerError(f"the node could not sign typed data for {signer.address}: {message}")
+    return bytes(HexBytes(response["result"]))
+
+
+def _recover(data: dict[str, Any], signature: bytes) -> ChecksumAddress:
+    return checksum(Account.recover_message(encode_typed_data(full_message=data), signature=signature))
+
+
+def _citizen_address(value: str, *, what: str = "citizen") -> ChecksumAddress:
+    address = checksum(value, what=what)
+    if address == _ZERO_ADDRESS:
+        raise InvalidAddressError(f"{what} must not be the zero address")
+    return address
+
+
+def _bytes32(value: bytes | str) -> bytes:
+    try:
+        raw = bytes(HexBytes(value)) if isinstance(value, str) else value
+    except ValueError:
+        raise ConfigError(f"a credential hash is 32 bytes or 64 hex digits, got {value!r}") from None
+    if not isinstance(raw, bytes | bytearray) or len(raw) != 32:
+        raise ConfigError(
+            "a credential hash is 32 bytes: compute it with credential_hash(credential, salt=…)"
+        )
+    if not any(raw):
+        raise ConfigError("a credential hash must not be all zeros")
+    return bytes(raw)
+
+
+def _non_negative(value: int, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{what} must be a whole number 0 or more, got {value!r}")
+    return value

@@ -1,0 +1,525 @@
+"""CitizenRegistry through civicdao.citizens: registration, attestations, soulbound tokens, revocation,
+rotation, delegation, and the salted credential hash."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+
+from civicdao._custom_errors import (
+    AccessControlUnauthorizedAccount,
+    CitizenRegistryAlreadyMember,
+    CitizenRegistryCredentialUsed,
+    CitizenRegistryInvalidReason,
+    CitizenRegistryInvalidSignature,
+    CitizenRegistryNotMember,
+    CitizenRegistrySignatureExpired,
+    CitizenRegistrySignerNotRegistrar,
+    CitizenRegistrySoulbound,
+    CitizenRegistryUnauthorized,
+    CitizenRegistryZeroAddress,
+    CitizenRegistryZeroCredential,
+    ERC721NonexistentToken,
+)
+from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
+from civicdao.chain import ChainControl
+from civicdao.citizens import (
+    Attestation,
+    AttestationMismatchError,
+    Citizens,
+    RevocationReason,
+    credential_hash,
+    new_salt,
+)
+from civicdao.deploy import Suite
+from civicdao.errors import ConfigError, InvalidAddressError
+from civicdao.governance import Governance
+from civicdao.testing import pass_proposal
+from civicdao.tx import call, transact
+
+SALT = b"registrar-secret-salt-for-tests!"
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def cred(label: str) -> bytes:
+    return credential_hash(label, salt=SALT)
+
+
+@pytest.fixture
+def citizens(suite: Suite) -> Citizens:
+    return Citizens.from_suite(suite)
+
+
+@pytest.fixture
+def registrar(local_signers: list[LocalSigner], suite: Suite) -> LocalSigner:
+    """The deployer's key: it keeps REGISTRAR_ROLE in the pilot preset."""
+    return local_signers[0]
+
+
+# -- register ---------------------------------------------------------------------------------------------
+
+
+def test_register_issues_soulbound_membership_with_a_live_vote(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    resident = accounts[1].address
+    registration = citizens.register(deployer, resident, cred("permit-1"))
+    assert registration.citizen == resident
+    assert registration.membership_id >= 1
+    assert registration.registrar == deployer.address
+    assert registration.credential_hash == cred("permit-1")
+    assert registration.tx.event("Locked")["tokenId"] == registration.membership_id
+    info = citizens.info(resident)
+    assert info.is_citizen and info.membership_id == registration.membership_id
+    assert info.votes == 1 and info.delegate == resident
+    assert citizens.credential_used(cred("permit-1"))
+    assert call(citizens.registry.functions.locked(registration.membership_id)) is True
+    assert citizens.citizen_count() == 1
+
+
+def test_register_by_non_registrar_reverts(citizens: Citizens, accounts: list[NodeSigner]) -> None:
+    with pytest.raises(AccessControlUnauthorizedAccount) as err:
+        citizens.register(accounts[2], accounts[3].address, cred("permit-x"))
+    assert err.value.account == accounts[2].address
+
+
+def test_register_second_membership_reverts(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    citizens.register(deployer, accounts[1].address, cred("permit-1"))
+    with pytest.raises(CitizenRegistryAlreadyMember) as err:
+        citizens.register(deployer, accounts[1].address, cred("permit-2"))
+    assert err.value.account == accounts[1].address
+
+
+def test_register_reused_credential_reverts_even_after_revocation(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    citizens.register(deployer, accounts[1].address, cred("permit-1"))
+    with pytest.raises(CitizenRegistryCredentialUsed) as err:
+        citizens.register(deployer, accounts[2].address, cred("permit-1"))
+    assert err.value.credentialHash == cred("permit-1")
+    citizens.revoke(deployer, accounts[1].address, RevocationReason.MOVED_AWAY)
+    with pytest.raises(CitizenRegistryCredentialUsed):
+        citizens.register(deployer, accounts[1].address, cred("permit-1"))
+    # Retyping the same permit differently is the same credential.
+    with pytest.raises(CitizenRegistryCredentialUsed):
+        citizens.register(deployer, accounts[1].address, cred("  PERMIT-1 "))
+
+
+def test_register_zero_address_and_zero_credential_refused(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    # The library refuses before sending anything ...
+    with pytest.raises(InvalidAddressError):
+        citizens.register(deployer, ZERO, cred("permit-z"))
+    with pytest.raises(ConfigError):
+        citizens.register(deployer, accounts[1].address, b"\x00" * 32)
+    with pytest.raises(ConfigError):
+        citizens.register(deployer, accounts[1].address, b"short")
+    # ... and the contract refuses on its own when called directly.
+    registry = citizens.registry
+    with pytest.raises(CitizenRegistryZeroAddress):
+        transact(citizens.w3, deployer, registry.functions.register(ZERO, cred("permit-z")))
+    with pytest.raises(CitizenRegistryZeroCredential):
+        transact(citizens.w3, deployer, registry.functions.register(accounts[1].address, b"\x00" * 32))
+
+
+# -- attestations -----------------------------------------------------------------------------------------
+
+
+def test_register_with_attestation_relayed_by_anyone(
+    citizens: Citizens, registrar: LocalSigner, accounts: list[NodeSigner]
+) -> None:
+    resident = Account.create().address  # a fresh wallet with no ETH: someone else relays
+    attestation = citizens.attest(registrar, resident, cred("permit-a"))
+    assert attestation.recover_signer() == registrar.address
+    assert Attestation.from_dict(attestation.to_dict()) == attestation
+    registration = citizens.register_with_attestation(accounts[5], attestation)
+    assert registration.tx.sender == accounts[5].address
+    assert registration.citizen == resident and registration.registrar == registrar.address
+    assert citizens.votes(resident) == 1
+
+
+@pytest.mark.ganache
+def test_attest_with_node_account_signs_through_the_node(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    attestation = citizens.attest(deployer, accounts[6].address, cred("permit-node"))
+    assert attestation.recover_signer() == deployer.address
+    registration = citizens.register_with_attestation(accounts[7], attestation)
+    assert registration.registrar == deployer.address
+
+
+def test_register_with_attestation_expired_reverts(
+    citizens: Citizens, registrar: LocalSigner, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    attestation = citizens.attest(registrar, accounts[1].address, cred("permit-e"), valid_for=60)
+    control.increase_time(61)
+    with pytest.raises(CitizenRegistrySignatureExpired) as err:
+        citizens.register_with_attestation(accounts[5], attestation)
+    assert err.value.expiry == attestation.expiry
+
+
+def test_register_with_attestation_for_another_chain_or_registry_refused(
+    citizens: Citizens, registrar: LocalSigner, accounts: list[NodeSigner], w3: Web3
+) -> None:
+    resident = accounts[1].address
+    for chain_id, registry in (
+        (w3.eth.chain_id + 1, citizens.address),
+        (w3.eth.chain_id, accounts[8].address),
+    ):
+        data = citizens.attest(registrar, resident, cred("permit-w")).typed_data()
+        data["domain"] = {**data["domain"], "chainId": chain_id, "verifyingContract": registry}
+        signature = registrar.sign_typed_data(data)
+        forged = Attestation(
+            resident,
+            cred("permit-w"),
+            data["message"]["expiry"],
+            registrar.address,
+            signature,
+            chain_id,
+            registry,
+        )
+        # The library refuses to relay it ...
+        with pytest.raises(AttestationMismatchError):
+            citizens.register_with_attestation(accounts[5], forged)
+        # ... and so does the registry: the signature recovers to someone who is not a registrar.
+        on_this_chain = dataclasses.replace(forged, chain_id=w3.eth.chain_id, registry=citizens.address)
+        with pytest.raises(CitizenRegistrySignerNotRegistrar):
+            citizens.register_with_attestation(accounts[5], on_this_chain)
+    assert not citizens.is_citizen(resident)
+
+
+def test_register_with_attestation_tampered_or_unauthorised_reverts(
+    citizens: Citizens, registrar: LocalSigner, accounts: list[NodeSigner]
+) -> None:
+    attestation = citizens.attest(registrar, accounts[1].address, cred("permit-t"))
+    # Used for another citizen: the digest changes, the recovered signer is nobody.
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.register_with_attestation(
+            accounts[5], dataclasses.replace(attestation, citizen=accounts[2].address)
+        )
+    # Signed by someone who is not a registrar.
+    stranger = from_private_key(Account.create().key)
+    with pytest.raises(CitizenRegistrySignerNotRegistrar) as err:
+        citizens.register_with_attestation(
+            accounts[5], citizens.attest(stranger, accounts[1].address, cred("permit-t"))
+        )
+    assert err.value.signer == stranger.address
+    # Garbage signature.
+    with pytest.raises(CitizenRegistryInvalidSignature):
+        citizens.register_with_attestation(
+            accounts[5], dataclasses.replace(attestation, signature=b"\x01" * 64)
+        )
+    # The genuine one works once; replaying it finds the credential consumed.
+    citizens.register_with_attestation(accounts[5], attestation)
+    with pytest.raises(CitizenRegistryCredentialUsed):
+        citizens.register_with_attestation(accounts[6], attestation)
+
+
+def test_attest_bad_input_refused_before_signing(
+    citizens: Citizens, registrar: LocalSigner, accounts: list[NodeSigner]
+) -> None:
+    with pytest.raises(InvalidAddressError):
+        citizens.attest(registrar, "0x1234", cred("p"))
+    with pytest.raises(ConfigError):
+        citizens.attest(registrar, accounts[1].address, cred("p"), valid_for=0)
+    with pytest.raises(ConfigError):
+        citizens.attest(registrar, accounts[1].address, cred("p"), expiry=-1)
+    with pytest.raises(ConfigError):
+        Attestation.from_dict({"citizen": accounts[1].address})
+
+
+# -- soulbound --------------------------------------------------------------------------------------------
+
+
+def test_transfer_and_approve_revert_soulbound(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    holder, other = accounts[1], accounts[2].address
+    token = citizens.register(deployer, holder.address, cred("permit-s")).membership_id
+    f = citizens.registry.functions
+    attempts = [
+        f.transferFrom(holder.address, other, token),
+        f.safeTransferFrom(holder.address, other, token),
+        f.safeTransferFrom(holder.address, other, token, b""),
+        f.approve(other, token),
+    ]
+    for attempt in attempts:
+        with pytest.raises(CitizenRegistrySoulbound) as err:
+            transact(citizens.w3, holder, attempt)
+        assert err.value.tokenId == token
+    with pytest.raises(CitizenRegistrySoulbound):
+        transact(citizens.w3, holder, f.setApprovalForAll(other, True))
+    assert call(f.ownerOf(token)) == holder.address
+    assert call(f.supportsInterface(bytes.fromhex("b45a3c0e"))) is True  # ERC-5192
+    with pytest.raises(ERC721NonexistentToken):
+        call(f.locked(token + 1000))
+
+
+# -- revoke -----------------------------------------------------------------------------------------------
+
+
+def test_revoke_burns_membership_and_keeps_past_votes(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    resident = accounts[1].address
+    token = citizens.register(deployer, resident, cred("permit-r")).membership_id
+    before = control.increase_time(5)
+    control.increase_time(5)
+    revocation = citizens.revoke(deployer, resident, "moved away")
+    assert revocation.reason is RevocationReason.MOVED_AWAY
+    assert revocation.membership_id == token and revocation.revoked_by == deployer.address
+    assert not citizens.is_citizen(resident) and citizens.votes(resident) == 0
+    assert citizens.votes(resident, at=before) == 1
+    assert citizens.citizen_count() == 0
+
+
+def test_revoke_refusals(citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]) -> None:
+    resident = accounts[1].address
+    citizens.register(deployer, resident, cred("permit-r2"))
+    with pytest.raises(ConfigError):
+        citizens.revoke(deployer, resident, "bored")
+    with pytest.raises(ConfigError):
+        citizens.revoke(deployer, resident, 9)
+    f = citizens.registry.functions
+    for code in (0, 5):
+        with pytest.raises(CitizenRegistryInvalidReason) as err:
+            transact(citizens.w3, deployer, f.revoke(resident, code))
+        assert err.value.reason == code
+    with pytest.raises(CitizenRegistryUnauthorized) as unauthorised:
+        citizens.revoke(accounts[3], resident, RevocationReason.FRAUD)
+    assert unauthorised.value.caller == accounts[3].address
+    with pytest.raises(CitizenRegistryNotMember):
+        citizens.revoke(deployer, accounts[4].address, RevocationReason.OTHER)
+
+
+def test_revocation_reason_parse_accepts_names_and_codes() -> None:
+    assert RevocationReason.parse("moved-away") is RevocationReason.MOVED_AWAY
+    assert RevocationReason.parse("Fraud") is RevocationReason.FRAUD
+    assert RevocationReason.parse(3) is RevocationReason.DECEASED
+    with pytest.raises(ConfigError):
+        RevocationReason.parse(True)  # type: ignore[arg-type]
+
+
+# -- rotate -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dao(suite: Suite, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl) -> Governance:
+    """Three registered citizens (accounts 1-3) who can pass proposals."""
+    citizens = Citizens.from_suite(suite)
+    for i in (1, 2, 3):
+        citizens.register(deployer, accounts[i].address, cred(f"dao-{i}"))
+    control.increase_time(1)
+    return Governance.from_suite(suite)
+
+
+def test_rotate_action_through_the_timelock(
+    dao: Governance, citizens: Citizens, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    lost, new_key = accounts[3].address, Account.create().address
+    token = citizens.membership_of(lost)
+    action = citizens.rotate_action(lost, new_key)
+    _, execution = pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "recover a lost key")
+    rotated = execution.event("CitizenRotated")
+    assert rotated["from"] == lost and rotated["to"] == new_key
+    assert rotated["authorizedBy"] == dao.timelock.address  # type: ignore[union-attr]
+    assert citizens.membership_of(new_key) == token and citizens.membership_of(lost) == 0
+    assert citizens.votes(new_key) == 1 and citizens.delegate_of(new_key) == new_key
+
+
+def test_rotate_direct_by_non_admin_reverts(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    citizens.register(deployer, accounts[1].address, cred("permit-k"))
+    fn = citizens.registry.functions.rotate(accounts[1].address, accounts[2].address)
+    with pytest.raises(AccessControlUnauthorizedAccount):
+        transact(citizens.w3, deployer, fn)  # the deployer handed admin to the Timelock
+    with pytest.raises(InvalidAddressError):
+        citizens.rotate_action(accounts[1].address, ZERO)
+
+
+def test_rotate_with_attestation_moves_vote_and_delegate(
+    citizens: Citizens, registrar: LocalSigner, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    old, delegate = accounts[1], accounts[2].address
+    citizens.register(deployer, old.address, cred("permit-o"))
+    citizens.register(deployer, delegate, cred("permit-d"))
+    citizens.delegate(old, delegate)
+    new_key = Account.create().address
+    permission = citizens.attest_rotation(registrar, old.address, new_key)
+    assert permission.nonce == 0 and permission.recover_signer() == registrar.address
+    rotation = citizens.rotate_with_attestation(accounts[7], permission)
+    assert rotation.to == new_key and rotation.authorized_by == registrar.address
+    assert citizens.delegate_of(new_key) == delegate  # the delegate choice follows the membership
+    assert citizens.votes(delegate) == 2
+    assert call(citizens.registry.functions.rotationNonces(old.address)) == 1
+    # The same signature cannot be replayed: the nonce moved, the digest no longer matches.
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.rotate_with_attestation(accounts[7], permission)
+
+
+def test_rotate_with_attestation_refusals(
+    citizens: Citizens,
+    registrar: LocalSigner,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    w3: Web3,
+) -> None:
+    a, b = accounts[1].address, accounts[2].address
+    citizens.register(deployer, a, cred("permit-ra"))
+    citizens.register(deployer, b, cred("permit-rb"))
+    with pytest.raises(CitizenRegistryAlreadyMember):
+        citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, a, b))
+    with pytest.raises(CitizenRegistryNotMember):
+        citizens.rotate_with_attestation(
+            accounts[7], citizens.attest_rotation(registrar, accounts[4].address, accounts[5].address)
+        )
+    expiring = citizens.attest_rotation(registrar, a, accounts[6].address, valid_for=10)
+    control.increase_time(11)
+    with pytest.raises(CitizenRegistrySignatureExpired):
+        citizens.rotate_with_attestation(accounts[7], expiring)
+    with pytest.raises(AttestationMismatchError):
+        citizens.rotate_with_attestation(
+            accounts[7], dataclasses.replace(expiring, chain_id=w3.eth.chain_id + 1)
+        )
+    with pytest.raises(ConfigError):
+        citizens.attest_rotation(registrar, a, a)
+    # A registrar-signed rotation to the zero address (the library would not build one) fails on-chain too.
+    permission = citizens.attest_rotation(registrar, a, accounts[6].address)
+    data = permission.typed_data()
+    data["message"]["to"] = ZERO
+    zero_target = citizens.registry.functions.rotateWithAttestation(
+        a, ZERO, permission.expiry, registrar.sign_typed_data(data)
+    )
+    with pytest.raises(CitizenRegistryZeroAddress):
+        transact(citizens.w3, deployer, zero_target)
+
+
+# -- registrars -------------------------------------------------------------------------------------------
+
+
+def test_grant_registrar_action_through_the_timelock(
+    dao: Governance, citizens: Citizens, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    new_registrar = accounts[9]
+    assert not citizens.is_registrar(new_registrar.address)
+    action = citizens.grant_registrar_action(new_registrar.address)
+    pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "a second registrar desk")
+    assert citizens.is_registrar(new_registrar.address)
+    registration = citizens.register(new_registrar, accounts[8].address, cred("permit-desk-2"))
+    assert registration.registrar == new_registrar.address
+    pass_proposal(
+        dao,
+        control,
+        accounts[1],
+        accounts[1:3],
+        [citizens.revoke_registrar_action(new_registrar.address)],
+        "close",
+    )
+    assert not citizens.is_registrar(new_registrar.address)
+
+
+def test_revoke_action_through_the_timelock(
+    dao: Governance, citizens: Citizens, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    action = citizens.revoke_action(accounts[3].address, RevocationReason.FRAUD)
+    _, execution = pass_proposal(
+        dao, control, accounts[1], accounts[1:3], [action], "fraudulent registration"
+    )
+    event = execution.event("CitizenRevoked")
+    assert event["reason"] == RevocationReason.FRAUD and event["revokedBy"] == dao.timelock.address  # type: ignore[union-attr]
+    assert not citizens.is_citizen(accounts[3].address)
+
+
+# -- delegate ---------------------------------------------------------------------------------------------
+
+
+def test_delegate_moves_the_vote_and_back(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    a, b = accounts[1], accounts[2]
+    citizens.register(deployer, a.address, cred("permit-da"))
+    citizens.register(deployer, b.address, cred("permit-db"))
+    delegation = citizens.delegate(a, b.address)
+    assert delegation.previous == a.address and delegation.delegate == b.address
+    assert citizens.info(a.address).votes == 0 and citizens.info(b.address).votes == 2
+    assert citizens.info(a.address).is_citizen  # delegating keeps the membership
+    citizens.delegate(a, a.address)
+    assert citizens.votes(a.address) == 1 and citizens.votes(b.address) == 1
+    with pytest.raises(InvalidAddressError):
+        citizens.delegate(a, ZERO)
+
+
+def test_info_of_a_stranger_is_empty(citizens: Citizens, accounts: list[NodeSigner]) -> None:
+    info = citizens.info(accounts[9].address)
+    assert (info.is_citizen, info.membership_id, info.votes, info.delegate) == (False, 0, 0, None)
+
+
+# -- credential hash --------------------------------------------------------------------------------------
+
+
+def test_credential_hash_normalises_text_and_depends_on_the_salt() -> None:
+    salt = new_salt()
+    assert len(salt) == 32 and salt != new_salt()
+    assert credential_hash("AB 123", salt=salt) == credential_hash("  ab\t123 ", salt=salt)
+    assert credential_hash("AB 123", salt=salt) != credential_hash("AB 124", salt=salt)
+    assert credential_hash("AB 123", salt=salt) != credential_hash("AB 123", salt=new_salt())
+    assert credential_hash(b"raw", salt=salt) != credential_hash(b"RAW", salt=salt)  # bytes are taken as-is
+    assert b"AB 123" not in credential_hash("AB 123", salt=salt)
+
+
+def test_credential_hash_bad_input_refused() -> None:
+    with pytest.raises(ConfigError):
+        credential_hash("AB 123", salt=b"short")
+    with pytest.raises(ConfigError):
+        credential_hash("   ", salt=SALT)
+    with pytest.raises(ConfigError):
+        credential_hash(123, salt=SALT)  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip()), st.binary(min_size=16, max_size=64))
+def test_credential_hash_property_deterministic_and_case_insensitive(text: str, salt: bytes) -> None:
+    digest = credential_hash(text, salt=salt)
+    assert len(digest) == 32 and any(digest)
+    assert digest == credential_hash(f" {text} ", salt=salt)
+    assert digest == credential_hash(text.casefold(), salt=salt)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.integers(1, 6), st.sampled_from(["register", "revoke", "delegate"])), max_size=8)
+)
+def test_registry_property_votes_sum_to_live_memberships(
+    suite: Suite,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    steps: list[tuple[int, str]],
+) -> None:
+    citizens = Citizens.from_suite(suite)
+    snapshot = control.snapshot()
+    try:
+        for n, (who, op) in enumerate(steps):
+            signer = accounts[who]
+            member = citizens.is_citizen(signer.address)
+            if op == "register" and not member:
+                citizens.register(deployer, signer.address, cred(f"prop-{n}-{who}"))
+            elif op == "revoke" and member:
+                citizens.revoke(deployer, signer.address, RevocationReason.OTHER)
+            elif op == "delegate":
+                citizens.delegate(signer, accounts[(who % 6) + 1].address)
+            live = [a.address for a in accounts[1:7] if citizens.is_citizen(a.address)]
+            assert citizens.citizen_count() == len(live)
+            assert sum(citizens.votes(a.address) for a in accounts[1:7]) == len(live)
+    finally:
+        control.revert(snapshot)
