@@ -9,8 +9,9 @@ as the bound web3 ``Contract`` (a standalone treasury in tests). Four groups:
   :func:`finalize_round`; recipients: :func:`claim_grant`, :func:`claim_round_payout`; stewards:
   :func:`release_tranche`. Each sends one transaction (plus an ERC-20 approval when needed) and returns a
   frozen record with the decoded outcome and the :class:`~civicdao.tx.TxRecord`.
-* **Governance actions** — only the DAO's Timelock spends, so spending is built as an :class:`Action`
-  (target, value, calldata, description) for the governance module to propose: :func:`stream_grant_action`,
+* **Governance actions** — only the DAO's Timelock spends, so spending is built as a
+  :class:`civicdao.governance.Action` (target, value, calldata, description) to propose with
+  :class:`civicdao.governance.Governance`: :func:`stream_grant_action`,
   :func:`milestone_grant_action`, :func:`cancel_grant_action`, :func:`set_cap_action`,
   :func:`set_epoch_length_action`, :func:`open_round_action`, :func:`transfer_action`,
   :func:`set_steward_action`, :func:`set_citizen_registry_action`.
@@ -43,6 +44,7 @@ from civicdao.accounts import Signer, checksum
 from civicdao.config import KINDS
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
+from civicdao.governance import Action
 from civicdao.tx import TxRecord, call, transact
 
 __all__ = [
@@ -138,20 +140,6 @@ _ERC20_ABI: list[dict[str, Any]] = [
 
 
 # ─────────────────────────────────────────── records ───────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Action:
-    """One call the DAO's Timelock makes when a proposal executes.
-
-    Same shape as the governance module's ``Action``: ``target`` contract, ``value`` in wei sent along,
-    ABI-encoded ``calldata``, and a human ``description`` of what it does.
-    """
-
-    target: ChecksumAddress
-    value: int
-    calldata: bytes
-    description: str
 
 
 @dataclass(frozen=True)

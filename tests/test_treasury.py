@@ -1,0 +1,913 @@
+"""PublicTreasury via civicdao.treasury: inflows, governor-only spending, caps, grants, QF, attacks, report.
+
+Most tests use a standalone treasury whose admin is the deployer (so each revert is one quick call) and a
+MockCitizenRegistry; governance actions built by the library are executed by sending their calldata from
+that admin. The suite's own treasury is checked for who may spend; tests/test_treasury_dao.py drives it
+through real proposals.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.contract import Contract
+
+from civicdao import treasury as tr
+from civicdao._custom_errors import (
+    AccessControlUnauthorizedAccount,
+    ERC20InsufficientAllowance,
+    FailedCall,
+    ReentrancyGuardReentrantCall,
+    TreasuryContributionTooLarge,
+    TreasuryEpochCapExceeded,
+    TreasuryEthAmountMismatch,
+    TreasuryFeeOnTransferToken,
+    TreasuryGrantAlreadyCancelled,
+    TreasuryGrantNotFound,
+    TreasuryInsufficientFreeBalance,
+    TreasuryInvalidCategory,
+    TreasuryInvalidEpochLength,
+    TreasuryInvalidProjectCount,
+    TreasuryInvalidRoundWindow,
+    TreasuryInvalidSchedule,
+    TreasuryInvalidTrancheCount,
+    TreasuryNotGrantRecipient,
+    TreasuryNothingToClaim,
+    TreasuryNotMilestoneGrant,
+    TreasuryNotProjectRecipient,
+    TreasuryNotReleaser,
+    TreasuryProjectAlreadyClaimed,
+    TreasuryProjectOutOfRange,
+    TreasuryRoundAlreadyFinalized,
+    TreasuryRoundNotActive,
+    TreasuryRoundNotEnded,
+    TreasuryRoundNotFinalized,
+    TreasuryRoundNotFound,
+    TreasuryTrancheAlreadyReleased,
+    TreasuryTrancheOutOfRange,
+    TreasuryUnexpectedEth,
+    TreasuryZeroAddress,
+    TreasuryZeroAmount,
+)
+from civicdao.accounts import NodeSigner
+from civicdao.chain import ChainControl
+from civicdao.contracts import deploy_contract
+from civicdao.deploy import Suite
+from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
+from civicdao.governance import Action
+from civicdao.reverts import decode_revert
+from civicdao.tx import TxRecord, call, send_transaction, transact
+
+ETH = tr.ETH
+DAY = 86_400
+EPOCH = 30 * DAY
+ETHER = 10**18
+TOKEN_CAP = 1_000 * ETHER
+GOVERNOR_ROLE = Web3.keccak(text="GOVERNOR_ROLE")
+NO_NOTE = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Standalone:
+    w3: Web3
+    control: ChainControl
+    treasury: Contract
+    registry: Contract
+    token: Contract
+    admin: NodeSigner
+    citizens: tuple[NodeSigner, ...]
+    outsiders: tuple[NodeSigner, ...]
+
+    def gov(self, fn: Any, *, value: int = 0) -> TxRecord:
+        """Send a governor-only call from the admin."""
+        return transact(self.w3, self.admin, fn, value=value)
+
+    def run(self, action: Action) -> TxRecord:
+        """Execute a library-built governance action as the Timelock would (one call from the governor)."""
+        return send_transaction(
+            self.w3, self.admin, to=action.target, data=action.calldata, value=action.value
+        )
+
+    def now(self) -> int:
+        return self.control.time()
+
+
+@pytest.fixture(scope="module")
+def st(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Standalone]:
+    """A treasury administered by accounts[0], ETH uncapped and the token capped, in epoch 1.
+
+    Depends on ``suite`` so that the session deployment exists before this module's snapshot, which is
+    reverted at the end (this module moves the clock).
+    """
+    snapshot = control.snapshot()
+    admin = accounts[0]
+    registry, _ = deploy_contract(w3, admin, "MockCitizenRegistry")
+    treasury, _ = deploy_contract(w3, admin, "PublicTreasury", admin.address, registry.address, EPOCH)
+    token, _ = deploy_contract(w3, admin, "MockERC20", "Commons Token", "CT", 18)
+    transact(w3, admin, treasury.functions.setEpochCap(ETH, tr.UNCAPPED))
+    transact(w3, admin, treasury.functions.setEpochCap(token.address, TOKEN_CAP))
+    citizens = tuple(accounts[1:5])
+    for citizen in citizens:
+        transact(w3, admin, registry.functions.setCitizen(citizen.address, True))
+    for account in accounts[1:8]:
+        transact(w3, admin, token.functions.mint(account.address, 10_000 * ETHER))
+    control.increase_time(EPOCH)  # raises apply from the next epoch
+    yield Standalone(w3, control, treasury, registry, token, admin, citizens, tuple(accounts[5:8]))
+    control.revert(snapshot)
+
+
+def _warp(st: Standalone, timestamp: int) -> None:
+    """Make the latest block, and the next one, carry exactly ``timestamp`` (Anvil allows equal stamps)."""
+    st.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
+    st.control.mine()
+    st.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
+
+
+def _fund(st: Standalone, amount: int = 100 * ETHER) -> None:
+    tr.donate(st.treasury, st.outsiders[0], amount, note="seed")
+
+
+def _stream(st: Standalone, amount: int, start: int, cliff: int, duration: int, who: str = "") -> int:
+    recipient = who or st.citizens[0].address
+    action = tr.stream_grant_action(
+        st.treasury, recipient=recipient, amount=amount, start=start, cliff=cliff, duration=duration
+    )
+    return int(st.run(action).event("StreamGrantCreated")["grantId"])
+
+
+def _round(st: Standalone, projects: list[str], pool: int, *, length: int = DAY, token: str = ETH) -> int:
+    now = st.now()
+    action = tr.open_round_action(
+        st.treasury, projects=projects, matching_pool=pool, start=now, end=now + length, token=token
+    )
+    return int(st.run(action).event("RoundOpened")["roundId"])
+
+
+# ───────────────────────────────────────── who may spend ─────────────────────────────────────────
+
+
+def _governor_calls(treasury: Contract, someone: str) -> dict[str, Any]:
+    return {
+        "transfer": treasury.functions.transfer(ETH, someone, 1, NO_NOTE),
+        "createStreamGrant": treasury.functions.createStreamGrant(ETH, someone, 1, 0, 0, 10),
+        "createMilestoneGrant": treasury.functions.createMilestoneGrant(ETH, someone, [1]),
+        "cancelGrant": treasury.functions.cancelGrant(0),
+        "openRound": treasury.functions.openRound(ETH, 0, [someone], 0, 2**40),
+        "setEpochCap": treasury.functions.setEpochCap(ETH, 1),
+        "setEpochLength": treasury.functions.setEpochLength(DAY),
+        "setCitizenRegistry": treasury.functions.setCitizenRegistry(someone),
+    }
+
+
+GOVERNOR_FUNCTIONS = [
+    "transfer", "createStreamGrant", "createMilestoneGrant", "cancelGrant",
+    "openRound", "setEpochCap", "setEpochLength", "setCitizenRegistry",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GOVERNOR_FUNCTIONS)
+def test_governor_entry_point_reverts_for_anyone_but_the_timelock(
+    name: str, suite: Suite, w3: Web3, accounts: list[NodeSigner]
+) -> None:
+    citizen = accounts[3]
+    for caller in (accounts[0], citizen):  # the deployer handed every role over; a citizen never had one
+        fn = _governor_calls(suite.treasury, citizen.address)[name]
+        with pytest.raises(AccessControlUnauthorizedAccount) as err:
+            transact(w3, caller, fn)
+        assert err.value.account == caller.address
+        assert err.value.neededRole == GOVERNOR_ROLE
+
+
+def test_suite_treasury_governor_role_is_held_by_the_timelock_alone(suite: Suite, w3: Web3) -> None:
+    logs = suite.treasury.events.RoleGranted.get_logs(from_block=0)
+    revoked = suite.treasury.events.RoleRevoked.get_logs(from_block=0)
+    holders = {e.args.account for e in logs if e.args.role == GOVERNOR_ROLE} - {
+        e.args.account for e in revoked if e.args.role == GOVERNOR_ROLE
+    }
+    assert holders == {suite.timelock.address}
+    assert call(suite.treasury.functions.hasRole(GOVERNOR_ROLE, suite.timelock.address))
+
+
+def test_standalone_governor_calls_revert_for_a_citizen(st: Standalone) -> None:
+    citizen = st.citizens[1]
+    for name, fn in _governor_calls(st.treasury, citizen.address).items():
+        with pytest.raises(AccessControlUnauthorizedAccount) as err:
+            transact(st.w3, citizen, fn)
+        assert err.value.account == citizen.address, name
+
+
+def test_constructor_rejects_zero_admin_zero_registry_and_bad_epoch(st: Standalone) -> None:
+    registry = st.registry.address
+    with pytest.raises(TreasuryZeroAddress):
+        deploy_contract(st.w3, st.admin, "PublicTreasury", ETH, registry, EPOCH)
+    with pytest.raises(TreasuryZeroAddress):
+        deploy_contract(st.w3, st.admin, "PublicTreasury", st.admin.address, ETH, EPOCH)
+    for length in (DAY - 1, 365 * DAY + 1):
+        with pytest.raises(TreasuryInvalidEpochLength) as err:
+            deploy_contract(st.w3, st.admin, "PublicTreasury", st.admin.address, registry, length)
+        assert err.value.length == length
+
+
+# ───────────────────────────────────────── inflows ─────────────────────────────────────────
+
+
+def test_donate_eth_counts_a_donation_with_its_note(st: Standalone) -> None:
+    donor = st.outsiders[1]
+    result = tr.donate(st.treasury, donor, 3 * ETHER, note="spring-fair")
+    assert (result.donor, result.token, result.amount, result.note) == (
+        donor.address,
+        ETH,
+        3 * ETHER,
+        "spring-fair",
+    )
+    balance = tr.token_balance(st.treasury)
+    assert (balance.balance, balance.free, balance.committed) == (3 * ETHER, 3 * ETHER, 0)
+    assert balance.total_in == 3 * ETHER
+    assert balance.inflow("donation") == 3 * ETHER
+    with pytest.raises(FrozenInstanceError):
+        balance.free = 0  # type: ignore[misc]
+
+
+def test_donate_token_approves_and_pulls(st: Standalone) -> None:
+    donor = st.outsiders[1]
+    result = tr.donate(st.treasury, donor, 5 * ETHER, token=st.token.address, note=b"\x01\x02")
+    assert result.note == "0x0102" + "00" * 30  # bytes that are not text are shown as hex
+    balance = tr.token_balance(st.treasury, st.token.address)
+    assert (balance.balance, balance.total_in, balance.inflow("donation")) == (5 * ETHER,) * 3
+    assert call(st.token.functions.allowance(donor.address, st.treasury.address)) == 0
+
+
+def test_donate_token_without_approval_reverts_when_told_not_to_approve(st: Standalone) -> None:
+    with pytest.raises(ERC20InsufficientAllowance):
+        tr.donate(st.treasury, st.outsiders[1], ETHER, token=st.token.address, approve=False)
+
+
+def test_plain_eth_send_counts_as_donation_with_empty_note(st: Standalone) -> None:
+    record = send_transaction(st.w3, st.outsiders[2], to=st.treasury.address, value=ETHER)
+    event = record.event("DonationReceived")
+    assert (event["amount"], event["note"]) == (ETHER, NO_NOTE)
+    assert tr.token_balance(st.treasury).inflow("donation") == ETHER
+
+
+def test_donate_zero_reverts_and_donate_token_zero_address_reverts(st: Standalone) -> None:
+    with pytest.raises(TreasuryZeroAmount):
+        transact(st.w3, st.outsiders[0], st.treasury.functions.donate(NO_NOTE))
+    with pytest.raises(TreasuryZeroAmount):
+        send_transaction(st.w3, st.outsiders[0], to=st.treasury.address, value=0)
+    with pytest.raises(TreasuryZeroAddress):
+        transact(st.w3, st.outsiders[0], st.treasury.functions.donateToken(ETH, 1, NO_NOTE))
+
+
+def test_donate_token_refuses_fee_on_transfer_token(st: Standalone) -> None:
+    fee_token, _ = deploy_contract(st.w3, st.admin, "MockFeeOnTransferERC20")
+    donor = st.outsiders[0]
+    transact(st.w3, donor, fee_token.functions.mint(donor.address, 1_000))
+    with pytest.raises(TreasuryFeeOnTransferToken) as err:
+        tr.donate(st.treasury, donor, 1_000, token=fee_token.address)
+    assert (err.value.expected, err.value.received) == (1_000, 990)
+
+
+def test_deposit_fee_records_each_category(st: Standalone) -> None:
+    payer = st.outsiders[0]
+    tr.deposit_fee(st.treasury, payer, 300, category="room_house")
+    tr.deposit_fee(st.treasury, payer, 200, category=1)
+    result = tr.deposit_fee(st.treasury, payer, 7 * ETHER, category="tool", token=st.token.address)
+    assert (result.category, result.amount, result.token) == ("tool", 7 * ETHER, st.token.address)
+    eth = tr.token_balance(st.treasury)
+    assert dict(eth.inflow_by_category) == {
+        "room_house": 300, "space": 200, "tool": 0, "skill": 0, "nature": 0, "donation": 0,
+    }  # fmt: skip
+    assert eth.total_in == 500
+    assert tr.token_balance(st.treasury, st.token.address).inflow("tool") == 7 * ETHER
+
+
+def test_deposit_fee_reverts_on_bad_category_value_or_eth(st: Standalone) -> None:
+    payer, fns = st.outsiders[0], st.treasury.functions
+    with pytest.raises(TreasuryInvalidCategory) as err:
+        transact(st.w3, payer, fns.depositFee(ETH, 1, 5), value=1)
+    assert err.value.category == 5
+    with pytest.raises(TreasuryEthAmountMismatch) as mismatch:
+        transact(st.w3, payer, fns.depositFee(ETH, 10, 0), value=9)
+    assert (mismatch.value.expected, mismatch.value.received) == (10, 9)
+    with pytest.raises(TreasuryUnexpectedEth) as unexpected:
+        transact(st.w3, payer, fns.depositFee(st.token.address, 10, 0), value=1)
+    assert unexpected.value.value == 1
+    with pytest.raises(TreasuryZeroAmount):
+        transact(st.w3, payer, fns.depositFee(ETH, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("call_it", "error"),
+    [
+        (lambda s: tr.donate(s.treasury, s.admin, -1), InvalidAmountError),
+        (lambda s: tr.donate(s.treasury, s.admin, 0), InvalidAmountError),
+        (lambda s: tr.donate(s.treasury, s.admin, True), InvalidAmountError),
+        (lambda s: tr.donate(s.treasury, s.admin, 1.5), InvalidAmountError),
+        (lambda s: tr.donate(s.treasury, s.admin, 1, note="x" * 33), ConfigError),
+        (lambda s: tr.donate(s.treasury, s.admin, 1, token="0x123"), InvalidAddressError),
+        (lambda s: tr.deposit_fee(s.treasury, s.admin, 1, category="donation"), ConfigError),
+        (lambda s: tr.deposit_fee(s.treasury, s.admin, 1, category=5), ConfigError),
+        (lambda s: tr.claim_grant(s.treasury, s.admin, -1), ConfigError),
+        (lambda s: tr.contribute(s.treasury, s.admin, 0, 0, 0), InvalidAmountError),
+        (lambda s: tr.release_tranche(s.treasury, s.admin, 0, 32), ConfigError),
+        (lambda s: tr.token_balance("not a treasury", ETH), ConfigError),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_sent(st: Standalone, call_it: Any, error: type) -> None:
+    block = st.w3.eth.block_number
+    with pytest.raises(error):
+        call_it(st)
+    assert st.w3.eth.block_number == block
+
+
+# ───────────────────────────────────────── transfers and caps ─────────────────────────────────────
+
+
+def test_transfer_action_pays_and_counts_out(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    receiver = st.outsiders[2].address
+    before = st.w3.eth.get_balance(receiver)
+    action = tr.transfer_action(st.treasury, to=receiver, amount=4 * ETHER, memo="prop-7")
+    assert (action.target, action.value) == (st.treasury.address, 0)
+    assert "Transfer 4000000000000000000 wei (4 ETH)" in action.description
+    record = st.run(action)
+    assert record.event("Transferred")["memo"] == b"prop-7".ljust(32, b"\x00")
+    assert st.w3.eth.get_balance(receiver) - before == 4 * ETHER
+    balance = tr.token_balance(st.treasury)
+    assert (balance.balance, balance.total_out) == (6 * ETHER, 4 * ETHER)
+
+
+def test_transfer_reverts_on_zero_receiver_zero_amount_and_short_free_balance(st: Standalone) -> None:
+    _fund(st, ETHER)
+    fns = st.treasury.functions
+    with pytest.raises(TreasuryZeroAddress):
+        st.gov(fns.transfer(ETH, ETH, 1, NO_NOTE))
+    with pytest.raises(TreasuryZeroAmount):
+        st.gov(fns.transfer(ETH, st.admin.address, 0, NO_NOTE))
+    with pytest.raises(TreasuryInsufficientFreeBalance) as err:
+        st.gov(fns.transfer(ETH, st.admin.address, ETHER + 1, NO_NOTE))
+    assert (err.value.requested, err.value.available) == (ETHER + 1, ETHER)
+
+
+def test_transfer_to_a_receiver_that_refuses_eth_reverts_whole(st: Standalone) -> None:
+    _fund(st, ETHER)
+    refuser, _ = deploy_contract(st.w3, st.admin, "MockRevertingReceiver")
+    with pytest.raises(FailedCall):
+        st.run(tr.transfer_action(st.treasury, to=refuser.address, amount=ETHER))
+    assert tr.token_balance(st.treasury).total_out == 0
+
+
+def test_set_cap_lowering_applies_at_once_and_is_enforced(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    st.run(tr.set_cap_action(st.treasury, cap=2 * ETHER))
+    status = tr.epoch_status(st.treasury)
+    assert (status.cap, status.pending_cap, status.remaining) == (2 * ETHER, 0, 2 * ETHER)
+    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER + 1))
+    with pytest.raises(TreasuryEpochCapExceeded) as err:
+        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER))
+    assert (err.value.epoch, err.value.requested, err.value.remaining) == (status.epoch, ETHER, ETHER - 1)
+
+
+def test_set_cap_raise_applies_only_from_the_next_epoch(st: Standalone) -> None:
+    """A captured vote cannot raise the cap and drain in the same epoch."""
+    _fund(st, 50 * ETHER)
+    st.run(tr.set_cap_action(st.treasury, cap=ETHER))
+    record = st.run(tr.set_cap_action(st.treasury, cap=40 * ETHER))
+    status = tr.epoch_status(st.treasury)
+    assert record.event("EpochCapSet")["effectiveFromEpoch"] == status.epoch + 1
+    assert (status.cap, status.pending_cap, status.pending_from_epoch) == (
+        ETHER,
+        40 * ETHER,
+        status.epoch + 1,
+    )
+    with pytest.raises(TreasuryEpochCapExceeded):
+        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=2 * ETHER))
+    st.control.increase_time(status.end - st.now())
+    later = tr.epoch_status(st.treasury)
+    assert (later.epoch, later.cap, later.pending_cap) == (status.epoch + 1, 40 * ETHER, 0)
+    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=40 * ETHER))
+
+
+def test_cap_zero_stops_spending_and_uncapped_allows_everything_free(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    st.run(tr.set_cap_action(st.treasury, cap=0))
+    with pytest.raises(TreasuryEpochCapExceeded) as err:
+        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=1))
+    assert err.value.remaining == 0
+    fresh, _ = deploy_contract(st.w3, st.admin, "MockERC20", "New", "NEW", 6)
+    assert tr.epoch_status(st.treasury, fresh.address).cap == 0  # never set = nothing may be spent
+    assert not tr.epoch_status(st.treasury, fresh.address).uncapped
+
+
+def test_set_epoch_length_reanchors_and_rejects_out_of_range(st: Standalone) -> None:
+    before = tr.epoch_status(st.treasury)
+    record = st.run(tr.set_epoch_length_action(st.treasury, 7 * DAY))
+    now = st.w3.eth.get_block(record.block_number)["timestamp"]
+    after = tr.epoch_status(st.treasury)
+    assert (after.epoch, after.length, after.start, after.end) == (before.epoch, 7 * DAY, now, now + 7 * DAY)
+    for length in (DAY - 1, 365 * DAY + 1):
+        with pytest.raises(TreasuryInvalidEpochLength):
+            st.gov(st.treasury.functions.setEpochLength(length))
+        with pytest.raises(ConfigError):
+            tr.set_epoch_length_action(st.treasury, length)
+
+
+def test_set_citizen_registry_action_switches_matching_registry(st: Standalone) -> None:
+    other, _ = deploy_contract(st.w3, st.admin, "MockCitizenRegistry")
+    record = st.run(tr.set_citizen_registry_action(st.treasury, other.address))
+    assert record.event("CitizenRegistrySet")["newRegistry"] == other.address
+    assert call(st.treasury.functions.citizenRegistry()) == other.address
+    with pytest.raises(TreasuryZeroAddress):
+        st.gov(st.treasury.functions.setCitizenRegistry(ETH))
+
+
+# ───────────────────────────────────────── stream grants ─────────────────────────────────────────
+
+
+def test_stream_grant_vests_linearly_after_the_cliff_exact_amounts(st: Standalone) -> None:
+    _fund(st, ETHER)
+    start = st.now() + 100
+    grant_id = _stream(st, 1_000_000, start, cliff=1_000, duration=10_000)
+    recipient = st.citizens[0]
+    info = tr.get_grant(st.treasury, grant_id)
+    assert (info.kind, info.amount, info.start, info.cliff, info.duration) == (
+        "stream",
+        1_000_000,
+        start,
+        1_000,
+        10_000,
+    )
+    assert tr.token_balance(st.treasury).committed == 1_000_000
+
+    _warp(st, start + 999)
+    with pytest.raises(TreasuryNothingToClaim) as err:
+        tr.claim_grant(st.treasury, recipient, grant_id)
+    assert err.value.grantId == grant_id
+    _warp(st, start + 1_000)
+    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 100_000  # 1e6 * 1000 / 10000
+    _warp(st, start + 2_500)
+    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 150_000  # 250_000 vested - 100_000
+    _warp(st, start + 10_000 + 5)
+    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 750_000
+    info = tr.get_grant(st.treasury, grant_id)
+    assert (info.vested, info.claimed, info.claimable) == (1_000_000, 1_000_000, 0)
+    balance = tr.token_balance(st.treasury)
+    assert (balance.committed, balance.total_out, balance.balance) == (0, 1_000_000, ETHER - 1_000_000)
+
+
+def test_stream_vesting_rounds_down(st: Standalone) -> None:
+    _fund(st, ETHER)
+    start = st.now() + 10
+    grant_id = _stream(st, 1_000_003, start, cliff=0, duration=7)
+    _warp(st, start + 3)
+    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 428_572  # ⌊1_000_003·3/7⌋
+    _warp(st, start + 6)
+    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 857_145 - 428_572
+    _warp(st, start + 7)
+    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 1_000_003 - 857_145
+
+
+def test_cancel_stream_returns_the_unvested_part_exactly(st: Standalone) -> None:
+    _fund(st, ETHER)
+    start = st.now() + 10
+    grant_id = _stream(st, 1_000_000, start, cliff=0, duration=10_000)
+    spent = tr.epoch_status(st.treasury).spent
+    _warp(st, start + 3_333)
+    record = st.run(tr.cancel_grant_action(st.treasury, grant_id))
+    event = record.event("GrantCancelled")
+    assert (event["returned"], event["remainingEntitlement"]) == (666_700, 333_300)
+    balance = tr.token_balance(st.treasury)
+    assert (balance.committed, balance.free) == (333_300, ETHER - 333_300)
+    assert tr.epoch_status(st.treasury).spent == spent  # a cancellation does not refund the epoch allowance
+    st.control.increase_time(20_000)
+    info = tr.get_grant(st.treasury, grant_id)
+    assert (info.cancelled, info.amount, info.vested, info.claimable) == (True, 333_300, 333_300, 333_300)
+    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 333_300
+    assert tr.token_balance(st.treasury).committed == 0
+
+
+def test_cancel_before_the_cliff_returns_everything(st: Standalone) -> None:
+    _fund(st, ETHER)
+    grant_id = _stream(st, 500, st.now() + 10, cliff=100, duration=1_000)
+    event = st.run(tr.cancel_grant_action(st.treasury, grant_id)).event("GrantCancelled")
+    assert (event["returned"], event["remainingEntitlement"]) == (500, 0)
+    with pytest.raises(TreasuryNothingToClaim):
+        tr.claim_grant(st.treasury, st.citizens[0], grant_id)
+
+
+def test_stream_grant_reverts(st: Standalone) -> None:
+    _fund(st, 10)
+    fns, who = st.treasury.functions, st.citizens[0].address
+    with pytest.raises(TreasuryInvalidSchedule) as err:
+        st.gov(fns.createStreamGrant(ETH, who, 1, 5, 0, 0))
+    assert (err.value.start, err.value.cliff, err.value.duration) == (5, 0, 0)
+    with pytest.raises(TreasuryInvalidSchedule):
+        st.gov(fns.createStreamGrant(ETH, who, 1, 5, 11, 10))
+    with pytest.raises(TreasuryZeroAddress):
+        st.gov(fns.createStreamGrant(ETH, ETH, 1, 5, 0, 10))
+    with pytest.raises(TreasuryZeroAmount):
+        st.gov(fns.createStreamGrant(ETH, who, 0, 5, 0, 10))
+    with pytest.raises(TreasuryInsufficientFreeBalance):
+        st.gov(fns.createStreamGrant(ETH, who, 11, 5, 0, 10))
+    with pytest.raises(TreasuryGrantNotFound) as missing:
+        tr.claim_grant(st.treasury, st.citizens[0], 7)
+    assert missing.value.grantId == 7
+    with pytest.raises(TreasuryGrantNotFound):
+        st.run(tr.cancel_grant_action(st.treasury, 7))
+
+
+def test_claim_by_someone_else_and_double_cancel_revert(st: Standalone) -> None:
+    _fund(st, ETHER)
+    grant_id = _stream(st, 1_000, st.now() - 100, cliff=0, duration=10)
+    with pytest.raises(TreasuryNotGrantRecipient) as err:
+        tr.claim_grant(st.treasury, st.citizens[1], grant_id)
+    assert (err.value.grantId, err.value.caller) == (grant_id, st.citizens[1].address)
+    st.run(tr.cancel_grant_action(st.treasury, grant_id))
+    with pytest.raises(TreasuryGrantAlreadyCancelled):
+        st.run(tr.cancel_grant_action(st.treasury, grant_id))
+    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 1_000  # fully vested stays owed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"duration": 0}, ConfigError),
+        ({"cliff": 11, "duration": 10}, ConfigError),
+        ({"amount": 0}, InvalidAmountError),
+        ({"amount": -5}, InvalidAmountError),
+        ({"recipient": ETH}, InvalidAddressError),
+        ({"recipient": "alice"}, InvalidAddressError),
+        ({"start": 2**64}, ConfigError),
+        ({"token": "0xnope"}, InvalidAddressError),
+    ],
+)
+def test_stream_grant_action_validates_input(st: Standalone, kwargs: dict[str, Any], error: type) -> None:
+    args: dict[str, Any] = {"recipient": st.citizens[0].address, "amount": 10, "start": 0, "duration": 10}
+    with pytest.raises(error):
+        tr.stream_grant_action(st.treasury, **(args | kwargs))
+
+
+# ───────────────────────────────────────── milestone grants ─────────────────────────────────────────
+
+
+def test_milestone_grant_steward_releases_recipient_claims_cancel_returns_rest(st: Standalone) -> None:
+    _fund(st, ETHER)
+    steward, recipient = st.outsiders[2], st.citizens[2]
+    st.run(tr.set_steward_action(st.treasury, steward.address))
+    action = tr.milestone_grant_action(st.treasury, recipient=recipient.address, tranches=[100, 250, 650])
+    assert "1000 wei" in action.description and "3 tranches" in action.description
+    grant_id = int(st.run(action).event("MilestoneGrantCreated")["grantId"])
+    released = tr.release_tranche(st.treasury, steward, grant_id, 1)
+    assert (released.amount, released.releaser, released.index) == (250, steward.address, 1)
+    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 250
+    tr.release_tranche(st.treasury, st.admin, grant_id, 0)  # the governor may release too
+    info = tr.get_grant(st.treasury, grant_id)
+    assert (info.kind, info.tranches, info.released_tranches, info.claimable) == (
+        "milestone",
+        (100, 250, 650),
+        (0, 1),
+        100,
+    )
+    event = st.run(tr.cancel_grant_action(st.treasury, grant_id)).event("GrantCancelled")
+    assert (event["returned"], event["remainingEntitlement"]) == (650, 350)
+    with pytest.raises(TreasuryGrantAlreadyCancelled):
+        tr.release_tranche(st.treasury, steward, grant_id, 2)
+    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 100
+    assert tr.token_balance(st.treasury).committed == 0
+    st.run(tr.set_steward_action(st.treasury, steward.address, appointed=False))
+    with pytest.raises(TreasuryNotReleaser):
+        tr.release_tranche(st.treasury, steward, grant_id, 2)
+
+
+def test_milestone_grant_reverts(st: Standalone) -> None:
+    _fund(st, ETHER)
+    fns, who = st.treasury.functions, st.citizens[0].address
+    with pytest.raises(TreasuryInvalidTrancheCount) as err:
+        st.gov(fns.createMilestoneGrant(ETH, who, []))
+    assert err.value.count == 0
+    with pytest.raises(TreasuryInvalidTrancheCount):
+        st.gov(fns.createMilestoneGrant(ETH, who, [1] * 33))
+    with pytest.raises(TreasuryZeroAmount):
+        st.gov(fns.createMilestoneGrant(ETH, who, [1, 0]))
+    grant_id = int(
+        st.gov(fns.createMilestoneGrant(ETH, who, [5, 6])).event("MilestoneGrantCreated")["grantId"]
+    )
+    with pytest.raises(TreasuryNotReleaser) as outsider:
+        tr.release_tranche(st.treasury, st.outsiders[0], grant_id, 0)
+    assert outsider.value.caller == st.outsiders[0].address
+    with pytest.raises(TreasuryTrancheOutOfRange) as out_of_range:
+        tr.release_tranche(st.treasury, st.admin, grant_id, 2)
+    assert out_of_range.value.index == 2
+    tr.release_tranche(st.treasury, st.admin, grant_id, 0)
+    with pytest.raises(TreasuryTrancheAlreadyReleased):
+        tr.release_tranche(st.treasury, st.admin, grant_id, 0)
+    with pytest.raises(TreasuryGrantNotFound):
+        tr.release_tranche(st.treasury, st.admin, 9, 0)
+    stream_id = _stream(st, 10, st.now(), 0, 10)
+    with pytest.raises(TreasuryNotMilestoneGrant):
+        tr.release_tranche(st.treasury, st.admin, stream_id, 0)
+    unreleased = st.gov(fns.createMilestoneGrant(ETH, who, [1])).event("MilestoneGrantCreated")["grantId"]
+    with pytest.raises(TreasuryNothingToClaim):
+        tr.claim_grant(st.treasury, st.citizens[0], unreleased)
+
+
+def test_milestone_grant_action_validates_tranches(st: Standalone) -> None:
+    who = st.citizens[0].address
+    with pytest.raises(ConfigError):
+        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[])
+    with pytest.raises(ConfigError):
+        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[1] * 33)
+    with pytest.raises(InvalidAmountError):
+        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[1, 0])
+
+
+# ───────────────────────────────────────── quadratic funding ─────────────────────────────────────────
+
+
+def test_qf_round_pays_three_projects_exact_matching(st: Standalone) -> None:
+    """(Σ√c)² - Σc per project, scaled down to a pool smaller than the total, non-citizens unmatched."""
+    _fund(st, 20 * ETHER)
+    c1, c2, c3, c4 = st.citizens
+    outsider = st.outsiders[0]
+    projects = [a.address for a in st.outsiders[1:3]] + [st.admin.address]
+    round_id = _round(st, projects, 7 * ETHER)
+    assert tr.token_balance(st.treasury).committed == 7 * ETHER
+    for citizen in (c1, c2, c3, c4):
+        assert tr.contribute(st.treasury, citizen, round_id, 0, ETHER).matched
+    tr.contribute(st.treasury, c1, round_id, 1, 4 * ETHER)
+    tr.contribute(st.treasury, c2, round_id, 2, ETHER)
+    tr.contribute(st.treasury, c3, round_id, 2, ETHER)
+    assert not tr.contribute(st.treasury, outsider, round_id, 2, 100 * ETHER).matched
+    info = tr.get_round(st.treasury, round_id)
+    assert [p.raw_matching for p in info.projects] == [12 * ETHER, 0, 2 * ETHER]
+    assert [p.citizen_contributions for p in info.projects] == [4 * ETHER, 4 * ETHER, 2 * ETHER]
+    with pytest.raises(TreasuryRoundNotEnded):
+        tr.finalize_round(st.treasury, outsider, round_id)
+    st.control.increase_time(DAY)
+    final = tr.finalize_round(st.treasury, outsider, round_id)
+    assert (final.total_matching, final.leftover) == (7 * ETHER, 0)
+    assert [p.matching for p in tr.get_round(st.treasury, round_id).projects] == [6 * ETHER, 0, ETHER]
+    payouts = [
+        tr.claim_round_payout(st.treasury, signer, round_id, i)
+        for i, signer in enumerate([st.outsiders[1], st.outsiders[2], st.admin])
+    ]
+    assert [(p.contributions, p.matching) for p in payouts] == [
+        (4 * ETHER, 6 * ETHER), (4 * ETHER, 0), (102 * ETHER, ETHER),
+    ]  # fmt: skip
+    balance = tr.token_balance(st.treasury)
+    assert (balance.balance, balance.committed, balance.total_out) == (13 * ETHER, 0, 7 * ETHER)
+
+
+def test_qf_round_with_pool_larger_than_matches_frees_the_leftover(st: Standalone) -> None:
+    _fund(st, 20 * ETHER)
+    round_id = _round(st, [st.outsiders[1].address], 10 * ETHER)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
+    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 0, 3 * ETHER)  # a citizen's total counts once
+    st.control.increase_time(DAY)
+    final = tr.finalize_round(st.treasury, st.outsiders[0], round_id)
+    # (√4 + √1)² - 5 = 9 - 5 = 4 ETH; leftover 6 ETH returns to the free balance
+    assert (final.total_matching, final.leftover) == (4 * ETHER, 6 * ETHER)
+    balance = tr.token_balance(st.treasury)
+    assert (balance.committed, balance.free) == (5 * ETHER + 4 * ETHER, 20 * ETHER - 4 * ETHER)
+
+
+def test_qf_token_round_contributions_are_pulled_after_approval(st: Standalone) -> None:
+    tr.donate(st.treasury, st.outsiders[0], 100 * ETHER, token=st.token.address)
+    round_id = _round(st, [st.outsiders[1].address], 50 * ETHER, token=st.token.address)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 0, 9 * ETHER)
+    tr.contribute(st.treasury, st.citizens[1], round_id, 0, 4 * ETHER)
+    with pytest.raises(TreasuryUnexpectedEth):
+        transact(st.w3, st.citizens[2], st.treasury.functions.contribute(round_id, 0, 1), value=1)
+    st.control.increase_time(DAY)
+    tr.finalize_round(st.treasury, st.outsiders[0], round_id)
+    payout = tr.claim_round_payout(st.treasury, st.outsiders[1], round_id, 0)
+    assert (payout.contributions, payout.matching, payout.amount) == (13 * ETHER, 12 * ETHER, 25 * ETHER)
+    assert call(st.token.functions.balanceOf(st.outsiders[1].address)) == 10_000 * ETHER + 25 * ETHER
+
+
+def test_qf_round_reverts(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    fns, now = st.treasury.functions, st.now()
+    who = st.outsiders[1].address
+    with pytest.raises(TreasuryInvalidProjectCount) as count:
+        st.gov(fns.openRound(ETH, 0, [], now, now + DAY))
+    assert count.value.count == 0
+    with pytest.raises(TreasuryInvalidProjectCount):
+        st.gov(fns.openRound(ETH, 0, [who] * 51, now, now + DAY))
+    with pytest.raises(TreasuryInvalidRoundWindow):
+        st.gov(fns.openRound(ETH, 0, [who], now + DAY, now + DAY))
+    with pytest.raises(TreasuryInvalidRoundWindow):
+        st.gov(fns.openRound(ETH, 0, [who], now - 2 * DAY, now - DAY))
+    with pytest.raises(TreasuryZeroAddress):
+        st.gov(fns.openRound(ETH, 0, [who, ETH], now, now + DAY))
+    with pytest.raises(TreasuryInsufficientFreeBalance):
+        st.gov(fns.openRound(ETH, 11 * ETHER, [who], now, now + DAY))
+    with pytest.raises(TreasuryRoundNotFound) as missing:
+        tr.contribute(st.treasury, st.citizens[0], 3, 0, 1)
+    assert missing.value.roundId == 3
+    with pytest.raises(TreasuryRoundNotFound):
+        tr.finalize_round(st.treasury, st.admin, 3)
+    with pytest.raises(TreasuryRoundNotFound):
+        tr.claim_round_payout(st.treasury, st.admin, 3, 0)
+
+    later = st.gov(fns.openRound(ETH, ETHER, [who], now + DAY, now + 2 * DAY)).event("RoundOpened")["roundId"]
+    with pytest.raises(TreasuryRoundNotActive) as early:
+        tr.contribute(st.treasury, st.citizens[0], later, 0, 1)
+    assert (early.value.start, early.value.end) == (now + DAY, now + 2 * DAY)
+    with pytest.raises(TreasuryRoundNotFinalized):
+        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+    st.control.increase_time(DAY + 10)
+    with pytest.raises(TreasuryProjectOutOfRange) as out_of_range:
+        tr.contribute(st.treasury, st.citizens[0], later, 1, 1)
+    assert out_of_range.value.projectIndex == 1
+    with pytest.raises(TreasuryZeroAmount):
+        transact(st.w3, st.citizens[0], fns.contribute(later, 0, 0))
+    with pytest.raises(TreasuryEthAmountMismatch):
+        transact(st.w3, st.citizens[0], fns.contribute(later, 0, 5), value=4)
+    tr.contribute(st.treasury, st.citizens[0], later, 0, 5)
+    _warp(st, now + 2 * DAY)
+    with pytest.raises(TreasuryRoundNotActive):  # the end is exclusive
+        tr.contribute(st.treasury, st.citizens[0], later, 0, 1)
+    tr.finalize_round(st.treasury, st.admin, later)
+    with pytest.raises(TreasuryRoundAlreadyFinalized):
+        tr.finalize_round(st.treasury, st.admin, later)
+    with pytest.raises(TreasuryNotProjectRecipient) as stranger:
+        tr.claim_round_payout(st.treasury, st.citizens[0], later, 0)
+    assert stranger.value.caller == st.citizens[0].address
+    with pytest.raises(TreasuryProjectOutOfRange):
+        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 1)
+    tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+    with pytest.raises(TreasuryProjectAlreadyClaimed):
+        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+
+
+def test_qf_contributions_above_two_to_the_128_revert(st: Standalone) -> None:
+    whale = st.outsiders[2]
+    transact(st.w3, whale, st.token.functions.mint(whale.address, 2**129))
+    round_id = _round(st, [st.outsiders[1].address], 0, token=st.token.address)
+    tr.contribute(st.treasury, whale, round_id, 0, 2**128 - 10)
+    with pytest.raises(TreasuryContributionTooLarge) as err:
+        tr.contribute(st.treasury, whale, round_id, 0, 11)
+    assert err.value.total == 2**128 + 1
+
+
+def test_open_round_action_validates_input(st: Standalone) -> None:
+    who = st.outsiders[1].address
+    with pytest.raises(ConfigError):
+        tr.open_round_action(st.treasury, projects=[], matching_pool=0, start=0, end=1)
+    with pytest.raises(ConfigError):
+        tr.open_round_action(st.treasury, projects=[who] * 51, matching_pool=0, start=0, end=1)
+    with pytest.raises(ConfigError):
+        tr.open_round_action(st.treasury, projects=[who], matching_pool=0, start=5, end=5)
+    with pytest.raises(InvalidAddressError):
+        tr.open_round_action(st.treasury, projects=[who, ETH], matching_pool=0, start=0, end=1)
+    with pytest.raises(InvalidAmountError):
+        tr.open_round_action(st.treasury, projects=[who], matching_pool=-1, start=0, end=1)
+
+
+# ───────────────────────────────────────── attacks ─────────────────────────────────────────
+
+
+def test_grant_claim_reentrancy_is_blocked(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    attacker, _ = deploy_contract(st.w3, st.admin, "MockReentrantAttacker")
+    grant_id = _stream(st, 3 * ETHER, st.now() - 100, 0, 10, who=attacker.address)
+    claim = st.treasury.encode_abi("claim", args=[grant_id])
+    transact(st.w3, st.outsiders[0], attacker.functions.arm(st.treasury.address, claim))
+    record = transact(st.w3, st.outsiders[0], attacker.functions.execute(st.treasury.address, claim))
+    assert call(attacker.functions.lastReentryFailed())
+    assert isinstance(decode_revert(call(attacker.functions.lastRevertData())), ReentrancyGuardReentrantCall)
+    assert len(record.events_named("GrantClaimed")) == 1
+    assert st.w3.eth.get_balance(attacker.address) == 3 * ETHER
+    assert tr.token_balance(st.treasury).balance == 7 * ETHER
+
+
+def test_round_payout_reentrancy_is_blocked(st: Standalone) -> None:
+    _fund(st, 10 * ETHER)
+    attacker, _ = deploy_contract(st.w3, st.admin, "MockReentrantAttacker")
+    round_id = _round(st, [attacker.address], ETHER)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
+    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
+    st.control.increase_time(DAY)
+    tr.finalize_round(st.treasury, st.admin, round_id)
+    claim = st.treasury.encode_abi("claimRound", args=[round_id, 0])
+    transact(st.w3, st.outsiders[0], attacker.functions.arm(st.treasury.address, claim))
+    transact(st.w3, st.outsiders[0], attacker.functions.execute(st.treasury.address, claim))
+    assert isinstance(decode_revert(call(attacker.functions.lastRevertData())), ReentrancyGuardReentrantCall)
+    assert st.w3.eth.get_balance(attacker.address) == 3 * ETHER  # 2 contributed + 1 matching, once
+
+
+def test_sybil_non_citizens_earn_no_matching(st: Standalone) -> None:
+    """Many small non-citizen contributions (a Sybil swarm) move no matching; one citizen pair does."""
+    _fund(st, 10 * ETHER)
+    round_id = _round(st, [st.outsiders[1].address, st.outsiders[2].address], ETHER)
+    for sybil in (st.admin, st.outsiders[0], st.outsiders[1], st.outsiders[2]):
+        tr.contribute(st.treasury, sybil, round_id, 0, 10**16)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 1, 10**16)
+    tr.contribute(st.treasury, st.citizens[1], round_id, 1, 10**16)
+    st.control.increase_time(DAY)
+    tr.finalize_round(st.treasury, st.admin, round_id)
+    projects = tr.get_round(st.treasury, round_id).projects
+    assert (projects[0].citizen_contributions, projects[0].matching) == (0, 0)
+    assert projects[1].matching == 2 * 10**16  # (2·√c)² - 2c = 2c (c·1e18 is a perfect square)
+
+
+def test_revoked_citizen_contributes_unmatched(st: Standalone) -> None:
+    _fund(st, ETHER)
+    round_id = _round(st, [st.outsiders[1].address], ETHER)
+    transact(st.w3, st.admin, st.registry.functions.setCitizen(st.citizens[3].address, False))
+    assert not tr.contribute(st.treasury, st.citizens[3], round_id, 0, 100).matched
+    assert call(st.treasury.functions.matchedContributionOf(round_id, 0, st.citizens[3].address)) == 0
+
+
+def test_many_small_grants_cannot_exceed_the_cap(st: Standalone) -> None:
+    """Splitting a drain into small grants still hits the cap; cancelling does not restore allowance."""
+    _fund(st, 10 * ETHER)
+    st.run(tr.set_cap_action(st.treasury, cap=ETHER))
+    piece = ETHER // 4
+    ids = [_stream(st, piece, st.now(), 0, DAY, who=st.outsiders[0].address) for _ in range(4)]
+    with pytest.raises(TreasuryEpochCapExceeded) as err:
+        _stream(st, 1, st.now(), 0, DAY)
+    assert err.value.remaining == 0
+    st.run(tr.cancel_grant_action(st.treasury, ids[0]))
+    with pytest.raises(TreasuryEpochCapExceeded):
+        st.run(tr.milestone_grant_action(st.treasury, recipient=st.admin.address, tranches=[1]))
+
+
+# ───────────────────────────────────────── report ─────────────────────────────────────────
+
+
+def test_treasury_report_inflows_outflows_and_balance_history(st: Standalone) -> None:
+    first = st.w3.eth.block_number + 1
+    payer, donor = st.outsiders[0], st.outsiders[1]
+    tr.deposit_fee(st.treasury, payer, 3 * ETHER, category="room_house")
+    tr.deposit_fee(st.treasury, payer, ETHER, category="room_house")
+    tr.deposit_fee(st.treasury, payer, 2 * ETHER, category="tool")
+    tr.donate(st.treasury, donor, 4 * ETHER, note="fair")
+    tr.donate(st.treasury, donor, 8 * ETHER, token=st.token.address)
+    grant_id = _stream(st, 2 * ETHER, st.now() - 10, 0, 10, who=st.citizens[0].address)
+    tr.claim_grant(st.treasury, st.citizens[0], grant_id)
+    cancelled = _stream(st, ETHER, st.now() + DAY, 0, DAY, who=st.citizens[1].address)
+    st.run(tr.cancel_grant_action(st.treasury, cancelled))
+    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER, memo="equipment"))
+    round_id = _round(st, [st.outsiders[2].address], ETHER)
+    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
+    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
+    tr.contribute(st.treasury, payer, round_id, 0, ETHER)
+    st.control.increase_time(DAY)
+    tr.finalize_round(st.treasury, st.admin, round_id)
+    tr.claim_round_payout(st.treasury, st.outsiders[2], round_id, 0)
+
+    report = tr.treasury_report(st.treasury, from_block=first)
+    assert report.tokens == (ETH, st.token.address)
+    totals = {(t.token, t.source, t.category): (t.amount, t.count) for t in report.inflow_totals}
+    assert totals == {
+        (ETH, "fee", "room_house"): (4 * ETHER, 2),
+        (ETH, "fee", "tool"): (2 * ETHER, 1),
+        (ETH, "donation", "donation"): (4 * ETHER, 1),
+        (st.token.address, "donation", "donation"): (8 * ETHER, 1),
+    }
+    assert report.inflows[3].note == "fair" and report.inflows[3].payer == donor.address
+    assert [(o.kind, o.amount, o.reference) for o in report.outflows] == [
+        ("grant", 2 * ETHER, grant_id), ("transfer", ETHER, None), ("qf_matching", ETHER, round_id),
+    ]  # fmt: skip
+    assert report.outflows[1].memo == "equipment"
+    assert report.total_in() == 10 * ETHER and report.total_out() == 4 * ETHER
+    grants = {g.grant_id: g for g in report.grants}
+    assert (grants[grant_id].granted, grants[grant_id].claimed, grants[grant_id].outstanding) == (
+        2 * ETHER,
+        2 * ETHER,
+        0,
+    )
+    assert (grants[cancelled].cancelled, grants[cancelled].returned, grants[cancelled].outstanding) == (
+        True,
+        ETHER,
+        0,
+    )
+    (qf,) = report.rounds
+    assert (qf.contributions, qf.citizen_contributions, qf.total_matching, qf.leftover) == (
+        3 * ETHER, 2 * ETHER, ETHER, 0,
+    )  # fmt: skip
+    assert (qf.matching_paid, qf.contributions_paid, qf.finalized) == (ETHER, 3 * ETHER, True)
+    eth_history = [p for p in report.balance_history if p.token == ETH]
+    assert eth_history[0].balance == 3 * ETHER
+    assert eth_history[-1].balance == tr.token_balance(st.treasury).balance == 6 * ETHER
+    assert all(a.block < b.block for a, b in itertools.pairwise(eth_history))
+    assert [b.token for b in report.balances] == [ETH, st.token.address]
+
+
+def test_treasury_report_from_genesis_flags_unrecorded_tokens(st: Standalone) -> None:
+    tr.donate(st.treasury, st.outsiders[0], 5, token=st.token.address)
+    transact(st.w3, st.outsiders[0], st.token.functions.transfer(st.treasury.address, 7))  # no event
+    report = tr.treasury_report(st.treasury)
+    assert report.from_block == 0
+    assert report.unrecorded == ((st.token.address, 7),)
+    assert report.balances[-1].free == 12  # unrecorded tokens are still spendable
+    with pytest.raises(ConfigError):
+        tr.treasury_report(st.treasury, from_block=st.w3.eth.block_number + 5)
