@@ -4,12 +4,14 @@ rotation, delegation, and the salted credential hash."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
+from web3.contract.contract import ContractFunction
 
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
@@ -523,3 +525,25 @@ def test_registry_property_votes_sum_to_live_memberships(
             assert sum(citizens.votes(a.address) for a in accounts[1:7]) == len(live)
     finally:
         control.revert(snapshot)
+
+
+def test_delegate_survives_the_clock_ticking_between_estimate_and_mining(
+    citizens: Citizens,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checkpoints written in a new second cost ~20k gas more each than the same-second estimate said."""
+    for i in (1, 2):
+        citizens.register(deployer, accounts[i].address, cred(f"tick-{i}"))
+    original = ContractFunction.estimate_gas
+
+    def estimate_then_tick(self: ContractFunction, *args: Any, **kwargs: Any) -> int:
+        estimate = int(original(self, *args, **kwargs))
+        control._rpc("evm_increaseTime", [5 if control.is_ganache else hex(5)])
+        return estimate
+
+    monkeypatch.setattr(ContractFunction, "estimate_gas", estimate_then_tick)
+    delegation = citizens.delegate(accounts[2], accounts[1].address)
+    assert delegation.tx.gas_used > 0 and citizens.votes(accounts[1].address) == 2

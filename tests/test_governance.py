@@ -1,0 +1,642 @@
+"""CivicGovernor + CivicTimelock through civicdao.governance: the lifecycle, vote counting at the snapshot,
+delegation with override, quorum and its late extension, the guardian, the timelock delay, target pinning,
+relayed signed ballots, and the attacks each guard is there for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+from web3.contract import Contract
+
+from civicdao._custom_errors import (
+    AccessControlUnauthorizedAccount,
+    CivicGovernorGuardianExpired,
+    CivicGovernorTargetCodeChanged,
+    GovernorAlreadyCastVote,
+    GovernorAlreadyOverriddenVote,
+    GovernorInsufficientProposerVotes,
+    GovernorInvalidSignature,
+    GovernorOnlyExecutor,
+    GovernorRestrictedProposer,
+    GovernorUnableToCancel,
+    GovernorUnexpectedProposalState,
+    TimelockUnexpectedOperationState,
+)
+from civicdao.accounts import LocalSigner, NodeSigner
+from civicdao.artifacts import load_artifact
+from civicdao.chain import ChainControl
+from civicdao.citizens import Citizens, RevocationReason, credential_hash
+from civicdao.contracts import deploy_contract
+from civicdao.deploy import Suite
+from civicdao.errors import ConfigError
+from civicdao.governance import Action, Governance, ProposalState, SignedBallot, VoteType
+from civicdao.testing import pass_proposal
+from civicdao.tx import call, send_transaction, transact
+
+SALT = b"governance-tests-registrar-salt!"
+FOR, AGAINST, ABSTAIN = VoteType.FOR, VoteType.AGAINST, VoteType.ABSTAIN
+
+
+def cred(label: str) -> bytes:
+    return credential_hash(label, salt=SALT)
+
+
+@pytest.fixture
+def gov(suite: Suite) -> Governance:
+    return Governance.from_suite(suite)
+
+
+@pytest.fixture
+def citizens(suite: Suite) -> Citizens:
+    return Citizens.from_suite(suite)
+
+
+@pytest.fixture
+def voters(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
+) -> list[NodeSigner]:
+    """Accounts 1-4 registered as citizens (four votes in all), one second old so they may propose."""
+    for i in (1, 2, 3, 4):
+        citizens.register(deployer, accounts[i].address, cred(f"voter-{i}"))
+    control.increase_time(1)
+    return accounts[1:5]
+
+
+@pytest.fixture
+def target(w3: Web3, deployer: NodeSigner) -> Contract:
+    """A plain contract for proposals to call (``setValue``)."""
+    contract, _ = deploy_contract(w3, deployer, "MockReverter")
+    return contract
+
+
+def set_value(target: Contract, value: int) -> Action:
+    return Action.call(target.functions.setValue(value))
+
+
+def start_voting(gov: Governance, control: ChainControl) -> None:
+    control.increase_time(gov.voting_delay() + 1)
+
+
+def end_voting(gov: Governance, control: ChainControl, proposal_id: int) -> None:
+    control.increase_time(max(gov.deadline(proposal_id) - control.time(), 0) + 1)
+
+
+def register_many(citizens: Citizens, deployer: NodeSigner, count: int, label: str) -> None:
+    for i in range(count):
+        citizens.register(deployer, Account.create().address, cred(f"{label}-{i}"))
+
+
+# -- the lifecycle ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.ganache
+def test_lifecycle_timelock_transfer_from_proposal_to_execution(
+    gov: Governance,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+    w3: Web3,
+) -> None:
+    assert gov.timelock is not None
+    send_transaction(w3, deployer, to=gov.timelock.address, value=3 * 10**18)
+    recipient = Account.create().address
+    action = Action.transfer(recipient, 10**18, description="fund the community garden")
+    proposer = voters[0]
+
+    proposal_id, created = gov.propose(proposer, [action], "Fund the community garden")
+    assert created.event("ProposalCreated")["proposalId"] == proposal_id
+    assert proposal_id == gov.proposal_id([action], "Fund the community garden", proposer.address)
+    assert gov.state(proposal_id) is ProposalState.PENDING
+    start_voting(gov, control)
+    assert gov.state(proposal_id) is ProposalState.ACTIVE
+    gov.vote(voters[0], proposal_id, FOR, reason="shade for the playground")
+    gov.vote(voters[1], proposal_id, "for")
+    gov.vote(voters[2], proposal_id, AGAINST)
+    gov.vote(voters[3], proposal_id, ABSTAIN)
+    assert gov.has_voted(proposal_id, voters[3].address)
+    end_voting(gov, control, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.SUCCEEDED
+    gov.queue(proposer, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.QUEUED
+    control.increase_time(gov.timelock_delay() + 1)
+    gov.execute(voters[2], proposal_id)  # anyone may trigger the execution
+
+    assert gov.state(proposal_id) is ProposalState.EXECUTED
+    assert w3.eth.get_balance(recipient) == 10**18
+    proposal = gov.get(proposal_id)
+    assert proposal.proposer == proposer.address
+    assert proposal.description == f"Fund the community garden#proposer={proposer.address}"
+    assert (proposal.tally.for_, proposal.tally.against, proposal.tally.abstain) == (2, 1, 1)
+    assert proposal.targets == (recipient,) and proposal.values == (10**18,)
+    assert proposal.eta > 0
+    assert [p.id for p in gov.proposals()] == [proposal_id]
+
+
+def test_propose_by_non_citizen_reverts(
+    gov: Governance, target: Contract, accounts: list[NodeSigner]
+) -> None:
+    with pytest.raises(GovernorInsufficientProposerVotes) as err:
+        gov.propose(accounts[8], [set_value(target, 1)], "not a citizen")
+    assert err.value.proposer == accounts[8].address
+
+
+def test_propose_with_another_proposers_suffix_reverts(
+    gov: Governance, target: Contract, voters: list[NodeSigner]
+) -> None:
+    """Front-running protection: a copied description naming its author cannot be proposed by someone else."""
+    action = set_value(target, 1)
+    description = f"Repaint the library#proposer={voters[0].address}"
+    fn = gov.governor.functions.propose([action.target], [0], [action.calldata], description)
+    with pytest.raises(GovernorRestrictedProposer) as err:
+        transact(gov.w3, voters[1], fn)
+    assert err.value.proposer == voters[1].address
+
+
+def test_propose_bad_input_refused(gov: Governance, target: Contract, voters: list[NodeSigner]) -> None:
+    with pytest.raises(ConfigError):
+        gov.propose(voters[0], [], "nothing to do")
+    with pytest.raises(ConfigError):
+        gov.propose(voters[0], [set_value(target, 1)], "   ")
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "ok")
+    with pytest.raises(ConfigError):
+        gov.vote(voters[0], proposal_id, "maybe")
+
+
+def test_queue_before_success_and_vote_after_end_revert(
+    gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "too early")
+    with pytest.raises(GovernorUnexpectedProposalState):
+        gov.vote(voters[0], proposal_id, FOR)  # still pending
+    start_voting(gov, control)
+    with pytest.raises(GovernorUnexpectedProposalState):
+        gov.queue(voters[0], proposal_id)  # still active
+    end_voting(gov, control, proposal_id)
+    with pytest.raises(GovernorUnexpectedProposalState):
+        gov.vote(voters[1], proposal_id, FOR)
+
+
+# -- counting at the snapshot -----------------------------------------------------------------------------
+
+
+def test_vote_registered_after_snapshot_counts_zero(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """A flash registration after voting opened cannot sway the proposal: weight is read at the snapshot."""
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "snapshot")
+    start_voting(gov, control)
+    late = accounts[7]
+    citizens.register(deployer, late.address, cred("late"))
+    record = gov.vote(late, proposal_id, AGAINST)
+    assert record.event("VoteCast")["weight"] == 0
+    assert gov.tally(proposal_id).against == 0
+    assert citizens.votes(late.address) == 1  # a vote for the next proposals
+
+
+def test_vote_registered_during_voting_delay_counts(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """The snapshot is creation + voting delay (OpenZeppelin): residents registered in between take part."""
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "delay")
+    citizens.register(deployer, accounts[7].address, cred("in-delay"))
+    start_voting(gov, control)
+    assert gov.vote(accounts[7], proposal_id, FOR).event("VoteCast")["weight"] == 1
+
+
+def test_vote_revoked_before_snapshot_not_counted(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "revoked")
+    citizens.revoke(deployer, voters[3].address, RevocationReason.FRAUD)
+    start_voting(gov, control)
+    assert gov.vote(voters[3], proposal_id, FOR).event("VoteCast")["weight"] == 0
+    assert gov.tally(proposal_id).for_ == 0
+    assert gov.quorum(gov.snapshot(proposal_id)) == 0  # 3 live citizens x 10 % rounds down
+
+
+def test_vote_revoked_after_snapshot_still_counts(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+) -> None:
+    """Snapshot semantics cut both ways: a membership live at the snapshot keeps its ballot there."""
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "revoked later")
+    start_voting(gov, control)
+    citizens.revoke(deployer, voters[3].address, RevocationReason.MOVED_AWAY)
+    assert gov.vote(voters[3], proposal_id, FOR).event("VoteCast")["weight"] == 1
+
+
+def test_vote_twice_reverts(
+    gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "twice")
+    start_voting(gov, control)
+    gov.vote(voters[0], proposal_id, FOR)
+    with pytest.raises(GovernorAlreadyCastVote):
+        gov.vote(voters[0], proposal_id, AGAINST)
+
+
+# -- delegation and override ------------------------------------------------------------------------------
+
+
+def test_override_after_delegate_voted_counts_once(
+    gov: Governance, citizens: Citizens, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    delegator, delegate = voters[0], voters[1]
+    citizens.delegate(delegator, delegate.address)
+    proposal_id, _ = gov.propose(delegate, [set_value(target, 1)], "override")
+    start_voting(gov, control)
+    assert gov.vote(delegate, proposal_id, FOR).event("VoteCast")["weight"] == 2
+    record = gov.override_vote(delegator, proposal_id, AGAINST, reason="I disagree with my delegate")
+    reduced = record.event("VoteReduced")
+    assert reduced["delegate"] == delegate.address and reduced["weight"] == 1
+    tally = gov.tally(proposal_id)
+    assert (tally.for_, tally.against) == (1, 1)  # the delegator's vote counted once, against
+    with pytest.raises(GovernorAlreadyOverriddenVote):
+        gov.override_vote(delegator, proposal_id, FOR)
+
+
+def test_override_before_delegate_votes_reduces_the_delegate(
+    gov: Governance, citizens: Citizens, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    delegator, delegate = voters[0], voters[1]
+    citizens.delegate(delegator, delegate.address)
+    citizens.delegate(voters[2], delegate.address)
+    proposal_id, _ = gov.propose(delegate, [set_value(target, 1)], "override first")
+    start_voting(gov, control)
+    gov.override_vote(delegator, proposal_id, ABSTAIN)
+    assert gov.vote(delegate, proposal_id, FOR).event("VoteCast")["weight"] == 2  # 3 delegated - 1 overridden
+    tally = gov.tally(proposal_id)
+    assert (tally.for_, tally.against, tally.abstain) == (2, 0, 1)
+
+
+# -- quorum -----------------------------------------------------------------------------------------------
+
+
+def test_quorum_not_reached_is_defeated(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+) -> None:
+    register_many(citizens, deployer, 16, "quorum")  # 20 citizens: quorum 10 % = 2 votes
+    control.increase_time(1)
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "quorum")
+    start_voting(gov, control)
+    assert gov.quorum(gov.snapshot(proposal_id)) == 2
+    gov.vote(voters[0], proposal_id, FOR)  # unanimous, but one vote of twenty
+    end_voting(gov, control, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.DEFEATED
+    with pytest.raises(GovernorUnexpectedProposalState):
+        gov.queue(voters[0], proposal_id)
+
+
+def test_quorum_reached_late_extends_the_deadline(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+) -> None:
+    register_many(citizens, deployer, 16, "late")
+    control.increase_time(1)
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "late quorum")
+    start_voting(gov, control)
+    gov.vote(voters[0], proposal_id, FOR)
+    original = gov.deadline(proposal_id)
+    control.increase_time(original - control.time() - 30)  # 30 s before the end
+    record = gov.vote(voters[1], proposal_id, ABSTAIN)  # abstain counts toward quorum
+    extended = record.event("ProposalExtended")["extendedDeadline"]
+    block_time = int(gov.w3.eth.get_block(record.block_number)["timestamp"])
+    extension = int(call(gov.governor.functions.lateQuorumVoteExtension()))
+    assert extended == gov.deadline(proposal_id) == block_time + extension > original
+    control.increase_time(original - control.time() + 1)
+    assert gov.state(proposal_id) is ProposalState.ACTIVE  # past the original deadline, still open
+    gov.vote(voters[2], proposal_id, AGAINST)  # the others get their hour to answer
+    end_voting(gov, control, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.DEFEATED  # 1 for, 1 against
+
+
+# -- guardian ---------------------------------------------------------------------------------------------
+
+
+def test_guardian_cancels_active_and_queued_proposals(
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    assert call(gov.governor.functions.proposalGuardian()) == deployer.address  # pilot: the deployer
+    hostile, _ = gov.propose(voters[0], [set_value(target, 666)], "hostile")
+    start_voting(gov, control)
+    with pytest.raises(GovernorUnableToCancel):
+        gov.cancel(accounts[8], hostile)  # neither guardian nor (pending-stage) proposer
+    with pytest.raises(GovernorUnableToCancel):
+        gov.cancel(voters[0], hostile)  # the proposer only while pending
+    gov.cancel(deployer, hostile)
+    assert gov.state(hostile) is ProposalState.CANCELED
+
+    queued, _ = gov.propose(voters[0], [set_value(target, 7)], "queued then cancelled")
+    start_voting(gov, control)
+    gov.vote(voters[0], queued, FOR)
+    end_voting(gov, control, queued)
+    gov.queue(voters[0], queued)
+    gov.cancel(deployer, queued)
+    assert gov.state(queued) is ProposalState.CANCELED
+    control.increase_time(gov.timelock_delay() + 1)
+    with pytest.raises(GovernorUnexpectedProposalState):
+        gov.execute(voters[0], queued)
+    assert call(target.functions.value()) == 0
+
+
+def test_guardian_expired_cannot_cancel(
+    gov: Governance, target: Contract, voters: list[NodeSigner], deployer: NodeSigner, control: ChainControl
+) -> None:
+    """The DAO sets an expiry through a real proposal; once it passed, the guardian's veto is gone."""
+    expiry = control.time() + 3 * 24 * 3600
+    pass_proposal(
+        gov, control, voters[0], voters[:2], [gov.guardian_expiry_action(expiry)], "sunset the guardian"
+    )
+    assert call(gov.governor.functions.proposalGuardianExpiry()) == expiry
+    control.increase_time(expiry - control.time() + 1)
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "after the sunset")
+    start_voting(gov, control)
+    with pytest.raises(CivicGovernorGuardianExpired) as err:
+        gov.cancel(deployer, proposal_id)
+    assert err.value.guardian == deployer.address and err.value.expiry == expiry
+    with pytest.raises(GovernorOnlyExecutor):
+        transact(gov.w3, deployer, gov.governor.functions.setProposalGuardianExpiry(0))
+
+
+# -- timelock ---------------------------------------------------------------------------------------------
+
+
+def test_execute_before_timelock_delay_reverts(
+    gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 5)], "wait for it")
+    start_voting(gov, control)
+    gov.vote(voters[0], proposal_id, FOR)
+    end_voting(gov, control, proposal_id)
+    gov.queue(voters[0], proposal_id)
+    with pytest.raises(TimelockUnexpectedOperationState):
+        gov.execute(voters[0], proposal_id)
+    control.increase_time(gov.timelock_delay() - 120)
+    with pytest.raises(TimelockUnexpectedOperationState):
+        gov.execute(voters[0], proposal_id)
+    control.increase_time(121)
+    gov.execute(voters[0], proposal_id)
+    assert call(target.functions.value()) == 5
+
+
+def test_timelock_cannot_be_driven_around_the_governor(
+    gov: Governance, target: Contract, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    """Only the governor proposes, cancels and executes on the Timelock (no open executor)."""
+    assert gov.timelock is not None
+    tl = gov.timelock.functions
+    zero = "0x" + "00" * 32
+    action = set_value(target, 9)
+    attempts = [
+        tl.schedule(action.target, 0, action.calldata, zero, zero, 3600),
+        tl.execute(action.target, 0, action.calldata, zero, zero),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AccessControlUnauthorizedAccount):
+            transact(gov.w3, deployer, attempt)
+    executor = call(tl.EXECUTOR_ROLE())
+    assert call(tl.hasRole(executor, gov.governor.address))
+    assert not call(tl.hasRole(executor, "0x0000000000000000000000000000000000000000"))
+
+
+# -- target pinning (metamorphic-contract attack) ---------------------------------------------------------
+
+
+def test_target_code_change_refused_at_queue_and_execute(
+    gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl, w3: Web3
+) -> None:
+    original = "0x" + bytes(w3.eth.get_code(target.address)).hex()
+    impostor = "0x" + load_artifact("MockERC20").deployed_bytecode.removeprefix("0x")
+    proposal_id, created = gov.propose(voters[0], [set_value(target, 42)], "pinned")
+    pin = created.event("ProposalTargetPinned")
+    assert pin["target"] == target.address and pin["codeHash"] == Web3.keccak(hexstr=original)
+    start_voting(gov, control)
+    gov.vote(voters[0], proposal_id, FOR)
+    end_voting(gov, control, proposal_id)
+
+    control.set_code(target.address, impostor)
+    with pytest.raises(CivicGovernorTargetCodeChanged) as err:
+        gov.queue(voters[0], proposal_id)
+    assert err.value.target == target.address and err.value.proposalId == proposal_id
+    control.set_code(target.address, original)
+    gov.queue(voters[0], proposal_id)
+    control.increase_time(gov.timelock_delay() + 1)
+    control.set_code(target.address, impostor)
+    with pytest.raises(CivicGovernorTargetCodeChanged):
+        gov.execute(voters[0], proposal_id)
+    control.set_code(target.address, original)
+    gov.execute(voters[0], proposal_id)
+    assert call(target.functions.value()) == 42
+
+
+def test_target_without_code_that_gains_code_is_refused(
+    gov: Governance, voters: list[NodeSigner], deployer: NodeSigner, control: ChainControl, w3: Web3
+) -> None:
+    eoa = Account.create().address
+    proposal_id, _ = gov.propose(voters[0], [Action.transfer(eoa, 0)], "pay an address")
+    send_transaction(w3, deployer, to=eoa, value=1)  # funding an address without code is not a change
+    start_voting(gov, control)
+    gov.vote(voters[0], proposal_id, FOR)
+    end_voting(gov, control, proposal_id)
+    control.set_code(eoa, "0x" + load_artifact("MockReverter").deployed_bytecode.removeprefix("0x"))
+    with pytest.raises(CivicGovernorTargetCodeChanged):
+        gov.queue(voters[0], proposal_id)
+
+
+# -- signed ballots ---------------------------------------------------------------------------------------
+
+
+def ballot_typed_data(
+    gov: Governance, proposal_id: int, support: VoteType, voter: str, nonce: int, **domain: Any
+) -> dict[str, Any]:
+    """OpenZeppelin 5.3's Ballot, in the governor's EIP-712 domain (name, version "1")."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Ballot": [
+                {"name": "proposalId", "type": "uint256"},
+                {"name": "support", "type": "uint8"},
+                {"name": "voter", "type": "address"},
+                {"name": "nonce", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Ballot",
+        "domain": {
+            "name": call(gov.governor.functions.name()),
+            "version": "1",
+            "chainId": gov.w3.eth.chain_id,
+            "verifyingContract": gov.governor.address,
+            **domain,
+        },
+        "message": {"proposalId": proposal_id, "support": int(support), "voter": voter, "nonce": nonce},
+    }
+
+
+def sign_ballot(
+    gov: Governance, signer: LocalSigner, proposal_id: int, support: VoteType, **domain: Any
+) -> SignedBallot:
+    data = ballot_typed_data(gov, proposal_id, support, signer.address, gov.nonce(signer.address), **domain)
+    return SignedBallot(proposal_id, support, signer.address, signer.sign_typed_data(data))
+
+
+@pytest.mark.ganache
+def test_relay_ballots_in_one_multicall(
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+    local_signers: list[LocalSigner],
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "signed ballots")
+    start_voting(gov, control)
+    ballots = [
+        sign_ballot(gov, local_signers[1], proposal_id, FOR),
+        sign_ballot(gov, local_signers[2], proposal_id, FOR),
+        sign_ballot(gov, local_signers[3], proposal_id, AGAINST),
+    ]
+    record = gov.relay_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
+    cast = record.events_named("VoteCast")
+    assert [e["voter"] for e in cast] == [b.voter for b in ballots]
+    tally = gov.tally(proposal_id)
+    assert (tally.for_, tally.against) == (2, 1)
+    assert gov.nonce(local_signers[1].address) == 1
+    with pytest.raises(GovernorInvalidSignature) as err:
+        gov.relay_ballots(accounts[9], ballots[:1])  # replay: the nonce moved on
+    assert err.value.voter == local_signers[1].address
+    with pytest.raises(ConfigError):
+        gov.relay_ballots(accounts[9], [])
+
+
+def test_ballot_signed_for_another_chain_or_governor_refused(
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+    local_signers: list[LocalSigner],
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    w3: Web3,
+) -> None:
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "replay elsewhere")
+    start_voting(gov, control)
+    voter = local_signers[1]
+    for domain in ({"chainId": w3.eth.chain_id + 1}, {"verifyingContract": target.address}):
+        with pytest.raises(GovernorInvalidSignature):
+            gov.relay_ballots(accounts[9], [sign_ballot(gov, voter, proposal_id, FOR, **domain)])
+    assert not gov.has_voted(proposal_id, voter.address)
+
+
+# -- settings guards --------------------------------------------------------------------------------------
+
+
+def test_late_quorum_extension_longer_than_voting_period_refused(
+    gov: Governance, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    period = gov.voting_period()
+    with pytest.raises(ConfigError):
+        gov.late_quorum_extension_action(period + 1)
+    with pytest.raises(ConfigError):
+        gov.late_quorum_extension_action(-1)
+    raw = Action.call(gov.governor.functions.setLateQuorumVoteExtension(2**40))
+    with pytest.raises(ConfigError):
+        gov.propose(voters[0], [raw], "brick the governor")
+    with pytest.raises(ConfigError):
+        gov.propose(voters[0], [Action.call(gov.governor.functions.setVotingPeriod(60))], "too short")
+    ok = gov.late_quorum_extension_action(period // 2)
+    pass_proposal(gov, control, voters[0], voters[:2], [ok], "shorter extension")
+    assert call(gov.governor.functions.lateQuorumVoteExtension()) == period // 2
+
+
+# -- property ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.sampled_from([None, FOR, AGAINST, ABSTAIN]), min_size=4, max_size=4),
+    st.lists(st.integers(0, 3), min_size=4, max_size=4),
+)
+def test_tally_property_matches_weights_and_outcome(
+    suite: Suite,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    choices: list[VoteType | None],
+    delegate_to: list[int],
+) -> None:
+    """Any delegation and any ballots: tallies sum the snapshot weights; the outcome follows the rules."""
+    gov, citizens = Governance.from_suite(suite), Citizens.from_suite(suite)
+    snapshot = control.snapshot()
+    try:
+        people = accounts[1:5]
+        for i, person in enumerate(people):
+            citizens.register(deployer, person.address, cred(f"prop-{i}"))
+        for person, index in zip(people, delegate_to, strict=True):
+            citizens.delegate(person, people[index].address)
+        control.increase_time(1)
+        proposer = max(people, key=lambda p: citizens.votes(p.address))
+        proposal_id, _ = gov.propose(proposer, [Action.transfer(deployer.address, 0)], "property")
+        start_voting(gov, control)
+        expected = {FOR: 0, AGAINST: 0, ABSTAIN: 0}
+        for person, choice in zip(people, choices, strict=True):
+            if choice is not None:
+                weight = gov.vote(person, proposal_id, choice).event("VoteCast")["weight"]
+                assert weight == citizens.votes(person.address)
+                expected[choice] += weight
+        tally = gov.tally(proposal_id)
+        assert (tally.for_, tally.against, tally.abstain) == (
+            expected[FOR],
+            expected[AGAINST],
+            expected[ABSTAIN],
+        )
+        assert sum(expected.values()) <= 4
+        end_voting(gov, control, proposal_id)
+        quorum = gov.quorum(gov.snapshot(proposal_id))  # 10 % of 4 rounds down to 0
+        wins = tally.for_ > tally.against and tally.for_ + tally.abstain >= quorum
+        assert gov.state(proposal_id) is (ProposalState.SUCCEEDED if wins else ProposalState.DEFEATED)
+    finally:
+        control.revert(snapshot)
