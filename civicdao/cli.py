@@ -290,6 +290,110 @@ def toolchain_install() -> None:
     stdout.print(f"solc {SOLC_VERSION} (solc-js) available to py-solc-x and Brownie at {path}")
 
 
+@cli.command("relay")
+@connection_options
+@signer_options
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False), help="The suite's manifest.")
+@click.option(
+    "--db",
+    default="relayer.sqlite",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite file of accepted signatures (kept across restarts).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--batch-size",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Submit once this many signatures wait…",
+)
+@click.option(
+    "--batch-seconds",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="…or once the oldest waited this long.",
+)
+@click.option(
+    "--max-batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most ballots in one multicall.",
+)
+@click.option("--gas-budget-eth", help="Stop submitting once the relayer has spent this much ETH on gas.")
+@click.option(
+    "--rate-limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Messages one citizen may send per --rate-window.",
+)
+@click.option(
+    "--rate-window",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds of the rate-limit window.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=16_384,
+    show_default=True,
+    type=click.IntRange(256),
+    help="Larger request bodies get 413.",
+)
+def relay_command(
+    network: str | None,
+    rpc_url: str | None,
+    chain_id: int | None,
+    key_env: str,
+    keystore: str | None,
+    password_env: str,
+    unlocked_index: int | None,
+    manifest: str,
+    db: str,
+    host: str,
+    port: int,
+    batch_size: int,
+    batch_seconds: float,
+    max_batch: int,
+    gas_budget_eth: str | None,
+    rate_limit: int,
+    rate_window: float,
+    max_body_bytes: int,
+) -> None:
+    """Run the relayer: verify wallet-signed ballots, delegations and attestations, submit them in batches."""
+    from decimal import Decimal, InvalidOperation
+
+    from civicdao.deploy import load_suite
+    from civicdao.errors import ConfigError
+    from civicdao.relayer import Relayer, RelayerSettings, Store, serve
+
+    budget = None
+    if gas_budget_eth is not None:
+        try:
+            budget = int(Decimal(gas_budget_eth) * 10**18)
+        except InvalidOperation:
+            raise ConfigError(f"--gas-budget-eth must be a number of ETH, got {gas_budget_eth!r}") from None
+    settings = RelayerSettings(
+        batch_size=batch_size, batch_interval=batch_seconds, max_batch=max_batch, gas_budget_wei=budget,
+        rate_limit=rate_limit, rate_window=rate_window, max_body_bytes=max_body_bytes,
+    )  # fmt: skip
+    w3 = open_web3(network, rpc_url, chain_id)
+    suite = load_suite(w3, manifest)
+    signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
+    relayer = Relayer(suite, signer, Store(db), settings)
+    stderr.print(
+        f"relayer {signer.address} on chain {suite.chain_id}: http://{host}:{port} (docs at /docs), "
+        f"batches of {batch_size} or every {batch_seconds:g}s, database {db}"
+    )
+    serve(relayer, host=host, port=port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map CivicDAO errors to one readable line and exit code 1."""
     try:
