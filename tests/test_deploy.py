@@ -1,0 +1,305 @@
+"""Suite deployment: presets, the hand-over to the Timelock, the manifest, resuming an interrupted deployment
+(nothing deployed or granted twice), adopting a creation that was mined but not recorded, loading a suite
+back, and configuration validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from civicdao import deploy as deploy_module
+from civicdao.accounts import NodeSigner
+from civicdao.chain import ChainControl
+from civicdao.config import DAY, PRESETS, DeployConfig, load_config
+from civicdao.deploy import SUITE_CONTRACTS, Suite, deploy_suite, load_suite
+from civicdao.errors import ConfigError, DeploymentError
+from civicdao.manifest import Manifest
+from civicdao.tx import call
+
+ZERO = "0x0000000000000000000000000000000000000000"
+ADMIN = b"\x00" * 32
+
+
+class Interrupted(Exception):
+    """Stands for a crash, a Ctrl-C or a dropped connection in the middle of a deployment."""
+
+
+def interrupt_after(steps: int) -> Any:
+    seen: list[str] = []
+
+    def progress(message: str) -> None:
+        seen.append(message)
+        if len(seen) >= steps:
+            raise Interrupted(message)
+
+    return progress
+
+
+def creations_by(w3: Web3, sender: str, since_block: int) -> list[str]:
+    """Contract-creation transactions ``sender`` sent after ``since_block``."""
+    found = []
+    for number in range(since_block + 1, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == sender and tx.get("to") is None:
+                found.append(tx["hash"].to_0x_hex())
+    return found
+
+
+def grants_by(w3: Web3, suite: Suite, since_block: int) -> list[tuple[str, bytes, str]]:
+    """Every RoleGranted event on the suite's contracts since ``since_block``."""
+    grants = []
+    for contract in (suite.registry, suite.timelock, suite.treasury, suite.exchange):
+        for log in contract.events.RoleGranted().get_logs(from_block=since_block + 1):
+            grants.append((contract.address, bytes(log["args"]["role"]), log["args"]["account"]))
+    return grants
+
+
+# -- a fresh deployment -----------------------------------------------------------------------------------
+
+
+@pytest.mark.ganache
+def test_deploy_suite_hands_every_admin_role_to_the_timelock(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    messages: list[str] = []
+    suite = deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path, progress=messages.append)
+    timelock, governor, me = suite.timelock.address, suite.governor.address, deployer.address
+    for contract in (suite.registry, suite.treasury, suite.exchange):
+        assert call(contract.functions.hasRole(ADMIN, timelock))
+        assert not call(contract.functions.hasRole(ADMIN, me))
+    assert not call(suite.timelock.functions.hasRole(ADMIN, me))
+    tl = suite.timelock.functions
+    for role in (tl.PROPOSER_ROLE(), tl.CANCELLER_ROLE(), tl.EXECUTOR_ROLE()):
+        assert call(tl.hasRole(call(role), governor))
+    assert not call(tl.hasRole(call(tl.EXECUTOR_ROLE()), ZERO))  # no open executor
+    assert call(suite.registry.functions.hasRole(call(suite.registry.functions.REGISTRAR_ROLE()), me))
+    assert call(suite.governor.functions.token()) == suite.registry.address
+    assert call(suite.governor.functions.timelock()) == timelock
+    assert call(suite.governor.functions.CLOCK_MODE()) == "mode=timestamp"
+    saved = json.loads(path.read_text())
+    assert saved["complete"] is True and saved["chainId"] == w3.eth.chain_id and not saved["pending"]
+    assert {k: v["address"] for k, v in saved["contracts"].items()} == suite.addresses()
+    assert messages[-1] == "deployment complete"
+
+
+def test_deploy_suite_presets_configure_the_governor(
+    w3: Web3, deployer: NodeSigner, control: ChainControl
+) -> None:
+    neighbourhood = deploy_suite(w3, deployer, load_config("neighbourhood"))
+    g = neighbourhood.governor.functions
+    assert (call(g.votingDelay()), call(g.votingPeriod()), call(g.quorumNumerator())) == (DAY, 5 * DAY, 15)
+    assert call(g.lateQuorumVoteExtension()) == DAY
+    expiry = call(g.proposalGuardianExpiry())
+    assert 0 < expiry - control.time() <= 365 * DAY
+    assert call(neighbourhood.timelock.functions.getMinDelay()) == DAY
+
+    city = deploy_suite(w3, deployer, load_config("city", {"registrars": [w3.eth.accounts[5]]}))
+    registry = city.registry.functions
+    role = call(registry.REGISTRAR_ROLE())
+    assert not call(registry.hasRole(role, deployer.address))  # the city onboards through its registrars
+    assert call(registry.hasRole(role, w3.eth.accounts[5]))
+    assert call(city.governor.functions.quorumNumerator()) == 20
+    assert call(city.timelock.functions.getMinDelay()) == 2 * DAY
+
+
+# -- resuming ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5, 9, 16, 30])
+def test_deploy_suite_resumes_after_an_interruption_without_repeating_anything(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path, steps: int
+) -> None:
+    path = tmp_path / "deployment.json"
+    start = w3.eth.block_number
+    with pytest.raises(Interrupted):
+        deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path, progress=interrupt_after(steps))
+    before = Manifest.load(path)
+    assert not before.complete
+    recorded = {key: entry.address for key, entry in before.contracts.items()}
+
+    suite = deploy_suite(w3, deployer, manifest_path=path)  # resume: same manifest, config from it
+
+    assert Manifest.load(path).complete
+    assert {key: suite.addresses()[key] for key in recorded} == recorded  # nothing moved
+    creations = creations_by(w3, deployer.address, start)
+    assert len(creations) == len(SUITE_CONTRACTS)  # each contract created exactly once
+    grants = grants_by(w3, suite, start)
+    assert len(grants) == len(set(grants))  # no role granted twice
+    assert not call(suite.registry.functions.hasRole(ADMIN, deployer.address))
+
+
+def test_deploy_suite_adopts_a_creation_mined_but_not_recorded(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "deployment.json"
+    start = w3.eth.block_number
+    original = deploy_module._Deployment._record
+
+    def crash_before_recording_the_governor(self: Any, key: str, *args: Any, **kwargs: Any) -> None:
+        if key == "governor":
+            raise Interrupted("the process died after the governor was mined")
+        original(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(deploy_module._Deployment, "_record", crash_before_recording_the_governor)
+    with pytest.raises(Interrupted):
+        deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path)
+    interrupted = Manifest.load(path)
+    assert "governor" not in interrupted.contracts and "governor" in interrupted.pending
+    predicted = interrupted.pending["governor"]["address"]
+    assert w3.eth.get_code(predicted)  # it is on-chain, only the manifest does not know
+
+    monkeypatch.setattr(deploy_module._Deployment, "_record", original)
+    messages: list[str] = []
+    suite = deploy_suite(w3, deployer, manifest_path=path, progress=messages.append)
+    assert suite.governor.address == predicted
+    assert any("found at" in m and "CivicGovernor" in m for m in messages)
+    assert len(creations_by(w3, deployer.address, start)) == len(SUITE_CONTRACTS)
+    assert not Manifest.load(path).pending
+
+
+def test_deploy_suite_redeploys_a_pending_creation_that_never_landed(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    start = w3.eth.block_number
+
+    def crash_when_sending_the_treasury(message: str) -> None:
+        if message == "deploying PublicTreasury":
+            raise Interrupted(message)
+
+    with pytest.raises(Interrupted):
+        deploy_suite(
+            w3, deployer, load_config("pilot"), manifest_path=path, progress=crash_when_sending_the_treasury
+        )
+    pending = Manifest.load(path).pending["treasury"]["address"]
+    assert not w3.eth.get_code(pending)
+    suite = deploy_suite(w3, deployer, manifest_path=path)
+    assert suite.treasury.address == pending  # same nonce, same address
+    assert len(creations_by(w3, deployer.address, start)) == len(SUITE_CONTRACTS)
+
+
+def test_deploy_suite_resume_refuses_another_config_chain_or_deployer(
+    w3: Web3, deployer: NodeSigner, accounts: list[NodeSigner], tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    with pytest.raises(Interrupted):
+        deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path, progress=interrupt_after(2))
+    with pytest.raises(DeploymentError, match="another config"):
+        deploy_suite(w3, deployer, load_config("city"), manifest_path=path)
+    with pytest.raises(DeploymentError, match="deployed by"):
+        deploy_suite(w3, accounts[1], manifest_path=path)
+    data = json.loads(path.read_text())
+    data["chainId"] = 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(DeploymentError, match="chain 1"):
+        deploy_suite(w3, deployer, manifest_path=path)
+
+
+# -- loading ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.ganache
+def test_load_suite_binds_the_recorded_contracts(w3: Web3, deployer: NodeSigner, tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    deployed = deploy_suite(w3, deployer, manifest_path=path)
+    loaded = load_suite(w3, path)
+    assert loaded.addresses() == deployed.addresses()
+    assert loaded.chain_id == w3.eth.chain_id
+    assert call(loaded.governor.functions.name()) == "CivicDAO Governor"
+
+
+def test_load_suite_refuses_a_manifest_of_another_chain(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    deploy_suite(w3, deployer, manifest_path=path)
+    data = json.loads(path.read_text())
+    data["chainId"] = 11155111
+    path.write_text(json.dumps(data))
+    with pytest.raises(DeploymentError, match="chain 11155111"):
+        load_suite(w3, path)
+
+
+def test_load_suite_refuses_addresses_without_code(
+    w3: Web3, deployer: NodeSigner, control: ChainControl, tmp_path: Path
+) -> None:
+    """Same chain id, other chain (a restarted dev node): the recorded addresses hold no code."""
+    path = tmp_path / "deployment.json"
+    before = control.snapshot()
+    deploy_suite(w3, deployer, manifest_path=path)
+    control.revert(before)
+    with pytest.raises(DeploymentError, match="no code"):
+        load_suite(w3, path)
+
+
+def test_load_suite_refuses_missing_or_malformed_manifests(w3: Web3, tmp_path: Path) -> None:
+    with pytest.raises(DeploymentError, match="does not exist"):
+        load_suite(w3, tmp_path / "nothing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(DeploymentError, match="not valid JSON"):
+        load_suite(w3, broken)
+    broken.write_text(json.dumps({"format": 1, "chainId": 31337}))
+    with pytest.raises(DeploymentError, match="malformed"):
+        load_suite(w3, broken)
+
+
+# -- configuration ----------------------------------------------------------------------------------------
+
+
+def test_load_config_presets_and_overrides() -> None:
+    assert set(PRESETS) == {"pilot", "neighbourhood", "city"}
+    assert load_config() == PRESETS["pilot"]
+    custom = load_config("neighbourhood", {"quorum_percent": 25, "registrars": ["0x" + "11" * 20]})
+    assert custom.quorum_percent == 25 and custom.registrars == ("0x" + "11" * 20,)
+    assert custom.voting_period == PRESETS["neighbourhood"].voting_period
+    assert PRESETS["city"].deployer_is_registrar is False
+
+
+def test_load_config_unknown_preset_or_key_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_config("metropolis")
+    with pytest.raises(ConfigError, match="unknown config keys"):
+        load_config("pilot", {"quorum": 10})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"voting_delay": -1},
+        {"voting_period": 0},
+        {"timelock_delay": 1.5},
+        {"treasury_eth_cap": True},
+        {"quorum_percent": 0},
+        {"quorum_percent": 101},
+        {"vote_extension": 2 * DAY},  # longer than the pilot's one-day vote
+        {"exchange_fee_bps": {"room_house": 1001}},
+        {"exchange_fee_bps": {"castle": 10}},
+    ],
+)
+def test_load_config_out_of_range_values_refused(overrides: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        load_config("pilot", overrides)
+
+
+def test_load_config_from_toml(tmp_path: Path) -> None:
+    good = tmp_path / "civic.toml"
+    good.write_text('preset = "city"\nquorum_percent = 30\n[exchange_fee_bps]\ntool = 50\n')
+    config = load_config(overrides=good)
+    assert isinstance(config, DeployConfig)
+    assert (config.preset, config.quorum_percent, config.exchange_fee_bps["tool"]) == ("city", 30, 50)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(overrides=tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("quorum_percent = = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(overrides=bad)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('preset = "village"\n')
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_config(overrides=unknown)
