@@ -38,12 +38,17 @@ from civicdao.accounts import Signer, checksum
 from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import CivicDAOError, ConfigError, InvalidAmountError
+from civicdao.governance import Action
 from civicdao.tx import Event, TxRecord, call, transact
 
 __all__ = [
     "BPS",
     "ETH",
+    "GUARDIAN_ROLE",
+    "LISTER_ROLE",
+    "MAX_FEE_BPS",
     "MAX_UNITS_PER_BOOKING",
+    "RESOLVER_ROLE",
     "Booking",
     "BookingMade",
     "BookingStatus",
@@ -76,6 +81,15 @@ logger = logging.getLogger(__name__)
 BPS = 10_000
 #: The contract's hard cap on units per booking (and on a listing's ``max_units``).
 MAX_UNITS_PER_BOOKING = 1_024
+#: The contract's hard cap on any fee, in basis points (10 %).
+MAX_FEE_BPS = 1_000
+#: The contract's bounds on the claim, dispute and delivery windows (seconds).
+MAX_WINDOW = 90 * 86_400
+MIN_DISPUTE_WINDOW = 3_600
+#: Roles the DAO grants on the exchange.
+LISTER_ROLE: bytes = bytes(Web3.keccak(text="LISTER_ROLE"))
+RESOLVER_ROLE: bytes = bytes(Web3.keccak(text="RESOLVER_ROLE"))
+GUARDIAN_ROLE: bytes = bytes(Web3.keccak(text="GUARDIAN_ROLE"))
 #: Most calendar slots :meth:`Exchange.calendar` reads in one call.
 MAX_CALENDAR_SLOTS = 20_000
 
@@ -1024,6 +1038,105 @@ class Exchange:
 
     def is_token_allowed(self, token: str) -> bool:
         return bool(call(self.contract.functions.isTokenAllowed(checksum(token, what="token"))))
+
+    # -- DAO actions (the Timelock executes them; propose with civicdao.governance) ----------------------
+
+    def allow_token_action(self, token: str, *, allowed: bool = True) -> Action:
+        """Allow (or withdraw) an ERC-20 as payment for new listings and bookings."""
+        address = checksum(token, what="token")
+        if address == ETH:
+            raise ExchangeInputError("ETH is always allowed: give an ERC-20 address")
+        verb = "Allow" if allowed else "Disallow"
+        return self._action(
+            self.contract.functions.setTokenAllowed(address, bool(allowed)), f"{verb} {address}"
+        )
+
+    def fee_action(self, kind: Kind | str | int, bps: int) -> Action:
+        """Set the fee for listings of ``kind`` (0 to 1000 basis points of the price)."""
+        chosen = Kind.parse(kind)
+        _check_uint("fee bps", bps, MAX_FEE_BPS)
+        return self._action(
+            self.contract.functions.setFeeBps(int(chosen), bps), f"Set the {chosen.name} fee to {bps} bps"
+        )
+
+    def role_action(self, role: bytes, account: str, *, granted: bool = True) -> Action:
+        """Grant (or revoke) ``role`` (:data:`RESOLVER_ROLE`, :data:`LISTER_ROLE`, :data:`GUARDIAN_ROLE`)."""
+        names = {RESOLVER_ROLE: "resolver", LISTER_ROLE: "lister", GUARDIAN_ROLE: "guardian"}
+        role = bytes(role)
+        if role not in names:
+            raise ExchangeInputError("role must be RESOLVER_ROLE, LISTER_ROLE or GUARDIAN_ROLE")
+        who = checksum(account, what="account")
+        name = names[role]
+        fn = self.contract.functions.grantRole if granted else self.contract.functions.revokeRole
+        return self._action(fn(role, who), f"{'Appoint' if granted else 'Remove'} {who} as exchange {name}")
+
+    def windows_actions(
+        self, *, claim: int | None = None, dispute: int | None = None, delivery: int | None = None
+    ) -> tuple[Action, ...]:
+        """Set the claim, dispute and/or delivery windows (seconds) of future bookings."""
+        actions = []
+        for name, value, low, setter in (
+            ("claim", claim, 0, self.contract.functions.setClaimWindow),
+            ("dispute", dispute, MIN_DISPUTE_WINDOW, self.contract.functions.setDisputeWindow),
+            ("delivery", delivery, 0, self.contract.functions.setDeliveryWindow),
+        ):
+            if value is None:
+                continue
+            _check_uint(f"{name} window", value, MAX_WINDOW)
+            if value < low:
+                raise ExchangeInputError(f"the {name} window must be at least {low} s, got {value}")
+            actions.append(self._action(setter(value), f"Set the {name} window to {value} s"))
+        if not actions:
+            raise ExchangeInputError("give at least one of claim, dispute, delivery")
+        return tuple(actions)
+
+    def housing_actions(
+        self, *, price_ceiling: int | None = None, listing_cap: int | None = None, token: str = ETH
+    ) -> tuple[Action, ...]:
+        """Set the per-night housing price ceiling in ``token`` and/or the active housing listings per
+        lister (0 = none)."""
+        actions = []
+        if price_ceiling is not None:
+            _check_amount("price_ceiling", price_ceiling)
+            address = checksum(token, what="token")
+            actions.append(
+                self._action(
+                    self.contract.functions.setHousingPriceCeiling(address, price_ceiling),
+                    f"Set the housing ceiling to {price_ceiling} per night in {address}",
+                )
+            )
+        if listing_cap is not None:
+            _check_amount("listing_cap", listing_cap)
+            actions.append(
+                self._action(
+                    self.contract.functions.setHousingListingCap(listing_cap),
+                    f"Allow {listing_cap} active housing listings per lister",
+                )
+            )
+        if not actions:
+            raise ExchangeInputError("give price_ceiling and/or listing_cap")
+        return tuple(actions)
+
+    def close_listing_action(self, listing_id: int) -> Action:
+        """Close a listing that breaks the community's rules."""
+        _check_id("listing_id", listing_id)
+        return self._action(self.contract.functions.closeListing(listing_id), f"Close listing {listing_id}")
+
+    def unpause_action(self) -> Action:
+        """Resume new listings and bookings after a guardian's pause (only the DAO can)."""
+        return self._action(self.contract.functions.unpause(), "Unpause the commons exchange")
+
+    def sweep_surplus_action(self, token: str, to: str) -> Action:
+        """Send what the exchange holds above :meth:`total_owed` (sent by mistake) to ``to``."""
+        address = checksum(token, what="token")
+        recipient = checksum(to, what="recipient")
+        return self._action(
+            self.contract.functions.sweepSurplus(address, recipient),
+            f"Sweep {address} surplus to {recipient}",
+        )
+
+    def _action(self, fn: Any, description: str) -> Action:
+        return Action.call(fn, description=description)
 
     # -- plumbing ----------------------------------------------------------------------------------------
 

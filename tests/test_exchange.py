@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from web3 import Web3
-from web3.contract import Contract
 
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
@@ -27,6 +26,7 @@ from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import CivicDAOError, InvalidAddressError, InvalidAmountError
 from civicdao.exchange import (
+    RESOLVER_ROLE,
     BookingStatus,
     CancellationPolicy,
     DepositStatus,
@@ -38,6 +38,8 @@ from civicdao.exchange import (
     SlotsTakenError,
     Unit,
 )
+from civicdao.governance import Action, Governance
+from civicdao.testing import pass_proposal
 from civicdao.tx import TxRecord, call, transact
 
 HOUR = 3_600
@@ -70,28 +72,12 @@ def ex(suite: Suite) -> Exchange:
 
 
 def dao_execute(
-    w3: Web3,
-    control: ChainControl,
-    suite: Suite,
-    voters: Sequence[Signer],
-    calls: Sequence[tuple[Contract, Any]],
-    description: str,
+    control: ChainControl, suite: Suite, voters: Sequence[Signer], actions: Sequence[Action], description: str
 ) -> TxRecord:
     """Pass and execute a proposal through the real governor and timelock (all ``voters`` vote for)."""
-    targets = [contract.address for contract, _ in calls]
-    values = [0] * len(calls)
-    calldatas = [fn._encode_transaction_data() for _, fn in calls]
-    governor = suite.governor
-    proposed = transact(w3, voters[0], governor.functions.propose(targets, values, calldatas, description))
-    proposal_id = proposed.event("ProposalCreated")["proposalId"]
-    control.increase_time(PILOT.voting_delay + 1)
-    for voter in voters:
-        transact(w3, voter, governor.functions.castVote(proposal_id, 1))
-    control.increase_time(PILOT.voting_period + 1)
-    description_hash = Web3.keccak(text=description)
-    transact(w3, voters[0], governor.functions.queue(targets, values, calldatas, description_hash))
-    control.increase_time(PILOT.timelock_delay + 1)
-    return transact(w3, voters[0], governor.functions.execute(targets, values, calldatas, description_hash))
+    governance = Governance.from_suite(suite)
+    _, executed = pass_proposal(governance, control, voters[0], voters, actions, description)
+    return executed
 
 
 def room_spec(now: int, **changes: Any) -> ListingSpec:
@@ -500,20 +486,22 @@ def test_cancel_by_lister_refunds_in_full_and_a_stranger_is_refused(
 def dao_ready(
     w3: Web3, control: ChainControl, suite: Suite, deployer: NodeSigner, citizens: list[NodeSigner]
 ) -> dict[str, Any]:
-    """One real proposal: the DAO allows a MockERC20 on the exchange and appoints a resolver."""
+    """One real proposal: the DAO allows a MockERC20, appoints a resolver, and tunes fee, window and cap."""
     token, _ = deploy_contract(w3, deployer, "MockERC20", "Civic Euro", "CEUR", 6)
     resolver = citizens[5]
-    role = call(suite.exchange.functions.RESOLVER_ROLE())
+    ex = Exchange.from_suite(suite)
     executed = dao_execute(
-        w3,
         control,
         suite,
         citizens[:4],
         [
-            (suite.exchange, suite.exchange.functions.setTokenAllowed(token.address, True)),
-            (suite.exchange, suite.exchange.functions.grantRole(role, resolver.address)),
+            ex.allow_token_action(token.address),
+            ex.role_action(RESOLVER_ROLE, resolver.address),
+            ex.fee_action("skill", 250),
+            *ex.windows_actions(claim=3 * DAY),
+            *ex.housing_actions(listing_cap=3),
         ],
-        "Allow CEUR on the exchange and appoint a resolver",
+        "Allow CEUR on the exchange, appoint a resolver, tune the skill fee, claim window and housing cap",
     )
     return {"token": token, "resolver": resolver, "executed": executed}
 
@@ -575,14 +563,68 @@ def test_finalise_claim_unanswered_stands_and_unresolved_dispute_refunds(
 # -- ERC-20 payments, allowed by the DAO -----------------------------------------------------------------
 
 
-def test_set_token_allowed_only_through_a_dao_proposal(
-    suite: Suite, ex: Exchange, deployer: NodeSigner, dao_ready: dict[str, Any]
+def test_dao_actions_take_effect_only_through_a_proposal(
+    suite: Suite, ex: Exchange, deployer: NodeSigner, citizens: list[NodeSigner], dao_ready: dict[str, Any]
 ) -> None:
     token = dao_ready["token"]
     assert ex.is_token_allowed(token.address)
     assert dao_ready["executed"].event("TokenAllowedSet")["allowed"] is True
+    assert call(suite.exchange.functions.hasRole(RESOLVER_ROLE, dao_ready["resolver"].address))
+    assert ex.fee_bps(Kind.SKILL) == 250
+    assert ex.windows()[0] == 3 * DAY
+    assert call(suite.exchange.functions.housingListingCap()) == 3
     with pytest.raises(AccessControlUnauthorizedAccount):  # the deployer handed its admin role over
         transact(suite.w3, deployer, suite.exchange.functions.setTokenAllowed(token.address, False))
+    with pytest.raises(AccessControlUnauthorizedAccount):  # and a citizen alone cannot act for the DAO
+        transact(suite.w3, citizens[0], suite.exchange.functions.setFeeBps(0, 0))
+
+
+def test_dao_action_builders_refuse_bad_input(ex: Exchange) -> None:
+    with pytest.raises(ExchangeInputError, match="between 0 and 1000"):
+        ex.fee_action(Kind.TOOL, 1_001)
+    with pytest.raises(ExchangeInputError, match="unknown kind"):
+        ex.fee_action("castle", 1)
+    with pytest.raises(ExchangeInputError, match="ETH is always allowed"):
+        ex.allow_token_action(ETH)
+    with pytest.raises(ExchangeInputError, match="at least 3600"):
+        ex.windows_actions(dispute=60)
+    with pytest.raises(ExchangeInputError, match="at least one"):
+        ex.windows_actions()
+    with pytest.raises(ExchangeInputError, match="claim window"):
+        ex.windows_actions(claim=91 * DAY)
+    with pytest.raises(ExchangeInputError, match="role must be"):
+        ex.role_action(b"\x00" * 32, ETH)
+    with pytest.raises(InvalidAddressError):
+        ex.sweep_surplus_action(ETH, "0xnope")
+    action = ex.unpause_action()
+    assert action.target == ex.address and action.value == 0 and "Unpause" in action.description
+
+
+def test_dao_closes_a_listing_and_sweeps_tokens_sent_by_mistake(
+    w3: Web3,
+    suite: Suite,
+    control: ChainControl,
+    ex: Exchange,
+    citizens: list[NodeSigner],
+    dao_ready: dict[str, Any],
+) -> None:
+    token = dao_ready["token"]
+    listing_id = ex.list(citizens[0], room_spec(control.time(), token=token.address)).listing_id
+    transact(w3, citizens[1], token.functions.mint(citizens[1].address, 10**18))
+    day0 = ex.get_listing(listing_id).available_from
+    made = ex.book(citizens[1], listing_id, start=day0 + 5 * DAY, units=1)
+    transact(w3, citizens[2], token.functions.mint(ex.address, 4_242))  # sent to the exchange by mistake
+    dao_execute(
+        control,
+        suite,
+        citizens[:4],
+        [ex.close_listing_action(listing_id), ex.sweep_surplus_action(token.address, suite.treasury.address)],
+        "Close a listing that breaks the rules; sweep mistaken CEUR to the treasury",
+    )
+    assert ex.get_listing(listing_id).status is ListingStatus.CLOSED
+    assert call(token.functions.balanceOf(suite.treasury.address)) == 4_242
+    assert ex.holdings(token.address) == ex.total_owed(token.address) == made.price + made.deposit
+    assert ex.cancel(citizens[1], made.booking_id).refund_to_renter == made.price  # bookings stay valid
 
 
 def test_book_in_erc20_approves_settles_and_pays_the_treasury(
@@ -651,9 +693,7 @@ def test_pause_by_guardian_stops_new_business_never_refunds_settlement_or_withdr
         transact(w3, deployer, suite.exchange.functions.unpause())
     with pytest.raises(AccessControlUnauthorizedAccount):  # nor can a citizen pause
         ex.pause(citizens[3])
-    dao_execute(
-        w3, control, suite, citizens[:4], [(suite.exchange, suite.exchange.functions.unpause())], "Unpause"
-    )
+    dao_execute(control, suite, citizens[:4], [ex.unpause_action()], "Unpause the exchange")
     assert not ex.is_paused()
     assert ex.list(lister, room_spec(control.time())).listing_id == listing_id + 1
 
