@@ -424,6 +424,9 @@ def recover_signer(typed_data: Mapping[str, Any], signature: str | bytes) -> Che
 
 
 def _signable(typed_data: Mapping[str, Any]) -> SignableMessage:
+    if isinstance(typed_data, Mapping) and typed_data.get("primaryType") in PRIMARY_TYPES:
+        # our own messages: name the bad field instead of passing on eth-account's encoder error
+        _check_message(typed_data, _check_types(typed_data, PRIMARY_TYPES))
     try:
         return encode_typed_data(full_message=dict(typed_data))
     except Exception as exc:  # eth-account raises ValueError, TypeError, KeyError… on bad input
@@ -673,6 +676,12 @@ def _parse(
     contract: Contract, typed_data: Mapping[str, Any], allowed: tuple[str, ...]
 ) -> tuple[str, dict[str, Any]]:
     """Check the shape and the domain of incoming typed data; return its primaryType and typed message."""
+    primary = _check_types(typed_data, allowed)
+    _check_domain(read_domain(contract), typed_data.get("domain"))
+    return primary, _check_message(typed_data, primary)
+
+
+def _check_types(typed_data: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
     if not isinstance(typed_data, Mapping):
         raise MalformedMessageError("typed data must be a JSON object (what eth_signTypedData_v4 takes)")
     primary = typed_data.get("primaryType")
@@ -692,7 +701,10 @@ def _parse(
             "types.EIP712Domain must be (string name, string version, uint256 chainId, address "
             "verifyingContract): the contract's domain has no other fields"
         )
-    _check_domain(read_domain(contract), typed_data.get("domain"))
+    return str(primary)
+
+
+def _check_message(typed_data: Mapping[str, Any], primary: str) -> dict[str, Any]:
     message = typed_data.get("message")
     if not isinstance(message, Mapping):
         raise MalformedMessageError("typed data has no 'message' object")
@@ -706,7 +718,7 @@ def _parse(
     parsed = {name: _value(kind, message[name], name) for name, kind in _STRUCTS[primary]}
     if "support" in parsed:
         parsed["support"] = _support(parsed["support"])
-    return str(primary), parsed
+    return parsed
 
 
 def _fields(value: Any) -> list[dict[str, Any]] | None:

@@ -1,0 +1,368 @@
+"""The batcher: turn accepted signatures into transactions, exactly once.
+
+One run (:meth:`Batcher.run_once`):
+
+1. **Reconcile** messages left ``submitted`` (by a crash or a restart): a mined receipt confirms them or
+   sends them back to ``accepted``; an unknown transaction is resolved by looking at the chain (nonce
+   consumed and vote recorded → ``confirmed``; otherwise back to ``accepted``).
+2. **Attestations** and **delegations**, one transaction each (the registry has no ``multicall``).
+3. **Ballots**, batched through the governor's ``multicall``. Multicall reverts as a whole when one call
+   reverts, so the batch is simulated first (``eth_call``); if it would revert, each ballot is added
+   one by one to a simulated prefix and the ones that would revert are dropped with the decoded revert
+   name (``dropped: GovernorAlreadyCastVote(account=…)``). A message whose effect is already on-chain
+   (relayed by someone else, or sent before a crash) is ``confirmed``, never sent twice.
+
+Every transaction is checked against the gas budget first; when the budget cannot pay for it the batcher
+stops and says so in ``/health``. With a key-holding signer the transaction hash is recorded *before*
+broadcasting, so a crash between broadcast and receipt loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
+
+from civicdao.accounts import LocalSigner
+from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
+from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
+from civicdao.relayer.store import Kind, Submission
+from civicdao.reverts import revert_from_exception
+from civicdao.tx import call
+
+__all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
+
+logger = logging.getLogger(__name__)
+
+#: Gas estimates are raised by this margin plus :data:`GAS_HEADROOM`: an estimate runs in the latest block's
+#: second, where a vote checkpoint is overwritten, while the mined transaction lands in a new second and
+#: writes new checkpoint slots (20,000 gas each). Only the gas used is paid.
+GAS_MARGIN = 1.25
+GAS_HEADROOM = 100_000
+
+
+class GasBudgetSpentError(CivicDAOError):
+    """The relayer's gas budget cannot pay for the next transaction."""
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What one run did."""
+
+    tx_hashes: tuple[str, ...] = ()
+    confirmed: tuple[str, ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()
+    retried: tuple[str, ...] = ()
+    gas_used: int = 0
+    stopped: str | None = None
+    ballots_per_tx: tuple[int, ...] = field(default=())
+
+
+@dataclass
+class _Run:
+    tx_hashes: list[str] = field(default_factory=list)
+    confirmed: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+    gas_used: int = 0
+    stopped: str | None = None
+    ballots_per_tx: list[int] = field(default_factory=list)
+
+    def report(self) -> BatchReport:
+        return BatchReport(
+            tuple(self.tx_hashes),
+            tuple(self.confirmed),
+            tuple(self.dropped),
+            tuple(self.retried),
+            self.gas_used,
+            self.stopped,
+            tuple(self.ballots_per_tx),
+        )
+
+
+class Batcher:
+    """Submits what a :class:`~civicdao.relayer.service.Relayer` accepted. One run at a time."""
+
+    def __init__(self, relayer: Relayer) -> None:
+        self.relayer = relayer
+        self.store = relayer.store
+        self.settings = relayer.settings
+        self.w3: Web3 = relayer.suite.w3
+        self.governor: Contract = relayer.suite.governor
+        self.registry: Contract = relayer.suite.registry
+        self._run_lock = threading.Lock()
+
+    # -- scheduling ---------------------------------------------------------------------------------
+
+    def due(self, now: float) -> bool:
+        """Whether a batch is due: ``batch_size`` messages wait, or the oldest waited ``batch_interval``."""
+        waiting = self.store.counts()["accepted"]
+        if waiting == 0:
+            return bool(self.store.counts()["submitted"])
+        if waiting >= self.settings.batch_size:
+            return True
+        oldest = self.store.oldest_accepted_at()
+        return oldest is not None and now - oldest >= self.settings.batch_interval
+
+    def run_forever(self, stop: threading.Event, *, poll: float = 0.5) -> None:
+        """Run a batch whenever one is due, until ``stop`` is set. Errors are logged, not raised."""
+        import time
+
+        while not stop.is_set():
+            try:
+                if self.due(time.time()):
+                    self.run_once()
+            except Exception:  # keep serving: a node hiccup must not kill the batcher thread
+                logger.exception("batch failed; retrying at the next poll")
+            stop.wait(poll)
+
+    # -- one run ------------------------------------------------------------------------------------
+
+    def run_once(self) -> BatchReport:
+        """Reconcile, then submit everything accepted (attestations, delegations, then ballots)."""
+        with self._run_lock:
+            run = _Run()
+            self._reconcile(run)
+            self.store.set_meta(STOPPED_KEY, None)
+            try:
+                for submission in self.store.with_status("accepted", kind="attestation"):
+                    self._submit_single(run, submission, self.registry.address)
+                for submission in self.store.with_status("accepted", kind="delegation"):
+                    self._submit_single(run, submission, self.registry.address)
+                while True:
+                    ballots = self.store.with_status("accepted", kind="ballot", limit=self.settings.max_batch)
+                    if not ballots or not self._submit_ballots(run, ballots):
+                        break
+            except GasBudgetSpentError as exc:
+                run.stopped = str(exc)
+                self.store.set_meta(STOPPED_KEY, str(exc))
+                logger.warning("batcher stopped: %s", exc)
+            return run.report()
+
+    # -- submitting ---------------------------------------------------------------------------------
+
+    def _submit_single(self, run: _Run, submission: Submission, to: ChecksumAddress) -> None:
+        data = submission.payload["calldata"]
+        try:
+            self._simulate(to, data)
+        except ContractRevert as revert:
+            self._refuse(run, submission, revert)
+            return
+        self._send(run, [submission], to, data)
+
+    def _submit_ballots(self, run: _Run, ballots: Sequence[Submission]) -> bool:
+        """Send one multicall of the ballots that would not revert; False when none was sent."""
+        calls = [HexBytes(b.payload["calldata"]) for b in ballots]
+        included: list[Submission] = list(ballots)
+        try:
+            self._simulate(self.governor.address, self._multicall(calls))
+        except ContractRevert:
+            included = self._passing_prefix(run, ballots)
+        if not included:
+            return bool(ballots)  # every ballot was dropped: look at the next ones
+        data = self._multicall([HexBytes(b.payload["calldata"]) for b in included])
+        sent = self._send(run, included, self.governor.address, data)
+        if sent:
+            run.ballots_per_tx.append(len(included))
+        return sent
+
+    def _passing_prefix(self, run: _Run, ballots: Sequence[Submission]) -> list[Submission]:
+        included: list[Submission] = []
+        for ballot in ballots:
+            trial = [HexBytes(b.payload["calldata"]) for b in [*included, ballot]]
+            try:
+                self._simulate(self.governor.address, self._multicall(trial))
+            except ContractRevert as revert:
+                self._refuse(run, ballot, revert)
+                continue
+            included.append(ballot)
+        return included
+
+    def _refuse(self, run: _Run, submission: Submission, revert: ContractRevert) -> None:
+        if self._landed(submission):
+            self.store.mark_confirmed([submission.digest], reason="already on chain")
+            run.confirmed.append(submission.digest)
+            return
+        reason = str(revert).split(" — ")[0]
+        self.store.mark_dropped(submission.digest, reason)
+        run.dropped.append((submission.digest, reason))
+        logger.info("dropped %s %s: %s", submission.kind, submission.digest, reason)
+
+    def _multicall(self, calls: Sequence[bytes]) -> str:
+        return str(self.governor.functions.multicall(list(calls))._encode_transaction_data())
+
+    def _simulate(self, to: str, data: str) -> None:
+        tx = {"from": self.relayer.signer.address, "to": to, "data": data}
+        try:
+            self.w3.eth.call(tx)  # type: ignore[arg-type]
+        except (Web3Exception, ValueError) as exc:
+            revert = revert_from_exception(exc)
+            if revert is None:
+                raise TransactionError(f"simulating the batch failed: {exc}") from None
+            raise revert from None
+
+    def _send(self, run: _Run, submissions: Sequence[Submission], to: ChecksumAddress, data: str) -> bool:
+        signer = self.relayer.signer
+        tx: dict[str, Any] = {"from": signer.address, "to": to, "data": data, "value": 0}
+        try:
+            estimate = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+        except (Web3Exception, ValueError) as exc:
+            revert = revert_from_exception(exc)
+            if revert is None:
+                raise TransactionError(f"estimating gas failed: {exc}") from None
+            if len(submissions) == 1:
+                self._refuse(run, submissions[0], revert)
+            return False  # a batch: state moved since the simulation; the next run simulates again
+        tx["gas"] = min(
+            int(estimate * GAS_MARGIN) + GAS_HEADROOM, int(self.w3.eth.get_block("latest")["gasLimit"])
+        )
+        tx.update(self._fees())
+        self._check_budget(tx)
+        digests = [s.digest for s in submissions]
+        tx_hash = self._broadcast(tx, digests)
+        run.tx_hashes.append(tx_hash)
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                HexBytes(tx_hash), timeout=self.settings.receipt_timeout
+            )
+        except TimeExhausted:
+            logger.warning("transaction %s not mined yet; it will be reconciled on the next run", tx_hash)
+            return False
+        self._settle(run, submissions, tx_hash, receipt)
+        return True
+
+    def _broadcast(self, tx: dict[str, Any], digests: Sequence[str]) -> str:
+        signer = self.relayer.signer
+        marked = False
+        try:
+            if isinstance(signer, LocalSigner):
+                tx["nonce"] = self.w3.eth.get_transaction_count(signer.address, "pending")
+                tx["chainId"] = self.w3.eth.chain_id
+                raw = signer.sign_transaction(tx)
+                tx_hash = Web3.keccak(raw).to_0x_hex()
+                self.store.mark_submitted(digests, tx_hash)  # recorded before it can be mined
+                marked = True
+                self.w3.eth.send_raw_transaction(raw)
+            else:
+                tx_hash = self.w3.eth.send_transaction(tx).to_0x_hex()  # type: ignore[arg-type]
+                self.store.mark_submitted(digests, tx_hash)
+        except (Web3Exception, ValueError) as exc:
+            if marked:
+                self.store.mark_retry(digests, f"the node refused the transaction: {exc}")
+            raise TransactionError(f"the node refused the batch transaction: {exc}") from None
+        logger.info("sent %s carrying %d message(s)", tx_hash, len(digests))
+        return tx_hash
+
+    def _settle(self, run: _Run, submissions: Sequence[Submission], tx_hash: str, receipt: Any) -> None:
+        self._add_spent(run, receipt)
+        digests = [s.digest for s in submissions]
+        if receipt["status"] == 1:
+            self.store.mark_confirmed(digests, tx_hash=tx_hash)
+            run.confirmed.extend(digests)
+        else:
+            self._retry(run, submissions, f"transaction {tx_hash} reverted once mined")
+
+    def _retry(self, run: _Run, submissions: Sequence[Submission], reason: str) -> None:
+        again = [s.digest for s in submissions]
+        self.store.mark_retry(again, reason)
+        run.retried.extend(again)
+        for submission in submissions:
+            if submission.attempts + 1 >= self.settings.max_attempts:
+                self.store.mark_dropped(
+                    submission.digest, f"gave up after {submission.attempts + 1} attempts: {reason}"
+                )
+                run.dropped.append((submission.digest, reason))
+
+    # -- reconciling --------------------------------------------------------------------------------
+
+    def _reconcile(self, run: _Run) -> None:
+        by_tx: dict[str, list[Submission]] = {}
+        for submission in self.store.with_status("submitted"):
+            by_tx.setdefault(submission.tx_hash or "", []).append(submission)
+        for tx_hash, submissions in by_tx.items():
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                self._settle(run, submissions, tx_hash, receipt)
+                continue
+            if tx_hash and self._in_mempool(tx_hash):
+                continue  # still pending: look again next run
+            landed = [s for s in submissions if self._landed(s)]
+            if landed:
+                self.store.mark_confirmed([s.digest for s in landed], reason="found on chain after a restart")
+                run.confirmed.extend(s.digest for s in landed)
+            rest = [s for s in submissions if s not in landed]
+            if rest:
+                self._retry(run, rest, f"transaction {tx_hash or '(unknown)'} never reached the chain")
+
+    def _receipt(self, tx_hash: str) -> Any:
+        if not tx_hash:
+            return None
+        try:
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except (TransactionNotFound, Web3Exception, ValueError):
+            return None
+
+    def _in_mempool(self, tx_hash: str) -> bool:
+        try:
+            self.w3.eth.get_transaction(HexBytes(tx_hash))
+        except (TransactionNotFound, Web3Exception, ValueError):
+            return False
+        return True
+
+    def _landed(self, submission: Submission) -> bool:
+        """Whether the message's effect is on-chain already (nonce consumed, vote or mint recorded)."""
+        message = submission.payload["typed_data"]["message"]
+        kind: Kind = submission.kind
+        if kind == "ballot":
+            voter, proposal = Web3.to_checksum_address(message["voter"]), int(submission.subject or 0)
+            if int(call(self.governor.functions.nonces(voter))) <= int(submission.nonce or 0):
+                return False
+            if submission.payload["typed_data"]["primaryType"] == "OverrideBallot":
+                return bool(call(self.governor.functions.hasVotedOverride(proposal, voter)))
+            return bool(call(self.governor.functions.hasVoted(proposal, voter)))
+        if kind == "delegation":
+            return int(call(self.registry.functions.nonces(submission.signer))) > int(submission.nonce or 0)
+        credential = HexBytes(message["credentialHash"])
+        return bool(call(self.registry.functions.credentialUsed(credential))) and bool(
+            call(self.registry.functions.isCitizen(submission.signer))
+        )
+
+    # -- gas ----------------------------------------------------------------------------------------
+
+    def _fees(self) -> dict[str, int]:
+        base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:
+            return {"gasPrice": int(self.w3.eth.gas_price)}
+        try:
+            priority = int(self.w3.eth.max_priority_fee)
+        except (Web3Exception, ValueError):
+            priority = 1_000_000_000
+        return {"maxFeePerGas": 2 * int(base_fee) + priority, "maxPriorityFeePerGas": priority}
+
+    def _check_budget(self, tx: dict[str, Any]) -> None:
+        budget = self.settings.gas_budget_wei
+        if budget is None:
+            return
+        price = int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
+        worst = int(tx["gas"]) * price
+        spent = int(self.store.get_meta(GAS_SPENT_KEY, 0))
+        if spent + worst > budget:
+            raise GasBudgetSpentError(
+                f"gas budget spent: {spent} of {budget} wei used, "
+                f"the next transaction may cost up to {worst} wei"
+            )
+
+    def _add_spent(self, run: _Run, receipt: Any) -> None:
+        price = int(receipt.get("effectiveGasPrice", 0) or 0)
+        gas = int(receipt["gasUsed"])
+        run.gas_used += gas
+        spent = int(self.store.get_meta(GAS_SPENT_KEY, 0)) + gas * price
+        self.store.set_meta(GAS_SPENT_KEY, spent)

@@ -1,0 +1,370 @@
+"""The relayer's core: verify a signed message against the chain, then store it durably for the batcher.
+
+Nothing here sends a transaction. :class:`Relayer` refuses what would fail on-chain (with the named
+:mod:`civicdao.signing` errors), refuses replays (the EIP-712 digest is unique in the store), applies the
+per-citizen rate limit, and keeps nonces straight when one citizen has several messages in flight (the
+next ballot must carry the governor nonce *after* the ones already queued).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+
+from civicdao.accounts import Signer, checksum
+from civicdao.deploy import Suite
+from civicdao.errors import CivicDAOError, ConfigError
+from civicdao.governance import Governance, Proposal
+from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submission
+from civicdao.signing import (
+    AlreadyCitizenError,
+    AlreadyVotedError,
+    MalformedMessageError,
+    UnknownProposalError,
+    ballot_typed_data,
+    delegation_typed_data,
+    normalize_signature,
+    recover_signer,
+    typed_data_digest,
+    verify_attestation,
+    verify_ballot,
+    verify_delegation,
+)
+from civicdao.tx import call
+
+__all__ = ["Health", "RateLimitedError", "Relayer", "RelayerError", "RelayerSettings"]
+
+logger = logging.getLogger(__name__)
+
+
+class RelayerError(CivicDAOError):
+    """The relayer refuses a request for a reason of its own (not the message's validity)."""
+
+
+class RateLimitedError(RelayerError):
+    """The citizen sent more messages than the rate limit allows; try again after ``retry_after`` seconds."""
+
+    def __init__(self, account: str, limit: int, window: float, retry_after: int) -> None:
+        self.account = account
+        self.retry_after = retry_after
+        super().__init__(
+            f"{account} sent {limit} messages in the last {window:.0f}s, the most the relayer accepts: "
+            f"try again in {retry_after}s"
+        )
+
+
+@dataclass(frozen=True)
+class RelayerSettings:
+    """How the relayer batches, limits and spends.
+
+    ``batch_size`` signatures, or the oldest one waiting ``batch_interval`` seconds, trigger a batch;
+    one governor ``multicall`` carries at most ``max_batch`` ballots. ``gas_budget_wei`` caps what the
+    relayer's account may spend in total (None: no cap).
+    """
+
+    batch_size: int = 20
+    batch_interval: float = 30.0
+    max_batch: int = 100
+    max_body_bytes: int = 16_384
+    rate_limit: int = 20
+    rate_window: float = 3_600.0
+    gas_budget_wei: int | None = None
+    max_attempts: int = 3
+    receipt_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "max_batch", "max_body_bytes", "rate_limit", "max_attempts"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if self.batch_interval <= 0 or self.rate_window <= 0 or self.receipt_timeout <= 0:
+            raise ConfigError("batch_interval, rate_window and receipt_timeout must be more than 0 seconds")
+        if self.gas_budget_wei is not None and self.gas_budget_wei < 0:
+            raise ConfigError(f"gas_budget_wei must be 0 or more, got {self.gas_budget_wei}")
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``GET /health`` reports."""
+
+    ok: bool
+    status: str
+    chain_id: int
+    block: int
+    relayer: ChecksumAddress
+    balance_wei: int
+    gas_spent_wei: int
+    gas_budget_wei: int | None
+    submissions: Mapping[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "status": self.status,
+            "chain_id": self.chain_id,
+            "block": self.block,
+            "relayer": self.relayer,
+            "balance_wei": str(self.balance_wei),
+            "gas_spent_wei": str(self.gas_spent_wei),
+            "gas_budget_wei": None if self.gas_budget_wei is None else str(self.gas_budget_wei),
+            "submissions": dict(self.submissions),
+        }
+
+
+#: Meta key of the wei the relayer's account has spent on gas.
+GAS_SPENT_KEY = "gas_spent_wei"
+#: Meta key set while the batcher is stopped (the reason), cleared when it runs again.
+STOPPED_KEY = "stopped"
+
+
+class Relayer:
+    """Verifies signed messages and stores the accepted ones for the batcher.
+
+    ``signer`` is the relayer's funding account (it pays the gas; it never signs citizens' messages).
+    """
+
+    def __init__(
+        self,
+        suite: Suite,
+        signer: Signer,
+        store: Store,
+        settings: RelayerSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.suite = suite
+        self.signer = signer
+        self.store = store
+        self.settings = settings or RelayerSettings()
+        self._clock = clock
+        self._lock = threading.Lock()  # one acceptance at a time: nonces and duplicates stay consistent
+
+    # -- accepting ----------------------------------------------------------------------------------
+
+    def accept_ballot(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
+        """Verify a ballot (Ballot, ExtendedBallot or OverrideBallot) and queue it for the next batch."""
+        with self._lock:
+            digest = self._new_digest(typed_data)
+            voter = _claimed_address(typed_data, "voter")
+            proposal = str(_claimed_int(typed_data, "proposalId"))
+            queued = self.store.pending_for(voter, ["ballot"], subject=proposal)
+            if queued:
+                raise AlreadyVotedError(
+                    f"a ballot from {voter} on proposal {proposal} is already queued "
+                    f"(submission {queued[0].digest})"
+                )
+            expected = self._next_nonce(
+                voter, "ballot", int(call(self.suite.governor.functions.nonces(voter)))
+            )
+            ballot = verify_ballot(
+                self.suite.governor, self.suite.registry, typed_data, signature, expected_nonce=expected
+            )
+            self._check_rate(voter)
+            return self._store(
+                digest,
+                "ballot",
+                voter,
+                typed_data,
+                signature,
+                calldata=ballot.call(self.suite.governor)._encode_transaction_data(),
+                subject=proposal,
+                nonce=ballot.nonce,
+            )
+
+    def accept_delegation(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
+        """Verify a delegation (the delegator is recovered from the signature) and queue it."""
+        with self._lock:
+            digest = self._new_digest(typed_data)
+            delegator = recover_signer(typed_data, signature)
+            chain_nonce = int(call(self.suite.registry.functions.nonces(delegator)))
+            expected = self._next_nonce(delegator, "delegation", chain_nonce)
+            delegation = verify_delegation(
+                self.suite.registry, typed_data, signature, expected_nonce=expected
+            )
+            self._check_rate(delegator)
+            return self._store(
+                digest,
+                "delegation",
+                delegator,
+                typed_data,
+                signature,
+                calldata=delegation.call(self.suite.registry)._encode_transaction_data(),
+                subject=delegation.delegatee,
+                nonce=delegation.nonce,
+            )
+
+    def accept_attestation(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
+        """Verify a registrar's attestation and queue the registration (rate-limited per attested citizen)."""
+        with self._lock:
+            digest = self._new_digest(typed_data)
+            attestation = verify_attestation(self.suite.registry, typed_data, signature)
+            citizen = attestation.citizen
+            if self.store.pending_for(citizen, ["attestation"]):
+                raise AlreadyCitizenError(f"an attestation for {citizen} is already queued")
+            self._check_rate(citizen)
+            return self._store(
+                digest,
+                "attestation",
+                citizen,
+                typed_data,
+                signature,
+                calldata=attestation.call(self.suite.registry)._encode_transaction_data(),
+                subject="0x" + attestation.credential_hash.hex(),
+            )
+
+    # -- helping clients ----------------------------------------------------------------------------
+
+    def next_nonces(self, account: str) -> dict[str, int]:
+        """The nonces ``account``'s next ballot and next delegation must carry (after those queued here)."""
+        who = checksum(account, what="account")
+        governor_nonce = int(call(self.suite.governor.functions.nonces(who)))
+        registry_nonce = int(call(self.suite.registry.functions.nonces(who)))
+        return {
+            "ballot": self._next_nonce(who, "ballot", governor_nonce),
+            "delegation": self._next_nonce(who, "delegation", registry_nonce),
+        }
+
+    def ballot_template(
+        self, *, proposal_id: int, support: int, voter: str, reason: str | None = None, override: bool = False
+    ) -> dict[str, Any]:
+        """The typed data ``voter`` should sign (with the next nonce, counting ballots queued here)."""
+        self.proposal(proposal_id)  # 404 for an unknown proposal before anything else
+        nonce = self.next_nonces(voter)["ballot"]
+        return ballot_typed_data(
+            self.suite.governor,
+            proposal_id=proposal_id,
+            support=support,
+            voter=voter,
+            nonce=nonce,
+            reason=reason,
+            override=override,
+        )
+
+    def delegation_template(self, *, delegator: str, delegatee: str, expiry: int) -> dict[str, Any]:
+        """The typed data ``delegator`` should sign to delegate to ``delegatee`` (next nonce)."""
+        nonce = self.next_nonces(delegator)["delegation"]
+        return delegation_typed_data(
+            self.suite.registry, delegator=delegator, delegatee=delegatee, expiry=expiry, nonce=nonce
+        )
+
+    def proposals(self) -> list[Proposal]:
+        """Every proposal with its state and tally."""
+        return Governance.from_suite(self.suite).proposals()
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        """One proposal; :class:`UnknownProposalError` when the governor has none with this id."""
+        if proposal_id < 0 or proposal_id >= 2**256:
+            raise UnknownProposalError(f"the governor has no proposal {proposal_id}")
+        if int(call(self.suite.governor.functions.proposalSnapshot(proposal_id))) == 0:
+            raise UnknownProposalError(f"the governor has no proposal {proposal_id}")
+        return Governance.from_suite(self.suite).get(proposal_id)
+
+    def submission(self, digest: str) -> Submission | None:
+        """A stored submission by its id (the message's EIP-712 digest)."""
+        return self.store.get(digest.lower())
+
+    def health(self) -> Health:
+        """Chain, funding account, gas budget and queue counts."""
+        w3 = self.suite.w3
+        spent = int(self.store.get_meta(GAS_SPENT_KEY, 0))
+        budget = self.settings.gas_budget_wei
+        balance = int(w3.eth.get_balance(self.signer.address))
+        stopped = self.store.get_meta(STOPPED_KEY)
+        if budget is not None and spent >= budget:
+            status = f"stopped: gas budget spent ({spent} of {budget} wei)"
+        elif stopped:
+            status = f"stopped: {stopped}"
+        elif balance == 0:
+            status = "stopped: the relayer account has no ETH to pay gas"
+        else:
+            status = "ok"
+        return Health(
+            ok=status == "ok",
+            status=status,
+            chain_id=int(w3.eth.chain_id),
+            block=int(w3.eth.block_number),
+            relayer=self.signer.address,
+            balance_wei=balance,
+            gas_spent_wei=spent,
+            gas_budget_wei=budget,
+            submissions=self.store.counts(),
+        )
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _new_digest(self, typed_data: Mapping[str, Any]) -> str:
+        digest = "0x" + typed_data_digest(typed_data).hex()
+        existing = self.store.get(digest)
+        if existing is not None:
+            raise DuplicateSubmissionError(existing)
+        return digest
+
+    def _next_nonce(self, account: str, kind: Kind, chain_nonce: int) -> int:
+        """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
+        queued = [s for s in self.store.pending_for(account, [kind]) if (s.nonce or 0) >= chain_nonce]
+        return chain_nonce + len(queued)
+
+    def _check_rate(self, account: str) -> None:
+        settings = self.settings
+        now = self._clock()
+        if self.store.count_since(account, now - settings.rate_window) >= settings.rate_limit:
+            raise RateLimitedError(
+                account, settings.rate_limit, settings.rate_window, int(settings.rate_window)
+            )
+
+    def _store(
+        self,
+        digest: str,
+        kind: Kind,
+        signer: str,
+        typed_data: Mapping[str, Any],
+        signature: str,
+        *,
+        calldata: str,
+        subject: str | None,
+        nonce: int | None = None,
+    ) -> Submission:
+        payload = {
+            "typed_data": dict(typed_data),
+            "signature": HexBytes(normalize_signature(signature)).to_0x_hex(),
+            "calldata": calldata,
+        }
+        return self.store.add(
+            digest=digest, kind=kind, signer=signer, payload=payload, subject=subject, nonce=nonce
+        )
+
+
+def _message(typed_data: Mapping[str, Any]) -> Mapping[str, Any]:
+    message = typed_data.get("message") if isinstance(typed_data, Mapping) else None
+    if not isinstance(message, Mapping):
+        raise MalformedMessageError("typed data has no 'message' object")
+    return message
+
+
+def _claimed_address(typed_data: Mapping[str, Any], name: str) -> ChecksumAddress:
+    value = _message(typed_data).get(name)
+    try:
+        return checksum(str(value), what=name)
+    except ConfigError as exc:
+        raise MalformedMessageError(str(exc)) from None
+
+
+def _claimed_int(typed_data: Mapping[str, Any], name: str) -> int:
+    value = _message(typed_data).get(name)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        text = str(value).strip()
+        number = value if isinstance(value, int) else int(text, 16 if text.lower().startswith("0x") else 10)
+    except (TypeError, ValueError):
+        raise MalformedMessageError(f"{name} must be a whole number, got {value!r}") from None
+    if not 0 <= number < 2**256:
+        raise MalformedMessageError(f"{name} must be between 0 and 2**256-1, got {number}")
+    return number

@@ -1,0 +1,331 @@
+"""Durable storage of accepted signatures (SQLite): a restart loses nothing, nothing is stored twice.
+
+Each submission is one signed message, keyed by its EIP-712 digest (``UNIQUE``), so the same message —
+under the same or a malleated signature — cannot be stored or submitted twice. Its status moves only
+forward::
+
+    accepted ──▶ submitted(tx) ──▶ confirmed
+       │              │
+       │              └──▶ accepted (the batch transaction failed: try again) ─┐
+       └──▶ dropped(reason)  ◀────────────────────────────────────────────────┘
+
+SQLite runs in WAL mode with ``synchronous=FULL``: a row is on disk when :meth:`Store.add` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from civicdao.errors import CivicDAOError
+
+__all__ = [
+    "KINDS",
+    "STATUSES",
+    "DuplicateSubmissionError",
+    "Kind",
+    "Status",
+    "Store",
+    "StoreError",
+    "Submission",
+]
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["ballot", "delegation", "attestation"]
+Status = Literal["accepted", "submitted", "confirmed", "dropped"]
+KINDS: tuple[Kind, ...] = ("ballot", "delegation", "attestation")
+STATUSES: tuple[Status, ...] = ("accepted", "submitted", "confirmed", "dropped")
+#: Statuses still in flight (they hold a nonce the contract has not consumed yet).
+PENDING: tuple[Status, ...] = ("accepted", "submitted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest      TEXT    NOT NULL UNIQUE,
+    kind        TEXT    NOT NULL CHECK (kind IN ('ballot', 'delegation', 'attestation')),
+    signer      TEXT    NOT NULL,
+    subject     TEXT,
+    nonce       TEXT,
+    payload     TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('accepted', 'submitted', 'confirmed', 'dropped')),
+    tx_hash     TEXT,
+    reason      TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  REAL    NOT NULL,
+    updated_at  REAL    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status, kind, id);
+CREATE INDEX IF NOT EXISTS submissions_signer ON submissions (signer, created_at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StoreError(CivicDAOError):
+    """The relayer's database cannot be opened or is inconsistent."""
+
+
+class DuplicateSubmissionError(StoreError):
+    """A message with this EIP-712 digest was already accepted (a replay of the same signature)."""
+
+    def __init__(self, existing: Submission) -> None:
+        self.existing = existing
+        super().__init__(
+            f"this signed message was already received "
+            f"(submission {existing.digest}, status {existing.status})"
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One stored signed message and where it stands."""
+
+    id: int
+    digest: str
+    kind: Kind
+    signer: str
+    subject: str | None
+    nonce: int | None
+    payload: dict[str, Any]
+    status: Status
+    tx_hash: str | None
+    reason: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
+
+    def public(self) -> dict[str, Any]:
+        """What the HTTP API shows (no payload)."""
+        return {
+            "id": self.digest,
+            "kind": self.kind,
+            "signer": self.signer,
+            "subject": self.subject,
+            "status": self.status,
+            "tx_hash": self.tx_hash,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "created_at": int(self.created_at),
+            "updated_at": int(self.updated_at),
+        }
+
+
+class Store:
+    """The relayer's SQLite database. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            if str(path) != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the relayer database {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the database (pending rows stay on disk for the next start)."""
+        with self._lock:
+            self._db.close()
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        *,
+        digest: str,
+        kind: Kind,
+        signer: str,
+        payload: dict[str, Any],
+        subject: str | None = None,
+        nonce: int | None = None,
+    ) -> Submission:
+        """Store an accepted message; raises :class:`DuplicateSubmissionError` for a known digest."""
+        now = self._clock()
+        with self._lock:
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                    (
+                        digest,
+                        kind,
+                        signer,
+                        subject,
+                        None if nonce is None else str(nonce),
+                        json.dumps(payload, separators=(",", ":")),
+                        now,
+                        now,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                existing = self.get(digest)
+                if existing is None:  # pragma: no cover - the constraint names only digest
+                    raise
+                raise DuplicateSubmissionError(existing) from None
+            logger.info("accepted %s %s from %s", kind, digest, signer)
+            return self._by_id(int(cursor.lastrowid or 0))
+
+    def mark_submitted(self, digests: Sequence[str], tx_hash: str) -> None:
+        """accepted → submitted(tx): the transaction carrying them is about to be (or was) broadcast."""
+        self._move(digests, ("accepted",), "submitted", tx_hash=tx_hash, attempt=True)
+
+    def mark_confirmed(
+        self, digests: Sequence[str], *, tx_hash: str | None = None, reason: str | None = None
+    ) -> None:
+        """accepted/submitted → confirmed: the message took effect on-chain."""
+        self._move(digests, PENDING, "confirmed", tx_hash=tx_hash, reason=reason)
+
+    def mark_dropped(self, digest: str, reason: str) -> None:
+        """accepted/submitted → dropped(reason): it would revert, so it is never sent."""
+        self._move([digest], PENDING, "dropped", reason=reason)
+
+    def mark_retry(self, digests: Sequence[str], reason: str) -> None:
+        """submitted → accepted: the batch transaction failed as a whole; they wait for the next one."""
+        self._move(digests, ("submitted",), "accepted", reason=reason, clear_tx=True)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row["value"])
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def get(self, digest: str) -> Submission | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM submissions WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else _submission(row)
+
+    def with_status(
+        self, status: Status, *, kind: Kind | None = None, limit: int | None = None
+    ) -> list[Submission]:
+        """Rows in ``status`` (optionally of one kind), oldest first."""
+        query = "SELECT * FROM submissions WHERE status = ?"
+        args: list[Any] = [status]
+        if kind is not None:
+            query += " AND kind = ?"
+            args.append(kind)
+        query += " ORDER BY id"
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            return [_submission(row) for row in self._db.execute(query, args).fetchall()]
+
+    def pending_for(
+        self, signer: str, kinds: Iterable[Kind], *, subject: str | None = None
+    ) -> list[Submission]:
+        """In-flight rows (accepted or submitted) signed by ``signer``."""
+        kind_list = list(kinds)
+        placeholders = ", ".join("?" * len(kind_list))  # only "?" markers are formatted into the query
+        query = "SELECT * FROM submissions WHERE signer = ? AND status IN ('accepted', 'submitted') "
+        query += f"AND kind IN ({placeholders})"
+        args: list[Any] = [signer, *kind_list]
+        if subject is not None:
+            query += " AND subject = ?"
+            args.append(subject)
+        with self._lock:
+            return [_submission(row) for row in self._db.execute(query + " ORDER BY id", args).fetchall()]
+
+    def count_since(self, signer: str, since: float) -> int:
+        """How many messages ``signer`` sent since ``since`` (unix seconds): the rate limit's measure."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) AS n FROM submissions WHERE signer = ? AND created_at >= ?", (signer, since)
+            ).fetchone()
+        return int(row["n"])
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per status."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status, COUNT(*) AS n FROM submissions GROUP BY status"
+            ).fetchall()
+        found = {row["status"]: int(row["n"]) for row in rows}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def oldest_accepted_at(self) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(created_at) AS t FROM submissions WHERE status = 'accepted'"
+            ).fetchone()
+        return None if row["t"] is None else float(row["t"])
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _by_id(self, row_id: int) -> Submission:
+        row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone()
+        return _submission(row)
+
+    def _move(
+        self,
+        digests: Sequence[str],
+        allowed_from: Sequence[Status],
+        to: Status,
+        *,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        attempt: bool = False,
+        clear_tx: bool = False,
+    ) -> None:
+        if not digests:
+            return
+        now = self._clock()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for digest in digests:
+                    row = self._db.execute(
+                        "SELECT status FROM submissions WHERE digest = ?", (digest,)
+                    ).fetchone()
+                    if row is None or row["status"] not in allowed_from:
+                        current = None if row is None else row["status"]
+                        raise StoreError(f"submission {digest} cannot move from {current} to {to}")
+                    self._db.execute(
+                        "UPDATE submissions SET status = ?, updated_at = ?,"
+                        " tx_hash = CASE WHEN ? THEN NULL ELSE COALESCE(?, tx_hash) END,"
+                        " reason = COALESCE(?, reason), attempts = attempts + ? WHERE digest = ?",
+                        (to, now, clear_tx, tx_hash, reason, 1 if attempt else 0, digest),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        logger.info("%d submission(s) → %s%s", len(digests), to, f" ({reason})" if reason else "")
+
+
+def _submission(row: sqlite3.Row) -> Submission:
+    return Submission(
+        id=int(row["id"]),
+        digest=str(row["digest"]),
+        kind=row["kind"],
+        signer=str(row["signer"]),
+        subject=row["subject"],
+        nonce=None if row["nonce"] is None else int(row["nonce"]),
+        payload=json.loads(row["payload"]),
+        status=row["status"],
+        tx_hash=row["tx_hash"],
+        reason=row["reason"],
+        attempts=int(row["attempts"]),
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+    )
