@@ -911,3 +911,38 @@ def test_treasury_report_from_genesis_flags_unrecorded_tokens(st: Standalone) ->
     assert report.balances[-1].free == 12  # unrecorded tokens are still spendable
     with pytest.raises(ConfigError):
         tr.treasury_report(st.treasury, from_block=st.w3.eth.block_number + 5)
+
+
+def test_module_exports_what_we_mean_to_export() -> None:
+    functions = {
+        "balances", "token_balance", "epoch_status", "get_grant", "grants", "get_round",
+        "donate", "deposit_fee", "claim_grant", "release_tranche", "contribute", "finalize_round",
+        "claim_round_payout", "stream_grant_action", "milestone_grant_action", "cancel_grant_action",
+        "set_cap_action", "set_epoch_length_action", "open_round_action", "transfer_action",
+        "set_steward_action", "set_citizen_registry_action", "treasury_report",
+    }  # fmt: skip
+    records = {
+        "Action", "TokenBalance", "EpochStatus", "GrantInfo", "ProjectInfo", "RoundInfo", "Donation",
+        "FeeDeposit", "GrantClaim", "TrancheRelease", "Contribution", "RoundFinalization", "RoundPayout",
+        "InflowRecord", "OutflowRecord", "InflowTotal", "GrantOutflow", "RoundOutflow", "BalancePoint",
+        "TreasuryReport",
+    }  # fmt: skip
+    constants = {
+        "CATEGORIES", "DONATION_CATEGORY", "ETH", "UNCAPPED", "MAX_PROJECTS", "MAX_TRANCHES",
+        "MIN_EPOCH_LENGTH", "MAX_EPOCH_LENGTH", "TreasuryTarget",
+    }  # fmt: skip
+    assert set(tr.__all__) == functions | records | constants
+    assert tr.Action is Action  # the governance module's Action, proposed as is
+    for name in functions | records:
+        assert getattr(tr, name).__doc__, f"{name} has no docstring"
+    assert tr.CATEGORIES == ("room_house", "space", "tool", "skill", "nature", "donation")
+
+
+def test_python_limits_mirror_the_contract(st: Standalone) -> None:
+    fns = st.treasury.functions
+    assert call(fns.MAX_PROJECTS()) == tr.MAX_PROJECTS
+    assert call(fns.MAX_TRANCHES()) == tr.MAX_TRANCHES
+    assert call(fns.MIN_EPOCH_LENGTH()) == tr.MIN_EPOCH_LENGTH
+    assert call(fns.MAX_EPOCH_LENGTH()) == tr.MAX_EPOCH_LENGTH
+    assert call(fns.UNCAPPED()) == tr.UNCAPPED
+    assert call(fns.DONATION()) == tr.DONATION_CATEGORY

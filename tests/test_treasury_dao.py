@@ -7,6 +7,10 @@ QF tests also run on Ganache.
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Any
+
 import pytest
 from web3 import Web3
 
@@ -17,7 +21,7 @@ from civicdao.chain import ChainControl
 from civicdao.deploy import Suite
 from civicdao.governance import Action, Governance
 from civicdao.testing import pass_proposal
-from civicdao.tx import call, transact
+from civicdao.tx import TxRecord, call, transact
 
 ETH = tr.ETH
 DAY = 86_400
@@ -48,9 +52,10 @@ def _into_spending_epoch(suite: Suite, control: ChainControl) -> tr.EpochStatus:
 
 def _vote(
     suite: Suite, control: ChainControl, voters: list[NodeSigner], actions: list[Action], description: str
-) -> None:
+) -> TxRecord:
+    """Pass a proposal with every voter for; returns the execution (its events include the treasury's)."""
     governance = Governance.from_suite(suite)
-    pass_proposal(governance, control, voters[0], voters, actions, description)
+    return pass_proposal(governance, control, voters[0], voters, actions, description)[1]
 
 
 @pytest.fixture
@@ -62,47 +67,47 @@ def citizens(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeS
 def test_dao_stream_grant_funded_by_exchange_fees_is_claimed_over_time(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
-    first = w3.eth.block_number + 1
+    first, start_at = w3.eth.block_number + 1, tr.token_balance(suite)  # other modules may have paid in
     exchange_stand_in, donor, recipient = accounts[5], accounts[6], accounts[7]
     tr.deposit_fee(suite, exchange_stand_in, 2 * ETHER, category="room_house")
     tr.deposit_fee(suite, exchange_stand_in, ETHER, category="tool")
     tr.donate(suite, donor, 5 * ETHER, note="founding-gift")
     balance = tr.token_balance(suite)
-    assert (balance.total_in, balance.inflow("room_house"), balance.inflow("tool")) == (
-        8 * ETHER,
-        2 * ETHER,
-        ETHER,
-    )
+    assert balance.total_in - start_at.total_in == 8 * ETHER
+    assert balance.inflow("room_house") - start_at.inflow("room_house") == 2 * ETHER
+    assert balance.inflow("tool") - start_at.inflow("tool") == ETHER
 
     _into_spending_epoch(suite, control)
     start = control.time() + 3 * DAY  # after the vote has executed
     grant = tr.stream_grant_action(
         suite, recipient=recipient.address, amount=3 * ETHER, start=start, cliff=DAY, duration=10 * DAY
     )
-    _vote(suite, control, citizens, [grant], "Stream 3 ETH to the tool library over 10 days")
-    info = tr.get_grant(suite, 0)
+    executed = _vote(suite, control, citizens, [grant], "Stream 3 ETH to the tool library over 10 days")
+    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
+    info = tr.get_grant(suite, grant_id)
     assert (info.recipient, info.amount, info.start, info.claimable) == (
         recipient.address,
         3 * ETHER,
         start,
         0,
     )
-    assert tr.token_balance(suite).committed == 3 * ETHER
+    assert tr.token_balance(suite).committed - start_at.committed == 3 * ETHER
 
     control.increase_time(start + DAY // 2 - control.time())
     with pytest.raises(TreasuryNothingToClaim):
-        tr.claim_grant(suite, recipient, 0)
+        tr.claim_grant(suite, recipient, grant_id)
     claimed = 0
     for day in (4, 10):
         control.increase_time(start + day * DAY - control.time())
-        claim = tr.claim_grant(suite, recipient, 0)
+        claim = tr.claim_grant(suite, recipient, grant_id)
         now = w3.eth.get_block(claim.tx.block_number)["timestamp"]
         vested = min(3 * ETHER * (now - start) // (10 * DAY), 3 * ETHER)
         assert claim.amount == vested - claimed
         claimed += claim.amount
     assert claimed == 3 * ETHER
     balance = tr.token_balance(suite)
-    assert (balance.balance, balance.committed, balance.total_out) == (5 * ETHER, 0, 3 * ETHER)
+    assert balance.balance - start_at.balance == 5 * ETHER
+    assert (balance.committed, balance.total_out - start_at.total_out) == (start_at.committed, 3 * ETHER)
 
     report = tr.treasury_report(suite, from_block=first)
     totals = {(t.source, t.category): t.amount for t in report.inflow_totals}
@@ -112,8 +117,8 @@ def test_dao_stream_grant_funded_by_exchange_fees_is_claimed_over_time(
         ("donation", "donation"): 5 * ETHER,
     }
     assert [(o.kind, o.recipient) for o in report.outflows] == [("grant", recipient.address)] * 2
-    assert report.grants[0].claimed == 3 * ETHER
-    assert report.balance_history[-1].balance == 5 * ETHER
+    assert [(g.grant_id, g.claimed) for g in report.grants] == [(grant_id, 3 * ETHER)]
+    assert report.balance_history[-1].balance == start_at.balance + 5 * ETHER
 
 
 def test_dao_cap_raise_waits_for_the_next_epoch(
@@ -145,6 +150,7 @@ def test_dao_cap_raise_waits_for_the_next_epoch(
 def test_dao_qf_round_pays_three_projects(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
+    start_at = tr.token_balance(suite)
     tr.donate(suite, accounts[6], 20 * ETHER)
     outsider = accounts[9]
     assert not call(suite.registry.functions.isCitizen(outsider.address))
@@ -154,24 +160,56 @@ def test_dao_qf_round_pays_three_projects(
     action = tr.open_round_action(
         suite, projects=[p.address for p in projects], matching_pool=9 * ETHER, start=now, end=now + 5 * DAY
     )
-    _vote(suite, control, citizens, [action], "Quadratic funding: three neighbourhood projects")
+    executed = _vote(suite, control, citizens, [action], "Quadratic funding: three neighbourhood projects")
+    round_id = int(executed.event("RoundOpened")["roundId"])
     c1, c2, c3, c4 = citizens
     for citizen in citizens:
-        tr.contribute(suite, citizen, 0, 0, ETHER)
-    tr.contribute(suite, c1, 0, 1, 4 * ETHER)
-    tr.contribute(suite, c2, 0, 1, ETHER)
-    tr.contribute(suite, c3, 0, 2, ETHER)
-    tr.contribute(suite, c4, 0, 2, ETHER)
-    assert not tr.contribute(suite, outsider, 0, 2, 10 * ETHER).matched
+        tr.contribute(suite, citizen, round_id, 0, ETHER)
+    tr.contribute(suite, c1, round_id, 1, 4 * ETHER)
+    tr.contribute(suite, c2, round_id, 1, ETHER)
+    tr.contribute(suite, c3, round_id, 2, ETHER)
+    tr.contribute(suite, c4, round_id, 2, ETHER)
+    assert not tr.contribute(suite, outsider, round_id, 2, 10 * ETHER).matched
     control.increase_time(now + 5 * DAY - control.time())
-    final = tr.finalize_round(suite, outsider, 0)
+    final = tr.finalize_round(suite, outsider, round_id)
     # raw (Σ√c)² - Σc: 16-4 = 12, 9-5 = 4, 4-2 = 2 ETH; pool 9 of 18 -> 6, 2, 1 ETH
     assert (final.total_matching, final.leftover) == (9 * ETHER, 0)
-    payouts = [tr.claim_round_payout(suite, p, 0, i) for i, p in enumerate(projects)]
+    payouts = [tr.claim_round_payout(suite, p, round_id, i) for i, p in enumerate(projects)]
     assert [(p.contributions, p.matching) for p in payouts] == [
         (4 * ETHER, 6 * ETHER),
         (5 * ETHER, 2 * ETHER),
         (12 * ETHER, ETHER),
     ]
     balance = tr.token_balance(suite)
-    assert (balance.balance, balance.committed, balance.total_out) == (11 * ETHER, 0, 9 * ETHER)
+    assert balance.balance - start_at.balance == 11 * ETHER
+    assert (balance.committed, balance.total_out - start_at.total_out) == (start_at.committed, 9 * ETHER)
+
+
+def test_docs_walkthrough_runs_on_the_suite(
+    suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
+) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "treasury.md").read_text()
+    example = text.split("```python\n", 1)[1].split("```", 1)[0]
+    library, projects = accounts[7], [accounts[8], accounts[9], accounts[5]]
+    scope: dict[str, Any] = {
+        "suite": suite, "control": control, "citizens": citizens, "exchange_payer": accounts[5],
+        "donor": accounts[6], "library": library, "projects": projects,
+    }  # fmt: skip
+    start_in = tr.token_balance(suite).total_in
+    exec(compile(example, "docs/treasury.md", "exec"), scope)  # noqa: S102 - our own documentation
+
+    assert scope["before"].total_in - start_in == 13 * ETHER
+    claim, grant = scope["first_claim"], tr.get_grant(suite, scope["grant_id"])
+    now = w3.eth.get_block(claim.tx.block_number)["timestamp"]
+    assert claim.amount == 2 * ETHER * (now - grant.start) // (30 * DAY) > 0
+    c = 10**17
+    roots = math.isqrt(2 * c * 10**18) + math.isqrt(c * 10**18)
+    expected = roots * roots // 10**18 - 3 * c  # citizens 0 and 3 on project 0; one citizen each on 1 and 2
+    assert [(p.contributions, p.matching) for p in scope["payouts"]] == [(3 * c, expected), (c, 0), (c, 0)]
+    report = scope["report"]
+    assert report.balances[0].balance == tr.token_balance(suite).balance
+    assert report.unrecorded == ()
+    assert [(i.source, i.category, i.amount) for i in report.inflows[-2:]] == [
+        ("fee", "tool", ETHER),
+        ("donation", "donation", 12 * ETHER),
+    ]
