@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PY_SOURCES := civicdao tests $(wildcard scripts)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test lint typecheck solhint pytest demo compile clean
+.PHONY: setup test lint typecheck solhint pytest demo compile clean brownie-networks
 
 setup: $(VENV)/.installed node_modules/.installed
 	@$(BIN)/civicdao toolchain install
@@ -39,6 +39,11 @@ pytest: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck solhint pytest
+
+# Brownie's `ganache-shanghai` network (Ganache 7.9.2, Shanghai) in ~/.brownie/network-config.yaml; idempotent.
+brownie-networks: setup
+	$(BIN)/python -c "from civicdao.toolchain import register_brownie_networks as r; \
+	print('brownie networks:', ', '.join(r()) or 'already registered')"
 
 demo: setup
 	$(BIN)/civicdao demo

@@ -20,6 +20,7 @@ __all__ = [
     "ganache_command",
     "node_binary",
     "project_root",
+    "register_brownie_networks",
     "solc_shim_path",
 ]
 
@@ -123,3 +124,56 @@ def _existing(path: str, variable: str) -> str:
     if not Path(path).is_file():
         raise BinaryNotFoundError(f"{variable} points to {path}, which does not exist")
     return path
+
+
+def register_brownie_networks(config_path: Path | None = None, *, ganache_port: int = 8545) -> list[str]:
+    """Add CivicDAO's ``ganache-shanghai`` network to Brownie's ``network-config.yaml``; safe to run again.
+
+    The network is Ganache 7.9.2 on Shanghai (its newest hardfork) with the development mnemonic Anvil uses,
+    so both chains hand out the same accounts. Brownie 1.22 (as built here) refuses network settings in a
+    project's ``brownie-config.yaml``, so the entry goes where ``brownie networks add`` would put it
+    (``~/.brownie`` unless ``config_path`` says otherwise; a missing file starts from Brownie's packaged
+    default). Then: ``brownie run <script> --network ganache-shanghai`` with ``node_modules/.bin`` on PATH.
+
+    Returns:
+        The ids of the networks added or corrected (empty when everything was already in place).
+    """
+    import importlib.util
+
+    from civicdao._files import write_text_atomic
+
+    try:
+        import yaml  # type: ignore[import-untyped,unused-ignore]  # comes with eth-brownie
+    except ImportError:
+        raise BinaryNotFoundError("PyYAML is missing: install civicdao[brownie]") from None
+    wanted = {
+        "name": "Ganache 7.9.2 (Shanghai, CivicDAO)",
+        "id": "ganache-shanghai",
+        "cmd": "ganache",
+        "host": "http://127.0.0.1",
+        "cmd_settings": {
+            "port": ganache_port,
+            "gas_limit": 30_000_000,
+            "accounts": 10,
+            "evm_version": "shanghai",
+            "chain_id": 1337,
+            "mnemonic": "test test test test test test test test test test test junk",
+        },
+    }
+    path = config_path or Path.home() / ".brownie" / "network-config.yaml"
+    if path.is_file():
+        text = path.read_text()
+    else:
+        spec = importlib.util.find_spec("brownie")
+        if spec is None or not spec.submodule_search_locations:
+            raise BinaryNotFoundError("eth-brownie is not installed: install civicdao[brownie]")
+        text = (
+            Path(next(iter(spec.submodule_search_locations))) / "data" / "network-config.yaml"
+        ).read_text()
+    config = yaml.safe_load(text) or {}
+    development = config.get("development") or []
+    if [entry for entry in development if entry.get("id") == wanted["id"]] == [wanted]:
+        return []
+    config["development"] = [entry for entry in development if entry.get("id") != wanted["id"]] + [wanted]
+    write_text_atomic(path, yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
+    return [str(wanted["id"])]
