@@ -578,3 +578,15 @@ def _wait_for(condition: Any, process: subprocess.Popen[bytes], timeout: float =
             pass
         time.sleep(0.1)
     raise AssertionError("the relayer did not get there in time")
+
+
+def test_measure_vote_gas_batches_cost_less_per_vote(world: World, deployer: NodeSigner) -> None:
+    from civicdao.relayer.measure import measure_vote_gas
+
+    block = world.suite.w3.eth.block_number
+    rows = measure_vote_gas(world.suite, world.control, registrar=deployer, payer=world.funder, sizes=(1, 4))
+    by = {(row.how, row.votes): row for row in rows}
+    assert set(by) == {("castVote", 1), ("castVoteBySig", 1), ("multicall", 1), ("multicall", 4)}
+    assert by[("multicall", 4)].gas_per_vote < by[("castVoteBySig", 1)].gas_per_vote
+    assert by[("multicall", 1)].gas_used > by[("castVoteBySig", 1)].gas_used  # the wrapping costs a little
+    assert world.suite.w3.eth.block_number == block  # the chain was put back

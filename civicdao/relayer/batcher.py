@@ -168,7 +168,10 @@ class Batcher:
             included = self._passing_prefix(run, ballots)
         if not included:
             return bool(ballots)  # every ballot was dropped: look at the next ones
-        data = self._multicall([HexBytes(b.payload["calldata"]) for b in included])
+        if len(included) == 1:  # one ballot: the call itself, without multicall's wrapping
+            data = included[0].payload["calldata"]
+        else:
+            data = self._multicall([HexBytes(b.payload["calldata"]) for b in included])
         sent = self._send(run, included, self.governor.address, data)
         if sent:
             run.ballots_per_tx.append(len(included))
