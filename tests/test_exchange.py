@@ -258,6 +258,7 @@ def test_list_then_get_listing_round_trips_the_spec(
     assert listing.status is ListingStatus.OPEN
     assert listing.slot_count == 30 * 24
     assert ex.listing_count() == listed.listing_id
+    assert Exchange.at(ex.w3, ex.address).get_listing(listed.listing_id) == listing
 
 
 def test_update_terms_changes_only_what_is_given(
