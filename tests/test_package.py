@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,7 +30,12 @@ def test_public_api_is_what_we_mean_to_export() -> None:
 
 @pytest.mark.slow
 def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
+    # Build from a copy: an in-tree build/ folder (setuptools, Brownie) may hold stale files.
+    source = tmp_path / "src"
     root = project_root()
+    shutil.copytree(root / "civicdao", source / "civicdao", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
     subprocess.run(
         [
             sys.executable,
@@ -41,7 +47,7 @@ def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(root),
+            str(source),
         ],
         check=True,
         cwd=tmp_path,
