@@ -149,6 +149,7 @@ def test_ballot_typed_data_is_eth_sign_typed_data_v4_json(world: World) -> None:
     assert json.loads(json.dumps(typed)) == typed  # plain JSON, big numbers as strings
 
 
+@pytest.mark.ganache
 def test_ballot_signed_locally_is_counted_by_the_governor(world: World, deployer: NodeSigner) -> None:
     suite, voter = world.suite, world.citizens[1]
     typed = ballot_typed_data(suite.governor, proposal_id=world.proposal_id, support=1, voter=voter.address)

@@ -292,7 +292,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ContractRevert, reverted)
     app.add_exception_handler(NetworkError, unavailable)
     app.add_exception_handler(Web3Exception, unavailable)
-    app.add_exception_handler(ConnectionError, unavailable)
+    app.add_exception_handler(OSError, unavailable)  # requests' connection errors are OSErrors
 
 
 _Scope = MutableMapping[str, Any]

@@ -1,0 +1,125 @@
+"""The relayer's SQLite store: unique digests, forward-only statuses, and nothing lost across a reopen."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civicdao.errors import CivicDAOError
+from civicdao.relayer import DuplicateSubmissionError, Store, StoreError
+
+DIGEST = "0x" + "ab" * 32
+
+
+def add(store: Store, digest: str = DIGEST, signer: str = "0xA", **extra: object) -> None:
+    store.add(digest=digest, kind="ballot", signer=signer, payload={"x": 1}, subject="7", nonce=0, **extra)  # type: ignore[arg-type]
+
+
+def test_add_same_digest_twice_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    add(store)
+    with pytest.raises(DuplicateSubmissionError) as caught:
+        add(store, signer="0xB")
+    assert caught.value.existing.signer == "0xA"
+    assert isinstance(caught.value, CivicDAOError)
+    assert store.counts()["accepted"] == 1
+
+
+def test_rows_survive_closing_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    first = Store(path)
+    add(first)
+    first.mark_submitted([DIGEST], "0xfeed")
+    first.set_meta("gas_spent_wei", 12345)
+    first.close()
+    second = Store(path)
+    row = second.get(DIGEST)
+    assert row is not None and (row.status, row.tx_hash, row.attempts) == ("submitted", "0xfeed", 1)
+    assert row.payload == {"x": 1} and row.nonce == 0 and row.subject == "7"
+    assert second.get_meta("gas_spent_wei") == 12345
+
+
+def test_statuses_only_move_forward(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    add(store)
+    with pytest.raises(StoreError, match="cannot move from accepted to accepted"):
+        store.mark_retry([DIGEST], "nope")
+    store.mark_submitted([DIGEST], "0x01")
+    store.mark_confirmed([DIGEST])
+    for move in (
+        lambda: store.mark_submitted([DIGEST], "0x02"),
+        lambda: store.mark_dropped(DIGEST, "late"),
+        lambda: store.mark_retry([DIGEST], "again"),
+        lambda: store.mark_confirmed([DIGEST]),
+    ):
+        with pytest.raises(StoreError, match="from confirmed"):
+            move()
+    row = store.get(DIGEST)
+    assert row is not None and (row.status, row.tx_hash) == ("confirmed", "0x01")
+
+
+def test_a_failed_move_changes_no_row_of_the_batch(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    other = "0x" + "cd" * 32
+    add(store)
+    add(store, other)
+    store.mark_dropped(other, "would revert")
+    with pytest.raises(StoreError):
+        store.mark_submitted([DIGEST, other], "0x01")
+    assert store.get(DIGEST).status == "accepted"  # type: ignore[union-attr]
+
+
+def test_retry_clears_the_tx_hash_and_keeps_the_attempt_count(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    add(store)
+    store.mark_submitted([DIGEST], "0x01")
+    store.mark_retry([DIGEST], "reverted once mined")
+    row = store.get(DIGEST)
+    assert row is not None and (row.status, row.tx_hash, row.attempts, row.reason) == (
+        "accepted",
+        None,
+        1,
+        "reverted once mined",
+    )
+
+
+def test_rate_window_counts_by_signer_and_time(tmp_path: Path) -> None:
+    now = [1_000.0]
+    store = Store(tmp_path / "db.sqlite", clock=lambda: now[0])
+    add(store, "0x" + "01" * 32, "0xA")
+    now[0] = 1_100.0
+    add(store, "0x" + "02" * 32, "0xA")
+    add(store, "0x" + "03" * 32, "0xB")
+    assert store.count_since("0xA", 1_050.0) == 1
+    assert store.count_since("0xA", 0.0) == 2
+    assert store.oldest_accepted_at() == 1_000.0
+
+
+def test_unopenable_database_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(tmp_path / "missing-dir" / "db.sqlite")
+
+
+@settings(max_examples=60, deadline=None)
+@given(moves=st.lists(st.sampled_from(["submit", "confirm", "drop", "retry"]), max_size=8))
+def test_any_sequence_of_moves_never_leaves_a_final_status(moves: list[str]) -> None:
+    store = Store(":memory:")
+    add(store)
+    final = None
+    for move in moves:
+        with contextlib.suppress(StoreError):
+            {
+                "submit": lambda: store.mark_submitted([DIGEST], "0x01"),
+                "confirm": lambda: store.mark_confirmed([DIGEST]),
+                "drop": lambda: store.mark_dropped(DIGEST, "r"),
+                "retry": lambda: store.mark_retry([DIGEST], "r"),
+            }[move]()
+        status = store.get(DIGEST).status  # type: ignore[union-attr]
+        if final is not None:
+            assert status == final
+        if status in ("confirmed", "dropped"):
+            final = status
