@@ -19,6 +19,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3Exception
 
 from civicdao.accounts import Signer, checksum
 from civicdao.errors import ConfigError, InvalidAmountError
@@ -189,8 +190,8 @@ class Governance:
                 continue
             try:
                 fn, args = self.governor.decode_function_input(action.calldata)
-            except ValueError:
-                continue
+            except (ValueError, Web3Exception):
+                continue  # not one of the governor's functions: nothing of ours to check
             name = fn.fn_name
             if name == "setLateQuorumVoteExtension":
                 period = self.voting_period()

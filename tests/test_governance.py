@@ -587,6 +587,10 @@ def test_late_quorum_extension_longer_than_voting_period_refused(
         gov.propose(voters[0], [raw], "brick the governor")
     with pytest.raises(ConfigError):
         gov.propose(voters[0], [Action.call(gov.governor.functions.setVotingPeriod(60))], "too short")
+    gov.check_actions([Action(raw.target, 0, b"\xde\xad\xbe\xef")])  # unknown selector: not ours to judge
+    gov.check_actions(
+        [gov.guardian_action(voters[1].address), Action.call(gov.governor.functions.setVotingPeriod(period))]
+    )
     ok = gov.late_quorum_extension_action(period // 2)
     pass_proposal(gov, control, voters[0], voters[:2], [ok], "shorter extension")
     assert call(gov.governor.functions.lateQuorumVoteExtension()) == period // 2
