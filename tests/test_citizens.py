@@ -547,3 +547,31 @@ def test_delegate_survives_the_clock_ticking_between_estimate_and_mining(
     monkeypatch.setattr(ContractFunction, "estimate_gas", estimate_then_tick)
     delegation = citizens.delegate(accounts[2], accounts[1].address)
     assert delegation.tx.gas_used > 0 and citizens.votes(accounts[1].address) == 2
+
+
+def test_attestation_and_rotation_typed_data_match_civicdao_signing(
+    citizens: Citizens, registrar: LocalSigner, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    """citizens.py builds its typed data privately; it must hash exactly like the shared civicdao.signing."""
+    from eth_account.messages import encode_typed_data
+
+    from civicdao import signing
+
+    def digest(data: dict[str, Any]) -> bytes:
+        message = encode_typed_data(full_message=data)
+        return bytes(message.header) + bytes(message.body)  # domain separator + struct hash
+
+    attestation = citizens.attest(registrar, accounts[1].address, cred("permit-sig"))
+    shared = signing.attestation_typed_data(
+        citizens.registry,
+        citizen=attestation.citizen,
+        credential_hash=attestation.credential_hash,
+        expiry=attestation.expiry,
+    )
+    assert digest(attestation.typed_data()) == digest(shared)
+    citizens.register(deployer, accounts[2].address, cred("permit-sig-2"))
+    rotation = citizens.attest_rotation(registrar, accounts[2].address, accounts[3].address)
+    shared_rotation = signing.rotation_typed_data(
+        citizens.registry, from_address=rotation.from_, to_address=rotation.to, expiry=rotation.expiry
+    )
+    assert digest(rotation.typed_data()) == digest(shared_rotation)
