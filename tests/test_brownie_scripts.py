@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 import solcx
 import yaml  # type: ignore[import-untyped,unused-ignore]
+from eth_account import Account
 
+from civicdao.chain import DEFAULT_MNEMONIC
 from civicdao.deploy import SUITE_CONTRACTS
 from civicdao.toolchain import register_brownie_networks
 
@@ -53,7 +55,9 @@ def brownie_run(home: Path, script: str, network: str, **env: str) -> str:
         "SOLCX_BINARY_PATH": str(solcx.get_solcx_install_folder()),  # the solc-js shim `make setup` installed
         **env,
     }
-    environment.pop("CIVICDAO_ACCOUNT", None)
+    for variable in ("CIVICDAO_ACCOUNT", "CIVICDAO_ACCOUNT_PASSWORD", "CIVICDAO_PRESET", "CIVICDAO_CONFIG"):
+        if variable not in env:
+            environment.pop(variable, None)
     result = subprocess.run(
         ["brownie", "run", script, "--network", network],
         cwd=ROOT,
@@ -114,3 +118,22 @@ def test_brownie_govern_walks_a_proposal_to_execution_on_ganache(brownie_home: P
     assert "is a registrar: True" in output
     assert "received 100000000000000000 wei" in output
     assert json.loads((tmp_path / "ganache.json").read_text())["chainId"] == 1337
+
+
+def test_brownie_deploy_with_a_keystore_account_signs_locally(brownie_home: Path, tmp_path: Path) -> None:
+    """What a live deployment does (CIVICDAO_ACCOUNT=<keystore id>), tried on a development chain."""
+    account = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/1")  # funded on Anvil
+    keystore = brownie_home / ".brownie" / "accounts" / "civic-test-deployer.json"
+    keystore.parent.mkdir(exist_ok=True)
+    keystore.write_text(json.dumps(Account.encrypt(account.key, "correct horse")))
+    manifest = tmp_path / "keystore.json"
+    output = brownie_run(
+        brownie_home,
+        "scripts/deploy.py",
+        "development",
+        CIVICDAO_MANIFEST=str(manifest),
+        CIVICDAO_ACCOUNT="civic-test-deployer",
+        CIVICDAO_ACCOUNT_PASSWORD="correct horse",
+    )
+    assert f"from {account.address}" in output and "deployment complete" in output
+    assert json.loads(manifest.read_text())["deployer"] == account.address
