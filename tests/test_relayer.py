@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -32,6 +32,10 @@ from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_ap
 from civicdao.signing import attestation_typed_data, ballot_typed_data, delegation_typed_data, sign_typed_data
 from civicdao.toolchain import project_root
 from civicdao.tx import call, transact
+
+with warnings.catch_warnings():  # Starlette nudges towards httpx2, which this environment does not have
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
 
 HOUR = 3_600
 SIGN_JS = project_root() / "tests" / "js" / "sign.mjs"
@@ -194,6 +198,38 @@ def test_ballots_signed_by_ethers_and_eth_account_both_count(world: World, servi
     for answer in (by_ethers, by_eth_account):
         status = service.client.get(f"/submissions/{answer.json()['id']}").json()
         assert (status["status"], status["tx_hash"]) == ("confirmed", report.tx_hashes[0])
+
+
+def test_delegation_built_and_signed_by_ethers_alone_is_relayed(world: World, service: Service) -> None:
+    citizen, delegatee = world.citizens[3], world.citizens[4]
+    domain = service.client.get(
+        "/typed-data/delegation",
+        params={
+            "delegator": citizen.address,
+            "delegatee": delegatee.address,
+            "expiry": now(world.suite.w3) + HOUR,
+        },
+    ).json()["domain"]
+    message = {"delegatee": delegatee.address, "nonce": "0", "expiry": str(now(world.suite.w3) + HOUR)}
+    key = "0x" + citizen._account.key.hex().removeprefix("0x")
+    result = subprocess.run(
+        ["node", str(SIGN_JS)],
+        input=json.dumps(
+            {"privateKey": key, "build": {"kind": "Delegation", "domain": domain, "message": message}}
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    signed = json.loads(
+        result.stdout
+    )  # types written in JavaScript from OpenZeppelin's struct, not by civicdao
+    answer = service.post("/delegations", signed["typedData"], signed["signature"])
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["id"] == signed["digest"]  # ethers' EIP-712 digest is the relayer's submission id
+    service.batcher.run_once()
+    assert call(world.suite.registry.functions.delegates(citizen.address)) == delegatee.address
 
 
 def test_the_relayer_pays_and_citizens_pay_nothing(world: World, service: Service) -> None:
