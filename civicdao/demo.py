@@ -1,29 +1,35 @@
 """The civic demo: a neighbourhood deploys CivicDAO on a local chain and governs itself.
 
 It starts its own chain, deploys the suite, onboards residents (the registrar records only a salted
-credential hash), and walks one proposal from creation to execution through the Timelock. It stops the
-chain when done, whatever happens.
+credential hash), walks one proposal from creation to execution through the Timelock, shares a spare
+room through the exchange (whose fee goes to the public treasury), and funds a streaming grant by a
+citizen vote. It stops the chain when done, whatever happens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from web3 import Web3
 
-from civicdao.accounts import node_signers
-from civicdao.chain import ChainKind, LocalChain
-from civicdao.config import KINDS, load_config
-from civicdao.deploy import deploy_suite
+from civicdao import treasury
+from civicdao.accounts import Signer, node_signers
+from civicdao.chain import ChainControl, ChainKind, LocalChain
+from civicdao.config import DAY, KINDS, load_config
+from civicdao.deploy import Suite, deploy_suite
+from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import Action, Governance, VoteType
+from civicdao.testing import pass_proposal
 from civicdao.tx import call, transact
 
 __all__ = ["run_demo"]
 
 RESIDENTS = ("Amara", "Bo", "Chidi", "Dana")
+ETHER = 10**18
+Say = Callable[[str], None]
 
 
-def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Callable[[str], None] = print) -> None:
+def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Say = print) -> None:
     """Run the demo end to end, narrating each step through ``say``."""
     config = load_config(preset)
     with LocalChain(kind) as chain:
@@ -79,4 +85,69 @@ def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Callable[
         governance.execute(residents["Dana"], proposal_id)
         after = call(suite.exchange.functions.feeBps(tool_kind))
         say(f"   executed: the tool lending fee is now {after} bp ({governance.state(proposal_id).name})")
+
+        _share_a_room(say, control, suite, residents)
+        _fund_the_commons(say, control, suite, governance, residents)
         say("[green]Done.[/green] The chain stops now; nothing is left running.")
+
+
+def _share_a_room(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> None:
+    exchange = Exchange.from_suite(suite)
+    start = (control.time() // DAY + 1) * DAY
+    spec = ListingSpec(
+        kind=Kind.ROOM_HOUSE,
+        unit=Unit.DAY,
+        price=ETHER // 50,
+        deposit=ETHER // 10,
+        available_from=start,
+        available_until=start + 30 * DAY,
+        max_units=7,
+        policy=CancellationPolicy(free_cancel_hours=48, late_refund_bps=5_000),
+        metadata_uri="ipfs://spare-room-by-the-park",
+    )
+    listed = exchange.list(residents["Bo"], spec)
+    say(f"[bold]7. Bo lists a spare room[/bold] (listing {listed.listing_id}): {_eth(spec.price)} a night")
+    booking = exchange.book(residents["Chidi"], listed.listing_id, start=start + DAY, units=3)
+    say(f"   Chidi books 3 nights: {_eth(booking.price)} escrowed with a {_eth(booking.deposit)} deposit")
+    try:
+        exchange.book(residents["Dana"], listed.listing_id, start=start + 2 * DAY, units=1)
+    except SlotsTakenError as clash:
+        say(f"   Dana tries an overlapping night and is refused: {clash}")
+    control.increase_time(booking.end + exchange.windows()[0] - control.time() + 1)
+    exchange.settle(residents["Dana"], booking.booking_id)
+    owed_to_bo = exchange.credits(residents["Bo"].address)
+    owed_to_chidi = exchange.credits(residents["Chidi"].address)
+    say(f"   after the stay and the claim window anyone settles: Bo is owed {_eth(owed_to_bo)},")
+    say(f"   and Chidi's deposit comes back ({_eth(owed_to_chidi)}), both to withdraw when they like")
+    fees = treasury.token_balance(suite).inflow("room_house")
+    say(f"   the {_eth(booking.fee)} fee went straight to the public treasury (room fees: {_eth(fees)})")
+
+
+def _fund_the_commons(
+    say: Say, control: ChainControl, suite: Suite, governance: Governance, residents: Mapping[str, Signer]
+) -> None:
+    treasury.donate(suite, residents["Dana"], 2 * ETHER, note="spring-fair")
+    say("[bold]8. The treasury[/bold]: Dana's street fair donates 2 ETH; only a citizen vote can spend it")
+    status = treasury.epoch_status(suite)
+    if status.cap == 0:  # the first cap applies from the first epoch after deployment
+        control.increase_time(status.end - control.time() + 1)
+    gardeners = residents["Dana"]
+    now = control.time()
+    grant = treasury.stream_grant_action(
+        suite, recipient=gardeners.address, amount=ETHER, start=now + DAY, cliff=0, duration=30 * DAY
+    )
+    voters = list(residents.values())
+    _, executed = pass_proposal(
+        governance, control, residents["Amara"], voters, [grant], "Trees for Elm Street"
+    )
+    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
+    say("   citizens vote a 1 ETH grant to the tree planters, streaming over 30 days")
+    control.increase_time(15 * DAY)
+    claimed = treasury.claim_grant(suite, gardeners, grant_id)
+    balance = treasury.token_balance(suite)
+    say(f"   half-way, the planters claim {_eth(claimed.amount)}")
+    say(f"   the treasury holds {_eth(balance.balance)}; {_eth(balance.committed)} is still committed")
+
+
+def _eth(wei: int) -> str:
+    return f"{wei / ETHER:.4f}".rstrip("0").rstrip(".") + " ETH"

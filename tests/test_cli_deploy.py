@@ -107,5 +107,8 @@ def test_demo_runs_and_leaves_no_chain(kind: str) -> None:
     result = run("demo", "--chain", kind)
     assert result.returncode == 0, result.stderr
     assert "executed: the tool lending fee is now 0 bp (EXECUTED)" in result.stdout
+    assert "Dana tries an overlapping night and is refused" in result.stdout
+    assert "fee went straight to the public treasury" in result.stdout
+    assert "the planters claim" in result.stdout
     pid = int(re.search(r"pid (\d+)\)", result.stdout).group(1))  # type: ignore[union-attr]
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
