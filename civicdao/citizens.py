@@ -25,23 +25,19 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import Web3Exception
 
+from civicdao import signing
 from civicdao.accounts import Signer, checksum
-from civicdao.errors import ConfigError, InvalidAddressError, SignerError, TransactionError
+from civicdao.errors import ConfigError, InvalidAddressError
 from civicdao.governance import Action
-from civicdao.reverts import revert_from_exception
 from civicdao.tx import TxRecord, call, transact
 
 __all__ = [
-    "CHECKPOINT_HEADROOM",
     "REGISTRY_DOMAIN_NAME",
     "REGISTRY_DOMAIN_VERSION",
     "Attestation",
@@ -70,30 +66,7 @@ DEFAULT_ROTATION_VALIDITY = 24 * 3_600
 #: Shortest salt accepted by :func:`credential_hash` (bytes).
 MIN_SALT_BYTES = 16
 
-#: Extra gas for registry calls that write vote checkpoints. A checkpoint in the same second as the last one
-#: is updated in place; in a new second it takes a new storage slot (about 20,000 gas more). The clock can
-#: tick between estimating and mining, so a registration (up to five checkpoints) may need this much more
-#: than its estimate: measured 60,635 estimated vs 127,425 used for a delegation across a second boundary.
-CHECKPOINT_HEADROOM = 5 * 22_100
-
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-_EIP712_DOMAIN = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-_ATTESTATION_TYPE = [
-    {"name": "citizen", "type": "address"},
-    {"name": "credentialHash", "type": "bytes32"},
-    {"name": "expiry", "type": "uint256"},
-]
-_ROTATION_TYPE = [
-    {"name": "from", "type": "address"},
-    {"name": "to", "type": "address"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "expiry", "type": "uint256"},
-]
 
 
 class AttestationMismatchError(ConfigError):
@@ -147,13 +120,16 @@ class Attestation:
 
     def typed_data(self) -> dict[str, Any]:
         """The EIP-712 typed data that was signed (``eth_signTypedData_v4`` JSON)."""
-        return _attestation_typed_data(
-            self.chain_id, self.registry, self.citizen, self.credential_hash, self.expiry
+        return signing.attestation_typed_data(
+            _registry_domain(self.chain_id, self.registry),
+            citizen=self.citizen,
+            credential_hash=self.credential_hash,
+            expiry=self.expiry,
         )
 
     def recover_signer(self) -> ChecksumAddress:
         """The address that made :attr:`signature` (equals :attr:`registrar` for an untampered one)."""
-        return _recover(self.typed_data(), self.signature)
+        return signing.recover_signer(self.typed_data(), self.signature)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -200,12 +176,16 @@ class RotationAttestation:
 
     def typed_data(self) -> dict[str, Any]:
         """The EIP-712 typed data that was signed."""
-        return _rotation_typed_data(
-            self.chain_id, self.registry, self.from_, self.to, self.nonce, self.expiry
+        return signing.rotation_typed_data(
+            _registry_domain(self.chain_id, self.registry),
+            from_address=self.from_,
+            to_address=self.to,
+            nonce=self.nonce,
+            expiry=self.expiry,
         )
 
     def recover_signer(self) -> ChecksumAddress:
-        return _recover(self.typed_data(), self.signature)
+        return signing.recover_signer(self.typed_data(), self.signature)
 
 
 @dataclass(frozen=True)
@@ -346,8 +326,9 @@ class Citizens:
         who = _citizen_address(citizen)
         digest = _bytes32(credential_hash)
         until = self._expiry(expiry, valid_for)
-        data = _attestation_typed_data(self.w3.eth.chain_id, self.address, who, digest, until)
-        signature = _sign_typed_data(self.w3, registrar, data)
+        domain = _registry_domain(self.w3.eth.chain_id, self.address)
+        data = signing.attestation_typed_data(domain, citizen=who, credential_hash=digest, expiry=until)
+        signature = _sign(self.w3, registrar, data)
         logger.info("attestation for %s signed by %s, valid until %s", who, registrar.address, until)
         return Attestation(
             who, digest, until, registrar.address, signature, self.w3.eth.chain_id, self.address
@@ -412,8 +393,14 @@ class Citizens:
         nonce = int(call(self.registry.functions.rotationNonces(old)))
         until = self._expiry(expiry, valid_for)
         chain_id = self.w3.eth.chain_id
-        data = _rotation_typed_data(chain_id, self.address, old, new, nonce, until)
-        signature = _sign_typed_data(self.w3, registrar, data)
+        data = signing.rotation_typed_data(
+            _registry_domain(chain_id, self.address),
+            from_address=old,
+            to_address=new,
+            nonce=nonce,
+            expiry=until,
+        )
+        signature = _sign(self.w3, registrar, data)
         return RotationAttestation(
             old, new, nonce, until, registrar.address, signature, chain_id, self.address
         )
@@ -517,16 +504,7 @@ class Citizens:
     # -- internals ----------------------------------------------------------------------------------------
 
     def _send(self, signer: Signer, fn: ContractFunction) -> TxRecord:
-        """Send a checkpoint-writing call with :data:`CHECKPOINT_HEADROOM` on top of the usual margin."""
-        try:
-            estimate = int(fn.estimate_gas({"from": signer.address}))
-        except (Web3Exception, ValueError) as exc:
-            revert = revert_from_exception(exc)
-            if revert is not None:
-                raise revert from None
-            raise TransactionError(f"the node refused to estimate gas: {exc}") from None
-        limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-        return transact(self.w3, signer, fn, gas=min(int(estimate * 1.25) + CHECKPOINT_HEADROOM, limit))
+        return transact(self.w3, signer, fn)  # tx.DEFAULT_GAS_HEADROOM covers new checkpoint slots
 
     def _registration(self, record: TxRecord) -> Registration:
         event = record.event("CitizenRegistered")
@@ -556,53 +534,12 @@ class Citizens:
             )
 
 
-# -- EIP-712 (kept private here; see civicdao.signing for the shared wallet-facing builders) -------------
+def _registry_domain(chain_id: int, registry: str) -> signing.Domain:
+    return signing.Domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, checksum(registry))
 
 
-def _domain(chain_id: int, registry: str) -> dict[str, Any]:
-    return {
-        "name": REGISTRY_DOMAIN_NAME,
-        "version": REGISTRY_DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": registry,
-    }
-
-
-def _attestation_typed_data(
-    chain_id: int, registry: str, citizen: str, digest: bytes, expiry: int
-) -> dict[str, Any]:
-    return {
-        "types": {"EIP712Domain": _EIP712_DOMAIN, "Attestation": _ATTESTATION_TYPE},
-        "primaryType": "Attestation",
-        "domain": _domain(chain_id, registry),
-        "message": {"citizen": citizen, "credentialHash": "0x" + digest.hex(), "expiry": expiry},
-    }
-
-
-def _rotation_typed_data(
-    chain_id: int, registry: str, from_: str, to: str, nonce: int, expiry: int
-) -> dict[str, Any]:
-    return {
-        "types": {"EIP712Domain": _EIP712_DOMAIN, "Rotation": _ROTATION_TYPE},
-        "primaryType": "Rotation",
-        "domain": _domain(chain_id, registry),
-        "message": {"from": from_, "to": to, "nonce": nonce, "expiry": expiry},
-    }
-
-
-def _sign_typed_data(w3: Web3, signer: Signer, data: dict[str, Any]) -> bytes:
-    sign = getattr(signer, "sign_typed_data", None)
-    if callable(sign):
-        return bytes(sign(data))
-    response = w3.provider.make_request("eth_signTypedData_v4", [signer.address, data])  # type: ignore[arg-type]
-    if "error" in response:
-        message = response["error"].get("message", response["error"])
-        raise SignerError(f"the node could not sign typed data for {signer.address}: {message}")
-    return bytes(HexBytes(response["result"]))
-
-
-def _recover(data: dict[str, Any], signature: bytes) -> ChecksumAddress:
-    return checksum(Account.recover_message(encode_typed_data(full_message=data), signature=signature))
+def _sign(w3: Web3, signer: Signer, typed_data: dict[str, Any]) -> bytes:
+    return bytes(HexBytes(signing.sign_typed_data(signer, typed_data, w3=w3)))
 
 
 def _citizen_address(value: str, *, what: str = "citizen") -> ChecksumAddress:

@@ -371,7 +371,13 @@ def relay_command(
 
     from civicdao.deploy import load_suite
     from civicdao.errors import ConfigError
-    from civicdao.relayer import Relayer, RelayerSettings, Store, serve
+
+    try:
+        from civicdao.relayer import Relayer, RelayerSettings, Store, serve
+    except ImportError as exc:
+        raise ConfigError(
+            f"the relayer needs FastAPI and uvicorn ({exc.name} is missing): pip install 'civicdao[relayer]'"
+        ) from None
 
     budget = None
     if gas_budget_eth is not None:

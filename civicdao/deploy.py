@@ -139,6 +139,11 @@ def _open_manifest(
             )
         return manifest
     chosen = config or load_config()
+    if not chosen.registrars and not chosen.deployer_is_registrar:
+        raise DeploymentError(
+            f"the {chosen.preset} config leaves nobody able to register citizens, so nobody could ever vote "
+            "to appoint a registrar: set `registrars` (the city's registry office) or deployer_is_registrar"
+        )
     manifest = Manifest(chain_id, deployer.address, chosen.to_dict(), path=Path(path) if path else None)
     manifest.save()
     return manifest

@@ -43,8 +43,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from civicdao.accounts import LocalSigner, checksum
-from civicdao.errors import CivicDAOError, ConfigError
+from civicdao.accounts import LocalSigner, Signer, checksum
+from civicdao.errors import CivicDAOError, ConfigError, SignerError
 from civicdao.tx import call
 
 __all__ = [
@@ -329,11 +329,12 @@ def delegation_typed_data(
 
 
 def attestation_typed_data(
-    registry: Contract, *, citizen: str, credential_hash: bytes | str, expiry: int
+    registry: Contract | Domain, *, citizen: str, credential_hash: bytes | str, expiry: int
 ) -> dict[str, Any]:
     """The typed data a registrar signs to attest ``citizen``'s residency (``registerWithAttestation``).
 
     ``credential_hash`` is the salted hash of the resident's credential (32 bytes); the chain keeps only it.
+    ``registry`` is the bound contract, or its :class:`Domain` to build the message offline.
     """
     _check_uint(expiry, "expiry")
     message = {
@@ -341,24 +342,31 @@ def attestation_typed_data(
         "credentialHash": _bytes32(credential_hash, "credential_hash"),
         "expiry": str(expiry),
     }
-    return _typed_data(read_domain(registry), "Attestation", message)
+    return _typed_data(_domain_of(registry), "Attestation", message)
 
 
 def rotation_typed_data(
-    registry: Contract, *, from_address: str, to_address: str, expiry: int, nonce: int | None = None
+    registry: Contract | Domain, *, from_address: str, to_address: str, expiry: int, nonce: int | None = None
 ) -> dict[str, Any]:
     """The typed data a registrar signs to move a membership to a new key (``rotateWithAttestation``).
 
-    ``nonce`` defaults to the registry's ``rotationNonces(from_address)``.
+    ``nonce`` defaults to the registry's ``rotationNonces(from_address)`` (give it when ``registry`` is a
+    :class:`Domain`).
     """
     source = checksum(from_address, what="from_address")
     target = checksum(to_address, what="to_address")
     if nonce is None:
+        if isinstance(registry, Domain):
+            raise ConfigError("give the rotation nonce when building from a Domain")
         nonce = int(call(registry.functions.rotationNonces(source)))
     _check_uint(nonce, "nonce")
     _check_uint(expiry, "expiry")
     message = {"from": source, "to": target, "nonce": str(nonce), "expiry": str(expiry)}
-    return _typed_data(read_domain(registry), "Rotation", message)
+    return _typed_data(_domain_of(registry), "Rotation", message)
+
+
+def _domain_of(contract: Contract | Domain) -> Domain:
+    return contract if isinstance(contract, Domain) else read_domain(contract)
 
 
 def _typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -376,9 +384,25 @@ def _typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> d
 # -- signing and recovery -------------------------------------------------------------------------------
 
 
-def sign_typed_data(signer: LocalSigner, typed_data: Mapping[str, Any]) -> str:
-    """Sign typed data with a local key; returns the 65-byte signature as ``0x`` hex (v = 27 or 28)."""
-    return HexBytes(signer.sign_typed_data(dict(typed_data))).to_0x_hex()
+def sign_typed_data(signer: Signer, typed_data: Mapping[str, Any], *, w3: Web3 | None = None) -> str:
+    """Sign typed data; returns the 65-byte signature as ``0x`` hex (v = 27 or 28).
+
+    A :class:`~civicdao.accounts.LocalSigner` signs in memory; any other signer (a node-unlocked account)
+    signs through the node's ``eth_signTypedData_v4``, which needs ``w3``.
+
+    Raises:
+        SignerError: the node could not sign (or no ``w3`` was given for a node account).
+    """
+    if isinstance(signer, LocalSigner):
+        return HexBytes(signer.sign_typed_data(dict(typed_data))).to_0x_hex()
+    if w3 is None:
+        raise SignerError(f"{signer.address} is not a local key: pass w3 so the node can sign")
+    request = [signer.address, dict(typed_data)]
+    response = w3.provider.make_request("eth_signTypedData_v4", request)  # type: ignore[arg-type]
+    if "error" in response:
+        message = response["error"].get("message", response["error"])
+        raise SignerError(f"the node could not sign typed data for {signer.address}: {message}")
+    return HexBytes(response["result"]).to_0x_hex()
 
 
 def normalize_signature(signature: str | bytes) -> bytes:

@@ -182,7 +182,7 @@ def test_register_with_attestation_for_another_chain_or_registry_refused(
         forged = Attestation(
             resident,
             cred("permit-w"),
-            data["message"]["expiry"],
+            int(data["message"]["expiry"]),  # uint256 travels as a decimal string
             registrar.address,
             signature,
             chain_id,

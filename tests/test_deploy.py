@@ -303,3 +303,14 @@ def test_load_config_from_toml(tmp_path: Path) -> None:
     unknown.write_text('preset = "village"\n')
     with pytest.raises(ConfigError, match="unknown preset"):
         load_config(overrides=unknown)
+
+
+def test_deploy_suite_refuses_a_config_nobody_could_register_under(
+    w3: Web3, deployer: NodeSigner, tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    block = w3.eth.block_number
+    with pytest.raises(DeploymentError, match="nobody able to register citizens"):
+        deploy_suite(w3, deployer, load_config("city"), manifest_path=path)
+    assert w3.eth.block_number == block
+    assert not path.exists()

@@ -57,6 +57,7 @@ def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
         names = archive.namelist()
     assert "civicdao/_artifacts/build-info.json" in names
     assert "civicdao/py.typed" in names
+    assert "civicdao/relayer/app.py" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

@@ -36,17 +36,11 @@ from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
 from civicdao.reverts import revert_from_exception
-from civicdao.tx import call
+from civicdao.tx import call, estimate_gas, fee_fields
 
 __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 
 logger = logging.getLogger(__name__)
-
-#: Gas estimates are raised by this margin plus :data:`GAS_HEADROOM`: an estimate runs in the latest block's
-#: second, where a vote checkpoint is overwritten, while the mined transaction lands in a new second and
-#: writes new checkpoint slots (20,000 gas each). Only the gas used is paid.
-GAS_MARGIN = 1.25
-GAS_HEADROOM = 100_000
 
 
 class GasBudgetSpentError(CivicDAOError):
@@ -216,18 +210,12 @@ class Batcher:
         signer = self.relayer.signer
         tx: dict[str, Any] = {"from": signer.address, "to": to, "data": data, "value": 0}
         try:
-            estimate = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-        except (Web3Exception, ValueError) as exc:
-            revert = revert_from_exception(exc)
-            if revert is None:
-                raise TransactionError(f"estimating gas failed: {exc}") from None
+            tx["gas"] = estimate_gas(self.w3, tx)
+        except ContractRevert as revert:
             if len(submissions) == 1:
                 self._refuse(run, submissions[0], revert)
             return False  # a batch: state moved since the simulation; the next run simulates again
-        tx["gas"] = min(
-            int(estimate * GAS_MARGIN) + GAS_HEADROOM, int(self.w3.eth.get_block("latest")["gasLimit"])
-        )
-        tx.update(self._fees())
+        tx.update(fee_fields(self.w3))
         self._check_budget(tx)
         digests = [s.digest for s in submissions]
         tx_hash = self._broadcast(tx, digests)
@@ -339,16 +327,6 @@ class Batcher:
         )
 
     # -- gas ----------------------------------------------------------------------------------------
-
-    def _fees(self) -> dict[str, int]:
-        base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
-        if base_fee is None:
-            return {"gasPrice": int(self.w3.eth.gas_price)}
-        try:
-            priority = int(self.w3.eth.max_priority_fee)
-        except (Web3Exception, ValueError):
-            priority = 1_000_000_000
-        return {"maxFeePerGas": 2 * int(base_fee) + priority, "maxPriorityFeePerGas": priority}
 
     def _check_budget(self, tx: dict[str, Any]) -> None:
         budget = self.settings.gas_budget_wei
