@@ -110,7 +110,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (params.minUnits == 0 || params.minUnits > params.maxUnits || params.maxUnits > MAX_UNITS_PER_BOOKING) {
             revert ExchangeInvalidUnitRange(params.minUnits, params.maxUnits);
         }
-        if (!(params.availableFrom < params.availableUntil) || !(params.availableUntil > block.timestamp)) {
+        if (params.availableFrom >= params.availableUntil || params.availableUntil <= block.timestamp) {
             revert ExchangeInvalidWindow(params.availableFrom, params.availableUntil);
         }
         if (bytes(params.metadataURI).length == 0) revert ExchangeEmptyMetadata();
@@ -121,7 +121,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (params.kind == Kind.ROOM_HOUSE) {
             uint256 cap = _housingListingCap;
             uint256 active = _activeHousing[lister];
-            if (cap != 0 && !(active < cap)) revert ExchangeHousingCapReached(lister, cap);
+            if (cap != 0 && active >= cap) revert ExchangeHousingCapReached(lister, cap);
             _activeHousing[lister] = active + 1;
         }
 
@@ -206,7 +206,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _checkBookable(lst, listingId, renter, units);
         uint256 end;
         if (lst.unit == Unit.ITEM) {
-            if (block.timestamp < lst.availableFrom || !(block.timestamp < lst.availableUntil)) {
+            if (block.timestamp < lst.availableFrom || block.timestamp >= lst.availableUntil) {
                 revert ExchangeOutsideWindow(listingId, block.timestamp, block.timestamp);
             }
             uint256 stock = lst.stock;
@@ -232,7 +232,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function cancelByRenter(uint256 bookingId) external nonReentrant {
         Booking storage b = _activeBooking(bookingId);
         if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
-        if (!(block.timestamp < b.start)) revert ExchangeBookingStarted(bookingId, b.start);
+        if (block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
         Listing storage lst = _listings[b.listingId];
         uint256 price = b.price;
         uint256 refund = block.timestamp < b.freeCancelUntil ? price : (price * b.lateRefundBps) / BPS;
@@ -250,7 +250,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         Booking storage b = _activeBooking(bookingId);
         Listing storage lst = _listings[b.listingId];
         if (_msgSender() != lst.lister) revert ExchangeNotLister(b.listingId, _msgSender());
-        if (lst.unit != Unit.ITEM && !(block.timestamp < b.start)) revert ExchangeBookingStarted(bookingId, b.start);
+        if (lst.unit != Unit.ITEM && block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
         _closeBooking(lst, b);
         _credit(b.renter, lst.token, b.price + b.deposit);
         emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
@@ -271,7 +271,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         Booking storage b = _bookingOf(bookingId);
         bool payPrice = b.status == BookingStatus.ACTIVE;
         if (payPrice && block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
-        bool releaseDeposit = b.depositStatus == DepositStatus.HELD && !(block.timestamp < b.claimUntil);
+        bool releaseDeposit = b.depositStatus == DepositStatus.HELD && block.timestamp >= b.claimUntil;
         if (!payPrice && !releaseDeposit) revert ExchangeNothingToSettle(bookingId);
         Listing storage lst = _listings[b.listingId];
         if (releaseDeposit) _payDeposit(bookingId, b, lst, 0);
@@ -288,7 +288,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (_msgSender() != _listings[b.listingId].lister) revert ExchangeNotLister(b.listingId, _msgSender());
         _requireDeposit(bookingId, b, DepositStatus.HELD);
         if (block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
-        if (!(block.timestamp < b.claimUntil)) revert ExchangeClaimWindowClosed(bookingId, b.claimUntil);
+        if (block.timestamp >= b.claimUntil) revert ExchangeClaimWindowClosed(bookingId, b.claimUntil);
         if (amount == 0 || amount > b.deposit) revert ExchangeInvalidClaimAmount(amount, b.deposit);
         uint64 respondBy = uint64(block.timestamp + _disputeWindow);
         b.depositStatus = DepositStatus.CLAIMED;
@@ -311,7 +311,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         Booking storage b = _bookingOf(bookingId);
         if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
         _requireDeposit(bookingId, b, DepositStatus.CLAIMED);
-        if (!(block.timestamp < b.decideBy)) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
+        if (block.timestamp >= b.decideBy) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
         uint64 resolveBy = uint64(block.timestamp + _disputeWindow);
         b.depositStatus = DepositStatus.DISPUTED;
         b.decideBy = resolveBy;
@@ -325,7 +325,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         address resolver = _msgSender();
         if (resolver == b.renter || resolver == lst.lister) revert ExchangeResolverIsParty(bookingId, resolver);
         _requireDeposit(bookingId, b, DepositStatus.DISPUTED);
-        if (!(block.timestamp < b.decideBy)) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
+        if (block.timestamp >= b.decideBy) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
         if (toLister > b.claimAmount) revert ExchangeResolutionTooHigh(toLister, b.claimAmount);
         emit ClaimResolved(bookingId, resolver, toLister);
         _payDeposit(bookingId, b, lst, toLister);
@@ -427,7 +427,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (to == address(0)) revert ExchangeZeroAddress();
         uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
         uint256 owed = _owed[token];
-        if (!(balance > owed)) revert ExchangeNoSurplus(token);
+        if (balance <= owed) revert ExchangeNoSurplus(token);
         emit SurplusSwept(token, to, balance - owed);
         _send(token, to, balance - owed);
     }
@@ -466,10 +466,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (lst.lister == address(0) || lst.closed || lst.paused || paused()) return false;
         if (units < lst.minUnits || units > lst.maxUnits) return false;
         if (lst.unit == Unit.ITEM) {
-            return !(block.timestamp < lst.availableFrom) && block.timestamp < lst.availableUntil && !(units > lst.stock);
+            return block.timestamp >= lst.availableFrom && block.timestamp < lst.availableUntil && units <= lst.stock;
         }
         uint256 len = _unitLength(lst.unit);
-        if (start < block.timestamp || start < lst.availableFrom || !(start < lst.availableUntil)) return false;
+        if (start < block.timestamp || start < lst.availableFrom || start >= lst.availableUntil) return false;
         if ((start - lst.availableFrom) % len != 0 || start + units * len > lst.availableUntil) return false;
         (bool clash,) = _calendars[listingId].firstTaken((start - lst.availableFrom) / len, units);
         return !clash;
@@ -648,7 +648,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     {
         uint256 from = lst.availableFrom;
         uint256 until = lst.availableUntil;
-        if (start < from || !(start < until)) revert ExchangeOutsideWindow(listingId, start, start);
+        if (start < from || start >= until) revert ExchangeOutsideWindow(listingId, start, start);
         uint256 len = _unitLength(lst.unit);
         end = start + units * len;
         if (end > until) revert ExchangeOutsideWindow(listingId, start, end);

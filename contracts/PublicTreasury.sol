@@ -181,7 +181,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (g.kind != GrantKind.Milestone) revert TreasuryNotMilestoneGrant(grantId);
         if (g.cancelled) revert TreasuryGrantAlreadyCancelled(grantId);
         uint256[] storage tranches = _tranches[grantId];
-        if (!(index < tranches.length)) revert TreasuryTrancheOutOfRange(grantId, index);
+        if (index >= tranches.length) revert TreasuryTrancheOutOfRange(grantId, index);
         uint256 bit = 1 << index;
         if (g.releasedMask & bit != 0) revert TreasuryTrancheAlreadyReleased(grantId, index);
         uint256 amount = tranches[index];
@@ -229,7 +229,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     ) external onlyRole(GOVERNOR_ROLE) returns (uint256 roundId) {
         uint256 count = projects.length;
         if (count == 0 || count > MAX_PROJECTS) revert TreasuryInvalidProjectCount(count);
-        if (!(end > start) || !(end > block.timestamp)) revert TreasuryInvalidRoundWindow(start, end);
+        if (end <= start || end <= block.timestamp) revert TreasuryInvalidRoundWindow(start, end);
         _spend(token, matchingPool);
         _stats[token].committed += matchingPool;
         roundId = _rounds.length;
@@ -250,7 +250,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function contribute(uint256 roundId, uint256 projectIndex, uint256 amount) external payable nonReentrant {
         Round storage r = _round(roundId);
-        if (block.timestamp < r.start || !(block.timestamp < r.end)) {
+        if (block.timestamp < r.start || block.timestamp >= r.end) {
             revert TreasuryRoundNotActive(roundId, r.start, r.end);
         }
         Project storage p = _project(roundId, projectIndex);
@@ -600,7 +600,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @dev The cap in force for `epoch`.
     function _capAt(CapConfig storage c, uint256 epoch) internal view returns (uint256) {
         uint256 from = c.pendingFromEpoch;
-        if (from != 0 && !(epoch < from)) return c.pendingCap;
+        if (from != 0 && epoch >= from) return c.pendingCap;
         return c.cap;
     }
 
@@ -617,7 +617,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     /// @dev A grant by id, reverting if it does not exist.
     function _grant(uint256 grantId) internal view returns (Grant storage) {
-        if (!(grantId < _grants.length)) revert TreasuryGrantNotFound(grantId);
+        if (grantId >= _grants.length) revert TreasuryGrantNotFound(grantId);
         return _grants[grantId];
     }
 
@@ -630,14 +630,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     /// @dev A round by id, reverting if it does not exist.
     function _round(uint256 roundId) internal view returns (Round storage) {
-        if (!(roundId < _rounds.length)) revert TreasuryRoundNotFound(roundId);
+        if (roundId >= _rounds.length) revert TreasuryRoundNotFound(roundId);
         return _rounds[roundId];
     }
 
     /// @dev A project by index (the round must exist), reverting if out of range.
     function _project(uint256 roundId, uint256 projectIndex) internal view returns (Project storage) {
         Project[] storage list = _projects[roundId];
-        if (!(projectIndex < list.length)) revert TreasuryProjectOutOfRange(roundId, projectIndex);
+        if (projectIndex >= list.length) revert TreasuryProjectOutOfRange(roundId, projectIndex);
         return list[projectIndex];
     }
 }

@@ -58,12 +58,10 @@ interface ICitizenRegistryFull is ICitizenRegistry {
 
     /// @notice ERC-5192: emitted when a token becomes locked (every membership, at mint).
     /// @param tokenId The locked token.
-    // solhint-disable-next-line gas-indexed-events
     event Locked(uint256 tokenId);
 
     /// @notice ERC-5192: declared for the standard; never emitted (memberships never unlock).
     /// @param tokenId The unlocked token.
-    // solhint-disable-next-line gas-indexed-events
     event Unlocked(uint256 tokenId);
 
     /// @notice Emitted when a membership is issued.
@@ -83,7 +81,6 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @param tokenId The burned token id.
     /// @param reason The reason code (1 MOVED_AWAY, 2 FRAUD, 3 DECEASED, 4 OTHER).
     /// @param revokedBy The registrar or admin who revoked.
-    // solhint-disable-next-line gas-indexed-events
     event CitizenRevoked(address indexed citizen, uint256 indexed tokenId, uint8 reason, address revokedBy);
 
     /// @notice Emitted when a membership moves to a new key.

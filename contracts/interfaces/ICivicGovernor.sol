@@ -55,7 +55,6 @@ interface ICivicGovernor {
     /// @notice Emitted when the guardian expiry changes (constructor or governance).
     /// @param oldExpiry The previous expiry (0 = never expires).
     /// @param newExpiry The new expiry (0 = never expires).
-    // solhint-disable-next-line gas-indexed-events
     event ProposalGuardianExpirySet(uint256 oldExpiry, uint256 newExpiry);
 
     // ──────────────────────────────── functions ───────────────────────────────

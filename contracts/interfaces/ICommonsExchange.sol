@@ -221,15 +221,12 @@ interface ICommonsExchange {
         string metadataURI
     );
     /// @notice A lister changed the terms that apply to future bookings.
-    // solhint-disable-next-line gas-indexed-events
     event ListingTermsUpdated(
         uint256 indexed listingId, uint256 price, uint256 deposit, uint32 freeCancelHours, uint16 lateRefundBps
     );
     /// @notice A lister set the stock of an ITEM listing.
-    // solhint-disable-next-line gas-indexed-events
     event ListingStockSet(uint256 indexed listingId, uint256 oldStock, uint256 newStock);
     /// @notice A lister paused (true) or unpaused (false) a listing.
-    // solhint-disable-next-line gas-indexed-events
     event ListingPauseSet(uint256 indexed listingId, bool paused);
     /// @notice A lister closed a listing; existing bookings keep their terms.
     event ListingClosed(uint256 indexed listingId);
@@ -247,36 +244,28 @@ interface ICommonsExchange {
         uint256 fee
     );
     /// @notice A booking was cancelled by `by` (renter or lister); the amounts show the split of the price.
-    // solhint-disable-next-line gas-indexed-events
     event BookingCancelled(
         uint256 indexed bookingId, address indexed by, uint256 refundToRenter, uint256 toLister, uint256 fee
     );
     /// @notice The price of a booking was paid out: `toLister` credited, `fee` to the fee sink.
-    // solhint-disable-next-line gas-indexed-events
     event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
     /// @notice A buyer confirmed receipt of an ITEM purchase.
     event ReceiptConfirmed(uint256 indexed bookingId);
     /// @notice A booking's deposit was paid out.
-    // solhint-disable-next-line gas-indexed-events
     event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
     /// @notice The lister claimed `amount` of the deposit for damage; `evidenceURI` points to non-personal
     /// evidence. The renter must answer by `respondBy`.
-    // solhint-disable-next-line gas-indexed-events
     event DamageClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
     /// @notice The renter accepted the damage claim.
     event ClaimAccepted(uint256 indexed bookingId);
     /// @notice The renter disputed the damage claim; resolvers decide by `resolveBy`.
-    // solhint-disable-next-line gas-indexed-events
     event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
     /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
-    // solhint-disable-next-line gas-indexed-events
     event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
     /// @notice A claim was finalised after its deadline; `claimStood` is true when an unanswered claim stood.
-    // solhint-disable-next-line gas-indexed-events
     event ClaimFinalised(uint256 indexed bookingId, bool claimStood);
 
     /// @notice `amount` of `token` became withdrawable by `account`.
-    // solhint-disable-next-line gas-indexed-events
     event Credited(address indexed account, address indexed token, uint256 amount);
     /// @notice `account` withdrew `amount` of `token` to `to`.
     event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
@@ -292,24 +281,18 @@ interface ICommonsExchange {
     /// @notice The DAO changed the citizen registry.
     event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
     /// @notice The DAO changed the damage-claim window (seconds after a booking ends).
-    // solhint-disable-next-line gas-indexed-events
     event ClaimWindowSet(uint256 oldWindow, uint256 newWindow);
     /// @notice The DAO changed the dispute window (seconds to answer a claim, and to resolve a dispute).
-    // solhint-disable-next-line gas-indexed-events
     event DisputeWindowSet(uint256 oldWindow, uint256 newWindow);
     /// @notice The DAO changed the delivery window of ITEM purchases.
-    // solhint-disable-next-line gas-indexed-events
     event DeliveryWindowSet(uint256 oldWindow, uint256 newWindow);
     /// @notice The DAO changed the per-night housing price ceiling in `token` (0 = none).
-    // solhint-disable-next-line gas-indexed-events
     event HousingPriceCeilingSet(address indexed token, uint256 oldCeiling, uint256 newCeiling);
     /// @notice The DAO changed the cap on active housing listings per lister (0 = none).
-    // solhint-disable-next-line gas-indexed-events
     event HousingListingCapSet(uint256 oldCap, uint256 newCap);
     /// @notice The DAO swept `amount` of `token` held above what the exchange owes (mistaken transfers) to `to`.
     event SurplusSwept(address indexed token, address indexed to, uint256 amount);
     /// @notice The DAO allowed or disallowed an ERC-20 payment token.
-    // solhint-disable-next-line gas-indexed-events
     event TokenAllowedSet(address indexed token, bool allowed);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
