@@ -185,6 +185,8 @@ class EpochStatus:
     spent: int
     #: What may still be spent this epoch (cap remainder; the free balance may be lower).
     remaining: int
+    #: A scheduled epoch length starting at ``end`` (0 when none): length changes wait for the epoch's end.
+    pending_length: int = 0
 
     @property
     def uncapped(self) -> bool:
@@ -480,6 +482,7 @@ def epoch_status(target: TreasuryTarget, token: str = ETH) -> EpochStatus:
     address = _token(token)
     length, _anchor, _at_anchor, epoch, start, end = call(treasury.functions.epochClock())
     cap, pending_cap, pending_from = call(treasury.functions.epochCap(address))
+    pending_length, _starts_at, _from_epoch = call(treasury.functions.pendingEpochLength())
     return EpochStatus(
         token=address,
         epoch=int(epoch),
@@ -491,6 +494,7 @@ def epoch_status(target: TreasuryTarget, token: str = ETH) -> EpochStatus:
         pending_from_epoch=int(pending_from),
         spent=int(call(treasury.functions.epochSpent(address, epoch))),
         remaining=int(call(treasury.functions.remainingEpochAllowance(address))),
+        pending_length=int(pending_length),
     )
 
 
@@ -810,7 +814,7 @@ def set_cap_action(target: TreasuryTarget, *, cap: int, token: str = ETH) -> Act
 
 
 def set_epoch_length_action(target: TreasuryTarget, length: int) -> Action:
-    """Set the epoch length in seconds (1 to 365 days); the current epoch then ends ``length`` from now."""
+    """Set the epoch length in seconds (1 to 365 days), from the end of the current epoch on."""
     treasury = _treasury(target)
     length = _uint64(length, "epoch length")
     if not MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH:

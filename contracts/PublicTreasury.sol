@@ -58,9 +58,10 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     uint256 private constant _MAX_ROUND_CONTRIBUTIONS = type(uint128).max;
 
     address private _registry;
-    uint64 private _epochLength;
-    uint64 private _epochAnchor;
-    uint64 private _epochAtAnchor;
+    /// @dev The epoch clock: epochs of `length` seconds, epoch `epochAtAnchor` starting at `anchor`.
+    EpochClock private _clock;
+    /// @dev A length change scheduled for the end of the epoch in which it was set (length 0 = none).
+    EpochClock private _nextClock;
 
     mapping(address token => TokenStats) private _stats;
     mapping(address token => CapConfig) private _caps;
@@ -86,8 +87,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
         _setCitizenRegistry(registry);
-        _epochLength = initialEpochLength;
-        _epochAnchor = uint64(block.timestamp);
+        _clock = EpochClock(initialEpochLength, uint64(block.timestamp), 0);
         emit EpochLengthSet(0, initialEpochLength, block.timestamp, 0);
     }
 
@@ -336,12 +336,12 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function setEpochLength(uint64 length) external onlyRole(GOVERNOR_ROLE) {
         _checkEpochLength(length);
-        uint256 epoch = _currentEpoch();
-        uint64 old = _epochLength;
-        _epochAtAnchor = uint64(epoch);
-        _epochAnchor = uint64(block.timestamp);
-        _epochLength = length;
-        emit EpochLengthSet(old, length, block.timestamp, epoch);
+        EpochClock memory clock = _clockNow();
+        _clock = clock; // a change scheduled earlier that has started becomes the clock in force
+        uint256 epoch = _epochOf(clock);
+        uint256 end = _epochStart(clock, epoch) + clock.length;
+        _nextClock = EpochClock(length, uint64(end), uint64(epoch + 1));
+        emit EpochLengthSet(clock.length, length, end, epoch + 1);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -394,12 +394,19 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
             uint256 epochEnd
         )
     {
-        length = _epochLength;
-        anchor = _epochAnchor;
-        epochAtAnchor = _epochAtAnchor;
-        epoch = _currentEpoch();
-        epochStart = anchor + (epoch - epochAtAnchor) * length;
+        EpochClock memory clock = _clockNow();
+        (length, anchor, epochAtAnchor) = (clock.length, clock.anchor, clock.epochAtAnchor);
+        epoch = _epochOf(clock);
+        epochStart = _epochStart(clock, epoch);
         epochEnd = epochStart + length;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function pendingEpochLength() external view returns (uint256 length, uint256 startsAt, uint256 fromEpoch) {
+        EpochClock memory next = _nextClock;
+        if (next.length != 0 && block.timestamp < next.anchor) {
+            (length, startsAt, fromEpoch) = (next.length, next.anchor, next.epochAtAnchor);
+        }
     }
 
     /// @inheritdoc IPublicTreasury
@@ -594,7 +601,24 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     /// @dev The current epoch number.
     function _currentEpoch() internal view returns (uint256) {
-        return _epochAtAnchor + (block.timestamp - _epochAnchor) / _epochLength;
+        return _epochOf(_clockNow());
+    }
+
+    /// @dev The clock in force now: the scheduled one once its anchor has passed.
+    function _clockNow() internal view returns (EpochClock memory) {
+        EpochClock memory next = _nextClock;
+        if (next.length != 0 && block.timestamp >= next.anchor) return next;
+        return _clock;
+    }
+
+    /// @dev The epoch `block.timestamp` falls in under `clock` (never before its anchor).
+    function _epochOf(EpochClock memory clock) internal view returns (uint256) {
+        return clock.epochAtAnchor + (block.timestamp - clock.anchor) / clock.length;
+    }
+
+    /// @dev The start timestamp of `epoch` under `clock`.
+    function _epochStart(EpochClock memory clock, uint256 epoch) internal pure returns (uint256) {
+        return clock.anchor + (epoch - clock.epochAtAnchor) * clock.length;
     }
 
     /// @dev The cap in force for `epoch`.

@@ -404,12 +404,57 @@ def test_cap_zero_stops_spending_and_uncapped_allows_everything_free(st: Standal
     assert not tr.epoch_status(st.treasury, fresh.address).uncapped
 
 
-def test_set_epoch_length_reanchors_and_rejects_out_of_range(st: Standalone) -> None:
+def test_set_epoch_length_applies_from_the_end_of_the_current_epoch(st: Standalone) -> None:
     before = tr.epoch_status(st.treasury)
     record = st.run(tr.set_epoch_length_action(st.treasury, 7 * DAY))
-    now = st.w3.eth.get_block(record.block_number)["timestamp"]
+    event = record.event("EpochLengthSet")
+    assert (event["oldLength"], event["newLength"]) == (before.length, 7 * DAY)
+    assert (event["anchor"], event["epochAtAnchor"]) == (before.end, before.epoch + 1)
+    during = tr.epoch_status(st.treasury)
+    assert (during.epoch, during.length, during.start, during.end) == (
+        before.epoch,
+        before.length,
+        before.start,
+        before.end,
+    )
+    assert during.pending_length == 7 * DAY
+    st.control.increase_time(before.end - st.now())
     after = tr.epoch_status(st.treasury)
-    assert (after.epoch, after.length, after.start, after.end) == (before.epoch, 7 * DAY, now, now + 7 * DAY)
+    assert (after.epoch, after.length, after.start, after.end) == (
+        before.epoch + 1,
+        7 * DAY,
+        before.end,
+        before.end + 7 * DAY,
+    )
+    assert after.pending_length == 0
+    st.control.increase_time(7 * DAY)
+    assert tr.epoch_status(st.treasury).epoch == before.epoch + 2
+
+
+def test_set_epoch_length_later_change_replaces_a_scheduled_one(st: Standalone) -> None:
+    before = tr.epoch_status(st.treasury)
+    st.run(tr.set_epoch_length_action(st.treasury, 7 * DAY))
+    st.run(tr.set_epoch_length_action(st.treasury, 2 * DAY))
+    assert tr.epoch_status(st.treasury).pending_length == 2 * DAY
+    st.control.increase_time(before.end - st.now())
+    assert tr.epoch_status(st.treasury).length == 2 * DAY
+
+
+def test_set_epoch_length_cannot_bring_a_cap_raise_forward(st: Standalone) -> None:
+    """A captured vote that raises a cap and shortens epochs still waits for the current epoch's end."""
+    token = st.token.address
+    status = tr.epoch_status(st.treasury, token)
+    st.run(tr.set_cap_action(st.treasury, cap=10 * TOKEN_CAP, token=token))
+    st.run(tr.set_epoch_length_action(st.treasury, DAY))
+    st.control.increase_time(2 * DAY)
+    still = tr.epoch_status(st.treasury, token)
+    assert (still.epoch, still.cap) == (status.epoch, status.cap)
+    st.control.increase_time(status.end - st.now())
+    raised = tr.epoch_status(st.treasury, token)
+    assert (raised.epoch, raised.cap, raised.length) == (status.epoch + 1, 10 * TOKEN_CAP, DAY)
+
+
+def test_set_epoch_length_rejects_out_of_range(st: Standalone) -> None:
     for length in (DAY - 1, 365 * DAY + 1):
         with pytest.raises(TreasuryInvalidEpochLength):
             st.gov(st.treasury.functions.setEpochLength(length))

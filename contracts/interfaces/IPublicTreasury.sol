@@ -72,6 +72,13 @@ interface IPublicTreasury is IFeeSink {
         uint256[6] inflowByCategory;
     }
 
+    /// @notice An epoch clock: epochs last `length` seconds, and epoch `epochAtAnchor` starts at `anchor`.
+    struct EpochClock {
+        uint64 length;
+        uint64 anchor;
+        uint64 epochAtAnchor;
+    }
+
     // ───────────────────────────────────────── errors ─────────────────────────────────────────
 
     /// @notice Thrown when an amount that must be positive is zero.
@@ -147,7 +154,8 @@ interface IPublicTreasury is IFeeSink {
     event EpochAllowanceUsed(address indexed token, uint256 indexed epoch, uint256 amount, uint256 spentInEpoch);
     /// @notice Emitted when a token's epoch cap is set; `effectiveFromEpoch` is the epoch it applies from.
     event EpochCapSet(address indexed token, uint256 oldCap, uint256 newCap, uint256 effectiveFromEpoch);
-    /// @notice Emitted when the epoch length changes; epochs are re-anchored at `anchor` keeping `epochAtAnchor`.
+    /// @notice Emitted when an epoch length change is scheduled: from `anchor` (the end of the epoch in which it
+    /// was set) epochs last `newLength`, and the epoch starting at `anchor` is number `epochAtAnchor`.
     event EpochLengthSet(uint256 oldLength, uint256 newLength, uint256 anchor, uint256 epochAtAnchor);
     /// @notice Emitted when the citizen registry used for matching changes.
     event CitizenRegistrySet(address indexed oldRegistry, address indexed newRegistry);
@@ -305,7 +313,9 @@ interface IPublicTreasury is IFeeSink {
     /// @param cap The new cap.
     function setEpochCap(address token, uint256 cap) external;
 
-    /// @notice Sets the epoch length; the current epoch keeps its number and spending and now ends `length` from now.
+    /// @notice Sets the epoch length from the end of the current epoch on. The current epoch ends when it was
+    /// going to, so a vote cannot shorten it to bring a pending cap raise forward; a later change before then
+    /// replaces this one.
     /// @param length The new length in seconds.
     function setEpochLength(uint64 length) external;
 
@@ -343,7 +353,8 @@ interface IPublicTreasury is IFeeSink {
     /// @return The epoch.
     function currentEpoch() external view returns (uint256);
 
-    /// @notice The epoch clock: length, anchor timestamp, epoch number at the anchor, and the current epoch's bounds.
+    /// @notice The epoch clock in force now: length, anchor timestamp, epoch number at the anchor, and the current
+    /// epoch's bounds. A scheduled length change shows in `pendingEpochLength` until it starts.
     /// @return length The epoch length in seconds.
     /// @return anchor The anchor timestamp.
     /// @return epochAtAnchor The epoch number at the anchor.
@@ -361,6 +372,12 @@ interface IPublicTreasury is IFeeSink {
             uint256 epochStart,
             uint256 epochEnd
         );
+
+    /// @notice A scheduled epoch length change that has not started yet (all zero when there is none).
+    /// @return length The new length in seconds.
+    /// @return startsAt When it starts: the end of the epoch in which it was set.
+    /// @return fromEpoch The number of the first epoch with the new length.
+    function pendingEpochLength() external view returns (uint256 length, uint256 startsAt, uint256 fromEpoch);
 
     /// @notice The cap of `token` in force this epoch, and any pending raise.
     /// @param token The token (address(0) for ETH).
