@@ -11,6 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 setup: $(VENV)/.installed node_modules/.installed
 	@$(BIN)/civicdao toolchain install
+	@$(BIN)/python -c "from civicdao.toolchain import register_brownie_networks as r; r()"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +41,8 @@ pytest: setup
 
 test: lint typecheck solhint pytest
 
-# Brownie's `ganache-shanghai` network (Ganache 7.9.2, Shanghai) in ~/.brownie/network-config.yaml; idempotent.
+# Brownie's `ganache-shanghai` network (Ganache 7.9.2, Shanghai) in ~/.brownie/network-config.yaml; idempotent
+# (setup does it too, quietly).
 brownie-networks: setup
 	$(BIN)/python -c "from civicdao.toolchain import register_brownie_networks as r; \
 	print('brownie networks:', ', '.join(r()) or 'already registered')"
