@@ -39,6 +39,7 @@ from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import CivicDAOError, ConfigError, InvalidAmountError
 from civicdao.governance import Action
+from civicdao.tokens import ERC20_ABI, ensure_allowance
 from civicdao.tx import Event, TxRecord, call, transact
 
 __all__ = [
@@ -97,31 +98,6 @@ _E = TypeVar("_E", bound=IntEnum)
 _UINT32 = 2**32 - 1
 _UINT64 = 2**64 - 1
 _UINT256 = 2**256 - 1
-
-_ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "allowance",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "type": "function",
-        "name": "approve",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    },
-    {
-        "type": "function",
-        "name": "balanceOf",
-        "stateMutability": "view",
-        "inputs": [{"name": "account", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-]
-
 
 # -- errors ----------------------------------------------------------------------------------------------
 
@@ -833,7 +809,7 @@ class Exchange:
         quote = self.quote(listing_id, units)
         approval = None
         if listing.token != ETH and approve:
-            approval = self._approve_if_needed(signer, listing.token, quote.total)
+            approval = ensure_allowance(self.w3, signer, listing.token, self.address, quote.total)
         value = quote.total if listing.token == ETH else 0
         record = self._send(signer, self.contract.functions.book(listing_id, start_arg, units), value=value)
         event = self._event(record, "Booked")
@@ -874,12 +850,6 @@ class Exchange:
         taken = self.calendar(listing.listing_id, start=start, end=end).taken_slots
         if taken:
             raise SlotsTakenError(listing.listing_id, taken)
-
-    def _approve_if_needed(self, signer: Signer, token: ChecksumAddress, amount: int) -> TxRecord | None:
-        erc20 = self.w3.eth.contract(address=token, abi=_ERC20_ABI)
-        if int(call(erc20.functions.allowance(signer.address, self.address))) >= amount:
-            return None
-        return transact(self.w3, signer, erc20.functions.approve(self.address, amount))
 
     def cancel(self, signer: Signer, booking_id: int) -> Cancellation:
         """Cancel a booking: as its lister (full refund) when the signer is the lister, else as its renter
@@ -1014,7 +984,7 @@ class Exchange:
         token = checksum(token, what="token")
         if token == ETH:
             return int(self.w3.eth.get_balance(self.address))
-        erc20 = self.w3.eth.contract(address=token, abi=_ERC20_ABI)
+        erc20 = self.w3.eth.contract(address=token, abi=ERC20_ABI)
         return int(call(erc20.functions.balanceOf(self.address)))
 
     def pending_fees(self, token: str, kind: Kind | str | int) -> int:
