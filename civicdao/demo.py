@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 
 from web3 import Web3
 
-from civicdao import treasury
 from civicdao.accounts import Signer, node_signers
 from civicdao.chain import ChainControl, ChainKind, LocalChain
 from civicdao.config import DAY, KINDS, load_config
@@ -20,6 +19,7 @@ from civicdao.deploy import Suite, deploy_suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import Action, Governance, VoteType
 from civicdao.testing import pass_proposal
+from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
 
 __all__ = ["run_demo"]
@@ -119,22 +119,23 @@ def _share_a_room(say: Say, control: ChainControl, suite: Suite, residents: Mapp
     owed_to_chidi = exchange.credits(residents["Chidi"].address)
     say(f"   after the stay and the claim window anyone settles: Bo is owed {_eth(owed_to_bo)},")
     say(f"   and Chidi's deposit comes back ({_eth(owed_to_chidi)}), both to withdraw when they like")
-    fees = treasury.token_balance(suite).inflow("room_house")
+    fees = Treasury.from_suite(suite).token_balance().inflow("room_house")
     say(f"   the {_eth(booking.fee)} fee went straight to the public treasury (room fees: {_eth(fees)})")
 
 
 def _fund_the_commons(
     say: Say, control: ChainControl, suite: Suite, governance: Governance, residents: Mapping[str, Signer]
 ) -> None:
-    treasury.donate(suite, residents["Dana"], 2 * ETHER, note="spring-fair")
+    treasury = Treasury.from_suite(suite)
+    treasury.donate(residents["Dana"], 2 * ETHER, note="spring-fair")
     say("[bold]8. The treasury[/bold]: Dana's street fair donates 2 ETH; only a citizen vote can spend it")
-    status = treasury.epoch_status(suite)
+    status = treasury.epoch_status()
     if status.cap == 0:  # the first cap applies from the first epoch after deployment
         control.increase_time(status.end - control.time() + 1)
     gardeners = residents["Dana"]
     now = control.time()
     grant = treasury.stream_grant_action(
-        suite, recipient=gardeners.address, amount=ETHER, start=now + DAY, cliff=0, duration=30 * DAY
+        recipient=gardeners.address, amount=ETHER, start=now + DAY, cliff=0, duration=30 * DAY
     )
     voters = list(residents.values())
     _, executed = pass_proposal(
@@ -143,8 +144,8 @@ def _fund_the_commons(
     grant_id = int(executed.event("StreamGrantCreated")["grantId"])
     say("   citizens vote a 1 ETH grant to the tree planters, streaming over 30 days")
     control.increase_time(15 * DAY)
-    claimed = treasury.claim_grant(suite, gardeners, grant_id)
-    balance = treasury.token_balance(suite)
+    claimed = treasury.claim_grant(gardeners, grant_id)
+    balance = treasury.token_balance()
     say(f"   half-way, the planters claim {_eth(claimed.amount)}")
     say(f"   the treasury holds {_eth(balance.balance)}; {_eth(balance.committed)} is still committed")
 

@@ -1,27 +1,38 @@
 """The public-good treasury: balances, inflows, governance actions that spend, grants, QF rounds, reports.
 
-Everything here works on a deployed ``PublicTreasury``, given either as a :class:`~civicdao.deploy.Suite` or
-as the bound web3 ``Contract`` (a standalone treasury in tests). Four groups:
+Typed calls over the ``PublicTreasury`` contract. A :class:`Treasury` wraps a ``Web3`` instance and the
+bound contract; build one with :meth:`Treasury.from_suite` (or :meth:`Treasury.at`, or
+``Treasury(w3, contract)`` for a standalone treasury in tests). Its methods fall into four groups:
 
-* **Views** — :func:`token_balance`/:func:`balances` (balance, free, committed, counters per token),
-  :func:`epoch_status` (epoch clock and cap), :func:`get_grant`/:func:`grants`, :func:`get_round`.
-* **Inflows and pulls** — anyone: :func:`donate`, :func:`deposit_fee`, :func:`contribute`,
-  :func:`finalize_round`; recipients: :func:`claim_grant`, :func:`claim_round_payout`; stewards:
-  :func:`release_tranche`. Each sends one transaction (plus an ERC-20 approval when needed) and returns a
-  frozen record with the decoded outcome and the :class:`~civicdao.tx.TxRecord`.
+* **Views** — :meth:`~Treasury.token_balance`/:meth:`~Treasury.balances` (balance, free, committed,
+  counters per token), :meth:`~Treasury.epoch_status` (epoch clock and cap),
+  :meth:`~Treasury.get_grant`/:meth:`~Treasury.grants`, :meth:`~Treasury.get_round`.
+* **Inflows and pulls** — anyone: :meth:`~Treasury.donate`, :meth:`~Treasury.deposit_fee`,
+  :meth:`~Treasury.contribute`, :meth:`~Treasury.finalize_round`; recipients: :meth:`~Treasury.claim_grant`,
+  :meth:`~Treasury.claim_round_payout`; stewards: :meth:`~Treasury.release_tranche`. Each takes the acting
+  :class:`~civicdao.accounts.Signer` first, sends one transaction (plus an ERC-20 approval when needed,
+  through :func:`civicdao.tokens.ensure_allowance`) and returns a frozen record with the decoded outcome
+  and the :class:`~civicdao.tx.TxRecord`.
 * **Governance actions** — only the DAO's Timelock spends, so spending is built as a
   :class:`civicdao.governance.Action` (target, value, calldata, description) to propose with
-  :class:`civicdao.governance.Governance`: :func:`stream_grant_action`,
-  :func:`milestone_grant_action`, :func:`cancel_grant_action`, :func:`set_cap_action`,
-  :func:`set_epoch_length_action`, :func:`open_round_action`, :func:`transfer_action`,
-  :func:`set_steward_action`, :func:`set_citizen_registry_action`.
-* **Report** — :func:`treasury_report` reads the treasury's events with ``eth_getLogs`` and returns inflows
-  by source and category, outflows by grant and round, and the balance over time.
+  :class:`civicdao.governance.Governance`: :meth:`~Treasury.stream_grant_action`,
+  :meth:`~Treasury.milestone_grant_action`, :meth:`~Treasury.cancel_grant_action`,
+  :meth:`~Treasury.set_cap_action`, :meth:`~Treasury.set_epoch_length_action`,
+  :meth:`~Treasury.open_round_action`, :meth:`~Treasury.transfer_action`,
+  :meth:`~Treasury.set_steward_action`, :meth:`~Treasury.set_citizen_registry_action`.
+* **Report** — :meth:`~Treasury.treasury_report` reads the treasury's events with ``eth_getLogs`` and
+  returns inflows by source and category, outflows by grant and round, and the balance over time.
 
 Every input is validated before anything is sent: a bad address raises
 :class:`~civicdao.errors.InvalidAddressError`, a bad amount :class:`~civicdao.errors.InvalidAmountError`,
 any other bad argument :class:`~civicdao.errors.ConfigError`. Amounts are int wei (token base units), times
 int unix seconds, addresses checksummed; ``ETH`` (the zero address) stands for native ether.
+
+Example::
+
+    treasury = Treasury.from_suite(suite)
+    treasury.donate(donor, 2 * 10**18, note="spring-fair")
+    grant = treasury.stream_grant_action(recipient=library, amount=10**18, start=t0, duration=30 * DAY)
 """
 
 from __future__ import annotations
@@ -42,9 +53,11 @@ from web3.types import BlockIdentifier
 
 from civicdao.accounts import Signer, checksum
 from civicdao.config import KINDS
+from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
 from civicdao.governance import Action
+from civicdao.tokens import ensure_allowance
 from civicdao.tx import TxRecord, call, transact
 
 __all__ = [
@@ -75,31 +88,8 @@ __all__ = [
     "RoundPayout",
     "TokenBalance",
     "TrancheRelease",
+    "Treasury",
     "TreasuryReport",
-    "TreasuryTarget",
-    "balances",
-    "cancel_grant_action",
-    "claim_grant",
-    "claim_round_payout",
-    "contribute",
-    "deposit_fee",
-    "donate",
-    "epoch_status",
-    "finalize_round",
-    "get_grant",
-    "get_round",
-    "grants",
-    "milestone_grant_action",
-    "open_round_action",
-    "release_tranche",
-    "set_cap_action",
-    "set_citizen_registry_action",
-    "set_epoch_length_action",
-    "set_steward_action",
-    "stream_grant_action",
-    "token_balance",
-    "transfer_action",
-    "treasury_report",
 ]
 
 logger = logging.getLogger(__name__)
@@ -117,26 +107,6 @@ MIN_EPOCH_LENGTH = 24 * 3_600
 MAX_EPOCH_LENGTH = 365 * 24 * 3_600
 _MAX_UINT64 = 2**64 - 1
 _STEWARD_ROLE = Web3.keccak(text="STEWARD_ROLE")
-
-#: A deployed suite, or the bound PublicTreasury contract itself.
-TreasuryTarget = Suite | Contract
-
-_ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "allowance",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "type": "function",
-        "name": "approve",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    },
-]
 
 
 # ─────────────────────────────────────────── records ───────────────────────────────────────────
@@ -450,487 +420,466 @@ class TreasuryReport:
         return sum(o.amount for o in self.outflows if o.token == wanted)
 
 
-# ─────────────────────────────────────────── views ───────────────────────────────────────────
+class Treasury:
+    """Typed access to one deployed ``PublicTreasury``.
 
+    Build one with :meth:`from_suite` (the suite's treasury) or :meth:`at` (a treasury at an address), or
+    from a ``Web3`` instance and the bound contract (a standalone treasury in tests).
+    """
 
-def token_balance(target: TreasuryTarget, token: str = ETH) -> TokenBalance:
-    """Balance, committed, free balance and lifetime counters of ``token``."""
-    treasury = _treasury(target)
-    address = _token(token)
-    stats = call(treasury.functions.tokenStats(address))
-    balance = int(call(treasury.functions.treasuryBalance(address)))
-    total_in, total_out, committed, by_category = stats
-    return TokenBalance(
-        token=address,
-        balance=balance,
-        committed=int(committed),
-        free=max(balance - int(committed), 0),
-        total_in=int(total_in),
-        total_out=int(total_out),
-        inflow_by_category=tuple(zip(CATEGORIES, (int(v) for v in by_category), strict=True)),
-    )
+    def __init__(self, w3: Web3, contract: Contract) -> None:
+        if not isinstance(contract, Contract):
+            raise ConfigError(f"expected the bound PublicTreasury contract, got {type(contract).__name__}")
+        self.w3 = w3
+        self.contract = contract
 
+    @classmethod
+    def from_suite(cls, suite: Suite) -> Treasury:
+        """The treasury of a deployed suite."""
+        if not isinstance(suite, Suite):
+            raise ConfigError(f"expected a deployed Suite, got {type(suite).__name__}")
+        return cls(suite.w3, suite.treasury)
 
-def balances(target: TreasuryTarget, tokens: Iterable[str] = (ETH,)) -> tuple[TokenBalance, ...]:
-    """:func:`token_balance` for each of ``tokens`` (ETH only by default)."""
-    return tuple(token_balance(target, token) for token in tokens)
+    @classmethod
+    def at(cls, w3: Web3, address: str) -> Treasury:
+        """The treasury deployed at ``address``."""
+        return cls(w3, bind(w3, "PublicTreasury", address))
 
+    @property
+    def address(self) -> ChecksumAddress:
+        return checksum(self.contract.address, what="treasury address")
 
-def epoch_status(target: TreasuryTarget, token: str = ETH) -> EpochStatus:
-    """The current epoch and ``token``'s cap, pending raise, spending and remaining allowance."""
-    treasury = _treasury(target)
-    address = _token(token)
-    length, _anchor, _at_anchor, epoch, start, end = call(treasury.functions.epochClock())
-    cap, pending_cap, pending_from = call(treasury.functions.epochCap(address))
-    pending_length, _starts_at, _from_epoch = call(treasury.functions.pendingEpochLength())
-    return EpochStatus(
-        token=address,
-        epoch=int(epoch),
-        length=int(length),
-        start=int(start),
-        end=int(end),
-        cap=int(cap),
-        pending_cap=int(pending_cap),
-        pending_from_epoch=int(pending_from),
-        spent=int(call(treasury.functions.epochSpent(address, epoch))),
-        remaining=int(call(treasury.functions.remainingEpochAllowance(address))),
-        pending_length=int(pending_length),
-    )
+    # -- views -----------------------------------------------------------------------------------------------
 
-
-def get_grant(target: TreasuryTarget, grant_id: int) -> GrantInfo:
-    """One grant, with what has vested and what its recipient can claim now."""
-    treasury = _treasury(target)
-    grant_id = _index(grant_id, "grant id")
-    (token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask) = call(
-        treasury.functions.getGrant(grant_id)
-    )
-    tranches = tuple(int(t) for t in call(treasury.functions.grantTranches(grant_id)))
-    return GrantInfo(
-        grant_id=grant_id,
-        kind="stream" if int(kind) == 0 else "milestone",
-        token=to_checksum_address(token),
-        recipient=to_checksum_address(recipient),
-        amount=int(amount),
-        claimed=int(claimed),
-        vested=int(call(treasury.functions.vestedAmount(grant_id))),
-        claimable=int(call(treasury.functions.claimableAmount(grant_id))),
-        cancelled=bool(cancelled),
-        start=int(start),
-        cliff=int(cliff),
-        duration=int(duration),
-        tranches=tranches,
-        released_tranches=tuple(i for i in range(len(tranches)) if int(mask) >> i & 1),
-    )
-
-
-def grants(target: TreasuryTarget) -> tuple[GrantInfo, ...]:
-    """Every grant, by id."""
-    treasury = _treasury(target)
-    return tuple(get_grant(treasury, i) for i in range(int(call(treasury.functions.grantCount()))))
-
-
-def get_round(target: TreasuryTarget, round_id: int) -> RoundInfo:
-    """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
-    treasury = _treasury(target)
-    round_id = _index(round_id, "round id")
-    token, start, end, finalized, pool, total, total_matching, count = call(
-        treasury.functions.getRound(round_id)
-    )
-    projects = []
-    for index in range(int(count)):
-        recipient, claimed, contributions, citizen, sum_sqrt, matching = call(
-            treasury.functions.getProject(round_id, index)
+    def token_balance(self, token: str = ETH) -> TokenBalance:
+        """Balance, committed, free balance and lifetime counters of ``token``."""
+        address = _token(token)
+        stats = call(self.contract.functions.tokenStats(address))
+        balance = int(call(self.contract.functions.treasuryBalance(address)))
+        total_in, total_out, committed, by_category = stats
+        return TokenBalance(
+            token=address,
+            balance=balance,
+            committed=int(committed),
+            free=max(balance - int(committed), 0),
+            total_in=int(total_in),
+            total_out=int(total_out),
+            inflow_by_category=tuple(zip(CATEGORIES, (int(v) for v in by_category), strict=True)),
         )
-        projects.append(
-            ProjectInfo(
-                index=index,
-                recipient=to_checksum_address(recipient),
-                contributions=int(contributions),
-                citizen_contributions=int(citizen),
-                sum_sqrt=int(sum_sqrt),
-                raw_matching=int(call(treasury.functions.rawMatching(round_id, index))),
-                matching=int(matching),
-                claimed=bool(claimed),
+
+    def balances(self, tokens: Iterable[str] = (ETH,)) -> tuple[TokenBalance, ...]:
+        """:meth:`token_balance` for each of ``tokens`` (ETH only by default)."""
+        return tuple(self.token_balance(token) for token in tokens)
+
+    def epoch_status(self, token: str = ETH) -> EpochStatus:
+        """The current epoch and ``token``'s cap, pending raise, spending and remaining allowance."""
+        address = _token(token)
+        length, _anchor, _at_anchor, epoch, start, end = call(self.contract.functions.epochClock())
+        cap, pending_cap, pending_from = call(self.contract.functions.epochCap(address))
+        pending_length, _starts_at, _from_epoch = call(self.contract.functions.pendingEpochLength())
+        return EpochStatus(
+            token=address,
+            epoch=int(epoch),
+            length=int(length),
+            start=int(start),
+            end=int(end),
+            cap=int(cap),
+            pending_cap=int(pending_cap),
+            pending_from_epoch=int(pending_from),
+            spent=int(call(self.contract.functions.epochSpent(address, epoch))),
+            remaining=int(call(self.contract.functions.remainingEpochAllowance(address))),
+            pending_length=int(pending_length),
+        )
+
+    def get_grant(self, grant_id: int) -> GrantInfo:
+        """One grant, with what has vested and what its recipient can claim now."""
+        grant_id = _index(grant_id, "grant id")
+        (token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask) = call(
+            self.contract.functions.getGrant(grant_id)
+        )
+        tranches = tuple(int(t) for t in call(self.contract.functions.grantTranches(grant_id)))
+        return GrantInfo(
+            grant_id=grant_id,
+            kind="stream" if int(kind) == 0 else "milestone",
+            token=to_checksum_address(token),
+            recipient=to_checksum_address(recipient),
+            amount=int(amount),
+            claimed=int(claimed),
+            vested=int(call(self.contract.functions.vestedAmount(grant_id))),
+            claimable=int(call(self.contract.functions.claimableAmount(grant_id))),
+            cancelled=bool(cancelled),
+            start=int(start),
+            cliff=int(cliff),
+            duration=int(duration),
+            tranches=tranches,
+            released_tranches=tuple(i for i in range(len(tranches)) if int(mask) >> i & 1),
+        )
+
+    def grants(self) -> tuple[GrantInfo, ...]:
+        """Every grant, by id."""
+        return tuple(self.get_grant(i) for i in range(int(call(self.contract.functions.grantCount()))))
+
+    def get_round(self, round_id: int) -> RoundInfo:
+        """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
+        round_id = _index(round_id, "round id")
+        token, start, end, finalized, pool, total, total_matching, count = call(
+            self.contract.functions.getRound(round_id)
+        )
+        projects = []
+        for index in range(int(count)):
+            recipient, claimed, contributions, citizen, sum_sqrt, matching = call(
+                self.contract.functions.getProject(round_id, index)
             )
+            projects.append(
+                ProjectInfo(
+                    index=index,
+                    recipient=to_checksum_address(recipient),
+                    contributions=int(contributions),
+                    citizen_contributions=int(citizen),
+                    sum_sqrt=int(sum_sqrt),
+                    raw_matching=int(call(self.contract.functions.rawMatching(round_id, index))),
+                    matching=int(matching),
+                    claimed=bool(claimed),
+                )
+            )
+        return RoundInfo(
+            round_id=round_id,
+            token=to_checksum_address(token),
+            start=int(start),
+            end=int(end),
+            finalized=bool(finalized),
+            matching_pool=int(pool),
+            total_contributions=int(total),
+            total_matching=int(total_matching),
+            projects=tuple(projects),
         )
-    return RoundInfo(
-        round_id=round_id,
-        token=to_checksum_address(token),
-        start=int(start),
-        end=int(end),
-        finalized=bool(finalized),
-        matching_pool=int(pool),
-        total_contributions=int(total),
-        total_matching=int(total_matching),
-        projects=tuple(projects),
-    )
 
+    # -- inflows and pulls -----------------------------------------------------------------------------------
 
-# ───────────────────────────────────── inflows and pulls ─────────────────────────────────────
+    def donate(
+        self,
+        signer: Signer,
+        amount: int,
+        *,
+        token: str = ETH,
+        note: str | bytes = "",
+        approve: bool = True,
+    ) -> Donation:
+        """Donate ``amount`` of ETH or an ERC-20 with a short non-personal ``note`` (≤ 32 bytes).
 
-
-def donate(
-    target: TreasuryTarget,
-    signer: Signer,
-    amount: int,
-    *,
-    token: str = ETH,
-    note: str | bytes = "",
-    approve: bool = True,
-) -> Donation:
-    """Donate ``amount`` of ETH or an ERC-20 with a short non-personal ``note`` (≤ 32 bytes).
-
-    For an ERC-20 the treasury pulls the amount; with ``approve`` (default) an approval is sent first when
-    the allowance is short. Fee-on-transfer tokens are refused by the contract.
-    """
-    treasury = _treasury(target)
-    address = _token(token)
-    amount = _amount(amount, "donation")
-    note_bytes = _note(note)
-    if address == ETH:
-        record = transact(treasury.w3, signer, treasury.functions.donate(note_bytes), value=amount)
-    else:
-        _ensure_allowance(treasury, signer, address, amount, approve=approve)
-        record = transact(treasury.w3, signer, treasury.functions.donateToken(address, amount, note_bytes))
-    event = record.event("DonationReceived")
-    logger.info("donation of %d of %s from %s", amount, address, signer.address)
-    return Donation(
-        donor=to_checksum_address(event["donor"]),
-        token=to_checksum_address(event["token"]),
-        amount=int(event["amount"]),
-        note=_decode_note(event["note"]),
-        tx=record,
-    )
-
-
-def deposit_fee(
-    target: TreasuryTarget,
-    signer: Signer,
-    amount: int,
-    *,
-    category: str | int,
-    token: str = ETH,
-    approve: bool = True,
-) -> FeeDeposit:
-    """Pay an exchange fee tagged with a listing kind (what the exchange does on settlement).
-
-    ``category`` is a kind name from :data:`civicdao.config.KINDS` or its index 0..4.
-    """
-    treasury = _treasury(target)
-    address = _token(token)
-    amount = _amount(amount, "fee")
-    index = _fee_category(category)
-    if address == ETH:
-        fn = treasury.functions.depositFee(address, amount, index)
-        record = transact(treasury.w3, signer, fn, value=amount)
-    else:
-        _ensure_allowance(treasury, signer, address, amount, approve=approve)
-        record = transact(treasury.w3, signer, treasury.functions.depositFee(address, amount, index))
-    event = record.event("FeeReceived")
-    return FeeDeposit(
-        payer=to_checksum_address(event["payer"]),
-        token=to_checksum_address(event["token"]),
-        amount=int(event["amount"]),
-        category=CATEGORIES[int(event["category"])],
-        tx=record,
-    )
-
-
-def claim_grant(target: TreasuryTarget, signer: Signer, grant_id: int) -> GrantClaim:
-    """The grant's recipient pulls everything vested (stream) or released (milestone) and not yet claimed."""
-    treasury = _treasury(target)
-    grant_id = _index(grant_id, "grant id")
-    record = transact(treasury.w3, signer, treasury.functions.claim(grant_id))
-    event = record.event("GrantClaimed")
-    logger.info("grant %d: %s claimed %d", grant_id, signer.address, event["amount"])
-    return GrantClaim(
-        grant_id=grant_id,
-        recipient=to_checksum_address(event["recipient"]),
-        amount=int(event["amount"]),
-        tx=record,
-    )
-
-
-def release_tranche(target: TreasuryTarget, signer: Signer, grant_id: int, index: int) -> TrancheRelease:
-    """A steward (or the governor) releases tranche ``index`` of a milestone grant."""
-    treasury = _treasury(target)
-    grant_id = _index(grant_id, "grant id")
-    index = _index(index, "tranche index")
-    if index >= MAX_TRANCHES:
-        raise ConfigError(f"tranche index {index} is out of range: grants have at most {MAX_TRANCHES}")
-    record = transact(treasury.w3, signer, treasury.functions.releaseTranche(grant_id, index))
-    event = record.event("TrancheReleased")
-    return TrancheRelease(
-        grant_id=grant_id,
-        index=index,
-        amount=int(event["amount"]),
-        releaser=to_checksum_address(event["releaser"]),
-        tx=record,
-    )
-
-
-def contribute(
-    target: TreasuryTarget,
-    signer: Signer,
-    round_id: int,
-    project_index: int,
-    amount: int,
-    *,
-    approve: bool = True,
-) -> Contribution:
-    """Contribute to a project of an open QF round, in the round's token (ETH sent as value)."""
-    treasury = _treasury(target)
-    round_id = _index(round_id, "round id")
-    project_index = _index(project_index, "project index")
-    amount = _amount(amount, "contribution")
-    token = to_checksum_address(call(treasury.functions.getRound(round_id))[0])
-    fn = treasury.functions.contribute(round_id, project_index, amount)
-    if token == ETH:
-        record = transact(treasury.w3, signer, fn, value=amount)
-    else:
-        _ensure_allowance(treasury, signer, token, amount, approve=approve)
-        record = transact(treasury.w3, signer, fn)
-    event = record.event("Contributed")
-    return Contribution(
-        round_id=round_id,
-        project_index=project_index,
-        contributor=to_checksum_address(event["contributor"]),
-        amount=int(event["amount"]),
-        matched=bool(event["matched"]),
-        tx=record,
-    )
-
-
-def finalize_round(target: TreasuryTarget, signer: Signer, round_id: int) -> RoundFinalization:
-    """Finalise a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
-    treasury = _treasury(target)
-    round_id = _index(round_id, "round id")
-    record = transact(treasury.w3, signer, treasury.functions.finalizeRound(round_id))
-    event = record.event("RoundFinalized")
-    return RoundFinalization(
-        round_id=round_id,
-        total_matching=int(event["totalMatching"]),
-        leftover=int(event["leftover"]),
-        tx=record,
-    )
-
-
-def claim_round_payout(
-    target: TreasuryTarget, signer: Signer, round_id: int, project_index: int
-) -> RoundPayout:
-    """A project's recipient pulls its contributions plus matching from a finalised round."""
-    treasury = _treasury(target)
-    round_id = _index(round_id, "round id")
-    project_index = _index(project_index, "project index")
-    record = transact(treasury.w3, signer, treasury.functions.claimRound(round_id, project_index))
-    event = record.event("RoundClaimed")
-    return RoundPayout(
-        round_id=round_id,
-        project_index=project_index,
-        recipient=to_checksum_address(event["recipient"]),
-        contributions=int(event["contributions"]),
-        matching=int(event["matching"]),
-        tx=record,
-    )
-
-
-# ───────────────────────────────────── governance actions ─────────────────────────────────────
-
-
-def stream_grant_action(
-    target: TreasuryTarget,
-    *,
-    recipient: str,
-    amount: int,
-    start: int,
-    duration: int,
-    cliff: int = 0,
-    token: str = ETH,
-) -> Action:
-    """A grant that vests linearly from ``start`` over ``duration`` seconds, nothing before ``cliff``.
-
-    It counts in full against the current epoch's cap when executed, and is committed until claimed.
-    """
-    treasury = _treasury(target)
-    who = _nonzero(recipient, "grant recipient")
-    address = _token(token)
-    amount = _amount(amount, "grant amount")
-    start = _uint64(start, "start")
-    cliff = _uint64(cliff, "cliff")
-    duration = _uint64(duration, "duration")
-    if duration == 0 or cliff > duration:
-        raise ConfigError(
-            f"invalid schedule: need duration > 0 and cliff <= duration (cliff {cliff}, duration {duration})"
+        For an ERC-20 the treasury pulls the amount; with ``approve`` (default) an approval is sent first when
+        the allowance is short. Fee-on-transfer tokens are refused by the contract.
+        """
+        address = _token(token)
+        amount = _amount(amount, "donation")
+        note_bytes = _note(note)
+        if address == ETH:
+            record = transact(self.w3, signer, self.contract.functions.donate(note_bytes), value=amount)
+        else:
+            if approve:
+                ensure_allowance(self.w3, signer, address, self.address, amount)
+            record = transact(
+                self.w3, signer, self.contract.functions.donateToken(address, amount, note_bytes)
+            )
+        event = record.event("DonationReceived")
+        logger.info("donation of %d of %s from %s", amount, address, signer.address)
+        return Donation(
+            donor=to_checksum_address(event["donor"]),
+            token=to_checksum_address(event["token"]),
+            amount=int(event["amount"]),
+            note=_decode_note(event["note"]),
+            tx=record,
         )
-    data = treasury.encode_abi("createStreamGrant", args=[address, who, amount, start, cliff, duration])
-    return _action(
-        treasury,
-        data,
-        f"Stream grant of {_show(amount, address)} to {who}: vesting from {start} over {duration} s"
-        + (f", cliff {cliff} s" if cliff else ""),
-    )
 
+    def deposit_fee(
+        self,
+        signer: Signer,
+        amount: int,
+        *,
+        category: str | int,
+        token: str = ETH,
+        approve: bool = True,
+    ) -> FeeDeposit:
+        """Pay an exchange fee tagged with a listing kind (what the exchange does on settlement).
 
-def milestone_grant_action(
-    target: TreasuryTarget, *, recipient: str, tranches: Sequence[int], token: str = ETH
-) -> Action:
-    """A grant paid in ``tranches`` that a steward (or the DAO) releases one by one."""
-    treasury = _treasury(target)
-    who = _nonzero(recipient, "grant recipient")
-    address = _token(token)
-    if isinstance(tranches, str | bytes) or not 1 <= len(tranches) <= MAX_TRANCHES:
-        raise ConfigError(f"a milestone grant needs 1 to {MAX_TRANCHES} tranches")
-    amounts = [_amount(t, f"tranche {i}") for i, t in enumerate(tranches)]
-    data = treasury.encode_abi("createMilestoneGrant", args=[address, who, amounts])
-    return _action(
-        treasury,
-        data,
-        f"Milestone grant of {_show(sum(amounts), address)} to {who} in {len(amounts)} tranches",
-    )
-
-
-def cancel_grant_action(target: TreasuryTarget, grant_id: int) -> Action:
-    """Cancel a grant: what has not vested or been released returns to the free balance."""
-    treasury = _treasury(target)
-    grant_id = _index(grant_id, "grant id")
-    return _action(treasury, treasury.encode_abi("cancelGrant", args=[grant_id]), f"Cancel grant {grant_id}")
-
-
-def set_cap_action(target: TreasuryTarget, *, cap: int, token: str = ETH) -> Action:
-    """Set ``token``'s per-epoch spending cap (:data:`UNCAPPED` for none; 0 stops spending).
-
-    Lowering applies at once; raising applies from the next epoch.
-    """
-    treasury = _treasury(target)
-    address = _token(token)
-    cap = _amount(cap, "cap", allow_zero=True)
-    shown = "uncapped" if cap == UNCAPPED else _show(cap, address)
-    return _action(
-        treasury,
-        treasury.encode_abi("setEpochCap", args=[address, cap]),
-        f"Set epoch cap of {address}: {shown}",
-    )
-
-
-def set_epoch_length_action(target: TreasuryTarget, length: int) -> Action:
-    """Set the epoch length in seconds (1 to 365 days), from the end of the current epoch on."""
-    treasury = _treasury(target)
-    length = _uint64(length, "epoch length")
-    if not MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH:
-        raise ConfigError(
-            f"epoch length {length} s is outside [{MIN_EPOCH_LENGTH}, {MAX_EPOCH_LENGTH}] (1 to 365 days)"
+        ``category`` is a kind name from :data:`civicdao.config.KINDS` or its index 0..4.
+        """
+        address = _token(token)
+        amount = _amount(amount, "fee")
+        index = _fee_category(category)
+        if address == ETH:
+            fn = self.contract.functions.depositFee(address, amount, index)
+            record = transact(self.w3, signer, fn, value=amount)
+        else:
+            if approve:
+                ensure_allowance(self.w3, signer, address, self.address, amount)
+            record = transact(self.w3, signer, self.contract.functions.depositFee(address, amount, index))
+        event = record.event("FeeReceived")
+        return FeeDeposit(
+            payer=to_checksum_address(event["payer"]),
+            token=to_checksum_address(event["token"]),
+            amount=int(event["amount"]),
+            category=CATEGORIES[int(event["category"])],
+            tx=record,
         )
-    return _action(
-        treasury, treasury.encode_abi("setEpochLength", args=[length]), f"Set epoch length to {length} s"
-    )
 
+    def claim_grant(self, signer: Signer, grant_id: int) -> GrantClaim:
+        """The grant's recipient pulls everything vested (stream) or released (milestone), not yet claimed."""
+        grant_id = _index(grant_id, "grant id")
+        record = transact(self.w3, signer, self.contract.functions.claim(grant_id))
+        event = record.event("GrantClaimed")
+        logger.info("grant %d: %s claimed %d", grant_id, signer.address, event["amount"])
+        return GrantClaim(
+            grant_id=grant_id,
+            recipient=to_checksum_address(event["recipient"]),
+            amount=int(event["amount"]),
+            tx=record,
+        )
 
-def open_round_action(
-    target: TreasuryTarget,
-    *,
-    projects: Sequence[str],
-    matching_pool: int,
-    start: int,
-    end: int,
-    token: str = ETH,
-) -> Action:
-    """Open a quadratic-funding round over ``projects`` (recipient addresses), contributions in [start, end).
+    def release_tranche(self, signer: Signer, grant_id: int, index: int) -> TrancheRelease:
+        """A steward (or the governor) releases tranche ``index`` of a milestone grant."""
+        grant_id = _index(grant_id, "grant id")
+        index = _index(index, "tranche index")
+        if index >= MAX_TRANCHES:
+            raise ConfigError(f"tranche index {index} is out of range: grants have at most {MAX_TRANCHES}")
+        record = transact(self.w3, signer, self.contract.functions.releaseTranche(grant_id, index))
+        event = record.event("TrancheReleased")
+        return TrancheRelease(
+            grant_id=grant_id,
+            index=index,
+            amount=int(event["amount"]),
+            releaser=to_checksum_address(event["releaser"]),
+            tx=record,
+        )
 
-    The matching pool counts against the epoch cap and is committed until finalisation frees the leftover.
-    """
-    treasury = _treasury(target)
-    address = _token(token)
-    if isinstance(projects, str | bytes) or not 1 <= len(projects) <= MAX_PROJECTS:
-        raise ConfigError(f"a round needs 1 to {MAX_PROJECTS} projects")
-    recipients = [_nonzero(p, f"project {i}") for i, p in enumerate(projects)]
-    pool = _amount(matching_pool, "matching pool", allow_zero=True)
-    start = _uint64(start, "start")
-    end = _uint64(end, "end")
-    if end <= start:
-        raise ConfigError(f"round end {end} must be after its start {start}")
-    data = treasury.encode_abi("openRound", args=[address, pool, recipients, start, end])
-    return _action(
-        treasury,
-        data,
-        f"Open QF round: {len(recipients)} projects, matching pool {_show(pool, address)}, {start}..{end}",
-    )
+    def contribute(
+        self,
+        signer: Signer,
+        round_id: int,
+        project_index: int,
+        amount: int,
+        *,
+        approve: bool = True,
+    ) -> Contribution:
+        """Contribute to a project of an open QF round, in the round's token (ETH sent as value)."""
+        round_id = _index(round_id, "round id")
+        project_index = _index(project_index, "project index")
+        amount = _amount(amount, "contribution")
+        token = to_checksum_address(call(self.contract.functions.getRound(round_id))[0])
+        fn = self.contract.functions.contribute(round_id, project_index, amount)
+        if token == ETH:
+            record = transact(self.w3, signer, fn, value=amount)
+        else:
+            if approve:
+                ensure_allowance(self.w3, signer, token, self.address, amount)
+            record = transact(self.w3, signer, fn)
+        event = record.event("Contributed")
+        return Contribution(
+            round_id=round_id,
+            project_index=project_index,
+            contributor=to_checksum_address(event["contributor"]),
+            amount=int(event["amount"]),
+            matched=bool(event["matched"]),
+            tx=record,
+        )
 
+    def finalize_round(self, signer: Signer, round_id: int) -> RoundFinalization:
+        """Finalise a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
+        round_id = _index(round_id, "round id")
+        record = transact(self.w3, signer, self.contract.functions.finalizeRound(round_id))
+        event = record.event("RoundFinalized")
+        return RoundFinalization(
+            round_id=round_id,
+            total_matching=int(event["totalMatching"]),
+            leftover=int(event["leftover"]),
+            tx=record,
+        )
 
-def transfer_action(
-    target: TreasuryTarget, *, to: str, amount: int, token: str = ETH, memo: str | bytes = ""
-) -> Action:
-    """Send ``amount`` straight to ``to`` (charged against the epoch cap)."""
-    treasury = _treasury(target)
-    who = _nonzero(to, "transfer recipient")
-    address = _token(token)
-    amount = _amount(amount, "transfer amount")
-    data = treasury.encode_abi("transfer", args=[address, who, amount, _note(memo)])
-    return _action(treasury, data, f"Transfer {_show(amount, address)} to {who}")
+    def claim_round_payout(self, signer: Signer, round_id: int, project_index: int) -> RoundPayout:
+        """A project's recipient pulls its contributions plus matching from a finalised round."""
+        round_id = _index(round_id, "round id")
+        project_index = _index(project_index, "project index")
+        record = transact(self.w3, signer, self.contract.functions.claimRound(round_id, project_index))
+        event = record.event("RoundClaimed")
+        return RoundPayout(
+            round_id=round_id,
+            project_index=project_index,
+            recipient=to_checksum_address(event["recipient"]),
+            contributions=int(event["contributions"]),
+            matching=int(event["matching"]),
+            tx=record,
+        )
 
+    # -- governance actions ----------------------------------------------------------------------------------
 
-def set_steward_action(target: TreasuryTarget, steward: str, *, appointed: bool = True) -> Action:
-    """Appoint (or, with ``appointed=False``, dismiss) a steward who releases milestone tranches."""
-    treasury = _treasury(target)
-    who = _nonzero(steward, "steward")
-    fn = "grantRole" if appointed else "revokeRole"
-    verb = "Appoint" if appointed else "Dismiss"
-    return _action(
-        treasury, treasury.encode_abi(fn, args=[_STEWARD_ROLE, who]), f"{verb} treasury steward {who}"
-    )
+    def stream_grant_action(
+        self,
+        *,
+        recipient: str,
+        amount: int,
+        start: int,
+        duration: int,
+        cliff: int = 0,
+        token: str = ETH,
+    ) -> Action:
+        """A grant that vests linearly from ``start`` over ``duration`` seconds, nothing before ``cliff``.
 
+        It counts in full against the current epoch's cap when executed, and is committed until claimed.
+        """
+        who = _nonzero(recipient, "grant recipient")
+        address = _token(token)
+        amount = _amount(amount, "grant amount")
+        start = _uint64(start, "start")
+        cliff = _uint64(cliff, "cliff")
+        duration = _uint64(duration, "duration")
+        if duration == 0 or cliff > duration:
+            raise ConfigError(
+                "invalid schedule: need duration > 0 and cliff <= duration "
+                f"(cliff {cliff}, duration {duration})"
+            )
+        data = self.contract.encode_abi(
+            "createStreamGrant", args=[address, who, amount, start, cliff, duration]
+        )
+        return self._action(
+            data,
+            f"Stream grant of {_show(amount, address)} to {who}: vesting from {start} over {duration} s"
+            + (f", cliff {cliff} s" if cliff else ""),
+        )
 
-def set_citizen_registry_action(target: TreasuryTarget, registry: str) -> Action:
-    """Point QF matching at another citizen registry."""
-    treasury = _treasury(target)
-    address = _nonzero(registry, "citizen registry")
-    return _action(
-        treasury,
-        treasury.encode_abi("setCitizenRegistry", args=[address]),
-        f"Use citizen registry {address} for QF matching",
-    )
+    def milestone_grant_action(self, *, recipient: str, tranches: Sequence[int], token: str = ETH) -> Action:
+        """A grant paid in ``tranches`` that a steward (or the DAO) releases one by one."""
+        who = _nonzero(recipient, "grant recipient")
+        address = _token(token)
+        if isinstance(tranches, str | bytes) or not 1 <= len(tranches) <= MAX_TRANCHES:
+            raise ConfigError(f"a milestone grant needs 1 to {MAX_TRANCHES} tranches")
+        amounts = [_amount(t, f"tranche {i}") for i, t in enumerate(tranches)]
+        data = self.contract.encode_abi("createMilestoneGrant", args=[address, who, amounts])
+        return self._action(
+            data,
+            f"Milestone grant of {_show(sum(amounts), address)} to {who} in {len(amounts)} tranches",
+        )
 
+    def cancel_grant_action(self, grant_id: int) -> Action:
+        """Cancel a grant: what has not vested or been released returns to the free balance."""
+        grant_id = _index(grant_id, "grant id")
+        return self._action(
+            self.contract.encode_abi("cancelGrant", args=[grant_id]), f"Cancel grant {grant_id}"
+        )
 
-# ─────────────────────────────────────────── report ───────────────────────────────────────────
+    def set_cap_action(self, *, cap: int, token: str = ETH) -> Action:
+        """Set ``token``'s per-epoch spending cap (:data:`UNCAPPED` for none; 0 stops spending).
 
+        Lowering applies at once; raising applies from the next epoch.
+        """
+        address = _token(token)
+        cap = _amount(cap, "cap", allow_zero=True)
+        shown = "uncapped" if cap == UNCAPPED else _show(cap, address)
+        return self._action(
+            self.contract.encode_abi("setEpochCap", args=[address, cap]),
+            f"Set epoch cap of {address}: {shown}",
+        )
 
-def treasury_report(
-    target: TreasuryTarget,
-    *,
-    from_block: int = 0,
-    to_block: BlockIdentifier = "latest",
-    tokens: Iterable[str] = (),
-    chunk_size: int = 10_000,
-) -> TreasuryReport:
-    """Inflows by source and category, outflows by grant and round, and the balance over time.
+    def set_epoch_length_action(self, length: int) -> Action:
+        """Set the epoch length in seconds (1 to 365 days), from the end of the current epoch on."""
+        length = _uint64(length, "epoch length")
+        if not MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH:
+            raise ConfigError(
+                f"epoch length {length} s is outside [{MIN_EPOCH_LENGTH}, {MAX_EPOCH_LENGTH}] (1 to 365 days)"
+            )
+        return self._action(
+            self.contract.encode_abi("setEpochLength", args=[length]), f"Set epoch length to {length} s"
+        )
 
-    Read from the treasury's events between ``from_block`` and ``to_block`` (``eth_getLogs`` in chunks of
-    ``chunk_size`` blocks). ``tokens`` adds tokens to the balance section even without events in the range.
-    The balance history starts from the balance at ``from_block - 1`` (0 for a report from block 0).
-    """
-    treasury = _treasury(target)
-    w3 = treasury.w3
-    start = _index(from_block, "from_block")
-    end = int(w3.eth.get_block(to_block)["number"])
-    if end < start:
-        raise ConfigError(f"to_block {end} is before from_block {start}")
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ConfigError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
-    builder = _ReportBuilder(treasury, start, [_token(t) for t in tokens])
-    for log in _fetch_logs(w3, treasury, start, end, chunk_size):
-        builder.add(log)
-    return builder.build(end)
+    def open_round_action(
+        self,
+        *,
+        projects: Sequence[str],
+        matching_pool: int,
+        start: int,
+        end: int,
+        token: str = ETH,
+    ) -> Action:
+        """Open a quadratic-funding round over ``projects`` (recipients), contributions in [start, end).
+
+        The matching pool counts against the epoch cap and is committed until finalisation frees the
+        leftover.
+        """
+        address = _token(token)
+        if isinstance(projects, str | bytes) or not 1 <= len(projects) <= MAX_PROJECTS:
+            raise ConfigError(f"a round needs 1 to {MAX_PROJECTS} projects")
+        recipients = [_nonzero(p, f"project {i}") for i, p in enumerate(projects)]
+        pool = _amount(matching_pool, "matching pool", allow_zero=True)
+        start = _uint64(start, "start")
+        end = _uint64(end, "end")
+        if end <= start:
+            raise ConfigError(f"round end {end} must be after its start {start}")
+        data = self.contract.encode_abi("openRound", args=[address, pool, recipients, start, end])
+        return self._action(
+            data,
+            f"Open QF round: {len(recipients)} projects, matching pool {_show(pool, address)}, "
+            f"{start}..{end}",
+        )
+
+    def transfer_action(self, *, to: str, amount: int, token: str = ETH, memo: str | bytes = "") -> Action:
+        """Send ``amount`` straight to ``to`` (charged against the epoch cap)."""
+        who = _nonzero(to, "transfer recipient")
+        address = _token(token)
+        amount = _amount(amount, "transfer amount")
+        data = self.contract.encode_abi("transfer", args=[address, who, amount, _note(memo)])
+        return self._action(data, f"Transfer {_show(amount, address)} to {who}")
+
+    def set_steward_action(self, steward: str, *, appointed: bool = True) -> Action:
+        """Appoint (or, with ``appointed=False``, dismiss) a steward who releases milestone tranches."""
+        who = _nonzero(steward, "steward")
+        fn = "grantRole" if appointed else "revokeRole"
+        verb = "Appoint" if appointed else "Dismiss"
+        return self._action(
+            self.contract.encode_abi(fn, args=[_STEWARD_ROLE, who]), f"{verb} treasury steward {who}"
+        )
+
+    def set_citizen_registry_action(self, registry: str) -> Action:
+        """Point QF matching at another citizen registry."""
+        address = _nonzero(registry, "citizen registry")
+        return self._action(
+            self.contract.encode_abi("setCitizenRegistry", args=[address]),
+            f"Use citizen registry {address} for QF matching",
+        )
+
+    # -- report ----------------------------------------------------------------------------------------------
+
+    def treasury_report(
+        self,
+        *,
+        from_block: int = 0,
+        to_block: BlockIdentifier = "latest",
+        tokens: Iterable[str] = (),
+        chunk_size: int = 10_000,
+    ) -> TreasuryReport:
+        """Inflows by source and category, outflows by grant and round, and the balance over time.
+
+        Read from the treasury's events between ``from_block`` and ``to_block`` (``eth_getLogs`` in chunks
+        of ``chunk_size`` blocks). ``tokens`` adds tokens to the balance section even without events in the
+        range. The balance history starts from the balance at ``from_block - 1`` (0 for a report from
+        block 0).
+        """
+        start = _index(from_block, "from_block")
+        end = int(self.w3.eth.get_block(to_block)["number"])
+        if end < start:
+            raise ConfigError(f"to_block {end} is before from_block {start}")
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ConfigError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
+        builder = _ReportBuilder(self, start, [_token(t) for t in tokens])
+        for log in _fetch_logs(self.w3, self.address, start, end, chunk_size):
+            builder.add(log)
+        return builder.build(end)
+
+    # -- internals -------------------------------------------------------------------------------------------
+
+    def _action(self, data: str, description: str) -> Action:
+        return Action(target=self.address, value=0, calldata=bytes(HexBytes(data)), description=description)
 
 
 # ─────────────────────────────────────────── internals ───────────────────────────────────────────
-
-
-def _treasury(target: TreasuryTarget) -> Contract:
-    if isinstance(target, Suite):
-        return target.treasury
-    if isinstance(target, Contract):
-        return target
-    raise ConfigError(f"expected a Suite or the PublicTreasury contract, got {type(target).__name__}")
 
 
 def _token(token: str) -> ChecksumAddress:
@@ -1004,29 +953,11 @@ def _show(amount: int, token: str) -> str:
     return f"{amount} of token {token}"
 
 
-def _action(treasury: Contract, data: str, description: str) -> Action:
-    return Action(
-        target=to_checksum_address(treasury.address),
-        value=0,
-        calldata=bytes(HexBytes(data)),
-        description=description,
-    )
-
-
-def _ensure_allowance(treasury: Contract, signer: Signer, token: str, amount: int, *, approve: bool) -> None:
-    erc20 = treasury.w3.eth.contract(address=to_checksum_address(token), abi=_ERC20_ABI)
-    allowance = int(call(erc20.functions.allowance(signer.address, treasury.address)))
-    if allowance >= amount or not approve:
-        return
-    logger.info("approving %d of %s for the treasury from %s", amount, token, signer.address)
-    transact(treasury.w3, signer, erc20.functions.approve(treasury.address, amount))
-
-
-def _fetch_logs(w3: Web3, treasury: Contract, start: int, end: int, chunk: int) -> list[Any]:
+def _fetch_logs(w3: Web3, address: ChecksumAddress, start: int, end: int, chunk: int) -> list[Any]:
     logs: list[Any] = []
     for low in range(start, end + 1, chunk):
         high = min(low + chunk - 1, end)
-        logs.extend(w3.eth.get_logs({"address": treasury.address, "fromBlock": low, "toBlock": high}))
+        logs.extend(w3.eth.get_logs({"address": address, "fromBlock": low, "toBlock": high}))
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
     return logs
 
@@ -1034,13 +965,14 @@ def _fetch_logs(w3: Web3, treasury: Contract, start: int, end: int, chunk: int) 
 class _ReportBuilder:
     """Folds decoded treasury events into the report's sections."""
 
-    def __init__(self, treasury: Contract, from_block: int, tokens: list[ChecksumAddress]) -> None:
+    def __init__(self, treasury: Treasury, from_block: int, tokens: list[ChecksumAddress]) -> None:
         self.treasury = treasury
+        self.contract = treasury.contract
         self.w3 = treasury.w3
         self.from_block = from_block
         self.abis = {
             HexBytes(event_abi_to_log_topic(entry)): entry  # type: ignore[arg-type]
-            for entry in treasury.abi
+            for entry in treasury.contract.abi
             if entry.get("type") == "event"
         }
         self.tokens: list[ChecksumAddress] = list(dict.fromkeys(tokens))
@@ -1193,12 +1125,12 @@ class _ReportBuilder:
 
     def _grant_token(self, grant_id: int) -> ChecksumAddress:
         if grant_id not in self.grant_tokens:  # created before the range: ask the chain
-            self.grant_tokens[grant_id] = self._seen(call(self.treasury.functions.getGrant(grant_id))[0])
+            self.grant_tokens[grant_id] = self._seen(call(self.contract.functions.getGrant(grant_id))[0])
         return self.grant_tokens[grant_id]
 
     def _round_token(self, round_id: int) -> ChecksumAddress:
         if round_id not in self.round_tokens:
-            self.round_tokens[round_id] = self._seen(call(self.treasury.functions.getRound(round_id))[0])
+            self.round_tokens[round_id] = self._seen(call(self.contract.functions.getRound(round_id))[0])
         return self.round_tokens[round_id]
 
     def _seen(self, token: str) -> ChecksumAddress:
@@ -1215,7 +1147,7 @@ class _ReportBuilder:
     def _opening_balance(self, token: ChecksumAddress) -> int:
         if self.from_block == 0:
             return 0
-        fn = self.treasury.functions.treasuryBalance(token)
+        fn = self.contract.functions.treasuryBalance(token)
         return int(call(fn, block=self.from_block - 1))
 
     def _move(self, log: Any, token: ChecksumAddress, delta: int) -> None:
@@ -1232,14 +1164,14 @@ class _ReportBuilder:
     # -- result -----------------------------------------------------------------------------------
 
     def build(self, to_block: int) -> TreasuryReport:
-        current = balances(self.treasury, self.tokens)
+        current = self.treasury.balances(self.tokens)
         unrecorded = tuple(
             (b.token, b.balance - self.running[b.token])
             for b in current
             if self.from_block == 0 and b.token in self.running and b.balance != self.running[b.token]
         )
         return TreasuryReport(
-            treasury=to_checksum_address(self.treasury.address),
+            treasury=self.treasury.address,
             from_block=self.from_block,
             to_block=to_block,
             tokens=tuple(self.tokens),
@@ -1271,7 +1203,7 @@ class _ReportBuilder:
         for grant_id in sorted(self.grants):
             entry = self.grants[grant_id]
             if entry["granted"] is None:  # created before the range: fill in from the chain
-                info = get_grant(self.treasury, grant_id)
+                info = self.treasury.get_grant(grant_id)
                 original = info.amount + entry["returned"] if info.cancelled else info.amount
                 entry.update(kind=info.kind, recipient=info.recipient, granted=original)
             result.append(
@@ -1294,7 +1226,7 @@ class _ReportBuilder:
             entry = self.rounds[round_id]
             pool = entry["pool"]
             if pool is None:
-                pool = int(call(self.treasury.functions.getRound(round_id))[4])
+                pool = int(call(self.contract.functions.getRound(round_id))[4])
             result.append(
                 RoundOutflow(
                     round_id=round_id,

@@ -61,6 +61,7 @@ from civicdao.deploy import Suite
 from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
 from civicdao.governance import Action
 from civicdao.reverts import decode_revert
+from civicdao.tokens import ensure_allowance
 from civicdao.tx import TxRecord, call, send_transaction, transact
 
 ETH = tr.ETH
@@ -77,6 +78,7 @@ class Standalone:
     w3: Web3
     control: ChainControl
     treasury: Contract
+    api: tr.Treasury  # the library's typed calls over the same contract
     registry: Contract
     token: Contract
     admin: NodeSigner
@@ -117,7 +119,8 @@ def st(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner]
     for account in accounts[1:8]:
         transact(w3, admin, token.functions.mint(account.address, 10_000 * ETHER))
     control.increase_time(EPOCH)  # raises apply from the next epoch
-    yield Standalone(w3, control, treasury, registry, token, admin, citizens, tuple(accounts[5:8]))
+    api = tr.Treasury(w3, treasury)
+    yield Standalone(w3, control, treasury, api, registry, token, admin, citizens, tuple(accounts[5:8]))
     control.revert(snapshot)
 
 
@@ -129,21 +132,21 @@ def _warp(st: Standalone, timestamp: int) -> None:
 
 
 def _fund(st: Standalone, amount: int = 100 * ETHER) -> None:
-    tr.donate(st.treasury, st.outsiders[0], amount, note="seed")
+    st.api.donate(st.outsiders[0], amount, note="seed")
 
 
 def _stream(st: Standalone, amount: int, start: int, cliff: int, duration: int, who: str = "") -> int:
     recipient = who or st.citizens[0].address
-    action = tr.stream_grant_action(
-        st.treasury, recipient=recipient, amount=amount, start=start, cliff=cliff, duration=duration
+    action = st.api.stream_grant_action(
+        recipient=recipient, amount=amount, start=start, cliff=cliff, duration=duration
     )
     return int(st.run(action).event("StreamGrantCreated")["grantId"])
 
 
 def _round(st: Standalone, projects: list[str], pool: int, *, length: int = DAY, token: str = ETH) -> int:
     now = st.now()
-    action = tr.open_round_action(
-        st.treasury, projects=projects, matching_pool=pool, start=now, end=now + length, token=token
+    action = st.api.open_round_action(
+        projects=projects, matching_pool=pool, start=now, end=now + length, token=token
     )
     return int(st.run(action).event("RoundOpened")["roundId"])
 
@@ -218,14 +221,14 @@ def test_constructor_rejects_zero_admin_zero_registry_and_bad_epoch(st: Standalo
 
 def test_donate_eth_counts_a_donation_with_its_note(st: Standalone) -> None:
     donor = st.outsiders[1]
-    result = tr.donate(st.treasury, donor, 3 * ETHER, note="spring-fair")
+    result = st.api.donate(donor, 3 * ETHER, note="spring-fair")
     assert (result.donor, result.token, result.amount, result.note) == (
         donor.address,
         ETH,
         3 * ETHER,
         "spring-fair",
     )
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.balance, balance.free, balance.committed) == (3 * ETHER, 3 * ETHER, 0)
     assert balance.total_in == 3 * ETHER
     assert balance.inflow("donation") == 3 * ETHER
@@ -235,23 +238,23 @@ def test_donate_eth_counts_a_donation_with_its_note(st: Standalone) -> None:
 
 def test_donate_token_approves_and_pulls(st: Standalone) -> None:
     donor = st.outsiders[1]
-    result = tr.donate(st.treasury, donor, 5 * ETHER, token=st.token.address, note=b"\x01\x02")
+    result = st.api.donate(donor, 5 * ETHER, token=st.token.address, note=b"\x01\x02")
     assert result.note == "0x0102" + "00" * 30  # bytes that are not text are shown as hex
-    balance = tr.token_balance(st.treasury, st.token.address)
+    balance = st.api.token_balance(st.token.address)
     assert (balance.balance, balance.total_in, balance.inflow("donation")) == (5 * ETHER,) * 3
     assert call(st.token.functions.allowance(donor.address, st.treasury.address)) == 0
 
 
 def test_donate_token_without_approval_reverts_when_told_not_to_approve(st: Standalone) -> None:
     with pytest.raises(ERC20InsufficientAllowance):
-        tr.donate(st.treasury, st.outsiders[1], ETHER, token=st.token.address, approve=False)
+        st.api.donate(st.outsiders[1], ETHER, token=st.token.address, approve=False)
 
 
 def test_plain_eth_send_counts_as_donation_with_empty_note(st: Standalone) -> None:
     record = send_transaction(st.w3, st.outsiders[2], to=st.treasury.address, value=ETHER)
     event = record.event("DonationReceived")
     assert (event["amount"], event["note"]) == (ETHER, NO_NOTE)
-    assert tr.token_balance(st.treasury).inflow("donation") == ETHER
+    assert st.api.token_balance().inflow("donation") == ETHER
 
 
 def test_donate_zero_reverts_and_donate_token_zero_address_reverts(st: Standalone) -> None:
@@ -268,22 +271,22 @@ def test_donate_token_refuses_fee_on_transfer_token(st: Standalone) -> None:
     donor = st.outsiders[0]
     transact(st.w3, donor, fee_token.functions.mint(donor.address, 1_000))
     with pytest.raises(TreasuryFeeOnTransferToken) as err:
-        tr.donate(st.treasury, donor, 1_000, token=fee_token.address)
+        st.api.donate(donor, 1_000, token=fee_token.address)
     assert (err.value.expected, err.value.received) == (1_000, 990)
 
 
 def test_deposit_fee_records_each_category(st: Standalone) -> None:
     payer = st.outsiders[0]
-    tr.deposit_fee(st.treasury, payer, 300, category="room_house")
-    tr.deposit_fee(st.treasury, payer, 200, category=1)
-    result = tr.deposit_fee(st.treasury, payer, 7 * ETHER, category="tool", token=st.token.address)
+    st.api.deposit_fee(payer, 300, category="room_house")
+    st.api.deposit_fee(payer, 200, category=1)
+    result = st.api.deposit_fee(payer, 7 * ETHER, category="tool", token=st.token.address)
     assert (result.category, result.amount, result.token) == ("tool", 7 * ETHER, st.token.address)
-    eth = tr.token_balance(st.treasury)
+    eth = st.api.token_balance()
     assert dict(eth.inflow_by_category) == {
         "room_house": 300, "space": 200, "tool": 0, "skill": 0, "nature": 0, "donation": 0,
     }  # fmt: skip
     assert eth.total_in == 500
-    assert tr.token_balance(st.treasury, st.token.address).inflow("tool") == 7 * ETHER
+    assert st.api.token_balance(st.token.address).inflow("tool") == 7 * ETHER
 
 
 def test_deposit_fee_reverts_on_bad_category_value_or_eth(st: Standalone) -> None:
@@ -304,18 +307,20 @@ def test_deposit_fee_reverts_on_bad_category_value_or_eth(st: Standalone) -> Non
 @pytest.mark.parametrize(
     ("call_it", "error"),
     [
-        (lambda s: tr.donate(s.treasury, s.admin, -1), InvalidAmountError),
-        (lambda s: tr.donate(s.treasury, s.admin, 0), InvalidAmountError),
-        (lambda s: tr.donate(s.treasury, s.admin, True), InvalidAmountError),
-        (lambda s: tr.donate(s.treasury, s.admin, 1.5), InvalidAmountError),
-        (lambda s: tr.donate(s.treasury, s.admin, 1, note="x" * 33), ConfigError),
-        (lambda s: tr.donate(s.treasury, s.admin, 1, token="0x123"), InvalidAddressError),
-        (lambda s: tr.deposit_fee(s.treasury, s.admin, 1, category="donation"), ConfigError),
-        (lambda s: tr.deposit_fee(s.treasury, s.admin, 1, category=5), ConfigError),
-        (lambda s: tr.claim_grant(s.treasury, s.admin, -1), ConfigError),
-        (lambda s: tr.contribute(s.treasury, s.admin, 0, 0, 0), InvalidAmountError),
-        (lambda s: tr.release_tranche(s.treasury, s.admin, 0, 32), ConfigError),
-        (lambda s: tr.token_balance("not a treasury", ETH), ConfigError),  # type: ignore[arg-type]
+        (lambda s: s.api.donate(s.admin, -1), InvalidAmountError),
+        (lambda s: s.api.donate(s.admin, 0), InvalidAmountError),
+        (lambda s: s.api.donate(s.admin, True), InvalidAmountError),
+        (lambda s: s.api.donate(s.admin, 1.5), InvalidAmountError),
+        (lambda s: s.api.donate(s.admin, 1, note="x" * 33), ConfigError),
+        (lambda s: s.api.donate(s.admin, 1, token="0x123"), InvalidAddressError),
+        (lambda s: s.api.deposit_fee(s.admin, 1, category="donation"), ConfigError),
+        (lambda s: s.api.deposit_fee(s.admin, 1, category=5), ConfigError),
+        (lambda s: s.api.claim_grant(s.admin, -1), ConfigError),
+        (lambda s: s.api.contribute(s.admin, 0, 0, 0), InvalidAmountError),
+        (lambda s: s.api.release_tranche(s.admin, 0, 32), ConfigError),
+        (lambda s: tr.Treasury(s.w3, "not a treasury").token_balance(ETH), ConfigError),  # type: ignore[arg-type]
+        (lambda s: tr.Treasury.from_suite(s.treasury), ConfigError),  # type: ignore[arg-type]
+        (lambda s: tr.Treasury.at(s.w3, "0x123"), InvalidAddressError),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_sent(st: Standalone, call_it: Any, error: type) -> None:
@@ -332,13 +337,13 @@ def test_transfer_action_pays_and_counts_out(st: Standalone) -> None:
     _fund(st, 10 * ETHER)
     receiver = st.outsiders[2].address
     before = st.w3.eth.get_balance(receiver)
-    action = tr.transfer_action(st.treasury, to=receiver, amount=4 * ETHER, memo="prop-7")
+    action = st.api.transfer_action(to=receiver, amount=4 * ETHER, memo="prop-7")
     assert (action.target, action.value) == (st.treasury.address, 0)
     assert "Transfer 4000000000000000000 wei (4 ETH)" in action.description
     record = st.run(action)
     assert record.event("Transferred")["memo"] == b"prop-7".ljust(32, b"\x00")
     assert st.w3.eth.get_balance(receiver) - before == 4 * ETHER
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.balance, balance.total_out) == (6 * ETHER, 4 * ETHER)
 
 
@@ -358,27 +363,27 @@ def test_transfer_to_a_receiver_that_refuses_eth_reverts_whole(st: Standalone) -
     _fund(st, ETHER)
     refuser, _ = deploy_contract(st.w3, st.admin, "MockRevertingReceiver")
     with pytest.raises(FailedCall):
-        st.run(tr.transfer_action(st.treasury, to=refuser.address, amount=ETHER))
-    assert tr.token_balance(st.treasury).total_out == 0
+        st.run(st.api.transfer_action(to=refuser.address, amount=ETHER))
+    assert st.api.token_balance().total_out == 0
 
 
 def test_set_cap_lowering_applies_at_once_and_is_enforced(st: Standalone) -> None:
     _fund(st, 10 * ETHER)
-    st.run(tr.set_cap_action(st.treasury, cap=2 * ETHER))
-    status = tr.epoch_status(st.treasury)
+    st.run(st.api.set_cap_action(cap=2 * ETHER))
+    status = st.api.epoch_status()
     assert (status.cap, status.pending_cap, status.remaining) == (2 * ETHER, 0, 2 * ETHER)
-    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER + 1))
+    st.run(st.api.transfer_action(to=st.admin.address, amount=ETHER + 1))
     with pytest.raises(TreasuryEpochCapExceeded) as err:
-        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER))
+        st.run(st.api.transfer_action(to=st.admin.address, amount=ETHER))
     assert (err.value.epoch, err.value.requested, err.value.remaining) == (status.epoch, ETHER, ETHER - 1)
 
 
 def test_set_cap_raise_applies_only_from_the_next_epoch(st: Standalone) -> None:
     """A captured vote cannot raise the cap and drain in the same epoch."""
     _fund(st, 50 * ETHER)
-    st.run(tr.set_cap_action(st.treasury, cap=ETHER))
-    record = st.run(tr.set_cap_action(st.treasury, cap=40 * ETHER))
-    status = tr.epoch_status(st.treasury)
+    st.run(st.api.set_cap_action(cap=ETHER))
+    record = st.run(st.api.set_cap_action(cap=40 * ETHER))
+    status = st.api.epoch_status()
     assert record.event("EpochCapSet")["effectiveFromEpoch"] == status.epoch + 1
     assert (status.cap, status.pending_cap, status.pending_from_epoch) == (
         ETHER,
@@ -386,31 +391,31 @@ def test_set_cap_raise_applies_only_from_the_next_epoch(st: Standalone) -> None:
         status.epoch + 1,
     )
     with pytest.raises(TreasuryEpochCapExceeded):
-        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=2 * ETHER))
+        st.run(st.api.transfer_action(to=st.admin.address, amount=2 * ETHER))
     st.control.increase_time(status.end - st.now())
-    later = tr.epoch_status(st.treasury)
+    later = st.api.epoch_status()
     assert (later.epoch, later.cap, later.pending_cap) == (status.epoch + 1, 40 * ETHER, 0)
-    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=40 * ETHER))
+    st.run(st.api.transfer_action(to=st.admin.address, amount=40 * ETHER))
 
 
 def test_cap_zero_stops_spending_and_uncapped_allows_everything_free(st: Standalone) -> None:
     _fund(st, 10 * ETHER)
-    st.run(tr.set_cap_action(st.treasury, cap=0))
+    st.run(st.api.set_cap_action(cap=0))
     with pytest.raises(TreasuryEpochCapExceeded) as err:
-        st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=1))
+        st.run(st.api.transfer_action(to=st.admin.address, amount=1))
     assert err.value.remaining == 0
     fresh, _ = deploy_contract(st.w3, st.admin, "MockERC20", "New", "NEW", 6)
-    assert tr.epoch_status(st.treasury, fresh.address).cap == 0  # never set = nothing may be spent
-    assert not tr.epoch_status(st.treasury, fresh.address).uncapped
+    assert st.api.epoch_status(fresh.address).cap == 0  # never set = nothing may be spent
+    assert not st.api.epoch_status(fresh.address).uncapped
 
 
 def test_set_epoch_length_applies_from_the_end_of_the_current_epoch(st: Standalone) -> None:
-    before = tr.epoch_status(st.treasury)
-    record = st.run(tr.set_epoch_length_action(st.treasury, 7 * DAY))
+    before = st.api.epoch_status()
+    record = st.run(st.api.set_epoch_length_action(7 * DAY))
     event = record.event("EpochLengthSet")
     assert (event["oldLength"], event["newLength"]) == (before.length, 7 * DAY)
     assert (event["anchor"], event["epochAtAnchor"]) == (before.end, before.epoch + 1)
-    during = tr.epoch_status(st.treasury)
+    during = st.api.epoch_status()
     assert (during.epoch, during.length, during.start, during.end) == (
         before.epoch,
         before.length,
@@ -419,7 +424,7 @@ def test_set_epoch_length_applies_from_the_end_of_the_current_epoch(st: Standalo
     )
     assert during.pending_length == 7 * DAY
     st.control.increase_time(before.end - st.now())
-    after = tr.epoch_status(st.treasury)
+    after = st.api.epoch_status()
     assert (after.epoch, after.length, after.start, after.end) == (
         before.epoch + 1,
         7 * DAY,
@@ -428,29 +433,29 @@ def test_set_epoch_length_applies_from_the_end_of_the_current_epoch(st: Standalo
     )
     assert after.pending_length == 0
     st.control.increase_time(7 * DAY)
-    assert tr.epoch_status(st.treasury).epoch == before.epoch + 2
+    assert st.api.epoch_status().epoch == before.epoch + 2
 
 
 def test_set_epoch_length_later_change_replaces_a_scheduled_one(st: Standalone) -> None:
-    before = tr.epoch_status(st.treasury)
-    st.run(tr.set_epoch_length_action(st.treasury, 7 * DAY))
-    st.run(tr.set_epoch_length_action(st.treasury, 2 * DAY))
-    assert tr.epoch_status(st.treasury).pending_length == 2 * DAY
+    before = st.api.epoch_status()
+    st.run(st.api.set_epoch_length_action(7 * DAY))
+    st.run(st.api.set_epoch_length_action(2 * DAY))
+    assert st.api.epoch_status().pending_length == 2 * DAY
     st.control.increase_time(before.end - st.now())
-    assert tr.epoch_status(st.treasury).length == 2 * DAY
+    assert st.api.epoch_status().length == 2 * DAY
 
 
 def test_set_epoch_length_cannot_bring_a_cap_raise_forward(st: Standalone) -> None:
     """A captured vote that raises a cap and shortens epochs still waits for the current epoch's end."""
     token = st.token.address
-    status = tr.epoch_status(st.treasury, token)
-    st.run(tr.set_cap_action(st.treasury, cap=10 * TOKEN_CAP, token=token))
-    st.run(tr.set_epoch_length_action(st.treasury, DAY))
+    status = st.api.epoch_status(token)
+    st.run(st.api.set_cap_action(cap=10 * TOKEN_CAP, token=token))
+    st.run(st.api.set_epoch_length_action(DAY))
     st.control.increase_time(2 * DAY)
-    still = tr.epoch_status(st.treasury, token)
+    still = st.api.epoch_status(token)
     assert (still.epoch, still.cap) == (status.epoch, status.cap)
     st.control.increase_time(status.end - st.now())
-    raised = tr.epoch_status(st.treasury, token)
+    raised = st.api.epoch_status(token)
     assert (raised.epoch, raised.cap, raised.length) == (status.epoch + 1, 10 * TOKEN_CAP, DAY)
 
 
@@ -459,12 +464,12 @@ def test_set_epoch_length_rejects_out_of_range(st: Standalone) -> None:
         with pytest.raises(TreasuryInvalidEpochLength):
             st.gov(st.treasury.functions.setEpochLength(length))
         with pytest.raises(ConfigError):
-            tr.set_epoch_length_action(st.treasury, length)
+            st.api.set_epoch_length_action(length)
 
 
 def test_set_citizen_registry_action_switches_matching_registry(st: Standalone) -> None:
     other, _ = deploy_contract(st.w3, st.admin, "MockCitizenRegistry")
-    record = st.run(tr.set_citizen_registry_action(st.treasury, other.address))
+    record = st.run(st.api.set_citizen_registry_action(other.address))
     assert record.event("CitizenRegistrySet")["newRegistry"] == other.address
     assert call(st.treasury.functions.citizenRegistry()) == other.address
     with pytest.raises(TreasuryZeroAddress):
@@ -479,7 +484,7 @@ def test_stream_grant_vests_linearly_after_the_cliff_exact_amounts(st: Standalon
     start = st.now() + 100
     grant_id = _stream(st, 1_000_000, start, cliff=1_000, duration=10_000)
     recipient = st.citizens[0]
-    info = tr.get_grant(st.treasury, grant_id)
+    info = st.api.get_grant(grant_id)
     assert (info.kind, info.amount, info.start, info.cliff, info.duration) == (
         "stream",
         1_000_000,
@@ -487,21 +492,21 @@ def test_stream_grant_vests_linearly_after_the_cliff_exact_amounts(st: Standalon
         1_000,
         10_000,
     )
-    assert tr.token_balance(st.treasury).committed == 1_000_000
+    assert st.api.token_balance().committed == 1_000_000
 
     _warp(st, start + 999)
     with pytest.raises(TreasuryNothingToClaim) as err:
-        tr.claim_grant(st.treasury, recipient, grant_id)
+        st.api.claim_grant(recipient, grant_id)
     assert err.value.grantId == grant_id
     _warp(st, start + 1_000)
-    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 100_000  # 1e6 * 1000 / 10000
+    assert st.api.claim_grant(recipient, grant_id).amount == 100_000  # 1e6 * 1000 / 10000
     _warp(st, start + 2_500)
-    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 150_000  # 250_000 vested - 100_000
+    assert st.api.claim_grant(recipient, grant_id).amount == 150_000  # 250_000 vested - 100_000
     _warp(st, start + 10_000 + 5)
-    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 750_000
-    info = tr.get_grant(st.treasury, grant_id)
+    assert st.api.claim_grant(recipient, grant_id).amount == 750_000
+    info = st.api.get_grant(grant_id)
     assert (info.vested, info.claimed, info.claimable) == (1_000_000, 1_000_000, 0)
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.committed, balance.total_out, balance.balance) == (0, 1_000_000, ETHER - 1_000_000)
 
 
@@ -510,39 +515,39 @@ def test_stream_vesting_rounds_down(st: Standalone) -> None:
     start = st.now() + 10
     grant_id = _stream(st, 1_000_003, start, cliff=0, duration=7)
     _warp(st, start + 3)
-    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 428_572  # ⌊1_000_003·3/7⌋
+    assert st.api.claim_grant(st.citizens[0], grant_id).amount == 428_572  # ⌊1_000_003·3/7⌋
     _warp(st, start + 6)
-    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 857_145 - 428_572
+    assert st.api.claim_grant(st.citizens[0], grant_id).amount == 857_145 - 428_572
     _warp(st, start + 7)
-    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 1_000_003 - 857_145
+    assert st.api.claim_grant(st.citizens[0], grant_id).amount == 1_000_003 - 857_145
 
 
 def test_cancel_stream_returns_the_unvested_part_exactly(st: Standalone) -> None:
     _fund(st, ETHER)
     start = st.now() + 10
     grant_id = _stream(st, 1_000_000, start, cliff=0, duration=10_000)
-    spent = tr.epoch_status(st.treasury).spent
+    spent = st.api.epoch_status().spent
     _warp(st, start + 3_333)
-    record = st.run(tr.cancel_grant_action(st.treasury, grant_id))
+    record = st.run(st.api.cancel_grant_action(grant_id))
     event = record.event("GrantCancelled")
     assert (event["returned"], event["remainingEntitlement"]) == (666_700, 333_300)
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.committed, balance.free) == (333_300, ETHER - 333_300)
-    assert tr.epoch_status(st.treasury).spent == spent  # a cancellation does not refund the epoch allowance
+    assert st.api.epoch_status().spent == spent  # a cancellation does not refund the epoch allowance
     st.control.increase_time(20_000)
-    info = tr.get_grant(st.treasury, grant_id)
+    info = st.api.get_grant(grant_id)
     assert (info.cancelled, info.amount, info.vested, info.claimable) == (True, 333_300, 333_300, 333_300)
-    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 333_300
-    assert tr.token_balance(st.treasury).committed == 0
+    assert st.api.claim_grant(st.citizens[0], grant_id).amount == 333_300
+    assert st.api.token_balance().committed == 0
 
 
 def test_cancel_before_the_cliff_returns_everything(st: Standalone) -> None:
     _fund(st, ETHER)
     grant_id = _stream(st, 500, st.now() + 10, cliff=100, duration=1_000)
-    event = st.run(tr.cancel_grant_action(st.treasury, grant_id)).event("GrantCancelled")
+    event = st.run(st.api.cancel_grant_action(grant_id)).event("GrantCancelled")
     assert (event["returned"], event["remainingEntitlement"]) == (500, 0)
     with pytest.raises(TreasuryNothingToClaim):
-        tr.claim_grant(st.treasury, st.citizens[0], grant_id)
+        st.api.claim_grant(st.citizens[0], grant_id)
 
 
 def test_stream_grant_reverts(st: Standalone) -> None:
@@ -560,22 +565,22 @@ def test_stream_grant_reverts(st: Standalone) -> None:
     with pytest.raises(TreasuryInsufficientFreeBalance):
         st.gov(fns.createStreamGrant(ETH, who, 11, 5, 0, 10))
     with pytest.raises(TreasuryGrantNotFound) as missing:
-        tr.claim_grant(st.treasury, st.citizens[0], 7)
+        st.api.claim_grant(st.citizens[0], 7)
     assert missing.value.grantId == 7
     with pytest.raises(TreasuryGrantNotFound):
-        st.run(tr.cancel_grant_action(st.treasury, 7))
+        st.run(st.api.cancel_grant_action(7))
 
 
 def test_claim_by_someone_else_and_double_cancel_revert(st: Standalone) -> None:
     _fund(st, ETHER)
     grant_id = _stream(st, 1_000, st.now() - 100, cliff=0, duration=10)
     with pytest.raises(TreasuryNotGrantRecipient) as err:
-        tr.claim_grant(st.treasury, st.citizens[1], grant_id)
+        st.api.claim_grant(st.citizens[1], grant_id)
     assert (err.value.grantId, err.value.caller) == (grant_id, st.citizens[1].address)
-    st.run(tr.cancel_grant_action(st.treasury, grant_id))
+    st.run(st.api.cancel_grant_action(grant_id))
     with pytest.raises(TreasuryGrantAlreadyCancelled):
-        st.run(tr.cancel_grant_action(st.treasury, grant_id))
-    assert tr.claim_grant(st.treasury, st.citizens[0], grant_id).amount == 1_000  # fully vested stays owed
+        st.run(st.api.cancel_grant_action(grant_id))
+    assert st.api.claim_grant(st.citizens[0], grant_id).amount == 1_000  # fully vested stays owed
 
 
 @pytest.mark.parametrize(
@@ -594,7 +599,7 @@ def test_claim_by_someone_else_and_double_cancel_revert(st: Standalone) -> None:
 def test_stream_grant_action_validates_input(st: Standalone, kwargs: dict[str, Any], error: type) -> None:
     args: dict[str, Any] = {"recipient": st.citizens[0].address, "amount": 10, "start": 0, "duration": 10}
     with pytest.raises(error):
-        tr.stream_grant_action(st.treasury, **(args | kwargs))
+        st.api.stream_grant_action(**(args | kwargs))
 
 
 # ───────────────────────────────────────── milestone grants ─────────────────────────────────────────
@@ -603,30 +608,30 @@ def test_stream_grant_action_validates_input(st: Standalone, kwargs: dict[str, A
 def test_milestone_grant_steward_releases_recipient_claims_cancel_returns_rest(st: Standalone) -> None:
     _fund(st, ETHER)
     steward, recipient = st.outsiders[2], st.citizens[2]
-    st.run(tr.set_steward_action(st.treasury, steward.address))
-    action = tr.milestone_grant_action(st.treasury, recipient=recipient.address, tranches=[100, 250, 650])
+    st.run(st.api.set_steward_action(steward.address))
+    action = st.api.milestone_grant_action(recipient=recipient.address, tranches=[100, 250, 650])
     assert "1000 wei" in action.description and "3 tranches" in action.description
     grant_id = int(st.run(action).event("MilestoneGrantCreated")["grantId"])
-    released = tr.release_tranche(st.treasury, steward, grant_id, 1)
+    released = st.api.release_tranche(steward, grant_id, 1)
     assert (released.amount, released.releaser, released.index) == (250, steward.address, 1)
-    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 250
-    tr.release_tranche(st.treasury, st.admin, grant_id, 0)  # the governor may release too
-    info = tr.get_grant(st.treasury, grant_id)
+    assert st.api.claim_grant(recipient, grant_id).amount == 250
+    st.api.release_tranche(st.admin, grant_id, 0)  # the governor may release too
+    info = st.api.get_grant(grant_id)
     assert (info.kind, info.tranches, info.released_tranches, info.claimable) == (
         "milestone",
         (100, 250, 650),
         (0, 1),
         100,
     )
-    event = st.run(tr.cancel_grant_action(st.treasury, grant_id)).event("GrantCancelled")
+    event = st.run(st.api.cancel_grant_action(grant_id)).event("GrantCancelled")
     assert (event["returned"], event["remainingEntitlement"]) == (650, 350)
     with pytest.raises(TreasuryGrantAlreadyCancelled):
-        tr.release_tranche(st.treasury, steward, grant_id, 2)
-    assert tr.claim_grant(st.treasury, recipient, grant_id).amount == 100
-    assert tr.token_balance(st.treasury).committed == 0
-    st.run(tr.set_steward_action(st.treasury, steward.address, appointed=False))
+        st.api.release_tranche(steward, grant_id, 2)
+    assert st.api.claim_grant(recipient, grant_id).amount == 100
+    assert st.api.token_balance().committed == 0
+    st.run(st.api.set_steward_action(steward.address, appointed=False))
     with pytest.raises(TreasuryNotReleaser):
-        tr.release_tranche(st.treasury, steward, grant_id, 2)
+        st.api.release_tranche(steward, grant_id, 2)
 
 
 def test_milestone_grant_reverts(st: Standalone) -> None:
@@ -643,32 +648,32 @@ def test_milestone_grant_reverts(st: Standalone) -> None:
         st.gov(fns.createMilestoneGrant(ETH, who, [5, 6])).event("MilestoneGrantCreated")["grantId"]
     )
     with pytest.raises(TreasuryNotReleaser) as outsider:
-        tr.release_tranche(st.treasury, st.outsiders[0], grant_id, 0)
+        st.api.release_tranche(st.outsiders[0], grant_id, 0)
     assert outsider.value.caller == st.outsiders[0].address
     with pytest.raises(TreasuryTrancheOutOfRange) as out_of_range:
-        tr.release_tranche(st.treasury, st.admin, grant_id, 2)
+        st.api.release_tranche(st.admin, grant_id, 2)
     assert out_of_range.value.index == 2
-    tr.release_tranche(st.treasury, st.admin, grant_id, 0)
+    st.api.release_tranche(st.admin, grant_id, 0)
     with pytest.raises(TreasuryTrancheAlreadyReleased):
-        tr.release_tranche(st.treasury, st.admin, grant_id, 0)
+        st.api.release_tranche(st.admin, grant_id, 0)
     with pytest.raises(TreasuryGrantNotFound):
-        tr.release_tranche(st.treasury, st.admin, 9, 0)
+        st.api.release_tranche(st.admin, 9, 0)
     stream_id = _stream(st, 10, st.now(), 0, 10)
     with pytest.raises(TreasuryNotMilestoneGrant):
-        tr.release_tranche(st.treasury, st.admin, stream_id, 0)
+        st.api.release_tranche(st.admin, stream_id, 0)
     unreleased = st.gov(fns.createMilestoneGrant(ETH, who, [1])).event("MilestoneGrantCreated")["grantId"]
     with pytest.raises(TreasuryNothingToClaim):
-        tr.claim_grant(st.treasury, st.citizens[0], unreleased)
+        st.api.claim_grant(st.citizens[0], unreleased)
 
 
 def test_milestone_grant_action_validates_tranches(st: Standalone) -> None:
     who = st.citizens[0].address
     with pytest.raises(ConfigError):
-        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[])
+        st.api.milestone_grant_action(recipient=who, tranches=[])
     with pytest.raises(ConfigError):
-        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[1] * 33)
+        st.api.milestone_grant_action(recipient=who, tranches=[1] * 33)
     with pytest.raises(InvalidAmountError):
-        tr.milestone_grant_action(st.treasury, recipient=who, tranches=[1, 0])
+        st.api.milestone_grant_action(recipient=who, tranches=[1, 0])
 
 
 # ───────────────────────────────────────── quadratic funding ─────────────────────────────────────────
@@ -681,57 +686,57 @@ def test_qf_round_pays_three_projects_exact_matching(st: Standalone) -> None:
     outsider = st.outsiders[0]
     projects = [a.address for a in st.outsiders[1:3]] + [st.admin.address]
     round_id = _round(st, projects, 7 * ETHER)
-    assert tr.token_balance(st.treasury).committed == 7 * ETHER
+    assert st.api.token_balance().committed == 7 * ETHER
     for citizen in (c1, c2, c3, c4):
-        assert tr.contribute(st.treasury, citizen, round_id, 0, ETHER).matched
-    tr.contribute(st.treasury, c1, round_id, 1, 4 * ETHER)
-    tr.contribute(st.treasury, c2, round_id, 2, ETHER)
-    tr.contribute(st.treasury, c3, round_id, 2, ETHER)
-    assert not tr.contribute(st.treasury, outsider, round_id, 2, 100 * ETHER).matched
-    info = tr.get_round(st.treasury, round_id)
+        assert st.api.contribute(citizen, round_id, 0, ETHER).matched
+    st.api.contribute(c1, round_id, 1, 4 * ETHER)
+    st.api.contribute(c2, round_id, 2, ETHER)
+    st.api.contribute(c3, round_id, 2, ETHER)
+    assert not st.api.contribute(outsider, round_id, 2, 100 * ETHER).matched
+    info = st.api.get_round(round_id)
     assert [p.raw_matching for p in info.projects] == [12 * ETHER, 0, 2 * ETHER]
     assert [p.citizen_contributions for p in info.projects] == [4 * ETHER, 4 * ETHER, 2 * ETHER]
     with pytest.raises(TreasuryRoundNotEnded):
-        tr.finalize_round(st.treasury, outsider, round_id)
+        st.api.finalize_round(outsider, round_id)
     st.control.increase_time(DAY)
-    final = tr.finalize_round(st.treasury, outsider, round_id)
+    final = st.api.finalize_round(outsider, round_id)
     assert (final.total_matching, final.leftover) == (7 * ETHER, 0)
-    assert [p.matching for p in tr.get_round(st.treasury, round_id).projects] == [6 * ETHER, 0, ETHER]
+    assert [p.matching for p in st.api.get_round(round_id).projects] == [6 * ETHER, 0, ETHER]
     payouts = [
-        tr.claim_round_payout(st.treasury, signer, round_id, i)
+        st.api.claim_round_payout(signer, round_id, i)
         for i, signer in enumerate([st.outsiders[1], st.outsiders[2], st.admin])
     ]
     assert [(p.contributions, p.matching) for p in payouts] == [
         (4 * ETHER, 6 * ETHER), (4 * ETHER, 0), (102 * ETHER, ETHER),
     ]  # fmt: skip
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.balance, balance.committed, balance.total_out) == (13 * ETHER, 0, 7 * ETHER)
 
 
 def test_qf_round_with_pool_larger_than_matches_frees_the_leftover(st: Standalone) -> None:
     _fund(st, 20 * ETHER)
     round_id = _round(st, [st.outsiders[1].address], 10 * ETHER)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
-    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 0, 3 * ETHER)  # a citizen's total counts once
+    st.api.contribute(st.citizens[0], round_id, 0, ETHER)
+    st.api.contribute(st.citizens[1], round_id, 0, ETHER)
+    st.api.contribute(st.citizens[0], round_id, 0, 3 * ETHER)  # a citizen's total counts once
     st.control.increase_time(DAY)
-    final = tr.finalize_round(st.treasury, st.outsiders[0], round_id)
+    final = st.api.finalize_round(st.outsiders[0], round_id)
     # (√4 + √1)² - 5 = 9 - 5 = 4 ETH; leftover 6 ETH returns to the free balance
     assert (final.total_matching, final.leftover) == (4 * ETHER, 6 * ETHER)
-    balance = tr.token_balance(st.treasury)
+    balance = st.api.token_balance()
     assert (balance.committed, balance.free) == (5 * ETHER + 4 * ETHER, 20 * ETHER - 4 * ETHER)
 
 
 def test_qf_token_round_contributions_are_pulled_after_approval(st: Standalone) -> None:
-    tr.donate(st.treasury, st.outsiders[0], 100 * ETHER, token=st.token.address)
+    st.api.donate(st.outsiders[0], 100 * ETHER, token=st.token.address)
     round_id = _round(st, [st.outsiders[1].address], 50 * ETHER, token=st.token.address)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 0, 9 * ETHER)
-    tr.contribute(st.treasury, st.citizens[1], round_id, 0, 4 * ETHER)
+    st.api.contribute(st.citizens[0], round_id, 0, 9 * ETHER)
+    st.api.contribute(st.citizens[1], round_id, 0, 4 * ETHER)
     with pytest.raises(TreasuryUnexpectedEth):
         transact(st.w3, st.citizens[2], st.treasury.functions.contribute(round_id, 0, 1), value=1)
     st.control.increase_time(DAY)
-    tr.finalize_round(st.treasury, st.outsiders[0], round_id)
-    payout = tr.claim_round_payout(st.treasury, st.outsiders[1], round_id, 0)
+    st.api.finalize_round(st.outsiders[0], round_id)
+    payout = st.api.claim_round_payout(st.outsiders[1], round_id, 0)
     assert (payout.contributions, payout.matching, payout.amount) == (13 * ETHER, 12 * ETHER, 25 * ETHER)
     assert call(st.token.functions.balanceOf(st.outsiders[1].address)) == 10_000 * ETHER + 25 * ETHER
 
@@ -754,66 +759,66 @@ def test_qf_round_reverts(st: Standalone) -> None:
     with pytest.raises(TreasuryInsufficientFreeBalance):
         st.gov(fns.openRound(ETH, 11 * ETHER, [who], now, now + DAY))
     with pytest.raises(TreasuryRoundNotFound) as missing:
-        tr.contribute(st.treasury, st.citizens[0], 3, 0, 1)
+        st.api.contribute(st.citizens[0], 3, 0, 1)
     assert missing.value.roundId == 3
     with pytest.raises(TreasuryRoundNotFound):
-        tr.finalize_round(st.treasury, st.admin, 3)
+        st.api.finalize_round(st.admin, 3)
     with pytest.raises(TreasuryRoundNotFound):
-        tr.claim_round_payout(st.treasury, st.admin, 3, 0)
+        st.api.claim_round_payout(st.admin, 3, 0)
 
     later = st.gov(fns.openRound(ETH, ETHER, [who], now + DAY, now + 2 * DAY)).event("RoundOpened")["roundId"]
     with pytest.raises(TreasuryRoundNotActive) as early:
-        tr.contribute(st.treasury, st.citizens[0], later, 0, 1)
+        st.api.contribute(st.citizens[0], later, 0, 1)
     assert (early.value.start, early.value.end) == (now + DAY, now + 2 * DAY)
     with pytest.raises(TreasuryRoundNotFinalized):
-        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+        st.api.claim_round_payout(st.outsiders[1], later, 0)
     st.control.increase_time(DAY + 10)
     with pytest.raises(TreasuryProjectOutOfRange) as out_of_range:
-        tr.contribute(st.treasury, st.citizens[0], later, 1, 1)
+        st.api.contribute(st.citizens[0], later, 1, 1)
     assert out_of_range.value.projectIndex == 1
     with pytest.raises(TreasuryZeroAmount):
         transact(st.w3, st.citizens[0], fns.contribute(later, 0, 0))
     with pytest.raises(TreasuryEthAmountMismatch):
         transact(st.w3, st.citizens[0], fns.contribute(later, 0, 5), value=4)
-    tr.contribute(st.treasury, st.citizens[0], later, 0, 5)
+    st.api.contribute(st.citizens[0], later, 0, 5)
     _warp(st, now + 2 * DAY)
     with pytest.raises(TreasuryRoundNotActive):  # the end is exclusive
-        tr.contribute(st.treasury, st.citizens[0], later, 0, 1)
-    tr.finalize_round(st.treasury, st.admin, later)
+        st.api.contribute(st.citizens[0], later, 0, 1)
+    st.api.finalize_round(st.admin, later)
     with pytest.raises(TreasuryRoundAlreadyFinalized):
-        tr.finalize_round(st.treasury, st.admin, later)
+        st.api.finalize_round(st.admin, later)
     with pytest.raises(TreasuryNotProjectRecipient) as stranger:
-        tr.claim_round_payout(st.treasury, st.citizens[0], later, 0)
+        st.api.claim_round_payout(st.citizens[0], later, 0)
     assert stranger.value.caller == st.citizens[0].address
     with pytest.raises(TreasuryProjectOutOfRange):
-        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 1)
-    tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+        st.api.claim_round_payout(st.outsiders[1], later, 1)
+    st.api.claim_round_payout(st.outsiders[1], later, 0)
     with pytest.raises(TreasuryProjectAlreadyClaimed):
-        tr.claim_round_payout(st.treasury, st.outsiders[1], later, 0)
+        st.api.claim_round_payout(st.outsiders[1], later, 0)
 
 
 def test_qf_contributions_above_two_to_the_128_revert(st: Standalone) -> None:
     whale = st.outsiders[2]
     transact(st.w3, whale, st.token.functions.mint(whale.address, 2**129))
     round_id = _round(st, [st.outsiders[1].address], 0, token=st.token.address)
-    tr.contribute(st.treasury, whale, round_id, 0, 2**128 - 10)
+    st.api.contribute(whale, round_id, 0, 2**128 - 10)
     with pytest.raises(TreasuryContributionTooLarge) as err:
-        tr.contribute(st.treasury, whale, round_id, 0, 11)
+        st.api.contribute(whale, round_id, 0, 11)
     assert err.value.total == 2**128 + 1
 
 
 def test_open_round_action_validates_input(st: Standalone) -> None:
     who = st.outsiders[1].address
     with pytest.raises(ConfigError):
-        tr.open_round_action(st.treasury, projects=[], matching_pool=0, start=0, end=1)
+        st.api.open_round_action(projects=[], matching_pool=0, start=0, end=1)
     with pytest.raises(ConfigError):
-        tr.open_round_action(st.treasury, projects=[who] * 51, matching_pool=0, start=0, end=1)
+        st.api.open_round_action(projects=[who] * 51, matching_pool=0, start=0, end=1)
     with pytest.raises(ConfigError):
-        tr.open_round_action(st.treasury, projects=[who], matching_pool=0, start=5, end=5)
+        st.api.open_round_action(projects=[who], matching_pool=0, start=5, end=5)
     with pytest.raises(InvalidAddressError):
-        tr.open_round_action(st.treasury, projects=[who, ETH], matching_pool=0, start=0, end=1)
+        st.api.open_round_action(projects=[who, ETH], matching_pool=0, start=0, end=1)
     with pytest.raises(InvalidAmountError):
-        tr.open_round_action(st.treasury, projects=[who], matching_pool=-1, start=0, end=1)
+        st.api.open_round_action(projects=[who], matching_pool=-1, start=0, end=1)
 
 
 # ───────────────────────────────────────── attacks ─────────────────────────────────────────
@@ -830,17 +835,17 @@ def test_grant_claim_reentrancy_is_blocked(st: Standalone) -> None:
     assert isinstance(decode_revert(call(attacker.functions.lastRevertData())), ReentrancyGuardReentrantCall)
     assert len(record.events_named("GrantClaimed")) == 1
     assert st.w3.eth.get_balance(attacker.address) == 3 * ETHER
-    assert tr.token_balance(st.treasury).balance == 7 * ETHER
+    assert st.api.token_balance().balance == 7 * ETHER
 
 
 def test_round_payout_reentrancy_is_blocked(st: Standalone) -> None:
     _fund(st, 10 * ETHER)
     attacker, _ = deploy_contract(st.w3, st.admin, "MockReentrantAttacker")
     round_id = _round(st, [attacker.address], ETHER)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
-    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
+    st.api.contribute(st.citizens[0], round_id, 0, ETHER)
+    st.api.contribute(st.citizens[1], round_id, 0, ETHER)
     st.control.increase_time(DAY)
-    tr.finalize_round(st.treasury, st.admin, round_id)
+    st.api.finalize_round(st.admin, round_id)
     claim = st.treasury.encode_abi("claimRound", args=[round_id, 0])
     transact(st.w3, st.outsiders[0], attacker.functions.arm(st.treasury.address, claim))
     transact(st.w3, st.outsiders[0], attacker.functions.execute(st.treasury.address, claim))
@@ -853,12 +858,12 @@ def test_sybil_non_citizens_earn_no_matching(st: Standalone) -> None:
     _fund(st, 10 * ETHER)
     round_id = _round(st, [st.outsiders[1].address, st.outsiders[2].address], ETHER)
     for sybil in (st.admin, st.outsiders[0], st.outsiders[1], st.outsiders[2]):
-        tr.contribute(st.treasury, sybil, round_id, 0, 10**16)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 1, 10**16)
-    tr.contribute(st.treasury, st.citizens[1], round_id, 1, 10**16)
+        st.api.contribute(sybil, round_id, 0, 10**16)
+    st.api.contribute(st.citizens[0], round_id, 1, 10**16)
+    st.api.contribute(st.citizens[1], round_id, 1, 10**16)
     st.control.increase_time(DAY)
-    tr.finalize_round(st.treasury, st.admin, round_id)
-    projects = tr.get_round(st.treasury, round_id).projects
+    st.api.finalize_round(st.admin, round_id)
+    projects = st.api.get_round(round_id).projects
     assert (projects[0].citizen_contributions, projects[0].matching) == (0, 0)
     assert projects[1].matching == 2 * 10**16  # (2·√c)² - 2c = 2c (c·1e18 is a perfect square)
 
@@ -867,22 +872,22 @@ def test_revoked_citizen_contributes_unmatched(st: Standalone) -> None:
     _fund(st, ETHER)
     round_id = _round(st, [st.outsiders[1].address], ETHER)
     transact(st.w3, st.admin, st.registry.functions.setCitizen(st.citizens[3].address, False))
-    assert not tr.contribute(st.treasury, st.citizens[3], round_id, 0, 100).matched
+    assert not st.api.contribute(st.citizens[3], round_id, 0, 100).matched
     assert call(st.treasury.functions.matchedContributionOf(round_id, 0, st.citizens[3].address)) == 0
 
 
 def test_many_small_grants_cannot_exceed_the_cap(st: Standalone) -> None:
     """Splitting a drain into small grants still hits the cap; cancelling does not restore allowance."""
     _fund(st, 10 * ETHER)
-    st.run(tr.set_cap_action(st.treasury, cap=ETHER))
+    st.run(st.api.set_cap_action(cap=ETHER))
     piece = ETHER // 4
     ids = [_stream(st, piece, st.now(), 0, DAY, who=st.outsiders[0].address) for _ in range(4)]
     with pytest.raises(TreasuryEpochCapExceeded) as err:
         _stream(st, 1, st.now(), 0, DAY)
     assert err.value.remaining == 0
-    st.run(tr.cancel_grant_action(st.treasury, ids[0]))
+    st.run(st.api.cancel_grant_action(ids[0]))
     with pytest.raises(TreasuryEpochCapExceeded):
-        st.run(tr.milestone_grant_action(st.treasury, recipient=st.admin.address, tranches=[1]))
+        st.run(st.api.milestone_grant_action(recipient=st.admin.address, tranches=[1]))
 
 
 # ───────────────────────────────────────── report ─────────────────────────────────────────
@@ -891,25 +896,25 @@ def test_many_small_grants_cannot_exceed_the_cap(st: Standalone) -> None:
 def test_treasury_report_inflows_outflows_and_balance_history(st: Standalone) -> None:
     first = st.w3.eth.block_number + 1
     payer, donor = st.outsiders[0], st.outsiders[1]
-    tr.deposit_fee(st.treasury, payer, 3 * ETHER, category="room_house")
-    tr.deposit_fee(st.treasury, payer, ETHER, category="room_house")
-    tr.deposit_fee(st.treasury, payer, 2 * ETHER, category="tool")
-    tr.donate(st.treasury, donor, 4 * ETHER, note="fair")
-    tr.donate(st.treasury, donor, 8 * ETHER, token=st.token.address)
+    st.api.deposit_fee(payer, 3 * ETHER, category="room_house")
+    st.api.deposit_fee(payer, ETHER, category="room_house")
+    st.api.deposit_fee(payer, 2 * ETHER, category="tool")
+    st.api.donate(donor, 4 * ETHER, note="fair")
+    st.api.donate(donor, 8 * ETHER, token=st.token.address)
     grant_id = _stream(st, 2 * ETHER, st.now() - 10, 0, 10, who=st.citizens[0].address)
-    tr.claim_grant(st.treasury, st.citizens[0], grant_id)
+    st.api.claim_grant(st.citizens[0], grant_id)
     cancelled = _stream(st, ETHER, st.now() + DAY, 0, DAY, who=st.citizens[1].address)
-    st.run(tr.cancel_grant_action(st.treasury, cancelled))
-    st.run(tr.transfer_action(st.treasury, to=st.admin.address, amount=ETHER, memo="equipment"))
+    st.run(st.api.cancel_grant_action(cancelled))
+    st.run(st.api.transfer_action(to=st.admin.address, amount=ETHER, memo="equipment"))
     round_id = _round(st, [st.outsiders[2].address], ETHER)
-    tr.contribute(st.treasury, st.citizens[0], round_id, 0, ETHER)
-    tr.contribute(st.treasury, st.citizens[1], round_id, 0, ETHER)
-    tr.contribute(st.treasury, payer, round_id, 0, ETHER)
+    st.api.contribute(st.citizens[0], round_id, 0, ETHER)
+    st.api.contribute(st.citizens[1], round_id, 0, ETHER)
+    st.api.contribute(payer, round_id, 0, ETHER)
     st.control.increase_time(DAY)
-    tr.finalize_round(st.treasury, st.admin, round_id)
-    tr.claim_round_payout(st.treasury, st.outsiders[2], round_id, 0)
+    st.api.finalize_round(st.admin, round_id)
+    st.api.claim_round_payout(st.outsiders[2], round_id, 0)
 
-    report = tr.treasury_report(st.treasury, from_block=first)
+    report = st.api.treasury_report(from_block=first)
     assert report.tokens == (ETH, st.token.address)
     totals = {(t.token, t.source, t.category): (t.amount, t.count) for t in report.inflow_totals}
     assert totals == {
@@ -942,24 +947,24 @@ def test_treasury_report_inflows_outflows_and_balance_history(st: Standalone) ->
     assert (qf.matching_paid, qf.contributions_paid, qf.finalized) == (ETHER, 3 * ETHER, True)
     eth_history = [p for p in report.balance_history if p.token == ETH]
     assert eth_history[0].balance == 3 * ETHER
-    assert eth_history[-1].balance == tr.token_balance(st.treasury).balance == 6 * ETHER
+    assert eth_history[-1].balance == st.api.token_balance().balance == 6 * ETHER
     assert all(a.block < b.block for a, b in itertools.pairwise(eth_history))
     assert [b.token for b in report.balances] == [ETH, st.token.address]
 
 
 def test_treasury_report_from_genesis_flags_unrecorded_tokens(st: Standalone) -> None:
-    tr.donate(st.treasury, st.outsiders[0], 5, token=st.token.address)
+    st.api.donate(st.outsiders[0], 5, token=st.token.address)
     transact(st.w3, st.outsiders[0], st.token.functions.transfer(st.treasury.address, 7))  # no event
-    report = tr.treasury_report(st.treasury)
+    report = st.api.treasury_report()
     assert report.from_block == 0
     assert report.unrecorded == ((st.token.address, 7),)
     assert report.balances[-1].free == 12  # unrecorded tokens are still spendable
     with pytest.raises(ConfigError):
-        tr.treasury_report(st.treasury, from_block=st.w3.eth.block_number + 5)
+        st.api.treasury_report(from_block=st.w3.eth.block_number + 5)
 
 
 def test_module_exports_what_we_mean_to_export() -> None:
-    functions = {
+    methods = {
         "balances", "token_balance", "epoch_status", "get_grant", "grants", "get_round",
         "donate", "deposit_fee", "claim_grant", "release_tranche", "contribute", "finalize_round",
         "claim_round_payout", "stream_grant_action", "milestone_grant_action", "cancel_grant_action",
@@ -974,13 +979,34 @@ def test_module_exports_what_we_mean_to_export() -> None:
     }  # fmt: skip
     constants = {
         "CATEGORIES", "DONATION_CATEGORY", "ETH", "UNCAPPED", "MAX_PROJECTS", "MAX_TRANCHES",
-        "MIN_EPOCH_LENGTH", "MAX_EPOCH_LENGTH", "TreasuryTarget",
+        "MIN_EPOCH_LENGTH", "MAX_EPOCH_LENGTH",
     }  # fmt: skip
-    assert set(tr.__all__) == functions | records | constants
+    assert set(tr.__all__) == {"Treasury"} | records | constants
     assert tr.Action is Action  # the governance module's Action, proposed as is
-    for name in functions | records:
+    for name in records | {"Treasury"}:
         assert getattr(tr, name).__doc__, f"{name} has no docstring"
+    for name in methods | {"from_suite", "at"}:
+        assert getattr(tr.Treasury, name).__doc__, f"Treasury.{name} has no docstring"
+    assert not any(hasattr(tr, name) for name in methods | {"TreasuryTarget"})  # one API: the class
     assert tr.CATEGORIES == ("room_house", "space", "tool", "skill", "nature", "donation")
+
+
+def test_treasury_binds_from_a_suite_or_an_address(suite: Suite, w3: Web3) -> None:
+    by_suite, by_address = tr.Treasury.from_suite(suite), tr.Treasury.at(w3, suite.treasury.address)
+    assert by_suite.address == by_address.address == suite.treasury.address
+    assert by_suite.epoch_status() == by_address.epoch_status()
+
+
+def test_ensure_allowance_approves_only_when_short(st: Standalone) -> None:
+    owner, spender = st.outsiders[2], st.registry.address  # a spender nobody approved before
+    first = ensure_allowance(st.w3, owner, st.token.address, spender, 3 * ETHER)
+    assert first is not None and first.event("Approval")["value"] == 3 * ETHER
+    assert (
+        ensure_allowance(st.w3, owner, st.token.address, spender, 2 * ETHER) is None
+    )  # enough: nothing sent
+    assert call(st.token.functions.allowance(owner.address, spender)) == 3 * ETHER
+    raised = ensure_allowance(st.w3, owner, st.token.address, spender, 4 * ETHER)
+    assert raised is not None and call(st.token.functions.allowance(owner.address, spender)) == 4 * ETHER
 
 
 def test_python_limits_mirror_the_contract(st: Standalone) -> None:

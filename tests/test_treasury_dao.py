@@ -40,12 +40,12 @@ def _citizens(
     return people
 
 
-def _into_spending_epoch(suite: Suite, control: ChainControl) -> tr.EpochStatus:
+def _into_spending_epoch(treasury: tr.Treasury, control: ChainControl) -> tr.EpochStatus:
     """After deployment nothing may be spent until epoch 1 (the pilot cap was a raise from 0)."""
-    status = tr.epoch_status(suite)
+    status = treasury.epoch_status()
     if status.cap == 0:
         control.increase_time(status.end - control.time())
-        status = tr.epoch_status(suite)
+        status = treasury.epoch_status()
     assert status.cap == 10 * ETHER
     return status
 
@@ -67,49 +67,50 @@ def citizens(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeS
 def test_dao_stream_grant_funded_by_exchange_fees_is_claimed_over_time(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
-    first, start_at = w3.eth.block_number + 1, tr.token_balance(suite)  # other modules may have paid in
+    treasury = tr.Treasury.from_suite(suite)
+    first, start_at = w3.eth.block_number + 1, treasury.token_balance()  # other modules may have paid in
     exchange_stand_in, donor, recipient = accounts[5], accounts[6], accounts[7]
-    tr.deposit_fee(suite, exchange_stand_in, 2 * ETHER, category="room_house")
-    tr.deposit_fee(suite, exchange_stand_in, ETHER, category="tool")
-    tr.donate(suite, donor, 5 * ETHER, note="founding-gift")
-    balance = tr.token_balance(suite)
+    treasury.deposit_fee(exchange_stand_in, 2 * ETHER, category="room_house")
+    treasury.deposit_fee(exchange_stand_in, ETHER, category="tool")
+    treasury.donate(donor, 5 * ETHER, note="founding-gift")
+    balance = treasury.token_balance()
     assert balance.total_in - start_at.total_in == 8 * ETHER
     assert balance.inflow("room_house") - start_at.inflow("room_house") == 2 * ETHER
     assert balance.inflow("tool") - start_at.inflow("tool") == ETHER
 
-    _into_spending_epoch(suite, control)
+    _into_spending_epoch(treasury, control)
     start = control.time() + 3 * DAY  # after the vote has executed
-    grant = tr.stream_grant_action(
-        suite, recipient=recipient.address, amount=3 * ETHER, start=start, cliff=DAY, duration=10 * DAY
+    grant = treasury.stream_grant_action(
+        recipient=recipient.address, amount=3 * ETHER, start=start, cliff=DAY, duration=10 * DAY
     )
     executed = _vote(suite, control, citizens, [grant], "Stream 3 ETH to the tool library over 10 days")
     grant_id = int(executed.event("StreamGrantCreated")["grantId"])
-    info = tr.get_grant(suite, grant_id)
+    info = treasury.get_grant(grant_id)
     assert (info.recipient, info.amount, info.start, info.claimable) == (
         recipient.address,
         3 * ETHER,
         start,
         0,
     )
-    assert tr.token_balance(suite).committed - start_at.committed == 3 * ETHER
+    assert treasury.token_balance().committed - start_at.committed == 3 * ETHER
 
     control.increase_time(start + DAY // 2 - control.time())
     with pytest.raises(TreasuryNothingToClaim):
-        tr.claim_grant(suite, recipient, grant_id)
+        treasury.claim_grant(recipient, grant_id)
     claimed = 0
     for day in (4, 10):
         control.increase_time(start + day * DAY - control.time())
-        claim = tr.claim_grant(suite, recipient, grant_id)
+        claim = treasury.claim_grant(recipient, grant_id)
         now = w3.eth.get_block(claim.tx.block_number)["timestamp"]
         vested = min(3 * ETHER * (now - start) // (10 * DAY), 3 * ETHER)
         assert claim.amount == vested - claimed
         claimed += claim.amount
     assert claimed == 3 * ETHER
-    balance = tr.token_balance(suite)
+    balance = treasury.token_balance()
     assert balance.balance - start_at.balance == 5 * ETHER
     assert (balance.committed, balance.total_out - start_at.total_out) == (start_at.committed, 3 * ETHER)
 
-    report = tr.treasury_report(suite, from_block=first)
+    report = treasury.treasury_report(from_block=first)
     totals = {(t.source, t.category): t.amount for t in report.inflow_totals}
     assert totals == {
         ("fee", "room_house"): 2 * ETHER,
@@ -124,16 +125,17 @@ def test_dao_stream_grant_funded_by_exchange_fees_is_claimed_over_time(
 def test_dao_cap_raise_waits_for_the_next_epoch(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
-    tr.donate(suite, accounts[6], 40 * ETHER)
-    _into_spending_epoch(suite, control)
-    raise_cap = tr.set_cap_action(suite, cap=25 * ETHER)
-    drain = tr.transfer_action(suite, to=accounts[8].address, amount=15 * ETHER)
+    treasury = tr.Treasury.from_suite(suite)
+    treasury.donate(accounts[6], 40 * ETHER)
+    _into_spending_epoch(treasury, control)
+    raise_cap = treasury.set_cap_action(cap=25 * ETHER)
+    drain = treasury.transfer_action(to=accounts[8].address, amount=15 * ETHER)
     with pytest.raises(TreasuryEpochCapExceeded) as err:  # raise and spend in one vote: refused
         _vote(suite, control, citizens, [raise_cap, drain], "Raise the cap and pay out at once")
     assert err.value.remaining == 10 * ETHER
 
     _vote(suite, control, citizens, [raise_cap], "Raise the treasury cap to 25 ETH")
-    status = tr.epoch_status(suite)
+    status = treasury.epoch_status()
     assert (status.cap, status.pending_cap, status.pending_from_epoch) == (
         10 * ETHER,
         25 * ETHER,
@@ -143,44 +145,45 @@ def test_dao_cap_raise_waits_for_the_next_epoch(
     before = w3.eth.get_balance(accounts[8].address)
     _vote(suite, control, citizens, [drain], "Pay 15 ETH for the community garden")
     assert w3.eth.get_balance(accounts[8].address) - before == 15 * ETHER
-    assert tr.epoch_status(suite).cap == 25 * ETHER
+    assert treasury.epoch_status().cap == 25 * ETHER
 
 
 @pytest.mark.ganache
 def test_dao_qf_round_pays_three_projects(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
-    start_at = tr.token_balance(suite)
-    tr.donate(suite, accounts[6], 20 * ETHER)
+    treasury = tr.Treasury.from_suite(suite)
+    start_at = treasury.token_balance()
+    treasury.donate(accounts[6], 20 * ETHER)
     outsider = accounts[9]
     assert not call(suite.registry.functions.isCitizen(outsider.address))
-    _into_spending_epoch(suite, control)
+    _into_spending_epoch(treasury, control)
     projects = [accounts[5], accounts[6], accounts[7]]
     now = control.time()
-    action = tr.open_round_action(
-        suite, projects=[p.address for p in projects], matching_pool=9 * ETHER, start=now, end=now + 5 * DAY
+    action = treasury.open_round_action(
+        projects=[p.address for p in projects], matching_pool=9 * ETHER, start=now, end=now + 5 * DAY
     )
     executed = _vote(suite, control, citizens, [action], "Quadratic funding: three neighbourhood projects")
     round_id = int(executed.event("RoundOpened")["roundId"])
     c1, c2, c3, c4 = citizens
     for citizen in citizens:
-        tr.contribute(suite, citizen, round_id, 0, ETHER)
-    tr.contribute(suite, c1, round_id, 1, 4 * ETHER)
-    tr.contribute(suite, c2, round_id, 1, ETHER)
-    tr.contribute(suite, c3, round_id, 2, ETHER)
-    tr.contribute(suite, c4, round_id, 2, ETHER)
-    assert not tr.contribute(suite, outsider, round_id, 2, 10 * ETHER).matched
+        treasury.contribute(citizen, round_id, 0, ETHER)
+    treasury.contribute(c1, round_id, 1, 4 * ETHER)
+    treasury.contribute(c2, round_id, 1, ETHER)
+    treasury.contribute(c3, round_id, 2, ETHER)
+    treasury.contribute(c4, round_id, 2, ETHER)
+    assert not treasury.contribute(outsider, round_id, 2, 10 * ETHER).matched
     control.increase_time(now + 5 * DAY - control.time())
-    final = tr.finalize_round(suite, outsider, round_id)
+    final = treasury.finalize_round(outsider, round_id)
     # raw (Σ√c)² - Σc: 16-4 = 12, 9-5 = 4, 4-2 = 2 ETH; pool 9 of 18 -> 6, 2, 1 ETH
     assert (final.total_matching, final.leftover) == (9 * ETHER, 0)
-    payouts = [tr.claim_round_payout(suite, p, round_id, i) for i, p in enumerate(projects)]
+    payouts = [treasury.claim_round_payout(p, round_id, i) for i, p in enumerate(projects)]
     assert [(p.contributions, p.matching) for p in payouts] == [
         (4 * ETHER, 6 * ETHER),
         (5 * ETHER, 2 * ETHER),
         (12 * ETHER, ETHER),
     ]
-    balance = tr.token_balance(suite)
+    balance = treasury.token_balance()
     assert balance.balance - start_at.balance == 11 * ETHER
     assert (balance.committed, balance.total_out - start_at.total_out) == (start_at.committed, 9 * ETHER)
 
@@ -188,6 +191,7 @@ def test_dao_qf_round_pays_three_projects(
 def test_docs_walkthrough_runs_on_the_suite(
     suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
 ) -> None:
+    treasury = tr.Treasury.from_suite(suite)
     text = (Path(__file__).resolve().parents[1] / "docs" / "treasury.md").read_text()
     example = text.split("```python\n", 1)[1].split("```", 1)[0]
     library, projects = accounts[7], [accounts[8], accounts[9], accounts[5]]
@@ -195,11 +199,11 @@ def test_docs_walkthrough_runs_on_the_suite(
         "suite": suite, "control": control, "citizens": citizens, "exchange_payer": accounts[5],
         "donor": accounts[6], "library": library, "projects": projects,
     }  # fmt: skip
-    start_in = tr.token_balance(suite).total_in
+    start_in = treasury.token_balance().total_in
     exec(compile(example, "docs/treasury.md", "exec"), scope)  # noqa: S102 - our own documentation
 
     assert scope["before"].total_in - start_in == 13 * ETHER
-    claim, grant = scope["first_claim"], tr.get_grant(suite, scope["grant_id"])
+    claim, grant = scope["first_claim"], treasury.get_grant(scope["grant_id"])
     now = w3.eth.get_block(claim.tx.block_number)["timestamp"]
     assert claim.amount == 2 * ETHER * (now - grant.start) // (30 * DAY) > 0
     c = 10**17
@@ -207,7 +211,7 @@ def test_docs_walkthrough_runs_on_the_suite(
     expected = roots * roots // 10**18 - 3 * c  # citizens 0 and 3 on project 0; one citizen each on 1 and 2
     assert [(p.contributions, p.matching) for p in scope["payouts"]] == [(3 * c, expected), (c, 0), (c, 0)]
     report = scope["report"]
-    assert report.balances[0].balance == tr.token_balance(suite).balance
+    assert report.balances[0].balance == treasury.token_balance().balance
     assert report.unrecorded == ()
     assert [(i.source, i.category, i.amount) for i in report.inflows[-2:]] == [
         ("fee", "tool", ETHER),

@@ -56,6 +56,7 @@ class Bench:
     w3: Web3
     control: ChainControl
     treasury: Contract
+    api: tr.Treasury  # the library's typed calls over the same contract
     admin: NodeSigner
     citizens: tuple[NodeSigner, ...]
     outsiders: tuple[NodeSigner, ...]
@@ -87,7 +88,8 @@ def bench(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSign
         transact(w3, admin, registry.functions.setCitizen(citizen.address, True))
     control.increase_time(DAY)
     _, anchor, at_anchor, *_ = call(treasury.functions.epochClock())
-    yield Bench(w3, control, treasury, admin, citizens, outsiders, int(anchor), int(at_anchor))
+    api = tr.Treasury(w3, treasury)
+    yield Bench(w3, control, treasury, api, admin, citizens, outsiders, int(anchor), int(at_anchor))
     control.revert(snapshot)
 
 
@@ -150,22 +152,18 @@ def test_qf_payouts_equal_python_reference(
 ) -> None:
     with isolated() as b:
         people = b.citizens + b.outsiders
-        tr.donate(b.treasury, b.admin, 40 * ETHER)
+        b.api.donate(b.admin, 40 * ETHER)
         now = b.control.time()
         recipients = [b.outsiders[i % 3].address for i in range(projects)]
-        b.run(
-            tr.open_round_action(
-                b.treasury, projects=recipients, matching_pool=pool, start=now, end=now + DAY
-            )
-        )
+        b.run(b.api.open_round_action(projects=recipients, matching_pool=pool, start=now, end=now + DAY))
         made = []
         for who, project, amount in contributions:
             signer, index = people[who], project % projects
-            tr.contribute(b.treasury, signer, 0, index, amount)
+            b.api.contribute(signer, 0, index, amount)
             made.append((index, signer.address, amount))
         b.control.increase_time(DAY)
-        final = tr.finalize_round(b.treasury, b.admin, 0)
-        info = tr.get_round(b.treasury, 0)
+        final = b.api.finalize_round(b.admin, 0)
+        info = b.api.get_round(0)
 
         raw, payouts = reference_qf(made, {c.address for c in b.citizens}, projects, pool)
         assert [p.raw_matching for p in info.projects] == raw
@@ -260,7 +258,7 @@ def _owed(b: Bench) -> int:
 
 
 def _check_conservation(b: Bench, ledger: _Ledger) -> None:
-    balance = tr.token_balance(b.treasury)
+    balance = b.api.token_balance()
     assert (balance.total_in, balance.total_out) == (ledger.total_in, ledger.total_out)
     assert balance.balance >= balance.committed
     assert balance.free + balance.committed == balance.balance
@@ -280,8 +278,7 @@ def _step(b: Bench, op: tuple[Any, ...], people: tuple[NodeSigner, ...]) -> TxRe
 
 def _stream(b: Bench, _: Any, amount: int, offset: int, cliff: int, duration: int) -> TxRecord:
     start = b.control.time() + offset - DAY
-    action = tr.stream_grant_action(
-        b.treasury,
+    action = b.api.stream_grant_action(
         recipient=b.citizens[0].address,
         amount=amount,
         start=start,
@@ -292,25 +289,25 @@ def _stream(b: Bench, _: Any, amount: int, offset: int, cliff: int, duration: in
 
 
 def _release(b: Bench, _: Any, choice: int, index: int) -> TxRecord | None:
-    milestones = [g for g in tr.grants(b.treasury) if g.kind == "milestone"]
+    milestones = [g for g in b.api.grants() if g.kind == "milestone"]
     if not milestones:
         return None
     grant = milestones[choice % len(milestones)]
-    return tr.release_tranche(b.treasury, b.admin, grant.grant_id, index % len(grant.tranches)).tx
+    return b.api.release_tranche(b.admin, grant.grant_id, index % len(grant.tranches)).tx
 
 
 def _cancel(b: Bench, _: Any, choice: int) -> TxRecord | None:
     count = int(call(b.treasury.functions.grantCount()))
-    return b.run(tr.cancel_grant_action(b.treasury, choice % count)) if count else None
+    return b.run(b.api.cancel_grant_action(choice % count)) if count else None
 
 
 def _claim(b: Bench, _: Any, choice: int) -> TxRecord | None:
-    every = tr.grants(b.treasury)
+    every = b.api.grants()
     if not every:
         return None
     ready = [g for g in every if g.claimable] or every  # none ready: expect TreasuryNothingToClaim
     grant = ready[choice % len(ready)]
-    claim = tr.claim_grant(b.treasury, _signer_for(b, grant.recipient), grant.grant_id)
+    claim = b.api.claim_grant(_signer_for(b, grant.recipient), grant.grant_id)
     if grant.kind == "stream" and not grant.cancelled:
         now = int(b.w3.eth.get_block(claim.tx.block_number)["timestamp"])
         vested = reference_vested(grant.amount, grant.start, grant.cliff, grant.duration, now)
@@ -321,13 +318,11 @@ def _claim(b: Bench, _: Any, choice: int) -> TxRecord | None:
 def _open_round(b: Bench, _: Any, pool: int) -> TxRecord:
     now = b.control.time()
     projects = [b.outsiders[1].address, b.outsiders[2].address]
-    return b.run(
-        tr.open_round_action(b.treasury, projects=projects, matching_pool=pool, start=now, end=now + DAY)
-    )
+    return b.run(b.api.open_round_action(projects=projects, matching_pool=pool, start=now, end=now + DAY))
 
 
 def _rounds(b: Bench) -> list[tr.RoundInfo]:
-    return [tr.get_round(b.treasury, i) for i in range(int(call(b.treasury.functions.roundCount())))]
+    return [b.api.get_round(i) for i in range(int(call(b.treasury.functions.roundCount())))]
 
 
 def _contribute(
@@ -336,14 +331,14 @@ def _contribute(
     rounds = _rounds(b)
     if not rounds:
         return None
-    return tr.contribute(b.treasury, people[who], rounds[-1].round_id, project, amount).tx
+    return b.api.contribute(people[who], rounds[-1].round_id, project, amount).tx
 
 
 def _finalize(b: Bench, _: Any) -> TxRecord | None:
     open_rounds = [r for r in _rounds(b) if not r.finalized] or _rounds(b)
     if not open_rounds:
         return None
-    return tr.finalize_round(b.treasury, b.admin, open_rounds[0].round_id).tx
+    return b.api.finalize_round(b.admin, open_rounds[0].round_id).tx
 
 
 def _payout(b: Bench, _: Any, choice: int) -> TxRecord | None:
@@ -353,18 +348,16 @@ def _payout(b: Bench, _: Any, choice: int) -> TxRecord | None:
     if not due:
         return None
     round_id, index = due[choice % len(due)]
-    return tr.claim_round_payout(b.treasury, b.outsiders[1 + index], round_id, index).tx
+    return b.api.claim_round_payout(b.outsiders[1 + index], round_id, index).tx
 
 
 _STEPS: dict[str, Any] = {
-    "donate": lambda b, _, amount: tr.donate(b.treasury, b.outsiders[0], amount).tx,
-    "fee": lambda b, _, amount, kind: tr.deposit_fee(b.treasury, b.outsiders[1], amount, category=kind).tx,
-    "transfer": lambda b, _, amount: b.run(
-        tr.transfer_action(b.treasury, to=b.outsiders[2].address, amount=amount)
-    ),
+    "donate": lambda b, _, amount: b.api.donate(b.outsiders[0], amount).tx,
+    "fee": lambda b, _, amount, kind: b.api.deposit_fee(b.outsiders[1], amount, category=kind).tx,
+    "transfer": lambda b, _, amount: b.run(b.api.transfer_action(to=b.outsiders[2].address, amount=amount)),
     "stream": _stream,
     "milestone": lambda b, _, tranches: b.run(
-        tr.milestone_grant_action(b.treasury, recipient=b.citizens[1].address, tranches=tranches)
+        b.api.milestone_grant_action(recipient=b.citizens[1].address, tranches=tranches)
     ),
     "release": _release,
     "cancel": _cancel,
@@ -386,7 +379,7 @@ def test_conservation_under_random_sequences(isolated: Any, ops: list[tuple[Any,
     with isolated() as b:
         ledger = _Ledger()
         people = b.citizens + b.outsiders
-        ledger.observe(tr.donate(b.treasury, b.admin, 5 * ETHER).tx)
+        ledger.observe(b.api.donate(b.admin, 5 * ETHER).tx)
         for seed in (
             ("stream", ETHER, DAY, 0, 2 * DAY),
             ("milestone", [3 * 10**17, 2 * 10**17]),
@@ -440,10 +433,10 @@ def test_caps_hold_under_many_small_grants_across_epochs(
     isolated: Any, initial_cap: int, ops: list[tuple[Any, ...]]
 ) -> None:
     with isolated() as b:
-        tr.donate(b.treasury, b.admin, 100 * ETHER)
+        b.api.donate(b.admin, 100 * ETHER)
         now = b.control.time() + 1
         b.at(now)
-        b.run(tr.set_cap_action(b.treasury, cap=initial_cap))  # lowering from uncapped: at once
+        b.run(b.api.set_cap_action(cap=initial_cap))  # lowering from uncapped: at once
         model = _CapModel(initial_cap)
         grants: list[int] = []
         for op in ops:
@@ -454,15 +447,13 @@ def test_caps_hold_under_many_small_grants_across_epochs(
             b.at(now)
             epoch = b.epoch_of(now)
             if op[0] == "set_cap":
-                b.run(tr.set_cap_action(b.treasury, cap=op[1]))
+                b.run(b.api.set_cap_action(cap=op[1]))
                 model.set_cap(epoch, op[1])
             elif op[0] == "cancel" and grants:
-                b.run(tr.cancel_grant_action(b.treasury, grants.pop()))  # never refunds the allowance
+                b.run(b.api.cancel_grant_action(grants.pop()))  # never refunds the allowance
             elif op[0] == "grant":
                 amount, cap, spent = op[1], model.cap_at(epoch), model.spent.get(epoch, 0)
-                action = tr.milestone_grant_action(
-                    b.treasury, recipient=b.citizens[0].address, tranches=[amount]
-                )
+                action = b.api.milestone_grant_action(recipient=b.citizens[0].address, tranches=[amount])
                 if spent + amount <= cap:
                     grants.append(int(b.run(action).event("MilestoneGrantCreated")["grantId"]))
                     model.spent[epoch] = spent + amount
@@ -470,7 +461,7 @@ def test_caps_hold_under_many_small_grants_across_epochs(
                     with pytest.raises(TreasuryEpochCapExceeded) as err:
                         b.run(action)
                     assert (err.value.epoch, err.value.remaining) == (epoch, max(cap - spent, 0))
-            status = tr.epoch_status(b.treasury)
+            status = b.api.epoch_status()
             assert status.epoch == epoch
             assert (status.cap, status.spent) == (model.cap_at(epoch), model.spent.get(epoch, 0))
         for epoch, spent in model.spent.items():
