@@ -4,7 +4,7 @@ A community chooses how far self-government goes, and grows:
 
 ``pilot``
     A few streets trying it out. Registrar-led onboarding, an active guardian who can cancel a hostile
-    proposal, short periods (votes last a day), and small treasury caps.
+    proposal for the first 90 days, short periods (votes last a day), and small treasury caps.
 ``neighbourhood``
     An established neighbourhood. Periods of days, a meaningful quorum, a guardian that expires after a
     year unless the DAO renews it.
@@ -45,12 +45,15 @@ class DeployConfig:
     quorum_percent: int = 10
     vote_extension: int = HOUR
     timelock_delay: int = HOUR
-    #: Guardian who may cancel hostile proposals; None means the deployer.
+    #: Guardian who may cancel hostile proposals and pause the exchange; None means the deployer.
     guardian: str | None = None
-    #: Seconds after deployment at which the guardian's cancel right ends; 0 = never.
-    guardian_expiry_after: int = 0
+    #: Seconds after deployment at which the guardian's powers end. Required (more than 0): a guardian
+    #: that never expires could cancel every proposal to remove it, a veto the citizens could not lift.
+    guardian_expiry_after: int = 90 * DAY
     #: Extra registrars besides the deployer's hand-over (addresses).
     registrars: tuple[str, ...] = ()
+    #: Dispute resolvers on the exchange (addresses); without any, disputed deposits go back to renters.
+    resolvers: tuple[str, ...] = ()
     #: Whether the deployer keeps the registrar role after deployment (pilots onboard residents by hand).
     deployer_is_registrar: bool = True
     treasury_epoch_length: int = 30 * DAY
@@ -76,6 +79,11 @@ class DeployConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{name} must be a whole number 0 or more, got {value!r}")
+        if self.guardian_expiry_after <= 0:
+            raise ConfigError(
+                "guardian_expiry_after must be more than 0 seconds: a guardian that never expires holds a "
+                "veto the citizens could never lift"
+            )
         if self.voting_period <= 0:
             raise ConfigError("voting_period must be more than 0 seconds")
         if self.vote_extension > self.voting_period:
@@ -95,6 +103,7 @@ class DeployConfig:
         data = dataclasses.asdict(self)
         data["exchange_fee_bps"] = dict(self.exchange_fee_bps)
         data["registrars"] = list(self.registrars)
+        data["resolvers"] = list(self.resolvers)
         return data
 
 
@@ -153,6 +162,7 @@ def load_config(
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown config keys {sorted(unknown)}; known keys: {', '.join(sorted(known))}")
-    if "registrars" in values:
-        values["registrars"] = tuple(values["registrars"])
+    for key in ("registrars", "resolvers"):
+        if key in values:
+            values[key] = tuple(values[key])
     return dataclasses.replace(PRESETS[preset], **values)

@@ -301,6 +301,8 @@ class _Deployment:
             ),
         )
         self._grant(exchange, "GUARDIAN_ROLE", guardian)
+        for resolver in config.resolvers:
+            self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
 
         # Hand over: the Timelock administers everything, then the deployer lets go of every role.
         self._grant(registry, DEFAULT_ADMIN_ROLE, timelock.address)

@@ -314,3 +314,23 @@ def test_deploy_suite_refuses_a_config_nobody_could_register_under(
         deploy_suite(w3, deployer, load_config("city"), manifest_path=path)
     assert w3.eth.block_number == block
     assert not path.exists()
+
+
+def test_load_config_refuses_a_guardian_that_never_expires() -> None:
+    with pytest.raises(ConfigError, match="guardian_expiry_after must be more than 0"):
+        load_config("pilot", {"guardian_expiry_after": 0})
+    for preset in PRESETS.values():
+        assert preset.guardian_expiry_after > 0
+
+
+def test_deploy_suite_guardian_expires_and_resolvers_are_appointed(
+    w3: Web3, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    resolver = accounts[6].address
+    suite = deploy_suite(w3, deployer, load_config("pilot", {"resolvers": [resolver]}))
+    expiry = call(suite.governor.functions.proposalGuardianExpiry())
+    deployed_at = w3.eth.get_block(suite.manifest.contracts["governor"].block)["timestamp"]
+    assert deployed_at - 5 <= expiry - 90 * DAY <= deployed_at  # counted from the start of the deployment
+    role = call(suite.exchange.functions.RESOLVER_ROLE())
+    assert call(suite.exchange.functions.hasRole(role, resolver))
+    assert not call(suite.exchange.functions.hasRole(role, deployer.address))
