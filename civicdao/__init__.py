@@ -5,8 +5,10 @@ a peer-to-peer exchange for the city's idle capacity; and a public-good treasury
 citizens' vote can spend.
 
 The library works over an explicit ``web3.Web3`` instance: launch or connect a chain
-(:mod:`civicdao.chain`), load a signer (:mod:`civicdao.accounts`), deploy and call contracts from the
-shipped artifacts (:mod:`civicdao.contracts`, :mod:`civicdao.tx`). Every error is a
+(:mod:`civicdao.chain`), load a signer (:mod:`civicdao.accounts`), deploy the suite
+(:func:`deploy_suite`), then act through one class per contract — :class:`Citizens`,
+:class:`Governance`, :class:`Exchange`, :class:`Treasury` — each built with ``.from_suite(suite)``.
+Wallet signing lives in :mod:`civicdao.signing`, the relayer in :mod:`civicdao.relayer`. Every error is a
 :class:`~civicdao.errors.CivicDAOError`.
 """
 
@@ -14,29 +16,45 @@ from civicdao._version import __version__
 from civicdao.accounts import LocalSigner, NodeSigner, Signer
 from civicdao.artifacts import Artifact, list_artifacts, load_artifact
 from civicdao.chain import ChainControl, LocalChain, connect, launch
+from civicdao.citizens import Citizens
+from civicdao.config import DeployConfig, load_config
 from civicdao.contracts import bind, deploy_contract
+from civicdao.deploy import Suite, deploy_suite, load_suite
 from civicdao.errors import CivicDAOError, ContractRevert
+from civicdao.exchange import Exchange
+from civicdao.governance import Action, Governance
+from civicdao.treasury import Treasury
 from civicdao.tx import Event, TxRecord, call, send_transaction, transact
 
 __all__ = [
+    "Action",
     "Artifact",
     "ChainControl",
+    "Citizens",
     "CivicDAOError",
     "ContractRevert",
+    "DeployConfig",
     "Event",
+    "Exchange",
+    "Governance",
     "LocalChain",
     "LocalSigner",
     "NodeSigner",
     "Signer",
+    "Suite",
+    "Treasury",
     "TxRecord",
     "__version__",
     "bind",
     "call",
     "connect",
     "deploy_contract",
+    "deploy_suite",
     "launch",
     "list_artifacts",
     "load_artifact",
+    "load_config",
+    "load_suite",
     "send_transaction",
     "transact",
 ]

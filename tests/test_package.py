@@ -16,9 +16,10 @@ import civicdao
 from civicdao.toolchain import project_root
 
 EXPECTED_EXPORTS = {
-    "Artifact", "ChainControl", "CivicDAOError", "ContractRevert", "Event", "LocalChain", "LocalSigner",
-    "NodeSigner", "Signer", "TxRecord", "__version__", "bind", "call", "connect", "deploy_contract",
-    "launch", "list_artifacts", "load_artifact", "send_transaction", "transact",
+    "Action", "Artifact", "ChainControl", "Citizens", "CivicDAOError", "ContractRevert", "DeployConfig",
+    "Event", "Exchange", "Governance", "LocalChain", "LocalSigner", "NodeSigner", "Signer", "Suite",
+    "Treasury", "TxRecord", "__version__", "bind", "call", "connect", "deploy_contract", "deploy_suite",
+    "launch", "list_artifacts", "load_artifact", "load_config", "load_suite", "send_transaction", "transact",
 }  # fmt: skip
 
 
