@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from civicdao.errors import ContractRevert
 
-__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
 class AccessControlBadConfirmation(ContractRevert):
@@ -91,7 +91,7 @@ class CitizenRegistrySignatureExpired(ContractRevert):
 
 
 class CitizenRegistrySignerNotRegistrar(ContractRevert):
-    """Thrown when a signature recovers to an account that does not hold REGISTRAR_ROLE. This is also what a signature made for another chain id, another registry contract or other data produces."""
+    """Thrown when a signature recovers to an account that does not hold REGISTRAR_ROLE. This is also what a signature made for another chain id, another registry contract or other data produces, and what a rotation signed at a stale nonce (see `rotationNonces`) produces."""
 
     signature = "CitizenRegistrySignerNotRegistrar(address)"
     selector = "0x328616ee"
@@ -403,11 +403,19 @@ class ExchangeEmptyMetadata(ContractRevert):
 
 
 class ExchangeFeeSinkMismatch(ContractRevert):
-    """Thrown when the fee sink pulled a different amount than the fee."""
+    """Thrown when the fee sink pulled more than the fee (only a token that ignores its allowance allows that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead)."""
 
     signature = "ExchangeFeeSinkMismatch(address,uint256,uint256)"
     selector = "0x3c1f972e"
     inputs = (("token", "address"), ("expected", "uint256"), ("pulled", "uint256"))
+
+
+class ExchangeGuardianExpired(ContractRevert):
+    """Thrown when a GUARDIAN_ROLE holder (not the DAO) pauses after the guardian expiry."""
+
+    signature = "ExchangeGuardianExpired(address,uint256)"
+    selector = "0x4d632047"
+    inputs = (("guardian", "address"), ("expiry", "uint256"))
 
 
 class ExchangeHousingCapReached(ContractRevert):
@@ -656,6 +664,14 @@ class ExchangeStartMisaligned(ContractRevert):
     signature = "ExchangeStartMisaligned(uint256,uint256)"
     selector = "0x74a43c9b"
     inputs = (("listingId", "uint256"), ("start", "uint256"))
+
+
+class ExchangeTermsChanged(ContractRevert):
+    """Thrown when a booking names another terms version than the listing's current one: the lister changed price, deposit or cancellation policy after the renter looked."""
+
+    signature = "ExchangeTermsChanged(uint256,uint256,uint256)"
+    selector = "0x1a1c341e"
+    inputs = (("listingId", "uint256"), ("expected", "uint256"), ("current", "uint256"))
 
 
 class ExchangeTokenNotAllowed(ContractRevert):
@@ -1382,6 +1398,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeDeadlinePassed.selector: ExchangeDeadlinePassed,
     ExchangeEmptyMetadata.selector: ExchangeEmptyMetadata,
     ExchangeFeeSinkMismatch.selector: ExchangeFeeSinkMismatch,
+    ExchangeGuardianExpired.selector: ExchangeGuardianExpired,
     ExchangeHousingCapReached.selector: ExchangeHousingCapReached,
     ExchangeHousingPriceTooHigh.selector: ExchangeHousingPriceTooHigh,
     ExchangeInvalidBps.selector: ExchangeInvalidBps,
@@ -1413,6 +1430,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeSlotTaken.selector: ExchangeSlotTaken,
     ExchangeStartInPast.selector: ExchangeStartInPast,
     ExchangeStartMisaligned.selector: ExchangeStartMisaligned,
+    ExchangeTermsChanged.selector: ExchangeTermsChanged,
     ExchangeTokenNotAllowed.selector: ExchangeTokenNotAllowed,
     ExchangeTokenShortfall.selector: ExchangeTokenShortfall,
     ExchangeUnknownBooking.selector: ExchangeUnknownBooking,

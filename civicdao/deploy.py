@@ -301,6 +301,14 @@ class _Deployment:
             ),
         )
         self._grant(exchange, "GUARDIAN_ROLE", guardian)
+        # The exchange guardian's pause power ends when the governor's guardian does (read from the governor,
+        # so a resumed deployment sets the same time).
+        guardian_expiry = int(call(governor.functions.proposalGuardianExpiry()))
+        self._setting(
+            "exchange.guardianExpiry",
+            lambda: call(exchange.functions.guardianExpiry()) == guardian_expiry,
+            lambda: transact(self.w3, self.deployer, exchange.functions.setGuardianExpiry(guardian_expiry)),
+        )
         for resolver in config.resolvers:
             self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
 

@@ -8,9 +8,11 @@ unit), times int unix seconds, addresses checksummed, and the token :data:`ETH` 
 
 Inputs are checked before anything is sent: a malformed :class:`ListingSpec` raises
 :class:`ExchangeInputError`, and :meth:`Exchange.book` reads the on-chain calendar first and raises
-:class:`SlotsTakenError` naming the slots that clash. What only the contract can judge (roles, deadlines,
-statuses) comes back as the contract's named revert (``civicdao._custom_errors``), raised while estimating
-gas, so nothing is mined.
+:class:`SlotsTakenError` naming the slots that clash. A booking carries the listing's terms version it was
+priced from, so a lister who changes price, deposit or cancellation policy before it is mined gets it refused
+(``ExchangeTermsChanged``) instead of charging the renter the new terms. What only the contract can judge
+(roles, deadlines, statuses) comes back as the contract's named revert (``civicdao._custom_errors``), raised
+while estimating gas, so nothing is mined.
 
 Example::
 
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, TypeVar
 
-from eth_typing import ChecksumAddress
+from eth_typing import BlockIdentifier, ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
@@ -348,6 +350,8 @@ class Listing:
     price: int
     deposit: int
     metadata_uri: str
+    #: Grows by one with every change of price, deposit or cancellation policy (0 as created).
+    terms_version: int
 
     @property
     def status(self) -> ListingStatus:
@@ -397,7 +401,11 @@ class Booking:
 
 @dataclass(frozen=True)
 class Quote:
-    """What booking ``units`` of a listing costs under its current terms."""
+    """What booking ``units`` of a listing costs under its current terms.
+
+    ``terms_version`` is the version of the listing's terms the amounts come from: pass it to
+    :meth:`Exchange.book` (``terms_version=``) to book on exactly these terms or not at all.
+    """
 
     listing_id: int
     units: int
@@ -405,6 +413,7 @@ class Quote:
     price: int
     deposit: int
     fee: int
+    terms_version: int
 
     @property
     def total(self) -> int:
@@ -648,12 +657,15 @@ class Exchange:
     def is_paused(self) -> bool:
         return bool(call(self.contract.functions.paused()))
 
+    def guardian_expiry(self) -> int:
+        """Unix time after which GUARDIAN_ROLE holders can no longer pause (0 = never; the DAO always can)."""
+        return int(call(self.contract.functions.guardianExpiry()))
+
     # -- reading -----------------------------------------------------------------------------------------
 
     def get_listing(self, listing_id: int) -> Listing:
         """The listing as stored; raises ExchangeUnknownListing for an unknown id."""
-        _check_id("listing_id", listing_id)
-        return _listing(listing_id, call(self.contract.functions.getListing(listing_id)))
+        return self._listing_at(listing_id, "latest")
 
     def get_booking(self, booking_id: int) -> Booking:
         """The booking as stored; raises ExchangeUnknownBooking for an unknown id."""
@@ -661,12 +673,28 @@ class Exchange:
         return _booking(booking_id, call(self.contract.functions.getBooking(booking_id)))
 
     def quote(self, listing_id: int, units: int) -> Quote:
-        """What booking ``units`` of the listing costs now."""
+        """What booking ``units`` of the listing costs now, with the terms version it comes from."""
         _check_id("listing_id", listing_id)
         _check_uint("units", units, _UINT32)
-        token = self.get_listing(listing_id).token
-        price, deposit, fee = call(self.contract.functions.quote(listing_id, units))
-        return Quote(listing_id, units, token, int(price), int(deposit), int(fee))
+        block = self.w3.eth.block_number
+        return self._quote(self._listing_at(listing_id, block), units, block)
+
+    def _listing_at(self, listing_id: int, block: BlockIdentifier) -> Listing:
+        _check_id("listing_id", listing_id)
+        return _listing(listing_id, call(self.contract.functions.getListing(listing_id), block=block))
+
+    def _quote(self, listing: Listing, units: int, block: int) -> Quote:
+        """The quote of ``listing`` as read at ``block`` (amounts and version from the same state)."""
+        price, deposit, fee = call(self.contract.functions.quote(listing.listing_id, units), block=block)
+        return Quote(
+            listing.listing_id,
+            units,
+            listing.token,
+            int(price),
+            int(deposit),
+            int(fee),
+            listing.terms_version,
+        )
 
     def is_available(self, listing_id: int, start: int, units: int) -> bool:
         """Whether a booking of ``units`` from ``start`` would pass the listing and calendar checks now."""
@@ -789,6 +817,7 @@ class Exchange:
         units: int,
         start: int | None = None,
         approve: bool = True,
+        terms_version: int | None = None,
     ) -> BookingMade:
         """Book ``units`` of a listing from ``start`` and escrow price + deposit.
 
@@ -796,9 +825,18 @@ class Exchange:
         ignore it. The calendar is read first: clashing slots raise :class:`SlotsTakenError` before anything
         is sent. ETH is sent as the exact value; for an ERC-20 the method approves the exchange for the
         total first when the allowance falls short (``approve=False`` leaves that to the caller).
+
+        The listing is read once; the amounts come from that state and the booking names its terms version,
+        so terms changed before the booking is mined refuse it (``ExchangeTermsChanged``) rather than charge
+        more. ``terms_version`` pins an earlier version instead (a :class:`Quote`'s or :class:`Listing`'s, the
+        terms a person was shown): when the listing has moved on since, nothing is approved and the contract's
+        ``ExchangeTermsChanged`` is raised while estimating gas, so nothing is mined.
         """
-        listing = self.get_listing(listing_id)
         _check_uint("units", units, _UINT32)
+        if terms_version is not None:
+            _check_uint("terms_version", terms_version, _UINT32)
+        block = self.w3.eth.block_number
+        listing = self._listing_at(listing_id, block)
         if listing.unit is Unit.ITEM:
             start_arg = 0
         else:
@@ -806,12 +844,15 @@ class Exchange:
                 raise ExchangeInputError(f"listing {listing_id} is a calendar listing: give a start time")
             self._check_slots(listing, start, units)
             start_arg = start
-        quote = self.quote(listing_id, units)
+        quote = self._quote(listing, units, block)
+        version = quote.terms_version if terms_version is None else terms_version
         approval = None
-        if listing.token != ETH and approve:
+        if listing.token != ETH and approve and version == quote.terms_version:
             approval = ensure_allowance(self.w3, signer, listing.token, self.address, quote.total)
         value = quote.total if listing.token == ETH else 0
-        record = self._send(signer, self.contract.functions.book(listing_id, start_arg, units), value=value)
+        record = self._send(
+            signer, self.contract.functions.book(listing_id, start_arg, units, version), value=value
+        )
         event = self._event(record, "Booked")
         logger.info("booking %s of listing %s by %s", event["bookingId"], listing_id, signer.address)
         return BookingMade(
@@ -1096,6 +1137,14 @@ class Exchange:
         """Resume new listings and bookings after a guardian's pause (only the DAO can)."""
         return self._action(self.contract.functions.unpause(), "Unpause the commons exchange")
 
+    def guardian_expiry_action(self, expiry: int) -> Action:
+        """Set when the exchange guardians' power to pause ends (unix seconds; 0 = never)."""
+        _check_uint("guardian expiry", expiry, _UINT64)
+        until = f"until {_iso(expiry)}" if expiry else "with no expiry"
+        return self._action(
+            self.contract.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
+        )
+
     def sweep_surplus_action(self, token: str, to: str) -> Action:
         """Send what the exchange holds above :meth:`total_owed` (sent by mistake) to ``to``."""
         address = checksum(token, what="token")
@@ -1142,9 +1191,10 @@ def _listing(listing_id: int, raw: Any) -> Listing:
         available_until=int(raw[11]),
         max_units=int(raw[12]),
         stock=int(raw[13]),
-        price=int(raw[14]),
-        deposit=int(raw[15]),
-        metadata_uri=str(raw[16]),
+        terms_version=int(raw[14]),
+        price=int(raw[15]),
+        deposit=int(raw[16]),
+        metadata_uri=str(raw[17]),
     )
 
 

@@ -58,6 +58,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     uint256 private _housingListingCap;
     uint256 private _listingCount;
     uint256 private _bookingCount;
+    uint256 private _guardianExpiry;
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 bookingId => Booking) private _bookings;
     mapping(uint256 listingId => SlotCalendar.Calendar) private _calendars;
@@ -158,7 +159,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         lst.deposit = deposit;
         lst.freeCancelHours = freeCancelHours;
         lst.lateRefundBps = lateRefundBps;
-        emit ListingTermsUpdated(listingId, price, deposit, freeCancelHours, lateRefundBps);
+        emit ListingTermsUpdated(listingId, price, deposit, freeCancelHours, lateRefundBps, ++lst.termsVersion);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -194,7 +195,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
-    function book(uint256 listingId, uint256 start, uint256 units)
+    function book(uint256 listingId, uint256 start, uint256 units, uint256 expectedTermsVersion)
         external
         payable
         nonReentrant
@@ -202,6 +203,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         returns (uint256 bookingId)
     {
         Listing storage lst = _listingOf(listingId);
+        uint256 version = lst.termsVersion;
+        if (version != expectedTermsVersion) revert ExchangeTermsChanged(listingId, expectedTermsVersion, version);
         address renter = _msgSender();
         _checkBookable(lst, listingId, renter, units);
         uint256 end;
@@ -433,10 +436,20 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
+    function setGuardianExpiry(uint64 newExpiry) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        emit GuardianExpirySet(_guardianExpiry, newExpiry);
+        _guardianExpiry = newExpiry;
+    }
+
+    /// @inheritdoc ICommonsExchange
+    /// @dev The DAO (DEFAULT_ADMIN_ROLE) always may; a GUARDIAN_ROLE holder until the guardian expiry, like the
+    /// governor's proposal guardian (expired strictly after the expiry; 0 = never).
     function pause() external {
         address sender = _msgSender();
-        if (!hasRole(GUARDIAN_ROLE, sender) && !hasRole(DEFAULT_ADMIN_ROLE, sender)) {
-            revert AccessControlUnauthorizedAccount(sender, GUARDIAN_ROLE);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, sender)) {
+            if (!hasRole(GUARDIAN_ROLE, sender)) revert AccessControlUnauthorizedAccount(sender, GUARDIAN_ROLE);
+            uint256 expiry = _guardianExpiry;
+            if (expiry != 0 && block.timestamp > expiry) revert ExchangeGuardianExpired(sender, expiry);
         }
         _pause();
     }
@@ -558,6 +571,11 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICommonsExchange
     function housingListingCap() external view returns (uint256) {
         return _housingListingCap;
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function guardianExpiry() external view returns (uint256) {
+        return _guardianExpiry;
     }
 
     /// @inheritdoc ICommonsExchange
@@ -798,9 +816,11 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
     }
 
-    /// @dev Delivers a fee to the sink. When the sink refuses and `strict` is false, the fee is kept as pending
-    /// (settlement never depends on the sink); with `strict` the sink's revert bubbles up. For ERC-20 the sink
-    /// pulls with transferFrom and must take exactly `amount`.
+    /// @dev Delivers a fee to the sink. For ERC-20 the sink pulls with transferFrom (approved for exactly `amount`,
+    /// reset to 0 after); what it pulls is measured by the balance change. Settlement never depends on the sink:
+    /// when it refuses, or pulls less than `amount`, the part not delivered is kept as pending (FeeDeferred) for
+    /// `flushFees`. With `strict` (the flush) a refusal bubbles up and a short pull reverts, so a flush delivers
+    /// everything or nothing. A pull above `amount` (only a token ignoring its allowance) always reverts.
     function _payFee(address token, Kind kind, uint256 amount, bool strict) internal {
         if (amount == 0) return;
         IFeeSink sink = _feeSink;
@@ -811,20 +831,26 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             before = IERC20(token).balanceOf(address(this));
         }
         _owed[token] -= amount;
+        uint256 unpaid = amount;
         try sink.depositFee{value: isEth ? amount : 0}(token, amount, uint8(kind)) {
+            unpaid = 0;
             if (!isEth) {
                 uint256 remaining = IERC20(token).balanceOf(address(this));
-                if (remaining + amount != before) {
-                    revert ExchangeFeeSinkMismatch(token, amount, before > remaining ? before - remaining : 0);
+                uint256 pulled = before > remaining ? before - remaining : 0;
+                if (pulled > amount || (strict && pulled != amount)) {
+                    revert ExchangeFeeSinkMismatch(token, amount, pulled);
                 }
+                unpaid = amount - pulled;
             }
-            emit FeePaid(token, kind, amount);
         } catch (bytes memory reason) {
             if (strict) Address.verifyCallResult(false, reason);
-            _owed[token] += amount;
-            _pendingFees[token][kind] += amount;
-            emit FeeDeferred(token, kind, amount);
         }
         if (!isEth) IERC20(token).forceApprove(address(sink), 0);
+        if (unpaid != amount) emit FeePaid(token, kind, amount - unpaid);
+        if (unpaid != 0) {
+            _owed[token] += unpaid;
+            _pendingFees[token][kind] += unpaid;
+            emit FeeDeferred(token, kind, unpaid);
+        }
     }
 }

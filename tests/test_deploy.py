@@ -12,13 +12,14 @@ import pytest
 from web3 import Web3
 
 from civicdao import deploy as deploy_module
+from civicdao._custom_errors import ExchangeGuardianExpired
 from civicdao.accounts import NodeSigner
 from civicdao.chain import ChainControl
 from civicdao.config import DAY, PRESETS, DeployConfig, load_config
 from civicdao.deploy import SUITE_CONTRACTS, Suite, deploy_suite, load_suite
 from civicdao.errors import ConfigError, DeploymentError
 from civicdao.manifest import Manifest
-from civicdao.tx import call
+from civicdao.tx import call, transact
 
 ZERO = "0x0000000000000000000000000000000000000000"
 ADMIN = b"\x00" * 32
@@ -334,3 +335,20 @@ def test_deploy_suite_guardian_expires_and_resolvers_are_appointed(
     role = call(suite.exchange.functions.RESOLVER_ROLE())
     assert call(suite.exchange.functions.hasRole(role, resolver))
     assert not call(suite.exchange.functions.hasRole(role, deployer.address))
+
+
+def test_deploy_suite_exchange_guardian_expires_with_the_governor_guardian(
+    w3: Web3, deployer: NodeSigner, control: ChainControl, tmp_path: Path
+) -> None:
+    path = tmp_path / "deployment.json"
+    suite = deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path)
+    expiry = call(suite.governor.functions.proposalGuardianExpiry())
+    assert expiry > control.time()
+    assert call(suite.exchange.functions.guardianExpiry()) == expiry
+    assert "exchange.guardianExpiry" in Manifest.load(path).steps
+    guardian = call(suite.exchange.functions.GUARDIAN_ROLE())
+    assert call(suite.exchange.functions.hasRole(guardian, deployer.address))  # the pilot's guardian
+    control.increase_time(expiry - control.time() + 1)
+    with pytest.raises(ExchangeGuardianExpired) as raised:  # its pause ends with its cancel power
+        transact(w3, deployer, suite.exchange.functions.pause())
+    assert (raised.value.guardian, raised.value.expiry) == (deployer.address, expiry)

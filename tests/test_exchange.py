@@ -17,6 +17,7 @@ from civicdao._custom_errors import (
     EnforcedPause,
     ExchangeNotRenter,
     ExchangeStartInPast,
+    ExchangeTermsChanged,
     ExchangeUnknownListing,
 )
 from civicdao.accounts import LocalSigner, NodeSigner, Signer
@@ -33,6 +34,7 @@ from civicdao.exchange import (
     Exchange,
     ExchangeInputError,
     Kind,
+    Listing,
     ListingSpec,
     ListingStatus,
     SlotsTakenError,
@@ -40,6 +42,7 @@ from civicdao.exchange import (
 )
 from civicdao.governance import Action, Governance
 from civicdao.testing import pass_proposal
+from civicdao.tokens import ERC20_ABI
 from civicdao.tx import TxRecord, call, transact
 
 HOUR = 3_600
@@ -256,6 +259,7 @@ def test_list_then_get_listing_round_trips_the_spec(
     assert (listing.available_from, listing.available_until) == (spec.available_from, spec.available_until)
     assert (listing.min_units, listing.max_units, listing.metadata_uri) == (2, 7, spec.metadata_uri)
     assert listing.status is ListingStatus.OPEN
+    assert listing.terms_version == 0
     assert listing.slot_count == 30 * 24
     assert ex.listing_count() == listed.listing_id
     assert Exchange.at(ex.w3, ex.address).get_listing(listed.listing_id) == listing
@@ -274,6 +278,7 @@ def test_update_terms_changes_only_what_is_given(
     listing = ex.get_listing(listed.listing_id)
     assert (listing.price, listing.deposit, listing.policy.late_refund_bps) == (2 * 10**16, 0, 10_000)
     assert ex.quote(listed.listing_id, 3).total == 6 * 10**16
+    assert listing.terms_version == ex.quote(listed.listing_id, 3).terms_version == 2  # one per update
 
 
 def test_pause_listing_and_close_change_status_and_search(
@@ -664,6 +669,84 @@ def test_book_in_erc20_approves_settles_and_pays_the_treasury(
     ex.withdraw(lister, token.address, to=citizens[5].address)
     assert call(token.functions.balanceOf(citizens[5].address)) == made.price - made.fee
     assert ex.total_owed(token.address) == ex.holdings(token.address) == 0
+
+
+# -- terms cannot change under a renter ------------------------------------------------------------------
+
+
+def _room_in(
+    currency: str, control: ChainControl, ex: Exchange, citizens: list[NodeSigner], dao_ready: dict[str, Any]
+) -> tuple[str, int, int]:
+    """A room of citizens[0] priced in ETH or in the DAO's CEUR (citizens[1] gets plenty).
+
+    Returns (token, listing id, first night)."""
+    token = ETH
+    if currency == "erc20":
+        ceur = dao_ready["token"]
+        token = str(ceur.address)
+        transact(ex.w3, citizens[1], ceur.functions.mint(citizens[1].address, 10**24))
+    listing_id = ex.list(citizens[0], room_spec(control.time(), token=token)).listing_id
+    return token, listing_id, ex.get_listing(listing_id).available_from
+
+
+@pytest.mark.parametrize("currency", ["eth", "erc20"])
+def test_book_pinned_to_a_quote_is_refused_once_the_lister_changed_the_terms(
+    w3: Web3,
+    control: ChainControl,
+    ex: Exchange,
+    citizens: list[NodeSigner],
+    dao_ready: dict[str, Any],
+    currency: str,
+) -> None:
+    lister, renter = citizens[0], citizens[1]
+    token, listing_id, day0 = _room_in(currency, control, ex, citizens, dao_ready)
+    shown = ex.quote(listing_id, 2)  # what the renter's screen shows
+    assert (shown.token, shown.terms_version, shown.total) == (token, 0, 2 * 10**16 + 10**17)
+    ex.update_terms(lister, listing_id, price=5 * 10**16, deposit=3 * 10**17)
+    assert ex.get_listing(listing_id).terms_version == 1
+
+    block = w3.eth.block_number
+    with pytest.raises(ExchangeTermsChanged) as raised:
+        ex.book(renter, listing_id, start=day0, units=2, terms_version=shown.terms_version)
+    assert (raised.value.listingId, raised.value.expected, raised.value.current) == (listing_id, 0, 1)
+    assert w3.eth.block_number == block  # nothing mined: no approval of the new total, no booking
+
+    made = ex.book(renter, listing_id, start=day0, units=2)  # on the terms it reads now
+    assert (made.price, made.deposit) == (10**17, 3 * 10**17)
+
+
+@pytest.mark.parametrize("currency", ["eth", "erc20"])
+def test_book_refuses_terms_changed_between_its_read_and_its_send(
+    w3: Web3,
+    control: ChainControl,
+    ex: Exchange,
+    citizens: list[NodeSigner],
+    dao_ready: dict[str, Any],
+    currency: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lister, renter = citizens[0], citizens[1]
+    token, listing_id, day0 = _room_in(currency, control, ex, citizens, dao_ready)
+    if token != ETH:  # a standing allowance: the front-run amount would be within it
+        erc20 = w3.eth.contract(address=Web3.to_checksum_address(token), abi=ERC20_ABI)
+        transact(w3, renter, erc20.functions.approve(ex.address, 10**24))
+    owed, holdings = ex.total_owed(token), ex.holdings(token)
+    check_slots = Exchange._check_slots
+
+    def front_run(self: Exchange, listing: Listing, start: int, units: int) -> None:
+        check_slots(self, listing, start, units)  # book has read the listing; the lister's change lands now
+        ex.update_terms(lister, listing.listing_id, price=listing.price * 5, deposit=listing.deposit * 3)
+
+    monkeypatch.setattr(Exchange, "_check_slots", front_run)
+    with pytest.raises(ExchangeTermsChanged) as raised:
+        ex.book(renter, listing_id, start=day0, units=2)
+    assert (raised.value.expected, raised.value.current) == (0, 1)
+    assert (ex.total_owed(token), ex.holdings(token)) == (owed, holdings)  # nothing was taken
+    monkeypatch.undo()
+
+    made = ex.book(renter, listing_id, start=day0, units=2)  # the happy path: current terms, version 1
+    assert (made.price, made.deposit) == (2 * 5 * 10**16, 3 * 10**17)
+    assert ex.total_owed(token) == ex.holdings(token) == owed + made.price + made.deposit
 
 
 # -- pause rules -----------------------------------------------------------------------------------------

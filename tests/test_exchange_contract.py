@@ -24,6 +24,7 @@ from civicdao._custom_errors import (
     ExchangeDeadlinePassed,
     ExchangeEmptyMetadata,
     ExchangeFeeSinkMismatch,
+    ExchangeGuardianExpired,
     ExchangeHousingCapReached,
     ExchangeHousingPriceTooHigh,
     ExchangeInvalidBps,
@@ -55,6 +56,7 @@ from civicdao._custom_errors import (
     ExchangeSlotTaken,
     ExchangeStartInPast,
     ExchangeStartMisaligned,
+    ExchangeTermsChanged,
     ExchangeTokenNotAllowed,
     ExchangeTokenShortfall,
     ExchangeUnknownBooking,
@@ -134,8 +136,24 @@ class Env:
     def token_of(self, listing_id: int) -> str:
         return str(call(self.fns.getListing(listing_id))[8])
 
+    def terms_version(self, listing_id: int) -> int:
+        return int(call(self.fns.getListing(listing_id))[14])
+
+    def book_fn(self, listing_id: int, start: int, units: int, version: int | None = None) -> Any:
+        """``book`` naming the listing's current terms version (or ``version``)."""
+        if version is None:
+            version = self.terms_version(listing_id)
+        return self.fns.book(listing_id, start, units, version)
+
     def book(
-        self, signer: Signer, listing_id: int, start: int, units: int, *, value: int | None = None
+        self,
+        signer: Signer,
+        listing_id: int,
+        start: int,
+        units: int,
+        *,
+        value: int | None = None,
+        version: int | None = None,
     ) -> int:
         """Book through the contract (no Python pre-checks), paying exactly what is due."""
         price, deposit, _ = call(self.fns.quote(listing_id, units))
@@ -144,7 +162,7 @@ class Env:
             self.send(signer, self.usd.functions.approve(self.exchange.address, price + deposit))
         due = price + deposit if token == ETH else 0
         record = self.send(
-            signer, self.fns.book(listing_id, start, units), value=due if value is None else value
+            signer, self.book_fn(listing_id, start, units, version), value=due if value is None else value
         )
         return int(record.event("Booked")["bookingId"])
 
@@ -424,7 +442,7 @@ def test_book_refuses_wrong_payment(env: Env, accounts: list[NodeSigner]) -> Non
     )
     usd_room = env.create(token=env.usd.address)
     raises(ExchangeWrongValue, lambda: env.book(env.renter, usd_room, t0, 1, value=1), expected=0, sent=1)
-    raises(ERC20InsufficientAllowance, lambda: env.send(env.stranger, env.fns.book(usd_room, t0, 1)))
+    raises(ERC20InsufficientAllowance, lambda: env.send(env.stranger, env.book_fn(usd_room, t0, 1)))
     env.send(env.admin, env.fns.setTokenAllowed(env.usd.address, False))  # the DAO withdraws the token
     raises(ExchangeTokenNotAllowed, lambda: env.book(env.renter, usd_room, t0 + DAY, 1))
     fot, _ = deploy_contract(env.w3, env.admin, "MockFeeOnTransferERC20")
@@ -433,8 +451,63 @@ def test_book_refuses_wrong_payment(env: Env, accounts: list[NodeSigner]) -> Non
     env.send(env.renter, fot.functions.mint(env.renter.address, 10**20))
     env.send(env.renter, fot.functions.approve(env.exchange.address, due))
     raises(
-        ExchangeTokenShortfall, lambda: env.send(env.renter, env.fns.book(fot_room, t0, 1)), token=fot.address
+        ExchangeTokenShortfall, lambda: env.send(env.renter, env.book_fn(fot_room, t0, 1)), token=fot.address
     )
+
+
+def test_book_refuses_terms_changed_after_the_renter_looked(env: Env, token: str) -> None:
+    t0 = env.t0()
+    listing = env.create(token=token)
+    seen = env.terms_version(listing)
+    price, deposit, _ = call(env.fns.quote(listing, 2))  # what the renter is shown, at terms version 0
+    assert (seen, price, deposit) == (0, 2 * 10**16, 10**17)
+    if token != ETH:  # a standing allowance far above this booking: only the version protects the renter
+        env.send(env.renter, env.usd.functions.approve(env.exchange.address, 10**30))
+    value = price + deposit if token == ETH else 0
+    usd_before = call(env.usd.functions.balanceOf(env.renter.address))
+    owed = env.owed(token)
+
+    # the lister front-runs the booking: price and deposit as quoted, but no refund on any cancellation
+    updated = env.send(env.lister, env.fns.updateTerms(listing, 10**16, 10**17, 0, 0))
+    assert updated.event("ListingTermsUpdated")["termsVersion"] == 1 == env.terms_version(listing)
+    raises(
+        ExchangeTermsChanged,
+        lambda: env.send(env.renter, env.book_fn(listing, t0, 2, seen), value=value),
+        listingId=listing,
+        expected=0,
+        current=1,
+    )
+    # and again with price and deposit raised
+    env.send(env.lister, env.fns.updateTerms(listing, 5 * 10**16, 3 * 10**17, 0, 0))
+    raises(
+        ExchangeTermsChanged,
+        lambda: env.send(env.renter, env.book_fn(listing, t0, 2, seen), value=value),
+        expected=0,
+        current=2,
+    )
+    assert env.owed(token) == env.holdings(token) == owed  # nothing was taken
+    assert call(env.usd.functions.balanceOf(env.renter.address)) == usd_before
+    assert call(env.fns.isAvailable(listing, t0, 2))  # the slots stayed free
+
+    # a renter who saw the new terms books on them
+    booking = env.api.get_booking(env.book(env.renter, listing, t0, 2, version=2))
+    assert (booking.price, booking.deposit, booking.late_refund_bps) == (10**17, 3 * 10**17, 0)
+
+
+def test_terms_version_counts_changes_of_price_deposit_and_policy_only(env: Env) -> None:
+    room = env.create()
+    tool = env.create(kind=int(Kind.TOOL), unit=int(Unit.ITEM), stock=3, deposit=0)
+    assert env.terms_version(room) == env.terms_version(tool) == 0
+    env.send(env.lister, env.fns.setListingPaused(room, True))
+    env.send(env.lister, env.fns.setListingPaused(room, False))
+    env.send(env.lister, env.fns.setStock(tool, 5))
+    assert env.terms_version(room) == env.terms_version(tool) == 0  # availability is not a term
+    for expected in (1, 2, 3):
+        env.send(env.lister, env.fns.updateTerms(room, 10**16, 10**17, 48, 5_000))  # even unchanged terms
+        assert env.terms_version(room) == expected
+    assert env.api.get_listing(room).terms_version == 3
+    raises(ExchangeTermsChanged, lambda: env.book(env.renter, room, env.t0(), 1, version=2), current=3)
+    assert env.book(env.renter, room, env.t0(), 1) > 0
 
 
 # -- reverts: cancellations, settlement, claims ----------------------------------------------------------
@@ -528,19 +601,54 @@ def test_fee_sink_refusal_defers_fees_and_flush_delivers_them(env: Env, token: s
     assert env.holdings(token) == env.owed(token)
 
 
-def test_fee_sink_pulling_less_than_the_fee_is_refused(env: Env) -> None:
+def test_fee_sink_pulling_less_than_the_fee_defers_the_rest_until_a_flush(env: Env) -> None:
+    usd = env.usd.address
     t0 = env.t0()
-    room = env.create(token=env.usd.address)
-    booking = env.book(env.renter, room, t0, 1)
-    env.send(env.admin, env.sink.functions.setShortPull(1))
+    room = env.create(token=usd)
+    settled_booking = env.book(env.renter, room, t0, 1)
+    cancelled_booking = env.book(env.other, room, t0 + DAY, 1)  # less than 48 h notice: a late cancellation
+    env.send(env.admin, env.sink.functions.setShortPull(1))  # the sink takes 1 less than each fee
+
+    def sink_balance() -> int:
+        return int(call(env.usd.functions.balanceOf(env.sink.address)))
+
+    def sink_allowance() -> int:
+        return int(call(env.usd.functions.allowance(env.exchange.address, env.sink.address)))
+
+    sink_before = sink_balance()
+    cancelled = env.api.cancel(env.other, cancelled_booking)  # goes through: the shortfall is deferred
+    cancel_fee = (10**16 - 10**16 * 5_000 // 10_000) * 500 // 10_000
+    assert cancelled.fee == cancel_fee
+    assert cancelled.tx.event("FeePaid")["amount"] == cancel_fee - 1
+    assert cancelled.tx.event("FeeDeferred")["amount"] == 1
     env.control.increase_time(t0 + DAY - env.control.time())
+    settled = env.api.settle(env.stranger, settled_booking)  # goes through as well
     fee = 10**16 * 500 // 10_000
+    assert (settled.price_settled, settled.fee, settled.fee_deferred) == (True, fee, True)
+    assert settled.tx.event("FeePaid")["amount"] == fee - 1
+    assert settled.tx.event("FeeDeferred")["amount"] == 1
+    assert sink_balance() - sink_before == cancel_fee - 1 + fee - 1
+    assert env.api.pending_fees(usd, Kind.ROOM_HOUSE) == 2
+    assert sink_allowance() == 0
+    assert env.holdings(usd) == env.owed(usd)
+
+    # a flush delivers all or nothing: while the sink still pulls short, the fees stay pending
     raises(
         ExchangeFeeSinkMismatch,
-        lambda: env.send(env.stranger, env.fns.settle(booking)),
-        expected=fee,
-        pulled=fee - 1,
+        lambda: env.send(env.stranger, env.fns.flushFees(usd, int(Kind.ROOM_HOUSE))),
+        token=usd,
+        expected=2,
+        pulled=1,
     )
+    assert env.api.pending_fees(usd, Kind.ROOM_HOUSE) == 2
+    env.send(env.admin, env.sink.functions.setShortPull(0))
+    flushed = env.api.flush_fees(env.stranger, usd, Kind.ROOM_HOUSE)
+    assert flushed.event("FeePaid")["amount"] == 2
+    assert env.api.pending_fees(usd, Kind.ROOM_HOUSE) == 0
+    assert sink_balance() - sink_before == cancel_fee + fee
+    assert sink_allowance() == 0
+    assert env.holdings(usd) == env.owed(usd)
+    assert env.api.withdraw(env.lister, usd).amount == (10**16 - fee) + (10**16 // 2 - cancel_fee)
 
 
 def test_admin_setters_are_admin_only_and_bounded(env: Env) -> None:
@@ -550,7 +658,7 @@ def test_admin_setters_are_admin_only_and_bounded(env: Env) -> None:
         fns.setClaimWindow(1), fns.setDisputeWindow(HOUR), fns.setDeliveryWindow(1),
         fns.setHousingPriceCeiling(ETH, 1), fns.setHousingListingCap(1),
         fns.setTokenAllowed(env.usd.address, True), fns.sweepSurplus(ETH, env.stranger.address),
-        fns.unpause(),
+        fns.unpause(), fns.setGuardianExpiry(1),
     ):  # fmt: skip
         raises(
             AccessControlUnauthorizedAccount,
@@ -602,6 +710,35 @@ def test_pause_is_for_guardians_and_unpause_for_the_admin(env: Env) -> None:
     assert env.book(env.renter, room, t0, 1) > 0
 
 
+def test_pause_by_a_guardian_ends_at_the_guardian_expiry_but_the_dao_always_may(env: Env) -> None:
+    guardian = env.other
+    env.send(env.admin, env.fns.grantRole(ROLE["GUARDIAN_ROLE"], guardian.address))
+    assert env.api.guardian_expiry() == 0  # as constructed: never (the suite's deployment sets one)
+    expiry = env.control.time() + DAY
+    record = env.send(env.admin, env.fns.setGuardianExpiry(expiry))
+    assert dict(record.event("GuardianExpirySet").args) == {"oldExpiry": 0, "newExpiry": expiry}
+    assert env.api.guardian_expiry() == expiry
+    env.api.pause(guardian)  # before the expiry
+    assert env.api.is_paused()
+    env.send(env.admin, env.fns.unpause())
+
+    env.control.increase_time(DAY + 1)  # past the expiry
+    raises(
+        ExchangeGuardianExpired,
+        lambda: env.send(guardian, env.fns.pause()),
+        guardian=guardian.address,
+        expiry=expiry,
+    )
+    raises(AccessControlUnauthorizedAccount, lambda: env.send(env.stranger, env.fns.pause()))
+    assert not env.api.is_paused()
+    env.api.pause(env.admin)  # the DAO always can
+    assert env.api.is_paused()
+    env.send(env.admin, env.fns.unpause())
+    env.send(env.admin, env.fns.setGuardianExpiry(0))  # the DAO may lift the expiry again (0 = never)
+    env.api.pause(guardian)
+    assert env.api.is_paused()
+
+
 def test_views_refuse_unknown_ids(env: Env) -> None:
     raises(ExchangeUnknownListing, lambda: env.api.get_listing(404), listingId=404)
     raises(ExchangeUnknownBooking, lambda: env.api.get_booking(404), bookingId=404)
@@ -624,7 +761,7 @@ def test_reverting_receiver_blocks_only_itself(env: Env) -> None:
     receiver, _ = deploy_contract(env.w3, env.admin, "MockRevertingReceiver")
     env.send(env.admin, env.registry.functions.setCitizen(receiver.address, True))
     room = env.create()
-    record = _via(env, receiver, env.fns.book(room, t0, 1), value=10**16 + 10**17)  # it rents...
+    record = _via(env, receiver, env.book_fn(room, t0, 1), value=10**16 + 10**17)  # it rents...
     its_booking = int(record.event("Booked")["bookingId"])
     record = _via(env, receiver, env.fns.createListing(env.params(kind=int(Kind.SPACE))))  # ...and lists
     its_listing = int(record.event("ListingCreated")["listingId"])
@@ -650,7 +787,7 @@ def test_reentrant_attacker_is_paid_once_and_cannot_re_enter(env: Env, target: s
     room = env.create()
     victim = env.book(env.other, room, t0 + 3 * DAY, 1)  # someone else's money in escrow
     due = 10**16 + 10**17
-    record = _via(env, attacker, env.fns.book(room, t0 + 5 * DAY, 1), value=due)
+    record = _via(env, attacker, env.book_fn(room, t0 + 5 * DAY, 1), value=due)
     _via(env, attacker, env.fns.cancelByRenter(int(record.event("Booked")["bookingId"])))
     assert env.api.credits(attacker.address) == due
     reentry = {
@@ -678,15 +815,15 @@ def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
     for account in (env.renter, env.other):
         env.send(account, evil.functions.mint(account.address, 10**20))
         env.send(account, evil.functions.approve(env.exchange.address, 10**20))
-    honest = int(env.send(env.other, env.fns.book(room, t0 + 4 * DAY, 1)).event("Booked")["bookingId"])
+    honest = int(env.send(env.other, env.book_fn(room, t0 + 4 * DAY, 1)).event("Booked")["bookingId"])
     # during the pull of a booking, re-enter to cancel the honest renter's booking: refused, booking fails
     env.send(
         env.stranger,
         evil.functions.arm(env.exchange.address, env.fns.cancelByLister(honest)._encode_transaction_data()),
     )
-    raises(ReentrancyGuardReentrantCall, lambda: env.send(env.renter, env.fns.book(room, t0, 1)))
+    raises(ReentrancyGuardReentrantCall, lambda: env.send(env.renter, env.book_fn(room, t0, 1)))
     env.send(env.stranger, evil.functions.arm(env.exchange.address, b""))
-    mine = int(env.send(env.renter, env.fns.book(room, t0 + 9 * DAY, 1)).event("Booked")["bookingId"])
+    mine = int(env.send(env.renter, env.book_fn(room, t0 + 9 * DAY, 1)).event("Booked")["bookingId"])
     env.send(env.renter, env.fns.cancelByRenter(mine))
     # during the payout of a withdrawal, re-enter to withdraw again: refused
     env.send(

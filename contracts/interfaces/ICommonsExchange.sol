@@ -66,7 +66,9 @@ interface ICommonsExchange {
         string metadataURI;
     }
 
-    /// @notice A listing as stored. `price` is per unit; `deposit` per booking.
+    /// @notice A listing as stored. `price` is per unit; `deposit` per booking. `termsVersion` starts at 0 and
+    /// grows by one with every change of price, deposit or cancellation policy; `book` takes the version the
+    /// renter saw and refuses the booking when the terms changed since (a lister cannot front-run a renter).
     struct Listing {
         address lister;
         Kind kind;
@@ -82,6 +84,7 @@ interface ICommonsExchange {
         uint64 availableUntil;
         uint32 maxUnits;
         uint32 stock;
+        uint32 termsVersion;
         uint256 price;
         uint256 deposit;
         string metadataURI;
@@ -167,8 +170,14 @@ interface ICommonsExchange {
     error ExchangeWrongValue(uint256 expected, uint256 sent);
     /// @notice Thrown when a token delivers less than was transferred (fee-on-transfer and similar tokens).
     error ExchangeTokenShortfall(address token, uint256 expected, uint256 received);
-    /// @notice Thrown when the fee sink pulled a different amount than the fee.
+    /// @notice Thrown when the fee sink pulled more than the fee (only a token that ignores its allowance allows
+    /// that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead).
     error ExchangeFeeSinkMismatch(address token, uint256 expected, uint256 pulled);
+    /// @notice Thrown when a booking names another terms version than the listing's current one: the lister
+    /// changed price, deposit or cancellation policy after the renter looked.
+    error ExchangeTermsChanged(uint256 listingId, uint256 expected, uint256 current);
+    /// @notice Thrown when a GUARDIAN_ROLE holder (not the DAO) pauses after the guardian expiry.
+    error ExchangeGuardianExpired(address guardian, uint256 expiry);
     /// @notice Thrown when a booking is not in the status the action needs.
     error ExchangeWrongBookingStatus(uint256 bookingId, BookingStatus status);
     /// @notice Thrown when a booking's deposit is not in the status the action needs.
@@ -220,9 +229,14 @@ interface ICommonsExchange {
         uint256 deposit,
         string metadataURI
     );
-    /// @notice A lister changed the terms that apply to future bookings.
+    /// @notice A lister changed the terms that apply to future bookings; `termsVersion` is the new version.
     event ListingTermsUpdated(
-        uint256 indexed listingId, uint256 price, uint256 deposit, uint32 freeCancelHours, uint16 lateRefundBps
+        uint256 indexed listingId,
+        uint256 price,
+        uint256 deposit,
+        uint32 freeCancelHours,
+        uint16 lateRefundBps,
+        uint256 termsVersion
     );
     /// @notice A lister set the stock of an ITEM listing.
     event ListingStockSet(uint256 indexed listingId, uint256 oldStock, uint256 newStock);
@@ -271,7 +285,8 @@ interface ICommonsExchange {
     event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
     /// @notice A fee was delivered to the fee sink.
     event FeePaid(address indexed token, Kind indexed kind, uint256 amount);
-    /// @notice The fee sink refused a fee; it is kept as pending and can be flushed later.
+    /// @notice The fee sink refused a fee, or pulled only part of it: `amount` (what it did not take) is kept as
+    /// pending and can be flushed later.
     event FeeDeferred(address indexed token, Kind indexed kind, uint256 amount);
 
     /// @notice The DAO changed the fee for `kind`.
@@ -294,6 +309,8 @@ interface ICommonsExchange {
     event SurplusSwept(address indexed token, address indexed to, uint256 amount);
     /// @notice The DAO allowed or disallowed an ERC-20 payment token.
     event TokenAllowedSet(address indexed token, bool allowed);
+    /// @notice The DAO changed the time after which GUARDIAN_ROLE holders can no longer pause (0 = never).
+    event GuardianExpirySet(uint256 oldExpiry, uint256 newExpiry);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Listings
@@ -305,6 +322,7 @@ interface ICommonsExchange {
     function createListing(ListingParams calldata params) external returns (uint256 listingId);
 
     /// @notice Changes price, deposit and cancellation policy for future bookings; existing bookings keep theirs.
+    /// Bumps the listing's `termsVersion`, so bookings sent against the old terms are refused.
     /// @param listingId The listing.
     /// @param price New price per unit.
     /// @param deposit New refundable deposit per booking (0 for ITEM listings).
@@ -332,12 +350,17 @@ interface ICommonsExchange {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @notice Books `units` of a listing from `start` (ignored for ITEM purchases) and escrows price + deposit:
-    /// ETH as msg.value (exact), ERC-20 pulled from the caller after approval.
+    /// ETH as msg.value (exact), ERC-20 pulled from the caller after approval. Refused with ExchangeTermsChanged
+    /// when the listing's terms version is not `expectedTermsVersion` (the terms the renter was quoted).
     /// @param listingId The listing.
     /// @param start Start time, aligned to the unit from the listing's `availableFrom`.
     /// @param units Number of hours/days, or items.
+    /// @param expectedTermsVersion The listing's `termsVersion` the price and deposit were read from.
     /// @return bookingId The new booking's id (ids start at 1).
-    function book(uint256 listingId, uint256 start, uint256 units) external payable returns (uint256 bookingId);
+    function book(uint256 listingId, uint256 start, uint256 units, uint256 expectedTermsVersion)
+        external
+        payable
+        returns (uint256 bookingId);
 
     /// @notice The renter cancels before the start: full refund with enough notice, else the policy share of the
     /// price (the rest to the lister minus fee); the deposit is always refunded; slots are freed.
@@ -452,8 +475,12 @@ interface ICommonsExchange {
     /// @param to The recipient (e.g. the treasury).
     function sweepSurplus(address token, address payable to) external;
 
-    /// @notice Stops new listings and bookings (DAO or GUARDIAN_ROLE); refunds, settlement, claims and
-    /// withdrawals continue.
+    /// @notice Sets the time after which GUARDIAN_ROLE holders can no longer pause (0 = never); the DAO always can.
+    /// @param newExpiry Unix seconds (the deployment sets the governor's guardian expiry).
+    function setGuardianExpiry(uint64 newExpiry) external;
+
+    /// @notice Stops new listings and bookings (DAO, or GUARDIAN_ROLE until the guardian expiry); refunds,
+    /// settlement, claims and withdrawals continue.
     function pause() external;
 
     /// @notice Resumes new listings and bookings (DAO only).
@@ -559,6 +586,10 @@ interface ICommonsExchange {
     /// @notice The cap on active housing listings per lister (0 = none).
     /// @return The cap.
     function housingListingCap() external view returns (uint256);
+
+    /// @notice The time after which GUARDIAN_ROLE holders can no longer pause (0 = never).
+    /// @return The expiry in unix seconds.
+    function guardianExpiry() external view returns (uint256);
 
     /// @notice Whether `token` may be used by new listings (address(0) = ETH, always true).
     /// @param token The token.
