@@ -10,7 +10,10 @@ same credential can never register twice (the hash is consumed forever).
 Memberships are soulbound (ERC-5192): they cannot be transferred or approved. A lost key is recovered by
 *rotation* — by the DAO (:meth:`Citizens.rotate_action`, executed by the Timelock) or on a registrar's
 signed ``Rotation`` (:meth:`Citizens.attest_rotation`, :meth:`Citizens.rotate_with_attestation`). Moving
-away or fraud ends a membership by *revocation* with a reason code.
+away or fraud ends a membership by *revocation* with a reason code. A signed rotation carries the
+registry's rotation nonce of the old key (:meth:`Citizens.rotation_nonce`), which moves on every rotation
+and revocation of that key: once the DAO has rotated or revoked the membership, a signature not yet relayed
+is void (``CitizenRegistrySignerNotRegistrar``), even if the key is registered again later.
 
 Every membership carries one vote, live from the moment it is minted (self-delegated). A citizen may
 delegate it (:meth:`Citizens.delegate`) and still override the delegate's ballot on any proposal.
@@ -386,11 +389,15 @@ class Citizens:
         expiry: int | None = None,
         valid_for: int = DEFAULT_ROTATION_VALIDITY,
     ) -> RotationAttestation:
-        """Sign (off-chain) a rotation of ``from_``'s membership to ``to`` at the current rotation nonce."""
+        """Sign (off-chain) a rotation of ``from_``'s membership to ``to`` at the current rotation nonce.
+
+        The signature is good once, and only until something else happens to ``from_``'s membership: another
+        rotation (signed or by the DAO) or a revocation moves the nonce and voids it.
+        """
         old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
         if old == new:
             raise ConfigError("a rotation needs a new key different from the current one")
-        nonce = int(call(self.registry.functions.rotationNonces(old)))
+        nonce = self.rotation_nonce(old)
         until = self._expiry(expiry, valid_for)
         chain_id = self.w3.eth.chain_id
         data = signing.rotation_typed_data(
@@ -473,6 +480,13 @@ class Citizens:
     def membership_of(self, account: str) -> int:
         """The membership id ``account`` holds (0 = none)."""
         return int(call(self.registry.functions.membershipOf(checksum(account))))
+
+    def rotation_nonce(self, account: str) -> int:
+        """The nonce the next registrar-signed rotation away from ``account`` must carry.
+
+        It moves by one on every rotation away from ``account`` and on every revocation of it.
+        """
+        return int(call(self.registry.functions.rotationNonces(checksum(account))))
 
     def votes(self, account: str, *, at: int | None = None) -> int:
         """Votes of ``account`` now, or at unix time ``at`` (in the past, as proposal snapshots are)."""

@@ -6,7 +6,8 @@ bound contract; build one with :meth:`Treasury.from_suite` (or :meth:`Treasury.a
 
 * **Views** — :meth:`~Treasury.token_balance`/:meth:`~Treasury.balances` (balance, free, committed,
   counters per token), :meth:`~Treasury.epoch_status` (epoch clock and cap),
-  :meth:`~Treasury.get_grant`/:meth:`~Treasury.grants`, :meth:`~Treasury.get_round`.
+  :meth:`~Treasury.get_grant`/:meth:`~Treasury.grants`, :meth:`~Treasury.get_round`,
+  :meth:`~Treasury.matched_contribution_of`.
 * **Inflows and pulls** — anyone: :meth:`~Treasury.donate`, :meth:`~Treasury.deposit_fee`,
   :meth:`~Treasury.contribute`, :meth:`~Treasury.finalize_round`; recipients: :meth:`~Treasury.claim_grant`,
   :meth:`~Treasury.claim_round_payout`; stewards: :meth:`~Treasury.release_tranche`. Each takes the acting
@@ -271,6 +272,9 @@ class Contribution:
     contributor: ChecksumAddress
     amount: int
     matched: bool
+    #: The membership id the contribution was matched under (0 = not matched). Matching sums per membership,
+    #: so contributions from a citizen's old and new key (after a rotation) count as one person's.
+    membership: int
     tx: TxRecord
 
 
@@ -554,6 +558,18 @@ class Treasury:
             projects=tuple(projects),
         )
 
+    def matched_contribution_of(self, round_id: int, project_index: int, contributor: str) -> int:
+        """The matched total c_i, to one project, of the membership ``contributor`` holds now.
+
+        Matching is kept per membership, not per address: after a key rotation the new key reads what the
+        membership gave from the old one too, and an address without a membership now (a rotated-away or
+        revoked key, a non-citizen) reads 0.
+        """
+        round_id = _index(round_id, "round id")
+        project_index = _index(project_index, "project index")
+        who = checksum(contributor, what="contributor")
+        return int(call(self.contract.functions.matchedContributionOf(round_id, project_index, who)))
+
     # -- inflows and pulls -----------------------------------------------------------------------------------
 
     def donate(
@@ -680,6 +696,7 @@ class Treasury:
             contributor=to_checksum_address(event["contributor"]),
             amount=int(event["amount"]),
             matched=bool(event["matched"]),
+            membership=int(event["membership"]),
             tx=record,
         )
 

@@ -22,7 +22,10 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// domain name "CivicDAO CitizenRegistry", version "1".
 /// Nonces: OpenZeppelin's `nonces(address)` (from Votes) is used only by `delegateBySig`. Registrar-signed
 /// rotations use a separate per-`from` counter, `rotationNonces(address)`, so a pending rotation never
-/// invalidates a citizen's pending delegation signature and vice versa.
+/// invalidates a citizen's pending delegation signature and vice versa. That counter moves once on every
+/// rotation away from an address (registrar-signed or by the DAO) and on its revocation, so a signed rotation
+/// is only good while nothing else has happened to the membership it was signed for: a DAO rotation, a
+/// revocation or a revocation followed by a re-registration all void it.
 /// Delegation to a rotated-away address: votes that *other* citizens delegated to `from` stay with `from`
 /// (their choice, not ours); those delegators re-delegate if they wish.
 contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenRegistryFull {
@@ -112,6 +115,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         if (tokenId == 0) revert CitizenRegistryNotMember(citizen);
 
         delete _membershipOf[citizen];
+        _bumpRotationNonce(citizen); // a rotation signed for this membership dies with it
         _burn(tokenId); // voting units leave the holder's delegate now; past checkpoints are kept
 
         emit CitizenRevoked(citizen, tokenId, reason, caller);
@@ -126,10 +130,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     function rotateWithAttestation(address from, address to, uint256 expiry, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(ROTATION_TYPEHASH, from, to, _rotationNonces[from], expiry));
         address registrar = _checkRegistrarSignature(structHash, expiry, signature);
-        unchecked {
-            ++_rotationNonces[from];
-        }
-        _rotate(from, to, registrar);
+        _rotate(from, to, registrar); // moves the nonce once, like every rotation
     }
 
     /// @notice Disabled: memberships are soulbound.
@@ -162,7 +163,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         return true;
     }
 
-    /// @inheritdoc ICitizenRegistryFull
+    /// @inheritdoc ICitizenRegistry
     function membershipOf(address account) external view returns (uint256) {
         return _membershipOf[account];
     }
@@ -229,6 +230,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     }
 
     /// @dev Moves the membership of `from` to `to`; `to` inherits `from`'s delegate choice (self stays self).
+    /// The one path of both rotations (DAO and registrar-signed): moves `from`'s rotation nonce exactly once.
     function _rotate(address from, address to, address authorizedBy) internal {
         if (to == address(0)) revert CitizenRegistryZeroAddress();
         uint256 tokenId = _membershipOf[from];
@@ -237,6 +239,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
         delete _membershipOf[from];
         _membershipOf[to] = tokenId;
+        _bumpRotationNonce(from); // any other signed rotation of `from` is now stale
 
         address fromDelegate = delegates(from);
         address newDelegate = fromDelegate == from ? to : fromDelegate;
@@ -245,6 +248,13 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         _update(to, tokenId, address(0)); // internal move (auth = 0); ERC721Votes moves the voting unit
 
         emit CitizenRotated(from, to, tokenId, authorizedBy);
+    }
+
+    /// @dev Voids every registrar-signed rotation of `from` made so far (they carry the old nonce).
+    function _bumpRotationNonce(address from) internal {
+        unchecked {
+            ++_rotationNonces[from]; // one step per rotation or revocation: cannot reach 2^256
+        }
     }
 
     /// @dev Checks expiry and recovers a registrar's EIP-712 signature over `structHash`.

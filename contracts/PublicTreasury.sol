@@ -18,7 +18,8 @@ import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 /// @notice The surplus of the commons returns to the public, and only the citizens' vote spends it.
 /// Receives exchange fees (tagged by listing kind) and donations in ETH or ERC-20; the DAO's Timelock
 /// (GOVERNOR_ROLE) spends through direct transfers, vesting streams, milestone grants and quadratic-funding
-/// rounds where only registered citizens' contributions are matched.
+/// rounds where only registered citizens' contributions are matched, each citizen once per project: matched
+/// totals are kept per membership id (which a key rotation keeps), not per address.
 /// @dev Accounting: per token, `committed` is what is owed to grants and QF rounds (unclaimed grant amounts,
 /// matching pools, contributions held for projects); free balance = balance − committed, and nothing may be
 /// spent beyond it. Every spending decision (transfer, grant, matching pool) counts in full against the
@@ -72,8 +73,11 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     Round[] private _rounds;
     mapping(uint256 roundId => Project[]) private _projects;
-    mapping(uint256 roundId => mapping(uint256 projectIndex => mapping(address contributor => uint256)))
-        private _matchedContributions;
+    /// @dev Matched totals c_i per round, project, citizen registry and membership id: one resident is one entry
+    /// whichever key they contribute from, and ids of different registries are never merged.
+    mapping(uint256 roundId => mapping(uint256 projectIndex => mapping(address registry => mapping(
+        uint256 membership => uint256
+    )))) private _matchedContributions;
 
     // ───────────────────────────────────────── constructor ─────────────────────────────────────────
 
@@ -261,9 +265,10 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         p.contributions += amount;
         address token = r.token;
         _stats[token].committed += amount;
-        bool matched = _isCitizen(msg.sender);
-        if (matched) _recordMatchedContribution(roundId, projectIndex, p, amount);
-        emit Contributed(roundId, projectIndex, msg.sender, amount, matched);
+        uint256 membership = _membershipOf(msg.sender);
+        bool matched = membership != 0;
+        if (matched) _recordMatchedContribution(roundId, projectIndex, p, membership, amount);
+        emit Contributed(roundId, projectIndex, msg.sender, amount, matched, membership);
         _pullIn(token, amount);
     }
 
@@ -482,7 +487,9 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         uint256 projectIndex,
         address contributor
     ) external view returns (uint256) {
-        return _matchedContributions[roundId][projectIndex][contributor];
+        uint256 membership = _membershipOf(contributor);
+        if (membership == 0) return 0;
+        return _matchedContributions[roundId][projectIndex][_registry][membership];
     }
 
     /// @inheritdoc IPublicTreasury
@@ -530,17 +537,19 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         g.start = uint64(block.timestamp);
     }
 
-    /// @dev Adds a citizen's contribution to the project's quadratic sums in O(1).
+    /// @dev Adds a citizen's contribution to the project's quadratic sums in O(1), under the contributor's
+    /// membership id: √ of the membership's new total replaces √ of its old one, whichever key paid.
     function _recordMatchedContribution(
         uint256 roundId,
         uint256 projectIndex,
         Project storage p,
+        uint256 membership,
         uint256 amount
     ) internal {
-        mapping(address => uint256) storage totals = _matchedContributions[roundId][projectIndex];
-        uint256 before = totals[msg.sender];
+        mapping(uint256 => uint256) storage totals = _matchedContributions[roundId][projectIndex][_registry];
+        uint256 before = totals[membership];
         uint256 updated = before + amount;
-        totals[msg.sender] = updated;
+        totals[membership] = updated;
         p.citizenContributions += amount;
         p.sumSqrt = p.sumSqrt + QuadraticFundingMath.scaledSqrt(updated) - QuadraticFundingMath.scaledSqrt(before);
     }
@@ -589,9 +598,9 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         _registry = registry;
     }
 
-    /// @dev Whether `account` is a citizen now.
-    function _isCitizen(address account) internal view returns (bool) {
-        return ICitizenRegistry(_registry).isCitizen(account);
+    /// @dev The membership id `account` holds now in the current registry (0 = not a citizen).
+    function _membershipOf(address account) internal view returns (uint256) {
+        return ICitizenRegistry(_registry).membershipOf(account);
     }
 
     /// @dev Reverts unless MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH.

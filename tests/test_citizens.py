@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 
+from civicdao import signing
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
     CitizenRegistryAlreadyMember,
@@ -41,11 +42,13 @@ from civicdao.citizens import (
 from civicdao.deploy import Suite
 from civicdao.errors import ConfigError, InvalidAddressError
 from civicdao.governance import Governance
+from civicdao.signing import StaleNonceError
 from civicdao.testing import pass_proposal
 from civicdao.tx import call, transact
 
 SALT = b"registrar-secret-salt-for-tests!"
 ZERO = "0x0000000000000000000000000000000000000000"
+WEEK = 7 * 86_400
 
 
 def cred(label: str) -> bytes:
@@ -404,6 +407,69 @@ def test_rotate_with_attestation_refusals(
     )
     with pytest.raises(CitizenRegistryZeroAddress):
         transact(citizens.w3, deployer, zero_target)
+
+
+def test_dao_rotation_voids_a_signed_rotation_not_yet_relayed(
+    dao: Governance,
+    citizens: Citizens,
+    registrar: LocalSigner,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """A registrar signs A→C; the DAO rotates A→B instead; A is registered anew: the old signature is dead."""
+    a, b, c = accounts[3].address, Account.create().address, Account.create().address
+    pending = citizens.attest_rotation(registrar, a, c, valid_for=WEEK)  # outlives the vote
+    assert pending.nonce == citizens.rotation_nonce(a) == 0
+    action = citizens.rotate_action(a, b)
+    pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "recover A's key by vote")
+    assert citizens.rotation_nonce(a) == 1  # the DAO rotation moved the nonce once
+    assert citizens.rotation_nonce(b) == 0
+    citizens.register(deployer, a, cred("dao-3-again"))  # A holds a membership again: only the nonce refuses
+    with pytest.raises(StaleNonceError):
+        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.rotate_with_attestation(accounts[7], pending)
+    assert citizens.is_citizen(a) and not citizens.is_citizen(c)
+    fresh = citizens.attest_rotation(registrar, a, c)  # signed at the current nonce, it goes through
+    assert fresh.nonce == 1
+    assert citizens.rotate_with_attestation(accounts[7], fresh).to == c
+    assert citizens.rotation_nonce(a) == 2  # a signed rotation moves it exactly once too
+
+
+def test_revocation_voids_a_signed_rotation_even_after_re_registration(
+    citizens: Citizens, registrar: LocalSigner, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    a, c = accounts[1].address, Account.create().address
+    first = citizens.register(deployer, a, cred("permit-rv-1")).membership_id
+    pending = citizens.attest_rotation(registrar, a, c)
+    citizens.revoke(deployer, a, RevocationReason.MOVED_AWAY)
+    assert citizens.rotation_nonce(a) == 1
+    second = citizens.register(deployer, a, cred("permit-rv-2")).membership_id  # back in town
+    assert second != first
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.rotate_with_attestation(accounts[7], pending)
+    assert citizens.membership_of(a) == second and citizens.membership_of(c) == 0
+    rotation = citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, a, c))
+    assert rotation.membership_id == second and citizens.rotation_nonce(a) == 2
+
+
+def test_revoke_action_by_the_dao_moves_the_rotation_nonce(
+    dao: Governance,
+    citizens: Citizens,
+    registrar: LocalSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    a = accounts[3].address
+    pending = citizens.attest_rotation(registrar, a, Account.create().address, valid_for=WEEK)
+    action = citizens.revoke_action(a, RevocationReason.OTHER)
+    pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "revoke A by vote")
+    assert citizens.rotation_nonce(a) == 1
+    with pytest.raises(StaleNonceError):
+        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):  # the stale digest is refused before membership
+        citizens.rotate_with_attestation(accounts[7], pending)
 
 
 # -- registrars -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ through real proposals.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
@@ -872,8 +873,84 @@ def test_revoked_citizen_contributes_unmatched(st: Standalone) -> None:
     _fund(st, ETHER)
     round_id = _round(st, [st.outsiders[1].address], ETHER)
     transact(st.w3, st.admin, st.registry.functions.setCitizen(st.citizens[3].address, False))
-    assert not st.api.contribute(st.citizens[3], round_id, 0, 100).matched
+    contribution = st.api.contribute(st.citizens[3], round_id, 0, 100)
+    assert (contribution.matched, contribution.membership) == (False, 0)
     assert call(st.treasury.functions.matchedContributionOf(round_id, 0, st.citizens[3].address)) == 0
+    assert st.api.get_round(round_id).projects[0].citizen_contributions == 0
+
+
+def test_mock_registry_gives_each_citizen_its_own_membership(st: Standalone) -> None:
+    fns = st.registry.functions
+    assert [call(fns.membershipOf(c.address)) for c in st.citizens] == [1, 2, 3, 4]
+    transact(st.w3, st.admin, fns.setCitizen(st.citizens[0].address, True))  # already one: same id
+    assert call(fns.membershipOf(st.citizens[0].address)) == 1
+    transact(st.w3, st.admin, fns.setCitizen(st.citizens[0].address, False))
+    assert call(fns.membershipOf(st.citizens[0].address)) == 0
+    assert not call(fns.isCitizen(st.citizens[0].address))
+    transact(st.w3, st.admin, fns.setCitizen(st.outsiders[0].address, True))
+    assert call(fns.membershipOf(st.outsiders[0].address)) == 5  # ids are never handed out twice
+    transact(st.w3, st.admin, fns.setMembership(st.outsiders[1].address, 9))
+    assert call(fns.isCitizen(st.outsiders[1].address))
+
+
+def _rotate_in_mock(st: Standalone, old: str, new: str) -> None:
+    """What a key rotation does to the registry: the membership id moves from ``old`` to ``new``."""
+    fns = st.registry.functions
+    transact(st.w3, st.admin, fns.setMembership(new, call(fns.membershipOf(old))))
+    transact(st.w3, st.admin, fns.setMembership(old, 0))
+
+
+def test_qf_a_citizen_who_rotates_keys_is_matched_once(st: Standalone) -> None:
+    """1 ETH from key A, the membership moves to key B, 1 ETH from B: one citizen giving 2 ETH, no match."""
+    _fund(st, 10 * ETHER)
+    round_id = _round(st, [st.outsiders[1].address, st.outsiders[2].address], 5 * ETHER)
+    old, new = st.citizens[3], st.outsiders[0]
+    first = st.api.contribute(old, round_id, 0, ETHER)
+    _rotate_in_mock(st, old.address, new.address)
+    second = st.api.contribute(new, round_id, 0, ETHER)
+    assert first.matched and second.matched
+    assert first.membership == second.membership == 4
+    assert st.api.matched_contribution_of(round_id, 0, new.address) == 2 * ETHER  # both keys' contributions
+    assert st.api.matched_contribution_of(round_id, 0, old.address) == 0  # the old key holds no membership
+    assert not st.api.contribute(old, round_id, 0, ETHER).matched  # nor is it matched any more
+    st.api.contribute(st.citizens[0], round_id, 1, 2 * ETHER)  # the same 2 ETH from one key, for comparison
+    rotated, single = st.api.get_round(round_id).projects
+    assert rotated.sum_sqrt == single.sum_sqrt == math.isqrt(2 * ETHER * 10**18)
+    assert (rotated.citizen_contributions, rotated.contributions) == (2 * ETHER, 3 * ETHER)
+    assert rotated.raw_matching == single.raw_matching == 0  # per key it would have been (1+1)² - 2 = 2 ETH
+    st.control.increase_time(DAY)
+    final = st.api.finalize_round(st.admin, round_id)
+    assert (final.total_matching, final.leftover) == (0, 5 * ETHER)
+
+
+def test_qf_a_rotated_citizen_and_a_second_citizen_match_as_two(st: Standalone) -> None:
+    """A rotation merges one citizen's keys, not two citizens: (√2 + √1)² - 3 on the project."""
+    _fund(st, 10 * ETHER)
+    round_id = _round(st, [st.outsiders[1].address], 5 * ETHER)
+    old, new, other = st.citizens[2], st.outsiders[0], st.citizens[1]
+    st.api.contribute(old, round_id, 0, ETHER)
+    _rotate_in_mock(st, old.address, new.address)
+    st.api.contribute(new, round_id, 0, ETHER)
+    st.api.contribute(other, round_id, 0, ETHER)
+    roots = math.isqrt(2 * ETHER * 10**18) + math.isqrt(ETHER * 10**18)
+    expected = roots * roots // 10**18 - 3 * ETHER
+    assert st.api.get_round(round_id).projects[0].raw_matching == expected
+    assert st.api.matched_contribution_of(round_id, 0, other.address) == ETHER
+
+
+def test_qf_memberships_of_two_registries_are_kept_apart(st: Standalone) -> None:
+    """Id 1 of a new registry is not id 1 of the old one: switching registries mid-round merges nobody."""
+    _fund(st, 10 * ETHER)
+    round_id = _round(st, [st.outsiders[1].address], 5 * ETHER)
+    first = st.api.contribute(st.citizens[0], round_id, 0, ETHER)
+    other, _ = deploy_contract(st.w3, st.admin, "MockCitizenRegistry")
+    transact(st.w3, st.admin, other.functions.setCitizen(st.outsiders[0].address, True))
+    st.run(st.api.set_citizen_registry_action(other.address))
+    second = st.api.contribute(st.outsiders[0], round_id, 0, ETHER)
+    assert first.membership == second.membership == 1  # the same number, in two registries
+    assert st.api.get_round(round_id).projects[0].raw_matching == 2 * ETHER  # (1 + 1)² - 2: two people
+    assert st.api.matched_contribution_of(round_id, 0, st.outsiders[0].address) == ETHER
+    assert st.api.matched_contribution_of(round_id, 0, st.citizens[0].address) == 0  # no id in the new one
 
 
 def test_many_small_grants_cannot_exceed_the_cap(st: Standalone) -> None:
@@ -966,7 +1043,8 @@ def test_treasury_report_from_genesis_flags_unrecorded_tokens(st: Standalone) ->
 def test_module_exports_what_we_mean_to_export() -> None:
     methods = {
         "balances", "token_balance", "epoch_status", "get_grant", "grants", "get_round",
-        "donate", "deposit_fee", "claim_grant", "release_tranche", "contribute", "finalize_round",
+        "matched_contribution_of", "donate", "deposit_fee", "claim_grant", "release_tranche", "contribute",
+        "finalize_round",
         "claim_round_payout", "stream_grant_action", "milestone_grant_action", "cancel_grant_action",
         "set_cap_action", "set_epoch_length_action", "open_round_action", "transfer_action",
         "set_steward_action", "set_citizen_registry_action", "treasury_report",

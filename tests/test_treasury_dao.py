@@ -16,8 +16,9 @@ from web3 import Web3
 
 from civicdao import treasury as tr
 from civicdao._custom_errors import TreasuryEpochCapExceeded, TreasuryNothingToClaim
-from civicdao.accounts import NodeSigner
+from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.chain import ChainControl
+from civicdao.citizens import Citizens
 from civicdao.deploy import Suite
 from civicdao.governance import Action, Governance
 from civicdao.testing import pass_proposal
@@ -186,6 +187,62 @@ def test_dao_qf_round_pays_three_projects(
     balance = treasury.token_balance()
     assert balance.balance - start_at.balance == 11 * ETHER
     assert (balance.committed, balance.total_out - start_at.total_out) == (start_at.committed, 9 * ETHER)
+
+
+def test_dao_qf_a_citizen_who_rotates_keys_is_matched_once(
+    suite: Suite,
+    w3: Web3,
+    control: ChainControl,
+    accounts: list[NodeSigner],
+    local_signers: list[LocalSigner],
+    citizens: list[NodeSigner],
+) -> None:
+    """The suite's own registry: a citizen gives from key A, the membership moves to key B (by a DAO vote on
+    project 0, by a registrar's signature on project 1), and gives again from B. Each project is matched as
+    if one citizen had given the sum — not as two people."""
+    treasury, registry = tr.Treasury.from_suite(suite), Citizens.from_suite(suite)
+    treasury.donate(accounts[6], 20 * ETHER)
+    _into_spending_epoch(treasury, control)
+    projects = [accounts[5], accounts[7]]
+    now = control.time()
+    action = treasury.open_round_action(
+        projects=[p.address for p in projects], matching_pool=5 * ETHER, start=now, end=now + 10 * DAY
+    )
+    round_id = int(
+        _vote(suite, control, citizens, [action], "QF: two projects").event("RoundOpened")["roundId"]
+    )
+    c1, c2, c3, c4 = citizens
+    by_vote, by_signature = accounts[8], accounts[9]  # the new keys, not citizens yet
+    membership_of_c4, membership_of_c3 = (
+        registry.membership_of(c4.address),
+        registry.membership_of(c3.address),
+    )
+
+    first = treasury.contribute(c4, round_id, 0, ETHER)
+    rotate = registry.rotate_action(c4.address, by_vote.address)
+    _vote(suite, control, [c1, c2, c3], [rotate], "c4 lost their phone: move the membership to a new key")
+    assert registry.membership_of(by_vote.address) == membership_of_c4
+    second = treasury.contribute(by_vote, round_id, 0, ETHER)
+    assert first.membership == second.membership == membership_of_c4
+
+    treasury.contribute(c3, round_id, 1, ETHER)
+    signed = registry.attest_rotation(local_signers[0], c3.address, by_signature.address)  # the registrar
+    registry.rotate_with_attestation(accounts[6], signed)
+    assert treasury.contribute(by_signature, round_id, 1, ETHER).membership == membership_of_c3
+    treasury.contribute(c1, round_id, 1, ETHER)  # a second citizen on project 1
+
+    assert treasury.matched_contribution_of(round_id, 0, by_vote.address) == 2 * ETHER
+    assert treasury.matched_contribution_of(round_id, 0, c4.address) == 0  # rotated away
+    assert treasury.matched_contribution_of(round_id, 1, by_signature.address) == 2 * ETHER
+    roots = math.isqrt(2 * ETHER * 10**18) + math.isqrt(ETHER * 10**18)
+    two_people = roots * roots // 10**18 - 3 * ETHER  # c3's 2 ETH (from two keys) and c1's 1 ETH
+    raw = [p.raw_matching for p in treasury.get_round(round_id).projects]
+    assert raw == [0, two_people]  # per key: (1+1)² - 2 = 2 ETH and (1+1+1)² - 3 = 6 ETH
+    control.increase_time(now + 10 * DAY - control.time())
+    final = treasury.finalize_round(c1, round_id)
+    assert (final.total_matching, final.leftover) == (two_people, 5 * ETHER - two_people)
+    payouts = [treasury.claim_round_payout(p, round_id, i) for i, p in enumerate(projects)]
+    assert [(p.contributions, p.matching) for p in payouts] == [(2 * ETHER, 0), (3 * ETHER, two_people)]
 
 
 def test_docs_walkthrough_runs_on_the_suite(

@@ -1,7 +1,8 @@
 """Property tests of the PublicTreasury against plain Python references.
 
 * QF payouts equal an independent reference of (Σ√c)² - Σc normalised to the pool, exactly, on random
-  rounds with citizen and non-citizen contributors.
+  rounds with citizen and non-citizen contributors, and on rounds where citizens rotate keys between
+  contributions (the reference counts each membership once, whichever keys it gave from).
 * Conservation under random sequences of inflows, grants, claims, cancellations and rounds:
   fees + donations = free balance + public money paid out + public money still committed, and the
   committed amount equals what grants and rounds still owe.
@@ -20,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as s
 from web3 import Web3
 from web3.contract import Contract
@@ -56,10 +57,12 @@ class Bench:
     w3: Web3
     control: ChainControl
     treasury: Contract
+    registry: Contract  # a MockCitizenRegistry
     api: tr.Treasury  # the library's typed calls over the same contract
     admin: NodeSigner
     citizens: tuple[NodeSigner, ...]
     outsiders: tuple[NodeSigner, ...]
+    spares: tuple[NodeSigner, ...]  # keys nobody holds a membership on at first
     anchor: int
     epoch_at_anchor: int
 
@@ -89,7 +92,10 @@ def bench(suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSign
     control.increase_time(DAY)
     _, anchor, at_anchor, *_ = call(treasury.functions.epochClock())
     api = tr.Treasury(w3, treasury)
-    yield Bench(w3, control, treasury, api, admin, citizens, outsiders, int(anchor), int(at_anchor))
+    spares = tuple(accounts[7:10])
+    yield Bench(
+        w3, control, treasury, registry, api, admin, citizens, outsiders, spares, int(anchor), int(at_anchor)
+    )
     control.revert(snapshot)
 
 
@@ -172,6 +178,67 @@ def test_qf_payouts_equal_python_reference(
         assert final.leftover == pool - sum(payouts)
         contributed = [sum(a for i, _, a in made if i == p) for p in range(projects)]
         assert [p.contributions for p in info.projects] == contributed
+
+
+gifts = s.tuples(s.just("give"), s.integers(0, 8), s.integers(0, 5), amounts)
+rotations = s.tuples(s.just("rotate"), s.integers(0, 8), s.integers(0, 8))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=HEALTH)
+@given(
+    projects=s.integers(1, 3),
+    pool=pools,
+    steps=s.lists(s.one_of(gifts, gifts, rotations), min_size=1, max_size=12),
+)
+@example(  # always: one citizen, two keys, one project (keyed by address this would match 2 ETH)
+    projects=1, pool=10 * ETHER, steps=[("give", 0, 0, ETHER), ("rotate", 0, 6), ("give", 6, 0, ETHER)]
+)
+def test_qf_payouts_count_each_membership_once_across_key_rotations(
+    isolated: Any, projects: int, pool: int, steps: list[tuple[Any, ...]]
+) -> None:
+    """Random gifts from nine keys while memberships move between keys: the reference keys each citizen's
+    total by the membership the test itself tracked (its own model of who holds what), never by address."""
+    with isolated() as b:
+        keys = b.citizens + b.outsiders + b.spares
+        holder: dict[str, str] = {c.address: f"member-{i}" for i, c in enumerate(b.citizens)}  # key -> member
+        b.api.donate(b.admin, 40 * ETHER)
+        now = b.control.time()
+        recipients = [b.outsiders[i % 3].address for i in range(projects)]
+        b.run(b.api.open_round_action(projects=recipients, matching_pool=pool, start=now, end=now + DAY))
+        made: list[tuple[int, str, int]] = []
+        ids: dict[str, int] = {}  # member -> the membership id the contract reported
+        for step in steps:
+            if step[0] == "rotate":
+                old, new = keys[step[1]].address, keys[step[2]].address
+                if old not in holder or new in holder:
+                    continue  # the registry refuses these (no membership / already a member)
+                fns = b.registry.functions
+                transact(b.w3, b.admin, fns.setMembership(new, call(fns.membershipOf(old))))
+                transact(b.w3, b.admin, fns.setMembership(old, 0))
+                holder[new] = holder.pop(old)
+                continue
+            signer, index, amount = keys[step[1]], step[2] % projects, step[3]
+            contribution = b.api.contribute(signer, 0, index, amount)
+            member = holder.get(signer.address)
+            assert contribution.matched == (member is not None)
+            if member is not None:
+                assert ids.setdefault(member, contribution.membership) == contribution.membership
+            made.append((index, member or signer.address, amount))
+        totals = {
+            (p, who): sum(a for i, w, a in made if (i, w) == (p, who)) for p, who, _ in made if who in ids
+        }
+        for key, member in holder.items():
+            for p in range(projects):
+                assert b.api.matched_contribution_of(0, p, key) == totals.get((p, member), 0)
+        b.control.increase_time(DAY)
+        final = b.api.finalize_round(b.admin, 0)
+        info = b.api.get_round(0)
+
+        raw, payouts = reference_qf(made, set(holder.values()), projects, pool)
+        assert [p.raw_matching for p in info.projects] == raw
+        assert [p.matching for p in info.projects] == payouts
+        assert final.total_matching == sum(payouts) <= pool
+        assert len(set(ids.values())) == len(ids)  # distinct people, distinct ids
 
 
 # ─────────────────────────────────────── conservation ───────────────────────────────────────

@@ -42,7 +42,8 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     error CitizenRegistryInvalidSignature();
 
     /// @notice Thrown when a signature recovers to an account that does not hold REGISTRAR_ROLE. This is also
-    /// what a signature made for another chain id, another registry contract or other data produces.
+    /// what a signature made for another chain id, another registry contract or other data produces, and what a
+    /// rotation signed at a stale nonce (see `rotationNonces`) produces.
     /// @param signer The recovered signer.
     error CitizenRegistrySignerNotRegistrar(address signer);
 
@@ -112,18 +113,20 @@ interface ICitizenRegistryFull is ICitizenRegistry {
         bytes calldata signature
     ) external returns (uint256 tokenId);
 
-    /// @notice Revokes (burns) `citizen`'s membership. Only REGISTRAR_ROLE or DEFAULT_ADMIN_ROLE.
+    /// @notice Revokes (burns) `citizen`'s membership. Only REGISTRAR_ROLE or DEFAULT_ADMIN_ROLE. Moves
+    /// `rotationNonces(citizen)`, so a rotation signed for the revoked membership never applies to a later one.
     /// @param citizen The member to revoke.
     /// @param reason One of 1 MOVED_AWAY, 2 FRAUD, 3 DECEASED, 4 OTHER.
     function revoke(address citizen, uint8 reason) external;
 
-    /// @notice Moves `from`'s membership to `to`. Only DEFAULT_ADMIN_ROLE (the Timelock).
+    /// @notice Moves `from`'s membership to `to`. Only DEFAULT_ADMIN_ROLE (the Timelock). Moves
+    /// `rotationNonces(from)`, so registrar-signed rotations of `from` not yet relayed are void.
     /// @param from The current member.
     /// @param to The new key (must hold no membership).
     function rotate(address from, address to) external;
 
-    /// @notice Moves `from`'s membership to `to` on the strength of a registrar's EIP-712 `Rotation` signature.
-    /// Anyone may relay it.
+    /// @notice Moves `from`'s membership to `to` on the strength of a registrar's EIP-712 `Rotation` signature
+    /// carrying the current `rotationNonces(from)`, which then moves by one. Anyone may relay it.
     /// @param from The current member.
     /// @param to The new key (must hold no membership).
     /// @param expiry Unix time after which the signature is no longer valid.
@@ -135,11 +138,6 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @return Always true.
     function locked(uint256 tokenId) external view returns (bool);
 
-    /// @notice The membership token id held by `account`.
-    /// @param account The address to query.
-    /// @return The token id, or 0 when `account` holds none.
-    function membershipOf(address account) external view returns (uint256);
-
     /// @notice Whether a credential hash has ever been consumed.
     /// @param credentialHash The hash to query.
     /// @return True once used (stays true after revocation).
@@ -149,7 +147,9 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @return The live member count.
     function citizenCount() external view returns (uint256);
 
-    /// @notice The nonce the next registrar-signed `Rotation` of `from` must carry.
+    /// @notice The nonce the next registrar-signed `Rotation` of `from` must carry. It moves by one on every
+    /// rotation away from `from` (signed or by the DAO) and on every revocation of `from`; a signature made at an
+    /// older nonce is refused with `CitizenRegistrySignerNotRegistrar` (the digest no longer matches).
     /// @param from The member address.
     /// @return The current rotation nonce.
     function rotationNonces(address from) external view returns (uint256);

@@ -51,8 +51,9 @@ interface IPublicTreasury is IFeeSink {
     }
 
     /// @notice One project of a quadratic-funding round.
-    /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision); `matching` is the
-    /// normalised payout, set at finalisation.
+    /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision), where c_i is one
+    /// membership's total however many keys it contributed from; `matching` is the normalised payout, set at
+    /// finalisation.
     struct Project {
         address recipient;
         bool claimed;
@@ -192,13 +193,15 @@ interface IPublicTreasury is IFeeSink {
         uint64 start,
         uint64 end
     );
-    /// @notice Emitted for every contribution; `matched` tells whether it counts for matching (citizen).
+    /// @notice Emitted for every contribution; `matched` tells whether it counts for matching (citizen), and
+    /// `membership` is the contributor's membership id it was counted under (0 when not matched).
     event Contributed(
         uint256 indexed roundId,
         uint256 indexed projectIndex,
         address indexed contributor,
         uint256 amount,
-        bool matched
+        bool matched,
+        uint256 membership
     );
     /// @notice Emitted when a round is finalised; `leftover` of the pool returns to the free balance.
     event RoundFinalized(uint256 indexed roundId, uint256 totalMatching, uint256 leftover);
@@ -290,6 +293,9 @@ interface IPublicTreasury is IFeeSink {
     ) external returns (uint256 roundId);
 
     /// @notice Contributes to a project during its round; only citizens' contributions are matched.
+    /// @dev A citizen's contributions to a project are summed per membership (`membershipOf` in the citizen
+    /// registry), not per address: after a key rotation, the new key adds to the same c_i as the old one, so a
+    /// resident is matched as one person whichever key they use.
     /// @param roundId The round.
     /// @param projectIndex The project.
     /// @param amount The amount (equal to msg.value for ETH rounds; pulled after approval for tokens).
@@ -320,6 +326,9 @@ interface IPublicTreasury is IFeeSink {
     function setEpochLength(uint64 length) external;
 
     /// @notice Sets the citizen registry used to decide which contributions are matched.
+    /// @dev Matched totals are kept per (registry, membership id): ids of two registries are never mixed up.
+    /// Contributions recorded under the old registry keep counting in open rounds; a resident who also holds a
+    /// membership in the new one and contributes again is a second contributor there, so switch between rounds.
     /// @param registry The registry.
     function setCitizenRegistry(address registry) external;
 
@@ -436,11 +445,14 @@ interface IPublicTreasury is IFeeSink {
     /// @return The project.
     function getProject(uint256 roundId, uint256 projectIndex) external view returns (Project memory);
 
-    /// @notice A citizen's total matched contribution to a project.
+    /// @notice The matched total, to a project, of the membership `contributor` holds now.
+    /// @dev Resolved through the current registry: the sum over every key that membership contributed from
+    /// (after a rotation, the new key reads the old key's contributions too); 0 for an address that holds no
+    /// membership now (a rotated-away or revoked key). Non-citizen contributions are never recorded here.
     /// @param roundId The round.
     /// @param projectIndex The project.
-    /// @param contributor The contributor.
-    /// @return The total (non-citizen contributions are not recorded here).
+    /// @param contributor The address whose current membership is looked up.
+    /// @return The membership's matched total c_i for the project.
     function matchedContributionOf(
         uint256 roundId,
         uint256 projectIndex,

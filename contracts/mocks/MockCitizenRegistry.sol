@@ -5,19 +5,41 @@ import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 
 /// @title MockCitizenRegistry
 /// @author CivicDAO
-/// @notice Test-only citizen registry where anyone can mark an address as a citizen or not.
+/// @notice Test-only citizen registry where anyone can mark an address as a citizen or not, and move a
+/// membership id between addresses to stand in for a key rotation.
+/// @dev Like the real registry, an address is a citizen exactly when it holds a non-zero membership id.
 contract MockCitizenRegistry is ICitizenRegistry {
-    mapping(address account => bool) private _citizens;
+    mapping(address account => uint256 membership) private _membershipOf;
+    uint256 private _lastMembership;
 
-    /// @notice Marks `account` as a citizen or not (anyone may call: test only).
+    /// @notice Marks `account` as a citizen or not (anyone may call: test only). A new citizen gets a fresh
+    /// membership id (1, 2, …); marking an existing citizen again keeps its id; `false` removes the id.
     /// @param account The account.
     /// @param citizen Whether it is a citizen.
     function setCitizen(address account, bool citizen) external {
-        _citizens[account] = citizen;
+        if (!citizen) {
+            delete _membershipOf[account];
+        } else if (_membershipOf[account] == 0) {
+            _membershipOf[account] = ++_lastMembership;
+        }
+    }
+
+    /// @notice Sets `account`'s membership id directly (0 = none; anyone may call: test only). A rotation is
+    /// `setMembership(newKey, membershipOf(oldKey))` then `setMembership(oldKey, 0)`. Ids are not checked for
+    /// uniqueness: giving one id to two addresses makes them one person.
+    /// @param account The account.
+    /// @param membership The membership id it holds from now on.
+    function setMembership(address account, uint256 membership) external {
+        _membershipOf[account] = membership;
     }
 
     /// @inheritdoc ICitizenRegistry
     function isCitizen(address account) external view returns (bool) {
-        return _citizens[account];
+        return _membershipOf[account] != 0;
+    }
+
+    /// @inheritdoc ICitizenRegistry
+    function membershipOf(address account) external view returns (uint256) {
+        return _membershipOf[account];
     }
 }
