@@ -36,7 +36,7 @@ def pass_proposal(
 
 
 def _wait_until_voting_ends(governance: Governance, control: ChainControl, proposal_id: int) -> None:
-    deadline = int(governance.governor.functions.proposalDeadline(proposal_id).call())
+    deadline = governance.deadline(proposal_id)
     now = control.time()
     if now <= deadline:
         control.increase_time(deadline - now + 1)
