@@ -11,9 +11,11 @@ Memberships are soulbound (ERC-5192): they cannot be transferred or approved. A 
 *rotation* — by the DAO (:meth:`Citizens.rotate_action`, executed by the Timelock) or on a registrar's
 signed ``Rotation`` (:meth:`Citizens.attest_rotation`, :meth:`Citizens.rotate_with_attestation`). Moving
 away or fraud ends a membership by *revocation* with a reason code. A signed rotation carries the
-registry's rotation nonce of the old key (:meth:`Citizens.rotation_nonce`), which moves on every rotation
-and revocation of that key: once the DAO has rotated or revoked the membership, a signature not yet relayed
-is void (``CitizenRegistrySignerNotRegistrar``), even if the key is registered again later.
+registry's rotation nonce of the old key (:meth:`Citizens.rotation_nonce`), which moves on every gain, loss
+or rotation of a membership by that key (registration, rotation to or from it, revocation): once the DAO has
+rotated or revoked the membership, a signature not yet relayed is void
+(``CitizenRegistrySignerNotRegistrar``), even if the key is registered again later, and a rotation signed
+while the key held no membership is void once it gains one.
 
 Every membership carries one vote, live from the moment it is minted (self-delegated). A citizen may
 delegate it (:meth:`Citizens.delegate`) and still override the delegate's ballot on any proposal.
@@ -392,7 +394,8 @@ class Citizens:
         """Sign (off-chain) a rotation of ``from_``'s membership to ``to`` at the current rotation nonce.
 
         The signature is good once, and only until something else happens to ``from_``'s membership: another
-        rotation (signed or by the DAO) or a revocation moves the nonce and voids it.
+        rotation (signed or by the DAO) or a revocation moves the nonce and voids it. Signed while ``from_``
+        holds no membership, it is void once ``from_`` gains one (registration or rotation to it).
         """
         old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
         if old == new:
@@ -484,7 +487,8 @@ class Citizens:
     def rotation_nonce(self, account: str) -> int:
         """The nonce the next registrar-signed rotation away from ``account`` must carry.
 
-        It moves by one on every rotation away from ``account`` and on every revocation of it.
+        It moves by one on every gain, loss or rotation of a membership by ``account``: its registration, a
+        rotation to or away from it, and its revocation.
         """
         return int(call(self.registry.functions.rotationNonces(checksum(account))))
 

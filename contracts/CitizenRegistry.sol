@@ -23,9 +23,11 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// Nonces: OpenZeppelin's `nonces(address)` (from Votes) is used only by `delegateBySig`. Registrar-signed
 /// rotations use a separate per-`from` counter, `rotationNonces(address)`, so a pending rotation never
 /// invalidates a citizen's pending delegation signature and vice versa. That counter moves once on every
-/// rotation away from an address (registrar-signed or by the DAO) and on its revocation, so a signed rotation
-/// is only good while nothing else has happened to the membership it was signed for: a DAO rotation, a
-/// revocation or a revocation followed by a re-registration all void it.
+/// gain, loss or rotation of a membership by an address: its registration, a rotation to it, a rotation away
+/// from it (registrar-signed or by the DAO) and its revocation. So a signed rotation is only good while nothing
+/// else has happened to the address it was signed for: a DAO rotation, a revocation or a revocation followed by
+/// a re-registration all void it, and so does the address gaining a membership after the signature (a rotation
+/// signed while it held none never applies to the membership it gets later).
 /// Delegation to a rotated-away address: votes that *other* citizens delegated to `from` stay with `from`
 /// (their choice, not ours); those delegators re-delegate if they wish.
 contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenRegistryFull {
@@ -67,7 +69,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// @dev Credential hashes ever consumed.
     mapping(bytes32 credentialHash => bool used) private _credentialUsed;
 
-    /// @dev Registrar-signed rotation nonce per `from` address.
+    /// @dev Registrar-signed rotation nonce per `from` address (moves on every membership gain, loss or rotation).
     mapping(address from => uint256 nonce) private _rotationNonces;
 
     // ─────────────────────────────── constructor ──────────────────────────────
@@ -219,6 +221,8 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         }
         _credentialUsed[credentialHash] = true;
         _membershipOf[citizen] = tokenId;
+        // A rotation of `citizen` signed while it held no membership (or an earlier one) must not apply to this one.
+        _bumpRotationNonce(citizen);
 
         // Delegating first (0 units) and minting second moves the single unit once, straight to the delegate.
         if (delegates(citizen) == address(0)) _delegate(citizen, citizen);
@@ -230,7 +234,8 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     }
 
     /// @dev Moves the membership of `from` to `to`; `to` inherits `from`'s delegate choice (self stays self).
-    /// The one path of both rotations (DAO and registrar-signed): moves `from`'s rotation nonce exactly once.
+    /// The one path of both rotations (DAO and registrar-signed): moves the rotation nonces of `from` and of `to`
+    /// exactly once each.
     function _rotate(address from, address to, address authorizedBy) internal {
         if (to == address(0)) revert CitizenRegistryZeroAddress();
         uint256 tokenId = _membershipOf[from];
@@ -240,6 +245,8 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         delete _membershipOf[from];
         _membershipOf[to] = tokenId;
         _bumpRotationNonce(from); // any other signed rotation of `from` is now stale
+        // `to` gains a membership: a rotation of `to` signed while it held none must not apply to this one.
+        _bumpRotationNonce(to);
 
         address fromDelegate = delegates(from);
         address newDelegate = fromDelegate == from ? to : fromDelegate;
@@ -253,7 +260,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// @dev Voids every registrar-signed rotation of `from` made so far (they carry the old nonce).
     function _bumpRotationNonce(address from) internal {
         unchecked {
-            ++_rotationNonces[from]; // one step per rotation or revocation: cannot reach 2^256
+            ++_rotationNonces[from]; // one step per gain, loss or rotation of a membership: cannot reach 2^256
         }
     }
 

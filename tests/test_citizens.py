@@ -360,12 +360,13 @@ def test_rotate_with_attestation_moves_vote_and_delegate(
     citizens.delegate(old, delegate)
     new_key = Account.create().address
     permission = citizens.attest_rotation(registrar, old.address, new_key)
-    assert permission.nonce == 0 and permission.recover_signer() == registrar.address
+    assert permission.nonce == 1 and permission.recover_signer() == registrar.address  # its registration: 1
     rotation = citizens.rotate_with_attestation(accounts[7], permission)
     assert rotation.to == new_key and rotation.authorized_by == registrar.address
     assert citizens.delegate_of(new_key) == delegate  # the delegate choice follows the membership
     assert citizens.votes(delegate) == 2
-    assert call(citizens.registry.functions.rotationNonces(old.address)) == 1
+    assert call(citizens.registry.functions.rotationNonces(old.address)) == 2
+    assert call(citizens.registry.functions.rotationNonces(new_key)) == 1  # gaining a membership moves it too
     # The same signature cannot be replayed: the nonce moved, the digest no longer matches.
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], permission)
@@ -420,21 +421,23 @@ def test_dao_rotation_voids_a_signed_rotation_not_yet_relayed(
     """A registrar signs A→C; the DAO rotates A→B instead; A is registered anew: the old signature is dead."""
     a, b, c = accounts[3].address, Account.create().address, Account.create().address
     pending = citizens.attest_rotation(registrar, a, c, valid_for=WEEK)  # outlives the vote
-    assert pending.nonce == citizens.rotation_nonce(a) == 0
+    assert pending.nonce == citizens.rotation_nonce(a) == 1  # A's registration (in the fixture) moved it once
     action = citizens.rotate_action(a, b)
     pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "recover A's key by vote")
-    assert citizens.rotation_nonce(a) == 1  # the DAO rotation moved the nonce once
-    assert citizens.rotation_nonce(b) == 0
+    assert citizens.rotation_nonce(a) == 2  # the DAO rotation moved the nonce once
+    assert citizens.rotation_nonce(b) == 1  # B gained the membership: its nonce moved once
     citizens.register(deployer, a, cred("dao-3-again"))  # A holds a membership again: only the nonce refuses
+    assert citizens.rotation_nonce(a) == 3  # and the re-registration moved it once more
     with pytest.raises(StaleNonceError):
         signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.is_citizen(a) and not citizens.is_citizen(c)
     fresh = citizens.attest_rotation(registrar, a, c)  # signed at the current nonce, it goes through
-    assert fresh.nonce == 1
+    assert fresh.nonce == 3
     assert citizens.rotate_with_attestation(accounts[7], fresh).to == c
-    assert citizens.rotation_nonce(a) == 2  # a signed rotation moves it exactly once too
+    assert citizens.rotation_nonce(a) == 4  # a signed rotation moves it exactly once too
+    assert citizens.rotation_nonce(c) == 1  # and C's, which gained the membership, once
 
 
 def test_revocation_voids_a_signed_rotation_even_after_re_registration(
@@ -443,15 +446,16 @@ def test_revocation_voids_a_signed_rotation_even_after_re_registration(
     a, c = accounts[1].address, Account.create().address
     first = citizens.register(deployer, a, cred("permit-rv-1")).membership_id
     pending = citizens.attest_rotation(registrar, a, c)
+    assert pending.nonce == 1  # the registration moved it once
     citizens.revoke(deployer, a, RevocationReason.MOVED_AWAY)
-    assert citizens.rotation_nonce(a) == 1
+    assert citizens.rotation_nonce(a) == 2
     second = citizens.register(deployer, a, cred("permit-rv-2")).membership_id  # back in town
-    assert second != first
+    assert second != first and citizens.rotation_nonce(a) == 3
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.membership_of(a) == second and citizens.membership_of(c) == 0
     rotation = citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, a, c))
-    assert rotation.membership_id == second and citizens.rotation_nonce(a) == 2
+    assert rotation.membership_id == second and citizens.rotation_nonce(a) == 4
 
 
 def test_revoke_action_by_the_dao_moves_the_rotation_nonce(
@@ -465,11 +469,39 @@ def test_revoke_action_by_the_dao_moves_the_rotation_nonce(
     pending = citizens.attest_rotation(registrar, a, Account.create().address, valid_for=WEEK)
     action = citizens.revoke_action(a, RevocationReason.OTHER)
     pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "revoke A by vote")
-    assert citizens.rotation_nonce(a) == 1
+    assert pending.nonce == 1 and citizens.rotation_nonce(a) == 2  # registration (fixture), then revocation
     with pytest.raises(StaleNonceError):
         signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):  # the stale digest is refused before membership
         citizens.rotate_with_attestation(accounts[7], pending)
+
+
+def test_rotation_signed_for_a_non_member_is_void_once_it_gains_a_membership(
+    citizens: Citizens, registrar: LocalSigner, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    """A registrar signs X→Y while X holds nothing; X is registered later: the old signature stays dead.
+    The same holds when an address gains its membership by a rotation to it (Y below)."""
+    x, y, z = accounts[4].address, Account.create().address, Account.create().address
+    assert not citizens.is_citizen(x) and citizens.rotation_nonce(x) == 0
+    pending = citizens.attest_rotation(registrar, x, y)  # signed while X is no citizen
+    assert pending.nonce == 0
+    pending_y = citizens.attest_rotation(registrar, y, z)  # signed while Y is no citizen
+    assert pending_y.nonce == 0
+    citizens.register(deployer, x, cred("permit-nm-x"))
+    assert citizens.rotation_nonce(x) == 1  # gaining a membership moved it once
+    with pytest.raises(StaleNonceError):
+        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.rotate_with_attestation(accounts[7], pending)
+    assert citizens.is_citizen(x) and not citizens.is_citizen(y)
+    # Signed at the current nonce, X→Y goes through; Y gains the membership, so Y's old signature dies.
+    citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, x, y))
+    assert citizens.rotation_nonce(x) == 2 and citizens.rotation_nonce(y) == 1
+    with pytest.raises(StaleNonceError):
+        signing.verify_rotation(citizens.registry, pending_y.typed_data(), pending_y.signature)
+    with pytest.raises(CitizenRegistrySignerNotRegistrar):
+        citizens.rotate_with_attestation(accounts[7], pending_y)
+    assert citizens.is_citizen(y) and not citizens.is_citizen(z)
 
 
 # -- registrars -------------------------------------------------------------------------------------------

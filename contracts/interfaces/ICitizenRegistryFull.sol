@@ -93,14 +93,15 @@ interface ICitizenRegistryFull is ICitizenRegistry {
 
     // ──────────────────────────────── functions ───────────────────────────────
 
-    /// @notice Registers `citizen` with a salted credential hash. Only REGISTRAR_ROLE.
+    /// @notice Registers `citizen` with a salted credential hash. Only REGISTRAR_ROLE. Moves
+    /// `rotationNonces(citizen)`, so a rotation signed before the registration never applies to the new membership.
     /// @param citizen The resident's address (must hold no membership).
     /// @param credentialHash The salted credential hash (non-zero, never used before).
     /// @return tokenId The new membership token id.
     function register(address citizen, bytes32 credentialHash) external returns (uint256 tokenId);
 
     /// @notice Registers `citizen` on the strength of a registrar's EIP-712 `Attestation` signature. Anyone may
-    /// relay it.
+    /// relay it. Moves `rotationNonces(citizen)`, like `register`.
     /// @param citizen The resident's address (must hold no membership).
     /// @param credentialHash The salted credential hash (non-zero, never used before).
     /// @param expiry Unix time after which the signature is no longer valid.
@@ -120,13 +121,15 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     function revoke(address citizen, uint8 reason) external;
 
     /// @notice Moves `from`'s membership to `to`. Only DEFAULT_ADMIN_ROLE (the Timelock). Moves
-    /// `rotationNonces(from)`, so registrar-signed rotations of `from` not yet relayed are void.
+    /// `rotationNonces(from)`, so registrar-signed rotations of `from` not yet relayed are void, and
+    /// `rotationNonces(to)`, so a rotation of `to` signed while it held no membership never applies to this one.
     /// @param from The current member.
     /// @param to The new key (must hold no membership).
     function rotate(address from, address to) external;
 
     /// @notice Moves `from`'s membership to `to` on the strength of a registrar's EIP-712 `Rotation` signature
-    /// carrying the current `rotationNonces(from)`, which then moves by one. Anyone may relay it.
+    /// carrying the current `rotationNonces(from)`, which then moves by one (and so does `rotationNonces(to)`, as
+    /// in `rotate`). Anyone may relay it.
     /// @param from The current member.
     /// @param to The new key (must hold no membership).
     /// @param expiry Unix time after which the signature is no longer valid.
@@ -147,9 +150,11 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @return The live member count.
     function citizenCount() external view returns (uint256);
 
-    /// @notice The nonce the next registrar-signed `Rotation` of `from` must carry. It moves by one on every
-    /// rotation away from `from` (signed or by the DAO) and on every revocation of `from`; a signature made at an
-    /// older nonce is refused with `CitizenRegistrySignerNotRegistrar` (the digest no longer matches).
+    /// @notice The nonce the next registrar-signed `Rotation` of `from` must carry. It moves by exactly one on
+    /// every gain, loss or rotation of a membership by `from`: its registration, a rotation to it, a rotation away
+    /// from it (signed or by the DAO) and its revocation. A signature made at an older nonce is refused with
+    /// `CitizenRegistrySignerNotRegistrar` (the digest no longer matches), so a rotation signed while `from` held
+    /// no membership never applies to one it gains later.
     /// @param from The member address.
     /// @return The current rotation nonce.
     function rotationNonces(address from) external view returns (uint256);
