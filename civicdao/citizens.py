@@ -37,6 +37,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
 from civicdao import signing
+from civicdao._validate import whole_number
 from civicdao.accounts import Signer, checksum
 from civicdao.errors import ConfigError, InvalidAddressError
 from civicdao.governance import Action
@@ -154,7 +155,7 @@ class Attestation:
             return cls(
                 citizen=checksum(data["citizen"], what="citizen"),
                 credential_hash=_bytes32(data["credentialHash"]),
-                expiry=_non_negative(int(data["expiry"]), "expiry"),
+                expiry=whole_number(int(data["expiry"]), "expiry"),
                 registrar=checksum(data["registrar"], what="registrar"),
                 signature=bytes(HexBytes(data["signature"])),
                 chain_id=int(data["chainId"]),
@@ -497,7 +498,7 @@ class Citizens:
         who = checksum(account)
         if at is None:
             return int(call(self.registry.functions.getVotes(who)))
-        return int(call(self.registry.functions.getPastVotes(who, _non_negative(at, "timepoint"))))
+        return int(call(self.registry.functions.getPastVotes(who, whole_number(at, "timepoint"))))
 
     def citizen_count(self) -> int:
         """Live (not revoked) memberships."""
@@ -538,7 +539,7 @@ class Citizens:
 
     def _expiry(self, expiry: int | None, valid_for: int) -> int:
         if expiry is not None:
-            return _non_negative(expiry, "expiry")
+            return whole_number(expiry, "expiry")
         if not isinstance(valid_for, int) or valid_for <= 0:
             raise ConfigError(f"valid_for must be a positive number of seconds, got {valid_for!r}")
         return int(self.w3.eth.get_block("latest")["timestamp"]) + valid_for
@@ -579,9 +580,3 @@ def _bytes32(value: bytes | str) -> bytes:
     if not any(raw):
         raise ConfigError("a credential hash must not be all zeros")
     return bytes(raw)
-
-
-def _non_negative(value: int, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"{what} must be a whole number 0 or more, got {value!r}")
-    return value

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from civicdao._validate import whole_number
 from civicdao.errors import ConfigError
 
 __all__ = ["PRESETS", "DeployConfig", "load_config"]
@@ -76,9 +77,7 @@ class DeployConfig:
             "claim_window", "dispute_window", "delivery_window", "guardian_expiry_after",
             "treasury_eth_cap", "housing_price_ceiling", "housing_listing_cap", "proposal_threshold",
         ):  # fmt: skip
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{name} must be a whole number 0 or more, got {value!r}")
+            whole_number(getattr(self, name), name)
         if self.guardian_expiry_after <= 0:
             raise ConfigError(
                 "guardian_expiry_after must be more than 0 seconds: a guardian that never expires holds a "

@@ -36,6 +36,7 @@ from eth_typing import BlockIdentifier, ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from civicdao._validate import UINT32_MAX, UINT64_MAX, UINT256_MAX, whole_number
 from civicdao.accounts import Signer, checksum
 from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
@@ -97,9 +98,6 @@ GUARDIAN_ROLE: bytes = bytes(Web3.keccak(text="GUARDIAN_ROLE"))
 MAX_CALENDAR_SLOTS = 20_000
 
 _E = TypeVar("_E", bound=IntEnum)
-_UINT32 = 2**32 - 1
-_UINT64 = 2**64 - 1
-_UINT256 = 2**256 - 1
 
 # -- errors ----------------------------------------------------------------------------------------------
 
@@ -230,7 +228,7 @@ class CancellationPolicy:
     late_refund_bps: int = 0
 
     def __post_init__(self) -> None:
-        _check_uint("free_cancel_hours", self.free_cancel_hours, _UINT32)
+        _check_uint("free_cancel_hours", self.free_cancel_hours, UINT32_MAX)
         _check_uint("late_refund_bps", self.late_refund_bps, BPS)
 
 
@@ -264,11 +262,11 @@ class ListingSpec:
         object.__setattr__(self, "token", checksum(self.token, what="payment token"))
         _check_amount("price", self.price)
         _check_amount("deposit", self.deposit)
-        _check_uint("available_from", self.available_from, _UINT64)
-        _check_uint("available_until", self.available_until, _UINT64)
-        _check_uint("min_units", self.min_units, _UINT32)
-        _check_uint("max_units", self.max_units, _UINT32)
-        _check_uint("stock", self.stock, _UINT32)
+        _check_uint("available_from", self.available_from, UINT64_MAX)
+        _check_uint("available_until", self.available_until, UINT64_MAX)
+        _check_uint("min_units", self.min_units, UINT32_MAX)
+        _check_uint("max_units", self.max_units, UINT32_MAX)
+        _check_uint("stock", self.stock, UINT32_MAX)
         if not isinstance(self.policy, CancellationPolicy):
             raise ExchangeInputError(f"policy must be a CancellationPolicy, got {self.policy!r}")
         if not isinstance(self.residents_only, bool):
@@ -637,7 +635,7 @@ class Exchange:
     def set_stock(self, signer: Signer, listing_id: int, stock: int) -> TxRecord:
         """Set the remaining stock of an ITEM listing."""
         _check_id("listing_id", listing_id)
-        _check_uint("stock", stock, _UINT32)
+        _check_uint("stock", stock, UINT32_MAX)
         return self._send(signer, self.contract.functions.setStock(listing_id, stock))
 
     def pause_listing(self, signer: Signer, listing_id: int, *, paused: bool = True) -> TxRecord:
@@ -675,7 +673,7 @@ class Exchange:
     def quote(self, listing_id: int, units: int) -> Quote:
         """What booking ``units`` of the listing costs now, with the terms version it comes from."""
         _check_id("listing_id", listing_id)
-        _check_uint("units", units, _UINT32)
+        _check_uint("units", units, UINT32_MAX)
         block = self.w3.eth.block_number
         return self._quote(self._listing_at(listing_id, block), units, block)
 
@@ -699,8 +697,8 @@ class Exchange:
     def is_available(self, listing_id: int, start: int, units: int) -> bool:
         """Whether a booking of ``units`` from ``start`` would pass the listing and calendar checks now."""
         _check_id("listing_id", listing_id)
-        _check_uint("start", start, _UINT64)
-        _check_uint("units", units, _UINT32)
+        _check_uint("start", start, UINT64_MAX)
+        _check_uint("units", units, UINT32_MAX)
         return bool(call(self.contract.functions.isAvailable(listing_id, start, units)))
 
     def calendar(self, listing_id: int, *, start: int | None = None, end: int | None = None) -> Calendar:
@@ -773,7 +771,7 @@ class Exchange:
         for name, bound in (("min_price", min_price), ("max_price", max_price)):
             if bound is not None:
                 _check_amount(name, bound)
-        _check_uint("from_block", from_block, _UINT64)
+        _check_uint("from_block", from_block, UINT64_MAX)
         logs = self.contract.events.ListingCreated().get_logs(
             argument_filters=filters or None, from_block=from_block, to_block="latest"
         )
@@ -832,9 +830,9 @@ class Exchange:
         terms a person was shown): when the listing has moved on since, nothing is approved and the contract's
         ``ExchangeTermsChanged`` is raised while estimating gas, so nothing is mined.
         """
-        _check_uint("units", units, _UINT32)
+        _check_uint("units", units, UINT32_MAX)
         if terms_version is not None:
-            _check_uint("terms_version", terms_version, _UINT32)
+            _check_uint("terms_version", terms_version, UINT32_MAX)
         block = self.w3.eth.block_number
         listing = self._listing_at(listing_id, block)
         if listing.unit is Unit.ITEM:
@@ -870,7 +868,7 @@ class Exchange:
         )
 
     def _check_slots(self, listing: Listing, start: int, units: int) -> None:
-        _check_uint("start", start, _UINT64)
+        _check_uint("start", start, UINT64_MAX)
         length = listing.unit.seconds
         if not listing.min_units <= units <= listing.max_units:
             raise ExchangeInputError(
@@ -1139,7 +1137,7 @@ class Exchange:
 
     def guardian_expiry_action(self, expiry: int) -> Action:
         """Set when the exchange guardians' power to pause ends (unix seconds; 0 = never)."""
-        _check_uint("guardian expiry", expiry, _UINT64)
+        _check_uint("guardian expiry", expiry, UINT64_MAX)
         until = f"until {_iso(expiry)}" if expiry else "with no expiry"
         return self._action(
             self.contract.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
@@ -1222,20 +1220,16 @@ def _booking(booking_id: int, raw: Any) -> Booking:
 def _check_amount(name: str, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidAmountError(f"{name} must be a whole number of wei, got {value!r}")
-    if not 0 <= value <= _UINT256:
+    if not 0 <= value <= UINT256_MAX:
         raise InvalidAmountError(f"{name} must be between 0 and 2**256 - 1 wei, got {value}")
 
 
 def _check_uint(name: str, value: Any, maximum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ExchangeInputError(f"{name} must be a whole number, got {value!r}")
-    if not 0 <= value <= maximum:
-        raise ExchangeInputError(f"{name} must be between 0 and {maximum}, got {value}")
+    whole_number(value, name, maximum=maximum, error=ExchangeInputError)
 
 
 def _check_id(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ExchangeInputError(f"{name} must be a whole number from 1, got {value!r}")
+    whole_number(value, name, minimum=1, error=ExchangeInputError)
 
 
 def _iso(timestamp: int) -> str:

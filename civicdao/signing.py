@@ -43,6 +43,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
+from civicdao._validate import UINT256_MAX, whole_number
 from civicdao.accounts import LocalSigner, Signer, checksum
 from civicdao.errors import CivicDAOError, ConfigError, SignerError
 from civicdao.tx import call
@@ -222,7 +223,6 @@ BALLOT_KINDS = ("Ballot", "ExtendedBallot", "OverrideBallot")
 BallotKind = Literal["Ballot", "ExtendedBallot", "OverrideBallot"]
 
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-_MAX_UINT256 = 2**256 - 1
 #: Governor proposal states (OpenZeppelin IGovernor.ProposalState) by number.
 _STATE_NAMES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 
@@ -286,11 +286,11 @@ def ballot_typed_data(
     delegate for this proposal. ``nonce`` defaults to the governor's ``nonces(voter)``.
     """
     voter_address = checksum(voter, what="voter")
-    _check_uint(proposal_id, "proposal_id")
+    whole_number(proposal_id, "proposal_id")
     support = _support(support)
     if nonce is None:
         nonce = int(call(governor.functions.nonces(voter_address)))
-    _check_uint(nonce, "nonce")
+    whole_number(nonce, "nonce")
     message: dict[str, Any] = {
         "proposalId": str(proposal_id),
         "support": support,
@@ -321,8 +321,8 @@ def delegation_typed_data(
     message = {"delegatee": checksum(delegatee, what="delegatee")}
     if nonce is None:
         nonce = int(call(registry.functions.nonces(delegator_address)))
-    _check_uint(nonce, "nonce")
-    _check_uint(expiry, "expiry")
+    whole_number(nonce, "nonce")
+    whole_number(expiry, "expiry")
     return _typed_data(
         read_domain(registry), "Delegation", {**message, "nonce": str(nonce), "expiry": str(expiry)}
     )
@@ -336,7 +336,7 @@ def attestation_typed_data(
     ``credential_hash`` is the salted hash of the resident's credential (32 bytes); the chain keeps only it.
     ``registry`` is the bound contract, or its :class:`Domain` to build the message offline.
     """
-    _check_uint(expiry, "expiry")
+    whole_number(expiry, "expiry")
     message = {
         "citizen": checksum(citizen, what="citizen"),
         "credentialHash": _bytes32(credential_hash, "credential_hash"),
@@ -359,8 +359,8 @@ def rotation_typed_data(
         if isinstance(registry, Domain):
             raise ConfigError("give the rotation nonce when building from a Domain")
         nonce = int(call(registry.functions.rotationNonces(source)))
-    _check_uint(nonce, "nonce")
-    _check_uint(expiry, "expiry")
+    whole_number(nonce, "nonce")
+    whole_number(expiry, "expiry")
     message = {"from": source, "to": target, "nonce": str(nonce), "expiry": str(expiry)}
     return _typed_data(_domain_of(registry), "Rotation", message)
 
@@ -813,7 +813,7 @@ def _uint(value: Any, name: str) -> int:
             raise MalformedMessageError(f"{name} must be a whole number, got {value!r}") from None
     else:
         raise MalformedMessageError(f"{name} must be a whole number (or a decimal string), got {value!r}")
-    if not 0 <= number <= _MAX_UINT256:
+    if not 0 <= number <= UINT256_MAX:
         raise MalformedMessageError(f"{name} must be between 0 and 2**256-1, got {number}")
     return number
 
@@ -837,11 +837,6 @@ def _bytes32(value: Any, name: str) -> str:
     if len(raw) != 32:
         raise MalformedMessageError(f"{name} must be 32 bytes (64 hex digits), got {len(raw)} bytes")
     return "0x" + raw.hex()
-
-
-def _check_uint(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_UINT256:
-        raise ConfigError(f"{name} must be a whole number between 0 and 2**256-1, got {value!r}")
 
 
 def _support(value: Any) -> int:

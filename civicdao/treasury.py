@@ -52,6 +52,7 @@ from web3._utils.events import get_event_data
 from web3.contract import Contract
 from web3.types import BlockIdentifier
 
+from civicdao._validate import UINT64_MAX, whole_number
 from civicdao.accounts import Signer, checksum
 from civicdao.config import KINDS
 from civicdao.contracts import bind
@@ -106,7 +107,6 @@ MAX_PROJECTS = 50
 MAX_TRANCHES = 32
 MIN_EPOCH_LENGTH = 24 * 3_600
 MAX_EPOCH_LENGTH = 365 * 24 * 3_600
-_MAX_UINT64 = 2**64 - 1
 _STEWARD_ROLE = Web3.keccak(text="STEWARD_ROLE")
 
 
@@ -497,7 +497,7 @@ class Treasury:
 
     def get_grant(self, grant_id: int) -> GrantInfo:
         """One grant, with what has vested and what its recipient can claim now."""
-        grant_id = _index(grant_id, "grant id")
+        grant_id = whole_number(grant_id, "grant id")
         (token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask) = call(
             self.contract.functions.getGrant(grant_id)
         )
@@ -525,7 +525,7 @@ class Treasury:
 
     def get_round(self, round_id: int) -> RoundInfo:
         """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
-        round_id = _index(round_id, "round id")
+        round_id = whole_number(round_id, "round id")
         token, start, end, finalized, pool, total, total_matching, count = call(
             self.contract.functions.getRound(round_id)
         )
@@ -565,8 +565,8 @@ class Treasury:
         membership gave from the old one too, and an address without a membership now (a rotated-away or
         revoked key, a non-citizen) reads 0.
         """
-        round_id = _index(round_id, "round id")
-        project_index = _index(project_index, "project index")
+        round_id = whole_number(round_id, "round id")
+        project_index = whole_number(project_index, "project index")
         who = checksum(contributor, what="contributor")
         return int(call(self.contract.functions.matchedContributionOf(round_id, project_index, who)))
 
@@ -641,7 +641,7 @@ class Treasury:
 
     def claim_grant(self, signer: Signer, grant_id: int) -> GrantClaim:
         """The grant's recipient pulls everything vested (stream) or released (milestone), not yet claimed."""
-        grant_id = _index(grant_id, "grant id")
+        grant_id = whole_number(grant_id, "grant id")
         record = transact(self.w3, signer, self.contract.functions.claim(grant_id))
         event = record.event("GrantClaimed")
         logger.info("grant %d: %s claimed %d", grant_id, signer.address, event["amount"])
@@ -654,8 +654,8 @@ class Treasury:
 
     def release_tranche(self, signer: Signer, grant_id: int, index: int) -> TrancheRelease:
         """A steward (or the governor) releases tranche ``index`` of a milestone grant."""
-        grant_id = _index(grant_id, "grant id")
-        index = _index(index, "tranche index")
+        grant_id = whole_number(grant_id, "grant id")
+        index = whole_number(index, "tranche index")
         if index >= MAX_TRANCHES:
             raise ConfigError(f"tranche index {index} is out of range: grants have at most {MAX_TRANCHES}")
         record = transact(self.w3, signer, self.contract.functions.releaseTranche(grant_id, index))
@@ -678,8 +678,8 @@ class Treasury:
         approve: bool = True,
     ) -> Contribution:
         """Contribute to a project of an open QF round, in the round's token (ETH sent as value)."""
-        round_id = _index(round_id, "round id")
-        project_index = _index(project_index, "project index")
+        round_id = whole_number(round_id, "round id")
+        project_index = whole_number(project_index, "project index")
         amount = _amount(amount, "contribution")
         token = to_checksum_address(call(self.contract.functions.getRound(round_id))[0])
         fn = self.contract.functions.contribute(round_id, project_index, amount)
@@ -702,7 +702,7 @@ class Treasury:
 
     def finalize_round(self, signer: Signer, round_id: int) -> RoundFinalization:
         """Finalise a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
-        round_id = _index(round_id, "round id")
+        round_id = whole_number(round_id, "round id")
         record = transact(self.w3, signer, self.contract.functions.finalizeRound(round_id))
         event = record.event("RoundFinalized")
         return RoundFinalization(
@@ -714,8 +714,8 @@ class Treasury:
 
     def claim_round_payout(self, signer: Signer, round_id: int, project_index: int) -> RoundPayout:
         """A project's recipient pulls its contributions plus matching from a finalised round."""
-        round_id = _index(round_id, "round id")
-        project_index = _index(project_index, "project index")
+        round_id = whole_number(round_id, "round id")
+        project_index = whole_number(project_index, "project index")
         record = transact(self.w3, signer, self.contract.functions.claimRound(round_id, project_index))
         event = record.event("RoundClaimed")
         return RoundPayout(
@@ -746,9 +746,9 @@ class Treasury:
         who = _nonzero(recipient, "grant recipient")
         address = _token(token)
         amount = _amount(amount, "grant amount")
-        start = _uint64(start, "start")
-        cliff = _uint64(cliff, "cliff")
-        duration = _uint64(duration, "duration")
+        start = whole_number(start, "start", maximum=UINT64_MAX)
+        cliff = whole_number(cliff, "cliff", maximum=UINT64_MAX)
+        duration = whole_number(duration, "duration", maximum=UINT64_MAX)
         if duration == 0 or cliff > duration:
             raise ConfigError(
                 "invalid schedule: need duration > 0 and cliff <= duration "
@@ -778,7 +778,7 @@ class Treasury:
 
     def cancel_grant_action(self, grant_id: int) -> Action:
         """Cancel a grant: what has not vested or been released returns to the free balance."""
-        grant_id = _index(grant_id, "grant id")
+        grant_id = whole_number(grant_id, "grant id")
         return self._action(
             self.contract.encode_abi("cancelGrant", args=[grant_id]), f"Cancel grant {grant_id}"
         )
@@ -798,7 +798,7 @@ class Treasury:
 
     def set_epoch_length_action(self, length: int) -> Action:
         """Set the epoch length in seconds (1 to 365 days), from the end of the current epoch on."""
-        length = _uint64(length, "epoch length")
+        length = whole_number(length, "epoch length", maximum=UINT64_MAX)
         if not MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH:
             raise ConfigError(
                 f"epoch length {length} s is outside [{MIN_EPOCH_LENGTH}, {MAX_EPOCH_LENGTH}] (1 to 365 days)"
@@ -826,8 +826,8 @@ class Treasury:
             raise ConfigError(f"a round needs 1 to {MAX_PROJECTS} projects")
         recipients = [_nonzero(p, f"project {i}") for i, p in enumerate(projects)]
         pool = _amount(matching_pool, "matching pool", allow_zero=True)
-        start = _uint64(start, "start")
-        end = _uint64(end, "end")
+        start = whole_number(start, "start", maximum=UINT64_MAX)
+        end = whole_number(end, "end", maximum=UINT64_MAX)
         if end <= start:
             raise ConfigError(f"round end {end} must be after its start {start}")
         data = self.contract.encode_abi("openRound", args=[address, pool, recipients, start, end])
@@ -879,7 +879,7 @@ class Treasury:
         range. The balance history starts from the balance at ``from_block - 1`` (0 for a report from
         block 0).
         """
-        start = _index(from_block, "from_block")
+        start = whole_number(from_block, "from_block")
         end = int(self.w3.eth.get_block(to_block)["number"])
         if end < start:
             raise ConfigError(f"to_block {end} is before from_block {start}")
@@ -920,19 +920,6 @@ def _amount(value: int, what: str, *, allow_zero: bool = False) -> int:
         raise InvalidAmountError(f"{what} must be {bound}, got {value}")
     if value > UNCAPPED:
         raise InvalidAmountError(f"{what} {value} does not fit in 256 bits")
-    return value
-
-
-def _index(value: int, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"{what} must be a whole number 0 or more, got {value!r}")
-    return value
-
-
-def _uint64(value: int, what: str) -> int:
-    value = _index(value, what)
-    if value > _MAX_UINT64:
-        raise ConfigError(f"{what} {value} does not fit in 64 bits")
     return value
 
 
