@@ -36,6 +36,7 @@ __all__ = [
     "estimate_gas",
     "fee_fields",
     "send_transaction",
+    "sign_locally",
     "transact",
 ]
 
@@ -252,12 +253,17 @@ def _max_priority_fee(w3: Web3) -> int:
         return 1_000_000_000  # 1 gwei, for nodes without eth_maxPriorityFeePerGas
 
 
+def sign_locally(w3: Web3, signer: LocalSigner, tx: dict[str, Any]) -> bytes:
+    """Fill in the nonce and chain id, then sign ``tx`` with a local key; returns the raw transaction."""
+    tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
+    tx["chainId"] = w3.eth.chain_id
+    return signer.sign_transaction(tx)
+
+
 def _send(w3: Web3, signer: Signer, tx: dict[str, Any]) -> HexBytes:
     try:
         if isinstance(signer, LocalSigner):
-            tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
-            tx["chainId"] = w3.eth.chain_id
-            return w3.eth.send_raw_transaction(signer.sign_transaction(tx))
+            return w3.eth.send_raw_transaction(sign_locally(w3, signer, tx))
         return w3.eth.send_transaction(tx)  # type: ignore[arg-type]
     except (Web3Exception, ValueError) as exc:
         revert = revert_from_exception(exc)

@@ -36,7 +36,7 @@ from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
 from civicdao.reverts import revert_from_exception
-from civicdao.tx import call, estimate_gas, fee_fields
+from civicdao.tx import call, estimate_gas, fee_fields, sign_locally
 
 __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 
@@ -235,9 +235,7 @@ class Batcher:
         marked = False
         try:
             if isinstance(signer, LocalSigner):
-                tx["nonce"] = self.w3.eth.get_transaction_count(signer.address, "pending")
-                tx["chainId"] = self.w3.eth.chain_id
-                raw = signer.sign_transaction(tx)
+                raw = sign_locally(self.w3, signer, tx)
                 tx_hash = Web3.keccak(raw).to_0x_hex()
                 self.store.mark_submitted(digests, tx_hash)  # recorded before it can be mined
                 marked = True
