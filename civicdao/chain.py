@@ -26,7 +26,13 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 
 from civicdao.accounts import checksum
-from civicdao.errors import ChainIdMismatchError, ChainStartError, ConfigError, RPCUnreachableError
+from civicdao.errors import (
+    ChainIdMismatchError,
+    ChainStartError,
+    ConfigError,
+    NetworkError,
+    RPCUnreachableError,
+)
 from civicdao.toolchain import anvil_binary, ganache_command
 
 __all__ = [
@@ -250,7 +256,7 @@ class ChainControl:
 
     def revert(self, snapshot_id: str) -> None:
         if not self._rpc("evm_revert", [snapshot_id]):
-            raise ChainStartError(f"snapshot {snapshot_id} is unknown or was already used")
+            raise NetworkError(f"snapshot {snapshot_id} is unknown or was already used")
 
     def time(self) -> int:
         """The latest block's timestamp."""
@@ -283,7 +289,7 @@ class ChainControl:
     def _rpc(self, method: str, params: list[Any]) -> Any:
         response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
         if "error" in response:
-            raise ChainStartError(f"{method} failed: {response['error'].get('message', response['error'])}")
+            raise NetworkError(f"{method} failed: {response['error'].get('message', response['error'])}")
         return response.get("result")
 
 
