@@ -400,6 +400,11 @@ def relay_command(
     serve(relayer, host=host, port=port)
 
 
+from civicdao.web.cli import serve_command  # noqa: E402  (bottom: it builds on the options above)
+
+cli.add_command(serve_command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map CivicDAO errors to one readable line and exit code 1."""
     try:

@@ -1,0 +1,96 @@
+"""``civicdao serve``: the residents' web app, its read API and the relayer in one process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from civicdao.cli import connection_options, load_signer, open_web3, signer_options, stderr
+from civicdao.errors import ConfigError
+
+__all__ = ["serve_command"]
+
+
+@click.command("serve")
+@connection_options
+@signer_options
+@click.option(
+    "--manifest", type=click.Path(dir_okay=False), help="The suite's manifest [deployments/<chain id>.json]."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--db",
+    default="relayer.sqlite",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The relayer's SQLite file of accepted signatures.",
+)
+@click.option(
+    "--batch-seconds",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="The relayer submits signed votes at least this often.",
+)
+@click.option("--no-relayer", is_flag=True, help="Serve pages only; signed votes cannot be relayed.")
+def serve_command(
+    network: str | None,
+    rpc_url: str | None,
+    chain_id: int | None,
+    key_env: str,
+    keystore: str | None,
+    password_env: str,
+    unlocked_index: int | None,
+    manifest: str | None,
+    host: str,
+    port: int,
+    db: str,
+    batch_seconds: float,
+    no_relayer: bool,
+) -> None:
+    """Serve the residents' web app (pages, read API at /api, relayer at /relay) until Ctrl-C.
+
+    The relayer pays the gas of the votes and delegations residents sign in their wallet: give its
+    account with --key-env (default $CIVICDAO_PRIVATE_KEY), --keystore or --unlocked N, or pass
+    --no-relayer to serve pages only.
+    """
+    try:
+        import uvicorn
+
+        from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
+        from civicdao.web.app import create_web_app
+    except ImportError as exc:
+        raise ConfigError(
+            f"the web app needs FastAPI and uvicorn ({exc.name} is missing): pip install 'civicdao[relayer]'"
+        ) from None
+    from civicdao.deploy import load_suite
+    from civicdao.web.data import WebData
+
+    w3 = open_web3(network, rpc_url, chain_id)
+    path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
+    if not path.exists():
+        raise ConfigError(f"no manifest at {path}: pass --manifest, or deploy first with `civicdao deploy`")
+    suite = load_suite(w3, path)
+    relayer_app = None
+    if no_relayer:
+        stderr.print("[yellow]no relayer[/yellow]: pages only, signed votes cannot be relayed")
+    else:
+        if unlocked_index is None and keystore is None and not os.environ.get(key_env):
+            raise ConfigError(
+                f"no relayer account: set ${key_env}, or pass --keystore or --unlocked N "
+                "(or --no-relayer to serve pages only)"
+            )
+        signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
+        settings = RelayerSettings(batch_interval=batch_seconds)
+        relayer = Relayer(suite, signer, Store(db), settings)
+        relayer_app = create_app(relayer, run_batcher=True, poll_seconds=min(0.5, batch_seconds))
+        stderr.print(f"relayer {signer.address} pays the gas (database {db})")
+    app = create_web_app(WebData(suite), relayer_app)
+    stderr.print(
+        f"CivicDAO for residents on chain {suite.chain_id}: [bold]http://{host}:{port}[/bold] "
+        f"(API docs at /api/docs)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,455 @@
+"""The web app's data layer: one function per page need, returning plain JSON-ready dicts.
+
+Everything reads through the library (:class:`~civicdao.governance.Governance`,
+:class:`~civicdao.citizens.Citizens`, :class:`~civicdao.exchange.Exchange`,
+:class:`~civicdao.treasury.Treasury`). Lists scan the chain today; when the event index
+(``civicdao.index``) lands, the list methods switch to it and the pages do not change: the dict
+shapes below are the contract between this module and the front end (documented in ``docs/web.md``).
+
+Amounts in wei, ids and other numbers that may exceed 2**53 are decimal strings (JavaScript's
+``JSON.parse`` would corrupt them); small counts and unix times are numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+
+from civicdao.accounts import checksum
+from civicdao.citizens import Citizens
+from civicdao.deploy import ETH, Suite
+from civicdao.errors import ConfigError
+from civicdao.exchange import Exchange, Kind, Listing, ListingStatus, Unit
+from civicdao.governance import Governance, Proposal, ProposalState
+from civicdao.treasury import Treasury
+from civicdao.tx import call
+
+__all__ = ["TxRequest", "WebData", "WebInputError"]
+
+#: Most calendar slots one page shows (a month of days, or two weeks of hours).
+CALENDAR_SLOTS = 31 * 24
+#: Most recent inflows listed on the treasury page.
+RECENT_INFLOWS = 50
+
+
+class WebInputError(ConfigError):
+    """A page asked for something malformed (an id that is not a number, an unknown kind…)."""
+
+
+@dataclass(frozen=True)
+class TxRequest:
+    """A transaction for the wallet to send: ``eth_sendTransaction({to, data, value})``."""
+
+    to: str
+    data: str
+    value: int
+    description: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"to": self.to, "data": self.data, "value": hex(self.value), "description": self.description}
+
+
+class WebData:
+    """What the pages show, read from a deployed suite. One instance per process; thread-safe reads."""
+
+    def __init__(self, suite: Suite) -> None:
+        self.suite = suite
+        self.w3: Web3 = suite.w3
+        self.governance = Governance.from_suite(suite)
+        self.citizens = Citizens.from_suite(suite)
+        self.exchange = Exchange.from_suite(suite)
+        self.treasury = Treasury.from_suite(suite)
+        self._known: dict[str, tuple[str, Contract]] = {
+            to_checksum_address(c.address): (key, c)
+            for key, c in (
+                ("registry", suite.registry),
+                ("timelock", suite.timelock),
+                ("governor", suite.governor),
+                ("treasury", suite.treasury),
+                ("exchange", suite.exchange),
+            )
+        }
+        self._from_block = min((entry.block for entry in suite.manifest.contracts.values()), default=0)
+
+    # -- the app ------------------------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """What the front end needs before anything else: the chain, the contracts, the categories."""
+        return {
+            "chainId": self.suite.chain_id,
+            "contracts": dict(self.suite.addresses()),
+            "kinds": [k.name.lower() for k in Kind],
+            "budget": self.budget_available(),
+        }
+
+    # -- proposals ----------------------------------------------------------------------------------------
+
+    def proposals(self) -> list[dict[str, Any]]:
+        """Every proposal, newest first, with state and tally (no actions)."""
+        return [self._proposal_summary(p) for p in reversed(self.governance.proposals())]
+
+    def proposal(self, proposal_id: str, *, account: str | None = None) -> dict[str, Any]:
+        """One proposal: full text, decoded actions, tally, quorum, timeline; ``account``'s vote status."""
+        pid = _uint(proposal_id, "proposal id")
+        if int(call(self.suite.governor.functions.proposalSnapshot(pid))) == 0:
+            raise LookupError(f"the governor has no proposal {proposal_id}")
+        p = self.governance.get(pid)
+        out = self._proposal_summary(p)
+        out["actions"] = [self._decode_action(t, v, c) for t, v, c in zip(p.targets, p.values, p.calldatas)]
+        out["quorum"] = str(self.governance.quorum(p.snapshot)) if p.snapshot < self._now() else None
+        out["timeline"] = self._timeline(p)
+        if account is not None:
+            out["you"] = self._your_vote(p, checksum(account, what="account"))
+        return out
+
+    def _your_vote(self, p: Proposal, who: str) -> dict[str, Any]:
+        """Whether ``who`` voted or overrode, and whether a ballot of theirs must be an override."""
+        governor = self.suite.governor
+        started = p.snapshot < self._now()
+        votes = self.citizens.votes(who, at=p.snapshot) if started else 0
+        member_then = started and int(call(self.suite.registry.functions.getPastBalanceOf(who, p.snapshot))) > 0
+        return {
+            "hasVoted": self.governance.has_voted(p.id, who),
+            "hasOverridden": bool(call(governor.functions.hasVotedOverride(p.id, who))),
+            "votesAtSnapshot": votes,
+            "isCitizen": self.citizens.is_citizen(who),
+            "delegate": self.citizens.delegate_of(who),
+            #: A member at the snapshot whose vote was delegated then: only an override ballot counts.
+            "mustOverride": member_then and votes == 0,
+        }
+
+    def _proposal_summary(self, p: Proposal) -> dict[str, Any]:
+        title, _, body = _strip_proposer(p.description).partition("\n")
+        return {
+            "id": str(p.id),
+            "proposer": p.proposer,
+            "title": title.lstrip("# ").strip() or f"Proposal {str(p.id)[:10]}…",
+            "description": _strip_proposer(p.description),
+            "body": body.strip(),
+            "state": p.state.name.lower(),
+            "voteStart": p.snapshot,
+            "voteEnd": p.deadline,
+            "eta": p.eta,
+            "tally": {"for": p.tally.for_, "against": p.tally.against, "abstain": p.tally.abstain},
+            "open": p.state is ProposalState.ACTIVE,
+        }
+
+    def _timeline(self, p: Proposal) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        created = self.suite.governor.events.ProposalCreated().get_logs(
+            from_block=self._from_block, argument_filters={"proposalId": p.id}
+        )
+        for log in created:
+            if int(log["args"]["proposalId"]) == p.id:
+                events.append({"step": "proposed", "time": self._block_time(log["blockNumber"]), "done": True})
+        now = self._now()
+        events.append({"step": "voting_opens", "time": p.snapshot, "done": p.snapshot <= now})
+        events.append({"step": "voting_closes", "time": p.deadline, "done": p.deadline < now})
+        if p.eta:
+            events.append({"step": "executable", "time": p.eta, "done": p.eta <= now})
+        if p.state is ProposalState.EXECUTED:
+            events.append({"step": "executed", "time": None, "done": True})
+        elif p.state in (ProposalState.DEFEATED, ProposalState.CANCELED, ProposalState.EXPIRED):
+            events.append({"step": p.state.name.lower(), "time": None, "done": True})
+        return events
+
+    def _decode_action(self, target: str, value: int, calldata: bytes) -> dict[str, Any]:
+        action: dict[str, Any] = {
+            "target": target,
+            "value": str(value),
+            "calldata": "0x" + calldata.hex(),
+            "contract": None,
+            "function": None,
+            "args": {},
+        }
+        known = self._known.get(to_checksum_address(target))
+        if known is None or not calldata:
+            return action
+        key, contract = known
+        try:
+            fn, args = contract.decode_function_input(calldata)
+        except ValueError:
+            return action
+        action["contract"] = key
+        action["function"] = fn.fn_name
+        action["args"] = {name: _jsonable(arg) for name, arg in args.items()}
+        return action
+
+    # -- membership ---------------------------------------------------------------------------------------
+
+    def membership(self, account: str) -> dict[str, Any]:
+        """Whether ``account`` is a citizen, its votes, its delegate, and who delegates to it now."""
+        who = checksum(account, what="account")
+        info = self.citizens.info(who)
+        return {
+            "address": who,
+            "isCitizen": info.is_citizen,
+            "membershipId": str(info.membership_id),
+            "votes": info.votes,
+            "delegate": info.delegate,
+            "delegators": self.delegators(who),
+            "citizenCount": self.citizens.citizen_count(),
+            "now": self._now(),
+        }
+
+    def delegators(self, account: str) -> list[str]:
+        """Addresses whose vote currently counts for ``account`` (itself excluded)."""
+        who = checksum(account, what="account")
+        logs = self.suite.registry.events.DelegateChanged().get_logs(
+            from_block=self._from_block, argument_filters={"toDelegate": who}
+        )
+        candidates = sorted({checksum(log["args"]["delegator"]) for log in logs} - {who})
+        return [c for c in candidates if self.citizens.delegate_of(c) == who]
+
+    # -- exchange -----------------------------------------------------------------------------------------
+
+    def listings(self, *, kind: str | None = None, on: int | None = None) -> list[dict[str, Any]]:
+        """Open listings, by kind and/or available on unix time ``on``."""
+        wanted = None if not kind else _kind(kind)
+        found = self.exchange.search(kind=wanted, status=ListingStatus.OPEN, from_block=self._from_block)
+        return [
+            _listing(item)
+            for item in found
+            if on is None or item.unit is Unit.ITEM or item.available_from <= on < item.available_until
+        ]
+
+    def listing(self, listing_id: str) -> dict[str, Any]:
+        """One listing with its terms."""
+        return _listing(self.exchange.get_listing(_uint(listing_id, "listing id")))
+
+    def calendar(self, listing_id: str, *, start: int | None = None) -> dict[str, Any]:
+        """Free and taken slots of a calendar listing from ``start`` (default: now), a page at a time."""
+        listing = self.exchange.get_listing(_uint(listing_id, "listing id"))
+        if listing.unit is Unit.ITEM:
+            return {"listingId": str(listing.listing_id), "unit": "item", "slots": []}
+        begin = max(self._now() if start is None else start, listing.available_from)
+        length = listing.unit.seconds
+        begin = listing.available_from + (begin - listing.available_from) // length * length
+        end = min(begin + CALENDAR_SLOTS * length, listing.available_until)
+        if end <= begin:
+            return {"listingId": str(listing.listing_id), "unit": listing.unit.name.lower(), "slots": []}
+        calendar = self.exchange.calendar(listing.listing_id, start=begin, end=end)
+        return {
+            "listingId": str(listing.listing_id),
+            "unit": listing.unit.name.lower(),
+            "slots": [{"start": s.start, "end": s.end, "free": s.free} for s in calendar.slots],
+        }
+
+    def bookings(self, renter: str) -> list[dict[str, Any]]:
+        """``renter``'s bookings, newest first, with what they may do next."""
+        who = checksum(renter, what="renter")
+        now = self._now()
+        out = []
+        for b in reversed(self.exchange.bookings(renter=who, from_block=self._from_block)):
+            out.append(
+                {
+                    "bookingId": str(b.booking_id),
+                    "listingId": str(b.listing_id),
+                    "start": b.start,
+                    "end": b.end,
+                    "units": b.units,
+                    "price": str(b.price),
+                    "deposit": str(b.deposit),
+                    "status": b.status.name.lower(),
+                    "deposit_status": b.deposit_status.name.lower(),
+                    "freeCancelUntil": b.free_cancel_until,
+                    "canCancel": b.status.name == "ACTIVE" and now < b.start,
+                    "canSettle": b.status.name == "ACTIVE" and now >= b.claim_until,
+                }
+            )
+        return out
+
+    def credits(self, account: str) -> dict[str, str]:
+        """ETH the exchange owes ``account`` (refunds, returned deposits, earnings): what withdraw pulls."""
+        return {"eth": str(self.exchange.credits(checksum(account, what="account")))}
+
+    # -- treasury -----------------------------------------------------------------------------------------
+
+    def treasury_overview(self) -> dict[str, Any]:
+        """ETH balance, committed and free amounts, inflows by category, grants, balance over time."""
+        balance = self.treasury.token_balance()
+        # from block 0: a report from the deployment block reads the balance one block earlier, before the
+        # treasury's code existed (the index will serve this list without a scan)
+        report = self.treasury.treasury_report(from_block=0)
+        eth = to_checksum_address(ETH)
+        return {
+            "balance": str(balance.balance),
+            "committed": str(balance.committed),
+            "free": str(balance.free),
+            "totalIn": str(balance.total_in),
+            "totalOut": str(balance.total_out),
+            "inflowsByCategory": [{"category": c, "amount": str(a)} for c, a in balance.inflow_by_category],
+            "grants": [
+                {
+                    "grantId": str(g.grant_id),
+                    "kind": g.kind,
+                    "recipient": g.recipient,
+                    "amount": str(g.amount),
+                    "vested": str(g.vested),
+                    "claimed": str(g.claimed),
+                    "claimable": str(g.claimable),
+                    "cancelled": g.cancelled,
+                }
+                for g in self.treasury.grants()
+                if g.token == eth
+            ],
+            "balanceHistory": [
+                {"time": point.timestamp, "balance": str(point.balance)}
+                for point in report.balance_history
+                if point.token == eth
+            ],
+            "recentInflows": [
+                {
+                    "time": i.timestamp,
+                    "source": i.source,
+                    "category": i.category,
+                    "amount": str(i.amount),
+                    "note": i.note,
+                }
+                for i in report.inflows[-RECENT_INFLOWS:][::-1]
+                if i.token == eth
+            ],
+        }
+
+    # -- participatory budget -----------------------------------------------------------------------------
+
+    def budget_available(self) -> bool:
+        """Whether the manifest names a participatory budget contract this app can read."""
+        return "budget" in self.suite.manifest.contracts and self._budget_reader() is not None
+
+    def budget(self) -> dict[str, Any]:
+        """Rounds, projects, ballots and results of the participatory budget, or why there are none.
+
+        Shape when available: ``{"available": true, "rounds": [{"roundId", "budget", "phase",
+        "minApprovals", "maxApprovals", "projects": [{"index", "title", "cost", "recipient"}],
+        "results": null | {"rule", "selected": [index…], "payments": [{"index", "paid"}…]}}]}``.
+        """
+        reader = self._budget_reader()
+        if "budget" not in self.suite.manifest.contracts or reader is None:
+            return {"available": False, "rounds": []}
+        rounds: list[dict[str, Any]] = reader(self.suite)
+        return {"available": True, "rounds": rounds}
+
+    def _budget_reader(self) -> Any:
+        """The budget module's web reader (``civicdao.budget.web_rounds``) once it exists, else None."""
+        try:
+            from civicdao import budget  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        return getattr(budget, "web_rounds", None)
+
+    # -- transactions the wallet sends --------------------------------------------------------------------
+
+    def book_tx(self, listing_id: str, *, start: int, units: int) -> TxRequest:
+        """``book(listingId, start, units, termsVersion)`` with the exact ETH the quote asks."""
+        lid = _uint(listing_id, "listing id")
+        listing = self.exchange.get_listing(lid)
+        if listing.token != to_checksum_address(ETH):
+            raise WebInputError(f"listing {lid} is priced in a token; book it from the CLI or library for now")
+        if listing.unit is Unit.ITEM:
+            start = 0
+        elif not self.exchange.is_available(lid, start, units):
+            raise WebInputError(f"listing {lid} is not free for {units} slot(s) from that time")
+        quote = self.exchange.quote(lid, units)
+        fn = self.suite.exchange.functions.book(lid, start, units, quote.terms_version)
+        return self._tx(fn, quote.total, f"book listing {lid}: {units} unit(s)")
+
+    def cancel_tx(self, booking_id: str) -> TxRequest:
+        """``cancelByRenter(bookingId)``."""
+        bid = _uint(booking_id, "booking id")
+        return self._tx(self.suite.exchange.functions.cancelByRenter(bid), 0, f"cancel booking {bid}")
+
+    def settle_tx(self, booking_id: str) -> TxRequest:
+        """``settle(bookingId)``: after the stay and the claim window, pays out and returns the deposit."""
+        bid = _uint(booking_id, "booking id")
+        return self._tx(self.suite.exchange.functions.settle(bid), 0, f"settle booking {bid}")
+
+    def withdraw_tx(self) -> TxRequest:
+        """``withdraw(ETH)``: pull the account's ETH credit from the exchange."""
+        return self._tx(self.suite.exchange.functions.withdraw(ETH), 0, "withdraw ETH owed by the exchange")
+
+    def donate_tx(self, amount_wei: str, note: str = "") -> TxRequest:
+        """``donate(note)`` with ``amount_wei`` ETH to the public treasury."""
+        amount = _uint(amount_wei, "amount")
+        if amount == 0:
+            raise WebInputError("a donation must be more than 0")
+        raw = note.encode()
+        if len(raw) > 32:
+            raise WebInputError("the note is longer than 32 bytes; shorten it")
+        fn = self.suite.treasury.functions.donate(raw.ljust(32, b"\0"))
+        return self._tx(fn, amount, "donate to the public treasury")
+
+    def claim_grant_tx(self, grant_id: str) -> TxRequest:
+        """``claim(grantId)``: a grant's recipient pulls what has vested."""
+        gid = _uint(grant_id, "grant id")
+        return self._tx(self.suite.treasury.functions.claim(gid), 0, f"claim grant {gid}")
+
+    def _tx(self, fn: Any, value: int, description: str) -> TxRequest:
+        data = fn._encode_transaction_data()
+        return TxRequest(to=str(fn.address), data=str(data), value=value, description=description)
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def _block_time(self, number: int) -> int:
+        return int(self.w3.eth.get_block(number)["timestamp"])
+
+
+def _listing(item: Listing) -> dict[str, Any]:
+    return {
+        "listingId": str(item.listing_id),
+        "lister": item.lister,
+        "kind": item.kind.name.lower(),
+        "unit": item.unit.name.lower(),
+        "price": str(item.price),
+        "deposit": str(item.deposit),
+        "token": item.token,
+        "availableFrom": item.available_from,
+        "availableUntil": item.available_until,
+        "minUnits": item.min_units,
+        "maxUnits": item.max_units,
+        "metadataUri": item.metadata_uri,
+        "residentsOnly": item.residents_only,
+        "freeCancelHours": item.policy.free_cancel_hours,
+        "status": item.status.name.lower(),
+    }
+
+
+def _strip_proposer(description: str) -> str:
+    return description.split("#proposer=")[0].rstrip()
+
+
+def _uint(text: str | int, what: str) -> int:
+    try:
+        value = int(text) if isinstance(text, int) else int(str(text), 0 if str(text).startswith("0x") else 10)
+    except ValueError:
+        raise WebInputError(f"{what} must be a whole number, got {str(text)[:40]!r}") from None
+    if not 0 <= value < 2**256:
+        raise WebInputError(f"{what} must be between 0 and 2**256-1")
+    return value
+
+
+def _kind(value: str) -> Kind:
+    try:
+        return Kind.parse(value)
+    except ConfigError:
+        raise WebInputError(f"unknown kind {value!r}: choose one of {[k.name.lower() for k in Kind]}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes | bytearray | HexBytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,328 @@
+"""The residents' web app (civicdao.web): its read API, the transactions it encodes, the relayer it mounts,
+its security headers and the static app it ships. Browser tests are in test_web_browser.py.
+
+The module builds a small demo-like city once (residents, a settled booking whose fee reached the treasury,
+a donation, an open room listing, an open proposal) and every test starts from that state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from eth_account import Account
+from web3 import Web3
+
+from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
+from civicdao.chain import ChainControl
+from civicdao.citizens import Citizens
+from civicdao.config import DAY
+from civicdao.deploy import ETH, Suite
+from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
+from civicdao.governance import Action, Governance
+from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
+from civicdao.treasury import Treasury
+from civicdao.tx import transact
+from civicdao.web import WebData
+from civicdao.web.app import CONTENT_SECURITY_POLICY, STATIC_DIR, create_web_app
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
+
+ETHER = 10**18
+HOUR = 3_600
+
+
+@dataclass(frozen=True)
+class World:
+    """A small city: who lives there and what they did."""
+
+    suite: Suite
+    control: ChainControl
+    funded: tuple[LocalSigner, ...]  # residents with ETH (book, donate)
+    zero: LocalSigner  # a resident with zero ETH (votes through the relayer)
+    delegator: LocalSigner  # a zero-ETH resident who will delegate, then override
+    outsider: LocalSigner  # not a resident
+    relayer: LocalSigner  # pays the relayer's gas
+    proposal_id: int
+    room_id: int
+    room_start: int
+    tool_booking_id: int
+
+
+def fresh() -> LocalSigner:
+    return from_private_key(Account.create().key)
+
+
+def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
+    """Propose raising the monthly ETH cap and move the clock until voting opens."""
+    governance = Governance.from_suite(suite)
+    control.increase_time(1)
+    action = Action.call(suite.treasury.functions.setEpochCap(ETH, ETHER))
+    proposal_id, _ = governance.propose(proposer, [action], text)
+    control.increase_time(governance.voting_delay() + 1)
+    return proposal_id
+
+
+def build_world(
+    suite: Suite, control: ChainControl, deployer: NodeSigner, local_signers: list[LocalSigner]
+) -> World:
+    w3 = suite.w3
+    funded = tuple(local_signers[1:5])
+    zero, delegator, outsider = fresh(), fresh(), fresh()
+    for index, person in enumerate((*funded, zero, delegator)):
+        register = suite.registry.functions.register(person.address, Web3.keccak(text=f"web-{index}"))
+        transact(w3, deployer, register)
+    control.increase_time(1)
+    exchange = Exchange.from_suite(suite)
+    # a tool lent for an hour and settled: its fee reaches the treasury as a "tool" inflow
+    hour = (control.time() // HOUR + 1) * HOUR
+    tool = exchange.list(
+        funded[0],
+        ListingSpec(
+            kind=Kind.TOOL, unit=Unit.HOUR, price=ETHER // 10, available_from=hour,
+            available_until=hour + 48 * HOUR, max_units=4, metadata_uri="ipfs://ladder",
+        ),
+    )  # fmt: skip
+    booking = exchange.book(funded[1], tool.listing_id, start=hour, units=1)
+    control.increase_time(booking.end + exchange.windows()[0] - control.time() + 1)
+    exchange.settle(funded[2], booking.booking_id)
+    Treasury.from_suite(suite).donate(funded[3], 2 * ETHER, note="spring-fair")
+    day = (control.time() // DAY + 1) * DAY
+    room = exchange.list(
+        funded[1],
+        ListingSpec(
+            kind=Kind.ROOM_HOUSE, unit=Unit.DAY, price=ETHER // 50, deposit=ETHER // 10,
+            available_from=day, available_until=day + 30 * DAY, max_units=7,
+            policy=CancellationPolicy(free_cancel_hours=48, late_refund_bps=5_000),
+            metadata_uri="ipfs://spare-room-by-the-park",
+        ),
+    )  # fmt: skip
+    text = "# Free tool lending\n\nLending tools should cost nothing.\n\nThe monthly cap rises to 1 ETH."
+    proposal_id = open_proposal(suite, control, funded[0], text)
+    return World(
+        suite, control, funded, zero, delegator, outsider, local_signers[9],
+        proposal_id, room.listing_id, day, booking.booking_id,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(
+    suite: Suite, control: ChainControl, deployer: NodeSigner, local_signers: list[LocalSigner]
+) -> Iterator[World]:
+    snapshot = control.snapshot()
+    yield build_world(suite, control, deployer, local_signers)
+    control.revert(snapshot)
+
+
+@pytest.fixture
+def client(world: World, tmp_path: Path) -> Iterator[TestClient]:
+    relayer = Relayer(world.suite, world.relayer, Store(tmp_path / "relayer.sqlite"), RelayerSettings())
+    app = create_web_app(WebData(world.suite), create_app(relayer))
+    with TestClient(app) as running:
+        yield running
+    relayer.store.close()
+
+
+# -- pages' data ---------------------------------------------------------------------------------------
+
+
+def test_config_names_the_chain_and_the_contracts(client: TestClient, world: World) -> None:
+    body = client.get("/api/config").json()
+    assert body["chainId"] == world.suite.chain_id
+    assert body["contracts"]["governor"] == world.suite.governor.address
+    assert body["kinds"] == ["room_house", "space", "tool", "skill", "nature"]
+    assert body["budget"] is False
+
+
+def test_proposals_list_and_detail_decode_the_actions(client: TestClient, world: World) -> None:
+    listed = client.get("/api/proposals").json()
+    assert [p["id"] for p in listed] == [str(world.proposal_id)]
+    assert listed[0]["title"] == "Free tool lending"
+    assert listed[0]["state"] == "active" and listed[0]["open"] is True
+    detail = client.get(f"/api/proposals/{world.proposal_id}").json()
+    assert "The monthly cap rises to 1 ETH." in detail["body"]
+    assert "#proposer=" not in detail["description"]
+    (action,) = detail["actions"]
+    assert action["contract"] == "treasury"
+    assert action["function"] == "setEpochCap"
+    assert action["args"] == {"token": ETH, "cap": str(ETHER)}
+    steps = [step["step"] for step in detail["timeline"]]
+    assert steps[:3] == ["proposed", "voting_opens", "voting_closes"]
+    assert detail["tally"] == {"for": 0, "against": 0, "abstain": 0}
+
+
+def test_proposal_detail_tells_an_account_whether_it_voted(client: TestClient, world: World) -> None:
+    governance = Governance.from_suite(world.suite)
+    voter = world.funded[1]
+    before = client.get(f"/api/proposals/{world.proposal_id}", params={"account": voter.address}).json()
+    assert before["you"]["hasVoted"] is False and before["you"]["votesAtSnapshot"] == 1
+    governance.vote(voter, world.proposal_id, "for")
+    after = client.get(f"/api/proposals/{world.proposal_id}", params={"account": voter.address}).json()
+    assert after["you"]["hasVoted"] is True
+    assert after["tally"]["for"] == 1
+
+
+def test_unknown_proposal_is_404_and_a_bad_id_is_400(client: TestClient) -> None:
+    missing = client.get("/api/proposals/12345")
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
+    bad = client.get("/api/proposals/abc")
+    assert bad.status_code == 400 and bad.json()["error"] == "WebInputError"
+
+
+def test_membership_shows_delegate_and_delegators(client: TestClient, world: World) -> None:
+    citizens = Citizens.from_suite(world.suite)
+    a, b, c = world.funded[:3]
+    citizens.delegate(b, a.address)
+    citizens.delegate(c, a.address)
+    citizens.delegate(c, c.address)  # c took it back: no longer a delegator of a
+    body = client.get(f"/api/membership/{a.address}").json()
+    assert body["isCitizen"] is True
+    assert body["delegators"] == [b.address]
+    assert body["votes"] == 2
+    assert client.get(f"/api/membership/{b.address}").json()["delegate"] == a.address
+    outsider = client.get(f"/api/membership/{world.outsider.address}").json()
+    assert outsider["isCitizen"] is False and outsider["membershipId"] == "0"
+
+
+def test_listings_by_kind_and_date(client: TestClient, world: World) -> None:
+    rooms = client.get("/api/listings", params={"kind": "room_house"}).json()
+    assert [r["listingId"] for r in rooms] == [str(world.room_id)]
+    assert rooms[0]["metadataUri"] == "ipfs://spare-room-by-the-park"
+    assert client.get("/api/listings", params={"kind": "skill"}).json() == []
+    after_window = world.room_start + 40 * DAY
+    assert client.get("/api/listings", params={"kind": "room_house", "on": after_window}).json() == []
+    inside = client.get("/api/listings", params={"on": world.room_start + DAY}).json()
+    assert str(world.room_id) in [r["listingId"] for r in inside]
+    bad = client.get("/api/listings", params={"kind": "castle"})
+    assert bad.status_code == 400 and "unknown kind" in bad.json()["detail"]
+
+
+def test_book_transaction_is_encoded_and_appears_in_calendar_and_bookings(
+    client: TestClient, world: World
+) -> None:
+    renter = world.funded[2]
+    start = world.room_start + 2 * DAY
+    tx = client.post("/api/tx/book", json={"listingId": str(world.room_id), "start": start, "units": 2}).json()
+    assert tx["to"] == world.suite.exchange.address
+    assert int(tx["value"], 16) == 2 * (ETHER // 50) + ETHER // 10  # price of two nights + deposit
+    w3 = world.suite.w3
+    sent = transact_raw(w3, renter, tx)
+    assert sent["status"] == 1
+    calendar = client.get(f"/api/listings/{world.room_id}/calendar", params={"start": world.room_start}).json()
+    taken = [slot["start"] for slot in calendar["slots"] if not slot["free"]]
+    assert taken == [start, start + DAY]
+    (booking,) = client.get(f"/api/bookings/{renter.address}").json()
+    assert booking["listingId"] == str(world.room_id) and booking["status"] == "active"
+    again = client.post("/api/tx/book", json={"listingId": str(world.room_id), "start": start, "units": 1})
+    assert again.status_code == 400 and "not free" in again.json()["detail"]
+
+
+def test_donation_transaction_reaches_the_treasury(client: TestClient, world: World) -> None:
+    before = Treasury.from_suite(world.suite).token_balance().inflow("donation")
+    tx = client.post("/api/tx/donate", json={"amountWei": str(ETHER // 4), "note": "bake sale"}).json()
+    transact_raw(world.suite.w3, world.funded[0], tx)
+    assert Treasury.from_suite(world.suite).token_balance().inflow("donation") == before + ETHER // 4
+    too_long = client.post("/api/tx/donate", json={"amountWei": "1", "note": "x" * 40})
+    assert too_long.status_code == 400 and "32 bytes" in too_long.json()["detail"]
+
+
+def test_treasury_overview_agrees_with_the_chain(client: TestClient, world: World) -> None:
+    body = client.get("/api/treasury").json()
+    balance = Treasury.from_suite(world.suite).token_balance()
+    assert body["balance"] == str(balance.balance)
+    by_category = {row["category"]: int(row["amount"]) for row in body["inflowsByCategory"]}
+    assert by_category["donation"] == 2 * ETHER
+    assert by_category["tool"] == balance.inflow("tool") > 0
+    assert int(body["balanceHistory"][-1]["balance"]) == balance.balance
+    assert body["recentInflows"][0]["note"] == "spring-fair"
+
+
+def test_budget_page_says_when_no_budget_contract_exists(client: TestClient) -> None:
+    assert client.get("/api/budget").json() == {"available": False, "rounds": []}
+
+
+# -- relayer, headers, static app ----------------------------------------------------------------------
+
+
+def test_relayer_is_mounted_under_relay(client: TestClient, world: World) -> None:
+    health = client.get("/relay/health").json()
+    assert health["relayer"] == world.relayer.address
+    typed = client.get(
+        "/relay/typed-data/ballot",
+        params={"proposal_id": str(world.proposal_id), "voter": world.zero.address, "support": 1},
+    ).json()
+    assert typed["primaryType"] == "Ballot"
+    assert client.get("/api/relayer").json() == {"mounted": True, "path": "/relay"}
+
+
+def test_without_a_relayer_relay_paths_answer_503(world: World) -> None:
+    with TestClient(create_web_app(WebData(world.suite))) as plain:
+        answer = plain.post("/relay/ballots", json={})
+        assert answer.status_code == 503 and answer.json()["error"] == "NoRelayer"
+        assert plain.get("/api/relayer").json()["mounted"] is False
+
+
+def test_pages_carry_a_same_origin_content_security_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "connect-src 'self'" in CONTENT_SECURITY_POLICY
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/static/js/app.js").status_code == 200
+    assert client.get("/api/proposals").headers["cache-control"] == "no-store"
+
+
+def test_static_app_references_no_other_origin() -> None:
+    """Every asset is local: no URL to another host anywhere in the shipped app (SVG's namespace aside)."""
+    offenders = []
+    for path in STATIC_DIR.rglob("*"):
+        if path.is_file():
+            for url in re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"'`)]*", path.read_text("utf-8")):
+                if not url.startswith("http://www.w3.org/2000/svg"):
+                    offenders.append(f"{path.name}: {url}")
+    assert offenders == []
+
+
+def test_translations_have_the_same_keys_and_cover_the_app() -> None:
+    english = json.loads((STATIC_DIR / "i18n" / "en.json").read_text("utf-8"))
+    korean = json.loads((STATIC_DIR / "i18n" / "ko.json").read_text("utf-8"))
+    assert set(english) == set(korean)
+    assert all(korean[key].strip() for key in korean)
+    sources = "".join(p.read_text("utf-8") for p in (STATIC_DIR / "js").glob("*.js"))
+    sources += (STATIC_DIR / "index.html").read_text("utf-8")
+    used = set(re.findall(r"\bt\(\"([a-z_.]+)\"", sources)) | set(re.findall(r'data-i18n="([a-z_.]+)"', sources))
+    assert used - set(english) == set()
+
+
+def test_serve_without_a_manifest_names_the_fix(world: World, tmp_path: Path) -> None:
+    from civicdao.cli import cli
+
+    rpc = world.suite.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    result = CliRunner().invoke(
+        cli, ["serve", "--rpc-url", rpc, "--manifest", str(tmp_path / "none.json"), "--no-relayer"]
+    )
+    assert result.exit_code != 0
+    assert "no manifest at" in str(result.exception)
+    assert "serve" in CliRunner().invoke(cli, ["--help"]).output
+    assert "--no-relayer" in CliRunner().invoke(cli, ["serve", "--help"]).output
+
+
+def transact_raw(w3: Web3, signer: LocalSigner, tx: dict[str, str]) -> dict[str, int]:
+    """Send {to, data, value} as a wallet would (sign locally, send raw) and wait for the receipt."""
+    account = Account.from_key(signer._account.key)
+    fields = {"from": account.address, "to": tx["to"], "data": tx["data"], "value": int(tx["value"], 16)}
+    fields["gas"] = int(w3.eth.estimate_gas(fields) * 1.3)  # type: ignore[arg-type]
+    fields.update(nonce=w3.eth.get_transaction_count(account.address), chainId=w3.eth.chain_id)
+    fields["gasPrice"] = w3.eth.gas_price
+    del fields["from"]
+    signed = account.sign_transaction(fields)
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
+    return {"status": int(receipt["status"])}
