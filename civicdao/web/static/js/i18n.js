@@ -33,7 +33,7 @@ export function language() {
   return current;
 }
 
-/** t("vote.tally", {n: 3}) → the string with {n} replaced. */
+/** t("proposal.quorum", {n: 3}) → the string with {n} replaced. */
 export function t(key, vars = {}) {
   const template = strings[key] ?? fallback[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
