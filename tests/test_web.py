@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,7 @@ from civicdao.deploy import ETH, Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
+from civicdao.toolchain import project_root
 from civicdao.treasury import Treasury
 from civicdao.tx import transact
 from civicdao.web import WebData
@@ -210,13 +215,17 @@ def test_book_transaction_is_encoded_and_appears_in_calendar_and_bookings(
 ) -> None:
     renter = world.funded[2]
     start = world.room_start + 2 * DAY
-    tx = client.post("/api/tx/book", json={"listingId": str(world.room_id), "start": start, "units": 2}).json()
+    tx = client.post(
+        "/api/tx/book", json={"listingId": str(world.room_id), "start": start, "units": 2}
+    ).json()
     assert tx["to"] == world.suite.exchange.address
     assert int(tx["value"], 16) == 2 * (ETHER // 50) + ETHER // 10  # price of two nights + deposit
     w3 = world.suite.w3
     sent = transact_raw(w3, renter, tx)
     assert sent["status"] == 1
-    calendar = client.get(f"/api/listings/{world.room_id}/calendar", params={"start": world.room_start}).json()
+    calendar = client.get(
+        f"/api/listings/{world.room_id}/calendar", params={"start": world.room_start}
+    ).json()
     taken = [slot["start"] for slot in calendar["slots"] if not slot["free"]]
     assert taken == [start, start + DAY]
     (booking,) = client.get(f"/api/bookings/{renter.address}").json()
@@ -285,7 +294,9 @@ def test_static_app_references_no_other_origin() -> None:
     offenders = []
     for path in STATIC_DIR.rglob("*"):
         if path.is_file():
-            for url in re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"'`)]*", path.read_text("utf-8")):
+            for url in re.findall(
+                r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"'`)]*", path.read_text("utf-8")
+            ):
                 if not url.startswith("http://www.w3.org/2000/svg"):
                     offenders.append(f"{path.name}: {url}")
     assert offenders == []
@@ -298,7 +309,9 @@ def test_translations_have_the_same_keys_and_cover_the_app() -> None:
     assert all(korean[key].strip() for key in korean)
     sources = "".join(p.read_text("utf-8") for p in (STATIC_DIR / "js").glob("*.js"))
     sources += (STATIC_DIR / "index.html").read_text("utf-8")
-    used = set(re.findall(r"\bt\(\"([a-z_.]+)\"", sources)) | set(re.findall(r'data-i18n="([a-z_.]+)"', sources))
+    used = set(re.findall(r"\bt\(\"([a-z_.]+)\"", sources)) | set(
+        re.findall(r'data-i18n="([a-z_.]+)"', sources)
+    )
     assert used - set(english) == set()
 
 
@@ -326,3 +339,24 @@ def transact_raw(w3: Web3, signer: LocalSigner, tx: dict[str, str]) -> dict[str,
     signed = account.sign_transaction(fields)
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
     return {"status": int(receipt["status"])}
+
+
+def test_wheel_ships_the_static_app(tmp_path: Path) -> None:
+    """`pip install civicdao` serves the app without Node: every static file is inside the wheel."""
+    source = tmp_path / "src"
+    root = project_root()
+    shutil.copytree(root / "civicdao", source / "civicdao", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*command, "-w", str(tmp_path), str(source)], check=True, cwd=tmp_path)
+    (wheel,) = tmp_path.glob("civicdao-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    shipped = {
+        "civicdao/web/" + path.relative_to(STATIC_DIR.parent).as_posix()
+        for path in STATIC_DIR.rglob("*")
+        if path.is_file()
+    }
+    assert "civicdao/web/static/index.html" in shipped
+    assert shipped <= names

@@ -127,7 +127,9 @@ def _add_read_routes(app: FastAPI, data: WebData) -> None:
         return data.proposals()
 
     @app.get("/api/proposals/{proposal_id}", summary="One proposal with decoded actions and timeline")
-    def proposal(proposal_id: str, account: str | None = Query(default=None, max_length=42)) -> dict[str, Any]:
+    def proposal(
+        proposal_id: str, account: str | None = Query(default=None, max_length=42)
+    ) -> dict[str, Any]:
         return data.proposal(proposal_id, account=account)
 
     @app.get("/api/membership/{address}", summary="Citizenship, votes, delegate and delegators")
@@ -200,7 +202,9 @@ def _error(status: int, name: str, detail: str) -> JSONResponse:
 
 def _install_headers(app: FastAPI) -> None:
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         for name, value in _HEADERS.items():
             response.headers.setdefault(name, value)

@@ -36,7 +36,7 @@ __all__ = ["serve_command"]
     help="The relayer submits signed votes at least this often.",
 )
 @click.option("--no-relayer", is_flag=True, help="Serve pages only; signed votes cannot be relayed.")
-def serve_command(
+def _serve_command(
     network: str | None,
     rpc_url: str | None,
     chain_id: int | None,
@@ -94,3 +94,7 @@ def serve_command(
         f"(API docs at /api/docs)"
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+#: Registered on the ``civicdao`` group by :mod:`civicdao.cli` (declared: the two modules import each other).
+serve_command: click.Command = _serve_command

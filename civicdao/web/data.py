@@ -100,7 +100,9 @@ class WebData:
             raise LookupError(f"the governor has no proposal {proposal_id}")
         p = self.governance.get(pid)
         out = self._proposal_summary(p)
-        out["actions"] = [self._decode_action(t, v, c) for t, v, c in zip(p.targets, p.values, p.calldatas)]
+        out["actions"] = [
+            self._decode_action(t, v, c) for t, v, c in zip(p.targets, p.values, p.calldatas, strict=True)
+        ]
         out["quorum"] = str(self.governance.quorum(p.snapshot)) if p.snapshot < self._now() else None
         out["timeline"] = self._timeline(p)
         if account is not None:
@@ -112,7 +114,9 @@ class WebData:
         governor = self.suite.governor
         started = p.snapshot < self._now()
         votes = self.citizens.votes(who, at=p.snapshot) if started else 0
-        member_then = started and int(call(self.suite.registry.functions.getPastBalanceOf(who, p.snapshot))) > 0
+        member_then = (
+            started and int(call(self.suite.registry.functions.getPastBalanceOf(who, p.snapshot))) > 0
+        )
         return {
             "hasVoted": self.governance.has_voted(p.id, who),
             "hasOverridden": bool(call(governor.functions.hasVotedOverride(p.id, who))),
@@ -146,7 +150,9 @@ class WebData:
         )
         for log in created:
             if int(log["args"]["proposalId"]) == p.id:
-                events.append({"step": "proposed", "time": self._block_time(log["blockNumber"]), "done": True})
+                events.append(
+                    {"step": "proposed", "time": self._block_time(log["blockNumber"]), "done": True}
+                )
         now = self._now()
         events.append({"step": "voting_opens", "time": p.snapshot, "done": p.snapshot <= now})
         events.append({"step": "voting_closes", "time": p.deadline, "done": p.deadline < now})
@@ -350,7 +356,9 @@ class WebData:
         lid = _uint(listing_id, "listing id")
         listing = self.exchange.get_listing(lid)
         if listing.token != to_checksum_address(ETH):
-            raise WebInputError(f"listing {lid} is priced in a token; book it from the CLI or library for now")
+            raise WebInputError(
+                f"listing {lid} is priced in a token; book it from the CLI or library for now"
+            )
         if listing.unit is Unit.ITEM:
             start = 0
         elif not self.exchange.is_available(lid, start, units):
@@ -428,7 +436,9 @@ def _strip_proposer(description: str) -> str:
 
 def _uint(text: str | int, what: str) -> int:
     try:
-        value = int(text) if isinstance(text, int) else int(str(text), 0 if str(text).startswith("0x") else 10)
+        value = (
+            int(text) if isinstance(text, int) else int(str(text), 0 if str(text).startswith("0x") else 10)
+        )
     except ValueError:
         raise WebInputError(f"{what} must be a whole number, got {str(text)[:40]!r}") from None
     if not 0 <= value < 2**256:
@@ -440,7 +450,9 @@ def _kind(value: str) -> Kind:
     try:
         return Kind.parse(value)
     except ConfigError:
-        raise WebInputError(f"unknown kind {value!r}: choose one of {[k.name.lower() for k in Kind]}") from None
+        raise WebInputError(
+            f"unknown kind {value!r}: choose one of {[k.name.lower() for k in Kind]}"
+        ) from None
 
 
 def _jsonable(value: Any) -> Any:

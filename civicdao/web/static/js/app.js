@@ -175,8 +175,7 @@ function tallyBars(tally) {
   return h("div", { class: "tally", "data-testid": "tally" }, rows);
 }
 
-async function renderProposal(match) {
-  const id = match[1] ?? match;
+async function renderProposal(id) {
   const account = wallet.account();
   const p = await get(`/api/proposals/${id}?${query({ account })}`);
   const out = [
@@ -542,6 +541,7 @@ async function start() {
   document.getElementById("connect").addEventListener("click", () => guarded(async () => { await wallet.connect(); rerender(); }));
   window.addEventListener("hashchange", () => { route().then(() => main().focus()); });
   renderWalletStatus();
+  await wallet.restore();
   await route();
   document.body.dataset.ready = "true";
 }

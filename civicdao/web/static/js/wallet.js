@@ -75,15 +75,34 @@ async function call(method, params) {
   }
 }
 
+/** Reconnect silently to a wallet that already shared an account with this site (eth_accounts, no prompt). */
+export async function restore() {
+  let chosen;
+  try {
+    chosen = pickProvider();
+  } catch {
+    return null;
+  }
+  try {
+    const accounts = await chosen.provider.request({ method: "eth_accounts" });
+    if (!accounts || !accounts[0]) return null;
+    await connect(chosen.info.uuid);
+    return state.account;
+  } catch {
+    return null;
+  }
+}
+
 /** Ask the wallet for an account (the wallet shows its own prompt). */
 export async function connect(uuid) {
   const chosen = pickProvider(uuid);
+  const fresh = state.provider !== chosen.provider;
   state.provider = chosen.provider;
   state.info = chosen.info;
   const accounts = await call("eth_requestAccounts");
   state.account = accounts && accounts[0] ? accounts[0] : null;
   state.chainId = Number.parseInt(await call("eth_chainId"), 16);
-  if (typeof state.provider.on === "function") {
+  if (fresh && typeof state.provider.on === "function") {
     state.provider.on("accountsChanged", (list) => {
       state.account = list && list[0] ? list[0] : null;
       changed();
