@@ -109,7 +109,7 @@ def create_web_app(data: WebData, relayer_app: FastAPI | None = None) -> FastAPI
                 "--keystore or --unlocked to relay signed votes",
             )
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 

@@ -7,15 +7,35 @@ from pathlib import Path
 
 import click
 
-from civicdao.cli import connection_options, load_signer, open_web3, signer_options, stderr
 from civicdao.errors import ConfigError
 
 __all__ = ["serve_command"]
 
 
 @click.command("serve")
-@connection_options
-@signer_options
+@click.option("--network", help="A public network name (sepolia, mainnet, …); checks the chain id.")
+@click.option(
+    "--rpc-url",
+    envvar="CIVICDAO_RPC_URL",
+    help="Node URL (or $CIVICDAO_RPC_URL), e.g. http://127.0.0.1:8545.",
+)
+@click.option("--chain-id", type=click.IntRange(1), help="Fail unless the node serves this chain id.")
+@click.option(
+    "--key-env",
+    default="CIVICDAO_PRIVATE_KEY",
+    show_default=True,
+    help="Env var holding the relayer's private key.",
+)
+@click.option("--keystore", type=click.Path(dir_okay=False), help="The relayer's encrypted JSON keystore.")
+@click.option(
+    "--password-env",
+    default="CIVICDAO_KEYSTORE_PASSWORD",
+    show_default=True,
+    help="Env var holding the keystore password (prompted for when unset).",
+)
+@click.option(
+    "--unlocked", "unlocked_index", type=click.IntRange(0), help="Use the node's unlocked account N (local)."
+)
 @click.option(
     "--manifest", type=click.Path(dir_okay=False), help="The suite's manifest [deployments/<chain id>.json]."
 )
@@ -66,6 +86,8 @@ def _serve_command(
         raise ConfigError(
             f"the web app needs FastAPI and uvicorn ({exc.name} is missing): pip install 'civicdao[relayer]'"
         ) from None
+    # imported here: civicdao.cli imports this module to register the command
+    from civicdao.cli import load_signer, open_web3, stderr
     from civicdao.deploy import load_suite
     from civicdao.web.data import WebData
 
@@ -96,5 +118,7 @@ def _serve_command(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-#: Registered on the ``civicdao`` group by :mod:`civicdao.cli` (declared: the two modules import each other).
+#: Registered on the ``civicdao`` group by :mod:`civicdao.cli`. The options repeat cli.py's
+#: ``connection_options`` and ``signer_options``: importing those here would make the two modules
+#: import each other (and break ``python -m civicdao.cli``).
 serve_command: click.Command = _serve_command

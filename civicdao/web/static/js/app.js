@@ -480,14 +480,26 @@ async function renderTreasury() {
   const history = lineChart(t("treasury.balance_chart"), tr.balanceHistory.map((p) => ({ x: p.time, y: toEth(p.balance) })), (y) => `${y} ETH`, (x) => formatDate(x, false));
   const grants = tr.grants.length
     ? h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("treasury.grants") }, h("table", {},
-      h("thead", {}, h("tr", {}, ["grant", "kind", "recipient", "amount", "vested", "claimed"].map((c) => h("th", { scope: "col" }, t(`grant.col.${c}`))))),
+      h("thead", {}, h("tr", {}, ["grant", "kind", "recipient", "amount", "vested", "claimed", "actions"].map((c) => h("th", { scope: "col" }, t(`grant.col.${c}`))))),
       h("tbody", {}, tr.grants.map((g) => h("tr", {}, h("td", {}, `#${g.grantId}`), h("td", {}, t(`grant.${g.kind}`)), h("td", {}, shortAddress(g.recipient)),
-        h("td", {}, formatEth(g.amount)), h("td", {}, formatEth(g.vested)), h("td", {}, formatEth(g.claimed)))))))
+        h("td", {}, formatEth(g.amount)), h("td", {}, formatEth(g.vested)), h("td", {}, formatEth(g.claimed)),
+        h("td", {}, claimButton(g)))))))
     : h("p", {}, t("treasury.no_grants"));
   return [h("h1", {}, t("nav.treasury")), facts,
     h("h2", {}, t("treasury.inflows")), h("figure", { class: "chart-box", "data-testid": "inflows-chart" }, inflows, h("figcaption", {}, t("treasury.inflows_caption"))),
     h("h2", {}, t("treasury.history")), h("figure", { class: "chart-box", "data-testid": "balance-chart" }, history, h("figcaption", {}, t("treasury.history_caption"))),
     h("h2", {}, t("treasury.grants")), grants, donateForm()];
+}
+
+/** A grant's recipient pulls what has vested (a wallet transaction). */
+function claimButton(grant) {
+  const mine = wallet.account() && wallet.account().toLowerCase() === grant.recipient.toLowerCase();
+  if (!mine || BigInt(grant.claimable) === 0n) return null;
+  return h("button", { type: "button", onclick: () => guarded(async () => {
+    const tx = await post("/api/tx/claim-grant", { grantId: grant.grantId });
+    await wallet.sendTransaction(tx);
+    setTimeout(rerender, 300);
+  }) }, t("grant.claim", { amount: formatEth(grant.claimable) }));
 }
 
 function donateForm() {
