@@ -31,6 +31,7 @@ from civicdao.deploy import ETH, Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
+from civicdao.testing import pass_proposal
 from civicdao.toolchain import project_root
 from civicdao.treasury import Treasury
 from civicdao.tx import transact
@@ -60,6 +61,7 @@ class World:
     room_id: int
     room_start: int
     tool_booking_id: int
+    grant_id: int
 
 
 def fresh() -> LocalSigner:
@@ -99,7 +101,18 @@ def build_world(
     booking = exchange.book(funded[1], tool.listing_id, start=hour, units=1)
     control.increase_time(booking.end + exchange.windows()[0] - control.time() + 1)
     exchange.settle(funded[2], booking.booking_id)
-    Treasury.from_suite(suite).donate(funded[3], 2 * ETHER, note="spring-fair")
+    treasury = Treasury.from_suite(suite)
+    treasury.donate(funded[3], 2 * ETHER, note="spring-fair")
+    # citizens vote a grant streaming 1 ETH over 10 days to funded[3] (the first epoch's cap is 0)
+    status = treasury.epoch_status()
+    if status.cap == 0:
+        control.increase_time(status.end - control.time() + 1)
+    grant = treasury.stream_grant_action(
+        recipient=funded[3].address, amount=ETHER, start=control.time() + HOUR, cliff=0, duration=10 * DAY
+    )
+    governance = Governance.from_suite(suite)
+    _, executed = pass_proposal(governance, control, funded[0], funded, [grant], "# Trees for Elm Street")
+    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
     day = (control.time() // DAY + 1) * DAY
     room = exchange.list(
         funded[1],
@@ -114,7 +127,7 @@ def build_world(
     proposal_id = open_proposal(suite, control, funded[0], text)
     return World(
         suite, control, funded, zero, delegator, outsider, local_signers[9],
-        proposal_id, room.listing_id, day, booking.booking_id,
+        proposal_id, room.listing_id, day, booking.booking_id, grant_id,
     )  # fmt: skip
 
 
@@ -149,8 +162,9 @@ def test_config_names_the_chain_and_the_contracts(client: TestClient, world: Wor
 
 def test_proposals_list_and_detail_decode_the_actions(client: TestClient, world: World) -> None:
     listed = client.get("/api/proposals").json()
-    assert [p["id"] for p in listed] == [str(world.proposal_id)]
+    assert listed[0]["id"] == str(world.proposal_id)  # newest first
     assert listed[0]["title"] == "Free tool lending"
+    assert [p["state"] for p in listed[1:]] == ["executed"]  # the grant
     assert listed[0]["state"] == "active" and listed[0]["open"] is True
     detail = client.get(f"/api/proposals/{world.proposal_id}").json()
     assert "The monthly cap rises to 1 ETH." in detail["body"]
@@ -252,6 +266,18 @@ def test_treasury_overview_agrees_with_the_chain(client: TestClient, world: Worl
     assert by_category["tool"] == balance.inflow("tool") > 0
     assert int(body["balanceHistory"][-1]["balance"]) == balance.balance
     assert body["recentInflows"][0]["note"] == "spring-fair"
+    (grant,) = body["grants"]
+    assert grant["grantId"] == str(world.grant_id) and grant["amount"] == str(ETHER)
+    assert grant["recipient"] == world.funded[3].address and int(grant["claimable"]) > 0
+
+
+def test_grant_claim_transaction_pays_the_recipient(client: TestClient, world: World) -> None:
+    recipient = world.funded[3]
+    owed = Treasury.from_suite(world.suite).get_grant(world.grant_id).claimable
+    tx = client.post("/api/tx/claim-grant", json={"grantId": str(world.grant_id)}).json()
+    assert tx["to"] == world.suite.treasury.address and tx["value"] == "0x0"
+    transact_raw(world.suite.w3, recipient, tx)
+    assert Treasury.from_suite(world.suite).get_grant(world.grant_id).claimed >= owed > 0
 
 
 def test_budget_page_says_when_no_budget_contract_exists(client: TestClient) -> None:
