@@ -243,10 +243,15 @@ def open_session(server: Server, browser: Browser) -> Iterator[Callable[..., Ses
     contexts = []
 
     def make(
-        signer: LocalSigner | None, *, chain_id: int | None = None, eip6963: bool = True, width: int = 1000
+        signer: LocalSigner | None,
+        *,
+        chain_id: int | None = None,
+        eip6963: bool = True,
+        width: int = 1000,
+        locale: str = "en-US",
     ) -> Session:
         context = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="en-US", service_workers="block"
+            viewport={"width": width, "height": 900}, locale=locale, service_workers="block"
         )
         contexts.append(context)
         foreign: list[str] = []
@@ -442,6 +447,56 @@ def test_rejected_signature_and_wrong_chain_show_their_messages(
     assert session.foreign == wrong.foreign == missing.foreign == []
 
 
+OTHER_WALLET_JS = """
+(() => {
+  const provider = { async request() { throw Object.assign(new Error("not this one"), { code: 4100 }); } };
+  const info = Object.freeze({ uuid: "9d1c3a57-0000-4000-8000-000000000002", name: "Other Wallet",
+    icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E", rdns: "org.example.other" });
+  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider",
+    { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
+})();
+"""
+
+
+def test_several_wallets_let_the_resident_choose(
+    open_session: Callable[..., Session], server: Server
+) -> None:
+    session = open_session(server.world.funded[0])
+    session.page.context.add_init_script(script=OTHER_WALLET_JS)
+    session.open("proposals")
+    session.page.click("#connect")
+    choices = session.page.locator(".wallets button")
+    assert sorted(text.strip() for text in choices.all_inner_texts()) == ["Other Wallet", "Test Wallet"]
+    session.page.get_by_role("button", name="Test Wallet").click()
+    session.page.wait_for_selector("#wallet-status:has-text('(Test Wallet)')")
+    assert server.world.funded[0].address in session.page.locator("#wallet-status").inner_text()
+    assert session.foreign == []
+
+
+def test_language_follows_the_browser_and_the_keyboard_reaches_everything(
+    open_session: Callable[..., Session], server: Server
+) -> None:
+    session = open_session(None, locale="ko-KR")
+    session.open("proposals")
+    page = session.page
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    assert page.locator("nav a[href='#/proposals']").inner_text() == "안건"
+    # keyboard only: the skip link comes first, then the navigation leads to every page
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#/proposals"
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#/treasury"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=inflows-chart]")
+    assert page.locator("nav a[aria-current=page]").get_attribute("href") == "#/treasury"
+    assert session.foreign == []
+
+
 def test_every_page_passes_axe_in_english_and_korean(
     open_session: Callable[..., Session], server: Server
 ) -> None:
@@ -452,7 +507,7 @@ def test_every_page_passes_axe_in_english_and_korean(
     for language in ("en", "ko"):
         session.page.select_option("#lang", language)
         session.page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
-        for name in PAGES:
+        for name in (*PAGES, f"proposals/{server.world.proposal_id}"):
             session.open(name)
             if name == "exchange":
                 session.page.locator(".listing-panel").first.evaluate("el => el.hidden = false")
@@ -463,6 +518,6 @@ def test_every_page_passes_axe_in_english_and_korean(
             )
             serious = [v for v in found if v["impact"] in ("serious", "critical")]
             assert serious == [], f"{name} ({language}): {serious}"
-            session.shot(f"{name}-{language}")
+            session.shot(f"{name.replace('/', '-')}-{language}")
     assert session.page.locator("nav a[href='#/treasury']").inner_text() == "공공 기금"
     assert session.foreign == []

@@ -86,8 +86,26 @@ function renderWalletStatus(snap = wallet.snapshot()) {
   }
 }
 
+/** Connect: with several EIP-6963 wallets announced, let the resident pick one first. */
+async function chooseAndConnect() {
+  const providers = wallet.snapshot().providers;
+  if (providers.length <= 1) {
+    await wallet.connect();
+    return;
+  }
+  const status = clear(document.getElementById("wallet-status"));
+  const picked = new Promise((resolve) => {
+    status.append(h("p", { id: "wallet-choice" }, t("wallet.choose")),
+      h("ul", { class: "wallets", "aria-labelledby": "wallet-choice" }, providers.map((info) =>
+        h("li", {}, h("button", { type: "button", onclick: () => resolve(info.uuid) },
+          info.icon ? h("img", { src: info.icon, alt: "", width: 20, height: 20 }) : null, " ", info.name)))));
+    status.querySelector("button")?.focus();
+  });
+  await wallet.connect(await picked);
+}
+
 async function ensureAccount() {
-  if (!wallet.account()) await wallet.connect();
+  if (!wallet.account()) await chooseAndConnect();
   return wallet.account();
 }
 
@@ -550,7 +568,7 @@ async function start() {
   }
   wallet.discover(config.chainId);
   wallet.onChange((snap) => { renderWalletStatus(snap); });
-  document.getElementById("connect").addEventListener("click", () => guarded(async () => { await wallet.connect(); rerender(); }));
+  document.getElementById("connect").addEventListener("click", () => guarded(async () => { await chooseAndConnect(); rerender(); }));
   window.addEventListener("hashchange", () => { route().then(() => main().focus()); });
   renderWalletStatus();
   await wallet.restore();
