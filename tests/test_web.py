@@ -386,3 +386,24 @@ def test_wheel_ships_the_static_app(tmp_path: Path) -> None:
     }
     assert "civicdao/web/static/index.html" in shipped
     assert shipped <= names
+
+
+def test_cancel_and_withdraw_transactions_refund_the_renter(client: TestClient, world: World) -> None:
+    renter = world.funded[2]
+    start = world.room_start + 5 * DAY
+    book = {"listingId": str(world.room_id), "start": start, "units": 1}
+    transact_raw(world.suite.w3, renter, client.post("/api/tx/book", json=book).json())
+    (booking,) = client.get(f"/api/bookings/{renter.address}").json()
+    assert booking["canCancel"] is True
+    cancel = client.post("/api/tx/cancel", json={"bookingId": booking["bookingId"]}).json()
+    transact_raw(world.suite.w3, renter, cancel)
+    (after,) = client.get(f"/api/bookings/{renter.address}").json()
+    assert after["status"] == "cancelled" and after["canCancel"] is False
+    calendar = client.get(f"/api/listings/{world.room_id}/calendar", params={"start": start}).json()
+    assert calendar["slots"][0] == {"start": start, "end": start + DAY, "free": True}
+    owed = int(client.get(f"/api/credits/{renter.address}").json()["eth"])
+    assert owed == ETHER // 50 + ETHER // 10  # free cancellation: price and deposit come back as credit
+    before = world.suite.w3.eth.get_balance(renter.address)
+    transact_raw(world.suite.w3, renter, client.post("/api/tx/withdraw").json())
+    assert client.get(f"/api/credits/{renter.address}").json() == {"eth": "0"}
+    assert world.suite.w3.eth.get_balance(renter.address) > before
