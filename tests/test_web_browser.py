@@ -405,7 +405,7 @@ def test_budget_page_without_and_with_a_round(
     assert bar.evaluate("el => el.value") == 400
     ballot.get_by_label("Tree planting — 5 ETH").check()
     ballot.get_by_label("Longer library hours — 3 ETH").check()
-    assert "3 projects chosen: 12 ETH of 10 ETH" in ballot.inner_text()
+    assert "3 projects chosen: 12 ETH of 10 ETH. That is 2 ETH more than the budget" in ballot.inner_text()
     assert bar.evaluate("el => el.value") == 1000 and "over" in (bar.get_attribute("class") or "")
     session.shot("budget-round")
     assert session.foreign == []

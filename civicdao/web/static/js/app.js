@@ -359,7 +359,8 @@ function budgetRound(round) {
     const chosen = boxes.filter(([box]) => box.checked).map(([box]) => round.projects.find((p) => String(p.index) === box.value));
     const spent = chosen.reduce((sum, p) => sum + BigInt(p.cost), 0n);
     bar.value = total > 0n ? Number((spent * 1000n) / total > 1000n ? 1000n : (spent * 1000n) / total) : 0;
-    barText.textContent = t("budget.bar", { chosen: formatEth(spent), total: formatEth(total), n: chosen.length });
+    barText.textContent = t("budget.bar", { chosen: formatEth(spent), total: formatEth(total), n: chosen.length })
+      + (spent > total ? " " + t("budget.over", { over: formatEth(spent - total) }) : "");
     bar.classList.toggle("over", spent > total);
   };
   for (const [box] of boxes) box.addEventListener("change", update);
