@@ -8,16 +8,20 @@ a donation, an open room listing, an open proposal) and every test starts from t
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from eth_account import Account
@@ -407,3 +411,34 @@ def test_cancel_and_withdraw_transactions_refund_the_renter(client: TestClient, 
     transact_raw(world.suite.w3, renter, client.post("/api/tx/withdraw").json())
     assert client.get(f"/api/credits/{renter.address}").json() == {"eth": "0"}
     assert world.suite.w3.eth.get_balance(renter.address) > before
+
+
+def test_civicdao_serve_runs_the_app_and_the_relayer(world: World, tmp_path: Path) -> None:
+    """The command a city runs: `civicdao serve` in its own process answers pages, API and relayer."""
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(world.suite.manifest.to_dict()))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    rpc = world.suite.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    command = [sys.executable, "-m", "civicdao.cli", "serve", "--rpc-url", rpc, "--manifest", str(manifest)]
+    command += ["--port", str(port), "--db", str(tmp_path / "relayer.sqlite"), "--unlocked", "9"]
+    env = {**os.environ, "PYTHONPATH": str(project_root())}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                config = httpx.get(f"{base}/api/config", timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "civicdao serve did not answer in 30 s"
+                time.sleep(0.2)
+        assert config["chainId"] == world.suite.chain_id
+        assert '<script type="module" src="/static/js/app.js">' in httpx.get(f"{base}/", timeout=5).text
+        assert httpx.get(f"{base}/relay/health", timeout=5).json()["ok"] is True
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
