@@ -93,13 +93,13 @@ class Store:
         else:
             self.dialect = "sqlite"
             path = text.removeprefix("sqlite:///").removeprefix("sqlite://")
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             try:
+                if path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise IndexStoreError(f"cannot open the index database {path}: {exc}") from None
         with self.transaction():
             for statement in _SCHEMA:

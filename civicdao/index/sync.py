@@ -139,6 +139,8 @@ class Indexer:
         self.max_range = max_range
         self.reorg_window = reorg_window
         self.span = initial_range
+        self._ceiling = max_range  # below the narrowest range a provider refused
+        self._streak = 0  # ranges accepted in a row at the current span
         self.decoder = EventDecoder(self.deployment.contracts)
         self._prepared = False
 
@@ -191,22 +193,19 @@ class Indexer:
         first = self.cursor + 1
         events = ranges = 0
         rolled_back: int | None = None
-        while self.cursor < target and (max_ranges is None or ranges < max_ranges):
+        while True:
             ancestor = self._check_reorg()
             if ancestor is not None:
                 rolled_back = ancestor if rolled_back is None else min(rolled_back, ancestor)
                 first = min(first, ancestor + 1)
+            if self.cursor >= target or (max_ranges is not None and ranges >= max_ranges):
+                break
             low = self.cursor + 1
             high = min(low + self.span - 1, target)
             events += self._index_range(low, high)
             ranges += 1
             if progress is not None:
                 progress(high, target, events)
-        if ranges == 0:  # nothing new: still notice a reorg under the cursor
-            ancestor = self._check_reorg()
-            if ancestor is not None:
-                rolled_back = ancestor
-                return self.sync(to_block=to_block, progress=progress, max_ranges=max_ranges)
         return SyncReport(first, self.cursor, events, ranges, rolled_back, time.monotonic() - started)
 
     def follow(
@@ -244,7 +243,10 @@ class Indexer:
         return len(rows)
 
     def _get_logs(self, low: int, high: int) -> tuple[list[Any], int]:
-        """Logs of ``low..high'`` with ``high'`` ≤ ``high`` as the provider allows; adapts the span."""
+        """Logs of ``low..high'`` with ``high'`` ≤ ``high`` as the provider allows; adapts the span.
+
+        A refused range halves the span (or takes the range the error message suggests).
+        """
         while True:
             try:
                 logs = list(
@@ -260,13 +262,25 @@ class Indexer:
                         f"the node refuses eth_getLogs even for block {low} alone ({exc}): "
                         "use a node without that limit"
                     ) from None
+                self._ceiling = min(self._ceiling, high - low)
                 self.span = self._smaller_span(exc, high - low + 1)
+                self._streak = 0
                 logger.info("provider refused %s blocks; trying %s", high - low + 1, self.span)
                 high = low + self.span - 1
                 continue
-            if high - low + 1 >= self.span:
-                self.span = min(self.max_range, self.span * 2)
+            self._grow(high - low + 1)
             return logs, high
+
+    def _grow(self, accepted: int) -> None:
+        """Double the span after successes: at once until a refusal, then after 8 in a row, and never to
+        a width the provider refused."""
+        if accepted < self.span:
+            return
+        self._streak += 1
+        patience = 1 if self._ceiling >= self.max_range else 8
+        if self._streak >= patience and self.span < self._ceiling:
+            self.span = min(self._ceiling, self.span * 2)
+            self._streak = 0
 
     @staticmethod
     def _smaller_span(exc: BaseException, tried: int) -> int:
