@@ -110,7 +110,7 @@ def all_logs(w3: Web3, deployment: Deployment, to_block: int) -> list[Any]:
     )
 
 
-# -- sync from scratch ----------------------------------------------------------------------------------------
+# -- sync from scratch -------------------------------------------------------------------------------------
 
 
 def test_sync_from_scratch_agrees_with_the_chain(
@@ -211,7 +211,7 @@ def test_a_database_of_another_deployment_is_refused(
         Indexer(w3, wrong_chain, store).sync()
 
 
-# -- resume ---------------------------------------------------------------------------------------------------
+# -- resume ------------------------------------------------------------------------------------------------
 
 
 def test_an_interrupted_sync_resumes_to_the_same_answers(
@@ -242,7 +242,7 @@ def test_an_interrupted_sync_resumes_to_the_same_answers(
         assert answers(IndexReader(store, second.deployment)) == fresh_answers(w3, suite, db_url())
 
 
-# -- reorg ----------------------------------------------------------------------------------------------------
+# -- reorg -------------------------------------------------------------------------------------------------
 
 
 def test_after_a_reorg_the_index_gives_the_same_answers_as_a_fresh_sync(
@@ -294,7 +294,7 @@ def test_confirmations_keep_the_index_behind_the_head(w3: Web3, suite: Suite, sc
     assert report.to_block == w3.eth.block_number - 3
 
 
-# -- adaptive ranges ------------------------------------------------------------------------------------------
+# -- adaptive ranges ---------------------------------------------------------------------------------------
 
 
 def capped_web3(chain: LocalChain, cap: int, message: str, asked: list[tuple[int, int]]) -> Web3:
@@ -355,7 +355,7 @@ def test_other_rpc_failures_are_not_taken_for_range_caps() -> None:
     assert not is_range_error(ConnectionError("connection refused"))
 
 
-# -- follow ---------------------------------------------------------------------------------------------------
+# -- follow ------------------------------------------------------------------------------------------------
 
 
 def test_follow_sees_a_new_event_within_two_blocks(
@@ -388,7 +388,7 @@ def test_follow_sees_a_new_event_within_two_blocks(
         assert seen_at - event_block <= 2
 
 
-# -- store ----------------------------------------------------------------------------------------------------
+# -- store -------------------------------------------------------------------------------------------------
 
 
 def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
