@@ -69,8 +69,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Scenario:
-    return build_scenario(suite, control, list(accounts))
+def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
+    """The history, written once for this module and reverted after it (other modules see a clean suite)."""
+    before = control.snapshot()
+    yield build_scenario(suite, control, list(accounts))
+    control.revert(before)
 
 
 def answers(reader: IndexReader) -> dict[str, Any]:

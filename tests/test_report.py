@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,11 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Scenario:
-    return build_scenario(suite, control, list(accounts))
+def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
+    """The history, written once for this module and reverted after it (other modules see a clean suite)."""
+    before = control.snapshot()
+    yield build_scenario(suite, control, list(accounts))
+    control.revert(before)
 
 
 @pytest.fixture
