@@ -48,6 +48,10 @@ def pg_server() -> Iterator[Any]:
 
     folder = tempfile.mkdtemp(prefix="civicdao-pg-")
     server = pgserver.get_server(folder, cleanup_mode="stop")
+    # a throwaway server: no fsync, so commits and the shutdown checkpoint do not wait for the disk
+    server.psql("ALTER SYSTEM SET fsync = off;")
+    server.psql("ALTER SYSTEM SET synchronous_commit = off;")
+    server.psql("SELECT pg_reload_conf();")
     yield server
     server.cleanup()
     shutil.rmtree(folder, ignore_errors=True)
@@ -301,18 +305,20 @@ def test_confirmations_keep_the_index_behind_the_head(w3: Web3, suite: Suite, sc
 
 
 def capped_web3(chain: LocalChain, cap: int, message: str, asked: list[tuple[int, int]]) -> Web3:
-    """A Web3 whose eth_getLogs refuses ranges wider than ``cap`` blocks, as public providers do."""
+    """A Web3 whose node refuses eth_getLogs over more than ``cap`` blocks, as public providers do."""
     w3 = Web3(HTTPProvider(chain.rpc_url))
-    original = w3.eth.get_logs
+    original = w3.provider.make_request
 
-    def get_logs(params: Any) -> Any:
-        low, high = int(params["fromBlock"]), int(params["toBlock"])
-        asked.append((low, high))
-        if high - low + 1 > cap:
-            raise ValueError({"code": -32005, "message": message.format(low=low, high=low + cap - 1)})
-        return original(params)
+    def make_request(method: Any, params: Any) -> Any:
+        if method == "eth_getLogs":
+            low, high = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
+            asked.append((low, high))
+            if high - low + 1 > cap:
+                error = {"code": -32005, "message": message.format(low=low, high=low + cap - 1)}
+                return {"jsonrpc": "2.0", "id": 1, "error": error}
+        return original(method, params)
 
-    w3.eth.get_logs = get_logs  # type: ignore[method-assign]
+    w3.provider.make_request = make_request  # type: ignore[method-assign]
     return w3
 
 

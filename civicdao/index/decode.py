@@ -7,6 +7,8 @@ bytes as ``0x`` hex, integers as decimal strings (exact in any database), arrays
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,19 @@ from civicdao.artifacts import load_artifact
 from civicdao.index.store import EventRow
 
 __all__ = ["CallDecoder", "DecodedCall", "EventDecoder", "EventSpec", "abi_type", "jsonable"]
+
+#: Checksumming hashes the address: the same few thousand addresses recur in every batch of logs.
+_checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
+
+
+def as_hex(value: Any) -> str:
+    """``0x`` hex of a raw RPC string or of bytes (lower case)."""
+    return value.lower() if isinstance(value, str) else HexBytes(value).to_0x_hex()
+
+
+def as_int(value: Any) -> int:
+    """An int from a raw RPC quantity (``0x1f``) or an int."""
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def abi_type(param: Mapping[str, Any]) -> str:
@@ -40,7 +55,7 @@ def jsonable(kind: str, value: Any) -> Any:
         parts = _split_tuple(kind[1:-1])
         return [jsonable(part, item) for part, item in zip(parts, value, strict=True)]
     if kind == "address":
-        return to_checksum_address(value)
+        return _checksum(value)
     if kind.startswith(("uint", "int")):
         return str(int(value))
     if kind == "bool":
@@ -95,23 +110,52 @@ class EventSpec:
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """The arguments of a log of this event, as JSON-ready values."""
         data_types = [t for t, ix in zip(self.types, self.indexed, strict=True) if not ix]
-        data_values = iter(abi_decode(data_types, data) if data_types else ())
+        if all(_is_word(t) for t in data_types):  # the common case: a word each, no offsets
+            if len(data) < 32 * len(data_types):
+                raise ValueError(f"{self.name}: {len(data)} bytes of data for {len(data_types)} words")
+            data_values = iter([_word(t, data[32 * i : 32 * i + 32]) for i, t in enumerate(data_types)])
+        else:
+            decoded = abi_decode(data_types, data) if data_types else ()
+            data_values = iter([jsonable(t, v) for t, v in zip(data_types, decoded, strict=True)])
         topic_values = iter(topics[1:])
         args: dict[str, Any] = {}
         for name, kind, is_indexed in zip(self.names, self.types, self.indexed, strict=True):
-            if is_indexed:
-                topic = bytes(next(topic_values))
-                if _is_static(kind):
-                    args[name] = jsonable(kind, abi_decode([kind], topic)[0])
-                else:  # a dynamic indexed value is only its hash
-                    args[name] = HexBytes(topic).to_0x_hex()
-            else:
-                args[name] = jsonable(kind, next(data_values))
+            if not is_indexed:
+                args[name] = next(data_values)
+                continue
+            topic = bytes(next(topic_values))
+            if _is_word(kind):
+                args[name] = _word(kind, topic)
+            elif _is_static(kind):
+                args[name] = jsonable(kind, abi_decode([kind], topic)[0])
+            else:  # a dynamic indexed value is only its hash
+                args[name] = HexBytes(topic).to_0x_hex()
         return args
 
 
 def _is_static(kind: str) -> bool:
     return not (kind in ("string", "bytes") or kind.endswith("[]") or kind.startswith("("))
+
+
+_ELEMENTARY = re.compile(r"address|bool|u?int\d*|bytes\d+")
+
+
+def _is_word(kind: str) -> bool:
+    """An elementary static type: one 32-byte word, read without eth_abi's machinery."""
+    return bool(_ELEMENTARY.fullmatch(kind))
+
+
+def _word(kind: str, word: bytes) -> Any:
+    """The JSON value of one ABI word of an elementary static type (as :func:`jsonable` gives it)."""
+    if kind == "address":
+        return _checksum("0x" + word[12:].hex())
+    if kind.startswith("uint"):
+        return str(int.from_bytes(word, "big"))
+    if kind.startswith("int"):
+        return str(int.from_bytes(word, "big", signed=True))
+    if kind == "bool":
+        return word != bytes(32)
+    return "0x" + word[: int(kind[5:])].hex()  # bytesN
 
 
 class EventDecoder:
@@ -135,20 +179,21 @@ class EventDecoder:
         return sorted(self.specs.values(), key=lambda s: (s.contract, s.name))
 
     def decode(self, log: Mapping[str, Any]) -> EventRow | None:
-        """The row of one ``eth_getLogs`` entry, or None for a log no ABI explains."""
-        address = to_checksum_address(log["address"])
+        """The row of one ``eth_getLogs`` entry (raw JSON-RPC or web3-formatted), or None for a log no ABI
+        explains."""
+        address = _checksum(log["address"])
         contract = self.contracts.get(address)
         topics = log["topics"]
         if contract is None or not topics:
             return None
-        spec = self.specs.get((contract, HexBytes(topics[0]).to_0x_hex()))
+        spec = self.specs.get((contract, as_hex(topics[0])))
         if spec is None:
             return None
         args = spec.decode([bytes(HexBytes(t)) for t in topics], bytes(HexBytes(log["data"])))
         return EventRow(
-            block_number=int(log["blockNumber"]),
-            log_index=int(log["logIndex"]),
-            tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+            block_number=as_int(log["blockNumber"]),
+            log_index=as_int(log["logIndex"]),
+            tx_hash=as_hex(log["transactionHash"]),
             contract=contract,
             address=address,
             event=spec.name,

@@ -29,7 +29,7 @@ from web3.exceptions import Web3Exception
 
 from civicdao.artifacts import list_artifacts
 from civicdao.errors import ConfigError
-from civicdao.index.decode import EventDecoder, view_specs
+from civicdao.index.decode import EventDecoder, as_hex, as_int, view_specs
 from civicdao.index.errors import IndexMismatchError, IndexSyncError
 from civicdao.index.store import BlockRow, EventRow, Store
 from civicdao.manifest import Manifest
@@ -231,8 +231,8 @@ class Indexer:
         wanted = sorted({row.block_number for row in rows} | {high})
         headers = self._headers(wanted)
         for log in logs:  # the chain moved under us between the two calls: read the range again
-            header = headers.get(int(log["blockNumber"]))
-            if header is not None and header.hash != HexBytes(log["blockHash"]).to_0x_hex():
+            header = headers.get(as_int(log["blockNumber"]))
+            if header is not None and header.hash != as_hex(log["blockHash"]):
                 logger.info("block %s changed while reading it: reading again", log["blockNumber"])
                 return self._index_range(low, high)
         with self.store.transaction():
@@ -249,12 +249,8 @@ class Indexer:
         """
         while True:
             try:
-                logs = list(
-                    self.w3.eth.get_logs(
-                        {"address": self.decoder.addresses, "fromBlock": low, "toBlock": high}  # type: ignore[typeddict-item]
-                    )
-                )
-            except (Web3Exception, ValueError) as exc:
+                logs = self._raw_logs(low, high)
+            except (Web3Exception, ValueError, OSError) as exc:
                 if not is_range_error(exc):
                     raise IndexSyncError(f"eth_getLogs {low}..{high} failed: {exc}") from None
                 if high == low:
@@ -281,6 +277,14 @@ class Indexer:
         if self._streak >= patience and self.span < self._ceiling:
             self.span = min(self._ceiling, self.span * 2)
             self._streak = 0
+
+    def _raw_logs(self, low: int, high: int) -> list[Any]:
+        """``eth_getLogs`` straight from the provider: web3's result formatting costs more than decoding."""
+        params = {"address": self.decoder.addresses, "fromBlock": hex(low), "toBlock": hex(high)}
+        response = self.w3.provider.make_request("eth_getLogs", [params])  # type: ignore[arg-type]
+        if "error" in response:
+            raise ValueError(response["error"])
+        return list(response["result"])
 
     @staticmethod
     def _smaller_span(exc: BaseException, tried: int) -> int:
