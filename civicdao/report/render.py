@@ -91,6 +91,8 @@ def _token_suffix(token: str) -> str:
 
 
 def _balance_chart(plt: Any, figures: ReportFigures, path: Path) -> Path:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for token, points in figures.balance_over_time.items():
         step = max(1, len(points) // MAX_LINE_POINTS)
@@ -98,17 +100,28 @@ def _balance_chart(plt: Any, figures: ReportFigures, path: Path) -> Path:
         xs = [datetime.fromtimestamp(t, UTC) for _, t, _ in thinned]
         ys = [v / UNIT for _, _, v in thinned]
         ax.step(xs, ys, where="post", label="ETH" if token == ETH else token)
-    ax.set_title("Treasury balance over time")
-    ax.set_ylabel("tokens")
+    _style(ax, "Treasury balance over time")
+    locator = AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     if figures.balance_over_time:
         ax.legend(loc="upper left", fontsize="small")
     else:
         ax.text(0.5, 0.5, "no movements yet", ha="center", va="center", transform=ax.transAxes)
-    fig.autofmt_xdate()
-    fig.subplots_adjust(**LAYOUT)
-    fig.savefig(path, dpi=DPI)
+    fig.subplots_adjust(**{**LAYOUT, "bottom": 0.15})
+    fig.savefig(path, dpi=DPI, pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
+
+
+def _style(ax: Any, title: str) -> None:
+    """Title at a fixed height (matplotlib's automatic title placement measures every tick label) and a
+    few y ticks: drawing tick labels is most of a small chart's cost."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_title(title, y=1.02)
+    ax.set_ylabel("tokens")
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
 
 
 def _bar_chart(plt: Any, path: Path, title: str, labels: Sequence[str], series: dict[str, list[int]]) -> Path:
@@ -124,10 +137,9 @@ def _bar_chart(plt: Any, path: Path, title: str, labels: Sequence[str], series: 
             ax.legend(fontsize="small")
     else:
         ax.text(0.5, 0.5, "none yet", ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(title)
-    ax.set_ylabel("tokens")
+    _style(ax, title)
     fig.subplots_adjust(**LAYOUT)
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=DPI, pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
 
