@@ -101,9 +101,9 @@ def _balance_chart(plt: Any, figures: ReportFigures, path: Path) -> Path:
         ys = [v / UNIT for _, _, v in thinned]
         ax.step(xs, ys, where="post", label="ETH" if token == ETH else token)
     _style(ax, "Treasury balance over time")
-    locator = AutoDateLocator(minticks=3, maxticks=6)
+    locator = AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     if figures.balance_over_time:
         ax.legend(loc="upper left", fontsize="small")
     else:
