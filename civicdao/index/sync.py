@@ -215,10 +215,18 @@ class Indexer:
         stop: threading.Event | None = None,
         on_sync: Callable[[SyncReport], None] | None = None,
     ) -> None:
-        """Sync, then keep syncing every ``poll_interval`` seconds until ``stop`` is set."""
+        """Sync, then keep syncing every ``poll_interval`` seconds until ``stop`` is set.
+
+        A failing node is retried (logged as a warning); a database or configuration error stops it.
+        """
         stop = stop or threading.Event()
         while not stop.is_set():
-            report = self.sync()
+            try:
+                report = self.sync()
+            except (IndexSyncError, OSError, Web3Exception) as exc:  # a node restart or a network blip
+                logger.warning("sync failed, retrying in %.1f s: %s", max(poll_interval, 1.0), exc)
+                stop.wait(max(poll_interval, 1.0))
+                continue
             if on_sync is not None and (report.ranges or report.rolled_back_to is not None):
                 on_sync(report)
             stop.wait(poll_interval)
