@@ -18,6 +18,7 @@ from web3 import HTTPProvider, Web3
 
 from civicdao.accounts import NodeSigner
 from civicdao.chain import ChainControl, LocalChain
+from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
 from civicdao.exchange import BookingStatus, Exchange
 from civicdao.governance import Governance, ProposalState
@@ -32,7 +33,7 @@ from civicdao.index import (
     is_range_error,
 )
 from civicdao.treasury import Treasury
-from civicdao.tx import call
+from civicdao.tx import call, transact
 
 _db_names = itertools.count()
 
@@ -201,6 +202,22 @@ def test_views_give_one_column_per_event_argument(w3: Web3, suite: Suite, scenar
         (scenario.citizens[3].address, 2 * ETHER),
         (suite.manifest.deployer, ETHER),
     ]
+
+
+def test_a_contract_new_to_the_index_is_decoded_from_its_abi_alone(
+    w3: Web3, suite: Suite, deployer: NodeSigner
+) -> None:
+    token, _ = deploy_contract(w3, deployer, "MockERC20", "Civic Token", "CVT", 18)
+    mint = transact(w3, deployer, token.functions.mint(suite.treasury.address, 5 * ETHER))
+    contracts = {**Deployment.from_manifest(suite.manifest).contracts, token.address: "MockERC20"}
+    deployment = Deployment(suite.chain_id, contracts, start_block=1)
+    with Store(":memory:") as store:
+        Indexer(w3, deployment, store).sync()
+        (minted,) = store.events("MockERC20", ["Transfer"])
+        view = store._query('SELECT "from", "to", "value" FROM "ev_MockERC20_Transfer"')
+    assert minted.args == {"from": ETH, "to": suite.treasury.address, "value": str(5 * ETHER)}
+    assert (minted.block_number, minted.tx_hash) == (mint.block_number, mint.tx_hash)
+    assert view == [(ETH, suite.treasury.address, str(5 * ETHER))]
 
 
 def test_a_database_of_another_deployment_is_refused(
