@@ -233,37 +233,6 @@ def deploy_command(
     stdout.print(f"manifest written to {path}")
 
 
-@cli.command("proposals")
-@connection_options
-@click.option("--manifest", required=True, type=click.Path(dir_okay=False), help="The suite's manifest.")
-@json_option
-def proposals_command(
-    network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str, as_json: bool
-) -> None:
-    """List every proposal with its state and tally."""
-    from civicdao.deploy import load_suite
-    from civicdao.governance import Governance
-
-    governance = Governance.from_suite(load_suite(open_web3(network, rpc_url, chain_id), manifest))
-    rows = [
-        {
-            "id": str(p.id)[:12] + "…",
-            "state": p.state.name.lower(),
-            "for": p.tally.for_,
-            "against": p.tally.against,
-            "abstain": p.tally.abstain,
-            "description": p.description.split("#proposer=")[0][:60],
-        }
-        for p in governance.proposals()
-    ]
-    emit(
-        rows,
-        as_json=as_json,
-        title="Proposals",
-        columns=["id", "state", "for", "against", "abstain", "description"],
-    )
-
-
 @cli.command("demo")
 @click.option("--chain", "kind", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
 @click.option(
@@ -423,5 +392,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if (
+    __name__ == "__main__"
+):  # `python -m civicdao.cli`: run the package module, where every group is registered
+    from civicdao.cli import main as package_main
+
+    sys.exit(package_main())
+
+# Read-side groups over the event index (civicdao/index/cli.py); write commands attach to the same groups.
+from civicdao.index import cli as index_cli  # noqa: E402  (needs the helpers above)
+
+cli.add_command(index_cli.index_group)
+cli.add_command(index_cli.proposals_group)
+cli.add_command(index_cli.listings_group)
+cli.add_command(index_cli.treasury_group)
+cli.add_command(index_cli.citizens_group)

@@ -42,7 +42,7 @@ def test_deploy_then_list_proposals(chain: LocalChain, tmp_path: Path) -> None:
         "exchange",
     }
     assert json.loads(manifest.read_text())["complete"] is True
-    listed = run("proposals", "--rpc-url", chain.rpc_url, "--manifest", str(manifest), "--json")
+    listed = run("proposals", "list", "--rpc-url", chain.rpc_url, "--manifest", str(manifest), "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == []
 
