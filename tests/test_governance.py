@@ -17,6 +17,7 @@ from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
     CivicGovernorGuardianExpired,
     CivicGovernorTargetCodeChanged,
+    CivicTimelockTargetCodeChanged,
     GovernorAlreadyCastVote,
     GovernorAlreadyOverriddenVote,
     GovernorInsufficientProposerVotes,
@@ -462,8 +463,11 @@ def test_target_code_change_refused_at_queue_and_execute(
     gov.queue(voters[0], proposal_id)
     control.increase_time(gov.timelock_delay() + 1)
     control.set_code(target.address, impostor)
-    with pytest.raises(CivicGovernorTargetCodeChanged):
+    with pytest.raises(CivicTimelockTargetCodeChanged) as changed:  # the timelock checks each call
         gov.execute(voters[0], proposal_id)
+    assert changed.value.target == target.address
+    assert changed.value.pinned == Web3.keccak(hexstr=original)
+    assert changed.value.actual == Web3.keccak(hexstr=impostor)
     control.set_code(target.address, original)
     gov.execute(voters[0], proposal_id)
     assert call(target.functions.value()) == 42
@@ -588,9 +592,10 @@ def test_late_quorum_extension_longer_than_voting_period_refused(
     with pytest.raises(ConfigError):
         gov.propose(voters[0], [Action.call(gov.governor.functions.setVotingPeriod(60))], "too short")
     gov.check_actions([Action(raw.target, 0, b"\xde\xad\xbe\xef")])  # unknown selector: not ours to judge
-    gov.check_actions(
-        [gov.guardian_action(voters[1].address), Action.call(gov.governor.functions.setVotingPeriod(period))]
-    )
+    settings_ = [gov.guardian_action(voters[1].address), Action.call(gov.governor.functions.setVotingPeriod(period))]
+    with pytest.raises(ConfigError, match="without a code-hash pin"):
+        gov.check_actions(settings_)  # appointing a guardian hands it power: its code must be pinned
+    gov.check_actions(gov.pin_grantees(settings_))
     ok = gov.late_quorum_extension_action(period // 2)
     pass_proposal(gov, control, voters[0], voters[:2], [ok], "shorter extension")
     assert call(gov.governor.functions.lateQuorumVoteExtension()) == period // 2
