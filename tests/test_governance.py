@@ -592,7 +592,8 @@ def test_late_quorum_extension_longer_than_voting_period_refused(
     with pytest.raises(ConfigError):
         gov.propose(voters[0], [Action.call(gov.governor.functions.setVotingPeriod(60))], "too short")
     gov.check_actions([Action(raw.target, 0, b"\xde\xad\xbe\xef")])  # unknown selector: not ours to judge
-    settings_ = [gov.guardian_action(voters[1].address), Action.call(gov.governor.functions.setVotingPeriod(period))]
+    same_period = Action.call(gov.governor.functions.setVotingPeriod(period))
+    settings_ = [gov.guardian_action(voters[1].address), same_period]
     with pytest.raises(ConfigError, match="without a code-hash pin"):
         gov.check_actions(settings_)  # appointing a guardian hands it power: its code must be pinned
     gov.check_actions(gov.pin_grantees(settings_))
