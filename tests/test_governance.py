@@ -628,22 +628,25 @@ def test_tally_property_matches_weights_and_outcome(
         for person, index in zip(people, delegate_to, strict=True):
             citizens.delegate(person, people[index].address)
         control.increase_time(1)
-        proposer = max(people, key=lambda p: citizens.votes(p.address))
+        proposer = people[max(range(len(people)), key=delegate_to.count)]  # holds at least one delegated vote
         proposal_id, _ = gov.propose(proposer, [Action.transfer(deployer.address, 0)], "property")
         start_voting(gov, control)
+        # The model: each person's weight is the number of memberships delegated to them (their own included),
+        # taken from the delegations this test generated, not from the contract.
+        model_weight = [delegate_to.count(i) for i in range(len(people))]
         expected = {FOR: 0, AGAINST: 0, ABSTAIN: 0}
-        for person, choice in zip(people, choices, strict=True):
+        for i, (person, choice) in enumerate(zip(people, choices, strict=True)):
             if choice is not None:
                 weight = gov.vote(person, proposal_id, choice).event("VoteCast")["weight"]
-                assert weight == citizens.votes(person.address)
-                expected[choice] += weight
+                assert weight == model_weight[i]
+                expected[choice] += model_weight[i]
         tally = gov.tally(proposal_id)
         assert (tally.for_, tally.against, tally.abstain) == (
             expected[FOR],
             expected[AGAINST],
             expected[ABSTAIN],
         )
-        assert sum(expected.values()) <= 4
+        assert sum(expected.values()) <= len(people)  # one vote per membership, however delegated
         end_voting(gov, control, proposal_id)
         quorum = gov.quorum(gov.snapshot(proposal_id))  # 10 % of 4 rounds down to 0
         wins = tally.for_ > tally.against and tally.for_ + tally.abstain >= quorum
