@@ -36,6 +36,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3Exception
 
 from civicdao.accounts import Signer, checksum
+from civicdao.artifacts import load_artifact
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.tx import TxRecord, call, transact
@@ -473,7 +474,19 @@ class Governance:
         return int(call(self.governor.functions.proposalSnapshot(proposal_id)))
 
     def has_voted(self, proposal_id: int, account: str) -> bool:
+        """Whether ``account``'s own ballot receipt is used. After a key rotation made during the vote, the
+        new key's ballot is recorded under the old key: ask about :meth:`ballot_key` instead."""
         return bool(call(self.governor.functions.hasVoted(proposal_id, checksum(account))))
+
+    def ballot_key(self, proposal_id: int, account: str) -> ChecksumAddress | None:
+        """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
+        snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
+        after the snapshot and may not vote on it."""
+        registry = self.w3.eth.contract(
+            address=checksum(call(self.governor.functions.token())), abi=load_artifact("CitizenRegistry").abi
+        )
+        voter = call(registry.functions.snapshotVoter(checksum(account), self.snapshot(proposal_id)))
+        return None if int(voter, 16) == 0 else checksum(voter)
 
     def get(self, proposal_id: int) -> Proposal:
         """One proposal with its actions, live state and tally (from its ``ProposalCreated`` event).

@@ -213,6 +213,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
                 return _rotatedAway[heldBy].lowerLookup(after_) == tokenId ? heldBy : address(0);
             }
         }
+        // slither-disable-next-line unused-return (the value, a membership id, is not needed here)
         (bool rotated, uint48 lastRotation, ) = _rotatedAway[account].latestCheckpoint();
         return rotated && lastRotation >= after_ ? address(0) : account;
     }
@@ -294,7 +295,9 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @dev Appends (`now_`, `value`) unless `trace` already has an entry at `now_` (the first one stands).
     function _recordFirst(Checkpoints.Trace208 storage trace, uint48 now_, uint256 value) private {
+        // slither-disable-next-line unused-return (only the time of the last entry matters)
         (bool exists, uint48 last, ) = trace.latestCheckpoint();
+        // slither-disable-next-line unused-return (push returns the old and new values, not needed)
         if (!exists || last != now_) trace.push(now_, uint208(value)); // ids and addresses fit in 208 bits
     }
 
@@ -313,6 +316,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     ) internal view returns (address signer) {
         if (block.timestamp > expiry) revert CitizenRegistrySignatureExpired(expiry);
         ECDSA.RecoverError err;
+        // slither-disable-next-line unused-return (the third value only details `err`, which is checked)
         (signer, err, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
         if (err != ECDSA.RecoverError.NoError) revert CitizenRegistryInvalidSignature();
         if (!hasRole(REGISTRAR_ROLE, signer)) revert CitizenRegistrySignerNotRegistrar(signer);

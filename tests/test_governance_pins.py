@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
@@ -263,3 +264,38 @@ def test_mutable_code_flags_selfdestruct_delegatecall_and_proxy_slots(
     )
     report = mutable_code(w3, target.address)
     assert report.mutable and "EIP-1967 implementation slot" in report.warning()
+
+
+def test_timelock_single_call_and_batch_are_checked_right_before_each_call(
+    w3: Web3, deployer: NodeSigner, target: Contract, control: ChainControl
+) -> None:
+    """The timelock alone (the deployer as proposer and executor): `schedule`/`execute` and
+    `scheduleBatch`/`executeBatch` both pin at scheduling and check when each call runs."""
+    me = deployer.address
+    timelock, _ = deploy_contract(w3, deployer, "CivicTimelock", 60, [me], [me], "0x" + "00" * 20)
+    tl = timelock.functions
+    original = "0x" + bytes(w3.eth.get_code(target.address)).hex()
+    impostor = "0x" + EVIL.hex()
+    zero = b"\x00" * 32
+    data = bytes(HexBytes(target.functions.setValue(3)._encode_transaction_data()))
+
+    scheduled = transact(w3, deployer, tl.schedule(target.address, 0, data, zero, zero, 60))
+    assert bytes(scheduled.event("CallTargetPinned")["codeHash"]) == Web3.keccak(hexstr=original)
+    control.increase_time(61)
+    control.set_code(target.address, impostor)
+    with pytest.raises(CivicTimelockTargetCodeChanged):
+        transact(w3, deployer, tl.execute(target.address, 0, data, zero, zero))
+    control.set_code(target.address, original)
+    transact(w3, deployer, tl.execute(target.address, 0, data, zero, zero))
+    assert call(target.functions.value()) == 3
+
+    other = Account.create().address
+    batch = ([target.address, other], [0, 0], [data, b""], zero, b"\x01" * 32)
+    transact(w3, deployer, tl.scheduleBatch(*batch, 60))
+    control.increase_time(61)
+    control.set_code(other, impostor)  # the second call's target gains code after scheduling
+    with pytest.raises(CivicTimelockTargetCodeChanged) as err:
+        transact(w3, deployer, tl.executeBatch(*batch))
+    assert err.value.target == other and err.value.pinned == ZERO32
+    control.set_code(other, "0x")
+    transact(w3, deployer, tl.executeBatch(*batch))

@@ -81,6 +81,8 @@ def test_rotated_away_key_cannot_vote_and_new_key_carries_the_ballot(
     assert citizens.snapshot_voter(new_key.address, snapshot) == thief_key.address
     assert citizens.snapshot_voter(thief_key.address, snapshot) is None
     assert citizens.votes(new_key.address, at=snapshot) == 0  # the token's history is untouched
+    assert gov.ballot_key(proposal, new_key.address) == thief_key.address
+    assert gov.ballot_key(proposal, thief_key.address) is None
 
     cast = gov.vote(new_key, proposal, FOR).event("VoteCast")
     assert cast["voter"] == thief_key.address  # the membership's receipt at the snapshot
