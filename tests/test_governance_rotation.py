@@ -14,12 +14,13 @@ from civicdao._custom_errors import (
     GovernorAlreadyCastVote,
     GovernorAlreadyOverriddenVote,
 )
-from civicdao.accounts import NodeSigner
+from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens, credential_hash
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
-from civicdao.governance import Action, Governance, VoteType
+from civicdao.governance import Action, Governance, SignedBallot, VoteType
+from civicdao.signing import ballot_typed_data, normalize_signature, sign_typed_data
 
 FOR, AGAINST = VoteType.FOR, VoteType.AGAINST
 
@@ -227,3 +228,26 @@ def test_snapshot_voter_without_rotation_is_the_account(citizens: Citizens, vote
     stranger = Account.create().address
     assert citizens.snapshot_voter(voters[0].address, 1) == voters[0].address
     assert citizens.snapshot_voter(stranger, 2**40) == stranger
+
+
+def test_signed_ballots_follow_the_rotation_too(
+    gov: Governance,
+    citizens: Citizens,
+    voters: list[NodeSigner],
+    local_signers: list[LocalSigner],
+    accounts: list[NodeSigner],
+    deployer: NodeSigner,
+    proposal: int,
+) -> None:
+    """Relayed ballots (castVoteBySig in a multicall) obey the same rule as direct ones."""
+    thief, new = local_signers[1], local_signers[5]  # the keys of voters[0] and accounts[5]
+    rotate(citizens, deployer, thief.address, new.address)
+
+    def signed(signer: LocalSigner) -> SignedBallot:
+        data = ballot_typed_data(gov.governor, proposal_id=proposal, support=int(FOR), voter=signer.address)
+        return SignedBallot(proposal, FOR, signer.address, normalize_signature(sign_typed_data(signer, data)))
+
+    with pytest.raises(CivicGovernorVoterRotatedAway):
+        gov.relay_ballots(accounts[9], [signed(thief)])
+    cast = gov.relay_ballots(accounts[9], [signed(new)]).event("VoteCast")
+    assert (cast["voter"], cast["weight"]) == (thief.address, 1)
