@@ -10,7 +10,11 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
-from civicdao._custom_errors import CivicTimelockCodeHashMismatch, CivicTimelockTargetCodeChanged
+from civicdao._custom_errors import (
+    CivicTimelockCodeHashMismatch,
+    CivicTimelockTargetCodeChanged,
+    MockMetamorphicFactoryDeployFailed,
+)
 from civicdao.accounts import NodeSigner
 from civicdao.artifacts import load_artifact
 from civicdao.chain import ChainControl
@@ -163,6 +167,10 @@ def test_metamorphic_grantee_swapped_after_the_vote_cannot_receive_the_role(
     salt = b"\x02" * 32
     transact(w3, deployer, factory.functions.deploy(salt, HONEST))
     desk = call(factory.functions.addressOf(salt))
+    with pytest.raises(
+        MockMetamorphicFactoryDeployFailed
+    ):  # the address is taken until the code self-destructs
+        transact(w3, deployer, factory.functions.deploy(salt, EVIL))
     grant = citizens.grant_registrar_action(desk)
 
     warnings = gov.grantee_warnings([grant])
