@@ -20,7 +20,13 @@ from civicdao.citizens import Citizens, credential_hash
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
 from civicdao.governance import Action, Governance, SignedBallot, VoteType
-from civicdao.signing import ballot_typed_data, normalize_signature, sign_typed_data
+from civicdao.signing import (
+    NotCitizenError,
+    ballot_typed_data,
+    normalize_signature,
+    sign_typed_data,
+    verify_ballot,
+)
 
 FOR, AGAINST = VoteType.FOR, VoteType.AGAINST
 
@@ -251,3 +257,27 @@ def test_signed_ballots_follow_the_rotation_too(
         gov.relay_ballots(accounts[9], [signed(thief)])
     cast = gov.relay_ballots(accounts[9], [signed(new)]).event("VoteCast")
     assert (cast["voter"], cast["weight"]) == (thief.address, 1)
+
+
+def test_relayer_precheck_accepts_the_new_key_and_refuses_the_old(
+    gov: Governance,
+    citizens: Citizens,
+    suite: Suite,
+    local_signers: list[LocalSigner],
+    deployer: NodeSigner,
+    proposal: int,
+) -> None:
+    """civicdao.signing.verify_ballot (the relayer's check before queueing) applies the rotation rule."""
+    thief, new = local_signers[1], local_signers[5]
+    rotate(citizens, deployer, thief.address, new.address)
+    for override in (False, True):
+        for signer in (thief, new):
+            data = ballot_typed_data(
+                gov.governor, proposal_id=proposal, support=int(FOR), voter=signer.address, override=override
+            )
+            signature = sign_typed_data(signer, data)
+            if signer is thief:
+                with pytest.raises(NotCitizenError, match="rotated its membership"):
+                    verify_ballot(gov.governor, suite.registry, data, signature)
+            else:
+                assert verify_ballot(gov.governor, suite.registry, data, signature).voter == new.address
