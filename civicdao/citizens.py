@@ -372,9 +372,12 @@ class Citizens:
         )
 
     def rotate_action(self, from_: str, to: str) -> Action:
-        """A Timelock action moving ``from_``'s membership to ``to`` (the DAO's key recovery)."""
+        """A Timelock action moving ``from_``'s membership to ``to`` (the DAO's key recovery). ``to`` is its
+        grantee: the proposal pins its code (see :meth:`civicdao.governance.Governance.pin_grantees`)."""
         old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
-        return Action.call(self.registry.functions.rotate(old, new), description=f"rotate {old} to {new}")
+        return Action.call(
+            self.registry.functions.rotate(old, new), description=f"rotate {old} to {new}", grantees=[new]
+        )
 
     def revoke_action(self, citizen: str, reason: RevocationReason | str | int) -> Action:
         """A Timelock action revoking ``citizen`` (the DAO may revoke as the registry's admin)."""
@@ -442,11 +445,12 @@ class Citizens:
         return bool(call(self.registry.functions.hasRole(role, checksum(account, what="registrar"))))
 
     def grant_registrar_action(self, account: str) -> Action:
-        """A Timelock action making ``account`` a registrar."""
+        """A Timelock action making ``account`` a registrar (its grantee: the proposal pins its code)."""
         who = _citizen_address(account, what="registrar")
         return Action.call(
             self.registry.functions.grantRole(self.registrar_role(), who),
             description=f"grant registrar {who}",
+            grantees=[who],
         )
 
     def revoke_registrar_action(self, account: str) -> Action:
@@ -484,6 +488,12 @@ class Citizens:
     def membership_of(self, account: str) -> int:
         """The membership id ``account`` holds (0 = none)."""
         return int(call(self.registry.functions.membershipOf(checksum(account))))
+
+    def snapshot_voter(self, account: str, timepoint: int) -> ChecksumAddress | None:
+        """Whose ballot ``account`` casts on a proposal whose snapshot is ``timepoint``: after a key rotation
+        made after the snapshot, the new key casts the old key's ballot and the old key none (``None``)."""
+        voter = call(self.registry.functions.snapshotVoter(checksum(account, what="account"), timepoint))
+        return None if int(voter, 16) == 0 else checksum(voter)
 
     def rotation_nonce(self, account: str) -> int:
         """The nonce the next registrar-signed rotation away from ``account`` must carry.

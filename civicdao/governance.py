@@ -4,17 +4,31 @@ A proposal is a list of :class:`Action` (a call the Timelock will make) and a de
 the other modules (``civicdao.treasury``, ``civicdao.exchange``) return Actions; :func:`Action.call` builds
 one from any bound contract function. Every proposal description ends with ``#proposer=0x…`` so nobody can
 front-run its creation (OpenZeppelin's opt-in protection).
+
+Grantee pins: an action that gives an address a role or custody (a role grant, a guardian, a fee sink, a
+grant recipient, a rotated membership...) names that address a *grantee* (declared by the builder, or
+recognised from the call's selector, see :data:`POWER_GRANTING`). :meth:`Governance.propose` puts a
+``CivicTimelock.requireCodeHash(grantee, codeHash)`` call right before each such action, so the code citizens
+vote on is the code that receives the power (checked at execution, right before the grant), and
+:meth:`Governance.check_actions` refuses a granting action without its pin.
+:meth:`Governance.grantee_warnings` (see :mod:`civicdao.codecheck`) says which grantees hold code that can
+still change after the grant.
+
+Proposals are read from the governor's ``ProposalCreated`` events (the governor keeps no proposal storage);
+queue, execute and cancel send the full proposal read from that event.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
+from eth_utils.abi import function_signature_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -22,10 +36,13 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3Exception
 
 from civicdao.accounts import Signer, checksum
+from civicdao.artifacts import load_artifact
+from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.tx import TxRecord, call, transact
 
 __all__ = [
+    "POWER_GRANTING",
     "Action",
     "Governance",
     "Proposal",
@@ -60,28 +77,102 @@ class ProposalState(IntEnum):
     EXECUTED = 7
 
 
+#: Functions (by signature) that hand power or custody to an address, and which argument names it. Calls to
+#: them are recognised whatever builder made the action; builders may also declare ``Action.grantees``.
+POWER_GRANTING: dict[str, str] = {
+    "grantRole(bytes32,address)": "account",
+    "setProposalGuardian(address)": "newProposalGuardian",
+    "updateTimelock(address)": "newTimelock",
+    "register(address,bytes32)": "citizen",
+    "rotate(address,address)": "to",
+    "setFeeSink(address)": "sink",
+    "setRegistry(address)": "newRegistry",
+    "setCitizenRegistry(address)": "registry",
+    "sweepSurplus(address,address)": "to",
+    "transfer(address,address,uint256,bytes32)": "to",
+    "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": "recipient",
+    "createMilestoneGrant(address,address,uint256[])": "recipient",
+    "openRound(address,uint256,address[],uint64,uint64)": "projects",
+}
+
+
+def _signature_types(signature: str) -> list[str]:
+    inner = signature[signature.index("(") + 1 : -1]
+    return inner.split(",") if inner else []
+
+
+def _granting_table() -> dict[bytes, tuple[str, list[str], int]]:
+    """selector -> (signature, argument types, index of the grantee argument)."""
+    names = {
+        "grantRole(bytes32,address)": 1,
+        "rotate(address,address)": 1,
+        "register(address,bytes32)": 0,
+        "sweepSurplus(address,address)": 1,
+        "transfer(address,address,uint256,bytes32)": 1,
+        "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": 1,
+        "createMilestoneGrant(address,address,uint256[])": 1,
+        "openRound(address,uint256,address[],uint64,uint64)": 2,
+    }
+    table = {}
+    for signature in POWER_GRANTING:
+        selector = bytes(function_signature_to_4byte_selector(signature))
+        table[selector] = (signature, _signature_types(signature), names.get(signature, 0))
+    return table
+
+
+_GRANTING = _granting_table()
+_REQUIRE_CODE_HASH = bytes(function_signature_to_4byte_selector("requireCodeHash(address,bytes32)"))
+
+
 @dataclass(frozen=True)
 class Action:
-    """One call the Timelock makes when a proposal executes."""
+    """One call the Timelock makes when a proposal executes.
+
+    ``grantees`` are the addresses the call gives a role or custody to, declared by the builder (calls
+    listed in :data:`POWER_GRANTING` are recognised without it); :meth:`Governance.propose` pins their code.
+    """
 
     target: ChecksumAddress
     value: int
     calldata: bytes
     description: str = ""
+    grantees: tuple[ChecksumAddress, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.value < 0:
             raise InvalidAmountError(f"an action's value must be 0 or more wei, got {self.value}")
 
     @classmethod
-    def call(cls, fn: ContractFunction, *, value: int = 0, description: str = "") -> Action:
+    def call(
+        cls,
+        fn: ContractFunction,
+        *,
+        value: int = 0,
+        description: str = "",
+        grantees: Sequence[str] = (),
+    ) -> Action:
         """An action from a bound function: ``Action.call(treasury.functions.setEpochCap(t, cap))``."""
         return cls(
             target=checksum(fn.address, what="action target"),
             value=value,
             calldata=bytes(HexBytes(fn._encode_transaction_data())),
             description=description or f"{fn.fn_name}{tuple(fn.args)}",
+            grantees=tuple(checksum(g, what="grantee") for g in grantees),
         )
+
+    def all_grantees(self) -> tuple[ChecksumAddress, ...]:
+        """The declared grantees plus the one the calldata names if the call is in :data:`POWER_GRANTING`."""
+        found = list(self.grantees)
+        entry = _GRANTING.get(self.calldata[:4]) if len(self.calldata) >= 4 else None
+        if entry is not None:
+            _, types, index = entry
+            try:
+                value = abi_decode(types, self.calldata[4:])[index]
+            except Exception:  # malformed calldata names nobody; the call itself will revert
+                value = None
+            values = value if isinstance(value, (list, tuple)) else [value] if value is not None else []
+            found.extend(checksum(v) for v in values)
+        return tuple(dict.fromkeys(found))
 
     @classmethod
     def transfer(cls, to: str, value: int, *, description: str = "") -> Action:
@@ -136,15 +227,20 @@ def with_proposer_suffix(description: str, proposer: str) -> str:
 class Governance:
     """Typed access to a CivicGovernor (and the Timelock it executes through)."""
 
-    def __init__(self, w3: Web3, governor: Contract, timelock: Contract | None = None) -> None:
+    def __init__(
+        self, w3: Web3, governor: Contract, timelock: Contract | None = None, *, from_block: int = 0
+    ) -> None:
         self.w3 = w3
         self.governor = governor
         self.timelock = timelock
+        #: First block to search for the governor's events (its deployment block).
+        self.from_block = from_block
 
     @classmethod
     def from_suite(cls, suite: Any) -> Governance:
-        """From a :class:`civicdao.deploy.Suite`."""
-        return cls(suite.w3, suite.governor, suite.timelock)
+        """From a :class:`civicdao.deploy.Suite` (events are read from the governor's deployment block)."""
+        entry = suite.manifest.contracts.get("governor")
+        return cls(suite.w3, suite.governor, suite.timelock, from_block=entry.block if entry else 0)
 
     # -- settings ---------------------------------------------------------------------------------------
 
@@ -155,35 +251,93 @@ class Governance:
         return int(call(self.governor.functions.votingPeriod()))
 
     def timelock_delay(self) -> int:
-        if self.timelock is None:
-            raise ConfigError("this Governance has no timelock contract bound")
-        return int(call(self.timelock.functions.getMinDelay()))
+        return int(call(self._timelock().functions.getMinDelay()))
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
     def propose(self, signer: Signer, actions: Sequence[Action], description: str) -> tuple[int, TxRecord]:
-        """Create a proposal; returns its id and the transaction record."""
+        """Create a proposal; returns its id and the transaction record.
+
+        Every action that gives an address a role or custody gets a code-hash pin right before it
+        (:meth:`pin_grantees`); a grantee whose code can still change is logged as a warning
+        (:meth:`grantee_warnings`).
+        """
         if not actions:
             raise ConfigError("a proposal needs at least one action")
         if not description.strip():
             raise ConfigError("a proposal needs a description")
-        self.check_actions(actions)
+        pinned = self.pin_grantees(actions)
+        self.check_actions(pinned)
+        for warning in self.grantee_warnings(pinned):
+            logger.warning("%s", warning.warning())
         full = with_proposer_suffix(description, signer.address)
-        targets, values, calldatas = _columns(actions)
+        targets, values, calldatas = _columns(pinned)
         record = transact(self.w3, signer, self.governor.functions.propose(targets, values, calldatas, full))
         proposal_id = int(record.event("ProposalCreated")["proposalId"])
         logger.info("proposal %s created by %s", proposal_id, signer.address)
         return proposal_id, record
 
+    # -- grantee pins -----------------------------------------------------------------------------------
+
+    def pin_action(self, account: str, *, code_hash_: bytes | None = None) -> Action:
+        """``CivicTimelock.requireCodeHash(account, hash)``: the execution reverts unless ``account`` still
+        holds the code it holds now (or ``code_hash_``; 32 zero bytes = no code)."""
+        who = checksum(account, what="grantee")
+        expected = code_hash(self.w3, who) if code_hash_ is None else bytes(code_hash_)
+        return Action.call(
+            self._timelock().functions.requireCodeHash(who, expected),
+            description=f"pin the code of {who} (0x{expected.hex()})",
+        )
+
+    def pin_grantees(self, actions: Sequence[Action]) -> list[Action]:
+        """``actions`` with a :meth:`pin_action` right before every action that gives an address a role or
+        custody, for each such address not pinned there already (so calling it twice changes nothing)."""
+        out: list[Action] = []
+        for action in actions:
+            grantees = action.all_grantees()
+            if grantees and not self._is_pin(action):
+                already = self._pins_before(out)
+                out.extend(self.pin_action(g) for g in grantees if g not in already)
+            out.append(action)
+        return out
+
+    def unpinned_grantees(self, actions: Sequence[Action]) -> list[tuple[int, ChecksumAddress]]:
+        """(action index, grantee) for every grantee not pinned by the pin actions right before its action."""
+        missing: list[tuple[int, ChecksumAddress]] = []
+        for index, action in enumerate(actions):
+            if self._is_pin(action):
+                continue
+            grantees = action.all_grantees()
+            if grantees:
+                pinned = self._pins_before(actions[:index])
+                missing.extend((index, g) for g in grantees if g not in pinned)
+        return missing
+
+    def grantee_warnings(self, actions: Sequence[Action]) -> list[MutableCode]:
+        """For every grantee of ``actions`` that holds code that can change after the vote (SELFDESTRUCT,
+        DELEGATECALL, an upgradeable proxy), why; the CLI prints :meth:`MutableCode.warning` for each."""
+        seen = dict.fromkeys(g for a in actions if not self._is_pin(a) for g in a.all_grantees())
+        reports = [mutable_code(self.w3, g) for g in seen]
+        return [r for r in reports if r.mutable]
+
     def check_actions(self, actions: Sequence[Action]) -> None:
-        """Refuse actions that would harm the governor itself (see docs/openzeppelin-5.3-notes.md, item 1).
+        """Refuse actions that would harm the governor itself (see docs/openzeppelin-5.3-notes.md, item 1),
+        and power-granting actions without a code-hash pin of their grantee.
 
         A late-quorum extension longer than the voting period can overflow the extended deadline in
         OpenZeppelin 5.3.0 and make every proposal that reaches quorum revert, with no way back.
 
         Raises:
-            ConfigError: an action sets such an extension, or shortens the voting period below it.
+            ConfigError: an action sets such an extension, or shortens the voting period below it, or gives
+                an address a role or custody without a ``requireCodeHash`` pin right before it.
         """
+        missing = self.unpinned_grantees(actions)
+        if missing:
+            index, grantee = missing[0]
+            raise ConfigError(
+                f"action {index + 1} ({actions[index].description or 'unnamed'}) gives {grantee} power "
+                "without a code-hash pin: build it with Governance.pin_grantees (propose does it for you)"
+            )
         governor = checksum(self.governor.address, what="governor")
         for action in actions:
             if action.target != governor or len(action.calldata) < 4:
@@ -220,9 +374,12 @@ class Governance:
         return action
 
     def guardian_action(self, guardian: str) -> Action:
-        """A Timelock action appointing a new proposal guardian (the zero address removes it)."""
+        """A Timelock action appointing a new proposal guardian (the zero address removes it). The guardian is
+        its grantee: :meth:`propose` pins its code."""
         who = checksum(guardian, what="guardian")
-        return Action.call(self.governor.functions.setProposalGuardian(who), description=f"guardian {who}")
+        return Action.call(
+            self.governor.functions.setProposalGuardian(who), description=f"guardian {who}", grantees=[who]
+        )
 
     def guardian_expiry_action(self, expiry: int) -> Action:
         """A Timelock action setting when the guardian's cancel power ends (unix seconds, 0 = never)."""
@@ -233,7 +390,8 @@ class Governance:
         )
 
     def proposal_id(self, actions: Sequence[Action], description: str, proposer: str) -> int:
-        """The id a proposal of ``actions`` and ``description`` by ``proposer`` has (or would have)."""
+        """The id a proposal of exactly ``actions`` (with their pins: the output of :meth:`pin_grantees`) and
+        ``description`` by ``proposer`` has (or would have)."""
         targets, values, calldatas = _columns(actions)
         full = with_proposer_suffix(description, proposer)
         digest = Web3.keccak(text=full)
@@ -283,16 +441,16 @@ class Governance:
         return int(call(self.governor.functions.nonces(checksum(voter, what="voter"))))
 
     def queue(self, signer: Signer, proposal_id: int) -> TxRecord:
-        """Queue a succeeded proposal in the Timelock."""
-        return transact(self.w3, signer, self._by_id("queue", proposal_id))
+        """Queue a succeeded proposal in the Timelock (the full proposal is read from its creation event)."""
+        return transact(self.w3, signer, self._with_proposal("queue", proposal_id))
 
     def execute(self, signer: Signer, proposal_id: int) -> TxRecord:
         """Execute a queued proposal once the Timelock delay has passed."""
-        return transact(self.w3, signer, self._by_id("execute", proposal_id))
+        return transact(self.w3, signer, self._with_proposal("execute", proposal_id))
 
     def cancel(self, signer: Signer, proposal_id: int) -> TxRecord:
         """Cancel a proposal (its proposer while pending; the guardian at any stage until it expires)."""
-        return transact(self.w3, signer, self._by_id("cancel", proposal_id))
+        return transact(self.w3, signer, self._with_proposal("cancel", proposal_id))
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -316,48 +474,89 @@ class Governance:
         return int(call(self.governor.functions.proposalSnapshot(proposal_id)))
 
     def has_voted(self, proposal_id: int, account: str) -> bool:
+        """Whether ``account``'s own ballot receipt is used. After a key rotation made during the vote, the
+        new key's ballot is recorded under the old key: ask about :meth:`ballot_key` instead."""
         return bool(call(self.governor.functions.hasVoted(proposal_id, checksum(account))))
 
-    def get(self, proposal_id: int) -> Proposal:
-        """One proposal with its actions, live state and tally."""
-        targets, values, calldatas, description_hash = call(
-            self.governor.functions.proposalDetails(proposal_id)
+    def ballot_key(self, proposal_id: int, account: str) -> ChecksumAddress | None:
+        """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
+        snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
+        after the snapshot and may not vote on it."""
+        registry = self.w3.eth.contract(
+            address=checksum(call(self.governor.functions.token())), abi=load_artifact("CitizenRegistry").abi
         )
-        description = self._description(proposal_id, description_hash)
+        voter = call(registry.functions.snapshotVoter(checksum(account), self.snapshot(proposal_id)))
+        return None if int(voter, 16) == 0 else checksum(voter)
+
+    def get(self, proposal_id: int) -> Proposal:
+        """One proposal with its actions, live state and tally (from its ``ProposalCreated`` event).
+
+        Raises:
+            ConfigError: no proposal with this id was created by this governor.
+        """
+        created = self._created().get(proposal_id)
+        if created is None:
+            raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
+        return self._proposal(created)
+
+    def proposals(self) -> list[Proposal]:
+        """Every proposal, oldest first, from the governor's ``ProposalCreated`` events."""
+        return [self._proposal(created) for created in self._created().values()]
+
+    # -- internals --------------------------------------------------------------------------------------
+
+    def _timelock(self) -> Contract:
+        if self.timelock is None:
+            raise ConfigError("this Governance has no timelock contract bound")
+        return self.timelock
+
+    def _is_pin(self, action: Action) -> bool:
+        return (
+            self.timelock is not None
+            and action.target == self.timelock.address
+            and action.calldata[:4] == _REQUIRE_CODE_HASH
+        )
+
+    def _pins_before(self, actions: Sequence[Action]) -> set[ChecksumAddress]:
+        """The accounts pinned by the run of pin actions at the end of ``actions``."""
+        pinned: set[ChecksumAddress] = set()
+        for action in reversed(actions):
+            if not self._is_pin(action):
+                break
+            account, _ = abi_decode(["address", "bytes32"], action.calldata[4:])
+            pinned.add(checksum(account))
+        return pinned
+
+    def _created(self) -> dict[int, Any]:
+        """Every ``ProposalCreated`` event's arguments by proposal id, oldest first."""
+        logs = self.governor.events.ProposalCreated().get_logs(from_block=self.from_block)
+        return {int(log["args"]["proposalId"]): log["args"] for log in logs}
+
+    def _proposal(self, created: Any) -> Proposal:
+        proposal_id = int(created["proposalId"])
         return Proposal(
             id=proposal_id,
-            proposer=checksum(call(self.governor.functions.proposalProposer(proposal_id))),
-            description=description,
+            proposer=checksum(created["proposer"]),
+            description=str(created["description"]),
             state=self.state(proposal_id),
             snapshot=int(call(self.governor.functions.proposalSnapshot(proposal_id))),
             deadline=int(call(self.governor.functions.proposalDeadline(proposal_id))),
             eta=int(call(self.governor.functions.proposalEta(proposal_id))),
             tally=self.tally(proposal_id),
-            targets=tuple(checksum(t) for t in targets),
-            values=tuple(int(v) for v in values),
-            calldatas=tuple(bytes(c) for c in calldatas),
+            targets=tuple(checksum(t) for t in created["targets"]),
+            values=tuple(int(v) for v in created["values"]),
+            calldatas=tuple(bytes(c) for c in created["calldatas"]),
         )
 
-    def proposals(self) -> list[Proposal]:
-        """Every proposal, oldest first (GovernorStorage enumerates them; no indexer needed)."""
-        count = int(call(self.governor.functions.proposalCount()))
-        ids = [int(call(self.governor.functions.proposalDetailsAt(i))[0]) for i in range(count)]
-        return [self.get(proposal_id) for proposal_id in ids]
-
-    # -- internals --------------------------------------------------------------------------------------
-
-    def _by_id(self, name: str, proposal_id: int) -> ContractFunction:
-        fn: ContractFunction = self.governor.get_function_by_signature(f"{name}(uint256)")(proposal_id)
+    def _with_proposal(self, name: str, proposal_id: int) -> ContractFunction:
+        """``name(targets, values, calldatas, descriptionHash)`` for the proposal's recorded arguments."""
+        created = self._created().get(proposal_id)
+        if created is None:
+            raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
+        digest = Web3.keccak(text=str(created["description"]))
+        args = (list(created["targets"]), list(created["values"]), list(created["calldatas"]), digest)
+        fn: ContractFunction = getattr(self.governor.functions, name)(*args)
         return fn
-
-    def _description(self, proposal_id: int, description_hash: bytes) -> str:
-        logs = self.governor.events.ProposalCreated().get_logs(
-            from_block=0, argument_filters={"proposalId": proposal_id}
-        )
-        for log in logs:
-            if int(log["args"]["proposalId"]) == proposal_id:
-                return str(log["args"]["description"])
-        return "0x" + bytes(description_hash).hex()
 
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:

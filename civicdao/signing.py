@@ -902,6 +902,9 @@ def _active_proposal(governor: Contract, proposal_id: int) -> tuple[int, int]:
 def _check_voter(
     governor: Contract, registry: Contract, proposal_id: int, voter: ChecksumAddress, snapshot: int
 ) -> None:
+    voter = _ballot_key(
+        registry, voter, snapshot
+    )  # after a key rotation the new key casts the old key's ballot
     votes = int(call(registry.functions.getPastVotes(voter, snapshot)))
     balance = int(call(registry.functions.getPastBalanceOf(voter, snapshot)))
     if votes == 0 and balance == 0:
@@ -918,9 +921,21 @@ def _check_voter(
         )
 
 
+def _ballot_key(registry: Contract, voter: ChecksumAddress, snapshot: int) -> ChecksumAddress:
+    """The key whose ballot ``voter`` casts (CitizenRegistry.snapshotVoter); refuses a rotated-away key."""
+    key = str(call(registry.functions.snapshotVoter(voter, snapshot)))
+    if int(key, 16) == 0:
+        raise NotCitizenError(
+            f"{voter} rotated its membership to a new key after the proposal snapshot ({snapshot}): "
+            "the new key casts this membership's ballot"
+        )
+    return checksum(key)
+
+
 def _check_override(
     governor: Contract, registry: Contract, proposal_id: int, voter: ChecksumAddress, snapshot: int
 ) -> None:
+    voter = _ballot_key(registry, voter, snapshot)
     if int(call(registry.functions.getPastBalanceOf(voter, snapshot))) == 0:
         raise NotCitizenError(f"{voter} was not a citizen at the proposal snapshot ({snapshot})")
     if call(governor.functions.hasVotedOverride(proposal_id, voter)):

@@ -8,6 +8,8 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC721Votes} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Votes.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
@@ -28,9 +30,17 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// else has happened to the address it was signed for: a DAO rotation, a revocation or a revocation followed by
 /// a re-registration all void it, and so does the address gaining a membership after the signature (a rotation
 /// signed while it held none never applies to the membership it gets later).
-/// Delegation to a rotated-away address: votes that *other* citizens delegated to `from` stay with `from`
-/// (their choice, not ours); those delegators re-delegate if they wish.
+/// Rotation and open proposals: every rotation is recorded twice, as (time -> membership id) for the old key and
+/// (time -> old key) for the membership, keeping the first entry when several land in the same second.
+/// `snapshotVoter` reads them so that, on proposals whose snapshot precedes a rotation, the new key casts the old
+/// key's snapshot ballot and the old key casts none (the governor applies it).
+/// Delegation to a rotated-away address: on proposals open at the rotation, what *other* citizens delegated to
+/// `from` is cast by the new key (with the rest of `from`'s snapshot weight), and the delegators can still
+/// override. On later proposals those delegations stay with `from` (their choice, not ours; the registry cannot
+/// move them without a loop over delegators): they re-delegate if they wish.
 contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenRegistryFull {
+    using Checkpoints for Checkpoints.Trace208;
+
     // ───────────────────────────────── constants ──────────────────────────────
 
     /// @notice Role allowed to register and revoke citizens and to sign attestations and rotations.
@@ -71,6 +81,12 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @dev Registrar-signed rotation nonce per `from` address (moves on every membership gain, loss or rotation).
     mapping(address from => uint256 nonce) private _rotationNonces;
+
+    /// @dev Per key: (rotation time -> membership id rotated away from it).
+    mapping(address account => Checkpoints.Trace208) private _rotatedAway;
+
+    /// @dev Per membership: (rotation time -> the key it was rotated away from).
+    mapping(uint256 tokenId => Checkpoints.Trace208) private _rotatedFrom;
 
     // ─────────────────────────────── constructor ──────────────────────────────
 
@@ -185,6 +201,23 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         return _rotationNonces[from];
     }
 
+    /// @inheritdoc ICitizenRegistryFull
+    function snapshotVoter(address account, uint256 timepoint) external view returns (address) {
+        uint48 after_ = SafeCast.toUint48(timepoint + 1); // rotations strictly after the snapshot
+        uint256 tokenId = _membershipOf[account];
+        if (tokenId != 0) {
+            address heldBy = address(uint160(_rotatedFrom[tokenId].lowerLookup(after_)));
+            if (heldBy != address(0)) {
+                // `heldBy` is the snapshot key of this membership only if this was the first membership it rotated
+                // away after the snapshot (one heir per snapshot key).
+                return _rotatedAway[heldBy].lowerLookup(after_) == tokenId ? heldBy : address(0);
+            }
+        }
+        // slither-disable-next-line unused-return (the value, a membership id, is not needed here)
+        (bool rotated, uint48 lastRotation, ) = _rotatedAway[account].latestCheckpoint();
+        return rotated && lastRotation >= after_ ? address(0) : account;
+    }
+
     /// @notice ERC-6372 clock: the block timestamp.
     /// @return The current timepoint.
     function clock() public view override returns (uint48) {
@@ -247,6 +280,9 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         _bumpRotationNonce(from); // any other signed rotation of `from` is now stale
         // `to` gains a membership: a rotation of `to` signed while it held none must not apply to this one.
         _bumpRotationNonce(to);
+        uint48 now_ = clock();
+        _recordFirst(_rotatedAway[from], now_, tokenId);
+        _recordFirst(_rotatedFrom[tokenId], now_, uint160(from));
 
         address fromDelegate = delegates(from);
         address newDelegate = fromDelegate == from ? to : fromDelegate;
@@ -255,6 +291,14 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         _update(to, tokenId, address(0)); // internal move (auth = 0); ERC721Votes moves the voting unit
 
         emit CitizenRotated(from, to, tokenId, authorizedBy);
+    }
+
+    /// @dev Appends (`now_`, `value`) unless `trace` already has an entry at `now_` (the first one stands).
+    function _recordFirst(Checkpoints.Trace208 storage trace, uint48 now_, uint256 value) private {
+        // slither-disable-next-line unused-return (only the time of the last entry matters)
+        (bool exists, uint48 last, ) = trace.latestCheckpoint();
+        // slither-disable-next-line unused-return (push returns the old and new values, not needed)
+        if (!exists || last != now_) trace.push(now_, uint208(value)); // ids and addresses fit in 208 bits
     }
 
     /// @dev Voids every registrar-signed rotation of `from` made so far (they carry the old nonce).
@@ -272,6 +316,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     ) internal view returns (address signer) {
         if (block.timestamp > expiry) revert CitizenRegistrySignatureExpired(expiry);
         ECDSA.RecoverError err;
+        // slither-disable-next-line unused-return (the third value only details `err`, which is checked)
         (signer, err, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
         if (err != ECDSA.RecoverError.NoError) revert CitizenRegistryInvalidSignature();
         if (!hasRole(REGISTRAR_ROLE, signer)) revert CitizenRegistrySignerNotRegistrar(signer);

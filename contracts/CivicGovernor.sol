@@ -8,28 +8,35 @@ import {GovernorCountingOverridable} from
 import {GovernorPreventLateQuorum} from "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
 import {GovernorProposalGuardian} from "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
-import {GovernorStorage} from "@openzeppelin/contracts/governance/extensions/GovernorStorage.sol";
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
 import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 import {ICivicGovernor} from "./interfaces/ICivicGovernor.sol";
 
 /// @title CivicGovernor
 /// @notice The CivicDAO governor: OpenZeppelin Governor with settings, liquid delegation with override
 /// (GovernorCountingOverridable), quorum as a fraction of live citizens, TimelockController execution,
-/// late-quorum protection, proposal storage (enumeration, id-only queue/execute/cancel), an expiring proposal
-/// guardian, vote by signature and batching of relayed ballots (Multicall).
+/// late-quorum protection, an expiring proposal guardian, vote by signature and batching of relayed ballots
+/// (Multicall). Proposals are listed from their ProposalCreated events (no GovernorStorage: queue, execute and
+/// cancel take the full proposal, as in the stock Governor).
 /// @dev Our additions:
 /// - Target pinning: each target's code hash is recorded at proposal time (and announced with one
-///   ProposalTargetPinned event per target; there is no getter, to stay under EIP-170); queue and execute revert with
-///   CivicGovernorTargetCodeChanged if any target's code changed. "No code" (EXTCODEHASH 0 for an empty account
-///   and keccak256("") for a funded code-less account) is normalised to bytes32(0). Only direct targets are
-///   pinned: an upgradeable proxy's implementation, or code reached through the target, is not.
-///   Give the timelock's EXECUTOR_ROLE to this governor only, otherwise an open executor could run a queued
-///   operation on the timelock directly and skip the execute-time check.
+///   ProposalTargetPinned event per target; there is no getter, to stay under EIP-170); queue reverts with
+///   CivicGovernorTargetCodeChanged if any target's code changed. At queue time the CivicTimelock records the same
+///   hashes per call and checks each call's target right before that call runs (CivicTimelockTargetCodeChanged),
+///   which also catches code put at a later target by an earlier call of the same proposal. "No code" (EXTCODEHASH
+///   0 for an empty account and keccak256("") for a funded code-less account) is normalised to bytes32(0). Only
+///   direct targets are pinned: an upgradeable proxy's implementation, or code reached through the target, is not.
+///   Addresses a proposal hands power to are pinned by CivicTimelock.requireCodeHash actions (civicdao.governance
+///   adds them). Give the timelock's EXECUTOR_ROLE to this governor only.
+/// - Key rotation: a ballot (direct, by signature or override) is cast for the key that held the voter's
+///   membership at the snapshot (CitizenRegistry.snapshotVoter): after a lost-key rotation the new key carries the
+///   membership's vote on open proposals and the old key gets CivicGovernorVoterRotatedAway. A ballot the old key
+///   cast before the rotation stands (the receipt is the old key's, so the new key cannot cast it again).
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
 ///   Governance can set a new guardian (setProposalGuardian) and a new expiry (setProposalGuardianExpiry).
@@ -41,7 +48,6 @@ contract CivicGovernor is
     GovernorVotesQuorumFraction,
     GovernorTimelockControl,
     GovernorPreventLateQuorum,
-    GovernorStorage,
     GovernorProposalGuardian,
     Multicall,
     ICivicGovernor
@@ -155,7 +161,7 @@ contract CivicGovernor is
         bytes[] memory calldatas,
         string memory description,
         address proposer
-    ) internal override(Governor, GovernorStorage) returns (uint256 proposalId) {
+    ) internal override returns (uint256 proposalId) {
         proposalId = super._propose(targets, values, calldatas, description, proposer);
 
         uint256 n = targets.length; // bounded by the proposal itself
@@ -166,7 +172,7 @@ contract CivicGovernor is
         }
     }
 
-    /// @dev Refuses to queue when a target's code changed since proposal time.
+    /// @dev Refuses to queue when a target's code changed since proposal time (the timelock then pins each call).
     function _queueOperations(
         uint256 proposalId,
         address[] memory targets,
@@ -178,7 +184,8 @@ contract CivicGovernor is
         return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
     }
 
-    /// @dev Refuses to execute when a target's code changed since proposal time.
+    /// @dev Resolves Governor / GovernorTimelockControl. The CivicTimelock checks each call's target against its
+    /// pin right before that call runs.
     function _executeOperations(
         uint256 proposalId,
         address[] memory targets,
@@ -186,8 +193,29 @@ contract CivicGovernor is
         bytes[] memory calldatas,
         bytes32 descriptionHash
     ) internal override(Governor, GovernorTimelockControl) {
-        _checkPinnedTargets(proposalId, targets);
         super._executeOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    /// @dev Casts the ballot of the key that held `account`'s membership at the snapshot (key rotations after the
+    /// snapshot move a membership's vote on open proposals to the new key; see CitizenRegistry.snapshotVoter).
+    function _castVote(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        string memory reason,
+        bytes memory params
+    ) internal override returns (uint256) {
+        return super._castVote(proposalId, _snapshotVoter(proposalId, account), support, reason, params);
+    }
+
+    /// @dev Same rotation rule for override votes: the override uses the snapshot key's balance and delegate.
+    function _castOverride(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        string calldata reason
+    ) internal override returns (uint256) {
+        return super._castOverride(proposalId, _snapshotVoter(proposalId, account), support, reason);
     }
 
     /// @dev Resolves Governor / GovernorTimelockControl.
@@ -237,6 +265,13 @@ contract CivicGovernor is
         for (uint256 i = 0; i < n; ++i) {
             if (_codeHash(targets[i]) != pinned[i]) revert CivicGovernorTargetCodeChanged(proposalId, targets[i]);
         }
+    }
+
+    /// @dev The key whose snapshot ballot `account` casts; reverts when `account` rotated its membership away
+    /// after the snapshot.
+    function _snapshotVoter(uint256 proposalId, address account) private view returns (address voter) {
+        voter = ICitizenRegistryFull(address(token())).snapshotVoter(account, proposalSnapshot(proposalId));
+        if (voter == address(0)) revert CivicGovernorVoterRotatedAway(account);
     }
 
     /// @dev EXTCODEHASH with "no code" (0 for an empty account, keccak256("") for a code-less one) mapped to 0.

@@ -158,4 +158,18 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @param from The member address.
     /// @return The current rotation nonce.
     function rotationNonces(address from) external view returns (uint256);
+
+    /// @notice Whose snapshot ballot `account` casts on a proposal whose snapshot is `timepoint`, with the key
+    /// rotations made after the snapshot applied: a membership's vote on proposals still open follows the
+    /// resident to the new key, and the old key keeps none.
+    /// - `account` holds a membership that was rotated after `timepoint`: the key that held it at `timepoint`
+    ///   (that key's whole snapshot weight, including votes delegated to it, is cast under that key's receipt);
+    /// - otherwise, `account` rotated a membership away after `timepoint`: address(0) (it votes nothing);
+    /// - otherwise `account` itself.
+    /// At most one key maps to any snapshot key, so no snapshot weight can be cast twice. Revocation is not a
+    /// rotation: a member revoked after the snapshot keeps that proposal's ballot (the snapshot rule).
+    /// @param account The key that wants to vote.
+    /// @param timepoint The proposal's snapshot (unix seconds).
+    /// @return The key whose snapshot weight and ballot receipt `account` uses, or address(0) for none.
+    function snapshotVoter(address account, uint256 timepoint) external view returns (address);
 }

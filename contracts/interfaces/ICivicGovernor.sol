@@ -2,10 +2,11 @@
 pragma solidity ^0.8.28;
 
 /// @title ICivicGovernor
-/// @notice CivicDAO's additions to the OpenZeppelin Governor: target code pinning (a proposal cannot execute
-/// against code that changed after it was proposed) and an expiring proposal guardian.
+/// @notice CivicDAO's additions to the OpenZeppelin Governor: target code pinning (a proposal cannot be queued
+/// against code that changed after it was proposed; the CivicTimelock then checks each call), votes that follow a
+/// membership's key rotation on open proposals, and an expiring proposal guardian.
 /// @dev The rest of the governor API is OpenZeppelin's IGovernor and its extensions (Settings,
-/// CountingOverridable, VotesQuorumFraction, TimelockControl, PreventLateQuorum, Storage, ProposalGuardian,
+/// CountingOverridable, VotesQuorumFraction, TimelockControl, PreventLateQuorum, ProposalGuardian,
 /// Multicall).
 interface ICivicGovernor {
     // ───────────────────────────────── types ──────────────────────────────────
@@ -31,12 +32,17 @@ interface ICivicGovernor {
 
     // ───────────────────────────────── errors ─────────────────────────────────
 
-    /// @notice Thrown when a proposal is queued or executed while the code at one of its targets differs from
+    /// @notice Thrown when a proposal is queued while the code at one of its targets differs from
     /// the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the
     /// 2023 Tornado Cash governance attack).
     /// @param proposalId The proposal.
     /// @param target The first target whose code changed.
     error CivicGovernorTargetCodeChanged(uint256 proposalId, address target);
+
+    /// @notice Thrown when a key votes on a proposal whose snapshot precedes the rotation of its membership to
+    /// another key: that membership's ballot now belongs to the new key (a stolen key votes no more).
+    /// @param account The rotated-away key.
+    error CivicGovernorVoterRotatedAway(address account);
 
     /// @notice Thrown when the proposal guardian tries to cancel after the guardian expiry.
     /// @param guardian The guardian.
