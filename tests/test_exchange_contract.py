@@ -114,6 +114,16 @@ class Env:
     def fns(self) -> Any:
         return self.exchange.functions
 
+    @property
+    def claims(self) -> Contract:
+        """The exchange's claims-and-disputes contract (claims moved there from the exchange)."""
+        return self.api.claims
+
+    @property
+    def lens(self) -> Contract:
+        """The exchange's read-only helper (isAvailable, firstClash and quote moved there)."""
+        return self.api.lens
+
     def t0(self) -> int:
         """The next midnight: listings start there."""
         return (self.control.time() // DAY + 1) * DAY
@@ -156,7 +166,7 @@ class Env:
         version: int | None = None,
     ) -> int:
         """Book through the contract (no Python pre-checks), paying exactly what is due."""
-        price, deposit, _ = call(self.fns.quote(listing_id, units))
+        price, deposit, _ = call(self.lens.functions.quote(listing_id, units))
         token = self.token_of(listing_id)
         if token != ETH:
             self.send(signer, self.usd.functions.approve(self.exchange.address, price + deposit))
@@ -419,15 +429,15 @@ def test_book_refuses_bad_times_and_taken_slots(env: Env) -> None:
     raises(ExchangeSlotTaken, lambda: env.book(env.other, room, t0, 3), listingId=room, slot=2)
     raises(ExchangeSlotTaken, lambda: env.book(env.other, room, t0 + 4 * DAY, 2), slot=4)
     assert env.book(env.other, room, t0 + 5 * DAY, 2) > 0  # adjacent is fine
-    assert call(env.fns.firstClash(room, t0, 7)) == [True, 2]
+    assert call(env.lens.functions.firstClash(room, t0, 7)) == [True, 2]
     env.control.increase_time(t0 + DAY - env.control.time())
     raises(ExchangeStartInPast, lambda: env.book(env.other, room, t0, 1), start=t0)
     item = env.create(
         kind=int(Kind.TOOL), unit=int(Unit.ITEM), stock=1, deposit=0, availableFrom=t0 + 9 * DAY
     )
     raises(ExchangeOutsideWindow, lambda: env.book(env.renter, item, 0, 1))  # before the item's window
-    raises(ExchangeNotItemListing, lambda: call(env.fns.firstClash(item, 0, 1)))
-    raises(ExchangeInvalidUnits, lambda: call(env.fns.firstClash(room, t0 + 2 * DAY, 0)))
+    raises(ExchangeNotItemListing, lambda: call(env.lens.functions.firstClash(item, 0, 1)))
+    raises(ExchangeInvalidUnits, lambda: call(env.lens.functions.firstClash(room, t0 + 2 * DAY, 0)))
 
 
 def test_book_refuses_wrong_payment(env: Env, accounts: list[NodeSigner]) -> None:
@@ -459,7 +469,7 @@ def test_book_refuses_terms_changed_after_the_renter_looked(env: Env, token: str
     t0 = env.t0()
     listing = env.create(token=token)
     seen = env.terms_version(listing)
-    price, deposit, _ = call(env.fns.quote(listing, 2))  # what the renter is shown, at terms version 0
+    price, deposit, _ = call(env.lens.functions.quote(listing, 2))  # what the renter is shown, at terms version 0
     assert (seen, price, deposit) == (0, 2 * 10**16, 10**17)
     if token != ETH:  # a standing allowance far above this booking: only the version protects the renter
         env.send(env.renter, env.usd.functions.approve(env.exchange.address, 10**30))
@@ -487,7 +497,7 @@ def test_book_refuses_terms_changed_after_the_renter_looked(env: Env, token: str
     )
     assert env.owed(token) == env.holdings(token) == owed  # nothing was taken
     assert call(env.usd.functions.balanceOf(env.renter.address)) == usd_before
-    assert call(env.fns.isAvailable(listing, t0, 2))  # the slots stayed free
+    assert call(env.lens.functions.isAvailable(listing, t0, 2))  # the slots stayed free
 
     # a renter who saw the new terms books on them
     booking = env.api.get_booking(env.book(env.renter, listing, t0, 2, version=2))
@@ -534,7 +544,7 @@ def test_claim_damage_refuses_wrong_party_time_amount_and_status(env: Env) -> No
     no_deposit = env.book(env.renter, free_room, t0, 1)
 
     def claim(signer: Signer, bid: int, amount: int) -> Callable[[], object]:
-        return lambda: env.send(signer, env.fns.claimDamage(bid, amount, "ipfs://photo"))
+        return lambda: env.send(signer, env.claims.functions.claimDamage(bid, amount, "ipfs://photo"))
 
     raises(ExchangeNotEnded, claim(env.lister, booking, 1), end=t0 + DAY)
     env.control.increase_time(t0 + DAY - env.control.time())
@@ -554,7 +564,7 @@ def test_answers_to_a_claim_refuse_wrong_party_status_and_deadline(env: Env) -> 
     a = env.book(env.renter, room, t0, 1)
     b = env.book(env.other, room, t0 + DAY, 1)
     env.control.increase_time(t0 + 2 * DAY - env.control.time())
-    fns = env.fns
+    fns = env.claims.functions
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.acceptClaim(a)), status=0)
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.disputeClaim(a)))
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.stranger, fns.finaliseClaim(a)), status=0)
@@ -567,7 +577,7 @@ def test_answers_to_a_claim_refuse_wrong_party_status_and_deadline(env: Env) -> 
     raises(ExchangeDeadlineNotReached, lambda: env.send(env.stranger, fns.finaliseClaim(a)))
     env.send(env.renter, fns.disputeClaim(a))
     raises(AccessControlUnauthorizedAccount, lambda: env.send(env.stranger, fns.resolve(a, 0)))
-    env.send(env.admin, fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
+    env.send(env.admin, env.fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
     raises(
         ExchangeResolverIsParty, lambda: env.send(env.lister, fns.resolve(a, 0)), resolver=env.lister.address
     )
