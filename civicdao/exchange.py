@@ -1012,7 +1012,9 @@ class Exchange:
         answer deadline; resolvers then decide."""
         _check_id("booking_id", booking_id)
         record = self._send(signer, self.claims.functions.disputeClaim(booking_id))
-        return ClaimDisputed(booking_id, int(self._claims_event(record, "ClaimDisputed")["resolveBy"]), record)
+        return ClaimDisputed(
+            booking_id, int(self._claims_event(record, "ClaimDisputed")["resolveBy"]), record
+        )
 
     def resolve(self, signer: Signer, booking_id: int, to_lister: int) -> DepositRelease:
         """A resolver (RESOLVER_ROLE, not a party) awards ``to_lister`` (<= the claim), the rest back."""
@@ -1025,9 +1027,7 @@ class Exchange:
     def finalise_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
         """After the deadline (anyone): an unanswered claim stands, an unresolved dispute refunds."""
         _check_id("booking_id", booking_id)
-        return self._release(
-            booking_id, self._send(signer, self.claims.functions.finaliseClaim(booking_id))
-        )
+        return self._release(booking_id, self._send(signer, self.claims.functions.finaliseClaim(booking_id)))
 
     def _release(self, booking_id: int, record: TxRecord) -> DepositRelease:
         """What a claim's end paid: the deposit split, or for an ITEM claim the price split (``to_lister``
