@@ -355,8 +355,8 @@ class Listing:
     metadata_uri: str
     #: Grows by one with every change of price, deposit or cancellation policy (0 as created).
     terms_version: int
-    #: The lister's citizen membership id (0 for a non-citizen LISTER_ROLE account): the listing and its earnings
-    #: belong to the membership, so after a key rotation the new key manages it and the old key cannot.
+    #: The lister's citizen membership id (0 for a non-citizen LISTER_ROLE account): the listing and its
+    #: earnings belong to the membership, so after a key rotation the new key manages it, the old key cannot.
     membership: int = 0
 
     @property
@@ -552,8 +552,8 @@ class ClaimDisputed:
 
 @dataclass(frozen=True)
 class DepositRelease:
-    """What a claim's end (accepted, resolved or finalised) paid out: the deposit split of a damage claim, or the
-    price split of an ITEM non-delivery claim (``to_lister`` before the treasury's fee)."""
+    """What a claim's end (accepted, resolved or finalised) paid out: the deposit split of a damage claim, or
+    the price split of an ITEM non-delivery claim (``to_lister`` before the treasury's fee)."""
 
     booking_id: int
     to_renter: int
@@ -947,7 +947,7 @@ class Exchange:
         )
 
     def mark_shipped(self, signer: Signer, booking_id: int) -> TxRecord:
-        """The seller marks an ITEM purchase shipped; from then on the buyer can no longer cancel, only claim."""
+        """The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel, only claim."""
         _check_id("booking_id", booking_id)
         return self._send(signer, self.contract.functions.markShipped(booking_id))
 
