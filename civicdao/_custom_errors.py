@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from civicdao.errors import ContractRevert
 
-__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "CivicGovernorVoterRotatedAway", "CivicTimelockCodeHashMismatch", "CivicTimelockTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockMetamorphicFactoryDeployFailed", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "CivicGovernorVoterRotatedAway", "CivicTimelockCodeHashMismatch", "CivicTimelockTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeItemShipped", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOnlyClaims", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockCitizenRegistryNoHolder", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockMetamorphicFactoryDeployFailed", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
 class AccessControlBadConfirmation(ContractRevert):
@@ -514,6 +514,14 @@ class ExchangeInvalidWindow(ContractRevert):
     inputs = (("availableFrom", "uint256"), ("availableUntil", "uint256"))
 
 
+class ExchangeItemShipped(ContractRevert):
+    """Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is then a non-delivery claim), or the seller marks it shipped twice."""
+
+    signature = "ExchangeItemShipped(uint256,uint256)"
+    selector = "0x15ac2da1"
+    inputs = (("bookingId", "uint256"), ("shippedAt", "uint256"))
+
+
 class ExchangeListingClosed(ContractRevert):
     """Thrown when a listing is closed."""
 
@@ -624,6 +632,14 @@ class ExchangeNothingToWithdraw(ContractRevert):
     signature = "ExchangeNothingToWithdraw(address,address)"
     selector = "0x8ab3c71d"
     inputs = (("account", "address"), ("token", "address"))
+
+
+class ExchangeOnlyClaims(ContractRevert):
+    """Thrown when anyone but the exchange's claims contract calls one of its claim hooks."""
+
+    signature = "ExchangeOnlyClaims(address)"
+    selector = "0xe9ec6608"
+    inputs = (("caller", "address"),)
 
 
 class ExchangeOutOfStock(ContractRevert):
@@ -960,6 +976,14 @@ class MissingPrecompile(ContractRevert):
     signature = "MissingPrecompile(address)"
     selector = "0x42b01bce"
     inputs = (("arg0", "address"),)
+
+
+class MockCitizenRegistryNoHolder(ContractRevert):
+    """Thrown by `ownerOf` when nobody holds `membership`."""
+
+    signature = "MockCitizenRegistryNoHolder(uint256)"
+    selector = "0x31b8c254"
+    inputs = (("membership", "uint256"),)
 
 
 class MockFeeSinkRefused(ContractRevert):
@@ -1443,6 +1467,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeInvalidUnitRange.selector: ExchangeInvalidUnitRange,
     ExchangeInvalidUnits.selector: ExchangeInvalidUnits,
     ExchangeInvalidWindow.selector: ExchangeInvalidWindow,
+    ExchangeItemShipped.selector: ExchangeItemShipped,
     ExchangeListingClosed.selector: ExchangeListingClosed,
     ExchangeListingPauseUnchanged.selector: ExchangeListingPauseUnchanged,
     ExchangeListingPaused.selector: ExchangeListingPaused,
@@ -1457,6 +1482,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeNotResident.selector: ExchangeNotResident,
     ExchangeNothingToSettle.selector: ExchangeNothingToSettle,
     ExchangeNothingToWithdraw.selector: ExchangeNothingToWithdraw,
+    ExchangeOnlyClaims.selector: ExchangeOnlyClaims,
     ExchangeOutOfStock.selector: ExchangeOutOfStock,
     ExchangeOutsideWindow.selector: ExchangeOutsideWindow,
     ExchangeResolutionTooHigh.selector: ExchangeResolutionTooHigh,
@@ -1499,6 +1525,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     InvalidAccountNonce.selector: InvalidAccountNonce,
     InvalidShortString.selector: InvalidShortString,
     MissingPrecompile.selector: MissingPrecompile,
+    MockCitizenRegistryNoHolder.selector: MockCitizenRegistryNoHolder,
     MockFeeSinkRefused.selector: MockFeeSinkRefused,
     MockFeeSinkWrongValue.selector: MockFeeSinkWrongValue,
     MockMetamorphicFactoryDeployFailed.selector: MockMetamorphicFactoryDeployFailed,

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,6 +172,10 @@ class BookingStatus(IntEnum):
     ACTIVE = 1
     CANCELLED = 2
     SETTLED = 3
+    #: An ITEM purchase whose buyer claimed non-delivery; the seller must answer by ``decide_by``.
+    CLAIMED = 4
+    #: An ITEM non-delivery claim the seller disputed; resolvers decide by ``decide_by``.
+    DISPUTED = 5
 
 
 class DepositStatus(IntEnum):
@@ -350,6 +355,9 @@ class Listing:
     metadata_uri: str
     #: Grows by one with every change of price, deposit or cancellation policy (0 as created).
     terms_version: int
+    #: The lister's citizen membership id (0 for a non-citizen LISTER_ROLE account): the listing and its
+    #: earnings belong to the membership, so after a key rotation the new key manages it, the old key cannot.
+    membership: int = 0
 
     @property
     def status(self) -> ListingStatus:
@@ -390,6 +398,10 @@ class Booking:
     price: int
     deposit: int
     claim_amount: int
+    #: When the seller marked an ITEM purchase shipped (0 = not yet: the buyer may still cancel).
+    shipped_at: int = 0
+    #: The renter's citizen membership id (0 when a non-citizen booked): refunds and rights follow it.
+    renter_membership: int = 0
 
     @property
     def fee(self) -> int:
@@ -540,7 +552,8 @@ class ClaimDisputed:
 
 @dataclass(frozen=True)
 class DepositRelease:
-    """A deposit was paid out after a claim (accepted, resolved or finalised)."""
+    """What a claim's end (accepted, resolved or finalised) paid out: the deposit split of a damage claim, or
+    the price split of an ITEM non-delivery claim (``to_lister`` before the treasury's fee)."""
 
     booking_id: int
     to_renter: int
@@ -582,6 +595,16 @@ class Exchange:
     @property
     def address(self) -> ChecksumAddress:
         return checksum(self.contract.address, what="exchange address")
+
+    @functools.cached_property
+    def claims(self) -> Contract:
+        """The exchange's claims-and-disputes contract (``ExchangeClaims``, created by the exchange)."""
+        return bind(self.w3, "ExchangeClaims", call(self.contract.functions.claims()))
+
+    @functools.cached_property
+    def lens(self) -> Contract:
+        """The exchange's read-only helper (``ExchangeLens``: availability, first clash, quotes)."""
+        return bind(self.w3, "ExchangeLens", call(self.contract.functions.lens()))
 
     # -- listings ----------------------------------------------------------------------------------------
 
@@ -683,7 +706,7 @@ class Exchange:
 
     def _quote(self, listing: Listing, units: int, block: int) -> Quote:
         """The quote of ``listing`` as read at ``block`` (amounts and version from the same state)."""
-        price, deposit, fee = call(self.contract.functions.quote(listing.listing_id, units), block=block)
+        price, deposit, fee = call(self.lens.functions.quote(listing.listing_id, units), block=block)
         return Quote(
             listing.listing_id,
             units,
@@ -699,7 +722,7 @@ class Exchange:
         _check_id("listing_id", listing_id)
         _check_uint("start", start, UINT64_MAX)
         _check_uint("units", units, UINT32_MAX)
-        return bool(call(self.contract.functions.isAvailable(listing_id, start, units)))
+        return bool(call(self.lens.functions.isAvailable(listing_id, start, units)))
 
     def calendar(self, listing_id: int, *, start: int | None = None, end: int | None = None) -> Calendar:
         """Free/taken per slot of a calendar listing over ``[start, end)``.
@@ -736,7 +759,7 @@ class Exchange:
         while pos < stop:
             count = min(stop - pos, MAX_UNITS_PER_BOOKING)
             clash, slot = call(
-                self.contract.functions.firstClash(listing.listing_id, listing.slot_start(pos), count)
+                self.lens.functions.firstClash(listing.listing_id, listing.slot_start(pos), count)
             )
             if not clash:
                 pos += count
@@ -897,7 +920,7 @@ class Exchange:
         listing = self.get_listing(booking.listing_id)
         fn = (
             self.contract.functions.cancelByLister(booking_id)
-            if signer.address == listing.lister
+            if self._manages(signer.address, listing)
             else self.contract.functions.cancelByRenter(booking_id)
         )
         record = self._send(signer, fn)
@@ -922,6 +945,21 @@ class Exchange:
         return self._settlement(
             booking_id, self._send(signer, self.contract.functions.confirmReceipt(booking_id))
         )
+
+    def mark_shipped(self, signer: Signer, booking_id: int) -> TxRecord:
+        """The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel, only claim."""
+        _check_id("booking_id", booking_id)
+        return self._send(signer, self.contract.functions.markShipped(booking_id))
+
+    def membership_of(self, account: str) -> int:
+        """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""
+        registry = self.w3.eth.contract(address=call(self.contract.functions.registry()), abi=_MEMBERSHIP_ABI)
+        return int(call(registry.functions.membershipOf(checksum(account, what="account"))))
+
+    def _manages(self, account: str, listing: Listing) -> bool:
+        if listing.membership:
+            return self.membership_of(account) == listing.membership
+        return checksum(account, what="account") == listing.lister
 
     def _settlement(self, booking_id: int, record: TxRecord) -> Settlement:
         settled = self._events(record, "BookingSettled")
@@ -948,43 +986,60 @@ class Exchange:
         _check_amount("amount", amount)
         if amount == 0:
             raise InvalidAmountError("a damage claim must be more than 0")
-        record = self._send(
-            signer, self.contract.functions.claimDamage(booking_id, amount, str(evidence_uri))
+        record = self._send(signer, self.claims.functions.claimDamage(booking_id, amount, str(evidence_uri)))
+        event = self._claims_event(record, "DamageClaimed")
+        return ClaimRaised(
+            booking_id, int(event["amount"]), str(event["evidenceURI"]), int(event["respondBy"]), record
         )
-        event = self._event(record, "DamageClaimed")
+
+    def claim_non_delivery(self, signer: Signer, booking_id: int, *, evidence_uri: str = "") -> ClaimRaised:
+        """The buyer of an ITEM claims non-delivery of the whole price, within the delivery window."""
+        _check_id("booking_id", booking_id)
+        record = self._send(signer, self.claims.functions.claimNonDelivery(booking_id, str(evidence_uri)))
+        event = self._claims_event(record, "NonDeliveryClaimed")
         return ClaimRaised(
             booking_id, int(event["amount"]), str(event["evidenceURI"]), int(event["respondBy"]), record
         )
 
     def accept_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
-        """The renter accepts the claim: the claimed amount to the lister, the rest back."""
+        """The answering party accepts the claim. Damage (the renter): the claimed amount to the lister, the
+        rest of the deposit back. Non-delivery (the seller): the whole price back to the buyer."""
         _check_id("booking_id", booking_id)
-        return self._release(booking_id, self._send(signer, self.contract.functions.acceptClaim(booking_id)))
+        return self._release(booking_id, self._send(signer, self.claims.functions.acceptClaim(booking_id)))
 
     def dispute_claim(self, signer: Signer, booking_id: int) -> ClaimDisputed:
-        """The renter disputes the claim before the answer deadline; resolvers then decide."""
+        """The answering party (renter for damage, seller for non-delivery) disputes the claim before the
+        answer deadline; resolvers then decide."""
         _check_id("booking_id", booking_id)
-        record = self._send(signer, self.contract.functions.disputeClaim(booking_id))
-        return ClaimDisputed(booking_id, int(self._event(record, "ClaimDisputed")["resolveBy"]), record)
+        record = self._send(signer, self.claims.functions.disputeClaim(booking_id))
+        return ClaimDisputed(
+            booking_id, int(self._claims_event(record, "ClaimDisputed")["resolveBy"]), record
+        )
 
     def resolve(self, signer: Signer, booking_id: int, to_lister: int) -> DepositRelease:
         """A resolver (RESOLVER_ROLE, not a party) awards ``to_lister`` (<= the claim), the rest back."""
         _check_id("booking_id", booking_id)
         _check_amount("to_lister", to_lister)
         return self._release(
-            booking_id, self._send(signer, self.contract.functions.resolve(booking_id, to_lister))
+            booking_id, self._send(signer, self.claims.functions.resolve(booking_id, to_lister))
         )
 
     def finalise_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
         """After the deadline (anyone): an unanswered claim stands, an unresolved dispute refunds."""
         _check_id("booking_id", booking_id)
-        return self._release(
-            booking_id, self._send(signer, self.contract.functions.finaliseClaim(booking_id))
-        )
+        return self._release(booking_id, self._send(signer, self.claims.functions.finaliseClaim(booking_id)))
 
     def _release(self, booking_id: int, record: TxRecord) -> DepositRelease:
-        event = self._event(record, "DepositReleased")
-        return DepositRelease(booking_id, int(event["toRenter"]), int(event["toLister"]), record)
+        """What a claim's end paid: the deposit split, or for an ITEM claim the price split (``to_lister``
+        before the fee; the fee goes to the treasury)."""
+        released = self._events(record, "DepositReleased")
+        if released:
+            event = released[0]
+            return DepositRelease(booking_id, int(event["toRenter"]), int(event["toLister"]), record)
+        settled = self._event(record, "BookingSettled")
+        price = self.get_booking(booking_id).price
+        to_lister = int(settled["toLister"]) + int(settled["fee"])
+        return DepositRelease(booking_id, price - to_lister, to_lister, record)
 
     # -- money -------------------------------------------------------------------------------------------
 
@@ -1163,12 +1218,28 @@ class Exchange:
     def _events(self, record: TxRecord, name: str) -> builtins.list[Event]:
         return [e for e in record.events_named(name) if e.address == self.address]
 
+    def _claims_event(self, record: TxRecord, name: str) -> Event:
+        for event in record.events_named(name):
+            if event.address == self.claims.address:
+                return event
+        raise LookupError(f"transaction {record.tx_hash} emitted no {name} event from the exchange's claims")
+
     def _event(self, record: TxRecord, name: str) -> Event:
         events = self._events(record, name)
         if not events:
             raise LookupError(f"transaction {record.tx_hash} emitted no {name} event from the exchange")
         return events[0]
 
+
+_MEMBERSHIP_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "membershipOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "account", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
 
 # -- decoding and checks ---------------------------------------------------------------------------------
 
@@ -1190,9 +1261,10 @@ def _listing(listing_id: int, raw: Any) -> Listing:
         max_units=int(raw[12]),
         stock=int(raw[13]),
         terms_version=int(raw[14]),
-        price=int(raw[15]),
-        deposit=int(raw[16]),
-        metadata_uri=str(raw[17]),
+        membership=int(raw[15]),
+        price=int(raw[16]),
+        deposit=int(raw[17]),
+        metadata_uri=str(raw[18]),
     )
 
 
@@ -1211,9 +1283,11 @@ def _booking(booking_id: int, raw: Any) -> Booking:
         deposit_status=DepositStatus(raw[9]),
         free_cancel_until=int(raw[10]),
         decide_by=int(raw[11]),
-        price=int(raw[12]),
-        deposit=int(raw[13]),
-        claim_amount=int(raw[14]),
+        shipped_at=int(raw[12]),
+        renter_membership=int(raw[13]),
+        price=int(raw[14]),
+        deposit=int(raw[15]),
+        claim_amount=int(raw[16]),
     )
 
 

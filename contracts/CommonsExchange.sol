@@ -12,13 +12,20 @@ import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {ExchangeClaims} from "./ExchangeClaims.sol";
+import {ExchangeLens} from "./ExchangeLens.sol";
 
 /// @title CommonsExchange
 /// @notice Peer-to-peer exchange of the city's idle commons. Residents (or accounts the DAO grants LISTER_ROLE)
 /// list rooms, spaces, tools, skills and green space; renters book and escrow price + deposit; an on-chain slot
 /// bitmap refuses double bookings; after the slot the price goes to the lister and the fee straight to the
 /// public treasury; deposits come back unless a damage claim is raised, answered and, if disputed, resolved by
-/// DAO-appointed resolvers (unresolved disputes favour the renter). All money owed is credited and withdrawn.
+/// DAO-appointed resolvers (unresolved disputes favour the renter). ITEM purchases are escrowed the same way: the
+/// buyer confirms receipt, cancels before shipping, or claims non-delivery within the delivery window; silence
+/// releases the price. Claims and disputes live in the ExchangeClaims contract this exchange creates. What a
+/// citizen lists and is owed belongs to their membership, so it follows a key rotation. All money owed is
+/// credited and withdrawn.
 /// @dev Admin (DEFAULT_ADMIN_ROLE) is the DAO's Timelock after deployment. Invariant: for every token,
 /// balance == totalOwed(token) (escrow of live bookings + credits + pending fees), unless someone force-sends ETH.
 contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, ReentrancyGuard {
@@ -45,11 +52,15 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     uint256 public constant MAX_WINDOW = 90 days;
     /// @notice Floor of the dispute window, so renters can always answer a claim.
     uint256 public constant MIN_DISPUTE_WINDOW = 1 hours;
+    /// @dev Credits are keyed by holder: an address as uint160, a citizen membership id with this bit set.
+    uint256 private constant MEMBER_KEY = 1 << 255;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Storage
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
+    ExchangeClaims private immutable _claims;
+    ExchangeLens private immutable _lens;
     ICitizenRegistry private _registry;
     IFeeSink private _feeSink;
     uint256 private _claimWindow;
@@ -62,13 +73,22 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 bookingId => Booking) private _bookings;
     mapping(uint256 listingId => SlotCalendar.Calendar) private _calendars;
-    mapping(address account => mapping(address token => uint256)) private _credits;
+    mapping(uint256 holder => mapping(address token => uint256)) private _credits;
     mapping(address token => uint256) private _owed;
     mapping(address token => mapping(Kind => uint256)) private _pendingFees;
     mapping(Kind => uint256) private _feeBps;
     mapping(address token => bool) private _tokenAllowed;
     mapping(address token => uint256) private _housingCeiling;
-    mapping(address lister => uint256) private _activeHousing;
+    mapping(uint256 holder => uint256) private _activeHousing;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Modifiers
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    modifier onlyClaims() {
+        if (msg.sender != address(_claims)) revert ExchangeOnlyClaims(msg.sender);
+        _;
+    }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Constructor
@@ -97,6 +117,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _setClaimWindow(claimWindow_);
         _setDisputeWindow(disputeWindow_);
         _setDeliveryWindow(deliveryWindow_);
+        _claims = new ExchangeClaims();
+        _lens = new ExchangeLens();
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -106,7 +128,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICommonsExchange
     function createListing(ListingParams calldata params) external whenNotPaused returns (uint256 listingId) {
         address lister = _msgSender();
-        if (!_isEligibleLister(lister)) revert ExchangeNotEligibleLister(lister);
+        uint256 membership = _membershipOf(lister);
+        if (membership == 0 && !hasRole(LISTER_ROLE, lister)) revert ExchangeNotEligibleLister(lister);
         _checkToken(params.token);
         if (params.minUnits == 0 || params.minUnits > params.maxUnits || params.maxUnits > MAX_UNITS_PER_BOOKING) {
             revert ExchangeInvalidUnitRange(params.minUnits, params.maxUnits);
@@ -121,14 +144,16 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _checkTerms(params.kind, params.unit, params.token, params.price, params.lateRefundBps);
         if (params.kind == Kind.ROOM_HOUSE) {
             uint256 cap = _housingListingCap;
-            uint256 active = _activeHousing[lister];
+            uint256 holder = _holderKey(membership, lister);
+            uint256 active = _activeHousing[holder];
             if (cap != 0 && active >= cap) revert ExchangeHousingCapReached(lister, cap);
-            _activeHousing[lister] = active + 1;
+            _activeHousing[holder] = active + 1;
         }
 
         listingId = ++_listingCount;
         Listing storage lst = _listings[listingId];
         lst.lister = lister;
+        lst.membership = uint64(membership);
         lst.kind = params.kind;
         lst.unit = params.unit;
         lst.residentsOnly = params.residentsOnly;
@@ -183,10 +208,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function closeListing(uint256 listingId) external {
         Listing storage lst = _listingOf(listingId);
         address sender = _msgSender();
-        if (sender != lst.lister && !hasRole(DEFAULT_ADMIN_ROLE, sender)) revert ExchangeNotLister(listingId, sender);
+        if (!_isLister(lst, sender) && !hasRole(DEFAULT_ADMIN_ROLE, sender)) revert ExchangeNotLister(listingId, sender);
         if (lst.closed) revert ExchangeListingClosed(listingId);
         lst.closed = true;
-        if (lst.kind == Kind.ROOM_HOUSE) --_activeHousing[lst.lister];
+        if (lst.kind == Kind.ROOM_HOUSE) --_activeHousing[_holderKey(lst.membership, lst.lister)];
         emit ListingClosed(listingId);
     }
 
@@ -206,7 +231,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         uint256 version = lst.termsVersion;
         if (version != expectedTermsVersion) revert ExchangeTermsChanged(listingId, expectedTermsVersion, version);
         address renter = _msgSender();
-        _checkBookable(lst, listingId, renter, units);
+        uint256 renterMembership = _membershipOf(renter);
+        _checkBookable(lst, listingId, renter, renterMembership, units);
         uint256 end;
         if (lst.unit == Unit.ITEM) {
             if (block.timestamp < lst.availableFrom || block.timestamp >= lst.availableUntil) {
@@ -227,6 +253,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             cal.take(first, units);
         }
         bookingId = _recordBooking(lst, listingId, renter, start, end, units);
+        if (renterMembership != 0) _bookings[bookingId].renterMembership = uint64(renterMembership);
         Booking storage b = _bookings[bookingId];
         _collect(lst.token, renter, b.price + b.deposit);
     }
@@ -234,16 +261,21 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICommonsExchange
     function cancelByRenter(uint256 bookingId) external nonReentrant {
         Booking storage b = _activeBooking(bookingId);
-        if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
-        if (block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
+        _requireRenter(bookingId, b);
         Listing storage lst = _listings[b.listingId];
         uint256 price = b.price;
-        uint256 refund = block.timestamp < b.freeCancelUntil ? price : (price * b.lateRefundBps) / BPS;
+        uint256 refund = price;
+        if (lst.unit == Unit.ITEM) {
+            if (b.shippedAt != 0) revert ExchangeItemShipped(bookingId, b.shippedAt);
+        } else {
+            if (block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
+            if (block.timestamp >= b.freeCancelUntil) refund = (price * b.lateRefundBps) / BPS;
+        }
         uint256 rest = price - refund;
         uint256 fee = (rest * b.feeBps) / BPS;
         _closeBooking(lst, b);
-        _credit(b.renter, lst.token, refund + b.deposit);
-        _credit(lst.lister, lst.token, rest - fee);
+        _creditRenter(b, lst.token, refund + b.deposit);
+        _creditLister(lst, rest - fee);
         emit BookingCancelled(bookingId, b.renter, refund, rest - fee, fee);
         _payFee(lst.token, lst.kind, fee, false);
     }
@@ -251,22 +283,31 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICommonsExchange
     function cancelByLister(uint256 bookingId) external nonReentrant {
         Booking storage b = _activeBooking(bookingId);
-        Listing storage lst = _listings[b.listingId];
-        if (_msgSender() != lst.lister) revert ExchangeNotLister(b.listingId, _msgSender());
+        Listing storage lst = _listerListing(b);
         if (lst.unit != Unit.ITEM && block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
         _closeBooking(lst, b);
-        _credit(b.renter, lst.token, b.price + b.deposit);
+        _creditRenter(b, lst.token, b.price + b.deposit);
         emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
     }
 
     /// @inheritdoc ICommonsExchange
     function confirmReceipt(uint256 bookingId) external nonReentrant {
         Booking storage b = _activeBooking(bookingId);
-        if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
+        _requireRenter(bookingId, b);
         Listing storage lst = _listings[b.listingId];
         if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
         emit ReceiptConfirmed(bookingId);
-        _settlePrice(bookingId, b, lst);
+        _settlePrice(bookingId, b, lst, b.price);
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function markShipped(uint256 bookingId) external {
+        Booking storage b = _activeBooking(bookingId);
+        Listing storage lst = _listerListing(b);
+        if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
+        if (b.shippedAt != 0) revert ExchangeItemShipped(bookingId, b.shippedAt);
+        b.shippedAt = uint64(block.timestamp);
+        emit ItemShipped(bookingId);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -278,7 +319,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (!payPrice && !releaseDeposit) revert ExchangeNothingToSettle(bookingId);
         Listing storage lst = _listings[b.listingId];
         if (releaseDeposit) _payDeposit(bookingId, b, lst, 0);
-        if (payPrice) _settlePrice(bookingId, b, lst);
+        if (payPrice) _settlePrice(bookingId, b, lst, b.price);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -286,65 +327,42 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
-    function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external nonReentrant {
-        Booking storage b = _bookingOf(bookingId);
-        if (_msgSender() != _listings[b.listingId].lister) revert ExchangeNotLister(b.listingId, _msgSender());
-        _requireDeposit(bookingId, b, DepositStatus.HELD);
-        if (block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
-        if (block.timestamp >= b.claimUntil) revert ExchangeClaimWindowClosed(bookingId, b.claimUntil);
-        if (amount == 0 || amount > b.deposit) revert ExchangeInvalidClaimAmount(amount, b.deposit);
-        uint64 respondBy = uint64(block.timestamp + _disputeWindow);
-        b.depositStatus = DepositStatus.CLAIMED;
+    function recordClaim(
+        uint256 bookingId,
+        BookingStatus status,
+        DepositStatus depositStatus,
+        uint256 amount,
+        uint64 decideBy
+    ) external nonReentrant onlyClaims {
+        Booking storage b = _bookings[bookingId];
+        b.status = status;
+        b.depositStatus = depositStatus;
         b.claimAmount = amount;
-        b.decideBy = respondBy;
-        emit DamageClaimed(bookingId, amount, evidenceURI, respondBy);
+        b.decideBy = decideBy;
     }
 
     /// @inheritdoc ICommonsExchange
-    function acceptClaim(uint256 bookingId) external nonReentrant {
-        Booking storage b = _bookingOf(bookingId);
-        if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
-        _requireDeposit(bookingId, b, DepositStatus.CLAIMED);
-        emit ClaimAccepted(bookingId);
-        _payDeposit(bookingId, b, _listings[b.listingId], b.claimAmount);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function disputeClaim(uint256 bookingId) external nonReentrant {
-        Booking storage b = _bookingOf(bookingId);
-        if (_msgSender() != b.renter) revert ExchangeNotRenter(bookingId, _msgSender());
-        _requireDeposit(bookingId, b, DepositStatus.CLAIMED);
-        if (block.timestamp >= b.decideBy) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
-        uint64 resolveBy = uint64(block.timestamp + _disputeWindow);
-        b.depositStatus = DepositStatus.DISPUTED;
-        b.decideBy = resolveBy;
-        emit ClaimDisputed(bookingId, resolveBy);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function resolve(uint256 bookingId, uint256 toLister) external nonReentrant onlyRole(RESOLVER_ROLE) {
-        Booking storage b = _bookingOf(bookingId);
+    function payClaim(uint256 bookingId, uint256 toLister) external nonReentrant onlyClaims {
+        Booking storage b = _bookings[bookingId];
         Listing storage lst = _listings[b.listingId];
-        address resolver = _msgSender();
-        if (resolver == b.renter || resolver == lst.lister) revert ExchangeResolverIsParty(bookingId, resolver);
-        _requireDeposit(bookingId, b, DepositStatus.DISPUTED);
-        if (block.timestamp >= b.decideBy) revert ExchangeDeadlinePassed(bookingId, b.decideBy);
-        if (toLister > b.claimAmount) revert ExchangeResolutionTooHigh(toLister, b.claimAmount);
-        emit ClaimResolved(bookingId, resolver, toLister);
-        _payDeposit(bookingId, b, lst, toLister);
+        if (b.status == BookingStatus.ACTIVE || b.status == BookingStatus.SETTLED) {
+            _payDeposit(bookingId, b, lst, toLister);
+        } else {
+            // an ITEM price claim: the seller's part is settled (minus its fee), the rest refunded
+            _creditRenter(b, lst.token, b.price - toLister);
+            _settlePrice(bookingId, b, lst, toLister);
+        }
     }
 
     /// @inheritdoc ICommonsExchange
-    function finaliseClaim(uint256 bookingId) external nonReentrant {
-        Booking storage b = _bookingOf(bookingId);
-        DepositStatus status = b.depositStatus;
-        if (status != DepositStatus.CLAIMED && status != DepositStatus.DISPUTED) {
-            revert ExchangeWrongDepositStatus(bookingId, status);
-        }
-        if (block.timestamp < b.decideBy) revert ExchangeDeadlineNotReached(bookingId, b.decideBy);
-        bool claimStood = status == DepositStatus.CLAIMED;
-        emit ClaimFinalised(bookingId, claimStood);
-        _payDeposit(bookingId, b, _listings[b.listingId], claimStood ? b.claimAmount : 0);
+    function claimContext(uint256 bookingId, address account)
+        external
+        view
+        returns (Booking memory b, bool item, bool isLister, bool isRenter)
+    {
+        Booking storage stored = _bookingOf(bookingId);
+        Listing storage lst = _listings[stored.listingId];
+        return (stored, lst.unit == Unit.ITEM, _isLister(lst, account), _isRenter(stored, account));
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -474,48 +492,15 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
-    function isAvailable(uint256 listingId, uint256 start, uint256 units) external view returns (bool) {
-        Listing storage lst = _listings[listingId];
-        if (lst.lister == address(0) || lst.closed || lst.paused || paused()) return false;
-        if (units < lst.minUnits || units > lst.maxUnits) return false;
-        if (lst.unit == Unit.ITEM) {
-            return block.timestamp >= lst.availableFrom && block.timestamp < lst.availableUntil && units <= lst.stock;
-        }
-        uint256 len = _unitLength(lst.unit);
-        if (start < block.timestamp || start < lst.availableFrom || start >= lst.availableUntil) return false;
-        if ((start - lst.availableFrom) % len != 0 || start + units * len > lst.availableUntil) return false;
-        (bool clash,) = _calendars[listingId].firstTaken((start - lst.availableFrom) / len, units);
-        return !clash;
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function firstClash(uint256 listingId, uint256 start, uint256 units)
-        external
-        view
-        returns (bool clash, uint256 slot)
-    {
-        Listing storage lst = _listingOf(listingId);
-        if (lst.unit == Unit.ITEM) revert ExchangeNotItemListing(listingId);
-        if (units == 0 || units > MAX_UNITS_PER_BOOKING) revert ExchangeInvalidUnits(units, 1, MAX_UNITS_PER_BOOKING);
-        (uint256 first,) = _slotRange(lst, listingId, start, units);
-        return _calendars[listingId].firstTaken(first, units);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function quote(uint256 listingId, uint256 units)
-        external
-        view
-        returns (uint256 price, uint256 deposit, uint256 fee)
-    {
-        Listing storage lst = _listingOf(listingId);
-        price = lst.price * units;
-        deposit = lst.deposit;
-        fee = (price * _feeBps[lst.kind]) / BPS;
+    function calendarWord(uint256 listingId, uint256 word) external view returns (uint256) {
+        return _calendars[listingId].words[word];
     }
 
     /// @inheritdoc ICommonsExchange
     function credits(address account, address token) external view returns (uint256) {
-        return _credits[account][token];
+        uint256 membership = _membershipOf(account);
+        uint256 own = _credits[uint160(account)][token];
+        return membership == 0 ? own : own + _credits[MEMBER_KEY | membership][token];
     }
 
     /// @inheritdoc ICommonsExchange
@@ -540,7 +525,17 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function activeHousingListings(address lister) external view returns (uint256) {
-        return _activeHousing[lister];
+        return _activeHousing[_holderKey(_membershipOf(lister), lister)];
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function claims() external view returns (address) {
+        return address(_claims);
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function lens() external view returns (address) {
+        return address(_lens);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -630,8 +625,54 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // Internal: checks
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    function _isEligibleLister(address account) internal view returns (bool) {
-        return hasRole(LISTER_ROLE, account) || _registry.isCitizen(account);
+    /// @dev A citizen's listing stays bookable while its membership lives (whatever key holds it now); another
+    /// listing while its lister holds LISTER_ROLE or is a citizen.
+    function _isEligibleLister(Listing storage lst) internal view returns (bool) {
+        uint256 membership = lst.membership;
+        if (membership != 0) return _isLive(membership);
+        return hasRole(LISTER_ROLE, lst.lister) || _registry.isCitizen(lst.lister);
+    }
+
+    /// @dev Whether membership `membership` is held by anyone (not revoked). The registry's ERC-721 `ownerOf`
+    /// reverts for a burnt (revoked) membership.
+    function _isLive(uint256 membership) internal view returns (bool) {
+        try IERC721(address(_registry)).ownerOf(membership) returns (address holder) {
+            return holder != address(0);
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev Whether `account` manages `lst`: the current holder of its membership (the lister address once the
+    /// membership is revoked, to close what is left), or its lister address for a non-citizen listing.
+    function _isLister(Listing storage lst, address account) internal view returns (bool) {
+        uint256 membership = lst.membership;
+        if (membership == 0) return account == lst.lister;
+        return _membershipOf(account) == membership || (account == lst.lister && !_isLive(membership));
+    }
+
+    /// @dev Whether `account` is the renter of `b`: the current holder of its membership, or its renter address.
+    function _isRenter(Booking storage b, address account) internal view returns (bool) {
+        uint256 membership = b.renterMembership;
+        return membership == 0 ? account == b.renter : _membershipOf(account) == membership;
+    }
+
+    function _requireRenter(uint256 bookingId, Booking storage b) internal view {
+        if (!_isRenter(b, _msgSender())) revert ExchangeNotRenter(bookingId, _msgSender());
+    }
+
+    /// @dev The listing of `b`, when the caller manages it.
+    function _listerListing(Booking storage b) internal view returns (Listing storage lst) {
+        lst = _listings[b.listingId];
+        if (!_isLister(lst, _msgSender())) revert ExchangeNotLister(b.listingId, _msgSender());
+    }
+
+    function _membershipOf(address account) internal view returns (uint256) {
+        return _registry.membershipOf(account);
+    }
+
+    function _holderKey(uint256 membership, address account) internal pure returns (uint256) {
+        return membership == 0 ? uint160(account) : MEMBER_KEY | membership;
     }
 
     function _checkToken(address token) internal view {
@@ -648,14 +689,22 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
     }
 
-    function _checkBookable(Listing storage lst, uint256 listingId, address renter, uint256 units) internal view {
+    function _checkBookable(
+        Listing storage lst,
+        uint256 listingId,
+        address renter,
+        uint256 renterMembership,
+        uint256 units
+    ) internal view {
         if (lst.closed) revert ExchangeListingClosed(listingId);
         if (lst.paused) revert ExchangeListingPaused(listingId);
-        if (renter == lst.lister) revert ExchangeSelfBooking(listingId);
+        if (renter == lst.lister || (renterMembership != 0 && renterMembership == lst.membership)) {
+            revert ExchangeSelfBooking(listingId);
+        }
         if (units < lst.minUnits || units > lst.maxUnits) revert ExchangeInvalidUnits(units, lst.minUnits, lst.maxUnits);
         _checkToken(lst.token);
-        if (!_isEligibleLister(lst.lister)) revert ExchangeNotEligibleLister(lst.lister);
-        if (lst.residentsOnly && !_registry.isCitizen(renter)) revert ExchangeNotResident(renter);
+        if (!_isEligibleLister(lst)) revert ExchangeNotEligibleLister(lst.lister);
+        if (lst.residentsOnly && renterMembership == 0) revert ExchangeNotResident(renter);
     }
 
     /// @dev First slot index and end time of `units` from `start`; reverts outside the window or misaligned.
@@ -685,7 +734,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     function _openListingOfLister(uint256 listingId) internal view returns (Listing storage lst) {
         lst = _listingOf(listingId);
-        if (_msgSender() != lst.lister) revert ExchangeNotLister(listingId, _msgSender());
+        if (!_isLister(lst, _msgSender())) revert ExchangeNotLister(listingId, _msgSender());
         if (lst.closed) revert ExchangeListingClosed(listingId);
     }
 
@@ -697,10 +746,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function _activeBooking(uint256 bookingId) internal view returns (Booking storage b) {
         b = _bookingOf(bookingId);
         if (b.status != BookingStatus.ACTIVE) revert ExchangeWrongBookingStatus(bookingId, b.status);
-    }
-
-    function _requireDeposit(uint256 bookingId, Booking storage b, DepositStatus status) internal view {
-        if (b.depositStatus != status) revert ExchangeWrongDepositStatus(bookingId, b.depositStatus);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -773,12 +818,12 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
     }
 
-    /// @dev Pays the price out: lister credited price - fee, fee to the sink.
-    function _settlePrice(uint256 bookingId, Booking storage b, Listing storage lst) internal {
-        uint256 price = b.price;
+    /// @dev Pays `price` (the booking's price, or the seller's part after an ITEM claim) out: lister credited
+    /// price - fee, fee to the sink.
+    function _settlePrice(uint256 bookingId, Booking storage b, Listing storage lst, uint256 price) internal {
         uint256 fee = (price * b.feeBps) / BPS;
         b.status = BookingStatus.SETTLED;
-        _credit(lst.lister, lst.token, price - fee);
+        _creditLister(lst, price - fee);
         emit BookingSettled(bookingId, price - fee, fee);
         _payFee(lst.token, lst.kind, fee, false);
     }
@@ -787,22 +832,38 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function _payDeposit(uint256 bookingId, Booking storage b, Listing storage lst, uint256 toLister) internal {
         uint256 toRenter = b.deposit - toLister;
         b.depositStatus = DepositStatus.RELEASED;
-        _credit(b.renter, lst.token, toRenter);
-        _credit(lst.lister, lst.token, toLister);
+        _creditRenter(b, lst.token, toRenter);
+        _creditLister(lst, toLister);
         emit DepositReleased(bookingId, toRenter, toLister);
     }
 
-    function _credit(address account, address token, uint256 amount) internal {
-        if (amount == 0) return;
-        _credits[account][token] += amount;
-        emit Credited(account, token, amount);
+    function _creditLister(Listing storage lst, uint256 amount) internal {
+        _credit(lst.membership, lst.lister, lst.token, amount);
     }
 
+    function _creditRenter(Booking storage b, address token, uint256 amount) internal {
+        _credit(b.renterMembership, b.renter, token, amount);
+    }
+
+    /// @dev Credits a citizen's membership (whoever holds it at withdrawal), or else the address.
+    function _credit(uint256 membership, address account, address token, uint256 amount) internal {
+        if (amount == 0) return;
+        _credits[_holderKey(membership, account)][token] += amount;
+        if (membership == 0) emit Credited(account, token, amount);
+        else emit MembershipCredited(membership, token, amount);
+    }
+
+    /// @dev Pays out the caller's address credit plus the credit of the membership it holds now.
     function _withdraw(address token, address payable to) internal {
         address account = _msgSender();
-        uint256 amount = _credits[account][token];
+        uint256 membership = _membershipOf(account);
+        uint256 amount = _credits[uint160(account)][token];
+        _credits[uint160(account)][token] = 0;
+        if (membership != 0) {
+            amount += _credits[MEMBER_KEY | membership][token];
+            _credits[MEMBER_KEY | membership][token] = 0;
+        }
         if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
-        _credits[account][token] = 0;
         _owed[token] -= amount;
         emit Withdrawn(account, token, to, amount);
         _send(token, to, amount);

@@ -34,6 +34,7 @@ from civicdao._custom_errors import (
     ExchangeInvalidUnitRange,
     ExchangeInvalidUnits,
     ExchangeInvalidWindow,
+    ExchangeItemShipped,
     ExchangeListingClosed,
     ExchangeListingPaused,
     ExchangeListingPauseUnchanged,
@@ -48,6 +49,7 @@ from civicdao._custom_errors import (
     ExchangeNotLister,
     ExchangeNotRenter,
     ExchangeNotResident,
+    ExchangeOnlyClaims,
     ExchangeOutOfStock,
     ExchangeOutsideWindow,
     ExchangeResolutionTooHigh,
@@ -114,6 +116,16 @@ class Env:
     def fns(self) -> Any:
         return self.exchange.functions
 
+    @property
+    def claims(self) -> Contract:
+        """The exchange's claims-and-disputes contract (claims moved there from the exchange)."""
+        return self.api.claims
+
+    @property
+    def lens(self) -> Contract:
+        """The exchange's read-only helper (isAvailable, firstClash and quote moved there)."""
+        return self.api.lens
+
     def t0(self) -> int:
         """The next midnight: listings start there."""
         return (self.control.time() // DAY + 1) * DAY
@@ -156,7 +168,7 @@ class Env:
         version: int | None = None,
     ) -> int:
         """Book through the contract (no Python pre-checks), paying exactly what is due."""
-        price, deposit, _ = call(self.fns.quote(listing_id, units))
+        price, deposit, _ = call(self.lens.functions.quote(listing_id, units))
         token = self.token_of(listing_id)
         if token != ETH:
             self.send(signer, self.usd.functions.approve(self.exchange.address, price + deposit))
@@ -419,15 +431,15 @@ def test_book_refuses_bad_times_and_taken_slots(env: Env) -> None:
     raises(ExchangeSlotTaken, lambda: env.book(env.other, room, t0, 3), listingId=room, slot=2)
     raises(ExchangeSlotTaken, lambda: env.book(env.other, room, t0 + 4 * DAY, 2), slot=4)
     assert env.book(env.other, room, t0 + 5 * DAY, 2) > 0  # adjacent is fine
-    assert call(env.fns.firstClash(room, t0, 7)) == [True, 2]
+    assert call(env.lens.functions.firstClash(room, t0, 7)) == [True, 2]
     env.control.increase_time(t0 + DAY - env.control.time())
     raises(ExchangeStartInPast, lambda: env.book(env.other, room, t0, 1), start=t0)
     item = env.create(
         kind=int(Kind.TOOL), unit=int(Unit.ITEM), stock=1, deposit=0, availableFrom=t0 + 9 * DAY
     )
     raises(ExchangeOutsideWindow, lambda: env.book(env.renter, item, 0, 1))  # before the item's window
-    raises(ExchangeNotItemListing, lambda: call(env.fns.firstClash(item, 0, 1)))
-    raises(ExchangeInvalidUnits, lambda: call(env.fns.firstClash(room, t0 + 2 * DAY, 0)))
+    raises(ExchangeNotItemListing, lambda: call(env.lens.functions.firstClash(item, 0, 1)))
+    raises(ExchangeInvalidUnits, lambda: call(env.lens.functions.firstClash(room, t0 + 2 * DAY, 0)))
 
 
 def test_book_refuses_wrong_payment(env: Env, accounts: list[NodeSigner]) -> None:
@@ -459,7 +471,9 @@ def test_book_refuses_terms_changed_after_the_renter_looked(env: Env, token: str
     t0 = env.t0()
     listing = env.create(token=token)
     seen = env.terms_version(listing)
-    price, deposit, _ = call(env.fns.quote(listing, 2))  # what the renter is shown, at terms version 0
+    price, deposit, _ = call(
+        env.lens.functions.quote(listing, 2)
+    )  # what the renter is shown, at terms version 0
     assert (seen, price, deposit) == (0, 2 * 10**16, 10**17)
     if token != ETH:  # a standing allowance far above this booking: only the version protects the renter
         env.send(env.renter, env.usd.functions.approve(env.exchange.address, 10**30))
@@ -487,7 +501,7 @@ def test_book_refuses_terms_changed_after_the_renter_looked(env: Env, token: str
     )
     assert env.owed(token) == env.holdings(token) == owed  # nothing was taken
     assert call(env.usd.functions.balanceOf(env.renter.address)) == usd_before
-    assert call(env.fns.isAvailable(listing, t0, 2))  # the slots stayed free
+    assert call(env.lens.functions.isAvailable(listing, t0, 2))  # the slots stayed free
 
     # a renter who saw the new terms books on them
     booking = env.api.get_booking(env.book(env.renter, listing, t0, 2, version=2))
@@ -534,7 +548,7 @@ def test_claim_damage_refuses_wrong_party_time_amount_and_status(env: Env) -> No
     no_deposit = env.book(env.renter, free_room, t0, 1)
 
     def claim(signer: Signer, bid: int, amount: int) -> Callable[[], object]:
-        return lambda: env.send(signer, env.fns.claimDamage(bid, amount, "ipfs://photo"))
+        return lambda: env.send(signer, env.claims.functions.claimDamage(bid, amount, "ipfs://photo"))
 
     raises(ExchangeNotEnded, claim(env.lister, booking, 1), end=t0 + DAY)
     env.control.increase_time(t0 + DAY - env.control.time())
@@ -554,7 +568,7 @@ def test_answers_to_a_claim_refuse_wrong_party_status_and_deadline(env: Env) -> 
     a = env.book(env.renter, room, t0, 1)
     b = env.book(env.other, room, t0 + DAY, 1)
     env.control.increase_time(t0 + 2 * DAY - env.control.time())
-    fns = env.fns
+    fns = env.claims.functions
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.acceptClaim(a)), status=0)
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.disputeClaim(a)))
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.stranger, fns.finaliseClaim(a)), status=0)
@@ -567,7 +581,7 @@ def test_answers_to_a_claim_refuse_wrong_party_status_and_deadline(env: Env) -> 
     raises(ExchangeDeadlineNotReached, lambda: env.send(env.stranger, fns.finaliseClaim(a)))
     env.send(env.renter, fns.disputeClaim(a))
     raises(AccessControlUnauthorizedAccount, lambda: env.send(env.stranger, fns.resolve(a, 0)))
-    env.send(env.admin, fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
+    env.send(env.admin, env.fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
     raises(
         ExchangeResolverIsParty, lambda: env.send(env.lister, fns.resolve(a, 0)), resolver=env.lister.address
     )
@@ -839,8 +853,14 @@ def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
 
 # -- property: random sequences --------------------------------------------------------------------------
 
-SLOTS = 24  # an hourly listing over one day
-BOOK = st.tuples(st.just("book"), st.integers(0, 2), st.integers(0, SLOTS - 1), st.integers(1, 4))
+SLOTS = 1_536  # an hourly listing over 64 days: six 256-slot words of calendar
+NEAR_WORD_EDGES = [w * 256 + d for w in range(1, 6) for d in (-3, -1, 0, 1)]
+BOOK = st.tuples(
+    st.just("book"),
+    st.integers(0, 2),
+    st.one_of(st.integers(0, SLOTS - 1), st.sampled_from(NEAR_WORD_EDGES)),
+    st.one_of(st.integers(1, 4), st.integers(200, 600)),  # short stays, and ranges over two or three words
+)
 OPS = st.one_of(
     BOOK,
     st.tuples(st.just("cancel"), st.integers(0, 7), st.booleans(), st.just(0)),
@@ -857,7 +877,7 @@ def _run_sequence(env: Env, token: str, ops: list[tuple[str, int, Any, int]]) ->
     start = (env.control.time() // HOUR + 1) * HOUR
     listing = env.create(
         token=token, kind=int(Kind.SPACE), unit=int(Unit.HOUR), availableFrom=start,
-        availableUntil=start + SLOTS * HOUR, maxUnits=4, freeCancelHours=2, lateRefundBps=2_500,
+        availableUntil=start + SLOTS * HOUR, maxUnits=600, freeCancelHours=2, lateRefundBps=2_500,
         price=10**15, deposit=3 * 10**15,
     )  # fmt: skip
     owed0 = env.owed(token)
@@ -925,7 +945,8 @@ def _run_sequence(env: Env, token: str, ops: list[tuple[str, int, Any, int]]) ->
     credits = sum(env.api.credits(p.address, token) - credits0[p.address] for p in people)
     pending = env.api.pending_fees(token, Kind.SPACE) - pending0
     assert env.owed(token) - owed0 == escrow + credits + pending
-    assert {s.index for s in env.api.calendar(listing).taken_slots} == set(occupied)
+    words = [int(call(env.fns.calendarWord(listing, w))) for w in range(SLOTS // 256)]
+    assert {w * 256 + i for w, bits in enumerate(words) for i in range(256) if bits >> i & 1} == set(occupied)
 
 
 @pytest.mark.parametrize("kind", ["eth", "erc20"])
@@ -940,3 +961,261 @@ def test_random_sequences_keep_calendar_and_accounting_consistent(
         _run_sequence(env, token, first + then)
     finally:
         env.control.revert(snapshot)
+
+
+# -- ITEM escrow: the buyer's remedies (issue 9, defect 3) ------------------------------------------------
+
+
+def _item(env: Env, token: str = ETH, stock: int = 5) -> int:
+    return env.create(
+        token=token, kind=int(Kind.TOOL), unit=int(Unit.ITEM), stock=stock, deposit=0,
+        availableFrom=env.control.time(),
+    )  # fmt: skip
+
+
+def test_item_dishonest_seller_cannot_settle_early_and_a_disputed_non_delivery_refunds_the_buyer(
+    env: Env, token: str
+) -> None:
+    listing = _item(env, token)
+    price, fee = 10**16, 10**16 * 200 // 10_000
+    sale = env.book(env.renter, listing, 0, 1)
+    env.api.mark_shipped(env.lister, sale)  # claims to have shipped; never delivers
+    raises(ExchangeNotEnded, lambda: env.send(env.lister, env.fns.settle(sale)), bookingId=sale)
+    raised = env.api.claim_non_delivery(env.renter, sale, evidence_uri="ipfs://no-parcel")
+    assert raised.amount == price
+    assert env.api.get_booking(sale).status is BookingStatus.CLAIMED
+    env.api.dispute_claim(env.lister, sale)  # the seller contests
+    assert env.api.get_booking(sale).status is BookingStatus.DISPUTED
+    # while the dispute is open nothing is paid, whoever asks
+    raises(ExchangeNothingToSettle, lambda: env.send(env.lister, env.fns.settle(sale)), bookingId=sale)
+    outcome = env.api.resolve(env.resolver, sale, 0)  # the resolver finds for the buyer
+    assert (outcome.to_renter, outcome.to_lister) == (price, 0)
+    assert env.api.credits(env.renter.address, token) == price
+    raises(ExchangeNothingToWithdraw, lambda: env.send(env.lister, env.fns.withdraw(token)))
+    assert env.holdings(token) == env.owed(token) == price
+    # a partial award pays the seller its share minus the fee on it; the buyer gets the rest
+    other = env.book(env.other, listing, 0, 1)
+    env.api.claim_non_delivery(env.other, other)
+    env.api.dispute_claim(env.lister, other)
+    split = env.api.resolve(env.resolver, other, price // 4)
+    assert (split.to_renter, split.to_lister) == (price - price // 4, price // 4)
+    assert env.api.credits(env.lister.address, token) == price // 4 - (price // 4) * 200 // 10_000
+    assert env.holdings(token) == env.owed(token)
+    assert fee > 0
+
+
+def test_item_unanswered_or_accepted_non_delivery_refunds_and_silence_pays_the_seller(env: Env) -> None:
+    listing = _item(env)
+    price = 10**16
+    unanswered = env.book(env.renter, listing, 0, 1)
+    accepted = env.book(env.other, listing, 0, 1)
+    silent = env.book(env.stranger, listing, 0, 1)
+    env.api.claim_non_delivery(env.renter, unanswered)
+    env.api.claim_non_delivery(env.other, accepted)
+    assert env.api.accept_claim(env.lister, accepted).to_renter == price  # the seller admits it
+    raises(
+        ExchangeDeadlineNotReached,
+        lambda: env.send(env.stranger, env.claims.functions.finaliseClaim(unanswered)),
+    )
+    env.control.increase_time(DISPUTE_WINDOW)
+    raises(
+        ExchangeDeadlinePassed, lambda: env.send(env.lister, env.claims.functions.disputeClaim(unanswered))
+    )
+    finalised = env.api.finalise_claim(env.stranger, unanswered)  # the seller never answered: buyer refunded
+    assert (finalised.to_renter, finalised.to_lister) == (price, 0)
+    env.control.increase_time(DELIVERY_WINDOW)
+    assert env.api.settle(env.stranger, silent).to_lister == price - price * 200 // 10_000  # silence releases
+    assert env.api.credits(env.renter.address, ETH) == env.api.credits(env.other.address, ETH) == price
+    assert env.holdings(ETH) == env.owed(ETH)
+
+
+def test_item_buyer_cancels_before_shipping_for_a_full_refund_but_not_after(env: Env, token: str) -> None:
+    listing = _item(env, token, stock=2)
+    early = env.book(env.renter, listing, 0, 1)
+    late = env.book(env.other, listing, 0, 1)
+    cancelled = env.api.cancel(env.renter, early)
+    assert (cancelled.refund_to_renter, cancelled.to_lister, cancelled.fee) == (10**16, 0, 0)
+    assert call(env.fns.getListing(listing))[13] == 1  # stock back
+    shipped = env.api.mark_shipped(env.lister, late)
+    assert env.api.get_booking(late).shipped_at == env.w3.eth.get_block(shipped.block_number)["timestamp"]
+    raises(ExchangeItemShipped, lambda: env.send(env.other, env.fns.cancelByRenter(late)), bookingId=late)
+    assert env.api.confirm_receipt(env.other, late).price_settled
+    assert env.holdings(token) == env.owed(token)
+
+
+def test_item_claims_and_shipping_refuse_wrong_party_kind_time_and_status(env: Env) -> None:
+    listing = _item(env)
+    sale = env.book(env.renter, listing, 0, 1)
+    room = env.create()
+    t0 = env.t0()
+    stay = env.book(env.renter, room, t0, 1)
+    claims = env.claims.functions
+
+    raises(
+        ExchangeNotLister, lambda: env.send(env.renter, env.fns.markShipped(sale)), account=env.renter.address
+    )
+    raises(ExchangeNotItem, lambda: env.send(env.lister, env.fns.markShipped(stay)), bookingId=stay)
+    env.send(env.lister, env.fns.markShipped(sale))
+    raises(ExchangeItemShipped, lambda: env.send(env.lister, env.fns.markShipped(sale)), bookingId=sale)
+    raises(ExchangeNotRenter, lambda: env.send(env.other, claims.claimNonDelivery(sale, "")))
+    raises(ExchangeNotItem, lambda: env.send(env.renter, claims.claimNonDelivery(stay, "")), bookingId=stay)
+    env.send(env.renter, claims.claimNonDelivery(sale, ""))
+    raises(
+        ExchangeWrongBookingStatus,
+        lambda: env.send(env.renter, claims.claimNonDelivery(sale, "")),
+        status=int(BookingStatus.CLAIMED),
+    )
+    raises(ExchangeWrongBookingStatus, lambda: env.send(env.renter, env.fns.confirmReceipt(sale)))
+    raises(ExchangeNotLister, lambda: env.send(env.renter, claims.disputeClaim(sale)))  # the seller answers
+    raises(ExchangeNotLister, lambda: env.send(env.renter, claims.acceptClaim(sale)))
+    raises(
+        ExchangeWrongDepositStatus, lambda: env.send(env.resolver, claims.resolve(sale, 0))
+    )  # not disputed
+    env.send(env.lister, claims.disputeClaim(sale))
+    raises(ExchangeResolutionTooHigh, lambda: env.send(env.resolver, claims.resolve(sale, 10**16 + 1)))
+    raises(AccessControlUnauthorizedAccount, lambda: env.send(env.renter, claims.resolve(sale, 0)))
+    env.send(env.admin, env.fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
+    raises(ExchangeResolverIsParty, lambda: env.send(env.lister, claims.resolve(sale, 0)))  # a party
+    late = env.book(env.other, listing, 0, 1)
+    env.control.increase_time(DELIVERY_WINDOW)
+    raises(ExchangeDeadlinePassed, lambda: env.send(env.other, claims.claimNonDelivery(late, "")))
+    # the claim hooks answer only to the exchange's own claims contract
+    fns = env.fns
+    raises(ExchangeOnlyClaims, lambda: env.send(env.renter, fns.payClaim(sale, 0)), caller=env.renter.address)
+    raises(ExchangeOnlyClaims, lambda: env.send(env.renter, fns.recordClaim(sale, 1, 3, 0, 0)))
+    assert call(env.claims.functions.exchange()) == env.exchange.address
+    assert call(env.lens.functions.exchange()) == env.exchange.address
+
+
+# -- money and listings follow the membership, not the key (issue 9, defect 4) -------------------------
+
+
+def _rotate(env: Env, old: str, new: str) -> None:
+    """The mock registry's stand-in for CitizenRegistry.rotate: the membership id moves from old to new."""
+    membership = call(env.registry.functions.membershipOf(old))
+    env.send(env.admin, env.registry.functions.setMembership(new, membership))
+    env.send(env.admin, env.registry.functions.setMembership(old, 0))
+
+
+def test_after_a_key_rotation_the_old_key_loses_listings_and_earnings_and_the_new_key_has_them(
+    env: Env, accounts: list[NodeSigner], token: str
+) -> None:
+    new_lister, new_renter = accounts[6], accounts[7]
+    snapshot = env.control.snapshot()
+    try:
+        t0 = env.t0()
+        room = env.create(token=token)
+        settled = env.book(env.renter, room, t0, 1)
+        refunded = env.book(env.renter, room, t0 + 10 * DAY, 1)
+        env.control.increase_time(t0 + DAY + CLAIM_WINDOW - env.control.time())
+        env.api.settle(env.stranger, settled)
+        listing = env.api.get_listing(room)
+        assert listing.membership == call(env.registry.functions.membershipOf(env.lister.address)) != 0
+        _rotate(env, env.lister.address, new_lister.address)
+        _rotate(env, env.renter.address, new_renter.address)
+        earned = 10**16 - 10**16 * 500 // 10_000
+        assert env.api.credits(new_lister.address, token) == earned
+        assert env.api.credits(env.lister.address, token) == 0
+        # the old keys: no money, no listing, no booking
+        raises(ExchangeNothingToWithdraw, lambda: env.send(env.lister, env.fns.withdraw(token)))
+        raises(ExchangeNotLister, lambda: env.send(env.lister, env.fns.updateTerms(room, 1, 0, 0, 0)))
+        raises(ExchangeNotLister, lambda: env.send(env.lister, env.fns.setListingPaused(room, True)))
+        raises(ExchangeNotLister, lambda: env.send(env.lister, env.fns.closeListing(room)))
+        raises(ExchangeNotLister, lambda: env.send(env.lister, env.fns.cancelByLister(refunded)))
+        raises(ExchangeNotRenter, lambda: env.send(env.renter, env.fns.cancelByRenter(refunded)))
+        raises(ExchangeNothingToWithdraw, lambda: env.send(env.renter, env.fns.withdraw(token)))
+        # the new keys: the listing stays bookable, they manage it, withdraw, and cancel as renter
+        assert env.api.withdraw(new_lister, token).amount == earned
+        assert env.api.withdraw(new_renter, token).amount == 10**17  # the settled booking's deposit
+        env.send(new_lister, env.fns.setListingPaused(room, True))
+        env.send(new_lister, env.fns.setListingPaused(room, False))
+        assert env.book(env.other, room, t0 + 5 * DAY, 1) > 0
+        raises(ExchangeSelfBooking, lambda: env.book(new_lister, room, t0 + 7 * DAY, 1))
+        assert env.api.cancel(new_renter, refunded).refund_to_renter == 10**16
+        assert env.api.withdraw(new_renter, token).amount == 10**16 + 10**17
+        assert env.holdings(token) == env.owed(token)
+    finally:
+        env.control.revert(snapshot)
+
+
+def test_non_citizen_listers_keep_address_keys_and_a_revoked_membership_stops_bookings(
+    env: Env, accounts: list[NodeSigner]
+) -> None:
+    city = accounts[6]
+    snapshot = env.control.snapshot()
+    try:
+        env.send(env.admin, env.fns.grantRole(ROLE["LISTER_ROLE"], city.address))
+        t0 = env.t0()
+        hall = env.create(city, kind=int(Kind.SPACE))
+        assert env.api.get_listing(hall).membership == 0
+        booking = env.book(env.renter, hall, t0, 1)
+        env.api.cancel(city, booking)
+        room = env.create()
+        env.send(env.admin, env.registry.functions.setCitizen(env.lister.address, False))  # revoked
+        raises(ExchangeNotEligibleLister, lambda: env.book(env.renter, room, t0, 1))
+        env.send(env.admin, env.registry.functions.setCitizen(env.lister.address, True))  # a new membership
+        raises(ExchangeNotEligibleLister, lambda: env.book(env.renter, room, t0, 1))  # the old one stays dead
+    finally:
+        env.control.revert(snapshot)
+
+
+# -- the calendar across 256-slot words (issue 9, item 9) --------------------------------------------------
+
+
+def _hourly(env: Env, slots: int = 1_600) -> tuple[int, int]:
+    """An hourly listing with ``slots`` slots (more than six 256-slot words) and its first slot's time."""
+    start = (env.control.time() // HOUR + 1) * HOUR
+    listing = env.create(
+        kind=int(Kind.SPACE), unit=int(Unit.HOUR), availableFrom=start, availableUntil=start + slots * HOUR,
+        maxUnits=600, deposit=0, price=10**12,
+    )  # fmt: skip
+    return listing, start
+
+
+def test_calendar_refuses_overlaps_in_every_word_of_a_range(env: Env) -> None:
+    listing, start = _hourly(env)
+
+    def at(slot: int) -> int:
+        return start + slot * HOUR
+
+    env.book(env.renter, listing, at(250), 11)  # slots 250-260: words 0 and 1
+    env.book(env.renter, listing, at(700), 5)  # slots 700-704: wholly in word 2
+    env.book(env.renter, listing, at(1_020), 1)  # slot 1020: word 3
+    # overlaps found in the second word of a crossing range, and in a range wholly past word 0
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(258), 10), slot=258)
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(256), 1), slot=256)
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(690), 20), slot=700)
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(704), 1), slot=704)
+    # a range over three words (500-1030) whose only clash is in its last word
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(705), 316), slot=1_020)
+    raises(ExchangeSlotTaken, lambda: env.book(env.other, listing, at(240), 520), slot=250)
+    assert call(env.lens.functions.firstClash(listing, at(705), 316)) == [True, 1_020]
+    assert call(env.lens.functions.firstClash(listing, at(261), 439)) == [False, 0]
+    assert not env.api.is_available(listing, at(600), 600)
+    assert env.api.is_available(listing, at(261), 439)
+    assert env.book(env.other, listing, at(261), 439) > 0  # the gap between is free, across words 1 and 2
+
+
+def test_cancel_frees_every_word_of_a_range(env: Env) -> None:
+    listing, start = _hourly(env)
+    spans = [(250, 11), (500, 600), (1_500, 100)]  # 2 words, 3 words (1-4: slots 500-1099), 1 word (5-6)
+    bookings = [env.book(env.renter, listing, start + first * HOUR, count) for first, count in spans]
+    for first, count in spans:
+        for slot in (first, first + count - 1):
+            raises(
+                ExchangeSlotTaken, lambda s=slot: env.book(env.other, listing, start + s * HOUR, 1), slot=slot
+            )
+    for booking in bookings:
+        env.api.cancel(env.renter, booking)
+    assert not env.api.calendar(listing, start=start + 240 * HOUR, end=start + 272 * HOUR).taken_slots
+    assert env.api.calendar(listing, start=start + 1_000 * HOUR, end=start + 1_100 * HOUR).all_free
+    for first, count in spans:  # every slot of every word is bookable again, at both ends of each range
+        for slot in (first, first + count - 1):
+            assert env.book(env.other, listing, start + slot * HOUR, 1) > 0
+    for word in range(7):
+        expected = 0
+        for first, count in spans:
+            for slot in (first, first + count - 1):
+                if slot >> 8 == word:
+                    expected |= 1 << (slot & 0xFF)
+        assert call(env.fns.calendarWord(listing, word)) == expected, word

@@ -29,11 +29,15 @@ interface ICommonsExchange {
     }
 
     /// @notice Life of a booking's price: escrowed (ACTIVE), refunded/split (CANCELLED) or paid out (SETTLED).
+    /// An ITEM purchase whose buyer claimed non-delivery is CLAIMED (the seller must answer) and, when the seller
+    /// contests, DISPUTED (resolvers decide); the price stays in escrow until the claim ends.
     enum BookingStatus {
         NONE,
         ACTIVE,
         CANCELLED,
-        SETTLED
+        SETTLED,
+        CLAIMED,
+        DISPUTED
     }
 
     /// @notice Life of a booking's deposit: HELD in escrow, CLAIMED by the lister, DISPUTED by the renter, or
@@ -69,6 +73,10 @@ interface ICommonsExchange {
     /// @notice A listing as stored. `price` is per unit; `deposit` per booking. `termsVersion` starts at 0 and
     /// grows by one with every change of price, deposit or cancellation policy; `book` takes the version the
     /// renter saw and refuses the booking when the terms changed since (a lister cannot front-run a renter).
+    /// `membership` is the lister's citizen membership id when a citizen listed it (0 for a non-citizen
+    /// LISTER_ROLE account): such a listing, and what it earns, belongs to the membership, so after a key
+    /// rotation the resident's new key manages it and withdraws, and the old key can do neither. `lister` stays
+    /// the key that created it.
     struct Listing {
         address lister;
         Kind kind;
@@ -85,14 +93,18 @@ interface ICommonsExchange {
         uint32 maxUnits;
         uint32 stock;
         uint32 termsVersion;
+        uint64 membership;
         uint256 price;
         uint256 deposit;
         string metadataURI;
     }
 
     /// @notice A booking with its terms snapshotted at booking time.
-    /// @dev For ITEM purchases `start` is the purchase time and `end` the end of the delivery window.
-    /// `decideBy` is the renter's deadline to answer a claim (CLAIMED) or the resolvers' deadline (DISPUTED).
+    /// @dev For ITEM purchases `start` is the purchase time and `end` the end of the delivery window;
+    /// `shippedAt` is when the seller marked it shipped (0 = not yet; until then the buyer may cancel).
+    /// `decideBy` is the answering party's deadline (CLAIMED) or the resolvers' deadline (DISPUTED), for a damage
+    /// claim on the deposit and a non-delivery claim on an ITEM price alike. `renterMembership` is the renter's
+    /// membership id when a citizen booked (0 otherwise): refunds and the renter's rights follow it.
     struct Booking {
         address renter;
         uint64 start;
@@ -106,6 +118,8 @@ interface ICommonsExchange {
         DepositStatus depositStatus;
         uint64 freeCancelUntil;
         uint64 decideBy;
+        uint64 shippedAt;
+        uint64 renterMembership;
         uint256 price;
         uint256 deposit;
         uint256 claimAmount;
@@ -213,6 +227,11 @@ interface ICommonsExchange {
     error ExchangeNoSurplus(address token);
     /// @notice Thrown when setting a stock on a listing that is not an ITEM listing.
     error ExchangeNotItemListing(uint256 listingId);
+    /// @notice Thrown when anyone but the exchange's claims contract calls one of its claim hooks.
+    error ExchangeOnlyClaims(address caller);
+    /// @notice Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is
+    /// then a non-delivery claim), or the seller marks it shipped twice.
+    error ExchangeItemShipped(uint256 bookingId, uint256 shippedAt);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Events
@@ -265,22 +284,14 @@ interface ICommonsExchange {
     event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
     /// @notice A buyer confirmed receipt of an ITEM purchase.
     event ReceiptConfirmed(uint256 indexed bookingId);
+    /// @notice The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim.
+    event ItemShipped(uint256 indexed bookingId);
     /// @notice A booking's deposit was paid out.
     event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
-    /// @notice The lister claimed `amount` of the deposit for damage; `evidenceURI` points to non-personal
-    /// evidence. The renter must answer by `respondBy`.
-    event DamageClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
-    /// @notice The renter accepted the damage claim.
-    event ClaimAccepted(uint256 indexed bookingId);
-    /// @notice The renter disputed the damage claim; resolvers decide by `resolveBy`.
-    event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
-    /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
-    event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
-    /// @notice A claim was finalised after its deadline; `claimStood` is true when an unanswered claim stood.
-    event ClaimFinalised(uint256 indexed bookingId, bool claimStood);
-
     /// @notice `amount` of `token` became withdrawable by `account`.
     event Credited(address indexed account, address indexed token, uint256 amount);
+    /// @notice `amount` of `token` became withdrawable by whoever holds citizen membership `membership`.
+    event MembershipCredited(uint256 indexed membership, address indexed token, uint256 amount);
     /// @notice `account` withdrew `amount` of `token` to `to`.
     event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
     /// @notice A fee was delivered to the fee sink.
@@ -363,7 +374,8 @@ interface ICommonsExchange {
         returns (uint256 bookingId);
 
     /// @notice The renter cancels before the start: full refund with enough notice, else the policy share of the
-    /// price (the rest to the lister minus fee); the deposit is always refunded; slots are freed.
+    /// price (the rest to the lister minus fee); the deposit is always refunded; slots are freed. An ITEM buyer
+    /// may cancel with a full refund until the seller marks the purchase shipped.
     /// @param bookingId The booking.
     function cancelByRenter(uint256 bookingId) external;
 
@@ -380,39 +392,61 @@ interface ICommonsExchange {
     /// @param bookingId The booking.
     function settle(uint256 bookingId) external;
 
+    /// @notice The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (the remedy for
+    /// non-delivery is a claim, see IExchangeClaims).
+    /// @param bookingId The booking.
+    function markShipped(uint256 bookingId) external;
+
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // Claims and disputes
+    // Hooks of the claims contract (claims and disputes live in IExchangeClaims)
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice The lister claims up to the deposit for damage, after the end and within the claim window.
+    /// @notice Records a claim's state on a booking (claims contract only).
     /// @param bookingId The booking.
-    /// @param amount The amount claimed (0 < amount <= deposit).
-    /// @param evidenceURI URI to non-personal evidence; emitted, not stored.
-    function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external;
+    /// @param status The booking's new status (ACTIVE for deposit claims; CLAIMED/DISPUTED for ITEM claims).
+    /// @param depositStatus The deposit's new status.
+    /// @param amount The amount claimed.
+    /// @param decideBy The answer or resolution deadline.
+    function recordClaim(
+        uint256 bookingId,
+        BookingStatus status,
+        DepositStatus depositStatus,
+        uint256 amount,
+        uint64 decideBy
+    ) external;
 
-    /// @notice The renter accepts the claim: the claimed amount to the lister, the rest of the deposit back.
+    /// @notice Ends a claim (claims contract only): `toLister` of the deposit (deposit claims) or of the price
+    /// (ITEM claims, the seller's part minus the fee) goes to the lister, the rest back to the renter.
     /// @param bookingId The booking.
-    function acceptClaim(uint256 bookingId) external;
+    /// @param toLister The lister's part.
+    function payClaim(uint256 bookingId, uint256 toLister) external;
 
-    /// @notice The renter disputes the claim before the answer deadline; resolvers then have the dispute window.
+    /// @notice A booking with what the claims contract needs to know about `account`.
     /// @param bookingId The booking.
-    function disputeClaim(uint256 bookingId) external;
+    /// @param account The caller to check.
+    /// @return b The booking.
+    /// @return item Whether the listing is an ITEM listing.
+    /// @return isLister Whether `account` is (the current key of) the lister.
+    /// @return isRenter Whether `account` is (the current key of) the renter.
+    function claimContext(uint256 bookingId, address account)
+        external
+        view
+        returns (Booking memory b, bool item, bool isLister, bool isRenter);
 
-    /// @notice A resolver (RESOLVER_ROLE, not a party) awards `toLister` (<= claim) and returns the rest.
-    /// @param bookingId The booking.
-    /// @param toLister The part of the deposit that goes to the lister.
-    function resolve(uint256 bookingId, uint256 toLister) external;
+    /// @notice The claims-and-disputes contract the exchange created and trusts.
+    /// @return The claims contract.
+    function claims() external view returns (address);
 
-    /// @notice Anyone finalises a claim after its deadline: an unanswered claim stands; an unresolved dispute
-    /// returns the whole deposit to the renter.
-    /// @param bookingId The booking.
-    function finaliseClaim(uint256 bookingId) external;
+    /// @notice The read-only helper (availability, first clash, quotes) the exchange created.
+    /// @return The lens contract.
+    function lens() external view returns (address);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Money out
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Withdraws the caller's whole credit in `token` (address(0) = ETH) to the caller.
+    /// @notice Withdraws the caller's whole credit in `token` (address(0) = ETH) to the caller: what is owed to
+    /// its address and, for a citizen, what is owed to the membership it holds now (a rotated-away key gets none).
     /// @param token The token.
     function withdraw(address token) external;
 
@@ -500,36 +534,14 @@ interface ICommonsExchange {
     /// @return The stored booking.
     function getBooking(uint256 bookingId) external view returns (Booking memory);
 
-    /// @notice Whether `units` from `start` can be booked now (valid, open, unpaused, free; ITEM: in stock).
+    /// @notice One 256-slot word of a calendar listing's bitmap (bit i = slot word * 256 + i taken).
     /// @param listingId The listing.
-    /// @param start Start time (ignored for ITEM listings).
-    /// @param units Units.
-    /// @return True when a booking with these arguments would pass the calendar and listing checks.
-    function isAvailable(uint256 listingId, uint256 start, uint256 units) external view returns (bool);
+    /// @param word The word index.
+    /// @return The bits.
+    function calendarWord(uint256 listingId, uint256 word) external view returns (uint256);
 
-    /// @notice The first booked slot in the range, for calendar listings.
-    /// @param listingId The listing.
-    /// @param start Start time (aligned, inside the window).
-    /// @param units Units.
-    /// @return clash True when a slot is taken.
-    /// @return slot The first taken slot index (valid when `clash`).
-    function firstClash(uint256 listingId, uint256 start, uint256 units)
-        external
-        view
-        returns (bool clash, uint256 slot);
-
-    /// @notice What a booking of `units` costs under the current terms.
-    /// @param listingId The listing.
-    /// @param units Units.
-    /// @return price Price for the units.
-    /// @return deposit Refundable deposit.
-    /// @return fee The part of the price that goes to the treasury on settlement.
-    function quote(uint256 listingId, uint256 units)
-        external
-        view
-        returns (uint256 price, uint256 deposit, uint256 fee);
-
-    /// @notice Withdrawable credit of `account` in `token`.
+    /// @notice Withdrawable credit of `account` in `token`: its address's credit plus, for a citizen, the credit
+    /// of the membership it holds now.
     /// @param account The account.
     /// @param token The token.
     /// @return The credit.

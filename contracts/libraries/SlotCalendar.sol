@@ -29,13 +29,29 @@ library SlotCalendar {
         uint256 last = first + count - 1;
         uint256 endWord = (last >> 8) + 1;
         for (uint256 w = first >> 8; w < endWord; ++w) {
-            uint256 hit = cal.words[w] & _mask(w, first, last);
-            if (hit != 0) {
-                // isolate the lowest set bit (hit != 0, so ~hit + 1 cannot overflow) and take its index
-                return (true, (w << 8) | Math.log2(hit & (~hit + 1)));
-            }
+            (found, slot) = takenInWord(cal.words[w], w, first, last);
+            if (found) return (found, slot);
         }
         return (false, 0);
+    }
+
+    /// @notice The lowest taken slot of [first, last] within word `w` whose bits are `bits` (for readers that
+    /// fetch words themselves, such as a lens contract).
+    /// @param bits The word's bits.
+    /// @param w The word index.
+    /// @param first First slot index of the range.
+    /// @param last Last slot index of the range (inclusive).
+    /// @return found True when a slot of the range in this word is taken.
+    /// @return slot The lowest such slot index (0 when not found).
+    function takenInWord(uint256 bits, uint256 w, uint256 first, uint256 last)
+        internal
+        pure
+        returns (bool found, uint256 slot)
+    {
+        uint256 hit = bits & _mask(w, first, last);
+        if (hit == 0) return (false, 0);
+        // isolate the lowest set bit (hit != 0, so ~hit + 1 cannot overflow) and take its index
+        return (true, (w << 8) | Math.log2(hit & (~hit + 1)));
     }
 
     /// @notice Marks [first, first + count) taken. The caller checks with `firstTaken` first.

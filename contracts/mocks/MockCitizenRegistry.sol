@@ -9,7 +9,11 @@ import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 /// membership id between addresses to stand in for a key rotation.
 /// @dev Like the real registry, an address is a citizen exactly when it holds a non-zero membership id.
 contract MockCitizenRegistry is ICitizenRegistry {
+    /// @notice Thrown by `ownerOf` when nobody holds `membership`.
+    error MockCitizenRegistryNoHolder(uint256 membership);
+
     mapping(address account => uint256 membership) private _membershipOf;
+    mapping(uint256 membership => address holder) private _holderOf;
     uint256 private _lastMembership;
 
     /// @notice Marks `account` as a citizen or not (anyone may call: test only). A new citizen gets a fresh
@@ -18,9 +22,9 @@ contract MockCitizenRegistry is ICitizenRegistry {
     /// @param citizen Whether it is a citizen.
     function setCitizen(address account, bool citizen) external {
         if (!citizen) {
-            delete _membershipOf[account];
+            _setMembership(account, 0);
         } else if (_membershipOf[account] == 0) {
-            _membershipOf[account] = ++_lastMembership;
+            _setMembership(account, ++_lastMembership);
         }
     }
 
@@ -30,7 +34,24 @@ contract MockCitizenRegistry is ICitizenRegistry {
     /// @param account The account.
     /// @param membership The membership id it holds from now on.
     function setMembership(address account, uint256 membership) external {
+        _setMembership(account, membership);
+    }
+
+    /// @notice Like the real registry's ERC-721 `ownerOf`: the address holding `membership`; reverts when nobody
+    /// does (never issued, or taken away, as a revoked membership is burnt).
+    /// @param membership The membership id.
+    /// @return The holder.
+    function ownerOf(uint256 membership) external view returns (address) {
+        address holder = _holderOf[membership];
+        if (holder == address(0)) revert MockCitizenRegistryNoHolder(membership);
+        return holder;
+    }
+
+    function _setMembership(address account, uint256 membership) private {
+        uint256 old = _membershipOf[account];
+        if (old != 0 && _holderOf[old] == account) delete _holderOf[old];
         _membershipOf[account] = membership;
+        if (membership != 0) _holderOf[membership] = account;
     }
 
     /// @inheritdoc ICitizenRegistry

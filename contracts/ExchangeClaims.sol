@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
+import {IExchangeClaims} from "./interfaces/IExchangeClaims.sol";
+
+/// @title ExchangeClaims
+/// @notice Claims and disputes of the commons exchange: damage claims on deposits and non-delivery claims on ITEM
+/// prices, answered by the other party and, if disputed, decided by the exchange's resolvers. Holds no money and
+/// no state: the exchange that created it records each step and pays out (see IExchangeClaims).
+/// @dev Created by CommonsExchange's constructor, which trusts exactly this contract for its claim hooks.
+contract ExchangeClaims is IExchangeClaims {
+    /// @notice Role on the exchange of the DAO's dispute resolvers.
+    bytes32 public constant RESOLVER_ROLE = keccak256("RESOLVER_ROLE");
+
+    ICommonsExchange private immutable _exchange;
+
+    /// @notice Binds to the exchange that creates this contract.
+    constructor() {
+        _exchange = ICommonsExchange(msg.sender);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external {
+        (ICommonsExchange.Booking memory b,, bool isLister,) = _exchange.claimContext(bookingId, msg.sender);
+        if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
+        _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.HELD);
+        if (block.timestamp < b.end) revert ICommonsExchange.ExchangeNotEnded(bookingId, b.end);
+        if (block.timestamp >= b.claimUntil) revert ICommonsExchange.ExchangeClaimWindowClosed(bookingId, b.claimUntil);
+        if (amount == 0 || amount > b.deposit) revert ICommonsExchange.ExchangeInvalidClaimAmount(amount, b.deposit);
+        uint64 respondBy = _deadline();
+        _exchange.recordClaim(bookingId, b.status, ICommonsExchange.DepositStatus.CLAIMED, amount, respondBy);
+        emit DamageClaimed(bookingId, amount, evidenceURI, respondBy);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function claimNonDelivery(uint256 bookingId, string calldata evidenceURI) external {
+        (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
+        if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
+        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
+        if (b.status != ICommonsExchange.BookingStatus.ACTIVE) {
+            revert ICommonsExchange.ExchangeWrongBookingStatus(bookingId, b.status);
+        }
+        if (block.timestamp >= b.end) revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.end);
+        uint64 respondBy = _deadline();
+        _exchange.recordClaim(
+            bookingId, ICommonsExchange.BookingStatus.CLAIMED, b.depositStatus, b.price, respondBy
+        );
+        emit NonDeliveryClaimed(bookingId, b.price, evidenceURI, respondBy);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function acceptClaim(uint256 bookingId) external {
+        (ICommonsExchange.Booking memory b, bool itemClaim) = _answerable(bookingId, false);
+        emit ClaimAccepted(bookingId);
+        _exchange.payClaim(bookingId, itemClaim ? 0 : b.claimAmount);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function disputeClaim(uint256 bookingId) external {
+        (ICommonsExchange.Booking memory b, bool itemClaim) = _answerable(bookingId, true);
+        uint64 resolveBy = _deadline();
+        if (itemClaim) {
+            _exchange.recordClaim(
+                bookingId, ICommonsExchange.BookingStatus.DISPUTED, b.depositStatus, b.claimAmount, resolveBy
+            );
+        } else {
+            _exchange.recordClaim(
+                bookingId, b.status, ICommonsExchange.DepositStatus.DISPUTED, b.claimAmount, resolveBy
+            );
+        }
+        emit ClaimDisputed(bookingId, resolveBy);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function resolve(uint256 bookingId, uint256 toLister) external {
+        address resolver = msg.sender;
+        if (!IAccessControl(address(_exchange)).hasRole(RESOLVER_ROLE, resolver)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(resolver, RESOLVER_ROLE);
+        }
+        (ICommonsExchange.Booking memory b,, bool isLister, bool isRenter) = _exchange.claimContext(bookingId, resolver);
+        if (isLister || isRenter) revert ICommonsExchange.ExchangeResolverIsParty(bookingId, resolver);
+        if (b.status != ICommonsExchange.BookingStatus.DISPUTED) {
+            _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.DISPUTED);
+        }
+        if (block.timestamp >= b.decideBy) revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.decideBy);
+        if (toLister > b.claimAmount) revert ICommonsExchange.ExchangeResolutionTooHigh(toLister, b.claimAmount);
+        emit ClaimResolved(bookingId, resolver, toLister);
+        _exchange.payClaim(bookingId, toLister);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function finaliseClaim(uint256 bookingId) external {
+        (ICommonsExchange.Booking memory b,,,) = _exchange.claimContext(bookingId, msg.sender);
+        bool itemClaim = _isItemClaim(b.status);
+        bool answered = itemClaim
+            ? b.status == ICommonsExchange.BookingStatus.DISPUTED
+            : b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+        if (!itemClaim && !answered && b.depositStatus != ICommonsExchange.DepositStatus.CLAIMED) {
+            revert ICommonsExchange.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
+        }
+        if (block.timestamp < b.decideBy) revert ICommonsExchange.ExchangeDeadlineNotReached(bookingId, b.decideBy);
+        // an unanswered claim stands: a damage claim pays the lister, a non-delivery claim refunds the buyer;
+        // an unresolved dispute returns everything to whoever paid it in (the renter / buyer)
+        bool claimStood = !answered;
+        emit ClaimFinalised(bookingId, claimStood);
+        _exchange.payClaim(bookingId, claimStood && !itemClaim ? b.claimAmount : 0);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function exchange() external view returns (address) {
+        return address(_exchange);
+    }
+
+    /// @dev The open claim `account` may answer: a damage claim (CLAIMED deposit) by the renter, a non-delivery
+    /// claim (CLAIMED item) by the seller, before the answer deadline (`disputing`) or any time (accepting).
+    function _answerable(uint256 bookingId, bool disputing)
+        private
+        view
+        returns (ICommonsExchange.Booking memory b, bool itemClaim)
+    {
+        bool isLister;
+        bool isRenter;
+        (b,, isLister, isRenter) = _exchange.claimContext(bookingId, msg.sender);
+        itemClaim = b.status == ICommonsExchange.BookingStatus.CLAIMED;
+        if (itemClaim) {
+            if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
+        } else {
+            if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
+            _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.CLAIMED);
+        }
+        if (disputing && block.timestamp >= b.decideBy) {
+            revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.decideBy);
+        }
+    }
+
+    function _requireDeposit(uint256 bookingId, ICommonsExchange.Booking memory b, ICommonsExchange.DepositStatus s)
+        private
+        pure
+    {
+        if (b.depositStatus != s) revert ICommonsExchange.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
+    }
+
+    function _isItemClaim(ICommonsExchange.BookingStatus status) private pure returns (bool) {
+        return status == ICommonsExchange.BookingStatus.CLAIMED || status == ICommonsExchange.BookingStatus.DISPUTED;
+    }
+
+    function _deadline() private view returns (uint64) {
+        (, uint256 disputeWindow,) = _exchange.windows();
+        return uint64(block.timestamp + disputeWindow);
+    }
+}
