@@ -5,19 +5,24 @@ back, and configuration validation."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from civicdao import deploy as deploy_module
 from civicdao._custom_errors import ExchangeGuardianExpired
 from civicdao.accounts import NodeSigner
-from civicdao.chain import ChainControl
+from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY, PRESETS, DeployConfig, load_config
 from civicdao.deploy import SUITE_CONTRACTS, Suite, deploy_suite, load_suite
-from civicdao.errors import ConfigError, DeploymentError
+from civicdao.errors import ConfigError, DeploymentError, NetworkError
 from civicdao.manifest import Manifest
 from civicdao.tx import call, transact
 
@@ -352,3 +357,136 @@ def test_deploy_suite_exchange_guardian_expires_with_the_governor_guardian(
     with pytest.raises(ExchangeGuardianExpired) as raised:  # its pause ends with its cancel power
         transact(w3, deployer, suite.exchange.functions.pause())
     assert (raised.value.guardian, raised.value.expiry) == (deployer.address, expiry)
+
+
+# -- faults: a killed deployment, a chain restarted empty ---------------------------------------------------
+
+
+def _deploy_command(rpc_url: str, manifest: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "civicdao.cli", "deploy",
+        "--rpc-url", rpc_url, "--unlocked", "0", "--manifest", str(manifest), *extra,
+    ]  # fmt: skip
+
+
+def _kill_when_pending(command: list[str], manifest: Path, w3: Web3, is_target: Any) -> str:
+    """Run ``command`` and SIGKILL it while the transaction recorded under a pending key that ``is_target``
+    picks is broadcast but not mined (its hash is in the manifest and the deployer has a transaction in the
+    node's pool). Returns that key."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deployer = w3.eth.accounts[0]
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                pending = json.loads(manifest.read_text())["pending"]
+            except (FileNotFoundError, ValueError):
+                pending = {}
+            sent = [key for key, entry in pending.items() if is_target(key) and entry.get("txHash")]
+            in_pool = w3.eth.get_transaction_count(deployer, "pending") > w3.eth.get_transaction_count(
+                deployer, "latest"
+            )
+            if sent and in_pool:
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                tx_hash = pending[sent[0]]["txHash"]
+                with pytest.raises(TransactionNotFound):  # killed before its transaction was mined
+                    w3.eth.get_transaction_receipt(tx_hash)
+                return sent[0]
+            time.sleep(0.02)
+        raise AssertionError("the deployment never had a transaction pending")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def _transactions_by(w3: Web3, sender: str) -> list[Any]:
+    return [
+        tx
+        for number in range(w3.eth.block_number + 1)
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]
+        if tx["from"] == sender
+    ]
+
+
+@pytest.mark.slow
+def test_deploy_killed_while_a_creation_or_a_grant_is_pending_resumes_without_doubling_anything(
+    tmp_path: Path,
+) -> None:
+    """Two-second blocks, so a transaction waits in the pool: kill the CLI while the CivicTimelock creation is
+    pending, rerun at once, kill it again while a role grant is pending, rerun to the end."""
+    manifest = tmp_path / "deployment.json"
+    with LocalChain(block_time=2) as chain:
+        w3, command = chain.w3, _deploy_command(chain.rpc_url, manifest)
+        deployer = w3.eth.accounts[0]
+        assert _kill_when_pending(command, manifest, w3, lambda key: key == "timelock") == "timelock"
+        assert "timelock" not in Manifest.load(manifest).contracts
+
+        step = _kill_when_pending(command, manifest, w3, lambda key: key.startswith("step:"))
+        assert Manifest.load(manifest).contracts.keys() == SUITE_CONTRACTS.keys()  # got past the creations
+
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert finished.returncode == 0, finished.stderr
+
+        suite = load_suite(w3, manifest)
+        sent = _transactions_by(w3, deployer)
+        assert len(sent) == w3.eth.get_transaction_count(deployer)  # every nonce used once, all mined
+        creations = [tx for tx in sent if tx.get("to") is None]
+        assert len(creations) == len(SUITE_CONTRACTS)
+        created = [w3.eth.get_transaction_receipt(tx["hash"])["contractAddress"] for tx in creations]
+        assert sorted(created) == sorted(suite.addresses().values())
+        timelock_code = w3.eth.get_code(suite.timelock.address)
+        assert [a for a in created if w3.eth.get_code(a) == timelock_code] == [suite.timelock.address]
+        calls = [(tx["to"], bytes(tx["input"])) for tx in sent if tx.get("to") is not None]
+        assert len(calls) == len(set(calls))  # no grant, setting or renounce sent twice
+        recorded = Manifest.load(manifest)
+        assert recorded.complete and not recorded.pending
+        assert recorded.steps[step.removeprefix("step:")]["txHash"]  # adopted from the killed run's tx
+        for contract in (suite.registry, suite.treasury, suite.exchange, suite.timelock):
+            assert not call(contract.functions.hasRole(ADMIN, deployer))
+        assert "waiting for 1 pending transaction(s)" in finished.stderr  # the grant sent before the kill
+
+
+def test_deploy_refuses_a_manifest_whose_contracts_are_not_on_the_chain(
+    chain: LocalChain, control: ChainControl, tmp_path: Path
+) -> None:
+    """A development node restarted empty: one line naming the manifest and the fix, then --fresh works."""
+    manifest = tmp_path / "deployment.json"
+    empty = control.snapshot()
+    first = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert first.returncode == 0, first.stderr
+    control.revert(empty)  # the chain forgets the deployment, the manifest does not
+
+    again = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert again.returncode == 1
+    assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
+    assert again.stderr.startswith(f"error: {manifest} records CitizenRegistry (registry) at 0x")
+    assert "has no code there" in again.stderr and "--fresh" in again.stderr
+    assert chain.w3.eth.get_transaction_count(chain.w3.eth.accounts[0]) == 0  # nothing was sent
+
+    fresh = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest, "--fresh"),
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert fresh.returncode == 0, fresh.stderr
+    assert Manifest.load(manifest).complete
+    [aside] = tmp_path.glob("deployment.replaced-*.json")  # the old record is kept, not lost
+    assert json.loads(aside.read_text())["complete"] is True
+
+
+def test_a_call_to_a_contract_the_chain_lost_is_a_network_error(
+    w3: Web3, deployer: NodeSigner, control: ChainControl
+) -> None:
+    empty = control.snapshot()
+    suite = deploy_suite(w3, deployer)
+    control.revert(empty)
+    with pytest.raises(NetworkError, match=f"no contract answers at {suite.governor.address}"):
+        call(suite.governor.functions.votingDelay())
