@@ -426,7 +426,7 @@ def test_oversized_body_gets_413_and_changes_nothing(world: World, service: Serv
         headers={"content-type": "application/json"},
     )
     assert chunked.status_code == 413
-    assert service.relayer.store.counts() == {"accepted": 0, "submitted": 0, "confirmed": 0, "dropped": 0}
+    assert set(service.relayer.store.counts().values()) == {0}
 
 
 @pytest.mark.parametrize(
