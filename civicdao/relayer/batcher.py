@@ -50,6 +50,10 @@ __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 logger = logging.getLogger(__name__)
 
 
+#: Blocks per eth_getLogs request when looking for the transaction that carried a message.
+LOG_WINDOW = 5_000
+
+
 class GasBudgetSpentError(CivicDAOError):
     """The relayer's gas budget cannot pay for the next transaction."""
 
@@ -371,25 +375,30 @@ class Batcher:
         r, s = signature[:64], signature[64:128]
         key = "governor" if contract.address == self.governor.address else "registry"
         account_topic = "0x" + bytes(HexBytes(submission.signer)).rjust(32, b"\x00").hex()
-        logs = self.w3.eth.get_logs(
-            {
-                "address": contract.address,
-                "topics": [None, account_topic],  # type: ignore[list-item]
-                "fromBlock": self.relayer.suite.manifest.contracts[key].block,
-                "toBlock": "latest",
-            }
-        )
+        first = self.relayer.suite.manifest.contracts[key].block
         seen: set[str] = set()
-        for log in reversed(logs):
-            tx_hash = HexBytes(log["transactionHash"]).to_0x_hex()
-            if tx_hash in seen:
-                continue
-            seen.add(tx_hash)
-            calldata = HexBytes(self.w3.eth.get_transaction(HexBytes(tx_hash))["input"]).hex()
-            if r in calldata and s in calldata:
-                receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-                if receipt["status"] == 1:
-                    return receipt
+        upper = int(self.w3.eth.block_number)
+        while upper >= first:  # newest first, in windows public nodes accept
+            lower = max(first, upper - LOG_WINDOW + 1)
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": contract.address,
+                    "topics": [None, account_topic],  # type: ignore[list-item]
+                    "fromBlock": lower,
+                    "toBlock": upper,
+                }
+            )
+            for log in reversed(logs):
+                tx_hash = HexBytes(log["transactionHash"]).to_0x_hex()
+                if tx_hash in seen:
+                    continue
+                seen.add(tx_hash)
+                calldata = HexBytes(self.w3.eth.get_transaction(HexBytes(tx_hash))["input"]).hex()
+                if r in calldata and s in calldata:
+                    receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+                    if receipt["status"] == 1:
+                        return receipt
+            upper = lower - 1
         return None
 
     def _not_in_effect(self, submission: Submission, events: Sequence[Event], block: int) -> str | None:
