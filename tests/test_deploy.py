@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -369,39 +370,78 @@ def _deploy_command(rpc_url: str, manifest: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _kill_when_pending(command: list[str], manifest: Path, w3: Web3, is_target: Any) -> str:
-    """Run ``command`` and SIGKILL it while the transaction recorded under a pending key that ``is_target``
-    picks is broadcast but not mined (its hash is in the manifest and the deployer has a transaction in the
-    node's pool). Returns that key."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deployer = w3.eth.accounts[0]
+class _Deploying:
+    """``civicdao deploy`` running in a child process, its stderr collected line by line."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return code
+
+
+def _mining(w3: Web3, seconds: int) -> None:
+    """Anvil's interval mining: a block every ``seconds`` seconds, or paused with 0 (transactions wait)."""
+    assert "error" not in w3.provider.make_request("evm_setIntervalMining", [seconds])  # type: ignore[arg-type]
+
+
+def _pool_size(w3: Web3, account: str) -> int:
+    return w3.eth.get_transaction_count(account, "pending") - w3.eth.get_transaction_count(account, "latest")  # type: ignore[arg-type]
+
+
+def _kill_when_pending(run: _Deploying, manifest: Path, w3: Web3, is_target: Any) -> tuple[str, str]:
+    """SIGKILL ``run`` while the transaction recorded under a pending manifest key that ``is_target`` picks is
+    broadcast but not mined; mining is left paused, so it stays pending. Returns the key and the hash."""
     deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                pending = json.loads(manifest.read_text())["pending"]
-            except (FileNotFoundError, ValueError):
-                pending = {}
-            sent = [key for key, entry in pending.items() if is_target(key) and entry.get("txHash")]
-            in_pool = w3.eth.get_transaction_count(deployer, "pending") > w3.eth.get_transaction_count(
-                deployer, "latest"
-            )
-            if sent and in_pool:
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=10)
-                tx_hash = pending[sent[0]]["txHash"]
-                with pytest.raises(TransactionNotFound):  # killed before its transaction was mined
-                    w3.eth.get_transaction_receipt(tx_hash)
-                return sent[0]
-            time.sleep(0.02)
-        raise AssertionError("the deployment never had a transaction pending")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
+    while time.monotonic() < deadline:
+        assert run.process.poll() is None, "".join(run.lines)
+        try:
+            pending = json.loads(manifest.read_text())["pending"]
+        except (FileNotFoundError, ValueError):
+            pending = {}
+        sent = [key for key, entry in pending.items() if is_target(key) and entry.get("txHash")]
+        if sent and _pool_size(w3, w3.eth.accounts[0]) > 0:
+            _mining(w3, 0)
+            run.kill()
+            tx_hash = pending[sent[0]]["txHash"]
+            with pytest.raises(TransactionNotFound):  # killed before its transaction was mined
+                w3.eth.get_transaction_receipt(tx_hash)
+            return sent[0], tx_hash
+        time.sleep(0.02)
+    raise AssertionError("the deployment never had a transaction pending")
+
+
+def _rerun_while_pending(command: list[str], w3: Web3) -> _Deploying:
+    """Rerun at once, while the killed run's transaction is still in the pool; mining resumes once the rerun
+    has shown what it does about it (waits, or sends something of its own)."""
+    deployer = w3.eth.accounts[0]
+    run = _Deploying(command)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.process.poll() is None:
+        if run.said("waiting for 1 pending transaction(s)") or _pool_size(w3, deployer) > 1:
+            break
+        time.sleep(0.02)
+    _mining(w3, 2)
+    assert run.said("waiting for 1 pending transaction(s)"), "".join(run.lines)
+    return run
 
 
 def _transactions_by(w3: Web3, sender: str) -> list[Any]:
@@ -418,19 +458,23 @@ def test_deploy_killed_while_a_creation_or_a_grant_is_pending_resumes_without_do
     tmp_path: Path,
 ) -> None:
     """Two-second blocks, so a transaction waits in the pool: kill the CLI while the CivicTimelock creation is
-    pending, rerun at once, kill it again while a role grant is pending, rerun to the end."""
+    pending, rerun at once, kill it again while a role grant is pending, rerun to the end. Mining pauses from
+    each kill until the rerun has shown what it does, so every rerun starts with the transaction pending."""
     manifest = tmp_path / "deployment.json"
     with LocalChain(block_time=2) as chain:
         w3, command = chain.w3, _deploy_command(chain.rpc_url, manifest)
         deployer = w3.eth.accounts[0]
-        assert _kill_when_pending(command, manifest, w3, lambda key: key == "timelock") == "timelock"
-        assert "timelock" not in Manifest.load(manifest).contracts
+        first = _Deploying(command)
+        key, timelock_tx = _kill_when_pending(first, manifest, w3, lambda key: key == "timelock")
+        assert key == "timelock" and "timelock" not in Manifest.load(manifest).contracts
 
-        step = _kill_when_pending(command, manifest, w3, lambda key: key.startswith("step:"))
+        second = _rerun_while_pending(command, w3)
+        step, step_tx = _kill_when_pending(second, manifest, w3, lambda key: key.startswith("step:"))
         assert Manifest.load(manifest).contracts.keys() == SUITE_CONTRACTS.keys()  # got past the creations
+        assert second.said("CivicTimelock found at")  # adopted from the killed run's transaction
 
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-        assert finished.returncode == 0, finished.stderr
+        third = _rerun_while_pending(command, w3)
+        assert third.finish() == 0, "".join(third.lines)
 
         suite = load_suite(w3, manifest)
         sent = _transactions_by(w3, deployer)
@@ -445,10 +489,10 @@ def test_deploy_killed_while_a_creation_or_a_grant_is_pending_resumes_without_do
         assert len(calls) == len(set(calls))  # no grant, setting or renounce sent twice
         recorded = Manifest.load(manifest)
         assert recorded.complete and not recorded.pending
-        assert recorded.steps[step.removeprefix("step:")]["txHash"]  # adopted from the killed run's tx
+        assert recorded.contracts["timelock"].tx_hash == timelock_tx  # the killed runs' transactions,
+        assert recorded.steps[step.removeprefix("step:")]["txHash"] == step_tx  # adopted, not sent again
         for contract in (suite.registry, suite.treasury, suite.exchange, suite.timelock):
             assert not call(contract.functions.hasRole(ADMIN, deployer))
-        assert "waiting for 1 pending transaction(s)" in finished.stderr  # the grant sent before the kill
 
 
 def test_deploy_refuses_a_manifest_whose_contracts_are_not_on_the_chain(
