@@ -939,3 +939,16 @@ def test_requests_valid_by_the_schema_are_accepted(
         params={"proposal_id": str(world.proposal_id), "voter": address, "support": support},
     )
     assert ballot.status_code == 200, ballot.text
+
+
+def test_an_unexpected_failure_still_answers_the_documented_body(
+    world: World, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service.relayer, "health", broken)
+    client = TestClient(service.client.app, raise_server_exceptions=False)
+    answer = client.get("/health")
+    assert (answer.status_code, answer.json()["error"]) == (500, "InternalError")
+    assert set(answer.json()) == {"error", "detail"} and "a bug" not in answer.text

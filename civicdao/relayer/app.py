@@ -332,6 +332,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error(400, "MalformedJSON", "the body is not valid UTF-8 JSON")
         return _error(exc.status_code, "HTTPError", str(exc.detail))
 
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("unexpected error while serving a request", exc_info=exc)
+        return _error(500, "InternalError", "the relayer failed unexpectedly; the error is in its log")
+
     async def unavailable(_: Request, exc: Exception) -> JSONResponse:
         logger.warning("node error while serving a request: %s", exc)
         return _error(503, "NodeUnavailable", f"the relayer cannot reach the chain right now: {exc}")
@@ -350,6 +354,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NetworkError, unavailable)
     app.add_exception_handler(Web3Exception, unavailable)
     app.add_exception_handler(OSError, unavailable)  # requests' connection errors are OSErrors
+    app.add_exception_handler(Exception, internal)  # a bug: still the documented body, never a bare 500
 
 
 _Scope = MutableMapping[str, Any]
