@@ -952,3 +952,33 @@ def test_an_unexpected_failure_still_answers_the_documented_body(
     answer = client.get("/health")
     assert (answer.status_code, answer.json()["error"]) == (500, "InternalError")
     assert set(answer.json()) == {"error", "detail"} and "a bug" not in answer.text
+
+
+def test_after_a_restart_a_delegation_whose_nonce_was_used_elsewhere_is_superseded(
+    world: World, tmp_path: Path, deployer: NodeSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between recording the transaction and broadcasting it; meanwhile another delegation with the
+    same nonce lands. The restarted relayer reconciles the row as superseded, not confirmed."""
+    db = tmp_path / "relayer.sqlite"
+    first = start(world, db)
+    citizen, wanted, other = world.citizens[2], world.citizens[3], world.citizens[4]
+    queued = first.post("/delegations", *signed_delegation(world, citizen, wanted)).json()["id"]
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise SystemExit("relayer killed before the broadcast")
+
+    monkeypatch.setattr(first.batcher.w3.eth, "send_raw_transaction", killed)
+    with pytest.raises(SystemExit):
+        first.batcher.run_once()
+    assert first.relayer.store.get(queued).status == "submitted"  # type: ignore[union-attr]
+    first.relayer.store.close()
+    monkeypatch.undo()
+    relay_directly(world, deployer, *signed_delegation(world, citizen, other))
+
+    second = start(world, db)
+    report = second.batcher.run_once()
+    row = second.relayer.store.get(queued)
+    assert row is not None and row.status == "superseded" and report.confirmed == ()
+    assert "never took effect" in (row.reason or "")
+    assert call(world.suite.registry.functions.delegates(citizen.address)) == other.address
+    second.relayer.store.close()
