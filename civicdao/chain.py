@@ -84,6 +84,7 @@ class _LaunchSpec:
     balance_eth: int
     mnemonic: str
     hardfork: str
+    block_time: float | None
 
 
 class LocalChain:
@@ -103,14 +104,19 @@ class LocalChain:
         balance_eth: int = 10_000,
         mnemonic: str = DEFAULT_MNEMONIC,
         hardfork: str = "shanghai",
+        block_time: float | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
+        """``block_time``: mine a block every so many seconds instead of one per transaction (transactions
+        then wait in the node's pool, as on a public chain)."""
         if kind not in ("anvil", "ganache"):
             raise ConfigError(f"unknown local chain {kind!r}: choose 'anvil' or 'ganache'")
         if accounts < 1:
             raise ConfigError("a local chain needs at least one account")
+        if block_time is not None and not block_time > 0:
+            raise ConfigError(f"block_time must be more than 0 seconds, got {block_time}")
         self._spec = _LaunchSpec(
-            kind, port or _free_port(), chain_id, accounts, balance_eth, mnemonic, hardfork
+            kind, port or _free_port(), chain_id, accounts, balance_eth, mnemonic, hardfork, block_time
         )
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -195,6 +201,7 @@ class LocalChain:
     def _command(self) -> list[str]:
         spec = self._spec
         if spec.kind == "anvil":
+            interval = ["--block-time", f"{spec.block_time:g}"] if spec.block_time else []
             return [
                 anvil_binary(),
                 "--host", "127.0.0.1",
@@ -205,7 +212,9 @@ class LocalChain:
                 "--mnemonic", spec.mnemonic,
                 "--hardfork", spec.hardfork,
                 "--silent",
+                *interval,
             ]  # fmt: skip
+        interval = ["--miner.blockTime", f"{spec.block_time:g}"] if spec.block_time else []
         return [
             *ganache_command(),
             "--server.host", "127.0.0.1",
@@ -217,6 +226,7 @@ class LocalChain:
             "--wallet.defaultBalance", str(spec.balance_eth),
             "--wallet.mnemonic", spec.mnemonic,
             "--logging.quiet",
+            *interval,
         ]  # fmt: skip
 
     def _wait_ready(self) -> Web3:

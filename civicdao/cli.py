@@ -113,6 +113,7 @@ def check_rpc_command(rpc_url: str, chain_id: int | None, as_json: bool) -> None
     from civicdao.chain import connect
 
     w3 = connect(rpc_url, expected_chain_id=chain_id)
+    _node_url.append(rpc_url)
     row = {"rpc_url": rpc_url, "chain_id": w3.eth.chain_id, "block": w3.eth.block_number}
     emit([row], as_json=as_json, title="Node", columns=["rpc_url", "chain_id", "block"])
 
@@ -128,7 +129,9 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         help="Node URL (or $CIVICDAO_RPC_URL), e.g. http://127.0.0.1:8545.",
     )(fn)
     return click.option(
-        "--network", help="A public network name (sepolia, mainnet, …); checks the chain id."
+        "--network",
+        help="A network name: anvil or ganache (local, default URL http://127.0.0.1:8545), or a public "
+        "one (sepolia, mainnet, …); checks the chain id.",
     )(fn)
 
 
@@ -152,16 +155,24 @@ def signer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+#: The node this command talks to, so an error can name it (one CLI command per process).
+_node_url: list[str] = []
+
+
 def open_web3(network: str | None, rpc_url: str | None, chain_id: int | None) -> Any:
     from civicdao.chain import connect
     from civicdao.errors import ConfigError
     from civicdao.networks import connect_network
+    from civicdao.tx import rpc_url as url_of
 
     if network:
-        return connect_network(network, rpc_url=rpc_url)
-    if not rpc_url:
+        w3 = connect_network(network, rpc_url=rpc_url, chain_id=chain_id)
+    elif not rpc_url:
         raise ConfigError("no node to talk to: pass --rpc-url (or set CIVICDAO_RPC_URL) or --network")
-    return connect(rpc_url, expected_chain_id=chain_id)
+    else:
+        w3 = connect(rpc_url, expected_chain_id=chain_id)
+    _node_url.append(url_of(w3))
+    return w3
 
 
 def load_signer(
@@ -199,6 +210,11 @@ def load_signer(
 @click.option(
     "--manifest", type=click.Path(dir_okay=False), help="Manifest path [deployments/<chain id>.json]."
 )
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Deploy anew even if the manifest exists (it is kept as <name>.replaced-<time>.json).",
+)
 @json_option
 def deploy_command(
     network: str | None,
@@ -211,9 +227,14 @@ def deploy_command(
     preset: str,
     config_file: str | None,
     manifest: str | None,
+    fresh: bool,
     as_json: bool,
 ) -> None:
-    """Deploy the CivicDAO suite (or resume an interrupted deployment) and write its manifest."""
+    """Deploy the CivicDAO suite (or resume an interrupted deployment) and write its manifest.
+
+    An interrupted deployment resumes from its manifest: the rerun first waits for the transactions the
+    interrupted run left pending, adopts what they created, and sends nothing twice.
+    """
     from pathlib import Path
 
     from civicdao.config import load_config
@@ -224,7 +245,7 @@ def deploy_command(
     signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
     path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
     progress = None if as_json else (lambda message: stderr.print(f"[dim]·[/dim] {message}"))
-    suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress)
+    suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress, fresh=fresh)
     rows = [{"contract": key, "address": address} for key, address in suite.addresses().items()]
     if as_json:
         click.echo(json.dumps({"manifest": str(path), "chainId": suite.chain_id, "contracts": rows}))
@@ -389,7 +410,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CivicDAOError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
+    except Exception as exc:
+        line = _one_line(exc)  # a node that died or refused, a file we could not write; None: a bug
+        if line is None:
+            raise
+        click.echo(f"error: {line}", err=True)
+        return 1
     return result if isinstance(result, int) else 0
+
+
+def _one_line(exc: BaseException) -> str | None:
+    """A node or system failure as one line naming the problem and the fix; None for anything else."""
+    from web3.exceptions import Web3Exception
+
+    from civicdao.tx import node_failure
+
+    if not isinstance(exc, OSError | Web3Exception):
+        return None
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or exc} ({exc.filename}): check the path and its permissions"
+    failure = node_failure(exc, url=_node_url[-1] if _node_url else "")
+    if failure is not None:
+        return str(failure)
+    return (
+        f"the node answered with an error ({type(exc).__name__}: {str(exc)[:200]}): check the node and retry"
+    )
 
 
 if (

@@ -3,13 +3,20 @@
 Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange; then the role
 wiring; last, the deployer renounces every role it held. Each step is recorded in the manifest as soon
 as it is mined, and each wiring step checks the chain before acting, so re-running an interrupted
-deployment with the same manifest finishes it without deploying or granting anything twice. A contract
-whose creation was sent but not recorded is found again at its predicted address.
+deployment with the same manifest finishes it without deploying or granting anything twice.
+
+Resuming never races a transaction of the interrupted run: every transaction's hash (and, for a contract
+creation, its nonce and the address it will create) is in the manifest before it is broadcast, and a
+rerun first waits until the deployer has no transaction pending in the node (its pending nonce equals
+its mined one). Only then does it look at the chain: a creation that was mined is adopted from its
+receipt (or found at its predicted address), one that never landed is sent again. A manifest whose
+contracts are not on the chain (a development node restarted empty) is refused with the fix.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +24,19 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TransactionNotFound
 
 from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.config import KINDS, DeployConfig, load_config
-from civicdao.contracts import bind, deploy_contract
-from civicdao.errors import DeploymentError
+from civicdao.contracts import bind
+from civicdao.errors import ArtifactError, DeploymentError
 from civicdao.manifest import ContractEntry, Manifest
-from civicdao.tx import TxRecord, call, transact
+from civicdao.tx import call, send_transaction, transact
 
 __all__ = ["ETH", "SUITE_CONTRACTS", "Suite", "deploy_suite", "load_suite"]
 
@@ -43,6 +53,10 @@ SUITE_CONTRACTS: dict[str, str] = {
     "exchange": "CommonsExchange",
 }
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+#: Manifest ``pending`` keys of configuration transactions start with this (contract keys do not).
+STEP_PREFIX = "step:"
+#: How long a resumed deployment waits for the interrupted run's transactions to be mined.
+DEFAULT_SETTLE_TIMEOUT = 300.0
 
 Progress = Callable[[str], None]
 
@@ -74,20 +88,30 @@ def deploy_suite(
     *,
     manifest_path: str | Path | None = None,
     progress: Progress | None = None,
+    fresh: bool = False,
+    settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
 ) -> Suite:
     """Deploy (or finish deploying) the suite and return it.
 
     With ``manifest_path``, the manifest is written after every step; when it already exists for this
     chain, the deployment resumes from it (``config`` must then match the recorded one, or be None).
+    ``fresh=True`` sets an existing manifest aside (renamed ``<name>.replaced-<unix time>.json``) and
+    deploys anew. Before sending anything, a resumed deployment waits up to ``settle_timeout`` seconds for
+    the deployer's pending transactions to be mined.
 
     Raises:
-        DeploymentError: the manifest belongs to another chain or deployer, or its config differs.
+        DeploymentError: the manifest belongs to another chain or deployer, its config differs, its
+            contracts are not on this chain, or the deployer's pending transactions did not settle.
         ContractRevert, TransactionError: a step failed; the manifest keeps every step done so far.
+        NetworkError: the node stopped answering; the manifest keeps every step done or sent so far.
     """
+    if fresh and manifest_path is not None:
+        _set_aside(Path(manifest_path))
     manifest = _open_manifest(w3, deployer, config, manifest_path)
     run = _Deployment(
         w3, deployer, load_config(overrides=_config_values(manifest.config)), manifest, progress
     )
+    run.settle(settle_timeout)
     run.deploy_contracts()
     run.wire_roles()
     manifest.complete = True
@@ -137,6 +161,7 @@ def _open_manifest(
             raise DeploymentError(
                 f"{path} was started with another config: resume with the same one, or move it"
             )
+        _check_recorded_code(w3, manifest, Path(path))
         return manifest
     chosen = config or load_config()
     if not chosen.registrars and not chosen.deployer_is_registrar:
@@ -147,6 +172,25 @@ def _open_manifest(
     manifest = Manifest(chain_id, deployer.address, chosen.to_dict(), path=Path(path) if path else None)
     manifest.save()
     return manifest
+
+
+def _check_recorded_code(w3: Web3, manifest: Manifest, path: Path) -> None:
+    """Refuse a manifest whose recorded contracts have no code here (a development node restarted empty)."""
+    for key in (key for key in SUITE_CONTRACTS if key in manifest.contracts):
+        entry = manifest.contracts[key]
+        if not w3.eth.get_code(to_checksum_address(entry.address)):
+            raise DeploymentError(
+                f"{path} records {entry.name} ({key}) at {entry.address}, but chain {manifest.chain_id} "
+                "has no code there (was the node restarted empty?): deploy anew with --fresh "
+                f"(fresh=True), or delete {path}"
+            )
+
+
+def _set_aside(path: Path) -> None:
+    if path.exists():
+        aside = path.with_name(f"{path.stem}.replaced-{int(time.time())}{path.suffix}")
+        path.rename(aside)
+        logger.info("moved the old manifest %s to %s", path, aside)
 
 
 class _Deployment:
@@ -207,6 +251,30 @@ class _Deployment:
             ),
         )
 
+    def settle(self, timeout: float) -> None:
+        """Wait until the deployer has no transaction pending: what an interrupted run sent is mined first."""
+        me = self.deployer.address
+        deadline = time.monotonic() + timeout
+        said = False
+        while True:
+            mined = self.w3.eth.get_transaction_count(me, "latest")
+            pending = self.w3.eth.get_transaction_count(me, "pending")
+            if pending <= mined:
+                return
+            if not said:
+                self.say(
+                    f"waiting for {pending - mined} pending transaction(s) from {me} "
+                    f"(nonce {mined}…{pending - 1}) to be mined before sending anything"
+                )
+                said = True
+            if time.monotonic() >= deadline:
+                raise DeploymentError(
+                    f"{pending - mined} transaction(s) from {me} are still pending after {timeout:.0f}s "
+                    f"(nonce {mined}…{pending - 1}): wait until the node mines or drops them, then run "
+                    "the deployment again (it resumes from the manifest)"
+                )
+            time.sleep(0.25)
+
     def _contract(self, key: str, args: Callable[[], tuple[Any, ...]]) -> None:
         name = SUITE_CONTRACTS[key]
         if key in self.manifest.contracts:
@@ -215,29 +283,63 @@ class _Deployment:
             return
         if self._adopt_pending(key, name):
             return
+        artifact = load_artifact(name)
+        if artifact.link_references:
+            raise ArtifactError(f"{name} needs linked libraries, which CivicDAO does not deploy")
+        data = (
+            self.w3.eth.contract(abi=artifact.abi_list(), bytecode=artifact.bytecode)
+            .constructor(*args())
+            .data_in_transaction
+        )
         nonce = self.w3.eth.get_transaction_count(self.deployer.address, "pending")
         predicted = _create_address(self.deployer.address, nonce)
-        self.manifest.pending[key] = {"address": predicted, "nonce": nonce}
+        self.manifest.pending[key] = {"address": predicted, "nonce": nonce, "txHash": None}
         self.manifest.save()
         self.say(f"deploying {name}")
-        contract, record = deploy_contract(self.w3, self.deployer, name, *args())
-        self._record(key, name, contract.address, record.tx_hash, record.block_number)
-        self.contracts[key] = contract
-        self.say(f"{name} deployed at {contract.address} (gas {record.gas_used:,})")
+        record = send_transaction(self.w3, self.deployer, data=data, on_sent=self._sent(key))
+        if record.contract_address is None:
+            raise DeploymentError(
+                f"deploying {name} mined transaction {record.tx_hash} but created no contract"
+            )
+        self._record(key, name, record.contract_address, record.tx_hash, record.block_number)
+        self.contracts[key] = bind(self.w3, name, record.contract_address)
+        self.say(f"{name} deployed at {record.contract_address} (gas {record.gas_used:,})")
+
+    def _sent(self, pending_key: str) -> Callable[[str], None]:
+        """Record a transaction's hash under ``pending_key`` before it is broadcast (key held here)."""
+
+        def record(tx_hash: str) -> None:
+            self.manifest.pending.setdefault(pending_key, {})["txHash"] = tx_hash
+            self.manifest.save()
+
+        return record
 
     def _adopt_pending(self, key: str, name: str) -> bool:
+        """Adopt a creation the interrupted run sent and the chain mined (called once nonces settled)."""
         pending = self.manifest.pending.get(key)
         if not pending:
             return False
-        address = to_checksum_address(pending["address"])
+        receipt = self._receipt(pending.get("txHash"))
+        if receipt is not None and receipt["status"] == 1 and receipt.get("contractAddress"):
+            address = to_checksum_address(receipt["contractAddress"])
+            tx_hash, block = HexBytes(receipt["transactionHash"]).to_0x_hex(), int(receipt["blockNumber"])
+        else:
+            address = to_checksum_address(pending["address"])
+            tx_hash, block = "(sent before an interruption)", self.w3.eth.block_number
         if not self.w3.eth.get_code(address):
-            return False  # the creation never landed: deploy again
-        self._record(
-            key, name, address, tx_hash="(sent before an interruption)", block=self.w3.eth.block_number
-        )
+            return False  # the creation never landed (or reverted): deploy again
+        self._record(key, name, address, tx_hash=tx_hash, block=block)
         self.contracts[key] = bind(self.w3, name, address)
         self.say(f"{name} found at {address} after an interruption")
         return True
+
+    def _receipt(self, tx_hash: Any) -> Any:
+        if not isinstance(tx_hash, str) or not tx_hash:
+            return None
+        try:
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
 
     def _record(self, key: str, name: str, address: str, tx_hash: str, block: int) -> None:
         artifact_hash = Web3.keccak(hexstr=load_artifact(name).bytecode).to_0x_hex()
@@ -278,27 +380,19 @@ class _Deployment:
         self._setting(
             "treasury.epochCap.ETH",
             lambda: config.treasury_eth_cap in call(treasury.functions.epochCap(ETH))[:2],
-            lambda: transact(
-                self.w3, self.deployer, treasury.functions.setEpochCap(ETH, config.treasury_eth_cap)
-            ),
+            treasury.functions.setEpochCap(ETH, config.treasury_eth_cap),
         )
         for index, kind in enumerate(KINDS):
             self._fee(exchange, index, kind, config.exchange_fee_bps.get(kind, 0))
         self._setting(
             "exchange.housingPriceCeiling.ETH",
             lambda: call(exchange.functions.housingPriceCeiling(ETH)) == config.housing_price_ceiling,
-            lambda: transact(
-                self.w3,
-                self.deployer,
-                exchange.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
-            ),
+            exchange.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
         )
         self._setting(
             "exchange.housingListingCap",
             lambda: call(exchange.functions.housingListingCap()) == config.housing_listing_cap,
-            lambda: transact(
-                self.w3, self.deployer, exchange.functions.setHousingListingCap(config.housing_listing_cap)
-            ),
+            exchange.functions.setHousingListingCap(config.housing_listing_cap),
         )
         self._grant(exchange, "GUARDIAN_ROLE", guardian)
         # The exchange guardian's pause power ends when the governor's guardian does (read from the governor,
@@ -307,7 +401,7 @@ class _Deployment:
         self._setting(
             "exchange.guardianExpiry",
             lambda: call(exchange.functions.guardianExpiry()) == guardian_expiry,
-            lambda: transact(self.w3, self.deployer, exchange.functions.setGuardianExpiry(guardian_expiry)),
+            exchange.functions.setGuardianExpiry(guardian_expiry),
         )
         for resolver in config.resolvers:
             self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
@@ -325,7 +419,7 @@ class _Deployment:
         self._setting(
             f"exchange.feeBps.{kind}",
             lambda: call(exchange.functions.feeBps(kind_index)) == bps,
-            lambda: transact(self.w3, self.deployer, exchange.functions.setFeeBps(kind_index, bps)),
+            exchange.functions.setFeeBps(kind_index, bps),
         )
 
     def _role_id(self, contract: Contract, role: str | bytes) -> bytes:
@@ -339,7 +433,7 @@ class _Deployment:
         self._setting(
             f"{_key_of(self.contracts, contract)}.grant.{label}.{account}",
             lambda: bool(call(contract.functions.hasRole(role_id, account))),
-            lambda: transact(self.w3, self.deployer, contract.functions.grantRole(role_id, account)),
+            contract.functions.grantRole(role_id, account),
         )
 
     def _renounce(self, contract: Contract, role: str | bytes) -> None:
@@ -349,18 +443,25 @@ class _Deployment:
         self._setting(
             f"{_key_of(self.contracts, contract)}.renounce.{label}",
             lambda: not call(contract.functions.hasRole(role_id, me)),
-            lambda: transact(self.w3, self.deployer, contract.functions.renounceRole(role_id, me)),
+            contract.functions.renounceRole(role_id, me),
         )
 
-    def _setting(self, key: str, already: Callable[[], bool], act: Callable[[], TxRecord]) -> None:
+    def _setting(self, key: str, already: Callable[[], bool], fn: ContractFunction) -> None:
+        """Send ``fn`` unless the step is recorded or the chain shows it done; record it either way."""
         if key in self.manifest.steps:
             return
-        if already():
+        sent = self.manifest.pending.get(STEP_PREFIX + key, {})
+        receipt = self._receipt(sent.get("txHash"))  # the interrupted run's transaction, mined since
+        if receipt is not None and receipt["status"] == 1:
+            self.manifest.steps[key] = {"txHash": sent["txHash"], "block": int(receipt["blockNumber"])}
+        elif already():
             self.manifest.steps[key] = {"txHash": None, "block": None}
         else:
             self.say(_describe_step(key))
-            record = act()
+            self.manifest.pending[STEP_PREFIX + key] = {"txHash": None}
+            record = transact(self.w3, self.deployer, fn, on_sent=self._sent(STEP_PREFIX + key))
             self.manifest.steps[key] = {"txHash": record.tx_hash, "block": record.block_number}
+        self.manifest.pending.pop(STEP_PREFIX + key, None)
         self.manifest.save()
 
 

@@ -30,6 +30,7 @@ Rotation           registry ``rotateWithAttestation``       registry ``rotationN
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -799,18 +800,21 @@ def _value(kind: str, value: Any, name: str) -> Any:
     raise MalformedMessageError(f"unsupported field type {kind}")  # pragma: no cover - _STRUCTS is fixed
 
 
+_UINT_TEXT = re.compile(r"0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78}")
+
+
 def _uint(value: Any, name: str) -> int:
     """A uint256 from a JSON number, a decimal string or a 0x hex string."""
     if isinstance(value, bool):
         raise MalformedMessageError(f"{name} must be a whole number, got a boolean")
     if isinstance(value, int):
         number = value
+    elif isinstance(value, str) and _UINT_TEXT.fullmatch(value):  # ASCII digits only: int() takes "١٢٣"
+        number = int(value, 16) if value[:2] in ("0x", "0X") else int(value, 10)
     elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            number = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
-        except ValueError:
-            raise MalformedMessageError(f"{name} must be a whole number, got {value!r}") from None
+        raise MalformedMessageError(
+            f"{name} must be a whole number in ASCII digits (decimal, or 0x hex), got {value[:80]!r}"
+        )
     else:
         raise MalformedMessageError(f"{name} must be a whole number (or a decimal string), got {value!r}")
     if not 0 <= number <= UINT256_MAX:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -20,12 +20,19 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 from web3.contract.contract import ContractFunction
-from web3.exceptions import TimeExhausted, Web3Exception
+from web3.exceptions import BadFunctionCallOutput, TimeExhausted, Web3Exception
 from web3.types import BlockIdentifier
 
 from civicdao.accounts import LocalSigner, Signer
 from civicdao.artifacts import list_artifacts, load_artifact
-from civicdao.errors import ContractRevert, InvalidAmountError, TransactionError, UnknownRevert
+from civicdao.errors import (
+    ContractRevert,
+    InvalidAmountError,
+    NetworkError,
+    RPCUnreachableError,
+    TransactionError,
+    UnknownRevert,
+)
 from civicdao.reverts import revert_from_exception
 
 __all__ = [
@@ -35,12 +42,20 @@ __all__ = [
     "decode_logs",
     "estimate_gas",
     "fee_fields",
+    "node_failure",
+    "rpc_url",
     "send_transaction",
     "sign_locally",
     "transact",
+    "wait_for_receipt",
 ]
 
+#: Called with a transaction's hash as soon as it is known: before the broadcast for a key held here,
+#: right after it for a node-unlocked account. A deployment records it so a rerun can find the transaction.
+OnSent = Callable[[str], None]
+
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Gas estimates are multiplied by this margin: estimates can fall short when state moves between
 #: estimating and mining (late-quorum extensions, storage slots warmed by an earlier transaction).
@@ -98,6 +113,7 @@ def transact(
     gas: int | None = None,
     gas_margin: float = DEFAULT_GAS_MARGIN,
     timeout: float = 120.0,
+    on_sent: OnSent | None = None,
 ) -> TxRecord:
     """Send a bound contract function call (``contract.functions.f(args)``) as a transaction."""
     return send_transaction(
@@ -109,18 +125,56 @@ def transact(
         gas=gas,
         gas_margin=gas_margin,
         timeout=timeout,
+        on_sent=on_sent,
     )
 
 
 def call(fn: ContractFunction, *, sender: str | None = None, block: BlockIdentifier = "latest") -> Any:
-    """Run a view (or simulate a call) and turn a revert into a named exception."""
+    """Run a view (or simulate a call) and turn a revert into a named exception.
+
+    Raises:
+        ContractRevert: the call reverts (decoded to its named subclass).
+        NetworkError: the node stopped answering, or no contract answers at the address.
+    """
     try:
         return fn.call({"from": sender} if sender else {}, block_identifier=block)
-    except (Web3Exception, ValueError) as exc:
+    except (Web3Exception, ValueError, OSError) as exc:
+        failure = node_failure(exc, url=rpc_url(fn.w3), address=fn.address)
+        if failure is not None:
+            raise failure from None
         revert = revert_from_exception(exc)
         if revert is not None:
             raise revert from None
         raise
+
+
+def node_failure(exc: BaseException, *, url: str = "", address: str | None = None) -> NetworkError | None:
+    """The :class:`NetworkError` that ``exc`` stands for, or None when it is not a node failure.
+
+    A refused or dropped connection (``requests``' errors are ``OSError``s) becomes
+    :class:`RPCUnreachableError`; ``BadFunctionCallOutput`` (a call answered with no data, because no contract
+    is at the address on this chain) becomes a :class:`NetworkError` naming the address.
+    """
+    if isinstance(exc, NetworkError):
+        return exc
+    url = url or "the node"
+    if isinstance(exc, OSError) or type(exc).__name__ == "ProviderConnectionError":
+        return RPCUnreachableError(
+            f"the Ethereum node at {url} stopped answering ({type(exc).__name__}): "
+            "check that it runs and the RPC URL, then run the command again"
+        )
+    if isinstance(exc, BadFunctionCallOutput):
+        where = f" at {address}" if address else ""
+        return NetworkError(
+            f"no contract answers{where} on the chain at {url}: the node was restarted empty or the "
+            "manifest is for another chain (deploy again, or point --rpc-url at the right node)"
+        )
+    return None
+
+
+def rpc_url(w3: Web3) -> str:
+    """The URL of ``w3``'s node, or "" when its provider has none."""
+    return str(getattr(w3.provider, "endpoint_uri", "") or "")
 
 
 def send_transaction(
@@ -133,15 +187,18 @@ def send_transaction(
     gas: int | None = None,
     gas_margin: float = DEFAULT_GAS_MARGIN,
     timeout: float = 120.0,
+    on_sent: OnSent | None = None,
 ) -> TxRecord:
     """Build, sign, send and wait for a transaction; decode its events.
 
     EIP-1559 fees where the chain has a base fee, a legacy gas price otherwise. Gas is estimated (with
-    ``gas_margin``) unless ``gas`` is given.
+    ``gas_margin``) unless ``gas`` is given. ``on_sent`` gets the transaction hash as soon as it is known
+    (before the broadcast when the key is held here).
 
     Raises:
         ContractRevert: the call reverts, while estimating or once mined (decoded to its named subclass).
         TransactionError: the node refused the transaction or it was not mined within ``timeout``.
+        NetworkError: the node stopped answering.
     """
     if value < 0:
         raise InvalidAmountError(f"value must be 0 or more wei, got {value}")
@@ -150,13 +207,8 @@ def send_transaction(
         tx["to"] = to_checksum_address(to)
     tx["gas"] = gas if gas is not None else estimate_gas(w3, tx, margin=gas_margin)
     tx.update(fee_fields(w3))
-    tx_hash = _send(w3, signer, tx)
-    try:
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
-    except TimeExhausted:
-        raise TransactionError(
-            f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f}s"
-        ) from None
+    tx_hash = _send(w3, signer, tx, on_sent)
+    receipt = wait_for_receipt(w3, tx_hash.to_0x_hex(), timeout=timeout)
     if receipt["status"] != 1:
         raise _revert_after_mining(w3, tx, receipt["blockNumber"])
     contract_address = receipt.get("contractAddress")
@@ -168,6 +220,24 @@ def send_transaction(
         contract_address=to_checksum_address(contract_address) if contract_address else None,
         events=decode_logs(w3, receipt["logs"]),
     )
+
+
+def wait_for_receipt(w3: Web3, tx_hash: str, *, timeout: float = 120.0) -> Any:
+    """The receipt of ``tx_hash`` once mined.
+
+    Raises:
+        TransactionError: not mined within ``timeout`` seconds.
+        NetworkError: the node stopped answering.
+    """
+    try:
+        return w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=timeout)
+    except TimeExhausted:
+        raise TransactionError(f"transaction {tx_hash} was not mined within {timeout:.0f}s") from None
+    except (Web3Exception, OSError) as exc:
+        failure = node_failure(exc, url=rpc_url(w3))
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def decode_logs(w3: Web3, logs: list[Any]) -> tuple[Event, ...]:
@@ -228,7 +298,10 @@ def estimate_gas(
     """
     try:
         estimate = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-    except (Web3Exception, ValueError) as exc:
+    except (Web3Exception, ValueError, OSError) as exc:
+        failure = node_failure(exc, url=rpc_url(w3))
+        if failure is not None:
+            raise failure from None
         revert = revert_from_exception(exc)
         if revert is not None:
             raise revert from None
@@ -260,12 +333,26 @@ def sign_locally(w3: Web3, signer: LocalSigner, tx: dict[str, Any]) -> bytes:
     return signer.sign_transaction(tx)
 
 
-def _send(w3: Web3, signer: Signer, tx: dict[str, Any]) -> HexBytes:
+def _send(w3: Web3, signer: Signer, tx: dict[str, Any], on_sent: OnSent | None) -> HexBytes:
+    if isinstance(signer, LocalSigner):
+        raw = _refused_as_error(w3, lambda: sign_locally(w3, signer, tx))
+        if on_sent is not None:
+            on_sent(Web3.keccak(raw).to_0x_hex())  # recorded before it can be mined
+        return _refused_as_error(w3, lambda: w3.eth.send_raw_transaction(raw))
+    tx_hash = _refused_as_error(w3, lambda: w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+    if on_sent is not None:
+        on_sent(tx_hash.to_0x_hex())
+    return tx_hash
+
+
+def _refused_as_error(w3: Web3, step: Callable[[], _T]) -> _T:
+    """Run one node request; a refusal becomes a named revert, a TransactionError or a NetworkError."""
     try:
-        if isinstance(signer, LocalSigner):
-            return w3.eth.send_raw_transaction(sign_locally(w3, signer, tx))
-        return w3.eth.send_transaction(tx)  # type: ignore[arg-type]
-    except (Web3Exception, ValueError) as exc:
+        return step()
+    except (Web3Exception, ValueError, OSError) as exc:
+        failure = node_failure(exc, url=rpc_url(w3))
+        if failure is not None:
+            raise failure from None
         revert = revert_from_exception(exc)
         if revert is not None:
             raise revert from None

@@ -129,3 +129,17 @@ def test_no_orphan_chain_when_the_parent_is_interrupted(kind: str, signum: int) 
     parent.send_signal(signum)
     parent.wait(timeout=15)
     assert _wait_dead(child_pid), f"{kind} (pid {child_pid}) outlived its parent after signal {signum}"
+
+
+def test_block_time_mines_on_an_interval_not_per_transaction() -> None:
+    with pytest.raises(ConfigError, match="block_time must be more than 0"):
+        LocalChain(block_time=0)
+    with LocalChain(block_time=1) as chain:
+        w3 = chain.w3
+        start = w3.eth.block_number
+        time.sleep(2.5)
+        assert w3.eth.block_number >= start + 2  # empty blocks, one a second
+        sender = w3.eth.accounts[0]
+        tx_hash = w3.eth.send_transaction({"from": sender, "to": sender, "value": 1})
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)
+        assert receipt["status"] == 1

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from civicdao.chain import LocalChain
 from civicdao.cli import cli, main
+from civicdao.manifest import Manifest
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -92,3 +96,86 @@ def test_missing_chain_binary_is_one_clear_line() -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: CIVICDAO_ANVIL points to /nonexistent/anvil, which does not exist"
+
+
+# -- a node that refuses or dies: one line, never a traceback -------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the with block ends
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check-rpc"],
+        ["deploy", "--unlocked", "0"],
+        ["deploy", "--network", "anvil", "--unlocked", "0"],
+        ["proposals", "--manifest", "suite.json"],
+        ["relay", "--unlocked", "0", "--manifest", "suite.json"],
+    ],
+    ids=lambda c: " ".join(c[:3]),
+)
+def test_a_node_that_refuses_the_connection_is_one_line_naming_the_fix(command: list[str]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    result = run(*command, "--rpc-url", url)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: no ") and f"answers at {url}" in result.stderr
+    assert "check the URL" in result.stderr or "start one with `civicdao chain" in result.stderr
+
+
+def test_a_node_that_dies_mid_deploy_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    manifest = tmp_path / "deployment.json"
+    with LocalChain(block_time=1) as chain:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "civicdao.cli", "deploy", "--rpc-url", chain.rpc_url, "--unlocked", "0",
+             "--manifest", str(manifest), "--json"],  # --json: no progress lines on stderr
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "registry" not in _recorded(manifest) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "registry" in _recorded(manifest), "the deployment did not get going"
+        chain.stop()  # the node dies while the deployment waits for its next transaction
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert stderr.startswith(f"error: the Ethereum node at {chain.rpc_url} stopped answering")
+    assert stderr.rstrip().endswith("check that it runs and the RPC URL, then run the command again")
+    assert not Manifest.load(manifest).complete  # and the manifest is there to resume from
+
+
+def _recorded(manifest: Path) -> dict[str, object]:
+    try:
+        return dict(json.loads(manifest.read_text())["contracts"])
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+# -- --network anvil / ganache ----------------------------------------------------------------------------
+
+
+def test_network_anvil_deploys_to_the_local_node(chain: LocalChain, tmp_path: Path) -> None:
+    manifest = tmp_path / "suite.json"
+    result = run(
+        "deploy", "--network", "anvil", "--rpc-url", chain.rpc_url, "--unlocked", "0",
+        "--manifest", str(manifest), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["chainId"] == 31337
+
+
+def test_network_names_are_checked_against_the_node(chain: LocalChain) -> None:
+    wrong_client = run("deploy", "--network", "ganache", "--rpc-url", chain.rpc_url, "--unlocked", "0")
+    assert wrong_client.returncode == 1
+    assert wrong_client.stderr.startswith("error: --network ganache: the node at")
+    assert "not ganache" in wrong_client.stderr
+    wrong_chain = run(
+        "deploy", "--network", "anvil", "--rpc-url", chain.rpc_url, "--chain-id", "5", "--unlocked", "0"
+    )
+    assert wrong_chain.returncode == 1 and "serves chain id 31337, expected 5" in wrong_chain.stderr
+    public = run("deploy", "--network", "sepolia", "--rpc-url", chain.rpc_url, "--unlocked", "0")
+    assert public.returncode == 1 and "serves chain id 31337, expected 11155111" in public.stderr

@@ -5,19 +5,25 @@ back, and configuration validation."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from civicdao import deploy as deploy_module
 from civicdao._custom_errors import ExchangeGuardianExpired
 from civicdao.accounts import NodeSigner
-from civicdao.chain import ChainControl
+from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY, PRESETS, DeployConfig, load_config
 from civicdao.deploy import SUITE_CONTRACTS, Suite, deploy_suite, load_suite
-from civicdao.errors import ConfigError, DeploymentError
+from civicdao.errors import ConfigError, DeploymentError, NetworkError
 from civicdao.manifest import Manifest
 from civicdao.tx import call, transact
 
@@ -352,3 +358,180 @@ def test_deploy_suite_exchange_guardian_expires_with_the_governor_guardian(
     with pytest.raises(ExchangeGuardianExpired) as raised:  # its pause ends with its cancel power
         transact(w3, deployer, suite.exchange.functions.pause())
     assert (raised.value.guardian, raised.value.expiry) == (deployer.address, expiry)
+
+
+# -- faults: a killed deployment, a chain restarted empty ---------------------------------------------------
+
+
+def _deploy_command(rpc_url: str, manifest: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "civicdao.cli", "deploy",
+        "--rpc-url", rpc_url, "--unlocked", "0", "--manifest", str(manifest), *extra,
+    ]  # fmt: skip
+
+
+class _Deploying:
+    """``civicdao deploy`` running in a child process, its stderr collected line by line."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return code
+
+
+def _mining(w3: Web3, seconds: int) -> None:
+    """Anvil's interval mining: a block every ``seconds`` seconds, or paused with 0 (transactions wait)."""
+    assert "error" not in w3.provider.make_request("evm_setIntervalMining", [seconds])  # type: ignore[arg-type]
+
+
+def _pool_size(w3: Web3, account: str) -> int:
+    return w3.eth.get_transaction_count(account, "pending") - w3.eth.get_transaction_count(account, "latest")  # type: ignore[arg-type]
+
+
+def _kill_when_pending(run: _Deploying, manifest: Path, w3: Web3, is_target: Any) -> tuple[str, str]:
+    """SIGKILL ``run`` while the transaction recorded under a pending manifest key that ``is_target`` picks is
+    broadcast but not mined; mining is left paused, so it stays pending. Returns the key and the hash."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert run.process.poll() is None, "".join(run.lines)
+        try:
+            pending = json.loads(manifest.read_text())["pending"]
+        except (FileNotFoundError, ValueError):
+            pending = {}
+        sent = [key for key, entry in pending.items() if is_target(key) and entry.get("txHash")]
+        if sent and _pool_size(w3, w3.eth.accounts[0]) > 0:
+            _mining(w3, 0)
+            run.kill()
+            tx_hash = pending[sent[0]]["txHash"]
+            with pytest.raises(TransactionNotFound):  # killed before its transaction was mined
+                w3.eth.get_transaction_receipt(tx_hash)
+            return sent[0], tx_hash
+        time.sleep(0.02)
+    raise AssertionError("the deployment never had a transaction pending")
+
+
+def _rerun_while_pending(command: list[str], w3: Web3) -> _Deploying:
+    """Rerun at once, while the killed run's transaction is still in the pool; mining resumes once the rerun
+    has shown what it does about it (waits, or sends something of its own)."""
+    deployer = w3.eth.accounts[0]
+    run = _Deploying(command)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.process.poll() is None:
+        if run.said("waiting for 1 pending transaction(s)") or _pool_size(w3, deployer) > 1:
+            break
+        time.sleep(0.02)
+    _mining(w3, 2)
+    assert run.said("waiting for 1 pending transaction(s)"), "".join(run.lines)
+    return run
+
+
+def _transactions_by(w3: Web3, sender: str) -> list[Any]:
+    return [
+        tx
+        for number in range(w3.eth.block_number + 1)
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]
+        if tx["from"] == sender
+    ]
+
+
+@pytest.mark.slow
+def test_deploy_killed_while_a_creation_or_a_grant_is_pending_resumes_without_doubling_anything(
+    tmp_path: Path,
+) -> None:
+    """Two-second blocks, so a transaction waits in the pool: kill the CLI while the CivicTimelock creation is
+    pending, rerun at once, kill it again while a role grant is pending, rerun to the end. Mining pauses from
+    each kill until the rerun has shown what it does, so every rerun starts with the transaction pending."""
+    manifest = tmp_path / "deployment.json"
+    with LocalChain(block_time=2) as chain:
+        w3, command = chain.w3, _deploy_command(chain.rpc_url, manifest)
+        deployer = w3.eth.accounts[0]
+        first = _Deploying(command)
+        key, timelock_tx = _kill_when_pending(first, manifest, w3, lambda key: key == "timelock")
+        assert key == "timelock" and "timelock" not in Manifest.load(manifest).contracts
+
+        second = _rerun_while_pending(command, w3)
+        step, step_tx = _kill_when_pending(second, manifest, w3, lambda key: key.startswith("step:"))
+        assert Manifest.load(manifest).contracts.keys() == SUITE_CONTRACTS.keys()  # got past the creations
+        assert second.said("CivicTimelock found at")  # adopted from the killed run's transaction
+
+        third = _rerun_while_pending(command, w3)
+        assert third.finish() == 0, "".join(third.lines)
+
+        suite = load_suite(w3, manifest)
+        sent = _transactions_by(w3, deployer)
+        assert len(sent) == w3.eth.get_transaction_count(deployer)  # every nonce used once, all mined
+        creations = [tx for tx in sent if tx.get("to") is None]
+        assert len(creations) == len(SUITE_CONTRACTS)
+        created = [w3.eth.get_transaction_receipt(tx["hash"])["contractAddress"] for tx in creations]
+        assert sorted(created) == sorted(suite.addresses().values())
+        timelock_code = w3.eth.get_code(suite.timelock.address)
+        assert [a for a in created if w3.eth.get_code(a) == timelock_code] == [suite.timelock.address]
+        calls = [(tx["to"], bytes(tx["input"])) for tx in sent if tx.get("to") is not None]
+        assert len(calls) == len(set(calls))  # no grant, setting or renounce sent twice
+        recorded = Manifest.load(manifest)
+        assert recorded.complete and not recorded.pending
+        assert recorded.contracts["timelock"].tx_hash == timelock_tx  # the killed runs' transactions,
+        assert recorded.steps[step.removeprefix("step:")]["txHash"] == step_tx  # adopted, not sent again
+        for contract in (suite.registry, suite.treasury, suite.exchange, suite.timelock):
+            assert not call(contract.functions.hasRole(ADMIN, deployer))
+
+
+def test_deploy_refuses_a_manifest_whose_contracts_are_not_on_the_chain(
+    chain: LocalChain, control: ChainControl, tmp_path: Path
+) -> None:
+    """A development node restarted empty: one line naming the manifest and the fix, then --fresh works."""
+    manifest = tmp_path / "deployment.json"
+    empty = control.snapshot()
+    first = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert first.returncode == 0, first.stderr
+    control.revert(empty)  # the chain forgets the deployment, the manifest does not
+    block = chain.w3.eth.block_number
+
+    again = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert again.returncode == 1
+    assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
+    assert again.stderr.startswith(f"error: {manifest} records CitizenRegistry (registry) at 0x")
+    assert "has no code there" in again.stderr and "--fresh" in again.stderr
+    assert chain.w3.eth.block_number == block  # nothing was sent
+
+    fresh = subprocess.run(
+        _deploy_command(chain.rpc_url, manifest, "--fresh"),
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert fresh.returncode == 0, fresh.stderr
+    assert Manifest.load(manifest).complete
+    [aside] = tmp_path.glob("deployment.replaced-*.json")  # the old record is kept, not lost
+    assert json.loads(aside.read_text())["complete"] is True
+
+
+def test_a_call_to_a_contract_the_chain_lost_is_a_network_error(
+    w3: Web3, deployer: NodeSigner, control: ChainControl
+) -> None:
+    empty = control.snapshot()
+    suite = deploy_suite(w3, deployer)
+    control.revert(empty)
+    with pytest.raises(NetworkError, match=f"no contract answers at {suite.governor.address}"):
+        call(suite.governor.functions.votingDelay())

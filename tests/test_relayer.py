@@ -23,6 +23,7 @@ from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
+from web3.logs import DISCARD
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.chain import ChainControl, LocalChain
@@ -426,7 +427,7 @@ def test_oversized_body_gets_413_and_changes_nothing(world: World, service: Serv
         headers={"content-type": "application/json"},
     )
     assert chunked.status_code == 413
-    assert service.relayer.store.counts() == {"accepted": 0, "submitted": 0, "confirmed": 0, "dropped": 0}
+    assert set(service.relayer.store.counts().values()) == {0}
 
 
 @pytest.mark.parametrize(
@@ -626,3 +627,358 @@ def test_measure_vote_gas_batches_cost_less_per_vote(world: World, deployer: Nod
     assert by[("multicall", 4)].gas_per_vote < by[("castVoteBySig", 1)].gas_per_vote
     assert by[("multicall", 1)].gas_used > by[("castVoteBySig", 1)].gas_used  # the wrapping costs a little
     assert world.suite.w3.eth.block_number == block  # the chain was put back
+
+
+# -- red team: superseded messages, forged signers, hostile input ----------------------------------------
+
+
+def signed_delegation(
+    world: World,
+    delegator: LocalSigner,
+    delegatee: LocalSigner,
+    nonce: int = 0,
+    *,
+    key: LocalSigner | None = None,
+) -> tuple[dict[str, Any], str]:
+    typed = delegation_typed_data(
+        world.suite.registry,
+        delegator=delegator.address,
+        delegatee=delegatee.address,
+        expiry=now(world.suite.w3) + HOUR,
+        nonce=nonce,
+    )
+    return typed, sign_typed_data(key or delegator, typed)
+
+
+def relay_directly(world: World, payer: NodeSigner, typed: dict[str, Any], signature: str) -> str:
+    """Someone else relays a signed delegation straight to the registry (not through this relayer)."""
+    message, raw = typed["message"], bytes.fromhex(signature[2:])
+    fn = world.suite.registry.functions.delegateBySig(
+        message["delegatee"], int(message["nonce"]), int(message["expiry"]), raw[64], raw[:32], raw[32:64]
+    )
+    return transact(world.suite.w3, payer, fn).tx_hash
+
+
+def test_delegation_whose_nonce_another_delegation_used_first_is_superseded_not_confirmed(
+    world: World, service: Service, deployer: NodeSigner
+) -> None:
+    citizen, wanted, other = world.citizens[1], world.citizens[2], world.citizens[3]
+    queued = service.post("/delegations", *signed_delegation(world, citizen, wanted))
+    assert queued.status_code == 202, queued.text
+    relay_directly(world, deployer, *signed_delegation(world, citizen, other))  # same nonce, lands first
+
+    report = service.batcher.run_once()
+    status = service.client.get(f"/submissions/{queued.json()['id']}").json()
+    assert status["status"] == "superseded" and report.confirmed == ()
+    assert [digest for digest, _ in report.superseded] == [queued.json()["id"]]
+    assert "nonce 0" in status["reason"] and "never took effect" in status["reason"]
+    assert call(world.suite.registry.functions.delegates(citizen.address)) == other.address
+    assert report.tx_hashes == ()  # nothing was sent for it
+    assert service.client.get("/health").json()["submissions"]["superseded"] == 1
+
+
+def test_delegation_relayed_by_someone_else_is_confirmed_with_their_transaction(
+    world: World, service: Service, deployer: NodeSigner
+) -> None:
+    citizen, delegatee = world.citizens[1], world.citizens[2]
+    typed, signature = signed_delegation(world, citizen, delegatee)
+    queued = service.post("/delegations", typed, signature)
+    tx_hash = relay_directly(world, deployer, typed, signature)  # the very same signed message
+    report = service.batcher.run_once()
+    status = service.client.get(f"/submissions/{queued.json()['id']}").json()
+    assert (status["status"], status["tx_hash"], status["reason"]) == (
+        "confirmed",
+        tx_hash,
+        "already on chain",
+    )
+    assert report.superseded == () and report.tx_hashes == ()
+
+
+def test_ballot_whose_nonce_another_ballot_used_first_is_superseded(
+    world: World, service: Service, deployer: NodeSigner
+) -> None:
+    voter = world.citizens[1]
+    queued = service.post("/ballots", *signed_ballot(world, voter, 1))  # for
+    _, against = signed_ballot(world, voter, 0)  # same nonce, against, relayed elsewhere first
+    transact(world.suite.w3, deployer, world.suite.governor.functions.castVoteBySig(
+        world.proposal_id, 0, voter.address, bytes.fromhex(against[2:])
+    ))  # fmt: skip
+    report = service.batcher.run_once()
+    status = service.client.get(f"/submissions/{queued.json()['id']}").json()
+    assert status["status"] == "superseded" and report.confirmed == ()
+    assert tally(world) == (1, 0, 0)  # the vote that counts is the other one
+
+
+def test_our_own_delegation_transaction_is_confirmed_by_its_event_and_the_resulting_delegate(
+    world: World, service: Service
+) -> None:
+    citizen, delegatee = world.citizens[4], world.citizens[2]
+    queued = service.post("/delegations", *signed_delegation(world, citizen, delegatee))
+    report = service.batcher.run_once()
+    assert report.confirmed == (queued.json()["id"],) and len(report.tx_hashes) == 1
+    receipt = world.suite.w3.eth.get_transaction_receipt(report.tx_hashes[0])
+    changed = world.suite.registry.events.DelegateChanged().process_receipt(receipt, errors=DISCARD)
+    assert [(e["args"]["delegator"], e["args"]["toDelegate"]) for e in changed] == [
+        (citizen.address, delegatee.address)
+    ]
+
+
+def test_ballot_signed_by_one_key_naming_another_voter_is_refused(world: World, service: Service) -> None:
+    """The signer check itself: with it switched off, this ballot would be accepted and counted for B."""
+    mallory, bob = world.citizens[1], world.citizens[2]
+    typed = ballot_typed_data(
+        world.suite.governor, proposal_id=world.proposal_id, support=0, voter=bob.address
+    )
+    answer = service.post("/ballots", typed, sign_typed_data(mallory, typed))
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidSignatureError")
+    assert f"not by the voter {bob.address}" in answer.json()["detail"]
+    assert service.relayer.store.counts()["accepted"] == 0
+    service.batcher.run_once()
+    assert tally(world) == (0, 0, 0)
+
+
+def test_delegation_signed_by_a_key_other_than_the_delegators_moves_nothing_of_theirs(
+    world: World, service: Service
+) -> None:
+    """A delegation names no delegator: it is the signer's. Signed by a stranger for Bob's vote it is refused
+    (the stranger is no citizen); signed by another citizen it moves only that citizen's vote."""
+    bob, mallory, target = world.citizens[1], world.citizens[3], world.citizens[4]
+    typed, by_stranger = signed_delegation(world, bob, target, key=fresh_key())
+    answer = service.post("/delegations", typed, by_stranger)
+    assert (answer.status_code, answer.json()["error"]) == (403, "NotCitizenError")
+    typed, by_mallory = signed_delegation(world, bob, target, key=mallory)
+    answer = service.post("/delegations", typed, by_mallory)
+    assert answer.status_code == 202 and answer.json()["signer"] == mallory.address
+    service.batcher.run_once()
+    assert call(world.suite.registry.functions.delegates(bob.address)) == bob.address
+    assert call(world.suite.registry.functions.delegates(mallory.address)) == target.address
+
+
+def test_nobody_but_the_signer_learns_whether_a_ballot_is_queued(world: World, service: Service) -> None:
+    bob, mallory = world.citizens[1], world.citizens[2]
+    typed, signature = signed_ballot(world, bob, 1)
+    assert service.post("/ballots", typed, signature).status_code == 202
+    forged = sign_typed_data(mallory, typed)  # Bob's exact ballot (guessable), not Bob's signature
+    answer = service.post("/ballots", typed, forged)
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidSignatureError")
+    other = ballot_typed_data(
+        world.suite.governor, proposal_id=world.proposal_id, support=0, voter=bob.address, nonce=1
+    )
+    answer = service.post("/ballots", other, sign_typed_data(mallory, other))
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidSignatureError")
+    delegation, by_bob = signed_delegation(world, bob, mallory)
+    assert service.post("/delegations", delegation, by_bob).status_code == 202
+    answer = service.post("/delegations", delegation, sign_typed_data(fresh_key(), delegation))
+    assert answer.json()["error"] == "NotCitizenError"  # not "already received"
+    # Bob himself is told
+    assert service.post("/ballots", typed, signature).json()["error"] == "DuplicateSubmissionError"
+    answer = service.post("/ballots", other, sign_typed_data(bob, other))
+    assert (answer.status_code, answer.json()["error"]) == (409, "AlreadyVotedError")
+
+
+ARABIC_123 = "\u0661\u0662\u0663"  # "١٢٣": Python's int() and str.isdigit() take these
+
+
+def test_numbers_in_other_scripts_digits_are_refused(world: World, service: Service) -> None:
+    voter = world.citizens[1]
+    for field, value in (("nonce", "\u0660"), ("proposalId", ARABIC_123), ("support", "\u0661")):
+        typed, _ = signed_ballot(world, voter)
+        typed["message"][field] = value
+        answer = service.post("/ballots", typed, "0x" + "11" * 65)
+        assert answer.status_code == 400, (field, answer.text)
+        assert answer.json()["error"] == "MalformedMessageError", field
+        assert "ASCII digits" in answer.json()["detail"] or "support" in answer.json()["detail"]
+    typed, _ = signed_delegation(world, voter, world.citizens[2])
+    typed["message"]["expiry"] = "\u0661" * 10
+    answer = service.post("/delegations", typed, "0x" + "11" * 65)
+    assert (answer.status_code, answer.json()["error"]) == (400, "MalformedMessageError")
+    for path in (f"/proposals/{ARABIC_123}", "/proposals/ 12", "/proposals/1_2", "/proposals/+1"):
+        answer = service.client.get(path)
+        assert (answer.status_code, set(answer.json())) == (400, {"error", "detail"}), path
+    answer = service.client.get(
+        "/typed-data/delegation",
+        params={"delegator": voter.address, "delegatee": voter.address, "expiry": ARABIC_123},
+    )
+    assert answer.status_code == 422 and set(answer.json()) == {"error", "detail"}
+    assert service.relayer.store.counts()["accepted"] == 0
+
+
+NOT_UTF8 = b'{"typed_data": {"a": "\xff\xfe"}, "signature": "0x"}'
+DEEP_OBJECT = b'{"typed_data": ' + b'{"a": ' * 40 + b"1" + b"}" * 41
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "error"),
+    [
+        ("POST", "/ballots", NOT_UTF8, {}, 400, "MalformedJSON"),
+        ("POST", "/ballots", b"[" * 8000 + b"]" * 8000, {}, 400, "MalformedJSON"),
+        ("POST", "/delegations", DEEP_OBJECT, {}, 400, "MalformedJSON"),
+        ("GET", "/no/such/path", b"", {}, 404, "NotFound"),
+        ("POST", "/ballot", b"{}", {}, 404, "NotFound"),
+        ("GET", "/ballots", b"", {}, 405, "MethodNotAllowed"),
+        ("DELETE", "/health", b"", {}, 405, "MethodNotAllowed"),
+        ("POST", "/ballots", b"{}", {"content-length": "abc"}, 400, "BadContentLength"),
+        ("POST", "/ballots", b"{}", {"content-length": "\u0662".encode()}, 400, "BadContentLength"),
+    ],
+    ids=["not-utf8", "8000-deep", "41-deep-object", "unknown-path", "unknown-post", "get-on-post",
+         "delete", "content-length-text", "content-length-arabic"],
+)  # fmt: skip
+def test_every_refusal_has_the_documented_body(
+    service: Service, method: str, path: str, body: bytes, headers: dict[str, Any], status: int, error: str
+) -> None:
+    answer = service.client.request(
+        method, path, content=body or None, headers={"content-type": "application/json", **headers}
+    )
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()) == {"error", "detail"} and answer.json()["error"] == error
+    if status == 405:
+        assert answer.headers["allow"]
+    assert set(service.relayer.store.counts().values()) == {0}
+
+
+def test_the_http_server_own_refusals_are_json_too(world: World, tmp_path: Path) -> None:
+    """uvicorn refuses an unparsable request before the app sees it: that 400 has the same body shape."""
+    import socket
+    import threading
+
+    from civicdao.relayer.app import server
+
+    relayer = Relayer(world.suite, world.funder, Store(tmp_path / "r.sqlite"))
+    port = _free_port()
+    running = server(create_app(relayer), port=port)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        _wait_for_port(port)
+        for head in (
+            b"POST /ballots HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+            b"POST /ballots HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+            b"GET /health HTTP/1.1\r\nHost x\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                connection.sendall(head)
+                answer = _read_all(connection)
+            status_line, _, rest = answer.partition(b"\r\n")
+            assert status_line.startswith(b"HTTP/1.1 400"), answer
+            body = json.loads(rest.partition(b"\r\n\r\n")[2])
+            assert body["error"] == "MalformedHTTP" and set(body) == {"error", "detail"}
+        deep = b"[" * 8000 + b"]" * 8000
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/ballots", content=deep, headers={"content-type": "application/json"}
+        )
+        assert (answer.status_code, answer.json()["error"]) == (400, "MalformedJSON")
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+        relayer.store.close()
+
+
+def _wait_for_port(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the relayer did not start listening")
+
+
+def _read_all(connection: Any) -> bytes:
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_openapi_states_the_formats_the_relayer_accepts(service: Service) -> None:
+    from civicdao.relayer.app import ADDRESS_PATTERN, UINT256_PATTERN
+
+    schema = service.client.get("/openapi.json").json()
+
+    def parameter(path: str, name: str) -> dict[str, Any]:
+        found = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return dict(found[0]["schema"])
+
+    assert parameter("/nonces/{address}", "address")["pattern"] == ADDRESS_PATTERN
+    for name in ("delegator", "delegatee"):
+        assert parameter("/typed-data/delegation", name)["pattern"] == ADDRESS_PATTERN
+    assert parameter("/typed-data/ballot", "voter")["pattern"] == ADDRESS_PATTERN
+    assert parameter("/typed-data/ballot", "proposal_id")["pattern"] == UINT256_PATTERN
+    assert parameter("/proposals/{proposal_id}", "proposal_id")["pattern"] == UINT256_PATTERN
+    support = parameter("/typed-data/ballot", "support")
+    assert (support["minimum"], support["maximum"]) == (0, 2)
+    expiry = parameter("/typed-data/delegation", "expiry")
+    assert (expiry["minimum"], expiry["maximum"]) == (0, 2**256 - 1)
+    signed = schema["components"]["schemas"]["SignedMessage"]["properties"]["signature"]
+    assert signed["pattern"] == "^0x[0-9a-fA-F]{130}$"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    address=st.from_regex(r"\A0x[0-9a-fA-F]{40}\Z"),
+    other=st.from_regex(r"\A0x[0-9a-fA-F]{40}\Z"),
+    number=st.from_regex(r"\A[0-9]{1,78}\Z"),
+    expiry=st.integers(0, 2**256 - 1),
+    support=st.integers(0, 2),
+)
+def test_requests_valid_by_the_schema_are_accepted(
+    world: World, service: Service, address: str, other: str, number: str, expiry: int, support: int
+) -> None:
+    """What a schema-driven fuzzer sends as valid (any letter case, any uint256) gets a documented answer."""
+    assert service.client.get(f"/nonces/{address}").status_code == 200
+    assert service.client.get(f"/proposals/{number}").status_code in (200, 404)
+    delegation = service.client.get(
+        "/typed-data/delegation", params={"delegator": address, "delegatee": other, "expiry": expiry}
+    )
+    assert delegation.status_code == 200, delegation.text
+    ballot = service.client.get(
+        "/typed-data/ballot",
+        params={"proposal_id": str(world.proposal_id), "voter": address, "support": support},
+    )
+    assert ballot.status_code == 200, ballot.text
+
+
+def test_an_unexpected_failure_still_answers_the_documented_body(
+    world: World, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service.relayer, "health", broken)
+    client = TestClient(service.client.app, raise_server_exceptions=False)
+    answer = client.get("/health")
+    assert (answer.status_code, answer.json()["error"]) == (500, "InternalError")
+    assert set(answer.json()) == {"error", "detail"} and "a bug" not in answer.text
+
+
+def test_after_a_restart_a_delegation_whose_nonce_was_used_elsewhere_is_superseded(
+    world: World, tmp_path: Path, deployer: NodeSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between recording the transaction and broadcasting it; meanwhile another delegation with the
+    same nonce lands. The restarted relayer reconciles the row as superseded, not confirmed."""
+    db = tmp_path / "relayer.sqlite"
+    first = start(world, db)
+    citizen, wanted, other = world.citizens[2], world.citizens[3], world.citizens[4]
+    queued = first.post("/delegations", *signed_delegation(world, citizen, wanted)).json()["id"]
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise SystemExit("relayer killed before the broadcast")
+
+    monkeypatch.setattr(first.batcher.w3.eth, "send_raw_transaction", killed)
+    with pytest.raises(SystemExit):
+        first.batcher.run_once()
+    assert first.relayer.store.get(queued).status == "submitted"  # type: ignore[union-attr]
+    first.relayer.store.close()
+    monkeypatch.undo()
+    relay_directly(world, deployer, *signed_delegation(world, citizen, other))
+
+    second = start(world, db)
+    report = second.batcher.run_once()
+    row = second.relayer.store.get(queued)
+    assert row is not None and row.status == "superseded" and report.confirmed == ()
+    assert "never took effect" in (row.reason or "")
+    assert call(world.suite.registry.functions.delegates(citizen.address)) == other.address
+    second.relayer.store.close()

@@ -105,7 +105,7 @@ def test_unopenable_database_is_a_store_error(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(moves=st.lists(st.sampled_from(["submit", "confirm", "drop", "retry"]), max_size=8))
+@given(moves=st.lists(st.sampled_from(["submit", "confirm", "supersede", "drop", "retry"]), max_size=8))
 def test_any_sequence_of_moves_never_leaves_a_final_status(moves: list[str]) -> None:
     store = Store(":memory:")
     add(store)
@@ -116,10 +116,41 @@ def test_any_sequence_of_moves_never_leaves_a_final_status(moves: list[str]) -> 
                 "submit": lambda: store.mark_submitted([DIGEST], "0x01"),
                 "confirm": lambda: store.mark_confirmed([DIGEST]),
                 "drop": lambda: store.mark_dropped(DIGEST, "r"),
+                "supersede": lambda: store.mark_superseded(DIGEST, "r"),
                 "retry": lambda: store.mark_retry([DIGEST], "r"),
             }[move]()
         status = store.get(DIGEST).status  # type: ignore[union-attr]
         if final is not None:
             assert status == final
-        if status in ("confirmed", "dropped"):
+        if status in ("confirmed", "superseded", "dropped"):
             final = status
+
+
+def test_a_database_from_before_superseded_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('ballot', 'delegation', 'attestation')),
+            signer TEXT NOT NULL, subject TEXT, nonce TEXT, payload TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('accepted', 'submitted', 'confirmed', 'dropped')),
+            tx_hash TEXT, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL, updated_at REAL NOT NULL);
+        INSERT INTO submissions
+            (digest, kind, signer, subject, nonce, payload, status, created_at, updated_at)
+            VALUES ('0xaa', 'delegation', '0xA', '0xB', '0', '{"x": 1}', 'accepted', 1.0, 1.0);
+        """
+    )
+    old.close()
+    store = Store(path)
+    store.mark_superseded("0xaa", "nonce 0 was used by another signed delegation first")
+    row = store.get("0xaa")
+    assert row is not None and (row.status, row.payload) == ("superseded", {"x": 1})
+    assert store.counts()["superseded"] == 1
+    add(store)  # the new table takes new rows, and the indexes are back
+    assert store.counts()["accepted"] == 1
+    store.close()

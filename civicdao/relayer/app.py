@@ -2,8 +2,10 @@
 
 Citizens POST what their wallet signed (``{"typed_data": …, "signature": "0x…"}``) and get ``202`` with a
 submission id (the message's EIP-712 digest) to poll. Every refusal is a 4xx with
-``{"error": "<Name>", "detail": "<what is wrong>"}`` and changes nothing; bodies over the size limit get
-``413`` before they are read in full.
+``{"error": "<Name>", "detail": "<what is wrong>"}`` and changes nothing — including what the framework or
+the HTTP server refuses itself (unknown path, wrong method, a body that is not UTF-8 JSON or nests too
+deeply, a bad ``Content-Length``); bodies over the size limit get ``413`` before they are read in full.
+The OpenAPI schema states the formats the relayer accepts (addresses, uint256 decimal strings, signatures).
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 from web3.exceptions import Web3Exception
 
 from civicdao.errors import ConfigError, ContractRevert, NetworkError
 from civicdao.governance import Proposal
 from civicdao.relayer.batcher import Batcher
-from civicdao.relayer.service import RateLimitedError, Relayer
+from civicdao.relayer.service import RateLimitedError, Relayer, parse_uint
 from civicdao.relayer.store import DuplicateSubmissionError, Submission
 from civicdao.signing import (
     AlreadyCitizenError,
@@ -41,9 +44,20 @@ from civicdao.signing import (
     UnknownProposalError,
 )
 
-__all__ = ["create_app", "serve"]
+__all__ = ["ADDRESS_PATTERN", "MAX_JSON_DEPTH", "UINT256_PATTERN", "create_app", "serve"]
 
 logger = logging.getLogger(__name__)
+
+#: An address as the API takes it: 0x and 40 hex digits, any letter case (the checksum is not required).
+ADDRESS_PATTERN = "^0x[0-9a-fA-F]{40}$"
+#: A uint256 as a decimal string of ASCII digits (78 digits hold 2**256-1; a larger id names no proposal).
+UINT256_PATTERN = "^[0-9]{1,78}$"
+#: A submission id: the message's 32-byte EIP-712 digest.
+DIGEST_PATTERN = "^0x[0-9a-fA-F]{64}$"
+#: A 65-byte signature as hex.
+SIGNATURE_PATTERN = "^0x[0-9a-fA-F]{130}$"
+#: Request bodies nest at most this deep (a signed message needs 4 levels).
+MAX_JSON_DEPTH = 32
 
 #: HTTP status per refusal, most specific first.
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
@@ -85,11 +99,16 @@ class SignedMessage(BaseModel):
     )
 
     typed_data: dict[str, Any] = Field(description="The eth_signTypedData_v4 JSON the wallet signed.")
-    signature: str = Field(description="The 65-byte signature as 0x-prefixed hex.", max_length=200)
+    signature: str = Field(
+        description="The 65-byte signature (r, s, v) as 0x-prefixed hex.",
+        max_length=200,
+        json_schema_extra={"pattern": SIGNATURE_PATTERN},
+    )
 
 
 class SubmissionOut(BaseModel):
-    """Where a submitted message stands: accepted → submitted(tx) → confirmed, or dropped(reason)."""
+    """Where a submitted message stands: accepted → submitted(tx) → confirmed, superseded(reason) (another
+    message used its nonce first) or dropped(reason)."""
 
     id: str
     kind: str
@@ -109,8 +128,12 @@ class ErrorOut(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 403, 404, 409, 413, 422, 429, 503)
+    code: {"model": ErrorOut} for code in (400, 403, 404, 405, 409, 413, 422, 429, 503)
 }
+
+
+def _address(description: str) -> Any:
+    return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
 
 
 def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: float = 0.5) -> FastAPI:
@@ -157,23 +180,32 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
         return [_proposal(p) for p in relayer.proposals()]
 
     @app.get("/proposals/{proposal_id}", summary="One proposal")
-    def proposal(proposal_id: str) -> dict[str, Any]:
-        return _proposal(relayer.proposal(_parse_uint(proposal_id, "proposal id")))
+    def proposal(
+        proposal_id: str = Path(
+            description="Proposal id (decimal; 0x hex is accepted too).",
+            json_schema_extra={"pattern": UINT256_PATTERN},
+        ),
+    ) -> dict[str, Any]:
+        return _proposal(relayer.proposal(_proposal_id(proposal_id)))
 
     @app.get("/nonces/{address}", summary="The nonces the account's next ballot and delegation must carry")
-    def nonces(address: str) -> dict[str, int]:
+    def nonces(
+        address: str = Path(description="The account.", json_schema_extra={"pattern": ADDRESS_PATTERN}),
+    ) -> dict[str, int]:
         return relayer.next_nonces(address)
 
     @app.get("/typed-data/ballot", summary="The typed data to sign for a ballot (eth_signTypedData_v4)")
     def ballot_template(
-        proposal_id: str = Query(description="Proposal id (decimal)."),
-        voter: str = Query(description="The voter's address."),
-        support: int = Query(description="0 against, 1 for, 2 abstain."),
+        proposal_id: str = Query(
+            description="Proposal id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
+        ),
+        voter: str = _address("The voter's address."),
+        support: int = Query(ge=0, le=2, description="0 against, 1 for, 2 abstain."),
         reason: str | None = Query(default=None, max_length=1000, description="Optional reason."),
         override: bool = Query(default=False, description="Vote yourself despite a delegation."),
     ) -> dict[str, Any]:
         return relayer.ballot_template(
-            proposal_id=_parse_uint(proposal_id, "proposal id"),
+            proposal_id=_proposal_id(proposal_id),
             support=support,
             voter=voter,
             reason=reason,
@@ -182,9 +214,9 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
 
     @app.get("/typed-data/delegation", summary="The typed data to sign for a delegation")
     def delegation_template(
-        delegator: str = Query(description="Who delegates (signs)."),
-        delegatee: str = Query(description="Who receives the vote."),
-        expiry: int = Query(ge=0, description="Unix time after which the signature is void."),
+        delegator: str = _address("Who delegates (signs)."),
+        delegatee: str = _address("Who receives the vote."),
+        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
 
@@ -201,7 +233,12 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
         return _out(relayer.accept_attestation(body.typed_data, body.signature))
 
     @app.get("/submissions/{submission_id}", summary="A submission's status")
-    def submission(submission_id: str) -> SubmissionOut:
+    def submission(
+        submission_id: str = Path(
+            description="The submission id (the message's EIP-712 digest).",
+            json_schema_extra={"pattern": DIGEST_PATTERN},
+        ),
+    ) -> SubmissionOut:
         found = relayer.submission(submission_id)
         if found is None:
             raise _NotFound(f"no submission {submission_id}")
@@ -212,10 +249,18 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
 
 def serve(relayer: Relayer, *, host: str = "127.0.0.1", port: int = 8600, poll_seconds: float = 0.5) -> None:
     """Run the relayer (API and batcher) until interrupted."""
+    server(create_app(relayer, run_batcher=True, poll_seconds=poll_seconds), host=host, port=port).run()
+
+
+def server(app: FastAPI, *, host: str = "127.0.0.1", port: int = 8600) -> Any:
+    """A uvicorn server for ``app`` whose own HTTP-level refusals (a malformed request line or header, a
+    bad ``Content-Length``) also answer ``{"error", "detail"}`` JSON."""
     import uvicorn
 
-    app = create_app(relayer, run_batcher=True, poll_seconds=poll_seconds)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    from civicdao.relayer._http import JsonErrorsH11Protocol
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", http=JsonErrorsH11Protocol)
+    return uvicorn.Server(config)
 
 
 # -- internals ---------------------------------------------------------------------------------------
@@ -241,13 +286,11 @@ def _proposal(p: Proposal) -> dict[str, Any]:
     }
 
 
-def _parse_uint(text: str, what: str) -> int:
-    try:
-        value = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
-    except ValueError:
-        raise ConfigError(f"{what} must be a whole number, got {text[:80]!r}") from None
-    if not 0 <= value < 2**256:
-        raise ConfigError(f"{what} must be between 0 and 2**256-1")
+def _proposal_id(text: str) -> int:
+    """A proposal id in ASCII digits (or 0x hex); one beyond uint256 names no proposal (404)."""
+    value = parse_uint(text, "proposal id", ConfigError, bounded=False)
+    if value >= 2**256:
+        raise UnknownProposalError(f"the governor has no proposal {text[:80]}: ids are below 2**256")
     return value
 
 
@@ -276,6 +319,23 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return _error(404, "NotFound", str(exc))
 
+    async def http_refusal(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            detail = f"no such path {request.url.path[:200]}: the API is described at /docs"
+            return _error(404, "NotFound", detail)
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            detail = f"{request.method} is not allowed on {request.url.path[:200]} (allowed: {allowed})"
+            return _error(405, "MethodNotAllowed", detail, dict(exc.headers or {}))
+        if exc.status_code == 400:  # FastAPI could not parse the body (not UTF-8, too deep for the parser)
+            return _error(400, "MalformedJSON", "the body is not valid UTF-8 JSON")
+        return _error(exc.status_code, "HTTPError", str(exc.detail))
+
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("unexpected error while serving a request", exc_info=exc)
+        return _error(500, "InternalError", "the relayer failed unexpectedly; the error is in its log")
+
     async def unavailable(_: Request, exc: Exception) -> JSONResponse:
         logger.warning("node error while serving a request: %s", exc)
         return _error(503, "NodeUnavailable", f"the relayer cannot reach the chain right now: {exc}")
@@ -289,10 +349,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RateLimitedError, refused)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(_NotFound, not_found)
+    app.add_exception_handler(HTTPException, http_refusal)
     app.add_exception_handler(ContractRevert, reverted)
     app.add_exception_handler(NetworkError, unavailable)
     app.add_exception_handler(Web3Exception, unavailable)
     app.add_exception_handler(OSError, unavailable)  # requests' connection errors are OSErrors
+    app.add_exception_handler(Exception, internal)  # a bug: still the documented body, never a bare 500
 
 
 _Scope = MutableMapping[str, Any]
@@ -314,7 +376,13 @@ class _BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and not length.isdigit():  # bytes.isdigit: ASCII digits only
+            response = _error(
+                400, "BadContentLength", "Content-Length must be the body's size in bytes (ASCII digits)"
+            )
+            await response(scope, receive, send)
+            return
+        if length is not None and int(length) > self.max_bytes:
             await self._too_large(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -332,6 +400,10 @@ class _BodyLimit:
             chunks.append(chunk)
             more = bool(message.get("more_body"))
         body = b"".join(chunks)
+        problem = _body_problem(body) if body else None
+        if problem is not None:
+            await _error(400, "MalformedJSON", problem)(scope, receive, send)
+            return
         delivered = False
 
         async def replay() -> _Message:
@@ -350,3 +422,29 @@ class _BodyLimit:
             f"the request body is larger than {self.max_bytes} bytes, the relayer's limit",
         )
         await response(scope, receive, send)
+
+
+def _body_problem(body: bytes) -> str | None:
+    """Why a request body cannot be a message: not UTF-8, or JSON nested deeper than MAX_JSON_DEPTH."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the body is not valid UTF-8 (byte {exc.start})"
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+        elif char in "]}":
+            depth -= 1
+    return None

@@ -2,15 +2,22 @@
 
 One run (:meth:`Batcher.run_once`):
 
-1. **Reconcile** messages left ``submitted`` (by a crash or a restart): a mined receipt confirms them or
-   sends them back to ``accepted``; an unknown transaction is resolved by looking at the chain (nonce
-   consumed and vote recorded → ``confirmed``; otherwise back to ``accepted``).
+1. **Reconcile** messages left ``submitted`` (by a crash or a restart): a mined receipt settles them or
+   sends them back to ``accepted``; an unknown transaction is resolved by looking at the chain (see below;
+   a nonce not consumed → back to ``accepted``).
 2. **Attestations** and **delegations**, one transaction each (the registry has no ``multicall``).
 3. **Ballots**, batched through the governor's ``multicall``. Multicall reverts as a whole when one call
    reverts, so the batch is simulated first (``eth_call``); if it would revert, each ballot is added
    one by one to a simulated prefix and the ones that would revert are dropped with the decoded revert
    name (``dropped: GovernorAlreadyCastVote(account=…)``). A message whose effect is already on-chain
    (relayed by someone else, or sent before a crash) is ``confirmed``, never sent twice.
+
+``confirmed`` is decided by the chain's resulting state, never by a nonce alone: the transaction that carried
+the message (ours, or one found on-chain whose calldata holds the message's signature) must have emitted
+the message's own event — ``DelegateChanged(delegator → delegatee)`` with ``delegates(delegator)`` equal to
+the requested delegatee after that block, ``VoteCast``/``VoteCastWithParams``/``OverrideVoteCast`` for the
+voter on the proposal. A message whose nonce another message used first (a second delegation or ballot
+signed with the same nonce, relayed elsewhere) never took effect: it becomes ``superseded`` with the reason.
 
 Every transaction is checked against the gas budget first; when the budget cannot pay for it the batcher
 stops and says so in ``/health``. With a key-holding signer the transaction hash is recorded *before*
@@ -36,11 +43,15 @@ from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
 from civicdao.reverts import revert_from_exception
-from civicdao.tx import call, estimate_gas, fee_fields, sign_locally
+from civicdao.tx import Event, call, decode_logs, estimate_gas, fee_fields, sign_locally
 
 __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 
 logger = logging.getLogger(__name__)
+
+
+#: Blocks per eth_getLogs request when looking for the transaction that carried a message.
+LOG_WINDOW = 5_000
 
 
 class GasBudgetSpentError(CivicDAOError):
@@ -58,6 +69,7 @@ class BatchReport:
     gas_used: int = 0
     stopped: str | None = None
     ballots_per_tx: tuple[int, ...] = field(default=())
+    superseded: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -69,6 +81,7 @@ class _Run:
     gas_used: int = 0
     stopped: str | None = None
     ballots_per_tx: list[int] = field(default_factory=list)
+    superseded: list[tuple[str, str]] = field(default_factory=list)
 
     def report(self) -> BatchReport:
         return BatchReport(
@@ -79,6 +92,7 @@ class _Run:
             self.gas_used,
             self.stopped,
             tuple(self.ballots_per_tx),
+            tuple(self.superseded),
         )
 
 
@@ -184,9 +198,7 @@ class Batcher:
         return included
 
     def _refuse(self, run: _Run, submission: Submission, revert: ContractRevert) -> None:
-        if self._landed(submission):
-            self.store.mark_confirmed([submission.digest], reason="already on chain")
-            run.confirmed.append(submission.digest)
+        if self._settle_landed(run, submission, "already on chain"):
             return
         reason = str(revert).split(" — ")[0]
         self.store.mark_dropped(submission.digest, reason)
@@ -252,12 +264,24 @@ class Batcher:
 
     def _settle(self, run: _Run, submissions: Sequence[Submission], tx_hash: str, receipt: Any) -> None:
         self._add_spent(run, receipt)
-        digests = [s.digest for s in submissions]
-        if receipt["status"] == 1:
-            self.store.mark_confirmed(digests, tx_hash=tx_hash)
-            run.confirmed.extend(digests)
-        else:
+        if receipt["status"] != 1:
             self._retry(run, submissions, f"transaction {tx_hash} reverted once mined")
+            return
+        events = decode_logs(self.w3, receipt["logs"])
+        took_effect = []
+        for submission in submissions:
+            problem = self._not_in_effect(submission, events, int(receipt["blockNumber"]))
+            if problem is None:
+                took_effect.append(submission.digest)
+            else:
+                self._supersede(run, submission, problem, tx_hash)
+        self.store.mark_confirmed(took_effect, tx_hash=tx_hash)
+        run.confirmed.extend(took_effect)
+
+    def _supersede(self, run: _Run, submission: Submission, reason: str, tx_hash: str | None) -> None:
+        self.store.mark_superseded(submission.digest, reason, tx_hash=tx_hash)
+        run.superseded.append((submission.digest, reason))
+        logger.warning("%s %s superseded: %s", submission.kind, submission.digest, reason)
 
     def _retry(self, run: _Run, submissions: Sequence[Submission], reason: str) -> None:
         again = [s.digest for s in submissions]
@@ -283,11 +307,9 @@ class Batcher:
                 continue
             if tx_hash and self._in_mempool(tx_hash):
                 continue  # still pending: look again next run
-            landed = [s for s in submissions if self._landed(s)]
-            if landed:
-                self.store.mark_confirmed([s.digest for s in landed], reason="found on chain after a restart")
-                run.confirmed.extend(s.digest for s in landed)
-            rest = [s for s in submissions if s not in landed]
+            rest = [
+                s for s in submissions if not self._settle_landed(run, s, "found on chain after a restart")
+            ]
             if rest:
                 self._retry(run, rest, f"transaction {tx_hash or '(unknown)'} never reached the chain")
 
@@ -306,23 +328,114 @@ class Batcher:
             return False
         return True
 
-    def _landed(self, submission: Submission) -> bool:
-        """Whether the message's effect is on-chain already (nonce consumed, vote or mint recorded)."""
-        message = submission.payload["typed_data"]["message"]
+    def _settle_landed(self, run: _Run, submission: Submission, reason: str) -> bool:
+        """Settle a message whose nonce is already used (confirmed or superseded); False when it is not."""
+        outcome = self._landed(submission)
+        if outcome is None:
+            return False
+        problem, tx_hash = outcome
+        if problem is None:
+            self.store.mark_confirmed([submission.digest], tx_hash=tx_hash, reason=reason)
+            run.confirmed.append(submission.digest)
+        else:
+            self._supersede(run, submission, problem, tx_hash)
+        return True
+
+    def _landed(self, submission: Submission) -> tuple[str | None, str | None] | None:
+        """None while the message's nonce (or credential) is unused; else (why it did not take effect, or
+        None when it did; the transaction that carried it, when found)."""
         kind: Kind = submission.kind
-        if kind == "ballot":
-            voter, proposal = Web3.to_checksum_address(message["voter"]), int(submission.subject or 0)
-            if int(call(self.governor.functions.nonces(voter))) <= int(submission.nonce or 0):
-                return False
-            if submission.payload["typed_data"]["primaryType"] == "OverrideBallot":
-                return bool(call(self.governor.functions.hasVotedOverride(proposal, voter)))
-            return bool(call(self.governor.functions.hasVoted(proposal, voter)))
-        if kind == "delegation":
-            return int(call(self.registry.functions.nonces(submission.signer))) > int(submission.nonce or 0)
-        credential = HexBytes(message["credentialHash"])
-        return bool(call(self.registry.functions.credentialUsed(credential))) and bool(
-            call(self.registry.functions.isCitizen(submission.signer))
-        )
+        if kind == "attestation":
+            credential = HexBytes(submission.payload["typed_data"]["message"]["credentialHash"])
+            used = bool(call(self.registry.functions.credentialUsed(credential)))
+            if used and call(self.registry.functions.isCitizen(submission.signer)):
+                return None, None
+            return None
+        contract = self.governor if kind == "ballot" else self.registry
+        account = Web3.to_checksum_address(submission.signer)
+        if int(call(contract.functions.nonces(account))) <= int(submission.nonce or 0):
+            return None
+        carrier = self._carrier(submission, contract)
+        if carrier is None:
+            return (
+                f"nonce {submission.nonce} of {account} was used by another signed {kind} first: "
+                "this one never took effect"
+            ), None
+        tx_hash = HexBytes(carrier["transactionHash"]).to_0x_hex()
+        events = decode_logs(self.w3, carrier["logs"])
+        return self._not_in_effect(submission, events, int(carrier["blockNumber"])), tx_hash
+
+    def _carrier(self, submission: Submission, contract: Contract) -> Any:
+        """The receipt of a successful transaction whose calldata holds this message's signature, or None.
+
+        Looks at the transactions behind the contract's events that name the signer (indexed), since the
+        contract was deployed; r and s appear in the calldata however the call was wrapped (multicall too).
+        """
+        signature = HexBytes(submission.payload["signature"]).hex()
+        r, s = signature[:64], signature[64:128]
+        key = "governor" if contract.address == self.governor.address else "registry"
+        account_topic = "0x" + bytes(HexBytes(submission.signer)).rjust(32, b"\x00").hex()
+        first = self.relayer.suite.manifest.contracts[key].block
+        seen: set[str] = set()
+        upper = int(self.w3.eth.block_number)
+        while upper >= first:  # newest first, in windows public nodes accept
+            lower = max(first, upper - LOG_WINDOW + 1)
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": contract.address,
+                    "topics": [None, account_topic],  # type: ignore[list-item]
+                    "fromBlock": lower,
+                    "toBlock": upper,
+                }
+            )
+            for log in reversed(logs):
+                tx_hash = HexBytes(log["transactionHash"]).to_0x_hex()
+                if tx_hash in seen:
+                    continue
+                seen.add(tx_hash)
+                calldata = HexBytes(self.w3.eth.get_transaction(HexBytes(tx_hash))["input"]).hex()
+                if r in calldata and s in calldata:
+                    receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+                    if receipt["status"] == 1:
+                        return receipt
+            upper = lower - 1
+        return None
+
+    def _not_in_effect(self, submission: Submission, events: Sequence[Event], block: int) -> str | None:
+        """Why the mined message did not take effect (None: it did), read from its transaction's events."""
+        message = submission.payload["typed_data"]["message"]
+        if submission.kind == "delegation":
+            delegator = Web3.to_checksum_address(submission.signer)
+            delegatee = Web3.to_checksum_address(message["delegatee"])
+            moved = any(
+                e.name == "DelegateChanged"
+                and e.address == self.registry.address
+                and e["delegator"] == delegator
+                and e["toDelegate"] == delegatee
+                for e in events
+            )
+            now = call(self.registry.functions.delegates(delegator), block=block)
+            if moved and now == delegatee:
+                return None
+            return (
+                f"the transaction did not delegate {delegator}'s vote to {delegatee} (its delegate is {now})"
+            )
+        if submission.kind == "ballot":
+            voter = Web3.to_checksum_address(message["voter"])
+            proposal = int(submission.subject or 0)
+            support = int(message["support"])
+            cast = any(
+                e.name in ("VoteCast", "VoteCastWithParams", "OverrideVoteCast")
+                and e.address == self.governor.address
+                and e["voter"] == voter
+                and int(e["proposalId"]) == proposal
+                and int(e["support"]) == support
+                for e in events
+            )
+            if cast:
+                return None
+            return f"the transaction cast no vote {support} by {voter} on proposal {proposal}"
+        return None
 
     # -- gas ----------------------------------------------------------------------------------------
 

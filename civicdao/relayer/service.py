@@ -4,11 +4,15 @@ Nothing here sends a transaction. :class:`Relayer` refuses what would fail on-ch
 :mod:`civicdao.signing` errors), refuses replays (the EIP-712 digest is unique in the store), applies the
 per-citizen rate limit, and keeps nonces straight when one citizen has several messages in flight (the
 next ballot must carry the governor nonce *after* the ones already queued).
+
+The signature is checked first: only the account that signed a message learns whether that message, or
+another ballot of theirs on the same proposal, is already queued. Anyone else gets the signature refusal.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +30,9 @@ from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submis
 from civicdao.signing import (
     AlreadyCitizenError,
     AlreadyVotedError,
+    InvalidSignatureError,
     MalformedMessageError,
+    NotRegistrarError,
     UnknownProposalError,
     ballot_typed_data,
     delegation_typed_data,
@@ -39,7 +45,7 @@ from civicdao.signing import (
 )
 from civicdao.tx import call
 
-__all__ = ["Health", "RateLimitedError", "Relayer", "RelayerError", "RelayerSettings"]
+__all__ = ["Health", "RateLimitedError", "Relayer", "RelayerError", "RelayerSettings", "parse_uint"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +157,10 @@ class Relayer:
     def accept_ballot(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
         """Verify a ballot (Ballot, ExtendedBallot or OverrideBallot) and queue it for the next batch."""
         with self._lock:
-            digest = self._new_digest(typed_data)
             voter = _claimed_address(typed_data, "voter")
             proposal = str(_claimed_int(typed_data, "proposalId"))
+            _signed_by(typed_data, signature, voter, "voter")
+            digest = self._new_digest(typed_data)
             queued = self.store.pending_for(voter, ["ballot"], subject=proposal)
             if queued:
                 raise AlreadyVotedError(
@@ -181,8 +188,8 @@ class Relayer:
     def accept_delegation(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
         """Verify a delegation (the delegator is recovered from the signature) and queue it."""
         with self._lock:
-            digest = self._new_digest(typed_data)
             delegator = recover_signer(typed_data, signature)
+            digest = self._new_digest(typed_data, signer=delegator)
             chain_nonce = int(call(self.suite.registry.functions.nonces(delegator)))
             expected = self._next_nonce(delegator, "delegation", chain_nonce)
             delegation = verify_delegation(
@@ -203,6 +210,7 @@ class Relayer:
     def accept_attestation(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
         """Verify a registrar's attestation and queue the registration (rate-limited per attested citizen)."""
         with self._lock:
+            self._check_registrar(recover_signer(typed_data, signature))
             digest = self._new_digest(typed_data)
             attestation = verify_attestation(self.suite.registry, typed_data, signature)
             citizen = attestation.citizen
@@ -299,12 +307,22 @@ class Relayer:
 
     # -- internals ----------------------------------------------------------------------------------
 
-    def _new_digest(self, typed_data: Mapping[str, Any]) -> str:
+    def _new_digest(self, typed_data: Mapping[str, Any], *, signer: str | None = None) -> str:
+        """The message's digest, after refusing a replay (of the same ``signer``'s message, when given)."""
         digest = "0x" + typed_data_digest(typed_data).hex()
         existing = self.store.get(digest)
-        if existing is not None:
+        if existing is not None and (signer is None or existing.signer == signer):
             raise DuplicateSubmissionError(existing)
         return digest
+
+    def _check_registrar(self, signer: str) -> None:
+        """Before anything about the queue is answered: an attestation's signer must be a registrar."""
+        registry = self.suite.registry.functions
+        if not call(registry.hasRole(call(registry.REGISTRAR_ROLE()), signer)):
+            raise NotRegistrarError(
+                f"the attestation is signed by {signer}, who does not hold REGISTRAR_ROLE "
+                "(or the message was altered)"
+            )
 
     def _next_nonce(self, account: str, kind: Kind, chain_nonce: int) -> int:
         """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
@@ -358,13 +376,35 @@ def _claimed_address(typed_data: Mapping[str, Any], name: str) -> ChecksumAddres
 
 def _claimed_int(typed_data: Mapping[str, Any], name: str) -> int:
     value = _message(typed_data).get(name)
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        text = str(value).strip()
-        number = value if isinstance(value, int) else int(text, 16 if text.lower().startswith("0x") else 10)
-    except (TypeError, ValueError):
-        raise MalformedMessageError(f"{name} must be a whole number, got {value!r}") from None
-    if not 0 <= number < 2**256:
-        raise MalformedMessageError(f"{name} must be between 0 and 2**256-1, got {number}")
-    return number
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedMessageError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, int):
+        if not 0 <= value < 2**256:
+            raise MalformedMessageError(f"{name} must be between 0 and 2**256-1, got {value}")
+        return value
+    return parse_uint(value, name, MalformedMessageError)
+
+
+def _signed_by(typed_data: Mapping[str, Any], signature: str, claimed: str, role: str) -> None:
+    signer = recover_signer(typed_data, signature)
+    if signer != claimed:
+        raise InvalidSignatureError(
+            f"the signature is by {signer}, not by the {role} {claimed} the message names "
+            "(the message was altered, or signed for another chain or contract)"
+        )
+
+
+_UINT_TEXT = re.compile(r"0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78}")
+
+
+def parse_uint(text: str, what: str, error: type[ConfigError], *, bounded: bool = True) -> int:
+    """A whole number written in ASCII digits (decimal, or hex after 0x) — never other scripts' digits, signs,
+    spaces or underscores, which Python's ``int()`` would take. Bounded: at most 2**256-1."""
+    if not isinstance(text, str) or not _UINT_TEXT.fullmatch(text):
+        raise error(
+            f"{what} must be a whole number in ASCII digits (decimal, or 0x hex), got {str(text)[:80]!r}"
+        )
+    value = int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
+    if bounded and value >= 2**256:
+        raise error(f"{what} must be between 0 and 2**256-1")
+    return value

@@ -4,8 +4,8 @@ Each submission is one signed message, keyed by its EIP-712 digest (``UNIQUE``),
 under the same or a malleated signature — cannot be stored or submitted twice. Its status moves only
 forward::
 
-    accepted ──▶ submitted(tx) ──▶ confirmed
-       │              │
+    accepted ──▶ submitted(tx) ──▶ confirmed                 (it took effect on-chain)
+       │              │        └──▶ superseded(reason)     (its nonce was used by another message first)
        │              └──▶ accepted (the batch transaction failed: try again) ─┐
        └──▶ dropped(reason)  ◀────────────────────────────────────────────────┘
 
@@ -40,9 +40,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Kind = Literal["ballot", "delegation", "attestation"]
-Status = Literal["accepted", "submitted", "confirmed", "dropped"]
+Status = Literal["accepted", "submitted", "confirmed", "superseded", "dropped"]
 KINDS: tuple[Kind, ...] = ("ballot", "delegation", "attestation")
-STATUSES: tuple[Status, ...] = ("accepted", "submitted", "confirmed", "dropped")
+STATUSES: tuple[Status, ...] = ("accepted", "submitted", "confirmed", "superseded", "dropped")
 #: Statuses still in flight (they hold a nonce the contract has not consumed yet).
 PENDING: tuple[Status, ...] = ("accepted", "submitted")
 
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     subject     TEXT,
     nonce       TEXT,
     payload     TEXT    NOT NULL,
-    status      TEXT    NOT NULL CHECK (status IN ('accepted', 'submitted', 'confirmed', 'dropped')),
+    status      TEXT    NOT NULL
+                CHECK (status IN ('accepted', 'submitted', 'confirmed', 'superseded', 'dropped')),
     tx_hash     TEXT,
     reason      TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
@@ -130,9 +131,27 @@ class Store:
             if str(path) != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the relayer database {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        """Widen the status CHECK of a database written before ``superseded`` existed (rows kept)."""
+        row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'submissions'").fetchone()
+        if row is None or "'superseded'" in row["sql"]:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("ALTER TABLE submissions RENAME TO submissions_v1")
+            self._db.execute(_SCHEMA.split(";")[0])  # CREATE TABLE submissions, with the new CHECK
+            self._db.execute("INSERT INTO submissions SELECT * FROM submissions_v1")
+            self._db.execute("DROP TABLE submissions_v1")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        logger.info("relayer database %s: status 'superseded' added", self.path)
 
     def close(self) -> None:
         """Close the database (pending rows stay on disk for the next start)."""
@@ -186,6 +205,10 @@ class Store:
     ) -> None:
         """accepted/submitted → confirmed: the message took effect on-chain."""
         self._move(digests, PENDING, "confirmed", tx_hash=tx_hash, reason=reason)
+
+    def mark_superseded(self, digest: str, reason: str, *, tx_hash: str | None = None) -> None:
+        """accepted/submitted → superseded(reason): another message used its nonce first (no effect)."""
+        self._move([digest], PENDING, "superseded", tx_hash=tx_hash, reason=reason)
 
     def mark_dropped(self, digest: str, reason: str) -> None:
         """accepted/submitted → dropped(reason): it would revert, so it is never sent."""
