@@ -113,7 +113,7 @@ def _closed_port() -> int:
         ["check-rpc"],
         ["deploy", "--unlocked", "0"],
         ["deploy", "--network", "anvil", "--unlocked", "0"],
-        ["proposals", "--manifest", "suite.json"],
+        ["proposals", "list", "--manifest", "suite.json"],
         ["relay", "--unlocked", "0", "--manifest", "suite.json"],
     ],
     ids=lambda c: " ".join(c[:3]),

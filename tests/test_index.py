@@ -153,8 +153,12 @@ def test_sync_from_scratch_agrees_with_the_chain(
             assert row.eta == int(call(suite.governor.functions.proposalEta(proposal_id)))
         assert {p.state for p in proposals.values()} == {"executed", "defeated", "active"}
         executed = proposals[scenario.proposals["executed"]]
-        assert [a.function for a in executed.actions] == ["createStreamGrant", "openRound"]
-        assert executed.actions[0].args["amount"] == str(ETHER)
+        # Each power-granting call is preceded by the timelock's code pin of its grantee (issue 9, defect 2).
+        calls = [a.function for a in executed.actions]
+        assert [f for f in calls if f != "requireCodeHash"] == ["createStreamGrant", "openRound"]
+        assert calls[calls.index("createStreamGrant") - 1] == "requireCodeHash"
+        grant = next(a for a in executed.actions if a.function == "createStreamGrant")
+        assert grant.args["amount"] == str(ETHER)
         assert executed.description.startswith("Trees for Elm Street\n\nAnd a QF round")
 
         citizens = reader.citizens()
