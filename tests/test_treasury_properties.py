@@ -314,12 +314,14 @@ def _owed(b: Bench) -> int:
         grant = call(fns.getGrant(grant_id))
         owed += grant[7] - grant[8]  # amount (reduced to the entitlement on cancel) - claimed
     for round_id in range(int(call(fns.roundCount()))):
-        _token, _start, _end, finalized, pool, total, _matching, count = call(fns.getRound(round_id))
+        round_ = call(fns.getRound(round_id))
+        finalized, pool, total, count = round_[3], round_[5], round_[6], round_[8]
         if not finalized:
             owed += pool + total
             continue
         for index in range(count):
-            _who, claimed, contributions, _citizen, _sum, matching = call(fns.getProject(round_id, index))
+            project = call(fns.getProject(round_id, index))
+            claimed, contributions, matching = project[1], project[3], project[6]
             owed += 0 if claimed else contributions + matching
     return owed
 
