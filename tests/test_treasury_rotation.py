@@ -24,15 +24,18 @@ from civicdao._custom_errors import (
     TreasuryNotGrantRecipient,
     TreasuryNotProjectRecipient,
     TreasuryProjectAlreadyClaimed,
+    TreasuryProjectOutOfRange,
     TreasuryRecipientNotRevoked,
     TreasuryRecipientRevoked,
     TreasuryRoundNotFinalized,
+    TreasuryRoundNotFound,
 )
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
+from civicdao.errors import ConfigError
 from civicdao.governance import Action
 from civicdao.tx import TxRecord, send_transaction, transact
 
@@ -148,7 +151,8 @@ def test_stream_grant_after_a_dao_rotation_pays_the_new_key_and_refuses_the_old(
 
     claimed = b.api.claim_grant(new, grant_id)
     assert claimed.recipient == new.address
-    assert claimed.amount == info.claimable > 0
+    at = int(b.w3.eth.get_block(claimed.tx.block_number)["timestamp"])
+    assert claimed.amount == 10 * ETHER * (at - info.start) // (10 * DAY) - before > 0  # all vested so far
     assert _balance_change(b, new.address, claimed.tx) == claimed.amount  # paid to the new key
 
     b.control.increase_time(10 * DAY)
@@ -305,6 +309,8 @@ def test_qf_payout_of_a_revoked_runner_is_refused_and_the_dao_returns_it_to_the_
     round_id = b.round([runner.address, org.address], 5 * ETHER)
     with pytest.raises(TreasuryRoundNotFinalized):
         b.run(b.api.cancel_project_payout_action(round_id, 0))
+    with pytest.raises(TreasuryRoundNotFound):
+        b.run(b.api.cancel_project_payout_action(round_id + 1, 0))
     for giver in (b.citizens[2], b.citizens[3]):
         b.api.contribute(giver, round_id, 0, ETHER)
     b.control.increase_time(DAY)
@@ -315,6 +321,8 @@ def test_qf_payout_of_a_revoked_runner_is_refused_and_the_dao_returns_it_to_the_
     assert (not_revoked.value.roundId, not_revoked.value.projectIndex) == (round_id, 0)
     with pytest.raises(TreasuryRecipientNotRevoked):  # an organisation's payout is never taken back
         b.run(b.api.cancel_project_payout_action(round_id, 1))
+    with pytest.raises(TreasuryProjectOutOfRange):
+        b.run(b.api.cancel_project_payout_action(round_id, 2))
 
     b.registry.revoke(b.admin, runner.address, "fraud")
     with pytest.raises(TreasuryRecipientRevoked) as err:
@@ -403,3 +411,12 @@ def test_a_membership_the_registry_does_not_confirm_keeps_an_address_key(
     with pytest.raises(TreasuryNotGrantRecipient):
         b.api.claim_grant(other_holder, grant_id)
     assert b.api.claim_grant(recipient, grant_id).amount == ETHER
+
+
+def test_cancel_project_payout_action_refuses_bad_ids_before_sending(bench: Bench) -> None:
+    for round_id, project in ((-1, 0), (0, -1), (True, 0), (0, "1")):
+        with pytest.raises(ConfigError):
+            bench.api.cancel_project_payout_action(round_id, project)  # type: ignore[arg-type]
+    action = bench.api.cancel_project_payout_action(3, 1)
+    assert action.target == bench.api.address and action.value == 0
+    assert "project 1 of QF round 3" in action.description
