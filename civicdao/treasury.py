@@ -186,6 +186,12 @@ class GrantInfo:
     #: Milestone tranche amounts and which indexes were released (empty for streams).
     tranches: tuple[int, ...]
     released_tranches: tuple[int, ...]
+    #: The recipient's membership id when it was a citizen at creation (0 for an organisation): the grant then
+    #: belongs to the membership, not to ``recipient``'s key, and follows a key rotation.
+    membership: int
+    #: Who may claim now: the membership's current key, or ``recipient`` for an organisation; None once the
+    #: membership was revoked (claims stop; the DAO may cancel what is left).
+    claimant: ChecksumAddress | None
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,10 @@ class ProjectInfo:
     #: The normalised payout (set at finalisation, 0 before).
     matching: int
     claimed: bool
+    #: The recipient's membership id when it was a citizen as the round opened (0 for an organisation).
+    membership: int
+    #: Who may claim the payout now (the membership's current key, or ``recipient``); None once revoked.
+    claimant: ChecksumAddress | None
 
 
 @dataclass(frozen=True)
@@ -218,6 +228,8 @@ class RoundInfo:
     total_contributions: int
     total_matching: int
     projects: tuple[ProjectInfo, ...]
+    #: The citizen registry as the round opened, where citizen projects' memberships are held.
+    registry: ChecksumAddress
 
 
 @dataclass(frozen=True)
@@ -380,6 +392,8 @@ class RoundOutflow:
     matching_paid: int
     contributions_paid: int
     finalized: bool
+    #: Matching returned to the free balance when the DAO cancelled a revoked recipient's payout.
+    matching_returned: int
 
 
 @dataclass(frozen=True)
@@ -498,9 +512,9 @@ class Treasury:
     def get_grant(self, grant_id: int) -> GrantInfo:
         """One grant, with what has vested and what its recipient can claim now."""
         grant_id = whole_number(grant_id, "grant id")
-        (token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask) = call(
-            self.contract.functions.getGrant(grant_id)
-        )
+        raw = call(self.contract.functions.getGrant(grant_id))
+        token, start, kind, cancelled, recipient, cliff, duration, amount, claimed, _released, mask = raw[:11]
+        member = raw[12]  # raw[11] is the registry the membership is held in
         tranches = tuple(int(t) for t in call(self.contract.functions.grantTranches(grant_id)))
         return GrantInfo(
             grant_id=grant_id,
@@ -517,6 +531,8 @@ class Treasury:
             duration=int(duration),
             tranches=tranches,
             released_tranches=tuple(i for i in range(len(tranches)) if int(mask) >> i & 1),
+            membership=int(member),
+            claimant=_claimant(call(self.contract.functions.grantClaimant(grant_id))),
         )
 
     def grants(self) -> tuple[GrantInfo, ...]:
@@ -526,12 +542,12 @@ class Treasury:
     def get_round(self, round_id: int) -> RoundInfo:
         """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
         round_id = whole_number(round_id, "round id")
-        token, start, end, finalized, pool, total, total_matching, count = call(
+        token, start, end, finalized, registry, pool, total, total_matching, count = call(
             self.contract.functions.getRound(round_id)
         )
         projects = []
         for index in range(int(count)):
-            recipient, claimed, contributions, citizen, sum_sqrt, matching = call(
+            recipient, claimed, member, contributions, citizen, sum_sqrt, matching = call(
                 self.contract.functions.getProject(round_id, index)
             )
             projects.append(
@@ -544,6 +560,8 @@ class Treasury:
                     raw_matching=int(call(self.contract.functions.rawMatching(round_id, index))),
                     matching=int(matching),
                     claimed=bool(claimed),
+                    membership=int(member),
+                    claimant=_claimant(call(self.contract.functions.projectClaimant(round_id, index))),
                 )
             )
         return RoundInfo(
@@ -556,6 +574,7 @@ class Treasury:
             total_contributions=int(total),
             total_matching=int(total_matching),
             projects=tuple(projects),
+            registry=to_checksum_address(registry),
         )
 
     def matched_contribution_of(self, round_id: int, project_index: int, contributor: str) -> int:
@@ -640,7 +659,12 @@ class Treasury:
         )
 
     def claim_grant(self, signer: Signer, grant_id: int) -> GrantClaim:
-        """The grant's recipient pulls everything vested (stream) or released (milestone), not yet claimed."""
+        """The grant's recipient pulls everything vested (stream) or released (milestone), not yet claimed.
+
+        For a citizen recipient the signer must hold the grant's membership now (after a key rotation: the
+        new key; the old one gets ``TreasuryNotGrantRecipient``); a revoked membership claims nothing
+        (``TreasuryRecipientRevoked``).
+        """
         grant_id = whole_number(grant_id, "grant id")
         record = transact(self.w3, signer, self.contract.functions.claim(grant_id))
         event = record.event("GrantClaimed")
@@ -713,7 +737,10 @@ class Treasury:
         )
 
     def claim_round_payout(self, signer: Signer, round_id: int, project_index: int) -> RoundPayout:
-        """A project's recipient pulls its contributions plus matching from a finalised round."""
+        """A project's recipient pulls its contributions plus matching from a finalised round.
+
+        A citizen project is claimed by whoever holds its membership now (see :meth:`claim_grant`).
+        """
         round_id = whole_number(round_id, "round id")
         project_index = whole_number(project_index, "project index")
         record = transact(self.w3, signer, self.contract.functions.claimRound(round_id, project_index))
@@ -777,10 +804,26 @@ class Treasury:
         )
 
     def cancel_grant_action(self, grant_id: int) -> Action:
-        """Cancel a grant: what has not vested or been released returns to the free balance."""
+        """Cancel a grant: what has not vested or been released returns to the free balance.
+
+        When the recipient's membership was revoked, everything not yet claimed returns (also after an
+        earlier cancellation), since nobody may claim it any more.
+        """
         grant_id = whole_number(grant_id, "grant id")
         return self._action(
             self.contract.encode_abi("cancelGrant", args=[grant_id]), f"Cancel grant {grant_id}"
+        )
+
+    def cancel_project_payout_action(self, round_id: int, project_index: int) -> Action:
+        """Cancel the unclaimed payout of a finalised round's project whose citizen recipient was revoked.
+
+        The matching returns to the free balance and the contributions become a donation to the commons.
+        """
+        round_id = whole_number(round_id, "round id")
+        project_index = whole_number(project_index, "project index")
+        return self._action(
+            self.contract.encode_abi("cancelProjectPayout", args=[round_id, project_index]),
+            f"Cancel the payout of project {project_index} of QF round {round_id} (recipient revoked)",
         )
 
     def set_cap_action(self, *, cap: int, token: str = ETH) -> Action:
@@ -897,6 +940,12 @@ class Treasury:
 
 
 # ─────────────────────────────────────────── internals ───────────────────────────────────────────
+
+
+def _claimant(address: str) -> ChecksumAddress | None:
+    """A claimant view's answer: None for the zero address (a revoked membership)."""
+    checked = to_checksum_address(address)
+    return None if checked == ETH else checked
 
 
 def _token(token: str) -> ChecksumAddress:
@@ -1065,6 +1114,27 @@ class _ReportBuilder:
             self._outflow(log, token, "qf_matching", args["recipient"], matching, round_id, "")
         self._move(log, token, -(matching + contributions))
 
+    def _on_ProjectPayoutCancelled(self, args: Any, log: Any) -> None:
+        round_id = int(args["roundId"])
+        token = self._round_token(round_id)
+        contributions, matching = int(args["contributions"]), int(args["matching"])
+        self._round(round_id)["matching_returned"] += matching
+        if contributions:  # the contributions stay in the treasury as a donation: no balance moves
+            block = int(log["blockNumber"])
+            self.inflows.append(
+                InflowRecord(
+                    block=block,
+                    timestamp=self._timestamp(block),
+                    tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                    token=token,
+                    source="donation",
+                    category="donation",
+                    payer=self.treasury.address,
+                    amount=contributions,
+                    note=f"qf-{round_id}-{int(args['projectIndex'])}-payout-cancelled",
+                )
+            )
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _inflow(
@@ -1122,7 +1192,16 @@ class _ReportBuilder:
     def _round(self, round_id: int) -> dict[str, Any]:
         if round_id not in self.rounds:
             self.rounds[round_id] = dict.fromkeys(
-                ("contributions", "citizen", "matching", "leftover", "matching_paid", "contributions_paid"), 0
+                (
+                    "contributions",
+                    "citizen",
+                    "matching",
+                    "leftover",
+                    "matching_paid",
+                    "contributions_paid",
+                    "matching_returned",
+                ),
+                0,
             )
             self.rounds[round_id].update(pool=None, finalized=False)
         return self.rounds[round_id]
@@ -1230,7 +1309,7 @@ class _ReportBuilder:
             entry = self.rounds[round_id]
             pool = entry["pool"]
             if pool is None:
-                pool = int(call(self.contract.functions.getRound(round_id))[4])
+                pool = int(call(self.contract.functions.getRound(round_id))[5])
             result.append(
                 RoundOutflow(
                     round_id=round_id,
@@ -1243,6 +1322,7 @@ class _ReportBuilder:
                     matching_paid=entry["matching_paid"],
                     contributions_paid=entry["contributions_paid"],
                     finalized=entry["finalized"],
+                    matching_returned=entry["matching_returned"],
                 )
             )
         return tuple(result)

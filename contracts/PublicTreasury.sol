@@ -3,10 +3,12 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
@@ -19,7 +21,9 @@ import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 /// Receives exchange fees (tagged by listing kind) and donations in ETH or ERC-20; the DAO's Timelock
 /// (GOVERNOR_ROLE) spends through direct transfers, vesting streams, milestone grants and quadratic-funding
 /// rounds where only registered citizens' contributions are matched, each citizen once per project: matched
-/// totals are kept per membership id (which a key rotation keeps), not per address.
+/// totals are kept per membership id (which a key rotation keeps), not per address. Money owed to a citizen follows
+/// the membership too: a grant or project whose recipient is a citizen records the membership id, and only its
+/// current holder (ERC-721 `ownerOf` in the registry of the time) claims; organisations stay keyed by address.
 /// @dev Accounting: per token, `committed` is what is owed to grants and QF rounds (unclaimed grant amounts,
 /// matching pools, contributions held for projects); free balance = balance − committed, and nothing may be
 /// spent beyond it. Every spending decision (transfer, grant, matching pool) counts in full against the
@@ -197,8 +201,10 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function cancelGrant(uint256 grantId) external onlyRole(GOVERNOR_ROLE) {
         Grant storage g = _grant(grantId);
-        if (g.cancelled) revert TreasuryGrantAlreadyCancelled(grantId);
-        uint256 entitled = _vested(g);
+        bool revoked = g.membership != 0 && _holderOf(g.registry, g.membership) == address(0);
+        // a revoked recipient can claim nothing more: all that is unclaimed returns, even after a cancellation
+        if (g.cancelled && !(revoked && g.amount > g.claimed)) revert TreasuryGrantAlreadyCancelled(grantId);
+        uint256 entitled = revoked ? g.claimed : _vested(g);
         uint256 returned = g.amount - entitled;
         g.amount = entitled;
         g.cancelled = true;
@@ -209,7 +215,9 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function claim(uint256 grantId) external nonReentrant returns (uint256 amount) {
         Grant storage g = _grant(grantId);
-        if (msg.sender != g.recipient) revert TreasuryNotGrantRecipient(grantId, msg.sender);
+        if (msg.sender != _claimant(g.recipient, g.registry, g.membership, true)) {
+            revert TreasuryNotGrantRecipient(grantId, msg.sender);
+        }
         amount = _vested(g) - g.claimed;
         if (amount == 0) revert TreasuryNothingToClaim(grantId);
         g.claimed += amount;
@@ -243,10 +251,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         r.end = end;
         r.matchingPool = matchingPool;
         r.projectCount = count;
+        r.registry = _registry;
         Project[] storage list = _projects[roundId];
         for (uint256 i; i < count; ++i) {
-            if (projects[i] == address(0)) revert TreasuryZeroAddress();
-            list.push().recipient = projects[i];
+            address recipient = projects[i];
+            if (recipient == address(0)) revert TreasuryZeroAddress();
+            Project storage p = list.push();
+            p.recipient = recipient;
+            p.membership = _recipientMembership(recipient);
         }
         emit RoundOpened(roundId, token, matchingPool, count, start, end);
     }
@@ -304,7 +316,9 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         Round storage r = _round(roundId);
         if (!r.finalized) revert TreasuryRoundNotFinalized(roundId);
         Project storage p = _project(roundId, projectIndex);
-        if (msg.sender != p.recipient) revert TreasuryNotProjectRecipient(roundId, projectIndex, msg.sender);
+        if (msg.sender != _claimant(p.recipient, r.registry, p.membership, true)) {
+            revert TreasuryNotProjectRecipient(roundId, projectIndex, msg.sender);
+        }
         if (p.claimed) revert TreasuryProjectAlreadyClaimed(roundId, projectIndex);
         p.claimed = true;
         uint256 matching = p.matching;
@@ -315,6 +329,25 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         s.totalOut += matching;
         emit RoundClaimed(roundId, projectIndex, msg.sender, p.contributions, matching);
         if (amount != 0) _payOut(token, msg.sender, amount);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function cancelProjectPayout(uint256 roundId, uint256 projectIndex) external onlyRole(GOVERNOR_ROLE) {
+        Round storage r = _round(roundId);
+        if (!r.finalized) revert TreasuryRoundNotFinalized(roundId);
+        Project storage p = _project(roundId, projectIndex);
+        if (p.claimed) revert TreasuryProjectAlreadyClaimed(roundId, projectIndex);
+        if (p.membership == 0 || _holderOf(r.registry, p.membership) != address(0)) {
+            revert TreasuryRecipientNotRevoked(roundId, projectIndex);
+        }
+        p.claimed = true;
+        uint256 contributions = p.contributions;
+        uint256 matching = p.matching;
+        TokenStats storage s = _stats[r.token];
+        s.committed -= contributions + matching;
+        s.totalIn += contributions; // contributions held for the project were never public money until now
+        s.inflowByCategory[DONATION] += contributions;
+        emit ProjectPayoutCancelled(roundId, projectIndex, contributions, matching);
     }
 
     // ───────────────────────────────────────── settings ─────────────────────────────────────────
@@ -462,7 +495,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function claimableAmount(uint256 grantId) external view returns (uint256) {
         Grant storage g = _grant(grantId);
+        if (_claimant(g.recipient, g.registry, g.membership, false) == address(0)) return 0;
         return _vested(g) - g.claimed;
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function grantClaimant(uint256 grantId) external view returns (address) {
+        Grant storage g = _grant(grantId);
+        return _claimant(g.recipient, g.registry, g.membership, false);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -479,6 +519,13 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     function getProject(uint256 roundId, uint256 projectIndex) external view returns (Project memory) {
         _round(roundId);
         return _project(roundId, projectIndex);
+    }
+
+    /// @inheritdoc IPublicTreasury
+    function projectClaimant(uint256 roundId, uint256 projectIndex) external view returns (address) {
+        Round storage r = _round(roundId);
+        Project storage p = _project(roundId, projectIndex);
+        return _claimant(p.recipient, r.registry, p.membership, false);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -535,6 +582,11 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         g.kind = kind;
         g.amount = amount;
         g.start = uint64(block.timestamp);
+        uint64 membership = _recipientMembership(recipient);
+        if (membership != 0) {
+            g.registry = _registry;
+            g.membership = membership;
+        }
     }
 
     /// @dev Adds a citizen's contribution to the project's quadratic sums in O(1), under the contributor's
@@ -603,6 +655,38 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         return ICitizenRegistry(_registry).membershipOf(account);
     }
 
+    /// @dev The membership a recipient is recorded under: its id in the current registry when the registry's
+    /// `ownerOf` confirms the recipient holds it, else 0 (an organisation, or a registry without ERC-721 `ownerOf`,
+    /// whose recipients then stay keyed by address rather than becoming unclaimable).
+    function _recipientMembership(address recipient) internal view returns (uint64) {
+        uint256 membership = _membershipOf(recipient);
+        if (membership == 0 || _holderOf(_registry, membership) != recipient) return 0;
+        return SafeCast.toUint64(membership);
+    }
+
+    /// @dev Who may claim for `recipient`: the address itself when `membership` is 0 (not a citizen), else whoever
+    /// holds the membership in `registry` now; for a revoked membership address(0), or a revert when `strict`.
+    function _claimant(
+        address recipient,
+        address registry,
+        uint256 membership,
+        bool strict
+    ) internal view returns (address holder) {
+        if (membership == 0) return recipient;
+        holder = _holderOf(registry, membership);
+        if (holder == address(0) && strict) revert TreasuryRecipientRevoked(membership);
+    }
+
+    /// @dev The holder of `membership` in `registry`, or address(0) when nobody holds it: the registry's ERC-721
+    /// `ownerOf` reverts for a burnt (revoked) membership.
+    function _holderOf(address registry, uint256 membership) internal view returns (address) {
+        try IERC721(registry).ownerOf(membership) returns (address holder) {
+            return holder;
+        } catch {
+            return address(0);
+        }
+    }
+
     /// @dev Reverts unless MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH.
     function _checkEpochLength(uint64 length) internal pure {
         if (length < MIN_EPOCH_LENGTH || length > MAX_EPOCH_LENGTH) revert TreasuryInvalidEpochLength(length);
@@ -654,10 +738,11 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         return _grants[grantId];
     }
 
-    /// @dev What a grant has vested (stream) or released (milestone); frozen at cancellation for streams.
+    /// @dev What a grant has vested (stream) or released (milestone); frozen at cancellation (`amount` is then what
+    /// stays owed: no tranche is released after a cancellation).
     function _vested(Grant storage g) internal view returns (uint256) {
-        if (g.kind == GrantKind.Milestone) return g.released;
         if (g.cancelled) return g.amount;
+        if (g.kind == GrantKind.Milestone) return g.released;
         return TreasuryVestingMath.linearVested(g.amount, g.start, g.cliff, g.duration, block.timestamp);
     }
 

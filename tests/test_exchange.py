@@ -15,6 +15,8 @@ from web3 import Web3
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
     EnforcedPause,
+    ExchangeNothingToWithdraw,
+    ExchangeNotLister,
     ExchangeNotRenter,
     ExchangeStartInPast,
     ExchangeTermsChanged,
@@ -22,6 +24,7 @@ from civicdao._custom_errors import (
 )
 from civicdao.accounts import LocalSigner, NodeSigner, Signer
 from civicdao.chain import ChainControl
+from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH, Suite
@@ -803,3 +806,66 @@ def test_bookings_query_by_listing_and_renter(
     assert [x.booking_id for x in ex.bookings(renter=citizens[1].address)] == [a.booking_id, c.booking_id]
     assert ex.bookings(listing_id=other_id)[0].renter == citizens[1].address
     assert ex.booking_count() == c.booking_id
+
+
+# -- key rotation on the real registry (issue 9, defect 4) --------------------------------------------------
+
+
+def test_a_dao_key_rotation_moves_a_listers_listing_and_credits_to_the_new_key(
+    w3: Web3,
+    control: ChainControl,
+    suite: Suite,
+    ex: Exchange,
+    citizens: list[NodeSigner],
+    accounts: list[NodeSigner],
+) -> None:
+    """A citizen lister with credits loses their key; the DAO rotates the membership on the suite's own
+    CitizenRegistry (a proposal executed by the Timelock, the registry's admin). The old key can no longer
+    withdraw, change terms, cancel or close; the new key does all of it."""
+    lister, renter, new_key = citizens[4], citizens[5], accounts[9]
+    registry = Citizens.from_suite(suite)
+    assert not registry.is_citizen(new_key.address)
+    membership = registry.membership_of(lister.address)
+    listing_id = ex.list(lister, room_spec(control.time())).listing_id
+    day0 = ex.get_listing(listing_id).available_from
+    settled = ex.book(renter, listing_id, start=day0, units=1)
+    later = ex.book(renter, listing_id, start=day0 + 25 * DAY, units=2)  # still ahead after the vote
+    control.increase_time(settled.end + ex.windows()[0] - control.time())
+    ex.settle(renter, settled.booking_id)
+    earned = settled.price - settled.fee
+    assert ex.credits(lister.address) == earned > 0
+
+    rotate = registry.rotate_action(lister.address, new_key.address)
+    dao_execute(control, suite, citizens[:4], [rotate], "The lister lost their phone: move the membership")
+    assert registry.membership_of(new_key.address) == membership
+    assert ex.get_listing(listing_id).membership == membership
+    assert (ex.credits(lister.address), ex.credits(new_key.address)) == (0, earned)
+
+    # the old key (a thief, say) gets nothing and manages nothing
+    with pytest.raises(ExchangeNothingToWithdraw):
+        ex.withdraw(lister)
+    with pytest.raises(ExchangeNotLister) as not_lister:
+        ex.update_terms(lister, listing_id, price=1)
+    assert (not_lister.value.listingId, not_lister.value.account) == (listing_id, lister.address)
+    with pytest.raises(ExchangeNotLister):
+        transact(w3, lister, suite.exchange.functions.cancelByLister(later.booking_id))
+    with pytest.raises(ExchangeNotRenter):  # the library routes a non-lister's cancel as the renter's
+        ex.cancel(lister, later.booking_id)
+    with pytest.raises(ExchangeNotLister):
+        ex.close(lister, listing_id)
+    assert ex.get_listing(listing_id).price == settled.price  # nothing changed
+
+    # the new key holds all of it
+    before = w3.eth.get_balance(new_key.address)
+    withdrawal = ex.withdraw(new_key)
+    assert (withdrawal.account, withdrawal.amount) == (new_key.address, earned)
+    assert w3.eth.get_balance(new_key.address) == before + earned - gas_cost(w3, withdrawal.tx)
+    ex.update_terms(new_key, listing_id, price=2 * settled.price)
+    assert ex.get_listing(listing_id).price == 2 * settled.price
+    renter_credit = ex.credits(renter.address)
+    cancelled = ex.cancel(new_key, later.booking_id)  # as the lister: a full refund
+    assert (cancelled.refund_to_renter, cancelled.to_lister) == (later.price, 0)
+    assert ex.credits(renter.address) == renter_credit + later.price + later.deposit
+    ex.close(new_key, listing_id)
+    assert ex.get_listing(listing_id).status is ListingStatus.CLOSED
+    assert ex.total_owed() == ex.holdings()

@@ -161,6 +161,7 @@ def _governor_calls(treasury: Contract, someone: str) -> dict[str, Any]:
         "createStreamGrant": treasury.functions.createStreamGrant(ETH, someone, 1, 0, 0, 10),
         "createMilestoneGrant": treasury.functions.createMilestoneGrant(ETH, someone, [1]),
         "cancelGrant": treasury.functions.cancelGrant(0),
+        "cancelProjectPayout": treasury.functions.cancelProjectPayout(0, 0),
         "openRound": treasury.functions.openRound(ETH, 0, [someone], 0, 2**40),
         "setEpochCap": treasury.functions.setEpochCap(ETH, 1),
         "setEpochLength": treasury.functions.setEpochLength(DAY),
@@ -169,7 +170,7 @@ def _governor_calls(treasury: Contract, someone: str) -> dict[str, Any]:
 
 
 GOVERNOR_FUNCTIONS = [
-    "transfer", "createStreamGrant", "createMilestoneGrant", "cancelGrant",
+    "transfer", "createStreamGrant", "createMilestoneGrant", "cancelGrant", "cancelProjectPayout",
     "openRound", "setEpochCap", "setEpochLength", "setCitizenRegistry",
 ]  # fmt: skip
 

@@ -3,9 +3,11 @@
 * QF payouts equal an independent reference of (Σ√c)² - Σc normalised to the pool, exactly, on random
   rounds with citizen and non-citizen contributors, and on rounds where citizens rotate keys between
   contributions (the reference counts each membership once, whichever keys it gave from).
-* Conservation under random sequences of inflows, grants, claims, cancellations and rounds:
-  fees + donations = free balance + public money paid out + public money still committed, and the
-  committed amount equals what grants and rounds still owe.
+* Conservation under random sequences of inflows, grants, claims, cancellations and rounds, with key
+  rotations and revocations of the citizens the grants and a project are owed to (claims go to the current
+  key; the DAO takes back what a revoked membership was owed): fees + donations = free balance + public
+  money paid out + public money still committed, and the committed amount equals what grants and rounds
+  still owe.
 * Epoch caps hold under many small grants across epoch boundaries, with raises pending to the next epoch.
 
 Each example runs inside its own snapshot on a standalone treasury (1-day epochs) administered by the
@@ -33,6 +35,8 @@ from civicdao._custom_errors import (
     TreasuryInsufficientFreeBalance,
     TreasuryNothingToClaim,
     TreasuryProjectAlreadyClaimed,
+    TreasuryRecipientNotRevoked,
+    TreasuryRecipientRevoked,
     TreasuryRoundAlreadyFinalized,
     TreasuryRoundNotActive,
     TreasuryRoundNotEnded,
@@ -262,6 +266,8 @@ EXPECTED_REVERTS = (
     TreasuryRoundAlreadyFinalized,
     TreasuryRoundNotFinalized,
     TreasuryProjectAlreadyClaimed,
+    TreasuryRecipientRevoked,
+    TreasuryRecipientNotRevoked,
 )
 
 small = s.integers(1, 5 * ETHER)
@@ -282,6 +288,9 @@ operations = s.one_of(
     s.tuples(s.just("contribute"), s.integers(0, 5), s.integers(0, 1), small),
     s.tuples(s.just("finalize")),
     s.tuples(s.just("payout"), s.integers(0, 3)),
+    s.tuples(s.just("rotate"), s.integers(0, 2), s.integers(0, 2)),
+    s.tuples(s.just("revoke"), s.integers(0, 2)),
+    s.tuples(s.just("cancel_payout"), s.integers(0, 3)),
 )
 
 
@@ -304,6 +313,9 @@ class _Ledger:
             elif event.name == "RoundClaimed":
                 self.total_out += event["matching"]
                 self.held -= event["contributions"]
+            elif event.name == "ProjectPayoutCancelled":  # the contributions became a donation
+                self.total_in += event["contributions"]
+                self.held -= event["contributions"]
 
 
 def _owed(b: Bench) -> int:
@@ -314,12 +326,14 @@ def _owed(b: Bench) -> int:
         grant = call(fns.getGrant(grant_id))
         owed += grant[7] - grant[8]  # amount (reduced to the entitlement on cancel) - claimed
     for round_id in range(int(call(fns.roundCount()))):
-        _token, _start, _end, finalized, pool, total, _matching, count = call(fns.getRound(round_id))
+        round_ = call(fns.getRound(round_id))
+        finalized, pool, total, count = round_[3], round_[5], round_[6], round_[8]
         if not finalized:
             owed += pool + total
             continue
         for index in range(count):
-            _who, claimed, contributions, _citizen, _sum, matching = call(fns.getProject(round_id, index))
+            project = call(fns.getProject(round_id, index))
+            claimed, contributions, matching = project[1], project[3], project[6]
             owed += 0 if claimed else contributions + matching
     return owed
 
@@ -374,7 +388,8 @@ def _claim(b: Bench, _: Any, choice: int) -> TxRecord | None:
         return None
     ready = [g for g in every if g.claimable] or every  # none ready: expect TreasuryNothingToClaim
     grant = ready[choice % len(ready)]
-    claim = b.api.claim_grant(_signer_for(b, grant.recipient), grant.grant_id)
+    claimant = grant.claimant or grant.recipient  # revoked: nobody may claim (TreasuryRecipientRevoked)
+    claim = b.api.claim_grant(_signer_for(b, claimant), grant.grant_id)
     if grant.kind == "stream" and not grant.cancelled:
         now = int(b.w3.eth.get_block(claim.tx.block_number)["timestamp"])
         vested = reference_vested(grant.amount, grant.start, grant.cliff, grant.duration, now)
@@ -384,7 +399,7 @@ def _claim(b: Bench, _: Any, choice: int) -> TxRecord | None:
 
 def _open_round(b: Bench, _: Any, pool: int) -> TxRecord:
     now = b.control.time()
-    projects = [b.outsiders[1].address, b.outsiders[2].address]
+    projects = [b.citizens[2].address, b.outsiders[2].address]  # a citizen's project and an organisation's
     return b.run(b.api.open_round_action(projects=projects, matching_pool=pool, start=now, end=now + DAY))
 
 
@@ -415,7 +430,43 @@ def _payout(b: Bench, _: Any, choice: int) -> TxRecord | None:
     if not due:
         return None
     round_id, index = due[choice % len(due)]
-    return b.api.claim_round_payout(b.outsiders[1 + index], round_id, index).tx
+    project = rounds[round_id].projects[index]
+    return b.api.claim_round_payout(_signer_for(b, project.claimant or project.recipient), round_id, index).tx
+
+
+def _cancel_payout(b: Bench, _: Any, choice: int) -> TxRecord | None:
+    due = [(r.round_id, p.index) for r in _rounds(b) if r.finalized for p in r.projects if not p.claimed]
+    if not due:
+        return None
+    round_id, index = due[choice % len(due)]
+    return b.run(
+        b.api.cancel_project_payout_action(round_id, index)
+    )  # refused unless the recipient is revoked
+
+
+def _holder(b: Bench, membership: int) -> str | None:
+    for key in (*b.citizens, *b.spares):
+        if int(call(b.registry.functions.membershipOf(key.address))) == membership:
+            return key.address
+    return None
+
+
+def _rotate(b: Bench, _: Any, citizen: int, spare: int) -> TxRecord | None:
+    """The mock's stand-in for a lost-key rotation of membership ``citizen + 1`` to a free spare key."""
+    membership, fns = citizen + 1, b.registry.functions
+    holder = _holder(b, membership)
+    free = [k.address for k in b.spares if int(call(fns.membershipOf(k.address))) == 0]
+    if holder is None or not free:
+        return None
+    transact(b.w3, b.admin, fns.setMembership(free[spare % len(free)], membership))
+    return transact(b.w3, b.admin, fns.setMembership(holder, 0))
+
+
+def _revoke(b: Bench, _: Any, citizen: int) -> TxRecord | None:
+    holder = _holder(b, citizen + 1)
+    if holder is None:
+        return None
+    return transact(b.w3, b.admin, b.registry.functions.setMembership(holder, 0))
 
 
 _STEPS: dict[str, Any] = {
@@ -433,15 +484,31 @@ _STEPS: dict[str, Any] = {
     "contribute": _contribute,
     "finalize": _finalize,
     "payout": _payout,
+    "rotate": _rotate,
+    "revoke": _revoke,
+    "cancel_payout": _cancel_payout,
 }
 
 
 def _signer_for(b: Bench, address: str) -> NodeSigner:
-    return next(p for p in (*b.citizens, *b.outsiders, b.admin) if p.address == address)
+    return next(p for p in (*b.citizens, *b.outsiders, *b.spares, b.admin) if p.address == address)
+
+
+ROTATED_PAYOUTS = [
+    ("contribute", 0, 0, ETHER), ("contribute", 1, 0, ETHER), ("rotate", 2, 0), ("wait", DAY),
+    ("finalize",), ("payout", 0), ("payout", 1), ("claim", 0), ("rotate", 0, 1), ("wait", DAY), ("claim", 0),
+]  # fmt: skip
+REVOKED_PAYOUTS = [
+    ("contribute", 0, 0, ETHER), ("contribute", 1, 0, ETHER), ("revoke", 2), ("wait", DAY), ("finalize",),
+    ("payout", 0), ("cancel_payout", 0), ("cancel_payout", 0), ("release", 0, 0), ("revoke", 1),
+    ("cancel", 1), ("cancel", 1), ("claim", 1),
+]  # fmt: skip
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=HEALTH)
 @given(ops=s.lists(operations, min_size=4, max_size=16))
+@example(ops=ROTATED_PAYOUTS)  # the citizen's project is paid to its new key, the grants too
+@example(ops=REVOKED_PAYOUTS)  # revoked: payouts and grants refused, the DAO takes them back
 def test_conservation_under_random_sequences(isolated: Any, ops: list[tuple[Any, ...]]) -> None:
     with isolated() as b:
         ledger = _Ledger()

@@ -23,7 +23,11 @@ interface IPublicTreasury is IFeeSink {
     /// @notice A grant of `amount` of `token` to `recipient`.
     /// @dev For streams, `start` is a timestamp and `cliff`/`duration` are seconds after `start`.
     /// For milestone grants, `start` is the creation time and `cliff`/`duration` are zero.
-    /// After a cancellation `amount` is reduced to what was vested (stream) or released (milestone).
+    /// After a cancellation `amount` is reduced to what was vested (stream) or released (milestone), or to what was
+    /// claimed when the cancellation followed a revocation of the recipient's membership.
+    /// A citizen recipient is their membership, not their key: `membership` is the id the recipient held in
+    /// `registry` when the grant was made (0 and address(0) for a non-citizen, who stays keyed by `recipient`),
+    /// and only that membership's current holder (`ownerOf`) may claim, so the grant follows a key rotation.
     struct Grant {
         address token;
         uint64 start;
@@ -36,14 +40,18 @@ interface IPublicTreasury is IFeeSink {
         uint256 claimed;
         uint256 released;
         uint256 releasedMask;
+        address registry;
+        uint64 membership;
     }
 
     /// @notice A quadratic-funding round.
+    /// @dev `registry` is the citizen registry when the round opened: citizen projects' memberships are held there.
     struct Round {
         address token;
         uint64 start;
         uint64 end;
         bool finalized;
+        address registry;
         uint256 matchingPool;
         uint256 totalContributions;
         uint256 totalMatching;
@@ -53,10 +61,12 @@ interface IPublicTreasury is IFeeSink {
     /// @notice One project of a quadratic-funding round.
     /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision), where c_i is one
     /// membership's total however many keys it contributed from; `matching` is the normalised payout, set at
-    /// finalisation.
+    /// finalisation. `membership` is the id a citizen recipient held in the round's registry when the round opened
+    /// (0 for an organisation, which stays keyed by `recipient`): the payout follows that membership's current key.
     struct Project {
         address recipient;
         bool claimed;
+        uint64 membership;
         uint256 contributions;
         uint256 citizenContributions;
         uint256 sumSqrt;
@@ -142,6 +152,10 @@ interface IPublicTreasury is IFeeSink {
     error TreasuryProjectAlreadyClaimed(uint256 roundId, uint256 projectIndex);
     /// @notice Thrown when a round's total contributions would exceed 2^128 - 1 (keeps matching maths in range).
     error TreasuryContributionTooLarge(uint256 roundId, uint256 total);
+    /// @notice Thrown when claiming for a citizen recipient whose membership was revoked (nobody holds it now).
+    error TreasuryRecipientRevoked(uint256 membership);
+    /// @notice Thrown when cancelling a project's payout whose recipient is not a revoked membership.
+    error TreasuryRecipientNotRevoked(uint256 roundId, uint256 projectIndex);
 
     // ───────────────────────────────────────── events ─────────────────────────────────────────
 
@@ -214,6 +228,15 @@ interface IPublicTreasury is IFeeSink {
         uint256 matching
     );
 
+    /// @notice Emitted when the DAO cancels the payout of a project whose recipient's membership was revoked:
+    /// `matching` returns to the free balance and `contributions` become a donation to the commons.
+    event ProjectPayoutCancelled(
+        uint256 indexed roundId,
+        uint256 indexed projectIndex,
+        uint256 contributions,
+        uint256 matching
+    );
+
     // ───────────────────────────────────────── inflows ─────────────────────────────────────────
 
     /// @notice Donates ETH to the commons.
@@ -269,15 +292,21 @@ interface IPublicTreasury is IFeeSink {
     function releaseTranche(uint256 grantId, uint256 index) external;
 
     /// @notice Cancels a grant: the unvested/unreleased part returns to the free balance, the rest stays claimable.
+    /// @dev When the recipient's membership was revoked, nobody can claim any more: everything not yet claimed
+    /// (vested or not) returns to the free balance, and this may follow an earlier cancellation that left an
+    /// entitlement. The DAO may still pay the former resident by a `transfer` in the same proposal.
     /// @param grantId The grant.
     function cancelGrant(uint256 grantId) external;
 
     /// @notice The recipient pulls what has vested/been released and not yet claimed.
+    /// @dev For a citizen recipient only the current key of the grant's membership may claim (the old key after a
+    /// rotation gets `TreasuryNotGrantRecipient`), and nobody once it was revoked (`TreasuryRecipientRevoked`).
     /// @param grantId The grant.
     /// @return amount The amount paid out.
     function claim(uint256 grantId) external returns (uint256 amount);
 
     /// @notice Opens a quadratic-funding round; the pool counts against the epoch cap and is committed.
+    /// @dev A project recipient that is a citizen is recorded by membership, so its payout follows a key rotation.
     /// @param token The round's token (address(0) for ETH).
     /// @param matchingPool The matching pool.
     /// @param projects The projects' recipient addresses (1..MAX_PROJECTS).
@@ -306,10 +335,18 @@ interface IPublicTreasury is IFeeSink {
     function finalizeRound(uint256 roundId) external;
 
     /// @notice A project's recipient pulls its contributions plus matching after finalisation.
+    /// @dev For a citizen recipient only the current key of the project's membership may claim (the old key after a
+    /// rotation gets `TreasuryNotProjectRecipient`), and nobody once it was revoked (`TreasuryRecipientRevoked`).
     /// @param roundId The round.
     /// @param projectIndex The project.
     /// @return amount The amount paid out.
     function claimRound(uint256 roundId, uint256 projectIndex) external returns (uint256 amount);
+
+    /// @notice Cancels the unclaimed payout of a finalised round's project whose recipient's membership was
+    /// revoked (governor): the matching returns to the free balance, the contributions become a donation.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    function cancelProjectPayout(uint256 roundId, uint256 projectIndex) external;
 
     // ───────────────────────────────────────── settings (governor) ─────────────────────────────
 
@@ -425,10 +462,16 @@ interface IPublicTreasury is IFeeSink {
     /// @return The vested amount.
     function vestedAmount(uint256 grantId) external view returns (uint256);
 
-    /// @notice How much the recipient can claim now.
+    /// @notice How much the recipient can claim now (0 once a citizen recipient's membership was revoked).
     /// @param grantId The grant.
     /// @return The claimable amount.
     function claimableAmount(uint256 grantId) external view returns (uint256);
+
+    /// @notice Who may claim a grant now: the current key of a citizen recipient's membership, or the recipient
+    /// address of a non-citizen; address(0) once the membership was revoked.
+    /// @param grantId The grant.
+    /// @return The claimant.
+    function grantClaimant(uint256 grantId) external view returns (address);
 
     /// @notice The number of rounds opened.
     /// @return The count (ids are 0..count-1).
@@ -444,6 +487,13 @@ interface IPublicTreasury is IFeeSink {
     /// @param projectIndex The project.
     /// @return The project.
     function getProject(uint256 roundId, uint256 projectIndex) external view returns (Project memory);
+
+    /// @notice Who may claim a project's payout now: the current key of a citizen recipient's membership, or the
+    /// recipient address of an organisation; address(0) once the membership was revoked.
+    /// @param roundId The round.
+    /// @param projectIndex The project.
+    /// @return The claimant.
+    function projectClaimant(uint256 roundId, uint256 projectIndex) external view returns (address);
 
     /// @notice The matched total, to a project, of the membership `contributor` holds now.
     /// @dev Resolved through the current registry: the sum over every key that membership contributed from
