@@ -1,7 +1,7 @@
 """Deploy the CivicDAO suite, wire its roles, hand everything to the Timelock, and load it back.
 
-Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange; then the role
-wiring; last, the deployer renounces every role it held. Each step is recorded in the manifest as soon
+Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange, ParticipatoryBudget
+(administered by the Timelock from its creation); then the role wiring; last, the deployer renounces every role it held. Each step is recorded in the manifest as soon
 as it is mined, and each wiring step checks the chain before acting, so re-running an interrupted
 deployment with the same manifest finishes it without deploying or granting anything twice. A contract
 whose creation was sent but not recorded is found again at its predicted address.
@@ -41,6 +41,7 @@ SUITE_CONTRACTS: dict[str, str] = {
     "governor": "CivicGovernor",
     "treasury": "PublicTreasury",
     "exchange": "CommonsExchange",
+    "budget": "ParticipatoryBudget",
 }
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
@@ -58,6 +59,7 @@ class Suite:
     governor: Contract
     treasury: Contract
     exchange: Contract
+    budget: Contract
 
     @property
     def chain_id(self) -> int:
@@ -205,6 +207,10 @@ class _Deployment:
                 config.dispute_window,
                 config.delivery_window,
             ),
+        )
+        # The Timelock administers the participatory budget from its creation: nothing to hand over.
+        self._contract(
+            "budget", lambda: (self._address("timelock"), self._address("registry"), self._address("treasury"))
         )
 
     def _contract(self, key: str, args: Callable[[], tuple[Any, ...]]) -> None:

@@ -40,6 +40,7 @@ def test_deploy_then_list_proposals(chain: LocalChain, tmp_path: Path) -> None:
         "governor",
         "treasury",
         "exchange",
+        "budget",
     }
     assert json.loads(manifest.read_text())["complete"] is True
     listed = run("proposals", "--rpc-url", chain.rpc_url, "--manifest", str(manifest), "--json")
