@@ -35,7 +35,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice The EIP-712 type of a relayed ballot.
     // solhint-disable-next-line gas-small-strings
-    bytes32 public constant BALLOT_TYPEHASH = keccak256("Ballot(uint256 roundId,uint256 approvals,uint256 nonce)");
+    bytes32 public constant BALLOT_TYPEHASH = keccak256("ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)");
     /// @notice The most projects a round may have (one bit each in a ballot).
     uint256 public constant MAX_PROJECTS = 256;
     /// @notice The longest challenge window.

@@ -61,7 +61,7 @@ interface IParticipatoryBudget {
     }
 
     /// @notice One relayed ballot: the approvals bitmap, the membership's ballot nonce, and a compact (EIP-2098)
-    /// signature `r`, `vs` of the EIP-712 `Ballot(uint256 roundId,uint256 approvals,uint256 nonce)`.
+    /// signature `r`, `vs` of the EIP-712 `ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)`.
     struct SignedBallot {
         uint256 approvals;
         uint256 nonce;
