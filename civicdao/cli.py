@@ -400,6 +400,11 @@ def relay_command(
     serve(relayer, host=host, port=port)
 
 
+from civicdao.budget.cli import budget_group  # noqa: E402  (after `cli`: the group is registered on it)
+
+cli.add_command(budget_group)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map CivicDAO errors to one readable line and exit code 1."""
     try:

@@ -211,7 +211,8 @@ class _Deployment:
         )
         # The Timelock administers the participatory budget from its creation: nothing to hand over.
         self._contract(
-            "budget", lambda: (self._address("timelock"), self._address("registry"), self._address("treasury"))
+            "budget",
+            lambda: (self._address("timelock"), self._address("registry"), self._address("treasury")),
         )
 
     def _contract(self, key: str, args: Callable[[], tuple[Any, ...]]) -> None:

@@ -1,4 +1,4 @@
-"""Typed access to a deployed ``ParticipatoryBudget``: read rounds, projects and ballots; act; tally; verify."""
+"""Typed access to a deployed ``ParticipatoryBudget``: read rounds, projects, ballots; act; tally; verify."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
@@ -257,7 +257,9 @@ class ParticipatoryBudget:
 
     def cancel_round_action(self, round_id: int) -> Action:
         """The DAO cancels a round; its budget returns to the treasury."""
-        return Action.call(self.contract.functions.cancelRound(round_id), description=f"Cancel round {round_id}")
+        return Action.call(
+            self.contract.functions.cancelRound(round_id), description=f"Cancel round {round_id}"
+        )
 
     # -- residents ---------------------------------------------------------------------------------------
 
@@ -306,7 +308,9 @@ class ParticipatoryBudget:
             raise ConfigError(f"a batch holds at least one ballot, got {batch_size}")
         for ballot in ballots:
             if ballot.round_id != round_id:
-                raise BudgetError(f"a ballot signed for round {ballot.round_id} cannot be cast in round {round_id}")
+                raise BudgetError(
+                    f"a ballot signed for round {ballot.round_id} cannot be cast in round {round_id}"
+                )
         records = []
         for start in range(0, len(ballots), batch_size):
             chunk = ballots[start : start + batch_size]
@@ -320,7 +324,9 @@ class ParticipatoryBudget:
 
     def post_outcome(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> TxRecord:
         """Post an outcome after voting closed; the challenge window starts."""
-        return transact(self.w3, signer, self.contract.functions.postOutcome(round_id, *_outcome_args(result)))
+        return transact(
+            self.w3, signer, self.contract.functions.postOutcome(round_id, *_outcome_args(result))
+        )
 
     def challenge(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> TxRecord:
         """Post a differing outcome during the challenge window; the round goes to the DAO."""

@@ -147,6 +147,6 @@ def write_pabulib(
 
 def _whole(value: object, what: str) -> int:
     number = int(value)  # type: ignore[call-overload]
-    if number != value or number <= 0:
+    if number != value or number <= 0:  # a fraction, or not positive
         raise BudgetError(f"{what} must be a positive whole number, got {value}")
-    return number
+    return int(number)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 from web3 import Web3
 
 from civicdao.accounts import Signer, node_signers
@@ -34,7 +34,7 @@ from civicdao.testing import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call, fee_fields, transact
 
-__all__ = ["ReplayResult", "replay", "register_many"]
+__all__ = ["ReplayResult", "register_many", "replay"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,13 +127,17 @@ def _replay_on(
     for project in election.projects:
         recipient = Web3.to_checksum_address(Web3.keccak(text=f"pabulib project {project.project_id}")[12:])
         budget.submit_project(
-            founder, round_id, recipient=recipient, cost=project.cost, metadata_uri=f"pabulib:{project.project_id}"
+            founder,
+            round_id,
+            recipient=recipient,
+            cost=project.cost,
+            metadata_uri=f"pabulib:{project.project_id}",
         )
     seconds["setup"] = time.monotonic() - clock
 
     clock = time.monotonic()
     cast = [ballot for ballot in election.ballots if ballot]
-    voters = [keys.PrivateKey(Web3.keccak(text=f"civicdao replay voter {i}")) for i in range(len(cast))]
+    voters = [PrivateKey(Web3.keccak(text=f"civicdao replay voter {i}")) for i in range(len(cast))]
     addresses = [key.public_key.to_checksum_address() for key in voters]
     salt = Web3.keccak(text=str(election.path.name))
     register_many(
@@ -235,7 +239,9 @@ def register_many(
     before = int(call(registry.functions.citizenCount()))
     if not residents:
         return
-    gas = 2 * int(registry.functions.register(residents[0], credential(0)).estimate_gas({"from": registrar.address}))
+    gas = 2 * int(
+        registry.functions.register(residents[0], credential(0)).estimate_gas({"from": registrar.address})
+    )
     fees = fee_fields(w3)
     nonce = w3.eth.get_transaction_count(registrar.address, "pending")
     with _manual_mining(w3):

@@ -1,10 +1,11 @@
 """EIP-712 approval ballots a resident signs in a wallet and a relayer submits in batches.
 
-The message is ``ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)`` in the ``ParticipatoryBudget``
-domain (name ``CivicDAO ParticipatoryBudget``, version ``1``). ``approvals`` is the bitmap of approved
-project indexes; ``nonce`` is the membership's ballot nonce (``ballotOf(round, membership).nextNonce``: 0 for
-a first ballot, then 1, 2, … for each change), so an old signature can never be replayed over a newer ballot.
-:func:`ballot_typed_data` returns exactly what ``eth_signTypedData_v4`` takes.
+The message is ``ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)`` in the
+``ParticipatoryBudget`` domain (name ``CivicDAO ParticipatoryBudget``, version ``1``). ``approvals`` is
+the bitmap of approved project indexes; ``nonce`` is the membership's ballot nonce
+(``ballotOf(round, membership).nextNonce``: 0 for a first ballot, then 1, 2, … for each change), so an
+old signature can never be replayed over a newer ballot. :func:`ballot_typed_data` returns exactly what
+``eth_signTypedData_v4`` takes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
-from eth_keys import keys
+from eth_abi.abi import encode
+from eth_keys.datatypes import PrivateKey
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
@@ -38,7 +39,11 @@ __all__ = [
 ]
 
 #: The EIP-712 struct of a participatory-budgeting ballot.
-BALLOT_TYPE: tuple[tuple[str, str], ...] = (("roundId", "uint256"), ("approvals", "uint256"), ("nonce", "uint256"))
+BALLOT_TYPE: tuple[tuple[str, str], ...] = (
+    ("roundId", "uint256"),
+    ("approvals", "uint256"),
+    ("nonce", "uint256"),
+)
 _BALLOT_TYPEHASH = Web3.keccak(text="ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)")
 _DOMAIN_TYPEHASH = Web3.keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -53,7 +58,7 @@ _DOMAIN_FIELDS = (
 
 @dataclass(frozen=True)
 class SignedBudgetBallot:
-    """A signed ballot ready to relay: who signed it, what it approves, its nonce, and the 65-byte signature."""
+    """A signed ballot ready to relay: signer, approvals, nonce and the 65-byte signature."""
 
     round_id: int
     approvals: int
@@ -62,7 +67,7 @@ class SignedBudgetBallot:
     signature: bytes
 
     def as_call_argument(self) -> tuple[int, int, bytes, bytes]:
-        """The ``SignedBallot`` struct ``castBallotsBySig`` takes: approvals, nonce and a compact (EIP-2098) r, vs."""
+        """The ``SignedBallot`` struct of ``castBallotsBySig``: approvals, nonce, compact r and vs."""
         raw = normalize_signature(self.signature)
         r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
         vs = s | ((v - 27) << 255)
@@ -73,7 +78,9 @@ def _domain(contract: Contract | Domain) -> Domain:
     return contract if isinstance(contract, Domain) else read_domain(contract)
 
 
-def ballot_typed_data(contract: Contract | Domain, *, round_id: int, approvals: int, nonce: int) -> dict[str, Any]:
+def ballot_typed_data(
+    contract: Contract | Domain, *, round_id: int, approvals: int, nonce: int
+) -> dict[str, Any]:
     """The ``eth_signTypedData_v4`` object of a ballot (numbers as decimal strings, as wallets accept)."""
     for value, name in ((round_id, "round_id"), (approvals, "approvals"), (nonce, "nonce")):
         whole_number(value, name)
@@ -125,9 +132,9 @@ def sign_ballot(
 
 
 def sign_ballot_with_key(
-    key: keys.PrivateKey, domain: Domain, *, round_id: int, approvals: int, nonce: int
+    key: PrivateKey, domain: Domain, *, round_id: int, approvals: int, nonce: int
 ) -> SignedBudgetBallot:
-    """Sign a ballot with a raw key, without building the JSON (fast; for replays of many synthetic voters)."""
+    """Sign a ballot with a raw key, without building the JSON (fast: replays of many synthetic voters)."""
     digest = ballot_digest_to_sign(domain, round_id=round_id, approvals=approvals, nonce=nonce)
     sig = key.sign_msg_hash(digest)
     raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])

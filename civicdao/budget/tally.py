@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from web3 import Web3
 
 from civicdao.budget.types import BudgetError, indexes_of
@@ -72,9 +72,7 @@ def ballot_digest(ballots: Mapping[int, int]) -> str:
     return Web3.keccak(body).to_0x_hex()
 
 
-def tally(
-    costs: Sequence[int], ballots: Mapping[int, int], budget: int, rule: str = "mes"
-) -> TallyResult:
+def tally(costs: Sequence[int], ballots: Mapping[int, int], budget: int, rule: str = "mes") -> TallyResult:
     """The winners of a round: ``costs[i]`` is project i's cost, ``ballots`` maps membership → bitmap.
 
     Raises:
@@ -120,7 +118,9 @@ def _election(costs: Sequence[int], ballots: Mapping[int, int], budget: int) -> 
     for membership in sorted(ballots):
         indexes = indexes_of(ballots[membership])
         if indexes and indexes[-1] >= len(projects):
-            raise BudgetError(f"membership {membership}'s ballot names project {indexes[-1]}, which does not exist")
+            raise BudgetError(
+                f"membership {membership}'s ballot names project {indexes[-1]}, which does not exist"
+            )
         profile.append(ApprovalBallot(projects[i] for i in indexes))
     return instance, profile, projects
 
@@ -148,9 +148,15 @@ def _payments(allocation: Any, profile: Any, projects: list[Any]) -> tuple[Payme
         if project is None:
             continue
         before, after = iteration.voters_budget, iteration.voters_budget_after_selection
-        shares = [Fraction(int(b.numerator), int(b.denominator)) - Fraction(int(a.numerator), int(a.denominator))
-                  for b, a in zip(before, after, strict=True)]
+        shares = [
+            Fraction(int(b.numerator), int(b.denominator)) - Fraction(int(a.numerator), int(a.denominator))
+            for b, a in zip(before, after, strict=True)
+        ]
         paid = [share for share in shares if share > 0]
         supporters = sum(1 for ballot in profile if project in ballot)
-        rows.append(Payment(projects.index(project), supporters, sum(paid, Fraction(0)), max(paid, default=Fraction(0))))
+        rows.append(
+            Payment(
+                projects.index(project), supporters, sum(paid, Fraction(0)), max(paid, default=Fraction(0))
+            )
+        )
     return tuple(sorted(rows, key=lambda row: row.project))

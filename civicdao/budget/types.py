@@ -113,7 +113,7 @@ class ProjectInfo:
 
     @property
     def label(self) -> str:
-        """How the project is named in pabulib files: ``pabulib:<id>`` URIs give ``<id>``, others the index."""
+        """The project's pabulib id: ``<id>`` for a ``pabulib:<id>`` URI, else its index."""
         prefix = "pabulib:"
         return self.metadata_uri[len(prefix) :] if self.metadata_uri.startswith(prefix) else str(self.index)
 
