@@ -23,6 +23,13 @@ stderr = Console(stderr=True, soft_wrap=True)
 _RULE = click.Choice(sorted(RULES))
 
 
+def _unit_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--unit", type=click.IntRange(1), default=1, show_default=True,
+        help="add1's step per voter in token units (e.g. 1000000000000000 = 0.001 ETH for a wei round).",
+    )(fn)  # fmt: skip
+
+
 def _node_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--network / --rpc-url / --chain-id / --manifest: where the suite lives."""
     fn = click.option(
@@ -75,17 +82,18 @@ def budget_group() -> None:
 
 
 @budget_group.command("tally")
+@_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True, help="mes = equalshares/add1; greedy.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def tally_command(
     round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    rule: str, as_json: bool,
+    rule: str, as_json: bool, unit: int,
 ) -> None:  # fmt: skip
     """Count ROUND from the chain's ballots: winners, each winner's supporters and payments, ballot digest."""
     budget = _open(network, rpc_url, chain_id, manifest)
-    result = budget.tally(round_id, rule)
+    result = budget.tally(round_id, rule, unit=unit)
     projects = budget.projects(round_id)
     if as_json:
         click.echo(json.dumps(_tally_json(round_id, result, projects), indent=2))
@@ -106,6 +114,7 @@ def tally_command(
 
 
 @budget_group.command("verify")
+@_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -116,10 +125,11 @@ def verify_command(
     chain_id: int | None,
     manifest: str,
     as_json: bool,
+    unit: int,
 ) -> None:
     """Recompute ROUND's posted outcome from the chain; exit 1 when it differs (then challenge it)."""
     budget = _open(network, rpc_url, chain_id, manifest)
-    result = budget.verify(round_id)
+    result = budget.verify(round_id, unit=unit)
     info = budget.get_round(round_id)
     if as_json:
         click.echo(json.dumps({
@@ -140,40 +150,43 @@ def verify_command(
     if not result.matches:
         raise BudgetError(
             f"round {round_id}'s posted outcome differs from its ballots: challenge it before "
-            f"{info.challenge_ends} with `civicdao budget challenge {round_id}`"
+            f"{info.challenge_ends} with `civicdao budget challenge {round_id}"
+            + (f" --unit {unit}`" if unit != 1 else "`")
         )
     if not as_json:
         stdout.print("the posted outcome matches the chain's ballots")
 
 
 @budget_group.command("post")
+@_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @_signer_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True)
 def post_command(
     round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None, rule: str,
+    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None, rule: str, unit: int,
 ) -> None:  # fmt: skip
     """Tally ROUND from the chain and post the outcome (after voting closed); the challenge window starts."""
     budget = _open(network, rpc_url, chain_id, manifest)
     signer = _signer(budget, key_env, keystore, password_env, unlocked_index)
-    result = budget.tally(round_id, rule)
+    result = budget.tally(round_id, rule, unit=unit)
     record = budget.post_outcome(signer, round_id, result)
     stdout.print(f"posted winners {_ids(result.selected)} ({result.label}) in {record.tx_hash}")
 
 
 @budget_group.command("challenge")
+@_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @_signer_options
 def challenge_command(
     round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None,
+    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None, unit: int,
 ) -> None:  # fmt: skip
     """Challenge ROUND's posted outcome with the one recomputed from the chain; the DAO then decides."""
     budget = _open(network, rpc_url, chain_id, manifest)
-    check = budget.verify(round_id)
+    check = budget.verify(round_id, unit=unit)
     if check.matches:
         raise BudgetError(
             f"round {round_id}'s posted outcome matches its ballots: there is nothing to challenge"
@@ -186,20 +199,21 @@ def challenge_command(
 
 
 @budget_group.command("export")
+@_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @click.argument("file", metavar="FILE.pb", type=click.Path(dir_okay=False, writable=True))
 @_node_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True, help="Rule that marks `selected`.")
 def export_command(
     round_id: int, file: str, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    rule: str,
+    rule: str, unit: int,
 ) -> None:  # fmt: skip
     """Write ROUND (after voting) as a pabulib file: projects, ballots by membership, and the winners."""
     from civicdao.budget.pabulib import write_pabulib
 
     budget = _open(network, rpc_url, chain_id, manifest)
     info = budget.get_round(round_id)
-    result = budget.tally(round_id, rule)
+    result = budget.tally(round_id, rule, unit=unit)
     path = write_pabulib(file, info, budget.projects(round_id), budget.ballots(round_id), result)
     stdout.print(f"round {round_id} written to {path} ({result.voters} ballots)")
 

@@ -217,27 +217,30 @@ class ParticipatoryBudget:
 
     # -- the count ---------------------------------------------------------------------------------------
 
-    def tally(self, round_id: int, rule: str = "mes") -> TallyResult:
+    def tally(self, round_id: int, rule: str = "mes", *, unit: int = 1) -> TallyResult:
         """The winners of a round from the chain's ballots (see :func:`civicdao.budget.tally.tally`)."""
         info = self.get_round(round_id)
         costs = [project.cost for project in self.projects(round_id)]
         ballots = {m: ballot.approvals for m, ballot in self.ballots(round_id).items()}
-        return tally(costs, ballots, info.budget, rule)
+        return tally(costs, ballots, info.budget, rule, unit=unit)
 
-    def verify(self, round_id: int) -> VerifyResult:
-        """Recompute the posted outcome from the chain, with the rule it names.
+    def verify(self, round_id: int, *, unit: int = 1) -> VerifyResult:
+        """Recompute the posted outcome from the chain, with the rule it names (and add1 ``unit``).
 
         Raises:
-            BudgetError: no outcome was posted yet, or it names a rule CivicDAO does not know.
+            BudgetError: no outcome was posted yet, or it names a rule (or unit) not given here.
         """
         info = self.get_round(round_id)
         if info.posted_at == 0:
             raise BudgetError(f"round {round_id} has no posted outcome yet: post one after voting closes")
-        rules = {rule_id(name): name for name in RULES}
+        rules = {rule_id(name, unit): name for name in RULES}
         if info.rule_id not in rules:
-            raise BudgetError(f"round {round_id} was posted with an unknown rule id {info.rule_id}")
+            raise BudgetError(
+                f"round {round_id} was posted with rule id {info.rule_id}, which is neither rule with unit "
+                f"{unit}: pass the --unit the round was counted with"
+            )
         rule = rules[info.rule_id]
-        result = self.tally(round_id, rule)
+        result = self.tally(round_id, rule, unit=unit)
         posted = Outcome(info.winners, info.ballot_digest, info.rule_id)
         recomputed = Outcome(result.selected, result.ballot_digest, result.rule_id)
         return VerifyResult(round_id, posted, recomputed, rule)
