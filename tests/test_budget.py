@@ -272,3 +272,23 @@ def test_replay_assen_2024_selects_the_official_projects(capsys: pytest.CaptureF
 
 def test_replay_of_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["budget", "replay", "no-such-file.pb"]) == 2
+
+
+def test_docs_worked_example_runs(opened: Round, control: ChainControl, accounts: list[NodeSigner]) -> None:
+    """docs/budget.md's worked example runs as written (registered founders, zero-ETH residents)."""
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "budget.md").read_text()
+    (snippet,) = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)[:1]
+    namespace: dict[str, object] = {
+        "suite": opened.suite,
+        "control": control,
+        "founder": accounts[1],
+        "founders": accounts[1:3],
+        "teams": accounts[3:7],
+        "residents": opened.residents,
+        "relayer": opened.relayer,
+    }
+    exec(compile(snippet, "docs/budget.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    assert namespace["result"].selected == (0, 3)  # type: ignore[attr-defined]
+    assert opened.budget.get_round(int(namespace["round_id"])).status is RoundStatus.FINALIZED  # type: ignore[call-overload]
