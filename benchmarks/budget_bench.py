@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,11 +75,18 @@ def generate(path: Path, *, voters: int, projects: int, seed: int = 2024) -> Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--voters", type=int, default=5_000)
     parser.add_argument("--projects", type=int, default=64)
     parser.add_argument("--out", type=Path, default=HERE / "budget.json")
-    parser.add_argument("--pb", type=Path, default=HERE / "budget_bench.pb", help="Where the election is written.")
+    parser.add_argument(
+        "--pb",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "civicdao_budget_bench.pb",
+        help="Where the generated election is written (a pabulib file).",
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -118,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "within_targets": replay_seconds <= TARGETS["replay_seconds"]
         and tally_seconds <= TARGETS["tally_seconds"]
         and result.gas_per_ballot <= TARGETS["gas_per_ballot"],
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
