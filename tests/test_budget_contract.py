@@ -203,9 +203,14 @@ def test_submit_more_than_256_projects(setup: Setup) -> None:
     round_id = open_round(setup)
     fn = setup.pb.functions.submitProject(round_id, setup.members[1].address, 1, "")
     gas = 2 * int(fn.estimate_gas({"from": setup.members[0].address}))
-    for _ in range(256):
-        setup.w3.eth.send_transaction({"from": setup.members[0].address, "to": setup.pb.address,
-                                       "data": fn._encode_transaction_data(), "gas": gas})  # fmt: skip
+    tx = {
+        "from": setup.members[0].address,
+        "to": setup.pb.address,
+        "data": fn._encode_transaction_data(),
+        "gas": gas,
+    }
+    hashes = [setup.w3.eth.send_transaction(tx) for _ in range(256)]  # type: ignore[arg-type]
+    assert all(setup.w3.eth.wait_for_transaction_receipt(h)["status"] == 1 for h in hashes)
     assert setup.budget.get_round(round_id).project_count == 256
     with pytest.raises(BudgetTooManyProjects):
         transact(setup.w3, setup.members[0], fn)
