@@ -14,6 +14,7 @@ from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.budget import (
+    BallotRejectedError,
     BudgetError,
     Outcome,
     ParticipatoryBudget,
@@ -22,6 +23,7 @@ from civicdao.budget import (
     bitmap_of,
     read_pabulib,
     tally,
+    web_rounds,
 )
 from civicdao.budget.replay import register_many
 from civicdao.budget.types import BadBallotError
@@ -29,6 +31,7 @@ from civicdao.chain import ChainControl
 from civicdao.cli import main
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
+from civicdao.signing import sign_typed_data
 from civicdao.testing import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
@@ -292,3 +295,46 @@ def test_docs_worked_example_runs(opened: Round, control: ChainControl, accounts
     exec(compile(snippet, "docs/budget.md", "exec"), namespace)  # noqa: S102 - our own documentation
     assert namespace["result"].selected == (0, 3)  # type: ignore[attr-defined]
     assert opened.budget.get_round(int(namespace["round_id"])).status is RoundStatus.FINALIZED  # type: ignore[call-overload]
+
+
+def test_web_rounds_follow_the_round(opened: Round, control: ChainControl) -> None:
+    r = opened
+    (shown,) = [row for row in web_rounds(r.suite) if row["roundId"] == r.round_id]
+    assert shown["phase"] == "submission" and shown["budget"] == str(BUDGET) and shown["results"] is None
+    assert [p["cost"] for p in shown["projects"]] == [str(c) for c in COSTS]
+    assert shown["projects"][0]["title"] == "ipfs://project-0"
+    vote_and_close(r, control)
+    r.budget.post_outcome(r.relayer, r.round_id, r.budget.tally(r.round_id, unit=UNIT))
+    (shown,) = [row for row in web_rounds(r.suite) if row["roundId"] == r.round_id]
+    assert shown["phase"] == "challenge" and shown["voters"] == len(BALLOTS)
+    assert shown["results"]["selected"] == [0, 3]
+    assert shown["results"]["payments"] == [
+        {"index": 0, "paid": str(COSTS[0]), "voters": 7},
+        {"index": 3, "paid": str(COSTS[3]), "voters": 3},
+    ]
+
+
+def test_signed_ballot_checked_before_relaying(opened: Round, control: ChainControl) -> None:
+    r, resident = opened, opened.residents[0]
+    typed = r.budget.ballot_template(r.round_id, resident.address, [0, 1])
+    signature = sign_typed_data(resident, typed)
+    with pytest.raises(BallotRejectedError, match="not open for voting"):
+        r.budget.check_signed_ballot(typed, signature)
+    control.increase_time(r.budget.get_round(r.round_id).voting_start - control.time())
+    ballot = r.budget.check_signed_ballot(typed, signature)
+    assert ballot.voter == resident.address and ballot.approvals == 0b11
+    r.budget.relay(r.relayer, r.round_id, [ballot])
+    with pytest.raises(BallotRejectedError, match="replayed"):
+        r.budget.check_signed_ballot(typed, signature)
+    outsider = from_private_key(Web3.keccak(text="not a resident"))
+    foreign = r.budget.ballot_template(r.round_id, resident.address, [2])
+    with pytest.raises(BallotRejectedError, match="no membership"):
+        r.budget.check_signed_ballot(foreign, sign_typed_data(outsider, foreign))
+    too_long = r.budget.ballot_template(r.round_id, resident.address, [0, 1, 2, 3])
+    with pytest.raises(BallotRejectedError, match="approves 4 projects"):
+        r.budget.check_signed_ballot(too_long, sign_typed_data(resident, too_long))
+    elsewhere = {**typed, "domain": {**typed["domain"], "chainId": 1}}
+    with pytest.raises(BallotRejectedError, match="another contract, chain"):
+        r.budget.check_signed_ballot(elsewhere, sign_typed_data(resident, elsewhere))
+    with pytest.raises(BallotRejectedError, match="malformed"):
+        r.budget.check_signed_ballot(typed, "0x1234")

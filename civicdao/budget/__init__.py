@@ -10,6 +10,7 @@ ballot digest, can be challenged, and after the window the winners are paid.
 - :func:`sign_ballot`, :func:`ballot_typed_data` — EIP-712 ballots (:mod:`civicdao.budget.signing`)
 - :func:`tally`, :func:`ballot_digest` — the reproducible count (:mod:`civicdao.budget.tally`)
 - :func:`read_pabulib`, :func:`write_pabulib`, :func:`replay` — the field's data format
+- :func:`web_rounds` — what the web app shows (``/api/budget``)
 """
 
 from civicdao.budget.client import ParticipatoryBudget, open_round_actions
@@ -18,7 +19,9 @@ from civicdao.budget.replay import ReplayResult, replay
 from civicdao.budget.signing import SignedBudgetBallot, ballot_typed_data, sign_ballot, sign_ballot_with_key
 from civicdao.budget.tally import RULES, TallyResult, ballot_digest, rule_id, tally
 from civicdao.budget.types import (
+    BadBallotError,
     Ballot,
+    BallotRejectedError,
     BudgetError,
     Outcome,
     ProjectInfo,
@@ -28,10 +31,13 @@ from civicdao.budget.types import (
     bitmap_of,
     indexes_of,
 )
+from civicdao.budget.web import round_phase, web_rounds
 
 __all__ = [
     "RULES",
+    "BadBallotError",
     "Ballot",
+    "BallotRejectedError",
     "BudgetError",
     "Election",
     "Outcome",
@@ -50,9 +56,11 @@ __all__ = [
     "open_round_actions",
     "read_pabulib",
     "replay",
+    "round_phase",
     "rule_id",
     "sign_ballot",
     "sign_ballot_with_key",
     "tally",
+    "web_rounds",
     "write_pabulib",
 ]

@@ -14,10 +14,11 @@ from web3 import Web3
 from web3.contract import Contract
 
 from civicdao.accounts import Signer, checksum
-from civicdao.budget.signing import SignedBudgetBallot, sign_ballot
+from civicdao.budget.signing import SignedBudgetBallot, ballot_typed_data, sign_ballot
 from civicdao.budget.tally import RULES, TallyResult, rule_id, tally
 from civicdao.budget.types import (
     Ballot,
+    BallotRejectedError,
     BudgetError,
     Outcome,
     ProjectInfo,
@@ -31,7 +32,7 @@ from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action
-from civicdao.signing import Domain, read_domain
+from civicdao.signing import Domain, SigningError, normalize_signature, read_domain, recover_signer
 from civicdao.treasury import Treasury
 from civicdao.tx import TxRecord, call, transact
 
@@ -296,6 +297,62 @@ class ParticipatoryBudget:
         return sign_ballot(
             signer, self.domain(), round_id=round_id, approvals=bitmap_of(projects), nonce=nonce, w3=self.w3
         )
+
+    def ballot_template(self, round_id: int, voter: str, projects: Iterable[int]) -> dict[str, Any]:
+        """The typed data ``voter`` signs in a wallet (``eth_signTypedData_v4``), with its next nonce."""
+        return ballot_typed_data(
+            self.domain(),
+            round_id=round_id,
+            approvals=bitmap_of(projects),
+            nonce=self.next_nonce(round_id, voter),
+        )
+
+    def check_signed_ballot(self, typed_data: dict[str, Any], signature: str | bytes) -> SignedBudgetBallot:
+        """Check a wallet-signed ballot against the chain before relaying it, as the contract would.
+
+        Raises:
+            BallotRejectedError: another contract or chain, a malformed message or signature, a signer who
+                holds no membership, a stale nonce (replayed or superseded), voting not open, or a ballot
+                naming unknown projects or too few or too many.
+        """
+        try:
+            if typed_data.get("primaryType") != "ApprovalBallot":
+                raise BallotRejectedError("this is not an ApprovalBallot")
+            message = typed_data["message"]
+            round_id, approvals, nonce = (int(str(message[k])) for k in ("roundId", "approvals", "nonce"))
+            expected = ballot_typed_data(self.domain(), round_id=round_id, approvals=approvals, nonce=nonce)
+            if typed_data.get("domain") != expected["domain"] or typed_data.get("types") != expected["types"]:
+                raise BallotRejectedError(
+                    f"the ballot was signed for another contract, chain or message type, not {self.address}"
+                )
+            raw = normalize_signature(signature)
+            voter = recover_signer(typed_data, raw)
+        except (KeyError, TypeError, ValueError, SigningError) as exc:
+            if isinstance(exc, BallotRejectedError):
+                raise
+            raise BallotRejectedError(f"malformed ballot: {exc}") from None
+        info = self.get_round(round_id)
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if info.status is not RoundStatus.OPEN or not info.voting_start <= now < info.voting_end:
+            raise BallotRejectedError(f"round {round_id} is not open for voting now")
+        if approvals >> info.project_count:
+            raise BallotRejectedError(f"the ballot names a project round {round_id} does not have")
+        length = len(indexes_of(approvals))
+        if not info.min_approvals <= length <= info.max_approvals:
+            raise BallotRejectedError(
+                f"the ballot approves {length} projects; round {round_id} takes "
+                f"{info.min_approvals} to {info.max_approvals}"
+            )
+        try:
+            next_nonce = self.next_nonce(round_id, voter)
+        except BudgetError:
+            raise BallotRejectedError(f"{voter} holds no membership: only residents vote") from None
+        if nonce != next_nonce:
+            raise BallotRejectedError(
+                f"the ballot carries nonce {nonce} but {voter}'s next ballot needs {next_nonce}: "
+                "it was replayed or a newer ballot replaced it; sign again"
+            )
+        return SignedBudgetBallot(round_id, approvals, nonce, voter, raw)
 
     def relay(
         self,

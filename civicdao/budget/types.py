@@ -12,7 +12,9 @@ from civicdao.errors import CivicDAOError, ConfigError
 
 __all__ = [
     "MAX_PROJECTS",
+    "BadBallotError",
     "Ballot",
+    "BallotRejectedError",
     "BudgetError",
     "Outcome",
     "ProjectInfo",
@@ -33,6 +35,10 @@ class BudgetError(CivicDAOError):
 
 class BadBallotError(BudgetError, ConfigError):
     """A ballot that names no project, a project twice, or an index out of range."""
+
+
+class BallotRejectedError(BudgetError, ValueError):
+    """A signed ballot the contract would refuse (checked off-chain before relaying)."""
 
 
 class RoundStatus(IntEnum):
