@@ -34,8 +34,9 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     /// @notice The role that opens, resolves and cancels rounds: the DAO's Timelock.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice The EIP-712 type of a relayed ballot.
-    // solhint-disable-next-line gas-small-strings
-    bytes32 public constant BALLOT_TYPEHASH = keccak256("ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)");
+    bytes32 public constant BALLOT_TYPEHASH =
+        // solhint-disable-next-line gas-small-strings
+        keccak256("ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)");
     /// @notice The most projects a round may have (one bit each in a ballot).
     uint256 public constant MAX_PROJECTS = 256;
     /// @notice The longest challenge window.
@@ -93,7 +94,9 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         uint16 maxApprovals
     ) external onlyRole(GOVERNOR_ROLE) returns (uint256 roundId) {
         if (budget == 0 || budget > MAX_BUDGET) revert BudgetInvalidBudget(budget);
-        if (submissionPeriod == 0 || votingPeriod == 0 || challengePeriod == 0 || challengePeriod > MAX_CHALLENGE_PERIOD) {
+        if (
+            submissionPeriod == 0 || votingPeriod == 0 || challengePeriod == 0 || challengePeriod > MAX_CHALLENGE_PERIOD
+        ) {
             revert BudgetInvalidWindow(submissionPeriod, votingPeriod, challengePeriod);
         }
         if (minApprovals == 0 || minApprovals > maxApprovals || maxApprovals > MAX_PROJECTS) {
@@ -309,7 +312,10 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     }
 
     /// @inheritdoc IParticipatoryBudget
-    function ballotOf(uint256 roundId, uint256 membership) external view returns (uint256 approvals, uint256 nextNonce) {
+    function ballotOf(
+        uint256 roundId,
+        uint256 membership
+    ) external view returns (uint256 approvals, uint256 nextNonce) {
         _round(roundId);
         return (_ballots[roundId][membership], _nextNonce(roundId, membership));
     }
@@ -395,7 +401,13 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     }
 
     /// @dev Stores an outcome.
-    function _setOutcome(Round storage r, uint256 winners, uint256 cost, bytes32 ballotDigest, bytes32 ruleId) internal {
+    function _setOutcome(
+        Round storage r,
+        uint256 winners,
+        uint256 cost,
+        bytes32 ballotDigest,
+        bytes32 ruleId
+    ) internal {
         r.winners = winners;
         r.spent = uint128(cost);
         r.ballotDigest = ballotDigest;

@@ -307,7 +307,10 @@ interface IParticipatoryBudget {
     /// @param membership The membership id.
     /// @return approvals The current ballot (0 = none).
     /// @return nextNonce The nonce of the next ballot.
-    function ballotOf(uint256 roundId, uint256 membership) external view returns (uint256 approvals, uint256 nextNonce);
+    function ballotOf(
+        uint256 roundId,
+        uint256 membership
+    ) external view returns (uint256 approvals, uint256 nextNonce);
 
     /// @notice How much a winning project's recipient can claim now.
     /// @param roundId The round.
