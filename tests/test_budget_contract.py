@@ -43,6 +43,7 @@ from civicdao._custom_errors import (
     BudgetVotingNotEnded,
     BudgetWrongStatus,
     BudgetZeroAddress,
+    FailedCall,
 )
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.budget import ParticipatoryBudget, RoundStatus, bitmap_of, rule_id
@@ -518,3 +519,38 @@ def test_get_project_out_of_range(setup: Setup, voting: int) -> None:
     with pytest.raises(BudgetUnknownProject):
         call(setup.pb.functions.getProject(voting, 4))
     assert setup.budget.claimable(voting, 0) == 0  # nothing before finalisation
+
+
+def test_a_recipient_that_refuses_eth_blocks_only_itself(setup: Setup, w3: Web3) -> None:
+    refuser, _ = deploy_contract(w3, setup.admin, "MockRevertingReceiver")
+    round_id = open_round(setup)
+    setup.budget.submit_project(
+        setup.members[0], round_id, recipient=refuser.address, cost=100, metadata_uri="a"
+    )
+    setup.budget.submit_project(
+        setup.members[0], round_id, recipient=setup.members[1].address, cost=200, metadata_uri="b"
+    )
+    to_voting(setup, round_id)
+    setup.budget.cast_ballot(setup.members[0], round_id, [0, 1])
+    to_close(setup, round_id)
+    post(setup, round_id, [0, 1])
+    setup.control.increase_time(CHALLENGE)
+    setup.budget.finalize(setup.outsider, round_id)
+    claim = setup.pb.encode_abi("claimPayout", args=[round_id, 0])
+    with pytest.raises(FailedCall):
+        transact(w3, setup.admin, refuser.functions.execute(setup.pb.address, claim))
+    assert setup.budget.claim_payout(setup.members[1], round_id, 1) == 200
+    assert setup.budget.claimable(round_id, 0) == 100  # still owed, nothing lost
+
+
+def test_the_dao_cannot_settle_an_impossible_outcome(setup: Setup, voting: int) -> None:
+    closed_round(setup, voting)
+    post(setup, voting, [0])
+    transact(
+        setup.w3, setup.outsider, setup.pb.functions.challengeOutcome(voting, bitmap_of([1]), DIGEST, RULE)
+    )
+    resolve = setup.pb.functions.resolveDispute
+    with pytest.raises(BudgetOutcomeOverBudget):
+        transact(setup.w3, setup.admin, resolve(voting, bitmap_of([0, 1, 2]), DIGEST, RULE))
+    with pytest.raises(BudgetUnknownProject):
+        transact(setup.w3, setup.admin, resolve(voting, bitmap_of([5]), DIGEST, RULE))
