@@ -554,3 +554,32 @@ def test_the_dao_cannot_settle_an_impossible_outcome(setup: Setup, voting: int) 
         transact(setup.w3, setup.admin, resolve(voting, bitmap_of([0, 1, 2]), DIGEST, RULE))
     with pytest.raises(BudgetUnknownProject):
         transact(setup.w3, setup.admin, resolve(voting, bitmap_of([5]), DIGEST, RULE))
+
+
+def test_token_round_pays_in_the_token_and_returns_the_rest(setup: Setup, w3: Web3) -> None:
+    token, _ = deploy_contract(w3, setup.admin, "MockERC20", "Civic Euro", "CEUR", 2)
+    transact(w3, setup.admin, token.functions.mint(setup.pb.address, 5_000))
+    with pytest.raises(BudgetReservationShort):
+        transact(
+            w3,
+            setup.admin,
+            setup.pb.functions.openRound(token.address, 5_001, SUBMIT, VOTE, CHALLENGE, 0, 1, 2),
+        )
+    fn = setup.pb.functions.openRound(token.address, 5_000, SUBMIT, VOTE, CHALLENGE, 0, 1, 2)
+    round_id = int(transact(w3, setup.admin, fn).event("RoundOpened")["roundId"])
+    recipient = setup.members[2]
+    setup.budget.submit_project(
+        setup.members[0], round_id, recipient=recipient.address, cost=3_000, metadata_uri="x"
+    )
+    to_voting(setup, round_id)
+    setup.budget.cast_ballot(setup.members[0], round_id, [0])
+    to_close(setup, round_id)
+    post(setup, round_id, [0])
+    setup.control.increase_time(CHALLENGE)
+    setup.budget.finalize(setup.outsider, round_id)
+    assert (
+        call(token.functions.balanceOf(setup.suite.treasury.address)) == 2_000
+    )  # a donation to the treasury
+    assert setup.budget.claim_payout(recipient, round_id, 0) == 3_000
+    assert call(token.functions.balanceOf(recipient.address)) == 3_000
+    assert call(setup.pb.functions.reserved(token.address)) == 0
