@@ -583,3 +583,26 @@ def test_token_round_pays_in_the_token_and_returns_the_rest(setup: Setup, w3: We
     assert setup.budget.claim_payout(recipient, round_id, 0) == 3_000
     assert call(token.functions.balanceOf(recipient.address)) == 3_000
     assert call(setup.pb.functions.reserved(token.address)) == 0
+
+
+def test_claim_payout_refuses_reentry(setup: Setup, w3: Web3) -> None:
+    attacker, _ = deploy_contract(w3, setup.admin, "MockReentrantAttacker")
+    round_id = open_round(setup, payout=1_000)  # streamed: a re-entered claim would find more to take
+    setup.budget.submit_project(
+        setup.members[0], round_id, recipient=attacker.address, cost=1_000, metadata_uri="x"
+    )
+    to_voting(setup, round_id)
+    setup.budget.cast_ballot(setup.members[0], round_id, [0])
+    to_close(setup, round_id)
+    post(setup, round_id, [0])
+    setup.control.increase_time(CHALLENGE)
+    setup.budget.finalize(setup.outsider, round_id)
+    setup.control.increase_time(500)
+    claim = setup.pb.encode_abi("claimPayout", args=[round_id, 0])
+    transact(w3, setup.admin, attacker.functions.arm(setup.pb.address, claim))
+    transact(w3, setup.admin, attacker.functions.execute(setup.pb.address, claim))
+    assert call(attacker.functions.lastReentryFailed())
+    selector = Web3.keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert bytes(call(attacker.functions.lastRevertData()))[:4] == selector
+    paid = w3.eth.get_balance(attacker.address)
+    assert 0 < paid <= 520 and call(setup.pb.functions.getProject(round_id, 0))[2] == paid
