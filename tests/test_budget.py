@@ -139,6 +139,8 @@ def test_round_end_to_end(
     assert r.budget.tally(r.round_id, "greedy", unit=UNIT).selected == (0, 1)  # greedy gives the 30 % nothing
     code, out, _ = cli(capsys, r, "tally", str(r.round_id), "--json")
     assert code == 0 and json.loads(out)["selected"] == [0, 3]
+    code, out, _ = cli(capsys, r, "tally", str(r.round_id))
+    assert code == 0 and f"ballot digest {result.ballot_digest}" in out and "supporters" in out
 
     r.budget.post_outcome(r.relayer, r.round_id, result)
     code, out, _ = cli(capsys, r, "verify", str(r.round_id))
