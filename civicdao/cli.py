@@ -49,6 +49,11 @@ def cli(verbose: bool) -> None:
     )
 
 
+from civicdao.budget.cli import budget_group  # noqa: E402  (`civicdao budget …`, registered on `cli`)
+
+cli.add_command(budget_group)
+
+
 @cli.command("compile")
 @click.option("--force", is_flag=True, help="Recompile even when no source changed.")
 @json_option
@@ -398,11 +403,6 @@ def relay_command(
         f"batches of {batch_size} or every {batch_seconds:g}s, database {db}"
     )
     serve(relayer, host=host, port=port)
-
-
-from civicdao.budget.cli import budget_group  # noqa: E402  (after `cli`: the group is registered on it)
-
-cli.add_command(budget_group)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

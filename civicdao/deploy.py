@@ -1,10 +1,9 @@
 """Deploy the CivicDAO suite, wire its roles, hand everything to the Timelock, and load it back.
 
-Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange, ParticipatoryBudget
-(administered by the Timelock from its creation); then the role wiring; last, the deployer renounces every
-role it held. Each step is recorded in the manifest as soon as it is mined, and each wiring step checks the
-chain before acting, so re-running an interrupted deployment with the same manifest finishes it without
-deploying or granting anything twice. A contract
+Order: CitizenRegistry, CivicTimelock, CivicGovernor, PublicTreasury, CommonsExchange; then the role
+wiring; last, the deployer renounces every role it held. Each step is recorded in the manifest as soon
+as it is mined, and each wiring step checks the chain before acting, so re-running an interrupted
+deployment with the same manifest finishes it without deploying or granting anything twice. A contract
 whose creation was sent but not recorded is found again at its predicted address.
 """
 
@@ -209,7 +208,7 @@ class _Deployment:
                 config.delivery_window,
             ),
         )
-        # The Timelock administers the participatory budget from its creation: nothing to hand over.
+        # ParticipatoryBudget comes last; the Timelock administers it from its creation: nothing to hand over.
         self._contract(
             "budget",
             lambda: (self._address("timelock"), self._address("registry"), self._address("treasury")),
