@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from civicdao.errors import ContractRevert
 
-__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeItemShipped", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOnlyClaims", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockCitizenRegistryNoHolder", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRecipientNotRevoked", "TreasuryRecipientRevoked", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "BudgetBallotReplayed", "BudgetBallotTooLong", "BudgetBallotTooShort", "BudgetChallengeClosed", "BudgetChallengeSameOutcome", "BudgetChallengeWindowOpen", "BudgetEmptyBatch", "BudgetInvalidBallotBounds", "BudgetInvalidBudget", "BudgetInvalidSignature", "BudgetInvalidWindow", "BudgetNotMember", "BudgetNotRecipient", "BudgetNotWinner", "BudgetNothingToClaim", "BudgetOutcomeOverBudget", "BudgetProjectOverBudget", "BudgetReservationShort", "BudgetRoundNotFound", "BudgetSubmissionClosed", "BudgetTooManyProjects", "BudgetUnknownProject", "BudgetVotingClosed", "BudgetVotingNotEnded", "BudgetWrongStatus", "BudgetZeroAddress", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
 class AccessControlBadConfirmation(ContractRevert):
@@ -32,6 +32,214 @@ class AddressEmptyCode(ContractRevert):
     signature = "AddressEmptyCode(address)"
     selector = "0x9996b315"
     inputs = (("target", "address"),)
+
+
+class BudgetBallotReplayed(ContractRevert):
+    """Thrown when a ballot's nonce is not the membership's next one: a replayed or stale signature."""
+
+    signature = "BudgetBallotReplayed(uint256,uint256,uint256,uint256)"
+    selector = "0xa115614a"
+    inputs = (("roundId", "uint256"), ("membership", "uint256"), ("expected", "uint256"), ("given", "uint256"))
+
+
+class BudgetBallotTooLong(ContractRevert):
+    """Thrown when a ballot approves more projects than the round's maximum."""
+
+    signature = "BudgetBallotTooLong(uint256,uint256,uint256)"
+    selector = "0x950c6afd"
+    inputs = (("roundId", "uint256"), ("length", "uint256"), ("maxApprovals", "uint256"))
+
+
+class BudgetBallotTooShort(ContractRevert):
+    """Thrown when a ballot approves fewer projects than the round's minimum."""
+
+    signature = "BudgetBallotTooShort(uint256,uint256,uint256)"
+    selector = "0x47b1adad"
+    inputs = (("roundId", "uint256"), ("length", "uint256"), ("minApprovals", "uint256"))
+
+
+class BudgetChallengeClosed(ContractRevert):
+    """Thrown when challenging after the challenge window closed."""
+
+    signature = "BudgetChallengeClosed(uint256,uint64)"
+    selector = "0x99934de1"
+    inputs = (("roundId", "uint256"), ("closedAt", "uint64"))
+
+
+class BudgetChallengeSameOutcome(ContractRevert):
+    """Thrown when a challenge repeats the posted outcome."""
+
+    signature = "BudgetChallengeSameOutcome(uint256)"
+    selector = "0x5d96df3c"
+    inputs = (("roundId", "uint256"),)
+
+
+class BudgetChallengeWindowOpen(ContractRevert):
+    """Thrown when finalising before the challenge window closed."""
+
+    signature = "BudgetChallengeWindowOpen(uint256,uint64)"
+    selector = "0x961e6472"
+    inputs = (("roundId", "uint256"), ("closesAt", "uint64"))
+
+
+class BudgetEmptyBatch(ContractRevert):
+    """Thrown when a batch of relayed ballots is empty."""
+
+    signature = "BudgetEmptyBatch()"
+    selector = "0xb4b1344a"
+    inputs = ()
+
+
+class BudgetInvalidBallotBounds(ContractRevert):
+    """Thrown when the ballot-length bounds are not 1 <= min <= max <= 256."""
+
+    signature = "BudgetInvalidBallotBounds(uint16,uint16)"
+    selector = "0x9f24eb5e"
+    inputs = (("minApprovals", "uint16"), ("maxApprovals", "uint16"))
+
+
+class BudgetInvalidBudget(ContractRevert):
+    """Thrown when a round's budget is zero or above 2^96 - 1."""
+
+    signature = "BudgetInvalidBudget(uint256)"
+    selector = "0x7893d2c7"
+    inputs = (("budget", "uint256"),)
+
+
+class BudgetInvalidSignature(ContractRevert):
+    """Thrown when a relayed signature is malformed (no signer can be recovered)."""
+
+    signature = "BudgetInvalidSignature(uint256)"
+    selector = "0xa8735f0e"
+    inputs = (("index", "uint256"),)
+
+
+class BudgetInvalidWindow(ContractRevert):
+    """Thrown when a window length is zero (or the challenge period is out of range)."""
+
+    signature = "BudgetInvalidWindow(uint64,uint64,uint64)"
+    selector = "0xc67aa30e"
+    inputs = (("submissionPeriod", "uint64"), ("votingPeriod", "uint64"), ("challengePeriod", "uint64"))
+
+
+class BudgetNotMember(ContractRevert):
+    """Thrown when someone who holds no live membership submits or votes."""
+
+    signature = "BudgetNotMember(address)"
+    selector = "0x9d2b9748"
+    inputs = (("account", "address"),)
+
+
+class BudgetNotRecipient(ContractRevert):
+    """Thrown when someone other than a winning project's recipient claims its payout."""
+
+    signature = "BudgetNotRecipient(uint256,uint256,address)"
+    selector = "0x58e4fe1d"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"), ("caller", "address"))
+
+
+class BudgetNotWinner(ContractRevert):
+    """Thrown when a project was not among the round's winners."""
+
+    signature = "BudgetNotWinner(uint256,uint256)"
+    selector = "0x715f6f4b"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
+
+
+class BudgetNothingToClaim(ContractRevert):
+    """Thrown when a payout has nothing claimable yet."""
+
+    signature = "BudgetNothingToClaim(uint256,uint256)"
+    selector = "0x1984af5f"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
+
+
+class BudgetOutcomeOverBudget(ContractRevert):
+    """Thrown when an outcome's winners cost more than the round's budget."""
+
+    signature = "BudgetOutcomeOverBudget(uint256,uint256,uint256)"
+    selector = "0x3e4fdc4b"
+    inputs = (("roundId", "uint256"), ("cost", "uint256"), ("budget", "uint256"))
+
+
+class BudgetProjectOverBudget(ContractRevert):
+    """Thrown when a project's cost is zero or above the round's budget."""
+
+    signature = "BudgetProjectOverBudget(uint256,uint256,uint256)"
+    selector = "0xff35eccd"
+    inputs = (("roundId", "uint256"), ("cost", "uint256"), ("budget", "uint256"))
+
+
+class BudgetReservationShort(ContractRevert):
+    """Thrown when the contract's unreserved balance of `token` cannot cover a new round's budget."""
+
+    signature = "BudgetReservationShort(address,uint256,uint256)"
+    selector = "0x6cb383df"
+    inputs = (("token", "address"), ("budget", "uint256"), ("available", "uint256"))
+
+
+class BudgetRoundNotFound(ContractRevert):
+    """Thrown when a round id does not exist."""
+
+    signature = "BudgetRoundNotFound(uint256)"
+    selector = "0x32240549"
+    inputs = (("roundId", "uint256"),)
+
+
+class BudgetSubmissionClosed(ContractRevert):
+    """Thrown when submitting outside the round's submission window."""
+
+    signature = "BudgetSubmissionClosed(uint256,uint64,uint64)"
+    selector = "0x7b404dfc"
+    inputs = (("roundId", "uint256"), ("start", "uint64"), ("end", "uint64"))
+
+
+class BudgetTooManyProjects(ContractRevert):
+    """Thrown when a round already has the maximum of 256 projects."""
+
+    signature = "BudgetTooManyProjects(uint256)"
+    selector = "0xdacaccb8"
+    inputs = (("roundId", "uint256"),)
+
+
+class BudgetUnknownProject(ContractRevert):
+    """Thrown when a ballot (or outcome) names a project index the round does not have."""
+
+    signature = "BudgetUnknownProject(uint256,uint256,uint256)"
+    selector = "0x662ab334"
+    inputs = (("roundId", "uint256"), ("bitmap", "uint256"), ("projectCount", "uint256"))
+
+
+class BudgetVotingClosed(ContractRevert):
+    """Thrown when casting a ballot outside the round's voting window."""
+
+    signature = "BudgetVotingClosed(uint256,uint64,uint64)"
+    selector = "0x43bea571"
+    inputs = (("roundId", "uint256"), ("start", "uint64"), ("end", "uint64"))
+
+
+class BudgetVotingNotEnded(ContractRevert):
+    """Thrown when posting an outcome before voting has closed."""
+
+    signature = "BudgetVotingNotEnded(uint256,uint64)"
+    selector = "0x35a0023a"
+    inputs = (("roundId", "uint256"), ("votingEnd", "uint64"))
+
+
+class BudgetWrongStatus(ContractRevert):
+    """Thrown when the round is not in the status the action needs."""
+
+    signature = "BudgetWrongStatus(uint256,uint8)"
+    selector = "0xc2504f03"
+    inputs = (("roundId", "uint256"), ("status", "uint8"))
+
+
+class BudgetZeroAddress(ContractRevert):
+    """Thrown when an address that must be set is the zero address."""
+
+    signature = "BudgetZeroAddress()"
+    selector = "0x506ae64d"
+    inputs = ()
 
 
 class CheckpointUnorderedInsertion(ContractRevert):
@@ -490,14 +698,6 @@ class ExchangeInvalidWindow(ContractRevert):
     inputs = (("availableFrom", "uint256"), ("availableUntil", "uint256"))
 
 
-class ExchangeItemShipped(ContractRevert):
-    """Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is then a non-delivery claim), or the seller marks it shipped twice."""
-
-    signature = "ExchangeItemShipped(uint256,uint256)"
-    selector = "0x15ac2da1"
-    inputs = (("bookingId", "uint256"), ("shippedAt", "uint256"))
-
-
 class ExchangeListingClosed(ContractRevert):
     """Thrown when a listing is closed."""
 
@@ -608,14 +808,6 @@ class ExchangeNothingToWithdraw(ContractRevert):
     signature = "ExchangeNothingToWithdraw(address,address)"
     selector = "0x8ab3c71d"
     inputs = (("account", "address"), ("token", "address"))
-
-
-class ExchangeOnlyClaims(ContractRevert):
-    """Thrown when anyone but the exchange's claims contract calls one of its claim hooks."""
-
-    signature = "ExchangeOnlyClaims(address)"
-    selector = "0xe9ec6608"
-    inputs = (("caller", "address"),)
 
 
 class ExchangeOutOfStock(ContractRevert):
@@ -954,14 +1146,6 @@ class MissingPrecompile(ContractRevert):
     inputs = (("arg0", "address"),)
 
 
-class MockCitizenRegistryNoHolder(ContractRevert):
-    """Thrown by `ownerOf` when nobody holds `membership`."""
-
-    signature = "MockCitizenRegistryNoHolder(uint256)"
-    selector = "0x31b8c254"
-    inputs = (("membership", "uint256"),)
-
-
 class MockFeeSinkRefused(ContractRevert):
     """Thrown when the sink is set to refuse fees."""
 
@@ -1282,22 +1466,6 @@ class TreasuryProjectOutOfRange(ContractRevert):
     inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
 
 
-class TreasuryRecipientNotRevoked(ContractRevert):
-    """Thrown when cancelling a project's payout whose recipient is not a revoked membership."""
-
-    signature = "TreasuryRecipientNotRevoked(uint256,uint256)"
-    selector = "0x53e059c1"
-    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
-
-
-class TreasuryRecipientRevoked(ContractRevert):
-    """Thrown when claiming for a citizen recipient whose membership was revoked (nobody holds it now)."""
-
-    signature = "TreasuryRecipientRevoked(uint256)"
-    selector = "0x9fccce3a"
-    inputs = (("membership", "uint256"),)
-
-
 class TreasuryRoundAlreadyFinalized(ContractRevert):
     """Thrown when finalising a round twice."""
 
@@ -1391,6 +1559,32 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     AccessControlBadConfirmation.selector: AccessControlBadConfirmation,
     AccessControlUnauthorizedAccount.selector: AccessControlUnauthorizedAccount,
     AddressEmptyCode.selector: AddressEmptyCode,
+    BudgetBallotReplayed.selector: BudgetBallotReplayed,
+    BudgetBallotTooLong.selector: BudgetBallotTooLong,
+    BudgetBallotTooShort.selector: BudgetBallotTooShort,
+    BudgetChallengeClosed.selector: BudgetChallengeClosed,
+    BudgetChallengeSameOutcome.selector: BudgetChallengeSameOutcome,
+    BudgetChallengeWindowOpen.selector: BudgetChallengeWindowOpen,
+    BudgetEmptyBatch.selector: BudgetEmptyBatch,
+    BudgetInvalidBallotBounds.selector: BudgetInvalidBallotBounds,
+    BudgetInvalidBudget.selector: BudgetInvalidBudget,
+    BudgetInvalidSignature.selector: BudgetInvalidSignature,
+    BudgetInvalidWindow.selector: BudgetInvalidWindow,
+    BudgetNotMember.selector: BudgetNotMember,
+    BudgetNotRecipient.selector: BudgetNotRecipient,
+    BudgetNotWinner.selector: BudgetNotWinner,
+    BudgetNothingToClaim.selector: BudgetNothingToClaim,
+    BudgetOutcomeOverBudget.selector: BudgetOutcomeOverBudget,
+    BudgetProjectOverBudget.selector: BudgetProjectOverBudget,
+    BudgetReservationShort.selector: BudgetReservationShort,
+    BudgetRoundNotFound.selector: BudgetRoundNotFound,
+    BudgetSubmissionClosed.selector: BudgetSubmissionClosed,
+    BudgetTooManyProjects.selector: BudgetTooManyProjects,
+    BudgetUnknownProject.selector: BudgetUnknownProject,
+    BudgetVotingClosed.selector: BudgetVotingClosed,
+    BudgetVotingNotEnded.selector: BudgetVotingNotEnded,
+    BudgetWrongStatus.selector: BudgetWrongStatus,
+    BudgetZeroAddress.selector: BudgetZeroAddress,
     CheckpointUnorderedInsertion.selector: CheckpointUnorderedInsertion,
     CitizenRegistryAlreadyMember.selector: CitizenRegistryAlreadyMember,
     CitizenRegistryCredentialUsed.selector: CitizenRegistryCredentialUsed,
@@ -1448,7 +1642,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeInvalidUnitRange.selector: ExchangeInvalidUnitRange,
     ExchangeInvalidUnits.selector: ExchangeInvalidUnits,
     ExchangeInvalidWindow.selector: ExchangeInvalidWindow,
-    ExchangeItemShipped.selector: ExchangeItemShipped,
     ExchangeListingClosed.selector: ExchangeListingClosed,
     ExchangeListingPauseUnchanged.selector: ExchangeListingPauseUnchanged,
     ExchangeListingPaused.selector: ExchangeListingPaused,
@@ -1463,7 +1656,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeNotResident.selector: ExchangeNotResident,
     ExchangeNothingToSettle.selector: ExchangeNothingToSettle,
     ExchangeNothingToWithdraw.selector: ExchangeNothingToWithdraw,
-    ExchangeOnlyClaims.selector: ExchangeOnlyClaims,
     ExchangeOutOfStock.selector: ExchangeOutOfStock,
     ExchangeOutsideWindow.selector: ExchangeOutsideWindow,
     ExchangeResolutionTooHigh.selector: ExchangeResolutionTooHigh,
@@ -1506,7 +1698,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     InvalidAccountNonce.selector: InvalidAccountNonce,
     InvalidShortString.selector: InvalidShortString,
     MissingPrecompile.selector: MissingPrecompile,
-    MockCitizenRegistryNoHolder.selector: MockCitizenRegistryNoHolder,
     MockFeeSinkRefused.selector: MockFeeSinkRefused,
     MockFeeSinkWrongValue.selector: MockFeeSinkWrongValue,
     MockReentrantAttackerOnlySelf.selector: MockReentrantAttackerOnlySelf,
@@ -1547,8 +1738,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     TreasuryNothingToClaim.selector: TreasuryNothingToClaim,
     TreasuryProjectAlreadyClaimed.selector: TreasuryProjectAlreadyClaimed,
     TreasuryProjectOutOfRange.selector: TreasuryProjectOutOfRange,
-    TreasuryRecipientNotRevoked.selector: TreasuryRecipientNotRevoked,
-    TreasuryRecipientRevoked.selector: TreasuryRecipientRevoked,
     TreasuryRoundAlreadyFinalized.selector: TreasuryRoundAlreadyFinalized,
     TreasuryRoundNotActive.selector: TreasuryRoundNotActive,
     TreasuryRoundNotEnded.selector: TreasuryRoundNotEnded,

@@ -49,6 +49,11 @@ def cli(verbose: bool) -> None:
     )
 
 
+from civicdao.budget.cli import budget_group  # noqa: E402  (`civicdao budget …`, registered on `cli`)
+
+cli.add_command(budget_group)
+
+
 @cli.command("compile")
 @click.option("--force", is_flag=True, help="Recompile even when no source changed.")
 @json_option

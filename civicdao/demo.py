@@ -2,8 +2,9 @@
 
 It starts its own chain, deploys the suite, onboards residents (the registrar records only a salted
 credential hash), walks one proposal from creation to execution through the Timelock, shares a spare
-room through the exchange (whose fee goes to the public treasury), and funds a streaming grant by a
-citizen vote. It stops the chain when done, whatever happens.
+room through the exchange (whose fee goes to the public treasury), funds a streaming grant by a
+citizen vote, and runs a short participatory-budgeting round counted by the Method of Equal Shares. It
+stops the chain when done, whatever happens.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping
 from web3 import Web3
 
 from civicdao.accounts import Signer, node_signers
+from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, ChainKind, LocalChain
 from civicdao.config import DAY, KINDS, load_config
 from civicdao.deploy import Suite, deploy_suite
@@ -88,6 +90,7 @@ def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Say = pri
 
         _share_a_room(say, control, suite, residents)
         _fund_the_commons(say, control, suite, governance, residents)
+        _decide_together(say, control, suite, governance, registrar, residents)
         say("[green]Done.[/green] The chain stops now; nothing is left running.")
 
 
@@ -148,6 +151,55 @@ def _fund_the_commons(
     balance = treasury.token_balance()
     say(f"   half-way, the planters claim {_eth(claimed.amount)}")
     say(f"   the treasury holds {_eth(balance.balance)}; {_eth(balance.committed)} is still committed")
+
+
+def _decide_together(
+    say: Say,
+    control: ChainControl,
+    suite: Suite,
+    governance: Governance,
+    relayer: Signer,
+    residents: Mapping[str, Signer],
+) -> None:
+    budget = ParticipatoryBudget.from_suite(suite)
+    treasury = Treasury.from_suite(suite)
+    say("[bold]9. Participatory budget[/bold]: citizens vote to put 0.5 ETH to a round residents decide")
+    actions = budget.open_round_actions(
+        treasury, budget=ETHER // 2, submission_period=DAY, voting_period=3 * DAY, challenge_period=DAY
+    )
+    voters = list(residents.values())
+    pass_proposal(governance, control, residents["Amara"], voters, actions, "Neighbourhood budget 2026")
+    round_id = budget.round_count() - 1
+    ideas = (
+        ("Bo", "benches by the park", 20),
+        ("Chidi", "a community fridge", 20),
+        ("Dana", "a skate ramp", 12),
+    )
+    for name, idea, hundredths in ideas:
+        budget.submit_project(
+            residents[name], round_id, recipient=residents[name].address, cost=hundredths * ETHER // 100,
+            metadata_uri=f"ipfs://{idea.replace(' ', '-')}",
+        )  # fmt: skip
+        say(f"   {name} proposes {idea} ({_eth(hundredths * ETHER // 100)})")
+    control.increase_time(DAY)
+    approvals = {"Amara": [0, 1], "Bo": [0, 1], "Chidi": [0, 1], "Dana": [2]}
+    signed = [budget.sign_ballot(residents[name], round_id, chosen) for name, chosen in approvals.items()]
+    relayed = budget.relay(relayer, round_id, signed)
+    gas = relayed[0].gas_used
+    say(f"   4 ballots signed in wallets, relayed in one transaction ({gas:,} gas, the relayer pays)")
+    control.increase_time(3 * DAY)
+    result = budget.tally(round_id, unit=ETHER // 1000)
+    greedy = budget.tally(round_id, "greedy", unit=ETHER // 1000)
+    names = [idea for _, idea, _ in ideas]
+    say(f"   Method of Equal Shares funds: {', '.join(names[i] for i in result.selected)}")
+    say(f"   greedy by votes would fund: {', '.join(names[i] for i in greedy.selected)}")
+    say("   (with equal shares the quarter of residents who want the ramp get it; with greedy, nothing)")
+    budget.post_outcome(relayer, round_id, result)
+    say(f"   outcome posted with ballot digest {result.ballot_digest[:18]}…; anyone may challenge for a day")
+    control.increase_time(DAY)
+    budget.finalize(relayer, round_id)
+    paid = budget.claim_payout(residents["Bo"], round_id, 0)
+    say(f"   after the window the winners are paid: Bo claims {_eth(paid)} for the benches")
 
 
 def _eth(wei: int) -> str:

@@ -51,6 +51,7 @@ SUITE_CONTRACTS: dict[str, str] = {
     "governor": "CivicGovernor",
     "treasury": "PublicTreasury",
     "exchange": "CommonsExchange",
+    "budget": "ParticipatoryBudget",
 }
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 #: Manifest ``pending`` keys of configuration transactions start with this (contract keys do not).
@@ -72,6 +73,7 @@ class Suite:
     governor: Contract
     treasury: Contract
     exchange: Contract
+    budget: Contract
 
     @property
     def chain_id(self) -> int:
@@ -249,6 +251,11 @@ class _Deployment:
                 config.dispute_window,
                 config.delivery_window,
             ),
+        )
+        # ParticipatoryBudget comes last; the Timelock administers it from its creation: nothing to hand over.
+        self._contract(
+            "budget",
+            lambda: (self._address("timelock"), self._address("registry"), self._address("treasury")),
         )
 
     def settle(self, timeout: float) -> None:

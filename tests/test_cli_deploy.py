@@ -40,6 +40,7 @@ def test_deploy_then_list_proposals(chain: LocalChain, tmp_path: Path) -> None:
         "governor",
         "treasury",
         "exchange",
+        "budget",
     }
     assert json.loads(manifest.read_text())["complete"] is True
     listed = run("proposals", "list", "--rpc-url", chain.rpc_url, "--manifest", str(manifest), "--json")
@@ -110,5 +111,6 @@ def test_demo_runs_and_leaves_no_chain(kind: str) -> None:
     assert "Dana tries an overlapping night and is refused" in result.stdout
     assert "fee went straight to the public treasury" in result.stdout
     assert "the planters claim" in result.stdout
+    assert "Method of Equal Shares funds: benches by the park, a skate ramp" in result.stdout
     pid = int(re.search(r"pid (\d+)\)", result.stdout).group(1))  # type: ignore[union-attr]
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
