@@ -96,7 +96,7 @@ def chain_command(kind: str, port: int | None, chain_id: int) -> None:
         stdout.print(f"accounts from the development mnemonic: [dim]{DEFAULT_MNEMONIC}[/dim]")
         for index, address in enumerate(chain.w3.eth.accounts[:3]):
             stdout.print(f"  {index}: {address}")
-        stdout.print("in another terminal, deploy the suite (manifest in deployments/<chain id>.json), then read it:")
+        stdout.print("in another terminal, deploy (manifest in deployments/<chain id>.json), then read it:")
         stdout.print(f"  export CIVICDAO_RPC_URL={chain.rpc_url}")
         stdout.print("  civicdao deploy --unlocked 0")
         stdout.print("  civicdao proposals list")
@@ -450,3 +450,8 @@ cli.add_command(index_cli.proposals_group)
 cli.add_command(index_cli.listings_group)
 cli.add_command(index_cli.treasury_group)
 cli.add_command(index_cli.citizens_group)
+
+# Write commands (civicdao/commands/) attach to the same groups, and `status` to the root.
+from civicdao import commands as _write_commands  # noqa: E402
+
+_write_commands.register(cli)

@@ -213,7 +213,7 @@ def _write_report(say: Say, suite: Suite, report_dir: str | Path, manifest_path:
     """Index the demo's events, then write the public treasury report from the index."""
     import tempfile
 
-    from civicdao.index import Deployment, IndexReader, Indexer, Store
+    from civicdao.index import Deployment, Indexer, IndexReader, Store
     from civicdao.report import treasury_figures, write_report
 
     with contextlib.ExitStack() as stack:
