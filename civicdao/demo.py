@@ -123,6 +123,7 @@ def run_demo(
         if manifest_path is None:
             say("[green]Done.[/green] The chain stops now; nothing is left running.")
         else:
+            _open_a_vote(say, control, suite, residents)
             _keep_running(say, chain, manifest_path)
 
 
@@ -229,6 +230,18 @@ def _write_report(say: Say, suite: Suite, report_dir: str | Path, manifest_path:
     say(f"   {files.html} ({len(files.charts)} charts; the figures in {files.json})")
 
 
+def _open_a_vote(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> int:
+    """Leave a proposal open on the kept chain, for residents to vote on in the web app."""
+    governance = Governance.from_suite(suite)
+    nature = KINDS.index("nature")
+    action = Action.call(suite.exchange.functions.setFeeBps(nature, 0), description="nature fee → 0")
+    text = "# Free nature walks\n\nGuided walks in the park should cost nothing to book."
+    proposal_id, _ = governance.propose(residents["Bo"], [action], text)
+    control.increase_time(governance.voting_delay() + 1)
+    say(f"[bold]10. Bo proposes free nature walks[/bold]: proposal {proposal_id} is open for a day")
+    return proposal_id
+
+
 def _keep_running(say: Say, chain: LocalChain, manifest_path: Path) -> None:
     url = chain.rpc_url
     say(f"[green]Done.[/green] The chain keeps running at [bold]{url}[/bold] (pid {chain.pid});")
@@ -239,9 +252,12 @@ def _keep_running(say: Say, chain: LocalChain, manifest_path: Path) -> None:
         "civicdao listings search",
         "civicdao treasury report",
         "civicdao status",
-        "civicdao serve --unlocked 0",
+        "civicdao serve --unlocked 9",
     ):
         say(f"   {command}")
+    say("then open http://127.0.0.1:8600 with a test wallet holding a development account of this chain's")
+    say("well-known test mnemonic: accounts 1-4 are the residents, who can vote on the open proposal;")
+    say("the relayer (account 9) pays the gas of their signed votes.")
     say("Press Ctrl-C here to stop the chain.")
     with contextlib.suppress(KeyboardInterrupt):
         while True:

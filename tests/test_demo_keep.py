@@ -1,7 +1,9 @@
-"""Issue 12's "done when", tried as a new user would: with a chain kept running after the demo (or started by
-``civicdao chain`` and deployed to by ``civicdao deploy``), ``proposals list``, ``listings search`` and
-``treasury report`` work against its manifest in ``deployments/<chain id>.json``. Each test stops the chain
-it kept."""
+"""Issues 12's and 14's "done when", tried as a new user would.
+
+With a chain kept running after the demo (or started by ``civicdao chain`` and deployed to by ``civicdao
+deploy``), ``proposals list``, ``listings search`` and ``treasury report`` work against its manifest in
+``deployments/<chain id>.json``; ``civicdao serve`` shows the demo's proposals, listings and treasury, and a
+vote signed there is counted on chain. Each test stops every process it started."""
 
 from __future__ import annotations
 
@@ -16,7 +18,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from web3 import Web3
+
+from civicdao.accounts import from_mnemonic
+from civicdao.artifacts import load_artifact
+from civicdao.chain import DEFAULT_MNEMONIC
+from civicdao.manifest import Manifest
+from civicdao.signing import sign_typed_data
 
 
 def _free_port() -> int:
@@ -126,8 +136,8 @@ def test_demo_keep_chain_then_the_cli_reads_its_manifest(tmp_path: Path, kept: l
 
     seen = _try_the_lists(tmp_path, url)
     proposals = seen["proposals"]
-    assert isinstance(proposals, list) and len(proposals) == 2
-    assert {p["state"] for p in proposals} == {"executed"}
+    assert isinstance(proposals, list) and len(proposals) == 3
+    assert [p["state"] for p in proposals] == ["active", "executed", "executed"]  # newest first
     assert any("Tool lending should be free" in p["description"] for p in proposals)
     assert "Tool lending should be free" in str(seen["table"])
     listings = seen["listings"]
@@ -136,10 +146,57 @@ def test_demo_keep_chain_then_the_cli_reads_its_manifest(tmp_path: Path, kept: l
     ]
     assert "2000000000000000000" in json.dumps(seen["report"])  # Dana's 2 ETH donation
 
+    _serve_shows_the_demo_and_counts_a_vote(tmp_path, url, kept, open_id=int(proposals[0]["id"]))
+
     pid = int(re.search(r"\(pid (\d+)\)", said).group(1))  # type: ignore[union-attr]
     demo.stop()
     assert demo.process.returncode == 0
     assert _gone(pid)
+
+
+def _serve_shows_the_demo_and_counts_a_vote(cwd: Path, url: str, kept: list[Kept], *, open_id: int) -> None:
+    """Issue 14's "done when": `civicdao serve` on the kept chain shows the demo's proposals, listings and
+    treasury, and a vote a resident signs there (relayed, the resident pays no gas) is counted on chain."""
+    port = _free_port()
+    serve = Kept(
+        cwd, "serve", "--rpc-url", url, "--unlocked", "9", "--port", str(port), "--batch-seconds", "0.2"
+    )
+    kept.append(serve)
+    serve.wait_for("CivicDAO for residents")
+    base = f"http://127.0.0.1:{port}"
+    listed = httpx.get(f"{base}/api/proposals", timeout=10).json()
+    assert [p["state"] for p in listed] == ["active", "executed", "executed"]
+    assert listed[0]["title"] == "Free nature walks"
+    rooms = httpx.get(f"{base}/api/listings", params={"kind": "room_house"}, timeout=10).json()
+    assert [r["metadataUri"] for r in rooms] == ["ipfs://spare-room-by-the-park"]
+    treasury = httpx.get(f"{base}/api/treasury", timeout=10).json()
+    assert int(treasury["balance"]) > 0 and treasury["recentInflows"][0]["note"] == "spring-fair"
+    assert "<script" in httpx.get(f"{base}/", timeout=10).text
+
+    chidi = from_mnemonic(DEFAULT_MNEMONIC, 3, chain_id=31337)  # a resident of the demo
+    typed = httpx.get(
+        f"{base}/relay/typed-data/ballot",
+        params={"proposal_id": str(open_id), "voter": chidi.address, "support": 1},
+        timeout=10,
+    ).json()
+    posted = httpx.post(
+        f"{base}/relay/ballots",
+        json={"typed_data": typed, "signature": sign_typed_data(chidi, typed)},
+        timeout=10,
+    )
+    assert posted.status_code == 202, posted.text
+    w3 = Web3(Web3.HTTPProvider(url))
+    governor = Manifest.load(cwd / "deployments" / "31337.json").address("governor")
+    contract = w3.eth.contract(
+        address=Web3.to_checksum_address(governor), abi=load_artifact("CivicGovernor").abi_list()
+    )
+    deadline = time.monotonic() + 30
+    while not contract.functions.hasVoted(open_id, chidi.address).call():
+        assert time.monotonic() < deadline, "the relayed vote never reached the chain"
+        time.sleep(0.2)
+    tally = httpx.get(f"{base}/api/proposals", timeout=10).json()[0]["tally"]
+    assert tally["for"] == 1  # the index-backed list counts it too
+    serve.stop()
 
 
 @pytest.mark.slow
