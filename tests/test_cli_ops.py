@@ -77,8 +77,13 @@ def test_import_is_resumable_and_refuses_bad_rows_whole(
     assert code == 1
     assert err.count("\n") == 1 and "line 4" in err and "line 5" in err and "nothing was sent" in err
     assert citizens.citizen_count() == 0
+    good = _csv(tmp_path / "a.csv", accounts, range(1, 3))
+    code, _, err = cli.run("citizens", "import", str(good), signer=3)  # not a registrar
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith(f"error: line 2 ({accounts[1].address}) failed after 0 new registrations")
+    assert "run the same command again to continue" in err
 
-    first = cli.json("citizens", "import", str(_csv(tmp_path / "a.csv", accounts, range(1, 3))))
+    first = cli.json("citizens", "import", str(good))
     assert [row["address"] for row in first["registered"]] == [accounts[1].address, accounts[2].address]
     assert all(row["txHash"].startswith("0x") and len(row["txHash"]) == 66 for row in first["registered"])
     again = cli.json("citizens", "import", str(_csv(tmp_path / "b.csv", accounts, range(1, 5))))

@@ -214,3 +214,25 @@ def test_chain_then_deploy_leaves_a_usable_manifest(tmp_path: Path, kept: list[K
     assert seen["proposals"] == [] and seen["listings"] == []
     node.stop()
     assert node.process.returncode == 0
+
+
+def test_keep_chain_on_a_busy_port_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from civicdao.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["demo", "--keep-chain", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: port {port} is in use") and "--port N" in err and err.count("\n") == 1
+
+
+def test_demo_kind_is_the_one_spelling_and_chain_its_hidden_alias(capsys: pytest.CaptureFixture[str]) -> None:
+    from civicdao.cli import main
+
+    assert main(["demo", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "--kind [anvil|ganache]" in shown and "--chain" not in shown
+    assert main(["demo", "--kind", "anvil", "--chain", "ganache"]) == 2
+    assert "--chain is the old name of --kind" in capsys.readouterr().err

@@ -16,12 +16,16 @@ from civicdao.cli import stderr
 from civicdao.commands._common import Opened, print_result, tx_json, write_command
 from civicdao.errors import CivicDAOError, ConfigError
 
-__all__ = ["COMMANDS", "ImportRow", "read_import_csv"]
+__all__ = ["COMMANDS", "ImportInterruptedError", "ImportRow", "read_import_csv"]
 
 _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _ZERO_HASH = "0x" + "0" * 64
 #: Most bad rows named in the one-line error (the count covers the rest).
 _SHOWN_ERRORS = 5
+
+
+class ImportInterruptedError(CivicDAOError):
+    """A registration of an import failed; those before it are done, and a rerun continues after them."""
 
 
 @click.command("register")
@@ -132,7 +136,8 @@ def import_(opened: Opened, *, as_json: bool, csv_file: str) -> None:
         TextColumn("{task.fields[new]} new, {task.fields[skipped]} skipped"),
         TimeElapsedColumn(),
         console=stderr,
-        disable=as_json,
+        transient=True,
+        disable=as_json or not stderr.is_terminal,
     )
     with progress:
         task = progress.add_task("import", total=len(rows), new=0, skipped=0)
@@ -146,10 +151,10 @@ def import_(opened: Opened, *, as_json: bool, csv_file: str) -> None:
                         opened.signer, row.address, bytes.fromhex(row.credential_hash[2:])
                     )
                 except CivicDAOError as exc:
-                    raise type(exc)(
+                    raise ImportInterruptedError(
                         f"line {row.line} ({row.address}) failed after {len(registered)} new registrations: "
-                        f"{exc}. Run the same command again to continue."
-                    ) from None
+                        f"{str(exc).rstrip('.')}. Fix the cause and run the same command again to continue."
+                    ) from exc
                 registered.append(
                     {
                         "line": row.line,

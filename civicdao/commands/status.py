@@ -58,7 +58,11 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
     emit(roles, as_json=False, title="Roles (held now)", columns=["contract", "role", "holder"])
     emit(
         [
-            {**g, "expiry": when(g["expiry"]) if g["expiry"] else "never", "expired": g["expired"]}
+            {
+                **g,
+                "expiry": when(g["expiry"]) if g["expiry"] else "never",
+                "expired": "yes" if g["expired"] else "no",
+            }
             for g in guardians
         ],
         as_json=False,
@@ -67,7 +71,7 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
     )
     emit(caps, as_json=False, title="Caps", columns=["setting", "value"])
     emit(
-        [{**s, "of_limit": f"{s['bytes'] / EIP170_LIMIT:.0%}"} for s in sizes],
+        [{**s, "of_limit": f"{s['bytes'] / EIP170_LIMIT:.1%}"} for s in sizes],
         as_json=False,
         title=f"Contract sizes (EIP-170 limit {EIP170_LIMIT:,} bytes)",
         columns=["contract", "address", "bytes", "of_limit"],
