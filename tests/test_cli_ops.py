@@ -157,6 +157,13 @@ def test_proposal_from_toml_through_execution(
     wrong.write_text('[[action]]\ntarget = "exchange"\nsignature = "setFeeBps(uint8,uint16)"\nargs = [1]\n')
     code, _, err = cli.run("proposals", "propose", "--actions", str(wrong), "--description", "x", signer=1)
     assert code == 1 and "takes 2 argument(s), args has 1" in err
+    typo = tmp_path / "typo.toml"
+    typo.write_text(
+        '[[action]]\ntarget = "exchange"\nsignature = "setFeeBps(uint256,uint16)"\nargs = [1, 0]\n'
+    )
+    code, _, err = cli.run("proposals", "propose", "--actions", str(typo), "--description", "x", signer=1)
+    assert code == 1 and "the exchange has no function setFeeBps(uint256,uint16)" in err
+    assert "did you mean setFeeBps(uint8,uint16)?" in err
 
 
 def test_book_cancel_withdraw_donate_epoch_and_status(

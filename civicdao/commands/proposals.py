@@ -80,6 +80,7 @@ def _action(suite: Suite, number: int, table: Any, path: str | Path) -> Action:
             raise ConfigError(f"{where}: args without a signature")
         return Action(address, value, b"", f"send {value} wei to {address}")
     name, types = _parse_signature(signature, where)
+    _check_known_function(suite, address, signature, where)
     if len(types) != len(args):
         raise ConfigError(f"{where}: {signature} takes {len(types)} argument(s), args has {len(args)}")
     converted = [_convert(t, a, where) for t, a in zip(types, args, strict=True)]
@@ -88,6 +89,33 @@ def _action(suite: Suite, number: int, table: Any, path: str | Path) -> Action:
     except (EncodingError, TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"{where}: the args do not fit {signature}: {exc}") from None
     return Action(address, value, calldata, f"{name}{tuple(args)}")
+
+
+def _check_known_function(suite: Suite, address: str, signature: str, where: str) -> None:
+    """A call to one of the suite's contracts must name one of its functions (else it would fail only at
+    execution, after the whole vote)."""
+    for key, contract_address in suite.addresses().items():
+        if contract_address != address:
+            continue
+        contract = getattr(suite, key)
+        known = {
+            f"{entry['name']}({','.join(_abi_type(i) for i in entry.get('inputs', []))})"
+            for entry in contract.abi
+            if entry.get("type") == "function"
+        }
+        if signature not in known:
+            close = sorted(k for k in known if k.split("(")[0] == signature.split("(")[0])
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(f"{where}: the {key} has no function {signature}{hint}")
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    """The canonical type of an ABI input (tuples spelled out)."""
+    kind = str(entry["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in entry.get("components", []))
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
 
 
 def _value(raw: Any, where: str) -> int:
