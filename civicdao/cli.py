@@ -101,6 +101,10 @@ def chain_command(kind: str, port: int | None, chain_id: int) -> None:
         stdout.print(f"accounts from the development mnemonic: [dim]{DEFAULT_MNEMONIC}[/dim]")
         for index, address in enumerate(chain.w3.eth.accounts[:3]):
             stdout.print(f"  {index}: {address}")
+        stdout.print("in another terminal, deploy (manifest in deployments/<chain id>.json), then read it:")
+        stdout.print(f"  export CIVICDAO_RPC_URL={chain.rpc_url}")
+        stdout.print("  civicdao deploy --unlocked 0")
+        stdout.print("  civicdao proposals list")
         stdout.print("press Ctrl-C to stop")
         try:
             while True:
@@ -260,15 +264,54 @@ def deploy_command(
 
 
 @cli.command("demo")
-@click.option("--chain", "kind", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["anvil", "ganache"]),
+    default=None,
+    help="Which local chain to start [default: anvil].",
+)
+@click.option("--chain", "old_kind", type=click.Choice(["anvil", "ganache"]), hidden=True)
 @click.option(
     "--preset", type=click.Choice(["pilot", "neighbourhood", "city"]), default="pilot", show_default=True
 )
-def demo_command(kind: Literal["anvil", "ganache"], preset: str) -> None:
-    """Run the civic demo on a local chain it starts (and stops) itself."""
+@click.option(
+    "--keep-chain",
+    is_flag=True,
+    help="Keep the chain running afterwards (until Ctrl-C), its manifest in deployments/<chain id>.json.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Port of the kept chain on 127.0.0.1 [8545 with --keep-chain; else a free one].",
+)
+@click.option(
+    "--report-dir",
+    default="reports/treasury",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo writes the public treasury report.",
+)
+def demo_command(
+    kind: Literal["anvil", "ganache"] | None,
+    old_kind: Literal["anvil", "ganache"] | None,
+    preset: str,
+    keep_chain: bool,
+    port: int | None,
+    report_dir: str,
+) -> None:
+    """Run the civic demo on a local chain it starts (and stops, unless --keep-chain) itself."""
     from civicdao.demo import run_demo
 
-    run_demo(kind, preset=preset, say=lambda message: stdout.print(message))
+    if kind and old_kind and kind != old_kind:
+        raise click.UsageError("--chain is the old name of --kind: give one of them")
+    run_demo(
+        kind or old_kind or "anvil",
+        preset=preset,
+        say=lambda message: stdout.print(message),
+        keep_chain=keep_chain,
+        port=port,
+        report_dir=report_dir,
+    )
 
 
 @cli.group("toolchain")
@@ -457,3 +500,8 @@ cli.add_command(index_cli.proposals_group)
 cli.add_command(index_cli.listings_group)
 cli.add_command(index_cli.treasury_group)
 cli.add_command(index_cli.citizens_group)
+
+# Write commands (civicdao/commands/) attach to the same groups, and `status` to the root.
+from civicdao import commands as _write_commands  # noqa: E402
+
+_write_commands.register(cli)

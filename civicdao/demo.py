@@ -4,12 +4,17 @@ It starts its own chain, deploys the suite, onboards residents (the registrar re
 credential hash), walks one proposal from creation to execution through the Timelock, shares a spare
 room through the exchange (whose fee goes to the public treasury), funds a streaming grant by a
 citizen vote, and runs a short participatory-budgeting round counted by the Method of Equal Shares. It
-stops the chain when done, whatever happens.
+ends by indexing the chain's events and writing the public treasury report. It stops the chain when done,
+whatever happens, unless asked to keep it: then the chain stays up on a fixed port with the manifest in
+``deployments/<chain id>.json``, for the CLI and the web app to use, until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from web3 import Web3
 
@@ -18,6 +23,7 @@ from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, ChainKind, LocalChain
 from civicdao.config import DAY, KINDS, load_config
 from civicdao.deploy import Suite, deploy_suite
+from civicdao.errors import ChainStartError
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import Action, Governance, VoteType
 from civicdao.testing import pass_proposal
@@ -27,14 +33,37 @@ from civicdao.tx import call, transact
 __all__ = ["run_demo"]
 
 RESIDENTS = ("Amara", "Bo", "Chidi", "Dana")
+#: The port a kept chain listens on unless told otherwise (the usual local node port).
+KEEP_PORT = 8545
 ETHER = 10**18
 Say = Callable[[str], None]
 
 
-def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Say = print) -> None:
-    """Run the demo end to end, narrating each step through ``say``."""
+def run_demo(
+    kind: ChainKind = "anvil",
+    *,
+    preset: str = "pilot",
+    say: Say = print,
+    keep_chain: bool = False,
+    port: int | None = None,
+    deployments_dir: str | Path = "deployments",
+    report_dir: str | Path = "reports/treasury",
+) -> None:
+    """Run the demo end to end, narrating each step through ``say``.
+
+    With ``keep_chain``, the chain listens on ``port`` (default 8545), the manifest is written to
+    ``deployments_dir/<chain id>.json`` (an older one there is moved aside), and after the last step the
+    call blocks, printing the commands to try next, until KeyboardInterrupt; then it stops the chain.
+    The treasury report is written to ``report_dir`` either way.
+    """
     config = load_config(preset)
-    with LocalChain(kind) as chain:
+    if keep_chain:
+        port = port or KEEP_PORT
+        _check_port_free(port)
+    manifest_path = Path(deployments_dir) / "31337.json" if keep_chain else None
+    if manifest_path is not None:
+        _move_aside(manifest_path, say)
+    with LocalChain(kind, port=port) as chain:
         w3, control = chain.w3, chain.control
         say(f"[bold]1. A local {kind} chain[/bold] at {chain.rpc_url}")
         say(f"   chain id {chain.chain_id}, (pid {chain.pid})")
@@ -45,7 +74,9 @@ def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Say = pri
             f"[bold]2. Deploy CivicDAO[/bold] ({config.preset} preset): "
             "registry, timelock, governor, treasury, exchange"
         )
-        suite = deploy_suite(w3, registrar, config, progress=lambda m: say(f"   · {m}"))
+        suite = deploy_suite(
+            w3, registrar, config, manifest_path=manifest_path, progress=lambda m: say(f"   · {m}")
+        )
         for key, address in suite.addresses().items():
             say(f"   {key:<9} {address}")
 
@@ -91,7 +122,12 @@ def run_demo(kind: ChainKind = "anvil", *, preset: str = "pilot", say: Say = pri
         _share_a_room(say, control, suite, residents)
         _fund_the_commons(say, control, suite, governance, residents)
         _decide_together(say, control, suite, governance, registrar, residents)
-        say("[green]Done.[/green] The chain stops now; nothing is left running.")
+        _write_report(say, suite, report_dir, manifest_path)
+        if manifest_path is None:
+            say("[green]Done.[/green] The chain stops now; nothing is left running.")
+        else:
+            _open_a_vote(say, control, suite, residents)
+            _keep_running(say, chain, manifest_path)
 
 
 def _share_a_room(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> None:
@@ -200,6 +236,85 @@ def _decide_together(
     budget.finalize(relayer, round_id)
     paid = budget.claim_payout(residents["Bo"], round_id, 0)
     say(f"   after the window the winners are paid: Bo claims {_eth(paid)} for the benches")
+
+
+def _check_port_free(port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise ChainStartError(
+                f"port {port} is in use (another node?): stop it, or pass --port N to keep the chain there"
+            ) from None
+
+
+def _move_aside(manifest_path: Path, say: Say) -> None:
+    """A kept demo chain is new: an older manifest (and its index) for chain 31337 describes a dead chain."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for old in (manifest_path, manifest_path.with_name(f"{manifest_path.stem}.index.sqlite")):
+        if old.exists():
+            moved = old.with_name(f"{old.name}.{stamp}.old")
+            old.rename(moved)
+            say(f"   (moved the older {old} aside to {moved})")
+        for extra in ("-wal", "-shm"):
+            Path(f"{old}{extra}").unlink(missing_ok=True)
+
+
+def _write_report(say: Say, suite: Suite, report_dir: str | Path, manifest_path: Path | None) -> None:
+    """Index the demo's events, then write the public treasury report from the index."""
+    import tempfile
+
+    from civicdao.index import Deployment, Indexer, IndexReader, Store
+    from civicdao.report import treasury_figures, write_report
+
+    with contextlib.ExitStack() as stack:
+        if manifest_path is not None:
+            db = str(manifest_path.with_name(f"{manifest_path.stem}.index.sqlite"))
+        else:
+            db = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "index.sqlite")
+        store = stack.enter_context(Store(db))
+        deployment = Deployment.from_manifest(suite.manifest)
+        synced = Indexer(suite.w3, deployment, store).sync()
+        files = write_report(treasury_figures(IndexReader(store, deployment)), report_dir)
+    say(f"[bold]10. The public treasury report[/bold]: {synced.events} events indexed")
+    say(f"   {files.html} ({len(files.charts)} charts; the figures in {files.json})")
+
+
+def _open_a_vote(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> int:
+    """Leave a proposal open on the kept chain, for residents to vote on in the web app."""
+    governance = Governance.from_suite(suite)
+    nature = KINDS.index("nature")
+    action = Action.call(suite.exchange.functions.setFeeBps(nature, 0), description="nature fee → 0")
+    text = "# Free nature walks\n\nGuided walks in the park should cost nothing to book."
+    proposal_id, _ = governance.propose(residents["Bo"], [action], text)
+    control.increase_time(governance.voting_delay() + 1)
+    say(f"[bold]11. Bo proposes free nature walks[/bold]: proposal {proposal_id} is open for a day")
+    return proposal_id
+
+
+def _keep_running(say: Say, chain: LocalChain, manifest_path: Path) -> None:
+    url = chain.rpc_url
+    say(f"[green]Done.[/green] The chain keeps running at [bold]{url}[/bold] (pid {chain.pid});")
+    say(f"its manifest is {manifest_path}. In another terminal, try:")
+    for command in (
+        f"export CIVICDAO_RPC_URL={url}",
+        "civicdao proposals list",
+        "civicdao listings search",
+        "civicdao treasury report",
+        "civicdao status",
+        "civicdao serve --unlocked 9",
+    ):
+        say(f"   {command}")
+    say("then open http://127.0.0.1:8600 with a test wallet holding a development account of this chain's")
+    say("well-known test mnemonic: accounts 1-4 are the residents, who can vote on the open proposal;")
+    say("the relayer (account 9) pays the gas of their signed votes.")
+    say("Press Ctrl-C here to stop the chain.")
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(1)
+    say("stopping the chain")
 
 
 def _eth(wei: int) -> str:

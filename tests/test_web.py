@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 import zipfile
@@ -422,7 +423,7 @@ def test_civicdao_serve_runs_the_app_and_the_relayer(world: World, tmp_path: Pat
         port = int(s.getsockname()[1])
     rpc = world.suite.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     command = [sys.executable, "-m", "civicdao.cli", "serve", "--rpc-url", rpc, "--manifest", str(manifest)]
-    command += ["--port", str(port), "--db", str(tmp_path / "relayer.sqlite"), "--unlocked", "9"]
+    command += ["--port", str(port), "--relayer-db", str(tmp_path / "relayer.sqlite"), "--unlocked", "9"]
     env = {**os.environ, "PYTHONPATH": str(project_root())}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -439,6 +440,32 @@ def test_civicdao_serve_runs_the_app_and_the_relayer(world: World, tmp_path: Pat
         assert config["chainId"] == world.suite.chain_id
         assert '<script type="module" src="/static/js/app.js">' in httpx.get(f"{base}/", timeout=5).text
         assert httpx.get(f"{base}/relay/health", timeout=5).json()["ok"] is True
+        listed = httpx.get(f"{base}/api/proposals", timeout=10).json()
+        assert str(world.proposal_id) in [p["id"] for p in listed]
+        assert (tmp_path / "manifest.index.sqlite").exists()  # the index next to the manifest
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_lists_read_the_index_which_a_background_follow_keeps_current(world: World, tmp_path: Path) -> None:
+    """The data layer's lists come from the event index; `follow_index` keeps it in step without a request."""
+    data = WebData(world.suite, index_db=str(tmp_path / "index.sqlite"))
+    stop = threading.Event()
+    follower = threading.Thread(target=data.follow_index, args=(stop,), kwargs={"interval": 0.1})
+    follower.start()
+    try:
+        donated = Treasury.from_suite(world.suite).donate(world.funded[2], ETHER // 8, note="follow me")
+        deadline = time.monotonic() + 10
+        while data._reader.as_of_block < donated.tx.block_number:
+            assert time.monotonic() < deadline, "the background follow did not reach the donation's block"
+            time.sleep(0.05)
+        notes = [row.args for row in data._reader.events("PublicTreasury", ["DonationReceived"])]
+        assert len(notes) == 2  # the world's spring-fair donation and this one, read from the index
+        overview = data.treasury_overview()
+        assert overview["recentInflows"][0]["note"] == "follow me"
+        assert overview["recentInflows"][0]["amount"] == str(ETHER // 8)
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+        data.close()

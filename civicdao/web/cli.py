@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import click
@@ -43,10 +44,23 @@ __all__ = ["serve_command"]
 @click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--db",
+    envvar="CIVICDAO_INDEX_DB",
+    help="The event index the lists read: a SQLite path or postgresql:// URL "
+    "[<manifest>.index.sqlite]; or $CIVICDAO_INDEX_DB.",
+)
+@click.option(
+    "--relayer-db",
     default="relayer.sqlite",
     show_default=True,
     type=click.Path(dir_okay=False),
     help="The relayer's SQLite file of accepted signatures.",
+)
+@click.option(
+    "--follow-seconds",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="How often the background indexer polls the chain.",
 )
 @click.option(
     "--batch-seconds",
@@ -67,11 +81,16 @@ def _serve_command(
     manifest: str | None,
     host: str,
     port: int,
-    db: str,
+    db: str | None,
+    relayer_db: str,
+    follow_seconds: float,
     batch_seconds: float,
     no_relayer: bool,
 ) -> None:
     """Serve the residents' web app (pages, read API at /api, relayer at /relay) until Ctrl-C.
+
+    The lists read the event index (--db, default next to the manifest), which a background thread
+    keeps in step with the chain.
 
     The relayer pays the gas of the votes and delegations residents sign in their wallet: give its
     account with --key-env (default $CIVICDAO_PRIVATE_KEY), --keystore or --unlocked N, or pass
@@ -89,6 +108,7 @@ def _serve_command(
     # imported here: civicdao.cli imports this module to register the command
     from civicdao.cli import load_signer, open_web3, stderr
     from civicdao.deploy import load_suite
+    from civicdao.index.cli import default_db
     from civicdao.web.data import WebData
 
     w3 = open_web3(network, rpc_url, chain_id)
@@ -107,15 +127,29 @@ def _serve_command(
             )
         signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
         settings = RelayerSettings(batch_interval=batch_seconds)
-        relayer = Relayer(suite, signer, Store(db), settings)
+        relayer = Relayer(suite, signer, Store(relayer_db), settings)
         relayer_app = create_app(relayer, run_batcher=True, poll_seconds=min(0.5, batch_seconds))
-        stderr.print(f"relayer {signer.address} pays the gas (database {db})")
-    app = create_web_app(WebData(suite), relayer_app)
+        stderr.print(f"relayer {signer.address} pays the gas (database {relayer_db})")
+    index_db = db or default_db(path)
+    data = WebData(suite, index_db=index_db)
+    stderr.print(f"[dim]indexing the suite's events into {index_db} …[/dim]")
+    synced = data.sync_index()
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=data.follow_index, args=(stop,), kwargs={"interval": follow_seconds}, daemon=True
+    )
+    follower.start()
+    app = create_web_app(data, relayer_app)
     stderr.print(
         f"CivicDAO for residents on chain {suite.chain_id}: [bold]http://{host}:{port}[/bold] "
-        f"(API docs at /api/docs)"
+        f"(API docs at /api/docs; index at block {synced.to_block}, followed every {follow_seconds:g}s)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+        data.close()
 
 
 #: Registered on the ``civicdao`` group by :mod:`civicdao.cli`. The options repeat cli.py's

@@ -1,10 +1,14 @@
 """The web app's data layer: one function per page need, returning plain JSON-ready dicts.
 
-Everything reads through the library (:class:`~civicdao.governance.Governance`,
-:class:`~civicdao.citizens.Citizens`, :class:`~civicdao.exchange.Exchange`,
-:class:`~civicdao.treasury.Treasury`). Lists scan the chain today; when the event index
-(``civicdao.index``) lands, the list methods switch to it and the pages do not change: the dict
-shapes below are the contract between this module and the front end (documented in ``docs/web.md``).
+Lists (proposals, delegators, listings, bookings, the treasury's inflows, balance history and grants) read
+the event index (:mod:`civicdao.index`), which this class keeps in step with the chain: every list request
+first syncs it incrementally (one ``eth_getLogs`` over the blocks since the last sync, so a resident sees
+their own transaction at once), and ``civicdao serve`` also follows the chain in the background
+(:meth:`WebData.follow_index`). Single current values (one proposal's state and your vote, a membership,
+a calendar, balances, credits) are read from the chain through the library
+(:class:`~civicdao.governance.Governance`, :class:`~civicdao.citizens.Citizens`,
+:class:`~civicdao.exchange.Exchange`, :class:`~civicdao.treasury.Treasury`). The dict shapes below are the
+contract between this module and the front end (documented in ``docs/web.md``).
 
 Amounts in wei, ids and other numbers that may exceed 2**53 are decimal strings (JavaScript's
 ``JSON.parse`` would corrupt them); small counts and unix times are numbers.
@@ -12,8 +16,11 @@ Amounts in wei, ids and other numbers that may exceed 2**53 are decimal strings 
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
@@ -26,6 +33,8 @@ from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError
 from civicdao.exchange import Exchange, Kind, Listing, ListingStatus, Unit
 from civicdao.governance import Governance, Proposal, ProposalState
+from civicdao.index import Deployment, Indexer, IndexReader, Store, SyncReport
+from civicdao.index.queries import ListingRow, ProposalRow
 from civicdao.treasury import Treasury
 from civicdao.tx import call
 
@@ -35,6 +44,9 @@ __all__ = ["TxRequest", "WebData", "WebInputError"]
 CALENDAR_SLOTS = 31 * 24
 #: Most recent inflows listed on the treasury page.
 RECENT_INFLOWS = 50
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class WebInputError(ConfigError):
@@ -55,9 +67,13 @@ class TxRequest:
 
 
 class WebData:
-    """What the pages show, read from a deployed suite. One instance per process; thread-safe reads."""
+    """What the pages show, read from a deployed suite and its event index. One instance per process.
 
-    def __init__(self, suite: Suite) -> None:
+    ``index_db`` is the index's database (a SQLite path or a ``postgresql://`` URL, as for
+    ``civicdao index sync``); by default an in-memory SQLite index built at the first list request.
+    """
+
+    def __init__(self, suite: Suite, *, index_db: str | None = None, confirmations: int = 0) -> None:
         self.suite = suite
         self.w3: Web3 = suite.w3
         self.governance = Governance.from_suite(suite)
@@ -74,7 +90,40 @@ class WebData:
                 ("exchange", suite.exchange),
             )
         }
-        self._from_block = min((entry.block for entry in suite.manifest.contracts.values()), default=0)
+        deployment = Deployment.from_manifest(suite.manifest)
+        self.index_store = Store(index_db or ":memory:")
+        self._indexer = Indexer(self.w3, deployment, self.index_store, confirmations=confirmations)
+        self._reader = IndexReader(self.index_store, deployment)
+        self._index_lock = threading.Lock()
+        #: Listings as the chain holds them, by (id, terms version): fields no event carries.
+        self._listing_cache: dict[tuple[int, int, int, str, str], Listing] = {}
+
+    # -- the index ----------------------------------------------------------------------------------------
+
+    def sync_index(self) -> SyncReport:
+        """Bring the index up to the chain's head (incremental, reorg-safe)."""
+        with self._index_lock:
+            return self._indexer.sync()
+
+    def follow_index(self, stop: threading.Event, *, interval: float = 1.0) -> None:
+        """Sync every ``interval`` seconds until ``stop`` is set (run it in a thread); a failing node is
+        logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                self.sync_index()
+            except Exception as exc:  # a background loop must survive a node's hiccup
+                logger.warning("index follow: %s: %s (retrying)", type(exc).__name__, exc)
+            stop.wait(interval)
+
+    def close(self) -> None:
+        """Close the index's database."""
+        self.index_store.close()
+
+    def _indexed(self, query: Callable[[IndexReader], T]) -> T:
+        """Sync the index to the head, then answer ``query`` from it (under one lock: a consistent view)."""
+        with self._index_lock:
+            self._indexer.sync()
+            return query(self._reader)
 
     # -- the app ------------------------------------------------------------------------------------------
 
@@ -90,8 +139,8 @@ class WebData:
     # -- proposals ----------------------------------------------------------------------------------------
 
     def proposals(self) -> list[dict[str, Any]]:
-        """Every proposal, newest first, with state and tally (no actions)."""
-        return [self._proposal_summary(p) for p in reversed(self.governance.proposals())]
+        """Every proposal, newest first, with state and tally (no actions), from the index."""
+        return [_indexed_summary(row) for row in self._indexed(lambda r: r.proposals())]
 
     def proposal(self, proposal_id: str, *, account: str | None = None) -> dict[str, Any]:
         """One proposal: full text, decoded actions, tally, quorum, timeline; ``account``'s vote status."""
@@ -145,14 +194,9 @@ class WebData:
 
     def _timeline(self, p: Proposal) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
-        created = self.suite.governor.events.ProposalCreated().get_logs(
-            from_block=self._from_block, argument_filters={"proposalId": p.id}
-        )
-        for log in created:
-            if int(log["args"]["proposalId"]) == p.id:
-                events.append(
-                    {"step": "proposed", "time": self._block_time(log["blockNumber"]), "done": True}
-                )
+        row = self._indexed(lambda r: r.proposal(p.id))
+        if row is not None:
+            events.append({"step": "proposed", "time": row.created_at, "done": True})
         now = self._now()
         events.append({"step": "voting_opens", "time": p.snapshot, "done": p.snapshot <= now})
         events.append({"step": "voting_closes", "time": p.deadline, "done": p.deadline < now})
@@ -206,23 +250,30 @@ class WebData:
     def delegators(self, account: str) -> list[str]:
         """Addresses whose vote currently counts for ``account`` (itself excluded)."""
         who = checksum(account, what="account")
-        logs = self.suite.registry.events.DelegateChanged().get_logs(
-            from_block=self._from_block, argument_filters={"toDelegate": who}
-        )
-        candidates = sorted({checksum(log["args"]["delegator"]) for log in logs} - {who})
-        return [c for c in candidates if self.citizens.delegate_of(c) == who]
+        edges = self._indexed(lambda r: r.delegation_graph())
+        return sorted({checksum(a) for a, b in edges if checksum(b) == who} - {who})
 
     # -- exchange -----------------------------------------------------------------------------------------
 
     def listings(self, *, kind: str | None = None, on: int | None = None) -> list[dict[str, Any]]:
         """Open listings, by kind and/or available on unix time ``on``."""
-        wanted = None if not kind else _kind(kind)
-        found = self.exchange.search(kind=wanted, status=ListingStatus.OPEN, from_block=self._from_block)
+        wanted = None if not kind else _kind(kind).name.lower()
+        rows = self._indexed(lambda r: r.listings(kind=wanted, status=ListingStatus.OPEN.name.lower()))
+        found = [self._listing_terms(row) for row in rows]
         return [
-            _listing(item)
-            for item in found
+            {**_listing(item), "status": row.status}
+            for row, item in zip(rows, found, strict=True)
             if on is None or item.unit is Unit.ITEM or item.available_from <= on < item.available_until
         ]
+
+    def _listing_terms(self, row: ListingRow) -> Listing:
+        """A listing's fields no event carries (availability, unit bounds, policy), read from the chain once
+        per terms version: availability and bounds never change, and a terms change moves the version."""
+        key = (row.listing_id, row.terms_version, row.created_block, row.lister, row.metadata_uri)
+        cached = self._listing_cache.get(key)
+        if cached is None:
+            cached = self._listing_cache[key] = self.exchange.get_listing(row.listing_id)
+        return cached
 
     def listing(self, listing_id: str) -> dict[str, Any]:
         """One listing with its terms."""
@@ -251,7 +302,10 @@ class WebData:
         who = checksum(renter, what="renter")
         now = self._now()
         out = []
-        for b in reversed(self.exchange.bookings(renter=who, from_block=self._from_block)):
+        for b in reversed(self._indexed(lambda r: r.bookings(renter=who))):
+            active = b.status == "active"
+            # deadlines are snapshotted in storage, not in events: read them for the live bookings only
+            live = self.exchange.get_booking(b.booking_id) if active else None
             out.append(
                 {
                     "bookingId": str(b.booking_id),
@@ -261,11 +315,11 @@ class WebData:
                     "units": b.units,
                     "price": str(b.price),
                     "deposit": str(b.deposit),
-                    "status": b.status.name.lower(),
-                    "deposit_status": b.deposit_status.name.lower(),
-                    "freeCancelUntil": b.free_cancel_until,
-                    "canCancel": b.status.name == "ACTIVE" and now < b.start,
-                    "canSettle": b.status.name == "ACTIVE" and now >= b.claim_until,
+                    "status": b.status,
+                    "deposit_status": b.deposit_status,
+                    "freeCancelUntil": live.free_cancel_until if live else None,
+                    "canCancel": live is not None and now < b.start,
+                    "canSettle": live is not None and now >= live.claim_until,
                 }
             )
         return out
@@ -279,9 +333,7 @@ class WebData:
     def treasury_overview(self) -> dict[str, Any]:
         """ETH balance, committed and free amounts, inflows by category, grants, balance over time."""
         balance = self.treasury.token_balance()
-        # from block 0: a report from the deployment block reads the balance one block earlier, before the
-        # treasury's code existed (the index will serve this list without a scan)
-        report = self.treasury.treasury_report(from_block=0)
+        figures, notes = self._indexed(lambda r: (r.treasury(), _donation_notes(r)))
         eth = to_checksum_address(ETH)
         return {
             "balance": str(balance.balance),
@@ -295,19 +347,19 @@ class WebData:
                     "grantId": str(g.grant_id),
                     "kind": g.kind,
                     "recipient": g.recipient,
-                    "amount": str(g.amount),
+                    "amount": str(g.granted),
                     "vested": str(g.vested),
                     "claimed": str(g.claimed),
-                    "claimable": str(g.claimable),
+                    "claimable": str(0 if g.cancelled else max(0, g.vested - g.claimed)),
                     "cancelled": g.cancelled,
                 }
-                for g in self.treasury.grants()
-                if g.token == eth
+                for g in figures.grants
+                if checksum(g.token) == eth
             ],
             "balanceHistory": [
                 {"time": point.timestamp, "balance": str(point.balance)}
-                for point in report.balance_history
-                if point.token == eth
+                for point in figures.balance_history
+                if checksum(point.token) == eth
             ],
             "recentInflows": [
                 {
@@ -315,10 +367,9 @@ class WebData:
                     "source": i.source,
                     "category": i.category,
                     "amount": str(i.amount),
-                    "note": i.note,
+                    "note": notes.get(i.tx_hash, ""),
                 }
-                for i in report.inflows[-RECENT_INFLOWS:][::-1]
-                if i.token == eth
+                for i in [i for i in figures.inflows if checksum(i.token) == eth][-RECENT_INFLOWS:][::-1]
             ],
         }
 
@@ -406,8 +457,34 @@ class WebData:
     def _now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
-    def _block_time(self, number: int) -> int:
-        return int(self.w3.eth.get_block(number)["timestamp"])
+
+def _indexed_summary(row: ProposalRow) -> dict[str, Any]:
+    """A proposal list entry from the index, in the shape of :meth:`WebData._proposal_summary`."""
+    description = _strip_proposer(row.description)
+    title, _, body = description.partition("\n")
+    return {
+        "id": row.id,
+        "proposer": row.proposer,
+        "title": title.lstrip("# ").strip() or f"Proposal {row.id[:10]}…",
+        "description": description,
+        "body": body.strip(),
+        "state": row.state,
+        "voteStart": row.snapshot,
+        "voteEnd": row.deadline,
+        "eta": row.eta,
+        "tally": {"for": row.for_votes, "against": row.against_votes, "abstain": row.abstain_votes},
+        "open": row.state == ProposalState.ACTIVE.name.lower(),
+    }
+
+
+def _donation_notes(reader: IndexReader) -> dict[str, str]:
+    """Donation notes by transaction hash (the notes are public, short and non-personal by contract)."""
+    notes = {}
+    for event in reader.events("PublicTreasury", ["DonationReceived"]):
+        raw = event.args.get("note", b"")
+        data = bytes(HexBytes(raw)) if isinstance(raw, str | bytes) else b""
+        notes[event.tx_hash] = data.rstrip(b"\0").decode("utf-8", errors="replace")
+    return notes
 
 
 def _listing(item: Listing) -> dict[str, Any]:

@@ -1,0 +1,110 @@
+"""``listings book|cancel|settle|withdraw``: the commons exchange, written through :class:`Exchange`."""
+
+from __future__ import annotations
+
+import click
+
+from civicdao.commands._common import Opened, eth, parse_time, print_result, tx_json, when, write_command
+from civicdao.deploy import ETH
+from civicdao.exchange import Exchange
+
+__all__ = ["COMMANDS"]
+
+
+@click.command("book")
+@write_command
+@click.argument("listing_id", type=click.IntRange(0))
+@click.option("--units", required=True, type=click.IntRange(1), help="How many hours, days or items.")
+@click.option(
+    "--start", help="First slot: unix time or ISO date/time in UTC (not for items), e.g. 2026-12-01."
+)
+def book(opened: Opened, *, as_json: bool, listing_id: int, units: int, start: str | None) -> None:
+    """Book LISTING_ID: the price and deposit are escrowed by the exchange until settlement."""
+    begin = parse_time(start, what="--start") if start else None
+    done = Exchange.from_suite(opened.suite).book(opened.signer, listing_id, units=units, start=begin)
+    print_result(
+        as_json,
+        {
+            "bookingId": str(done.booking_id),
+            "listingId": str(done.listing_id),
+            "renter": done.renter,
+            "start": done.start,
+            "end": done.end,
+            "units": done.units,
+            "price": str(done.price),
+            "deposit": str(done.deposit),
+            "fee": str(done.fee),
+            **tx_json(done.tx),
+        },
+        f"booking {done.booking_id} of listing {done.listing_id}: {when(done.start)} → {when(done.end)}, "
+        f"{eth(done.price)} + {eth(done.deposit)} deposit escrowed (tx {done.tx.tx_hash})",
+    )
+
+
+@click.command("cancel")
+@write_command
+@click.argument("booking_id", type=click.IntRange(0))
+def cancel(opened: Opened, *, as_json: bool, booking_id: int) -> None:
+    """Cancel a booking, as its renter (refund by the listing's policy) or its lister (full refund)."""
+    done = Exchange.from_suite(opened.suite).cancel(opened.signer, booking_id)
+    print_result(
+        as_json,
+        {
+            "bookingId": str(done.booking_id),
+            "by": done.by,
+            "refundToRenter": str(done.refund_to_renter),
+            "toLister": str(done.to_lister),
+            "fee": str(done.fee),
+            **tx_json(done.tx),
+        },
+        f"booking {booking_id} cancelled: {eth(done.refund_to_renter)} back to the renter, "
+        f"{eth(done.to_lister)} to the lister; withdraw to collect (tx {done.tx.tx_hash})",
+    )
+
+
+@click.command("settle")
+@write_command
+@click.argument("booking_id", type=click.IntRange(0))
+def settle(opened: Opened, *, as_json: bool, booking_id: int) -> None:
+    """Pay out what a booking owes now (anyone may): the price after the end, the deposit after the window."""
+    done = Exchange.from_suite(opened.suite).settle(opened.signer, booking_id)
+    print_result(
+        as_json,
+        {
+            "bookingId": str(done.booking_id),
+            "priceSettled": done.price_settled,
+            "toLister": str(done.to_lister),
+            "fee": str(done.fee),
+            "feeDeferred": done.fee_deferred,
+            "depositReleased": done.deposit_released,
+            "depositToRenter": str(done.deposit_to_renter),
+            "depositToLister": str(done.deposit_to_lister),
+            **tx_json(done.tx),
+        },
+        f"booking {booking_id} settled: {eth(done.to_lister)} to the lister, {eth(done.fee)} fee to the "
+        f"treasury, {eth(done.deposit_to_renter)} deposit back (tx {done.tx.tx_hash})",
+    )
+
+
+@click.command("withdraw")
+@write_command
+@click.option("--token", default=ETH, show_default=True, help="Token address (the zero address is ETH).")
+@click.option("--to", "recipient", help="Send to this address instead of the signer.")
+def withdraw(opened: Opened, *, as_json: bool, token: str, recipient: str | None) -> None:
+    """Withdraw everything the exchange owes the signer (refunds, deposits, earnings)."""
+    done = Exchange.from_suite(opened.suite).withdraw(opened.signer, token, to=recipient)
+    print_result(
+        as_json,
+        {
+            "account": done.account,
+            "token": done.token,
+            "to": done.to,
+            "amount": str(done.amount),
+            **tx_json(done.tx),
+        },
+        f"{done.account} withdrew {eth(done.amount) if done.token == ETH else done.amount} "
+        f"to {done.to} (tx {done.tx.tx_hash})",
+    )
+
+
+COMMANDS: tuple[click.Command, ...] = (book, cancel, settle, withdraw)
