@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from civicdao.errors import ContractRevert
 
-__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "BudgetBallotReplayed", "BudgetBallotTooLong", "BudgetBallotTooShort", "BudgetChallengeClosed", "BudgetChallengeSameOutcome", "BudgetChallengeWindowOpen", "BudgetEmptyBatch", "BudgetInvalidBallotBounds", "BudgetInvalidBudget", "BudgetInvalidSignature", "BudgetInvalidWindow", "BudgetNotMember", "BudgetNotRecipient", "BudgetNotWinner", "BudgetNothingToClaim", "BudgetOutcomeOverBudget", "BudgetProjectOverBudget", "BudgetReservationShort", "BudgetRoundNotFound", "BudgetSubmissionClosed", "BudgetTooManyProjects", "BudgetUnknownProject", "BudgetVotingClosed", "BudgetVotingNotEnded", "BudgetWrongStatus", "BudgetZeroAddress", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "BudgetBallotReplayed", "BudgetBallotTooLong", "BudgetBallotTooShort", "BudgetChallengeClosed", "BudgetChallengeSameOutcome", "BudgetChallengeWindowOpen", "BudgetEmptyBatch", "BudgetInvalidBallotBounds", "BudgetInvalidBudget", "BudgetInvalidSignature", "BudgetInvalidWindow", "BudgetNotMember", "BudgetNotRecipient", "BudgetNotWinner", "BudgetNothingToClaim", "BudgetOutcomeOverBudget", "BudgetProjectOverBudget", "BudgetReservationShort", "BudgetRoundNotFound", "BudgetSubmissionClosed", "BudgetTooManyProjects", "BudgetUnknownProject", "BudgetVotingClosed", "BudgetVotingNotEnded", "BudgetWrongStatus", "BudgetZeroAddress", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "CivicGovernorVoterRotatedAway", "CivicTimelockCodeHashMismatch", "CivicTimelockTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeItemShipped", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeNoPendingFees", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOnlyClaims", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "MockCitizenRegistryNoHolder", "MockFeeSinkRefused", "MockFeeSinkWrongValue", "MockMetamorphicFactoryDeployFailed", "MockReentrantAttackerOnlySelf", "MockReverterCustom", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRecipientNotRevoked", "TreasuryRecipientRevoked", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
 class AccessControlBadConfirmation(ContractRevert):
@@ -347,11 +347,35 @@ class CivicGovernorGuardianExpired(ContractRevert):
 
 
 class CivicGovernorTargetCodeChanged(ContractRevert):
-    """Thrown when a proposal is queued or executed while the code at one of its targets differs from the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the 2023 Tornado Cash governance attack)."""
+    """Thrown when a proposal is queued while the code at one of its targets differs from the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the 2023 Tornado Cash governance attack)."""
 
     signature = "CivicGovernorTargetCodeChanged(uint256,address)"
     selector = "0x7b830a09"
     inputs = (("proposalId", "uint256"), ("target", "address"))
+
+
+class CivicGovernorVoterRotatedAway(ContractRevert):
+    """Thrown when a key votes on a proposal whose snapshot precedes the rotation of its membership to another key: that membership's ballot now belongs to the new key (a stolen key votes no more)."""
+
+    signature = "CivicGovernorVoterRotatedAway(address)"
+    selector = "0x92c53e67"
+    inputs = (("account", "address"),)
+
+
+class CivicTimelockCodeHashMismatch(ContractRevert):
+    """Thrown by `requireCodeHash` when an account's code is not the code the proposal pinned."""
+
+    signature = "CivicTimelockCodeHashMismatch(address,bytes32,bytes32)"
+    selector = "0x852d70f8"
+    inputs = (("account", "address"), ("pinned", "bytes32"), ("actual", "bytes32"))
+
+
+class CivicTimelockTargetCodeChanged(ContractRevert):
+    """Thrown when a call of an operation is about to run while its target's code differs from the code recorded when the operation was scheduled: e.g. an address without code that an earlier call of the same operation deployed code to, or a target self-destructed and redeployed (the 2023 Tornado Cash attack)."""
+
+    signature = "CivicTimelockTargetCodeChanged(address,bytes32,bytes32)"
+    selector = "0x82695b87"
+    inputs = (("target", "address"), ("pinned", "bytes32"), ("actual", "bytes32"))
 
 
 class ECDSAInvalidSignature(ContractRevert):
@@ -698,6 +722,14 @@ class ExchangeInvalidWindow(ContractRevert):
     inputs = (("availableFrom", "uint256"), ("availableUntil", "uint256"))
 
 
+class ExchangeItemShipped(ContractRevert):
+    """Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is then a non-delivery claim), or the seller marks it shipped twice."""
+
+    signature = "ExchangeItemShipped(uint256,uint256)"
+    selector = "0x15ac2da1"
+    inputs = (("bookingId", "uint256"), ("shippedAt", "uint256"))
+
+
 class ExchangeListingClosed(ContractRevert):
     """Thrown when a listing is closed."""
 
@@ -808,6 +840,14 @@ class ExchangeNothingToWithdraw(ContractRevert):
     signature = "ExchangeNothingToWithdraw(address,address)"
     selector = "0x8ab3c71d"
     inputs = (("account", "address"), ("token", "address"))
+
+
+class ExchangeOnlyClaims(ContractRevert):
+    """Thrown when anyone but the exchange's claims contract calls one of its claim hooks."""
+
+    signature = "ExchangeOnlyClaims(address)"
+    selector = "0xe9ec6608"
+    inputs = (("caller", "address"),)
 
 
 class ExchangeOutOfStock(ContractRevert):
@@ -1146,6 +1186,14 @@ class MissingPrecompile(ContractRevert):
     inputs = (("arg0", "address"),)
 
 
+class MockCitizenRegistryNoHolder(ContractRevert):
+    """Thrown by `ownerOf` when nobody holds `membership`."""
+
+    signature = "MockCitizenRegistryNoHolder(uint256)"
+    selector = "0x31b8c254"
+    inputs = (("membership", "uint256"),)
+
+
 class MockFeeSinkRefused(ContractRevert):
     """Thrown when the sink is set to refuse fees."""
 
@@ -1160,6 +1208,14 @@ class MockFeeSinkWrongValue(ContractRevert):
     signature = "MockFeeSinkWrongValue(uint256,uint256)"
     selector = "0x0fc741cf"
     inputs = (("amount", "uint256"), ("value", "uint256"))
+
+
+class MockMetamorphicFactoryDeployFailed(ContractRevert):
+    """Thrown when the CREATE2 deployment fails (the address still holds code)."""
+
+    signature = "MockMetamorphicFactoryDeployFailed(bytes32)"
+    selector = "0xa2dea76e"
+    inputs = (("salt", "bytes32"),)
 
 
 class MockReentrantAttackerOnlySelf(ContractRevert):
@@ -1466,6 +1522,22 @@ class TreasuryProjectOutOfRange(ContractRevert):
     inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
 
 
+class TreasuryRecipientNotRevoked(ContractRevert):
+    """Thrown when cancelling a project's payout whose recipient is not a revoked membership."""
+
+    signature = "TreasuryRecipientNotRevoked(uint256,uint256)"
+    selector = "0x53e059c1"
+    inputs = (("roundId", "uint256"), ("projectIndex", "uint256"))
+
+
+class TreasuryRecipientRevoked(ContractRevert):
+    """Thrown when claiming for a citizen recipient whose membership was revoked (nobody holds it now)."""
+
+    signature = "TreasuryRecipientRevoked(uint256)"
+    selector = "0x9fccce3a"
+    inputs = (("membership", "uint256"),)
+
+
 class TreasuryRoundAlreadyFinalized(ContractRevert):
     """Thrown when finalising a round twice."""
 
@@ -1599,6 +1671,9 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     CitizenRegistryZeroCredential.selector: CitizenRegistryZeroCredential,
     CivicGovernorGuardianExpired.selector: CivicGovernorGuardianExpired,
     CivicGovernorTargetCodeChanged.selector: CivicGovernorTargetCodeChanged,
+    CivicGovernorVoterRotatedAway.selector: CivicGovernorVoterRotatedAway,
+    CivicTimelockCodeHashMismatch.selector: CivicTimelockCodeHashMismatch,
+    CivicTimelockTargetCodeChanged.selector: CivicTimelockTargetCodeChanged,
     ECDSAInvalidSignature.selector: ECDSAInvalidSignature,
     ECDSAInvalidSignatureLength.selector: ECDSAInvalidSignatureLength,
     ECDSAInvalidSignatureS.selector: ECDSAInvalidSignatureS,
@@ -1642,6 +1717,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeInvalidUnitRange.selector: ExchangeInvalidUnitRange,
     ExchangeInvalidUnits.selector: ExchangeInvalidUnits,
     ExchangeInvalidWindow.selector: ExchangeInvalidWindow,
+    ExchangeItemShipped.selector: ExchangeItemShipped,
     ExchangeListingClosed.selector: ExchangeListingClosed,
     ExchangeListingPauseUnchanged.selector: ExchangeListingPauseUnchanged,
     ExchangeListingPaused.selector: ExchangeListingPaused,
@@ -1656,6 +1732,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeNotResident.selector: ExchangeNotResident,
     ExchangeNothingToSettle.selector: ExchangeNothingToSettle,
     ExchangeNothingToWithdraw.selector: ExchangeNothingToWithdraw,
+    ExchangeOnlyClaims.selector: ExchangeOnlyClaims,
     ExchangeOutOfStock.selector: ExchangeOutOfStock,
     ExchangeOutsideWindow.selector: ExchangeOutsideWindow,
     ExchangeResolutionTooHigh.selector: ExchangeResolutionTooHigh,
@@ -1698,8 +1775,10 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     InvalidAccountNonce.selector: InvalidAccountNonce,
     InvalidShortString.selector: InvalidShortString,
     MissingPrecompile.selector: MissingPrecompile,
+    MockCitizenRegistryNoHolder.selector: MockCitizenRegistryNoHolder,
     MockFeeSinkRefused.selector: MockFeeSinkRefused,
     MockFeeSinkWrongValue.selector: MockFeeSinkWrongValue,
+    MockMetamorphicFactoryDeployFailed.selector: MockMetamorphicFactoryDeployFailed,
     MockReentrantAttackerOnlySelf.selector: MockReentrantAttackerOnlySelf,
     MockReverterCustom.selector: MockReverterCustom,
     ReentrancyGuardReentrantCall.selector: ReentrancyGuardReentrantCall,
@@ -1738,6 +1817,8 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     TreasuryNothingToClaim.selector: TreasuryNothingToClaim,
     TreasuryProjectAlreadyClaimed.selector: TreasuryProjectAlreadyClaimed,
     TreasuryProjectOutOfRange.selector: TreasuryProjectOutOfRange,
+    TreasuryRecipientNotRevoked.selector: TreasuryRecipientNotRevoked,
+    TreasuryRecipientRevoked.selector: TreasuryRecipientRevoked,
     TreasuryRoundAlreadyFinalized.selector: TreasuryRoundAlreadyFinalized,
     TreasuryRoundNotActive.selector: TreasuryRoundNotActive,
     TreasuryRoundNotEnded.selector: TreasuryRoundNotEnded,
