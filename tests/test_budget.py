@@ -5,7 +5,7 @@ outcome caught by `verify` and challenged, MES against greedy, pabulib export/re
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +63,11 @@ def opened(
     control: ChainControl,
     accounts: list[NodeSigner],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Round:
+) -> Iterator[Round]:
     """Two founders pass the DAO proposal that funds the round from the treasury and opens it; four projects
-    are submitted; ten residents with zero ETH are registered."""
+    are submitted; ten residents with zero ETH are registered. Reverted after the module, so other modules
+    see a clean suite."""
+    snapshot = control.snapshot()
     deployer, founders = accounts[0], accounts[1:3]
     for founder in founders:
         transact(
@@ -104,7 +106,8 @@ def opened(
     )
     manifest = tmp_path_factory.mktemp("pb") / "suite.json"
     manifest.write_text(json.dumps(suite.manifest.to_dict()))
-    return Round(suite, budget, round_id, residents, recipients, accounts[8], manifest)
+    yield Round(suite, budget, round_id, residents, recipients, accounts[8], manifest)
+    control.revert(snapshot)
 
 
 def vote_and_close(r: Round, control: ChainControl) -> None:

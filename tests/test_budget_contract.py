@@ -7,7 +7,7 @@ rotations by moving an id) and the suite's treasury (which receives what a round
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -74,7 +74,9 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
-def setup(w3: Web3, control: ChainControl, accounts: list[NodeSigner], suite: Suite) -> Setup:
+def setup(w3: Web3, control: ChainControl, accounts: list[NodeSigner], suite: Suite) -> Iterator[Setup]:
+    """A budget contract over a mock registry; reverted after the module (other modules see a clean chain)."""
+    snapshot = control.snapshot()
     admin = accounts[0]
     registry, _ = deploy_contract(w3, admin, "MockCitizenRegistry")
     pb, _ = deploy_contract(
@@ -84,7 +86,8 @@ def setup(w3: Web3, control: ChainControl, accounts: list[NodeSigner], suite: Su
     for member in members:
         transact(w3, admin, registry.functions.setCitizen(member.address, True))
     send_transaction(w3, admin, to=pb.address, value=10 * BUDGET)
-    return Setup(w3, control, pb, ParticipatoryBudget(w3, pb), registry, admin, members, accounts[7], suite)
+    yield Setup(w3, control, pb, ParticipatoryBudget(w3, pb), registry, admin, members, accounts[7], suite)
+    control.revert(snapshot)
 
 
 def open_round(s: Setup, *, budget: int = BUDGET, min_a: int = 1, max_a: int = 3, payout: int = 0) -> int:
