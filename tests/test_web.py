@@ -315,6 +315,11 @@ def test_budget_page_reads_rounds_projects_ballots_and_results(client: TestClien
         ("Longer library hours", 3 * ETHER // 10, recipient),
     ]
     round_id = open_budget_round(world.suite, world.control, world.funded, projects)
+    (opened,) = [p for p in client.get("/api/proposals").json() if p["title"].startswith("Participatory")]
+    actions = client.get(f"/api/proposals/{opened['id']}").json()["actions"]
+    calls = [(a["contract"], a["function"]) for a in actions]  # after the code pins
+    assert calls[-2:] == [("treasury", "transfer"), ("budget", "openRound")]
+    assert actions[-1]["args"]["budget"] == str(ETHER)
     (shown,) = [r for r in client.get("/api/budget").json()["rounds"] if r["roundId"] == round_id]
     assert shown["phase"] == "voting" and shown["budget"] == str(ETHER) and shown["results"] is None
     assert [(p["title"], p["cost"]) for p in shown["projects"]] == [(t, str(c)) for t, c, _ in projects]

@@ -89,6 +89,7 @@ class WebData:
                 ("governor", suite.governor),
                 ("treasury", suite.treasury),
                 ("exchange", suite.exchange),
+                *((("budget", suite.budget),) if "budget" in suite.manifest.contracts else ()),
             )
         }
         deployment = Deployment.from_manifest(suite.manifest)
