@@ -1008,10 +1008,11 @@ def budget_template(service: Service, round_id: int, voter: str, approvals: str)
 
 def test_zero_eth_residents_budget_ballots_land_in_one_batch(world: World, service: Service) -> None:
     suite, w3 = world.suite, world.suite.w3
-    zoe, wim = fresh_key(), fresh_key()
-    round_id = budget_round(world, (zoe, wim))
+    zoe, wim, ann = fresh_key(), fresh_key(), fresh_key()
+    round_id = budget_round(world, (zoe, wim, ann))
     ids = []
-    for resident, approvals in ((zoe, "0,2"), (wim, "1")):
+    # Ann signs the very message Zoe signs (an ApprovalBallot names no voter): both are kept and counted
+    for resident, approvals in ((zoe, "0,2"), (wim, "1"), (ann, "0,2")):
         template = budget_template(service, round_id, resident.address, approvals)
         assert template.status_code == 200, template.text
         assert template.json()["primaryType"] == "ApprovalBallot"
@@ -1021,11 +1022,12 @@ def test_zero_eth_residents_budget_ballots_land_in_one_batch(world: World, servi
         assert answer.json()["kind"] == "budget_ballot" and answer.json()["subject"] == str(round_id)
         ids.append(answer.json()["id"])
     report = service.batcher.run_once()
-    assert report.ballots_per_tx == (2,) and set(report.confirmed) == set(ids)
+    assert len(set(ids)) == 3
+    assert report.ballots_per_tx == (3,) and set(report.confirmed) == set(ids)
     for digest in ids:
         assert service.client.get(f"/submissions/{digest}").json()["status"] == "confirmed"
     budget = suite.budget.functions
-    for resident, bitmap in ((zoe, 0b101), (wim, 0b010)):
+    for resident, bitmap in ((zoe, 0b101), (wim, 0b010), (ann, 0b101)):
         membership = call(suite.registry.functions.membershipOf(resident.address))
         assert call(budget.ballotOf(round_id, membership)) == [bitmap, 1]
         assert w3.eth.get_balance(resident.address) == 0

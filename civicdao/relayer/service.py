@@ -8,6 +8,8 @@ next ballot must carry the governor nonce *after* the ones already queued).
 Participatory-budget ballots (``ApprovalBallot`` in the ``ParticipatoryBudget`` domain) name no voter: the
 voter is whoever signed. A client may state the voter it expects; a signature by anyone else is refused.
 One budget ballot per membership and round is in flight at a time (a change waits until the last one landed).
+Its submission id is :func:`budget_submission_id` (the digest and the signer), not the bare digest: two
+residents who approve the same projects sign identical messages.
 
 The signature is checked first: only the account that signed a message learns whether that message, or
 another ballot of theirs on the same proposal, is already queued. Anyone else gets the signature refusal.
@@ -25,6 +27,7 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
+from web3 import Web3
 
 from civicdao.accounts import Signer, checksum
 from civicdao.budget.client import ParticipatoryBudget
@@ -63,6 +66,7 @@ __all__ = [
     "RelayerSettings",
     "RoundNotOpenError",
     "UnknownRoundError",
+    "budget_submission_id",
     "parse_uint",
 ]
 
@@ -272,7 +276,10 @@ class Relayer:
                     f"the signature is by {signer}, not by the voter {checksum(voter, what='voter')} "
                     "the request names (the wallet signed with another account, or the message was altered)"
                 )
-            digest = self._new_digest(typed_data, signer=signer)
+            digest = budget_submission_id(typed_data, signer)
+            existing = self.store.get(digest)
+            if existing is not None:
+                raise DuplicateSubmissionError(existing)
             queued = self.store.pending_for(signer, ["budget_ballot"], subject=str(round_id))
             if queued:
                 raise AlreadyVotedError(
@@ -469,6 +476,14 @@ class Relayer:
         return self.store.add(
             digest=digest, kind=kind, signer=signer, payload=payload, subject=subject, nonce=nonce
         )
+
+
+def budget_submission_id(typed_data: Mapping[str, Any], signer: str) -> str:
+    """A budget ballot's submission id: keccak256(EIP-712 digest ‖ signer). An ``ApprovalBallot`` names no
+    voter, so residents who approve the same projects sign byte-identical messages with the same digest; the
+    signer makes the id theirs (a replay, or the same message under a malleated signature, keeps the id)."""
+    digest = typed_data_digest(typed_data)
+    return "0x" + bytes(Web3.keccak(bytes(digest) + bytes(HexBytes(signer)))).hex()
 
 
 def _message(typed_data: Mapping[str, Any]) -> Mapping[str, Any]:
