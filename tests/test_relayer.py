@@ -1141,3 +1141,20 @@ def test_ballot_signed_by_a_rotated_in_key_is_confirmed_under_the_membership_key
     assert report.confirmed == (answer.json()["id"],) and not report.superseded
     assert tally(world) == (0, 1, 0)
     assert world.suite.governor.functions.hasVoted(world.proposal_id, old.address).call()
+
+
+def test_budget_ballot_relayed_by_someone_else_is_confirmed_with_their_transaction(
+    world: World, service: Service
+) -> None:
+    zoe = fresh_key()
+    round_id = budget_round(world, (zoe,))
+    template = budget_template(service, round_id, zoe.address, "0,1").json()
+    signature = sign_typed_data(zoe, template)
+    answer = service.post("/budget-ballots", template, signature)
+    assert answer.status_code == 202, answer.text
+    pb = ParticipatoryBudget.from_suite(world.suite)
+    (elsewhere,) = pb.relay(world.funder, round_id, [pb.check_signed_ballot(template, signature)])
+    report = service.batcher.run_once()
+    assert report.confirmed == (answer.json()["id"],) and not report.tx_hashes
+    found = service.client.get(f"/submissions/{answer.json()['id']}").json()
+    assert (found["status"], found["tx_hash"]) == ("confirmed", elsewhere.tx_hash)
