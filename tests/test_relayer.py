@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from budget_scenario import open_budget_round
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,9 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
+from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, LocalChain
+from civicdao.citizens import Citizens
 from civicdao.deploy import ETH, Suite
 from civicdao.governance import Action, Governance
 from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_app
@@ -982,3 +985,176 @@ def test_after_a_restart_a_delegation_whose_nonce_was_used_elsewhere_is_supersed
     assert "never took effect" in (row.reason or "")
     assert call(world.suite.registry.functions.delegates(citizen.address)) == other.address
     second.relayer.store.close()
+
+
+# -- participatory-budget ballots --------------------------------------------------------------------------
+
+
+def budget_round(world: World, residents: tuple[LocalSigner, ...] = ()) -> int:
+    """A round open for voting on three projects; ``residents`` (zero ETH) are registered first."""
+    for index, resident in enumerate(residents):
+        register = world.suite.registry.functions.register(resident.address, Web3.keccak(text=f"pb-{index}"))
+        transact(world.suite.w3, world.registrar, register)
+    projects = [
+        (f"ipfs://park-{i}", cost * 10**17, world.citizens[4].address) for i, cost in enumerate((5, 4, 3))
+    ]
+    return open_budget_round(world.suite, world.control, world.citizens, projects)
+
+
+def budget_template(service: Service, round_id: int, voter: str, approvals: str) -> httpx.Response:
+    params = {"round_id": str(round_id), "voter": voter, "approvals": approvals}
+    return service.client.get("/typed-data/budget-ballot", params=params)
+
+
+def test_zero_eth_residents_budget_ballots_land_in_one_batch(world: World, service: Service) -> None:
+    suite, w3 = world.suite, world.suite.w3
+    zoe, wim, ann = fresh_key(), fresh_key(), fresh_key()
+    round_id = budget_round(world, (zoe, wim, ann))
+    ids = []
+    # Ann signs the very message Zoe signs (an ApprovalBallot names no voter): both are kept and counted
+    for resident, approvals in ((zoe, "0,2"), (wim, "1"), (ann, "0,2")):
+        template = budget_template(service, round_id, resident.address, approvals)
+        assert template.status_code == 200, template.text
+        assert template.json()["primaryType"] == "ApprovalBallot"
+        body = {"typed_data": template.json(), "signature": sign_typed_data(resident, template.json())}
+        answer = service.client.post("/budget-ballots", json={**body, "voter": resident.address})
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["kind"] == "budget_ballot" and answer.json()["subject"] == str(round_id)
+        ids.append(answer.json()["id"])
+    report = service.batcher.run_once()
+    assert len(set(ids)) == 3
+    assert report.ballots_per_tx == (3,) and set(report.confirmed) == set(ids)
+    for digest in ids:
+        assert service.client.get(f"/submissions/{digest}").json()["status"] == "confirmed"
+    budget = suite.budget.functions
+    for resident, bitmap in ((zoe, 0b101), (wim, 0b010), (ann, 0b101)):
+        membership = call(suite.registry.functions.membershipOf(resident.address))
+        assert call(budget.ballotOf(round_id, membership)) == [bitmap, 1]
+        assert w3.eth.get_balance(resident.address) == 0
+    # a change of mind: the next ballot carries nonce 1 and replaces the first
+    template = budget_template(service, round_id, zoe.address, "1").json()
+    assert template["message"]["nonce"] == "1"
+    answer = service.post("/budget-ballots", template, sign_typed_data(zoe, template))
+    assert answer.status_code == 202, answer.text
+    assert service.batcher.run_once().confirmed == (answer.json()["id"],)
+    membership = call(suite.registry.functions.membershipOf(zoe.address))
+    assert call(budget.ballotOf(round_id, membership)) == [0b010, 2]
+
+
+def test_budget_ballot_refusals_are_named_and_change_nothing(world: World, service: Service) -> None:
+    zoe, outsider = fresh_key(), fresh_key()
+    round_id = budget_round(world, (zoe,))
+    template = budget_template(service, round_id, zoe.address, "0").json()
+    signature = sign_typed_data(zoe, template)
+
+    def refused(body: dict[str, Any], status: int, error: str) -> str:
+        answer = service.client.post("/budget-ballots", json=body)
+        assert (answer.status_code, answer.json()["error"]) == (status, error), answer.text
+        return str(answer.json()["detail"])
+
+    # signed by key A (a resident too) while the client names voter B: refused before anything else
+    mallory = world.citizens[1]
+    detail = refused(
+        {"typed_data": template, "signature": sign_typed_data(mallory, template), "voter": zoe.address},
+        400,
+        "InvalidSignatureError",
+    )
+    assert f"not by the voter {zoe.address}" in detail
+    # a non-resident signer
+    assert "holds no membership" in refused(
+        {"typed_data": template, "signature": sign_typed_data(outsider, template)}, 403, "NotCitizenError"
+    )
+    # malformed: a governor ballot's shape, a broken signature, a bitmap that is not a number
+    assert "ApprovalBallot" in refused(
+        {"typed_data": {**template, "primaryType": "Ballot"}, "signature": signature},
+        400,
+        "MalformedMessageError",
+    )
+    refused({"typed_data": template, "signature": "0x" + "00" * 65}, 400, "InvalidSignatureError")
+    junk = {**template, "message": {**template["message"], "approvals": "lots"}}
+    refused({"typed_data": junk, "signature": signature}, 400, "MalformedMessageError")
+    # a project the round does not have, another chain's domain, a stale nonce, an unknown round
+    beyond = dict(template, message={**template["message"], "approvals": str(0b1000)})
+    assert "does not have" in refused(
+        {"typed_data": beyond, "signature": sign_typed_data(zoe, beyond)}, 400, "BallotRejectedError"
+    )
+    elsewhere = {**template, "domain": {**template["domain"], "chainId": 1}}
+    assert "another contract, chain" in refused(
+        {"typed_data": elsewhere, "signature": sign_typed_data(zoe, elsewhere)}, 400, "BallotRejectedError"
+    )
+    stale = dict(template, message={**template["message"], "nonce": "5"})
+    refused({"typed_data": stale, "signature": sign_typed_data(zoe, stale)}, 409, "NonceMismatchError")
+    unknown = dict(template, message={**template["message"], "roundId": str(round_id + 7)})
+    refused({"typed_data": unknown, "signature": sign_typed_data(zoe, unknown)}, 404, "UnknownRoundError")
+    answer = budget_template(service, round_id, zoe.address, "0,x")
+    assert (answer.status_code, answer.json()["error"]) == (400, "ConfigError")
+    assert "project index must be a whole number" in answer.json()["detail"]
+    assert budget_template(service, round_id, outsider.address, "0").status_code == 403
+    assert service.relayer.store.counts()["accepted"] == 0
+    # the good one is accepted once; its replay, and a second ballot while it is queued, are refused
+    assert service.post("/budget-ballots", template, signature).status_code == 202
+    assert refused({"typed_data": template, "signature": signature}, 409, "DuplicateSubmissionError")
+    other = dict(template, message={**template["message"], "approvals": "2"})
+    assert "already queued" in refused(
+        {"typed_data": other, "signature": sign_typed_data(zoe, other)}, 409, "AlreadyVotedError"
+    )
+    # after the voting window closes, a ballot is refused with the reason
+    world.control.increase_time(
+        world.suite.budget.functions.getRound(round_id).call()[6] - world.control.time()
+    )
+    late = budget_template(service, round_id, world.citizens[2].address, "0").json()
+    assert "not open for voting" in refused(
+        {"typed_data": late, "signature": sign_typed_data(world.citizens[2], late)}, 409, "RoundNotOpenError"
+    )
+
+
+def test_budget_ballot_whose_nonce_another_ballot_used_first_is_superseded(
+    world: World, service: Service
+) -> None:
+    zoe = fresh_key()
+    round_id = budget_round(world, (zoe,))
+    template = budget_template(service, round_id, zoe.address, "0").json()
+    assert service.post("/budget-ballots", template, sign_typed_data(zoe, template)).status_code == 202
+    # the same nonce used first by a ballot relayed elsewhere (zoe signed twice)
+    pb = ParticipatoryBudget.from_suite(world.suite)
+    pb.relay(world.funder, round_id, [pb.sign_ballot(zoe, round_id, [2], nonce=0)])
+    report = service.batcher.run_once()
+    ((_, reason),) = report.superseded
+    assert "used by another signed ballot first" in reason
+    membership = call(world.suite.registry.functions.membershipOf(zoe.address))
+    assert call(world.suite.budget.functions.ballotOf(round_id, membership)) == [0b100, 1]
+
+
+def test_ballot_signed_by_a_rotated_in_key_is_confirmed_under_the_membership_key(
+    world: World, service: Service, deployer: NodeSigner
+) -> None:
+    """The governor records a rotated membership's ballot under the key that held it at the snapshot; the
+    batcher recognises that VoteCast as the new key's (rotation-aware ballot key), not a superseded one."""
+    old, new = world.citizens[3], fresh_key()
+    citizens = Citizens.from_suite(world.suite)
+    citizens.rotate_with_attestation(deployer, citizens.attest_rotation(deployer, old.address, new.address))
+    assert Governance.from_suite(world.suite).ballot_key(world.proposal_id, new.address) == old.address
+    typed, signature = signed_ballot(world, new, 1)
+    answer = service.post("/ballots", typed, signature)
+    assert answer.status_code == 202, answer.text
+    report = service.batcher.run_once()
+    assert report.confirmed == (answer.json()["id"],) and not report.superseded
+    assert tally(world) == (0, 1, 0)
+    assert world.suite.governor.functions.hasVoted(world.proposal_id, old.address).call()
+
+
+def test_budget_ballot_relayed_by_someone_else_is_confirmed_with_their_transaction(
+    world: World, service: Service
+) -> None:
+    zoe = fresh_key()
+    round_id = budget_round(world, (zoe,))
+    template = budget_template(service, round_id, zoe.address, "0,1").json()
+    signature = sign_typed_data(zoe, template)
+    answer = service.post("/budget-ballots", template, signature)
+    assert answer.status_code == 202, answer.text
+    pb = ParticipatoryBudget.from_suite(world.suite)
+    (elsewhere,) = pb.relay(world.funder, round_id, [pb.check_signed_ballot(template, signature)])
+    report = service.batcher.run_once()
+    assert report.confirmed == (answer.json()["id"],) and not report.tx_hashes
+    found = service.client.get(f"/submissions/{answer.json()['id']}").json()
+    assert (found["status"], found["tx_hash"]) == ("confirmed", elsewhere.tx_hash)

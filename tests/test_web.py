@@ -7,6 +7,7 @@ a donation, an open room listing, an open proposal) and every test starts from t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -21,20 +22,24 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from budget_scenario import open_budget_round
 from click.testing import CliRunner
 from eth_account import Account
 from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
+from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import DAY
 from civicdao.deploy import ETH, Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance
+from civicdao.manifest import Manifest
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
 from civicdao.testing import pass_proposal
 from civicdao.toolchain import project_root
@@ -162,7 +167,8 @@ def test_config_names_the_chain_and_the_contracts(client: TestClient, world: Wor
     assert body["chainId"] == world.suite.chain_id
     assert body["contracts"]["governor"] == world.suite.governor.address
     assert body["kinds"] == ["room_house", "space", "tool", "skill", "nature"]
-    assert body["budget"] is False
+    assert body["budget"] is True and body["contracts"]["budget"] == world.suite.budget.address
+    assert WebData(without_budget(world.suite)).config()["budget"] is False
 
 
 def test_proposals_list_and_detail_decode_the_actions(client: TestClient, world: World) -> None:
@@ -285,8 +291,59 @@ def test_grant_claim_transaction_pays_the_recipient(client: TestClient, world: W
     assert Treasury.from_suite(world.suite).get_grant(world.grant_id).claimed >= owed > 0
 
 
-def test_budget_page_says_when_no_budget_contract_exists(client: TestClient) -> None:
-    assert client.get("/api/budget").json() == {"available": False, "rounds": []}
+def without_budget(suite: Suite) -> Suite:
+    """The suite as an older manifest, written before the participatory budget existed, describes it."""
+    manifest = Manifest.from_dict(suite.manifest.to_dict())
+    del manifest.contracts["budget"]
+    return dataclasses.replace(suite, manifest=manifest)
+
+
+def test_budget_page_says_when_no_budget_contract_exists(world: World, tmp_path: Path) -> None:
+    relayer = Relayer(world.suite, world.relayer, Store(tmp_path / "relayer.sqlite"), RelayerSettings())
+    app = create_web_app(WebData(without_budget(world.suite)), create_app(relayer))
+    with TestClient(app) as old:
+        assert old.get("/api/budget").json() == {"available": False, "rounds": []}
+    relayer.store.close()
+
+
+def test_budget_page_reads_rounds_projects_ballots_and_results(client: TestClient, world: World) -> None:
+    """A real round: projects and ballots from the index, results after the tally with who paid for what."""
+    recipient = world.funded[3].address
+    projects = [
+        ("Benches on Elm Street", 4 * ETHER // 10, recipient),
+        ("Tree planting", 5 * ETHER // 10, recipient),
+        ("Longer library hours", 3 * ETHER // 10, recipient),
+    ]
+    round_id = open_budget_round(world.suite, world.control, world.funded, projects)
+    (opened,) = [p for p in client.get("/api/proposals").json() if p["title"].startswith("Participatory")]
+    actions = client.get(f"/api/proposals/{opened['id']}").json()["actions"]
+    calls = [(a["contract"], a["function"]) for a in actions]  # after the code pins
+    assert calls[-2:] == [("treasury", "transfer"), ("budget", "openRound")]
+    assert actions[-1]["args"]["budget"] == str(ETHER)
+    (shown,) = [r for r in client.get("/api/budget").json()["rounds"] if r["roundId"] == round_id]
+    assert shown["phase"] == "voting" and shown["budget"] == str(ETHER) and shown["results"] is None
+    assert [(p["title"], p["cost"]) for p in shown["projects"]] == [(t, str(c)) for t, c, _ in projects]
+    pb = ParticipatoryBudget.from_suite(world.suite)
+    for voter, approvals in zip(world.funded, ([0, 2], [0, 2], [1], [0]), strict=True):
+        pb.cast_ballot(voter, round_id, approvals)
+    world.control.increase_time(pb.get_round(round_id).voting_end - world.control.time())
+    assert _round(client, round_id)["phase"] == "counting"
+    pb.post_outcome(world.relayer, round_id, pb.tally(round_id, unit=10**15))
+    shown = _round(client, round_id)
+    assert shown["phase"] == "challenge" and shown["voters"] == 4
+    assert (
+        shown["results"]["selected"] == [0, 2]
+        and shown["results"]["rule"] == "equalshares/add1;unit=1000000000000000"
+    )
+    assert shown["results"]["payments"] == [
+        {"index": 0, "paid": str(4 * ETHER // 10), "voters": 3},
+        {"index": 2, "paid": str(3 * ETHER // 10), "voters": 2},
+    ]
+
+
+def _round(client: TestClient, round_id: int) -> dict[str, Any]:
+    (shown,) = [r for r in client.get("/api/budget").json()["rounds"] if r["roundId"] == round_id]
+    return dict(shown)
 
 
 # -- relayer, headers, static app ----------------------------------------------------------------------

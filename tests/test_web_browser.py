@@ -7,6 +7,8 @@ does, and sends transactions through the chain's RPC. Every request the browser 
 must go to 127.0.0.1. Screenshots of each page go to ``test-output/web/`` (git-ignored).
 
 Without Chromium the tests skip; with ``CI=true`` a missing browser fails the run.
+
+The participatory-budget test runs last: opening a round moves the chain's clock past every open proposal.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from budget_scenario import ETHER, open_budget_round
 from eth_account import Account
-from test_web import World, build_world, open_proposal
+from test_web import World, build_world, open_proposal, without_budget
 
 from civicdao.accounts import LocalSigner, NodeSigner
+from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.deploy import Suite
@@ -39,7 +43,8 @@ from civicdao.web import WebData
 from civicdao.web.app import create_web_app
 
 CHROMIUM = Path(os.environ.get("CIVICDAO_CHROMIUM", "/usr/bin/chromium"))
-AXE = project_root() / "node_modules" / "axe-core" / "axe.min.js"
+#: axe-core from node_modules; CIVICDAO_AXE names another copy (e.g. unpacked from ``npm pack axe-core``).
+AXE = Path(os.environ.get("CIVICDAO_AXE") or project_root() / "node_modules" / "axe-core" / "axe.min.js")
 SHOTS = project_root() / "test-output" / "web"
 PAGES = ("proposals", "membership", "budget", "exchange", "treasury")
 
@@ -372,45 +377,6 @@ def test_treasury_page_shows_its_charts(open_session: Callable[..., Session], se
     assert session.foreign == recipient.foreign == []
 
 
-def test_budget_page_without_and_with_a_round(
-    open_session: Callable[..., Session], server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No budget contract: a polite note. With a round (served through the data layer's seam, as the
-    budget module will serve it): the ballot's budget bar follows the boxes; results list the winners."""
-    session = open_session(None)
-    session.open("budget")
-    assert "has not set up participatory budgeting" in session.page.locator("main").inner_text()
-    ether = 10**18
-    projects = [
-        {"index": 0, "title": "Benches on Elm Street", "cost": str(4 * ether)},
-        {"index": 1, "title": "Tree planting", "cost": str(5 * ether)},
-        {"index": 2, "title": "Longer library hours", "cost": str(3 * ether)},
-    ]
-    voting = {"roundId": "1", "budget": str(10 * ether), "phase": "voting", "minApprovals": 1,
-              "maxApprovals": 3, "projects": projects, "results": None}  # fmt: skip
-    results = {"rule": "equalshares/add1", "selected": [0, 2],
-               "payments": [{"index": 0, "voters": 3, "paid": str(4 * ether)}]}  # fmt: skip
-    done = {**voting, "roundId": "0", "phase": "closed", "results": results}
-    monkeypatch.setattr(server.data, "budget", lambda: {"available": True, "rounds": [done, voting]})
-    session.open("budget")
-    page = session.page
-    winners = page.locator("section.round").first
-    assert "Results (equalshares/add1)" in winners.inner_text()
-    assert "Benches on Elm Street" in winners.inner_text() and "Tree planting" not in winners.inner_text()
-    ballot = page.locator("section.round").nth(1)
-    bar = ballot.locator("progress")
-    assert bar.get_attribute("value") == "0"
-    ballot.get_by_label("Benches on Elm Street — 4 ETH").check()
-    assert "1 projects chosen: 4 ETH of 10 ETH" in ballot.inner_text()
-    assert bar.evaluate("el => el.value") == 400
-    ballot.get_by_label("Tree planting — 5 ETH").check()
-    ballot.get_by_label("Longer library hours — 3 ETH").check()
-    assert "3 projects chosen: 12 ETH of 10 ETH. That is 2 ETH more than the budget" in ballot.inner_text()
-    assert bar.evaluate("el => el.value") == 1000 and "over" in (bar.get_attribute("class") or "")
-    session.shot("budget-round")
-    assert session.foreign == []
-
-
 def test_rejected_signature_and_wrong_chain_show_their_messages(
     open_session: Callable[..., Session], server: Server
 ) -> None:
@@ -521,3 +487,71 @@ def test_every_page_passes_axe_in_english_and_korean(
             session.shot(f"{name.replace('/', '-')}-{language}")
     assert session.page.locator("nav a[href='#/treasury']").inner_text() == "공공 기금"
     assert session.foreign == []
+
+
+# -- last: opening a budget round moves the clock past every open proposal ------------------------------
+
+
+def test_budget_page_note_then_a_zero_eth_resident_approves_and_sees_the_results(
+    open_session: Callable[..., Session], server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manifest without the budget contract: a polite note. Then a real round: the ballot's budget bar
+    follows the boxes, a zero-ETH resident's signed ballot lands on chain through the relayer, and after
+    the tally the results list the winners and who paid for what under Equal Shares."""
+    world = server.world
+    monkeypatch.setattr(server.data, "suite", without_budget(world.suite))
+    session = open_session(None)
+    session.open("budget")
+    assert "has not set up participatory budgeting" in session.page.locator("main").inner_text()
+    monkeypatch.undo()
+
+    recipient = world.funded[3].address
+    projects = [
+        ("Benches on Elm Street", 4 * ETHER // 10, recipient),
+        ("Tree planting", 5 * ETHER // 10, recipient),
+        ("Longer library hours", 3 * ETHER // 10, recipient),
+    ]
+    round_id = open_budget_round(world.suite, world.control, world.funded, projects)
+    assert world.suite.w3.eth.get_balance(world.zero.address) == 0
+    resident = open_session(world.zero)
+    resident.open("budget")
+    resident.connect()
+    resident.open("budget")
+    ballot = resident.page.locator("section.round").first
+    bar = ballot.locator("progress")
+    assert bar.get_attribute("value") == "0"
+    ballot.get_by_label("Benches on Elm Street — 0.4 ETH").check()
+    assert "1 projects chosen: 0.4 ETH of 1 ETH" in ballot.inner_text()
+    assert bar.evaluate("el => el.value") == 400
+    ballot.get_by_label("Tree planting — 0.5 ETH").check()
+    ballot.get_by_label("Longer library hours — 0.3 ETH").check()
+    assert "3 projects chosen: 1.2 ETH of 1 ETH. That is 0.2 ETH more than the budget" in ballot.inner_text()
+    assert bar.evaluate("el => el.value") == 1000 and "over" in (bar.get_attribute("class") or "")
+    resident.shot("budget-ballot")
+    ballot.get_by_label("Tree planting — 0.5 ETH").uncheck()
+    ballot.get_by_role("button", name="Sign my ballot").click()
+    ballot.locator("[role=status]:has-text('Your ballot is recorded on chain.')").wait_for(timeout=20_000)
+    membership = world.suite.registry.functions.membershipOf(world.zero.address).call()
+    assert world.suite.budget.functions.ballotOf(round_id, membership).call() == [0b101, 1]
+    assert world.suite.w3.eth.get_balance(world.zero.address) == 0
+    assert "eth_signTypedData_v4" in resident.wallet.calls  # type: ignore[union-attr]
+
+    pb = ParticipatoryBudget.from_suite(world.suite)
+    for voter, approvals in zip(world.funded, ([0], [1], [1], [2]), strict=True):
+        pb.cast_ballot(voter, round_id, approvals)
+    world.control.increase_time(pb.get_round(round_id).voting_end - world.control.time())
+    result = pb.tally(round_id, unit=10**15)
+    pb.post_outcome(world.funded[0], round_id, result)
+    resident.open("budget")
+    text = resident.page.locator("section.round").first.inner_text()
+    assert "Results (equalshares/add1;unit=1000000000000000)" in text
+    titles = [projects[i][0] for i in result.selected]
+    assert titles and all(f"{title} — " in text for title in titles)
+    assert "Who paid for what" in text
+    for index in result.selected:
+        supporters = sum(index in b for b in ([0, 2], [0], [1], [1], [2]))
+        paid = projects[index][1] / ETHER
+        assert f"{projects[index][0]}: paid by {supporters} voters, {paid:g} ETH" in text
+    assert resident.page.locator("section.round").first.locator("form").count() == 0  # voting closed
+    resident.shot("budget-results")
+    assert session.foreign == resident.foreign == []

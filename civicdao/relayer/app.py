@@ -23,10 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from web3.exceptions import Web3Exception
 
+from civicdao.budget.types import BallotRejectedError, BudgetError
 from civicdao.errors import ConfigError, ContractRevert, NetworkError
 from civicdao.governance import Proposal
 from civicdao.relayer.batcher import Batcher
-from civicdao.relayer.service import RateLimitedError, Relayer, parse_uint
+from civicdao.relayer.service import (
+    RateLimitedError,
+    Relayer,
+    RoundNotOpenError,
+    UnknownRoundError,
+    parse_uint,
+)
 from civicdao.relayer.store import DuplicateSubmissionError, Submission
 from civicdao.signing import (
     AlreadyCitizenError,
@@ -64,6 +71,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (DuplicateSubmissionError, 409),
     (RateLimitedError, 429),
     (UnknownProposalError, 404),
+    (UnknownRoundError, 404),
     (NotCitizenError, 403),
     (NotRegistrarError, 403),
     (NoVotingPowerError, 403),
@@ -71,12 +79,15 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (AlreadyCitizenError, 409),
     (NonceMismatchError, 409),
     (ProposalNotActiveError, 409),
+    (RoundNotOpenError, 409),
     (SignatureExpiredError, 400),
     (DomainMismatchError, 400),
     (InvalidSignatureError, 400),
     (MalformedMessageError, 400),
     (SigningError, 400),
+    (BallotRejectedError, 400),
     (ConfigError, 400),
+    (BudgetError, 400),
 )
 
 
@@ -103,6 +114,18 @@ class SignedMessage(BaseModel):
         description="The 65-byte signature (r, s, v) as 0x-prefixed hex.",
         max_length=200,
         json_schema_extra={"pattern": SIGNATURE_PATTERN},
+    )
+
+
+class SignedBudgetBallotIn(SignedMessage):
+    """A participatory-budget ApprovalBallot as the wallet signed it; ``voter`` (optional) is the account
+    the client expects signed it: a signature by any other account is refused."""
+
+    voter: str | None = Field(
+        default=None,
+        description="The voter the client asked the template for (the signer must be this account).",
+        max_length=42,
+        json_schema_extra={"pattern": ADDRESS_PATTERN},
     )
 
 
@@ -220,6 +243,26 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
 
+    @app.get(
+        "/typed-data/budget-ballot",
+        summary="The typed data to sign for a participatory-budget approval ballot (eth_signTypedData_v4)",
+    )
+    def budget_ballot_template(
+        round_id: str = Query(
+            description="Round id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
+        ),
+        voter: str = _address("The voter's address (a resident)."),
+        approvals: str = Query(
+            default="",
+            max_length=1200,
+            description="The approved project indexes, comma-separated (e.g. 0,3,4).",
+            json_schema_extra={"pattern": "^([0-9]{1,3}(,[0-9]{1,3})*)?$"},
+        ),
+    ) -> dict[str, Any]:
+        return relayer.budget_ballot_template(
+            round_id=_round_id(round_id), voter=voter, approvals=_indexes(approvals)
+        )
+
     @app.post("/ballots", status_code=202, summary="Submit a signed ballot")
     def post_ballot(body: SignedMessage) -> SubmissionOut:
         return _out(relayer.accept_ballot(body.typed_data, body.signature))
@@ -227,6 +270,10 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     @app.post("/delegations", status_code=202, summary="Submit a signed delegation")
     def post_delegation(body: SignedMessage) -> SubmissionOut:
         return _out(relayer.accept_delegation(body.typed_data, body.signature))
+
+    @app.post("/budget-ballots", status_code=202, summary="Submit a signed participatory-budget ballot")
+    def post_budget_ballot(body: SignedBudgetBallotIn) -> SubmissionOut:
+        return _out(relayer.accept_budget_ballot(body.typed_data, body.signature, voter=body.voter))
 
     @app.post("/attestations", status_code=202, summary="Submit a registrar-signed attestation")
     def post_attestation(body: SignedMessage) -> SubmissionOut:
@@ -294,6 +341,21 @@ def _proposal_id(text: str) -> int:
     return value
 
 
+def _round_id(text: str) -> int:
+    """A round id in ASCII digits; one beyond uint256 names no round (404)."""
+    value = parse_uint(text, "round id", ConfigError, bounded=False)
+    if value >= 2**256:
+        raise UnknownRoundError(f"the participatory budget has no round {text[:80]}")
+    return value
+
+
+def _indexes(text: str) -> list[int]:
+    """Project indexes from ``"0,3,4"`` (an empty string: none)."""
+    if not text:
+        return []
+    return [parse_uint(part, "project index", ConfigError) for part in text.split(",")]
+
+
 def _error(status: int, name: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": name, "detail": detail}, status_code=status, headers=headers)
 
@@ -345,6 +407,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(SigningError, refused)
     app.add_exception_handler(ConfigError, refused)
+    app.add_exception_handler(BudgetError, refused)
     app.add_exception_handler(DuplicateSubmissionError, refused)
     app.add_exception_handler(RateLimitedError, refused)
     app.add_exception_handler(RequestValidationError, invalid)

@@ -11,6 +11,8 @@ One run (:meth:`Batcher.run_once`):
    one by one to a simulated prefix and the ones that would revert are dropped with the decoded revert
    name (``dropped: GovernorAlreadyCastVote(account=…)``). A message whose effect is already on-chain
    (relayed by someone else, or sent before a crash) is ``confirmed``, never sent twice.
+4. **Budget ballots**, batched per round through the participatory budget's ``castBallotsBySig`` (which
+   also reverts as a whole), with the same simulation and per-ballot dropping.
 
 ``confirmed`` is decided by the chain's resulting state, never by a nonce alone: the transaction that carried
 the message (ours, or one found on-chain whose calldata holds the message's signature) must have emitted
@@ -39,6 +41,7 @@ from web3.contract import Contract
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
 from civicdao.accounts import LocalSigner
+from civicdao.budget.signing import SignedBudgetBallot
 from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
@@ -106,6 +109,7 @@ class Batcher:
         self.w3: Web3 = relayer.suite.w3
         self.governor: Contract = relayer.suite.governor
         self.registry: Contract = relayer.suite.registry
+        self.budget: Contract = relayer.suite.budget
         self._run_lock = threading.Lock()
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -149,6 +153,13 @@ class Batcher:
                     ballots = self.store.with_status("accepted", kind="ballot", limit=self.settings.max_batch)
                     if not ballots or not self._submit_ballots(run, ballots):
                         break
+                while True:
+                    waiting = self.store.with_status(
+                        "accepted", kind="budget_ballot", limit=self.settings.max_batch
+                    )
+                    same_round = [b for b in waiting if b.subject == waiting[0].subject] if waiting else []
+                    if not same_round or not self._submit_ballots(run, same_round):
+                        break
             except GasBudgetSpentError as exc:
                 run.stopped = str(exc)
                 self.store.set_meta(STOPPED_KEY, str(exc))
@@ -167,30 +178,38 @@ class Batcher:
         self._send(run, [submission], to, data)
 
     def _submit_ballots(self, run: _Run, ballots: Sequence[Submission]) -> bool:
-        """Send one multicall of the ballots that would not revert; False when none was sent."""
-        calls = [HexBytes(b.payload["calldata"]) for b in ballots]
+        """Send one batch of the ballots that would not revert (governor ballots in a ``multicall``, budget
+        ballots of one round in a ``castBallotsBySig``); False when none was sent."""
+        to = self.budget.address if ballots[0].kind == "budget_ballot" else self.governor.address
         included: list[Submission] = list(ballots)
         try:
-            self._simulate(self.governor.address, self._multicall(calls))
+            self._simulate(to, self._batch_data(ballots))
         except ContractRevert:
-            included = self._passing_prefix(run, ballots)
+            included = self._passing_prefix(run, ballots, to)
         if not included:
             return bool(ballots)  # every ballot was dropped: look at the next ones
-        if len(included) == 1:  # one ballot: the call itself, without multicall's wrapping
-            data = included[0].payload["calldata"]
-        else:
-            data = self._multicall([HexBytes(b.payload["calldata"]) for b in included])
-        sent = self._send(run, included, self.governor.address, data)
+        sent = self._send(run, included, to, self._batch_data(included))
         if sent:
             run.ballots_per_tx.append(len(included))
         return sent
 
-    def _passing_prefix(self, run: _Run, ballots: Sequence[Submission]) -> list[Submission]:
+    def _batch_data(self, ballots: Sequence[Submission]) -> str:
+        """The calldata carrying ``ballots``: one ballot is its own call, without multicall's wrapping."""
+        if len(ballots) == 1:
+            return str(ballots[0].payload["calldata"])
+        if ballots[0].kind == "budget_ballot":
+            arguments = [_budget_argument(b) for b in ballots]
+            fn = self.budget.functions.castBallotsBySig(int(ballots[0].subject or 0), arguments)
+            return str(fn._encode_transaction_data())
+        return self._multicall([HexBytes(b.payload["calldata"]) for b in ballots])
+
+    def _passing_prefix(
+        self, run: _Run, ballots: Sequence[Submission], to: ChecksumAddress
+    ) -> list[Submission]:
         included: list[Submission] = []
         for ballot in ballots:
-            trial = [HexBytes(b.payload["calldata"]) for b in [*included, ballot]]
             try:
-                self._simulate(self.governor.address, self._multicall(trial))
+                self._simulate(to, self._batch_data([*included, ballot]))
             except ContractRevert as revert:
                 self._refuse(run, ballot, revert)
                 continue
@@ -351,8 +370,10 @@ class Batcher:
             if used and call(self.registry.functions.isCitizen(submission.signer)):
                 return None, None
             return None
-        contract = self.governor if kind == "ballot" else self.registry
         account = Web3.to_checksum_address(submission.signer)
+        if kind == "budget_ballot":
+            return self._budget_landed(submission, account)
+        contract = self.governor if kind == "ballot" else self.registry
         if int(call(contract.functions.nonces(account))) <= int(submission.nonce or 0):
             return None
         carrier = self._carrier(submission, contract)
@@ -365,16 +386,51 @@ class Batcher:
         events = decode_logs(self.w3, carrier["logs"])
         return self._not_in_effect(submission, events, int(carrier["blockNumber"])), tx_hash
 
-    def _carrier(self, submission: Submission, contract: Contract) -> Any:
+    def _budget_landed(
+        self, submission: Submission, account: ChecksumAddress
+    ) -> tuple[str | None, str | None] | None:
+        """A budget ballot's nonce is per membership and round (``ballotOf(round, membership).nextNonce``)."""
+        membership = int(call(self.registry.functions.membershipOf(account)))
+        round_id = int(submission.subject or 0)
+        if membership == 0:
+            return None  # no membership now: the simulation names why it cannot land
+        if int(call(self.budget.functions.ballotOf(round_id, membership))[1]) <= int(submission.nonce or 0):
+            return None
+        argument = _budget_argument(submission)
+        topics = [_topic(round_id), _topic(membership)]
+        carrier = self._carrier(submission, self.budget, topics=topics, needles=(argument[2], argument[3]))
+        if carrier is None:
+            return (
+                f"nonce {submission.nonce} of membership {membership} in round {round_id} was used by "
+                "another signed ballot first: this one never took effect"
+            ), None
+        tx_hash = HexBytes(carrier["transactionHash"]).to_0x_hex()
+        events = decode_logs(self.w3, carrier["logs"])
+        return self._not_in_effect(submission, events, int(carrier["blockNumber"])), tx_hash
+
+    def _carrier(
+        self,
+        submission: Submission,
+        contract: Contract,
+        *,
+        topics: Sequence[str] | None = None,
+        needles: tuple[bytes, bytes] | None = None,
+    ) -> Any:
         """The receipt of a successful transaction whose calldata holds this message's signature, or None.
 
-        Looks at the transactions behind the contract's events that name the signer (indexed), since the
-        contract was deployed; r and s appear in the calldata however the call was wrapped (multicall too).
+        Looks at the transactions behind the contract's events that name the signer (indexed; or match
+        ``topics``), since the contract was deployed; r and s (or ``needles``, as the call encodes the
+        signature) appear in the calldata however the call was wrapped (multicall too).
         """
         signature = HexBytes(submission.payload["signature"]).hex()
-        r, s = signature[:64], signature[64:128]
-        key = "governor" if contract.address == self.governor.address else "registry"
+        r, s = (
+            (signature[:64], signature[64:128]) if needles is None else (needles[0].hex(), needles[1].hex())
+        )
+        key = {self.governor.address: "governor", self.budget.address: "budget"}.get(
+            contract.address, "registry"
+        )
         account_topic = "0x" + bytes(HexBytes(submission.signer)).rjust(32, b"\x00").hex()
+        wanted: list[str | None] = [None, *(topics or [account_topic])]
         first = self.relayer.suite.manifest.contracts[key].block
         seen: set[str] = set()
         upper = int(self.w3.eth.block_number)
@@ -383,7 +439,7 @@ class Batcher:
             logs = self.w3.eth.get_logs(
                 {
                     "address": contract.address,
-                    "topics": [None, account_topic],  # type: ignore[list-item]
+                    "topics": wanted,  # type: ignore[typeddict-item]
                     "fromBlock": lower,
                     "toBlock": upper,
                 }
@@ -424,10 +480,11 @@ class Batcher:
             voter = Web3.to_checksum_address(message["voter"])
             proposal = int(submission.subject or 0)
             support = int(message["support"])
+            keys = {voter, *self._ballot_keys(proposal, voter, block)}
             cast = any(
                 e.name in ("VoteCast", "VoteCastWithParams", "OverrideVoteCast")
                 and e.address == self.governor.address
-                and e["voter"] == voter
+                and e["voter"] in keys
                 and int(e["proposalId"]) == proposal
                 and int(e["support"]) == support
                 for e in events
@@ -435,7 +492,28 @@ class Batcher:
             if cast:
                 return None
             return f"the transaction cast no vote {support} by {voter} on proposal {proposal}"
+        if submission.kind == "budget_ballot":
+            voter = Web3.to_checksum_address(submission.signer)
+            round_id, approvals = int(submission.subject or 0), int(str(message["approvals"]))
+            cast = any(
+                e.name == "BallotCast"
+                and e.address == self.budget.address
+                and e["voter"] == voter
+                and int(e["roundId"]) == round_id
+                and int(e["approvals"]) == approvals
+                for e in events
+            )
+            if cast:
+                return None
+            return f"the transaction cast no ballot {approvals:#x} by {voter} in round {round_id}"
         return None
+
+    def _ballot_keys(self, proposal_id: int, voter: ChecksumAddress, block: int) -> set[ChecksumAddress]:
+        """The key the governor records ``voter``'s ballot under (the key that held the membership at the
+        snapshot: ``CitizenRegistry.snapshotVoter``, as :meth:`Governance.ballot_key` reads it)."""
+        snapshot = int(call(self.governor.functions.proposalSnapshot(proposal_id), block=block))
+        key = str(call(self.registry.functions.snapshotVoter(voter, snapshot), block=block))
+        return set() if int(key, 16) == 0 else {Web3.to_checksum_address(key)}
 
     # -- gas ----------------------------------------------------------------------------------------
 
@@ -458,3 +536,20 @@ class Batcher:
         run.gas_used += gas
         spent = int(self.store.get_meta(GAS_SPENT_KEY, 0)) + gas * price
         self.store.set_meta(GAS_SPENT_KEY, spent)
+
+
+def _budget_argument(submission: Submission) -> tuple[int, int, bytes, bytes]:
+    """The ``SignedBallot`` struct (approvals, nonce, r, vs) of a stored budget ballot."""
+    message = submission.payload["typed_data"]["message"]
+    ballot = SignedBudgetBallot(
+        round_id=int(submission.subject or 0),
+        approvals=int(str(message["approvals"])),
+        nonce=int(str(message["nonce"])),
+        voter=Web3.to_checksum_address(submission.signer),
+        signature=bytes(HexBytes(submission.payload["signature"])),
+    )
+    return ballot.as_call_argument()
+
+
+def _topic(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()

@@ -5,6 +5,12 @@ Nothing here sends a transaction. :class:`Relayer` refuses what would fail on-ch
 per-citizen rate limit, and keeps nonces straight when one citizen has several messages in flight (the
 next ballot must carry the governor nonce *after* the ones already queued).
 
+Participatory-budget ballots (``ApprovalBallot`` in the ``ParticipatoryBudget`` domain) name no voter: the
+voter is whoever signed. A client may state the voter it expects; a signature by anyone else is refused.
+One budget ballot per membership and round is in flight at a time (a change waits until the last one landed).
+Its submission id is :func:`budget_submission_id` (the digest and the signer), not the bare digest: two
+residents who approve the same projects sign identical messages.
+
 The signature is checked first: only the account that signed a message learns whether that message, or
 another ballot of theirs on the same proposal, is already queued. Anyone else gets the signature refusal.
 """
@@ -21,8 +27,12 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
+from web3 import Web3
 
 from civicdao.accounts import Signer, checksum
+from civicdao.budget.client import ParticipatoryBudget
+from civicdao.budget.signing import SignedBudgetBallot
+from civicdao.budget.types import RoundStatus
 from civicdao.deploy import Suite
 from civicdao.errors import CivicDAOError, ConfigError
 from civicdao.governance import Governance, Proposal
@@ -32,7 +42,10 @@ from civicdao.signing import (
     AlreadyVotedError,
     InvalidSignatureError,
     MalformedMessageError,
+    NonceMismatchError,
+    NotCitizenError,
     NotRegistrarError,
+    SigningError,
     UnknownProposalError,
     ballot_typed_data,
     delegation_typed_data,
@@ -45,7 +58,17 @@ from civicdao.signing import (
 )
 from civicdao.tx import call
 
-__all__ = ["Health", "RateLimitedError", "Relayer", "RelayerError", "RelayerSettings", "parse_uint"]
+__all__ = [
+    "Health",
+    "RateLimitedError",
+    "Relayer",
+    "RelayerError",
+    "RelayerSettings",
+    "RoundNotOpenError",
+    "UnknownRoundError",
+    "budget_submission_id",
+    "parse_uint",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +87,14 @@ class RateLimitedError(RelayerError):
             f"{account} sent {limit} messages in the last {window:.0f}s, the most the relayer accepts: "
             f"try again in {retry_after}s"
         )
+
+
+class UnknownRoundError(SigningError, LookupError):
+    """The participatory budget has no round with this id."""
+
+
+class RoundNotOpenError(SigningError, ValueError):
+    """The participatory-budget round is not in its voting window."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +182,7 @@ class Relayer:
         self.settings = settings or RelayerSettings()
         self._clock = clock
         self._lock = threading.Lock()  # one acceptance at a time: nonces and duplicates stay consistent
+        self._budget: ParticipatoryBudget | None = None
 
     # -- accepting ----------------------------------------------------------------------------------
 
@@ -227,6 +259,75 @@ class Relayer:
                 subject="0x" + attestation.credential_hash.hex(),
             )
 
+    def accept_budget_ballot(
+        self, typed_data: Mapping[str, Any], signature: str, *, voter: str | None = None
+    ) -> Submission:
+        """Verify a participatory-budget approval ballot (the signer is the voter; ``voter``, when given,
+        must be who signed) and queue it for the next ``castBallotsBySig`` batch."""
+        with self._lock:
+            if typed_data.get("primaryType") != "ApprovalBallot":
+                raise MalformedMessageError("a budget ballot is an ApprovalBallot (primaryType)")
+            round_id = _claimed_int(typed_data, "roundId")
+            nonce = _claimed_int(typed_data, "nonce")
+            _claimed_int(typed_data, "approvals")
+            signer = recover_signer(typed_data, signature)
+            if voter is not None and signer != checksum(voter, what="voter"):
+                raise InvalidSignatureError(
+                    f"the signature is by {signer}, not by the voter {checksum(voter, what='voter')} "
+                    "the request names (the wallet signed with another account, or the message was altered)"
+                )
+            digest = budget_submission_id(typed_data, signer)
+            existing = self.store.get(digest)
+            if existing is not None:
+                raise DuplicateSubmissionError(existing)
+            queued = self.store.pending_for(signer, ["budget_ballot"], subject=str(round_id))
+            if queued:
+                raise AlreadyVotedError(
+                    f"a ballot from {signer} in round {round_id} is already queued (submission "
+                    f"{queued[0].digest}): change it once that one has landed"
+                )
+            ballot = self._check_budget_ballot(typed_data, signature, signer, round_id, nonce)
+            self._check_rate(signer)
+            budget = self.budget()
+            fn = budget.contract.functions.castBallotsBySig(round_id, [ballot.as_call_argument()])
+            return self._store(
+                digest,
+                "budget_ballot",
+                signer,
+                typed_data,
+                signature,
+                calldata=fn._encode_transaction_data(),
+                subject=str(round_id),
+                nonce=nonce,
+            )
+
+    def _check_budget_ballot(
+        self,
+        typed_data: Mapping[str, Any],
+        signature: str,
+        signer: ChecksumAddress,
+        round_id: int,
+        nonce: int,
+    ) -> SignedBudgetBallot:
+        """The named refusals first (unknown round, not a member, voting closed, stale nonce), then every
+        check the contract makes (:meth:`ParticipatoryBudget.check_signed_ballot`)."""
+        budget = self.budget()
+        self._known_round(round_id)
+        membership = int(call(self.suite.registry.functions.membershipOf(signer)))
+        if membership == 0:
+            raise NotCitizenError(f"{signer} holds no membership: only residents vote in the budget")
+        info = budget.get_round(round_id)
+        now = int(self.suite.w3.eth.get_block("latest")["timestamp"])
+        if info.status is not RoundStatus.OPEN or not info.voting_start <= now < info.voting_end:
+            raise RoundNotOpenError(
+                f"round {round_id} is not open for voting now (voting runs from {info.voting_start} "
+                f"to {info.voting_end}, status {info.status.name.lower()})"
+            )
+        expected = budget.ballot_of(round_id, membership)[1]
+        if nonce != expected:
+            raise NonceMismatchError(signer, expected, nonce, f"round {round_id} ballot nonce")
+        return budget.check_signed_ballot(dict(typed_data), signature)
+
     # -- helping clients ----------------------------------------------------------------------------
 
     def next_nonces(self, account: str) -> dict[str, int]:
@@ -261,6 +362,24 @@ class Relayer:
         return delegation_typed_data(
             self.suite.registry, delegator=delegator, delegatee=delegatee, expiry=expiry, nonce=nonce
         )
+
+    def budget_ballot_template(self, *, round_id: int, voter: str, approvals: list[int]) -> dict[str, Any]:
+        """The ApprovalBallot typed data ``voter`` should sign to approve ``approvals`` (project indexes)."""
+        self._known_round(round_id)
+        who = checksum(voter, what="voter")
+        if int(call(self.suite.registry.functions.membershipOf(who))) == 0:
+            raise NotCitizenError(f"{who} holds no membership: only residents vote in the budget")
+        return self.budget().ballot_template(round_id, who, approvals)
+
+    def budget(self) -> ParticipatoryBudget:
+        """The suite's participatory budget (bound once)."""
+        if self._budget is None:
+            self._budget = ParticipatoryBudget.from_suite(self.suite)
+        return self._budget
+
+    def _known_round(self, round_id: int) -> None:
+        if not 0 <= round_id < self.budget().round_count():
+            raise UnknownRoundError(f"the participatory budget has no round {round_id}")
 
     def proposals(self) -> list[Proposal]:
         """Every proposal with its state and tally."""
@@ -357,6 +476,14 @@ class Relayer:
         return self.store.add(
             digest=digest, kind=kind, signer=signer, payload=payload, subject=subject, nonce=nonce
         )
+
+
+def budget_submission_id(typed_data: Mapping[str, Any], signer: str) -> str:
+    """A budget ballot's submission id: keccak256(EIP-712 digest ‖ signer). An ``ApprovalBallot`` names no
+    voter, so residents who approve the same projects sign byte-identical messages with the same digest; the
+    signer makes the id theirs (a replay, or the same message under a malleated signature, keeps the id)."""
+    digest = typed_data_digest(typed_data)
+    return "0x" + bytes(Web3.keccak(bytes(digest) + bytes(HexBytes(signer)))).hex()
 
 
 def _message(typed_data: Mapping[str, Any]) -> Mapping[str, Any]:

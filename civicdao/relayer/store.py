@@ -39,9 +39,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["ballot", "delegation", "attestation"]
+Kind = Literal["ballot", "delegation", "attestation", "budget_ballot"]
 Status = Literal["accepted", "submitted", "confirmed", "superseded", "dropped"]
-KINDS: tuple[Kind, ...] = ("ballot", "delegation", "attestation")
+KINDS: tuple[Kind, ...] = ("ballot", "delegation", "attestation", "budget_ballot")
 STATUSES: tuple[Status, ...] = ("accepted", "submitted", "confirmed", "superseded", "dropped")
 #: Statuses still in flight (they hold a nonce the contract has not consumed yet).
 PENDING: tuple[Status, ...] = ("accepted", "submitted")
@@ -50,7 +50,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     digest      TEXT    NOT NULL UNIQUE,
-    kind        TEXT    NOT NULL CHECK (kind IN ('ballot', 'delegation', 'attestation')),
+    kind        TEXT    NOT NULL CHECK (kind IN ('ballot', 'delegation', 'attestation', 'budget_ballot')),
     signer      TEXT    NOT NULL,
     subject     TEXT,
     nonce       TEXT,
@@ -137,9 +137,10 @@ class Store:
             raise StoreError(f"cannot open the relayer database {self.path}: {exc}") from None
 
     def _migrate(self) -> None:
-        """Widen the status CHECK of a database written before ``superseded`` existed (rows kept)."""
+        """Widen the CHECKs of a database written before the status ``superseded`` or the kind
+        ``budget_ballot`` existed (rows kept)."""
         row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'submissions'").fetchone()
-        if row is None or "'superseded'" in row["sql"]:
+        if row is None or ("'superseded'" in row["sql"] and "'budget_ballot'" in row["sql"]):
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -151,7 +152,7 @@ class Store:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        logger.info("relayer database %s: status 'superseded' added", self.path)
+        logger.info("relayer database %s: status 'superseded' and kind 'budget_ballot' added", self.path)
 
     def close(self) -> None:
         """Close the database (pending rows stay on disk for the next start)."""

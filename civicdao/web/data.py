@@ -28,8 +28,9 @@ from web3 import Web3
 from web3.contract import Contract
 
 from civicdao.accounts import checksum
+from civicdao.budget.web import web_rounds
 from civicdao.citizens import Citizens
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import ETH, SUITE_CONTRACTS, Suite
 from civicdao.errors import ConfigError
 from civicdao.exchange import Exchange, Kind, Listing, ListingStatus, Unit
 from civicdao.governance import Governance, Proposal, ProposalState
@@ -88,6 +89,7 @@ class WebData:
                 ("governor", suite.governor),
                 ("treasury", suite.treasury),
                 ("exchange", suite.exchange),
+                *((("budget", suite.budget),) if "budget" in suite.manifest.contracts else ()),
             )
         }
         deployment = Deployment.from_manifest(suite.manifest)
@@ -131,7 +133,11 @@ class WebData:
         """What the front end needs before anything else: the chain, the contracts, the categories."""
         return {
             "chainId": self.suite.chain_id,
-            "contracts": dict(self.suite.addresses()),
+            "contracts": {  # what the manifest records (an older one has no budget)
+                key: to_checksum_address(entry.address)
+                for key, entry in self.suite.manifest.contracts.items()
+                if key in SUITE_CONTRACTS
+            },
             "kinds": [k.name.lower() for k in Kind],
             "budget": self.budget_available(),
         }
@@ -376,29 +382,29 @@ class WebData:
     # -- participatory budget -----------------------------------------------------------------------------
 
     def budget_available(self) -> bool:
-        """Whether the manifest names a participatory budget contract this app can read."""
-        return "budget" in self.suite.manifest.contracts and self._budget_reader() is not None
+        """Whether the manifest names a participatory budget contract (older deployments have none)."""
+        return "budget" in self.suite.manifest.contracts
 
     def budget(self) -> dict[str, Any]:
         """Rounds, projects, ballots and results of the participatory budget, or why there are none.
 
-        Shape when available: ``{"available": true, "rounds": [{"roundId", "budget", "phase",
-        "minApprovals", "maxApprovals", "projects": [{"index", "title", "cost", "recipient"}],
-        "results": null | {"rule", "selected": [index…], "payments": [{"index", "paid"}…]}}]}``.
+        Shape when available: ``{"available": true, "rounds": [{"roundId", "budget", "token", "phase",
+        "minApprovals", "maxApprovals", "votingStart", "votingEnd", "voters",
+        "projects": [{"index", "title", "cost", "recipient"}],
+        "results": null | {"rule", "selected": [index…], "payments": [{"index", "paid", "voters"}…]}}]}``
+        (:func:`civicdao.budget.web_rounds`). Projects and ballots are read from the event index (synced
+        first); each round's own fields from the chain.
         """
-        reader = self._budget_reader()
-        if "budget" not in self.suite.manifest.contracts or reader is None:
+        if not self.budget_available():
             return {"available": False, "rounds": []}
-        rounds: list[dict[str, Any]] = reader(self.suite)
-        return {"available": True, "rounds": rounds}
 
-    def _budget_reader(self) -> Any:
-        """The budget module's web reader (``civicdao.budget.web_rounds``) once it exists, else None."""
-        try:
-            from civicdao import budget  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return getattr(budget, "web_rounds", None)
+        def rounds(reader: IndexReader) -> list[dict[str, Any]]:
+            def events(name: str) -> list[dict[str, Any]]:
+                return [dict(e.args) for e in reader.events("ParticipatoryBudget", [name])]
+
+            return web_rounds(self.suite, events)
+
+        return {"available": True, "rounds": self._indexed(rounds)}
 
     # -- transactions the wallet sends --------------------------------------------------------------------
 

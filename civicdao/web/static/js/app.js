@@ -376,7 +376,7 @@ function budgetRound(round) {
       }
       const typed = await get(`/relay/typed-data/budget-ballot?${query({ round_id: round.roundId, voter, approvals: approvals.join(",") })}`);
       const signature = await wallet.signTypedData(typed);
-      const submission = await post("/relay/budget-ballots", { typed_data: typed, signature });
+      const submission = await post("/relay/budget-ballots", { typed_data: typed, signature, voter });
       const final = await waitForSubmission(submission.id);
       say(status, final.status === "confirmed" ? t("budget.done") : t("vote.pending"));
     });
