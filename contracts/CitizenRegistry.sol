@@ -272,6 +272,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     ) internal view returns (address signer) {
         if (block.timestamp > expiry) revert CitizenRegistrySignatureExpired(expiry);
         ECDSA.RecoverError err;
+        // slither-disable-next-line unused-return — the third value only details `err`
         (signer, err, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
         if (err != ECDSA.RecoverError.NoError) revert CitizenRegistryInvalidSignature();
         if (!hasRole(REGISTRAR_ROLE, signer)) revert CitizenRegistrySignerNotRegistrar(signer);

@@ -484,6 +484,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         uint256 len = _unitLength(lst.unit);
         if (start < block.timestamp || start < lst.availableFrom || start >= lst.availableUntil) return false;
         if ((start - lst.availableFrom) % len != 0 || start + units * len > lst.availableUntil) return false;
+        // slither-disable-next-line unused-return — only whether a slot clashes matters here
         (bool clash,) = _calendars[listingId].firstTaken((start - lst.availableFrom) / len, units);
         return !clash;
     }
@@ -832,6 +833,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
         _owed[token] -= amount;
         uint256 unpaid = amount;
+        // slither-disable-next-line arbitrary-send-eth,reentrancy-balance,reentrancy-eth — DAO-set sink; callers are nonReentrant
         try sink.depositFee{value: isEth ? amount : 0}(token, amount, uint8(kind)) {
             unpaid = 0;
             if (!isEth) {
@@ -843,6 +845,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
                 unpaid = amount - pulled;
             }
         } catch (bytes memory reason) {
+            // slither-disable-next-line unused-return — with success = false it always reverts with the reason
             if (strict) Address.verifyCallResult(false, reason);
         }
         if (!isEth) IERC20(token).forceApprove(address(sink), 0);
