@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {HandlerBase, Suite} from "./HandlerBase.sol";
+
+/// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
+/// confirm receipt, settle, claim/accept/dispute/resolve/finalise damage claims, and withdraw credits. Amounts
+/// are bounded so most calls are valid; a call the exchange refuses leaves no trace (the invariants read the
+/// contract). A withdrawal of a positive credit must succeed and pay exactly the credit: a failure is counted.
+contract ExchangeHandler is HandlerBase {
+    enum Want {
+        Active,
+        Settleable,
+        Held,
+        Claimed,
+        Disputed,
+        Open
+    }
+
+    uint256 public constant MAX_LISTINGS = 10;
+
+    /// @notice Withdrawals of a positive credit that failed or paid a different amount (must stay 0).
+    uint256 public unwithdrawable;
+
+    constructor(Suite memory suite, address[] memory actors_, address resolver) HandlerBase(suite, actors_, resolver) {}
+
+    function list(uint256 actorSeed, uint256 shape, uint256 price, uint256 deposit) external {
+        if (s.exchange.listingCount() >= MAX_LISTINGS) return;
+        ICommonsExchange.ListingParams memory p;
+        ICommonsExchange.Unit unit = ICommonsExchange.Unit(shape % 3);
+        p.unit = unit;
+        p.kind = ICommonsExchange.Kind(unit == ICommonsExchange.Unit.ITEM ? 1 + ((shape >> 2) % 4) : (shape >> 2) % 5);
+        p.residentsOnly = (shape >> 5) % 4 == 1;
+        p.lateRefundBps = uint16(_bound(shape >> 6, 0, 10_000));
+        p.freeCancelHours = uint32(_bound(shape >> 20, 0, 72));
+        p.minUnits = 1;
+        // Hour ranges up to 600 slots span three 256-slot calendar words.
+        p.maxUnits = unit == ICommonsExchange.Unit.ITEM ? 5 : (unit == ICommonsExchange.Unit.DAY ? 20 : 600);
+        p.stock = unit == ICommonsExchange.Unit.ITEM ? uint32(_bound(shape >> 30, 1, 20)) : 0;
+        p.availableFrom = uint64(block.timestamp - (block.timestamp % 1 hours));
+        p.availableUntil = p.availableFrom + 365 days;
+        p.token = _tokenOf(shape >> 40);
+        p.price = _bound(price, 1e9, 1e15);
+        p.deposit = unit == ICommonsExchange.Unit.ITEM ? 0 : (deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17));
+        p.metadataURI = "ipfs://listing";
+        vm.prank(_actor(actorSeed));
+        try s.exchange.createListing(p) {} catch {}
+    }
+
+    function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed, uint256 unitsSeed) external {
+        uint256 count = s.exchange.listingCount();
+        if (count == 0) return;
+        uint256 id = 1 + (listingSeed % count);
+        ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+        // Mostly short stays; one booking in four takes any length up to the maximum (long calendar ranges).
+        uint256 units = _bound(unitsSeed, lst.minUnits, unitsSeed % 4 == 0 ? lst.maxUnits : 12);
+        uint256 start = _start(lst, slotSeed);
+        (uint256 price, uint256 deposit,) = s.exchange.quote(id, units);
+        address renter = _actor(actorSeed);
+        if (renter == lst.lister) renter = _actor(actorSeed % _actors.length + 1); // self-booking is refused
+        _fund(renter, lst.token, price + deposit, address(s.exchange));
+        uint256 value = lst.token == address(0) ? price + deposit : 0;
+        vm.prank(renter);
+        try s.exchange.book{value: value}(id, start, units, lst.termsVersion) {} catch {}
+    }
+
+    function cancelByRenter(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        try s.exchange.cancelByRenter(id) {} catch {}
+    }
+
+    function cancelByLister(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(s.exchange.getListing(b.listingId).lister);
+        try s.exchange.cancelByLister(id) {} catch {}
+    }
+
+    function confirmReceipt(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        try s.exchange.confirmReceipt(id) {} catch {}
+    }
+
+    function settle(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Settleable);
+        if (id == 0) return;
+        _reach(b.status == ICommonsExchange.BookingStatus.ACTIVE ? b.end : b.claimUntil);
+        try s.exchange.settle(id) {} catch {}
+    }
+
+    function claimDamage(uint256 bookingSeed, uint256 amount) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Held);
+        if (id == 0 || b.deposit == 0) return;
+        _reach(b.end);
+        vm.prank(s.exchange.getListing(b.listingId).lister);
+        try s.exchange.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {} catch {}
+    }
+
+    function answerClaim(uint256 bookingSeed, bool accept) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Claimed);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        if (accept) {
+            try s.exchange.acceptClaim(id) {} catch {}
+        } else {
+            try s.exchange.disputeClaim(id) {} catch {}
+        }
+    }
+
+    function resolve(uint256 bookingSeed, uint256 toLister) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Disputed);
+        if (id == 0) return;
+        vm.prank(_resolver);
+        try s.exchange.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {} catch {}
+    }
+
+    function finaliseClaim(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
+        if (id == 0) return;
+        _reach(b.decideBy);
+        try s.exchange.finaliseClaim(id) {} catch {}
+    }
+
+    /// @dev "Nothing owed becomes unwithdrawable": a positive credit always withdraws, and pays exactly itself.
+    function withdraw(uint256 actorSeed, uint256 tokenSeed) external {
+        address token = _tokenOf(tokenSeed);
+        address who = _actor(actorSeed);
+        uint256 credit;
+        for (uint256 k; k < _actors.length && credit == 0; ++k) {
+            who = _actor(actorSeed % _actors.length + k);
+            credit = s.exchange.credits(who, token);
+        }
+        if (credit == 0) return;
+        uint256 before = _balanceOf(token, who);
+        vm.prank(who);
+        try s.exchange.withdraw(token) {
+            if (_balanceOf(token, who) != before + credit || s.exchange.credits(who, token) != 0) ++unwithdrawable;
+        } catch {
+            ++unwithdrawable;
+        }
+    }
+
+    /// @dev An aligned start at or after now, a few dozen slots on, so bookings collide often.
+    function _start(ICommonsExchange.Listing memory lst, uint256 slotSeed) private view returns (uint256) {
+        if (lst.unit == ICommonsExchange.Unit.ITEM) return 0;
+        uint256 len = lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
+        uint256 from = lst.availableFrom;
+        uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
+        return from + (first + (slotSeed % 40) * (slotSeed % 7 == 0 ? 16 : 1)) * len;
+    }
+
+    /// @dev The first booking from a seeded position on whose price or deposit is in the wanted state (so that
+    /// most calls act on a booking they can act on), or id 0 when there is none.
+    function _booking(uint256 seed, Want want) private view returns (uint256 id, ICommonsExchange.Booking memory b) {
+        uint256 count = s.exchange.bookingCount();
+        for (uint256 k; k < count; ++k) {
+            id = 1 + ((seed % count + k) % count);
+            b = s.exchange.getBooking(id);
+            if (_wanted(b, want)) return (id, b);
+        }
+        return (0, b);
+    }
+
+    function _wanted(ICommonsExchange.Booking memory b, Want want) private pure returns (bool) {
+        if (want == Want.Active) return b.status == ICommonsExchange.BookingStatus.ACTIVE;
+        if (want == Want.Settleable) {
+            return b.status == ICommonsExchange.BookingStatus.ACTIVE
+                || b.depositStatus == ICommonsExchange.DepositStatus.HELD;
+        }
+        if (want == Want.Held) return b.depositStatus == ICommonsExchange.DepositStatus.HELD;
+        if (want == Want.Claimed) return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED;
+        if (want == Want.Disputed) return b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+        return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED
+            || b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+    }
+}
