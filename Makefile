@@ -47,7 +47,7 @@ slither: setup
 	$(BIN)/python toolchain/slither_input.py build/slither/input.json
 	$(BIN)/slither build/slither/input.json --compile-force-framework Solc-json --solc "$(SOLC_SHIM)"
 
-# The short invariant campaign (foundry.toml [invariant]: 4 runs x 500 calls per invariant, every invariant
+# The short invariant campaign (foundry.toml [invariant]: 3 runs x 500 calls per invariant, every invariant
 # checked after every call) over the whole suite; prints steps and time per invariant.
 invariants: setup
 	FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json | $(BIN)/python toolchain/forge_report.py

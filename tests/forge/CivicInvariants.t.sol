@@ -89,6 +89,22 @@ contract CivicInvariants is InvariantTest {
         }
     }
 
+    /// @notice The calendar agrees with the bookings: every live booking's slots are taken, and the slots of a
+    /// cancelled booking that no live booking overlaps are free again (cancelling frees every calendar word).
+    function invariant_calendarMatchesBookings() public view {
+        uint256 n = s.exchange.bookingCount();
+        for (uint256 id = 1; id <= n; ++id) {
+            ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
+            if (s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM) continue;
+            (bool taken,) = s.exchange.firstClash(b.listingId, b.start, b.units);
+            if (b.status == ICommonsExchange.BookingStatus.ACTIVE) {
+                vm.assertTrue(taken, "a live booking's slots are free");
+            } else if (b.status == ICommonsExchange.BookingStatus.CANCELLED && !_overlapsLive(b)) {
+                vm.assertTrue(!taken, "a cancelled booking's slots stay taken");
+            }
+        }
+    }
+
     /// @notice Per token, the exchange's balance equals totalOwed, which equals escrow of live bookings plus
     /// every credit plus pending fees.
     function invariant_exchangeHoldsWhatItOwes() public view {
@@ -102,7 +118,8 @@ contract CivicInvariants is InvariantTest {
         _checkTreasuryToken(address(s.token));
     }
 
-    /// @notice No spending decision added to an epoch's spending beyond the cap in force when it was made.
+    /// @notice No spending decision added to an epoch's spending beyond the cap in force when it was made, and no
+    /// cap raise took effect within the epoch it was voted in.
     function invariant_epochCapsNeverExceeded() public view {
         vm.assertEq(treasuryHandler.capViolations(), 0, "a spend went past the epoch cap");
     }
@@ -138,6 +155,17 @@ contract CivicInvariants is InvariantTest {
     }
 
     // ─────────────────────────────────────── checks ───────────────────────────────────────
+
+    /// @dev Whether a booking (or settled one) that holds the calendar overlaps `c` on its listing.
+    function _overlapsLive(ICommonsExchange.Booking memory c) internal view returns (bool) {
+        uint256 n = s.exchange.bookingCount();
+        for (uint256 id = 1; id <= n; ++id) {
+            ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
+            if (b.listingId != c.listingId || b.status == ICommonsExchange.BookingStatus.CANCELLED) continue;
+            if (b.start < c.end && c.start < b.end) return true;
+        }
+        return false;
+    }
 
     function _checkExchangeToken(address token) internal view {
         uint256 balance = token == address(0) ? address(s.exchange).balance : s.token.balanceOf(address(s.exchange));

@@ -48,21 +48,49 @@ contract ExchangeHandler is HandlerBase {
         try s.exchange.createListing(p) {} catch {}
     }
 
-    function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed, uint256 unitsSeed) external {
+    /// @dev Three renters try to book one listing: near now, across a 256-slot calendar word boundary, or anywhere
+    /// in the next 700 slots, for a few units or (one in four, and always across a boundary) long ranges.
+    function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed) external {
         uint256 count = s.exchange.listingCount();
         if (count == 0) return;
         uint256 id = 1 + (listingSeed % count);
+        for (uint256 k; k < 3; ++k) {
+            // The fuzzer repeats values it has seen; hashing in the attempt and booking count spreads them out.
+            uint256 h = uint256(keccak256(abi.encode(slotSeed, k, s.exchange.bookingCount())));
+            _bookOne(id, _actor(actorSeed % _actors.length + k), h);
+        }
+    }
+
+    function _bookOne(uint256 id, address renter, uint256 h) private {
         ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
-        // Mostly short stays; one booking in four takes any length up to the maximum (long calendar ranges).
-        uint256 units = _bound(unitsSeed, lst.minUnits, unitsSeed % 4 == 0 ? lst.maxUnits : 12);
-        uint256 start = _start(lst, slotSeed);
+        if (renter == lst.lister) renter = _actor(h); // self-booking is refused
+        (uint256 start, uint256 units) = _range(lst, h);
         (uint256 price, uint256 deposit,) = s.exchange.quote(id, units);
-        address renter = _actor(actorSeed);
-        if (renter == lst.lister) renter = _actor(actorSeed % _actors.length + 1); // self-booking is refused
         _fund(renter, lst.token, price + deposit, address(s.exchange));
         uint256 value = lst.token == address(0) ? price + deposit : 0;
         vm.prank(renter);
         try s.exchange.book{value: value}(id, start, units, lst.termsVersion) {} catch {}
+    }
+
+    function _range(ICommonsExchange.Listing memory lst, uint256 h) private view returns (uint256, uint256) {
+        uint256 max = lst.maxUnits;
+        if (lst.unit == ICommonsExchange.Unit.ITEM) return (0, _bound(h, 1, max));
+        uint256 len = lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
+        uint256 from = lst.availableFrom;
+        uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
+        uint256 mode = h % 3;
+        uint256 slot;
+        uint256 units = _bound(h >> 16, 1, (h >> 32) % 4 == 0 ? max : (max < 12 ? max : 12));
+        if (mode == 0) {
+            slot = first + (h >> 48) % 40;
+        } else if (mode == 1) {
+            slot = (((first >> 8) + 1 + (h >> 48) % 2) << 8) - 1 - ((h >> 56) % 8); // just before a word boundary
+            if (slot < first) slot = first;
+            units = _bound(h >> 16, max < 8 ? max : 8, max);
+        } else {
+            slot = first + (h >> 48) % 700;
+        }
+        return (from + slot * len, units);
     }
 
     function cancelByRenter(uint256 bookingSeed) external {
@@ -143,15 +171,6 @@ contract ExchangeHandler is HandlerBase {
         } catch {
             ++unwithdrawable;
         }
-    }
-
-    /// @dev An aligned start at or after now, a few dozen slots on, so bookings collide often.
-    function _start(ICommonsExchange.Listing memory lst, uint256 slotSeed) private view returns (uint256) {
-        if (lst.unit == ICommonsExchange.Unit.ITEM) return 0;
-        uint256 len = lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
-        uint256 from = lst.availableFrom;
-        uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
-        return from + (first + (slotSeed % 40) * (slotSeed % 7 == 0 ? 16 : 1)) * len;
     }
 
     /// @dev The first booking from a seeded position on whose price or deposit is in the wanted state (so that

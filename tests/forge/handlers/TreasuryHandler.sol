@@ -10,11 +10,13 @@ import {HandlerBase, Suite} from "./HandlerBase.sol";
 /// within the cap in force when it was made; every claim of a positive amount must pay exactly that amount.
 contract TreasuryHandler is HandlerBase {
     uint256 public constant MAX_GRANTS = 12;
-    uint256 public constant MAX_ROUNDS = 4;
+    uint256 public constant MAX_ROUNDS = 8;
 
-    /// @notice Spending decisions that took an epoch's spending past the cap in force before them (must stay 0).
+    /// @notice Spending decisions that took an epoch's spending past the cap in force before them, and cap raises
+    /// that applied within the epoch they were made in (must stay 0).
     uint256 public capViolations;
-    /// @notice Claims of a positive grant or round amount that failed or paid another amount (must stay 0).
+    /// @notice Claims of a positive grant or round amount that failed or paid another amount, and ended rounds
+    /// that could not be finalised (must stay 0).
     uint256 public unclaimable;
     /// @notice Spending decisions that went through (how much of the campaign exercised the caps).
     uint256 public spends;
@@ -40,10 +42,15 @@ contract TreasuryHandler is HandlerBase {
         }
     }
 
+    /// @dev A raise must not apply before the next epoch (a captured vote cannot lift the cap and spend at once).
     function setEpochCap(uint256 tokenSeed, uint256 capSeed) external {
         uint256[4] memory choices = [uint256(0), 3e17, 2e18, type(uint256).max];
+        address token = _tokenOf(tokenSeed);
+        (uint256 before,,) = s.treasury.epochCap(token);
         _asDao();
-        s.treasury.setEpochCap(_tokenOf(tokenSeed), choices[capSeed % 4]);
+        s.treasury.setEpochCap(token, choices[capSeed % 4]);
+        (uint256 now_,,) = s.treasury.epochCap(token);
+        if (now_ > before) ++capViolations;
     }
 
     function transfer(uint256 tokenSeed, uint256 toSeed, uint256 amount) external {
@@ -128,7 +135,7 @@ contract TreasuryHandler is HandlerBase {
         }
         _asDao();
         try s.treasury.openRound(
-            token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 3 days)
+            token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 7 days)
         ) {
             _checkCap(token, cap, spentBefore);
         } catch {}
@@ -137,9 +144,15 @@ contract TreasuryHandler is HandlerBase {
     function contribute(uint256 actorSeed, uint256 roundSeed, uint256 projectSeed, uint256 amount) external {
         uint256 rounds = s.treasury.roundCount();
         if (rounds == 0) return;
-        uint256 id = roundSeed % rounds;
-        IPublicTreasury.Round memory r = s.treasury.getRound(id);
-        if (block.timestamp < r.start || block.timestamp >= r.end) return;
+        uint256 id;
+        IPublicTreasury.Round memory r;
+        bool open;
+        for (uint256 k; k < rounds && !open; ++k) {
+            id = (roundSeed % rounds + k) % rounds; // the first round from a seeded position that is open
+            r = s.treasury.getRound(id);
+            open = block.timestamp >= r.start && block.timestamp < r.end;
+        }
+        if (!open) return;
         address who = _actor(actorSeed);
         amount = _bound(amount, 1, 1e17);
         _fund(who, r.token, amount, address(s.treasury));
@@ -150,8 +163,15 @@ contract TreasuryHandler is HandlerBase {
     function finalizeRound(uint256 roundSeed) external {
         uint256 rounds = s.treasury.roundCount();
         if (rounds == 0) return;
-        _reach(s.treasury.getRound(roundSeed % rounds).end);
-        try s.treasury.finalizeRound(roundSeed % rounds) {} catch {}
+        uint256 id = roundSeed % rounds;
+        IPublicTreasury.Round memory r = s.treasury.getRound(id);
+        if (r.finalized) return;
+        _reach(r.end);
+        if (block.timestamp < r.end) return;
+        // An ended round must always finalise: otherwise its contributions and pool would be stuck.
+        try s.treasury.finalizeRound(id) {} catch {
+            ++unclaimable;
+        }
     }
 
     function claimRound(uint256 roundSeed, uint256 projectSeed) external {
