@@ -17,7 +17,9 @@ def seconds(duration: object) -> float:
     """Forge's duration ("13s 325ms 151µs", or {"secs", "nanos"}) in seconds."""
     if isinstance(duration, dict):
         return float(duration.get("secs", 0)) + float(duration.get("nanos", 0)) / 1e9
-    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"([\d.]+)\s*(h|ms|µs|us|ns|m|s)\b", str(duration)))
+    return sum(
+        float(n) * _UNITS[u] for n, u in re.findall(r"([\d.]+)\s*(h|ms|µs|us|ns|m|s)\b", str(duration))
+    )
 
 
 def main() -> int:
@@ -30,7 +32,9 @@ def main() -> int:
                 failed.append(f"{name}: {test.get('reason') or test['status']}")
             kind = test.get("kind", {}).get("Invariant")
             if kind:
-                rows.append((name.removesuffix("()"), kind["runs"], kind["calls"], kind["reverts"], test["duration"]))
+                rows.append(
+                    (name.removesuffix("()"), kind["runs"], kind["calls"], kind["reverts"], test["duration"])
+                )
     print(f"{'invariant':<48} {'runs':>5} {'steps':>7} {'reverts':>8} {'seconds':>8} {'steps/s':>8}")
     for name, runs, calls, reverts, duration in rows:
         secs = seconds(duration)

@@ -19,10 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def standard_input(root: Path = ROOT) -> dict[str, object]:
     """The standard-JSON input for every ``contracts/**/*.sol`` outside ``contracts/mocks``."""
-    sources = sorted(p for p in (root / "contracts").rglob("*.sol") if "mocks" not in p.relative_to(root).parts)
+    sources = sorted(
+        p for p in (root / "contracts").rglob("*.sol") if "mocks" not in p.relative_to(root).parts
+    )
     return {
         "language": "Solidity",
-        "sources": {p.relative_to(root).as_posix(): {"urls": [p.relative_to(root).as_posix()]} for p in sources},
+        "sources": {
+            p.relative_to(root).as_posix(): {"urls": [p.relative_to(root).as_posix()]} for p in sources
+        },
         "settings": {
             **COMPILER_SETTINGS,
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode"], "": ["ast"]}},
