@@ -50,11 +50,11 @@ slither: setup
 # The short invariant campaign (foundry.toml [invariant]: 3 runs x 500 calls per invariant, every invariant
 # checked after every call) over the whole suite; prints steps and time per invariant.
 invariants: setup
-	FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json | $(BIN)/python toolchain/forge_report.py
+	FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json -vv | $(BIN)/python toolchain/forge_report.py
 
 # The long campaign: >= 10,000 calls per invariant (foundry.toml [profile.fuzz.invariant]).
 fuzz: setup
-	FOUNDRY_PROFILE=fuzz FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json | $(BIN)/python toolchain/forge_report.py
+	FOUNDRY_PROFILE=fuzz FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json -vv | $(BIN)/python toolchain/forge_report.py
 
 pytest: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

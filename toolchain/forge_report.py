@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
 
@@ -20,6 +21,18 @@ def seconds(duration: object) -> float:
     return sum(
         float(n) * _UNITS[u] for n, u in re.findall(r"([\d.]+)\s*(h|ms|µs|us|ns|m|s)\b", str(duration))
     )
+
+
+def activity(results: dict[str, Any]) -> dict[str, int]:
+    """Sum the "activity: <action> <count>" lines the campaign logs after each run (present with ``-vv``)."""
+    totals: dict[str, int] = {}
+    for suite in results.values():
+        for test in suite["test_results"].values():
+            for line in test.get("decoded_logs", []):
+                match = re.fullmatch(r"activity: (.+) (\d+)", line)
+                if match:
+                    totals[match[1]] = totals.get(match[1], 0) + int(match[2])
+    return totals
 
 
 def main() -> int:
@@ -40,6 +53,10 @@ def main() -> int:
         secs = seconds(duration)
         rate = calls / secs if secs else 0.0
         print(f"{name:<48} {runs:>5} {calls:>7} {reverts:>8} {secs:>8.1f} {rate:>8.0f}")
+    reach = activity(results)
+    if reach:
+        print("actions that went through (the last run of every campaign, summed; set-up included):")
+        print("  " + ", ".join(f"{name} {count}" for name, count in sorted(reach.items())))
     for line in failed:
         print(f"FAILED {line}", file=sys.stderr)
     print(f"{len(rows) - len(failed)} passed, {len(failed)} failed")

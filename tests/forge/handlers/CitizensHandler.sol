@@ -18,20 +18,25 @@ contract CitizensHandler is HandlerBase {
 
     /// @dev Also tries keys that already hold a membership (the registry must refuse them).
     function register(uint256 actorSeed) external {
-        try s.registry.register(_actor(actorSeed), keccak256(abi.encode("credential", ++_credentials))) {} catch {}
+        try s.registry.register(_actor(actorSeed), keccak256(abi.encode("credential", ++_credentials))) {
+            _did("register");
+        } catch {}
     }
 
     function rotate(uint256 fromSeed, uint256 toSeed) external {
         address from = _actor(fromSeed);
         address to = _actor(toSeed);
         _asDao();
-        try s.registry.rotate(from, to) {} catch {} // also onto a member, or from a non-member: refused
+        try s.registry.rotate(from, to) {
+            _did("rotate");
+        } catch {} // also onto a member, or from a non-member: refused
     }
 
     function revoke(uint256 actorSeed) external {
         address who = _actor(actorSeed);
         if (!s.registry.isCitizen(who)) return;
         s.registry.revoke(who, 1);
+        _did("revoke");
     }
 
     function delegate(uint256 fromSeed, uint256 toSeed) external {
@@ -48,6 +53,7 @@ contract CitizensHandler is HandlerBase {
         vm.prank(proposer);
         try s.governor.propose(targets, values, calldatas, description) returns (uint256 id) {
             _proposals.push(id);
+            _did("propose");
         } catch {}
     }
 
@@ -59,7 +65,9 @@ contract CitizensHandler is HandlerBase {
         address voter = _actor(actorSeed);
         if (s.governor.hasVoted(id, voter)) return;
         vm.prank(voter);
-        try s.governor.castVote(id, support % 3) {} catch {}
+        try s.governor.castVote(id, _support(support)) {
+            _did("vote");
+        } catch {}
     }
 
     /// @dev A delegator votes itself instead of through its delegate (GovernorCountingOverridable).
@@ -69,7 +77,9 @@ contract CitizensHandler is HandlerBase {
         _reach(s.governor.proposalSnapshot(id) + 1);
         if (s.governor.state(id) != IGovernor.ProposalState.Active) return;
         vm.prank(_actor(actorSeed));
-        try s.governor.castOverrideVote(id, support % 3, "") {} catch {}
+        try s.governor.castOverrideVote(id, _support(support), "") {
+            _did("override vote");
+        } catch {}
     }
 
     function queueOrExecute(uint256 proposalSeed) external {
@@ -82,9 +92,12 @@ contract CitizensHandler is HandlerBase {
         }
         if (state == IGovernor.ProposalState.Succeeded) {
             s.governor.queue(id);
+            _did("queue");
         } else if (state == IGovernor.ProposalState.Queued) {
             _reach(s.governor.proposalEta(id));
-            if (block.timestamp >= s.governor.proposalEta(id)) s.governor.execute(id);
+            if (block.timestamp < s.governor.proposalEta(id)) return;
+            s.governor.execute(id);
+            _did("execute");
         }
     }
 
@@ -102,6 +115,11 @@ contract CitizensHandler is HandlerBase {
             ) return id;
         }
         return _proposals[seed % n];
+    }
+
+    /// @dev Against, abstain or (half the time) for, so that some proposals pass and go on to the timelock.
+    function _support(uint8 seed) private pure returns (uint8) {
+        return seed % 4 == 0 ? 0 : (seed % 4 == 1 ? 2 : 1);
     }
 
     function _action() private view returns (address[] memory targets, uint256[] memory values, bytes[] memory data) {

@@ -45,11 +45,13 @@ contract ExchangeHandler is HandlerBase {
         p.deposit = unit == ICommonsExchange.Unit.ITEM ? 0 : (deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17));
         p.metadataURI = "ipfs://listing";
         vm.prank(_actor(actorSeed));
-        try s.exchange.createListing(p) {} catch {}
+        try s.exchange.createListing(p) {
+            _did("list");
+        } catch {}
     }
 
     /// @dev Three renters try to book one listing: near now, across a 256-slot calendar word boundary, or anywhere
-    /// in the next 700 slots, for a few units or (one in four, and always across a boundary) long ranges.
+    /// in the next 300 slots, for a few units or (one in four, and always across a boundary) long ranges.
     function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed) external {
         uint256 count = s.exchange.listingCount();
         if (count == 0) return;
@@ -69,7 +71,19 @@ contract ExchangeHandler is HandlerBase {
         _fund(renter, lst.token, price + deposit, address(s.exchange));
         uint256 value = lst.token == address(0) ? price + deposit : 0;
         vm.prank(renter);
-        try s.exchange.book{value: value}(id, start, units, lst.termsVersion) {} catch {}
+        try s.exchange.book{value: value}(id, start, units, lst.termsVersion) {
+            _did(_crossesWord(lst, start, units) ? "book across calendar words" : "book");
+        } catch {}
+    }
+
+    function _crossesWord(ICommonsExchange.Listing memory lst, uint256 start, uint256 units)
+        private
+        pure
+        returns (bool)
+    {
+        if (lst.unit == ICommonsExchange.Unit.ITEM) return false;
+        uint256 first = (start - lst.availableFrom) / (lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days);
+        return first >> 8 != (first + units - 1) >> 8;
     }
 
     function _range(ICommonsExchange.Listing memory lst, uint256 h) private view returns (uint256, uint256) {
@@ -88,7 +102,7 @@ contract ExchangeHandler is HandlerBase {
             if (slot < first) slot = first;
             units = _bound(h >> 16, max < 8 ? max : 8, max);
         } else {
-            slot = first + (h >> 48) % 700;
+            slot = first + (h >> 48) % 300;
         }
         return (from + slot * len, units);
     }
@@ -97,28 +111,36 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
         if (id == 0) return;
         vm.prank(b.renter);
-        try s.exchange.cancelByRenter(id) {} catch {}
+        try s.exchange.cancelByRenter(id) {
+            _did("cancel by renter");
+        } catch {}
     }
 
     function cancelByLister(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
         if (id == 0) return;
         vm.prank(s.exchange.getListing(b.listingId).lister);
-        try s.exchange.cancelByLister(id) {} catch {}
+        try s.exchange.cancelByLister(id) {
+            _did("cancel by lister");
+        } catch {}
     }
 
     function confirmReceipt(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
         if (id == 0) return;
         vm.prank(b.renter);
-        try s.exchange.confirmReceipt(id) {} catch {}
+        try s.exchange.confirmReceipt(id) {
+            _did("confirm receipt");
+        } catch {}
     }
 
     function settle(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Settleable);
         if (id == 0) return;
         _reach(b.status == ICommonsExchange.BookingStatus.ACTIVE ? b.end : b.claimUntil);
-        try s.exchange.settle(id) {} catch {}
+        try s.exchange.settle(id) {
+            _did("settle");
+        } catch {}
     }
 
     function claimDamage(uint256 bookingSeed, uint256 amount) external {
@@ -126,7 +148,9 @@ contract ExchangeHandler is HandlerBase {
         if (id == 0 || b.deposit == 0) return;
         _reach(b.end);
         vm.prank(s.exchange.getListing(b.listingId).lister);
-        try s.exchange.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {} catch {}
+        try s.exchange.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {
+            _did("claim damage");
+        } catch {}
     }
 
     function answerClaim(uint256 bookingSeed, bool accept) external {
@@ -134,9 +158,13 @@ contract ExchangeHandler is HandlerBase {
         if (id == 0) return;
         vm.prank(b.renter);
         if (accept) {
-            try s.exchange.acceptClaim(id) {} catch {}
+            try s.exchange.acceptClaim(id) {
+                _did("accept claim");
+            } catch {}
         } else {
-            try s.exchange.disputeClaim(id) {} catch {}
+            try s.exchange.disputeClaim(id) {
+                _did("dispute claim");
+            } catch {}
         }
     }
 
@@ -144,14 +172,18 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Disputed);
         if (id == 0) return;
         vm.prank(_resolver);
-        try s.exchange.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {} catch {}
+        try s.exchange.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {
+            _did("resolve");
+        } catch {}
     }
 
     function finaliseClaim(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
         if (id == 0) return;
         _reach(b.decideBy);
-        try s.exchange.finaliseClaim(id) {} catch {}
+        try s.exchange.finaliseClaim(id) {
+            _did("finalise claim");
+        } catch {}
     }
 
     /// @dev "Nothing owed becomes unwithdrawable": a positive credit always withdraws, and pays exactly itself.
@@ -167,6 +199,7 @@ contract ExchangeHandler is HandlerBase {
         uint256 before = _balanceOf(token, who);
         vm.prank(who);
         try s.exchange.withdraw(token) {
+            _did("withdraw");
             if (_balanceOf(token, who) != before + credit || s.exchange.credits(who, token) != 0) ++unwithdrawable;
         } catch {
             ++unwithdrawable;

@@ -28,6 +28,8 @@ abstract contract HandlerBase {
     Suite internal s;
     address[] internal _actors;
     address internal _resolver;
+    string[] private _actions;
+    mapping(string action => uint256 count) private _done;
 
     constructor(Suite memory suite, address[] memory actors_, address resolver) {
         s = suite;
@@ -37,6 +39,20 @@ abstract contract HandlerBase {
 
     function actors() external view returns (address[] memory) {
         return _actors;
+    }
+
+    /// @notice How often each action went through in this run (the campaign's reach, printed by `make fuzz`).
+    function activity() external view returns (string[] memory actions, uint256[] memory counts) {
+        actions = _actions;
+        counts = new uint256[](actions.length);
+        for (uint256 i; i < actions.length; ++i) {
+            counts[i] = _done[actions[i]];
+        }
+    }
+
+    /// @dev Counts an action that went through.
+    function _did(string memory action) internal {
+        if (_done[action]++ == 0) _actions.push(action);
     }
 
     function _actor(uint256 seed) internal view returns (address) {
@@ -67,10 +83,10 @@ abstract contract HandlerBase {
         return token == address(0) ? who.balance : s.token.balanceOf(who);
     }
 
-    /// @dev Moves time forward to `t` (when it is at most 30 days away), so a step that waits for a deadline
+    /// @dev Moves time forward to `t` (when it is at most 60 days away), so a step that waits for a deadline
     /// (a vote's start, a slot's end, a claim window) can happen within one campaign.
     function _reach(uint256 t) internal {
-        if (t > block.timestamp && t - block.timestamp <= 30 days) vm.warp(t);
+        if (t > block.timestamp && t - block.timestamp <= 60 days) vm.warp(t);
     }
 
     /// @dev The DAO's hand: the timelock, which holds every admin role after deployment.

@@ -40,6 +40,7 @@ contract TreasuryHandler is HandlerBase {
         } else {
             s.treasury.donateToken(token, amount, bytes32("gift"));
         }
+        _did("donate");
     }
 
     /// @dev A raise must not apply before the next epoch (a captured vote cannot lift the cap and spend at once).
@@ -51,6 +52,7 @@ contract TreasuryHandler is HandlerBase {
         s.treasury.setEpochCap(token, choices[capSeed % 4]);
         (uint256 now_,,) = s.treasury.epochCap(token);
         if (now_ > before) ++capViolations;
+        _did("set cap");
     }
 
     function transfer(uint256 tokenSeed, uint256 toSeed, uint256 amount) external {
@@ -94,14 +96,18 @@ contract TreasuryHandler is HandlerBase {
         uint256 count = s.treasury.grantCount();
         if (count == 0) return;
         _asDao();
-        try s.treasury.releaseTranche(grantSeed % count, index % 3) {} catch {}
+        try s.treasury.releaseTranche(grantSeed % count, index % 3) {
+            _did("release tranche");
+        } catch {}
     }
 
     function cancelGrant(uint256 grantSeed) external {
         uint256 count = s.treasury.grantCount();
         if (count == 0) return;
         _asDao();
-        try s.treasury.cancelGrant(grantSeed % count) {} catch {}
+        try s.treasury.cancelGrant(grantSeed % count) {
+            _did("cancel grant");
+        } catch {}
     }
 
     /// @dev "Nothing owed becomes unwithdrawable": a positive claimable amount always claims, exactly.
@@ -119,6 +125,7 @@ contract TreasuryHandler is HandlerBase {
         uint256 before = _balanceOf(g.token, g.recipient);
         vm.prank(g.recipient);
         try s.treasury.claim(id) {
+            _did("claim grant");
             if (_balanceOf(g.token, g.recipient) != before + due) ++unclaimable;
         } catch {
             ++unclaimable;
@@ -158,6 +165,7 @@ contract TreasuryHandler is HandlerBase {
         _fund(who, r.token, amount, address(s.treasury));
         vm.prank(who);
         s.treasury.contribute{value: r.token == address(0) ? amount : 0}(id, projectSeed % r.projectCount, amount);
+        _did(s.registry.isCitizen(who) ? "contribute (matched)" : "contribute");
     }
 
     function finalizeRound(uint256 roundSeed) external {
@@ -169,7 +177,9 @@ contract TreasuryHandler is HandlerBase {
         _reach(r.end);
         if (block.timestamp < r.end) return;
         // An ended round must always finalise: otherwise its contributions and pool would be stuck.
-        try s.treasury.finalizeRound(id) {} catch {
+        try s.treasury.finalizeRound(id) {
+            _did(s.treasury.getRound(id).totalMatching > 0 ? "finalise round with matching" : "finalise round");
+        } catch {
             ++unclaimable;
         }
     }
@@ -186,6 +196,7 @@ contract TreasuryHandler is HandlerBase {
         uint256 before = _balanceOf(r.token, p.recipient);
         vm.prank(p.recipient);
         try s.treasury.claimRound(id, index) {
+            _did("claim round");
             if (_balanceOf(r.token, p.recipient) != before + due) ++unclaimable;
         } catch {
             ++unclaimable;
@@ -203,6 +214,7 @@ contract TreasuryHandler is HandlerBase {
     /// which a zero-amount decision does not break).
     function _checkCap(address token, uint256 cap, uint256 spentBefore) private {
         ++spends;
+        _did("spend (transfer, grant or pool)");
         uint256 spent = s.treasury.epochSpent(token, s.treasury.currentEpoch());
         if (cap != type(uint256).max && spent > spentBefore && spent > cap) ++capViolations;
     }
