@@ -50,8 +50,8 @@ contract ExchangeHandler is HandlerBase {
         } catch {}
     }
 
-    /// @dev Three renters try to book one listing: near now, across a 256-slot calendar word boundary, or anywhere
-    /// in the next 300 slots, for a few units or (one in four, and always across a boundary) long ranges.
+    /// @dev Three renters try to book one listing: near now, across the next 256-slot calendar word boundary (long
+    /// ranges), or just after it (short stays), so that a check or a free that stops at the first word shows.
     function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed) external {
         uint256 count = s.exchange.listingCount();
         if (count == 0) return;
@@ -93,16 +93,17 @@ contract ExchangeHandler is HandlerBase {
         uint256 from = lst.availableFrom;
         uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
         uint256 mode = h % 3;
+        uint256 boundary = ((first >> 8) + 1) << 8; // the next 256-slot calendar word starts here
         uint256 slot;
         uint256 units = _bound(h >> 16, 1, (h >> 32) % 4 == 0 ? max : (max < 12 ? max : 12));
         if (mode == 0) {
             slot = first + (h >> 48) % 40;
         } else if (mode == 1) {
-            slot = (((first >> 8) + 1 + (h >> 48) % 2) << 8) - 1 - ((h >> 56) % 8); // just before a word boundary
+            slot = boundary - 1 - ((h >> 56) % 8); // a few slots before the boundary, then well past it
             if (slot < first) slot = first;
-            units = _bound(h >> 16, max < 8 ? max : 8, max);
+            units = _bound(h >> 16, max < 16 ? max : 16, max);
         } else {
-            slot = first + (h >> 48) % 300;
+            slot = boundary + (h >> 48) % 64; // short stays just after the boundary, for the long ones to meet
         }
         return (from + slot * len, units);
     }
