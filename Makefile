@@ -6,8 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY_SOURCES := civicdao tests $(wildcard scripts)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# The solc-js shim `make setup` installs (~/.solcx/solc-v0.8.28, or under $SOLCX_BINARY_PATH): Slither and Forge
+# compile through it, offline.
+SOLC_SHIM = $(shell $(BIN)/python -c "from civicdao.toolchain import solc_shim_path; print(solc_shim_path())")
+FORGE := node_modules/.bin/forge
 
-.PHONY: setup test lint typecheck solhint pytest demo compile clean brownie-networks
+.PHONY: setup test lint typecheck solhint slither invariants fuzz pytest demo compile clean brownie-networks
 
 setup: $(VENV)/.installed node_modules/.installed
 	@$(BIN)/civicdao toolchain install
@@ -36,10 +40,26 @@ typecheck: setup
 solhint: setup
 	npx --no-install solhint --max-warnings 0 'contracts/**/*.sol'
 
+# Slither over contracts/ (mocks excluded) with the build's own compiler settings; fails on any high or medium
+# finding (slither.config.json). Each reviewed false positive carries an inline `slither-disable-next-line` with
+# its reason; SECURITY.md lists them.
+slither: setup
+	$(BIN)/python toolchain/slither_input.py build/slither/input.json
+	$(BIN)/slither build/slither/input.json --compile-force-framework Solc-json --solc "$(SOLC_SHIM)"
+
+# The short invariant campaign (foundry.toml [invariant]: 3 runs x 500 calls per invariant, every invariant
+# checked after every call) over the whole suite; prints steps and time per invariant.
+invariants: setup
+	FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json -vv | $(BIN)/python toolchain/forge_report.py
+
+# The long campaign: >= 10,000 calls per invariant (foundry.toml [profile.fuzz.invariant]).
+fuzz: setup
+	FOUNDRY_PROFILE=fuzz FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json -vv | $(BIN)/python toolchain/forge_report.py
+
 pytest: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck solhint pytest
+test: lint typecheck solhint slither invariants pytest
 
 # Brownie's `ganache-shanghai` network (Ganache 7.9.2, Shanghai) in ~/.brownie/network-config.yaml; idempotent
 # (setup does it too, quietly).

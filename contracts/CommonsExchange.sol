@@ -893,6 +893,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
         _owed[token] -= amount;
         uint256 unpaid = amount;
+        // slither-disable-next-line arbitrary-send-eth,reentrancy-balance,reentrancy-eth — DAO-set sink; callers are nonReentrant
         try sink.depositFee{value: isEth ? amount : 0}(token, amount, uint8(kind)) {
             unpaid = 0;
             if (!isEth) {
@@ -904,6 +905,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
                 unpaid = amount - pulled;
             }
         } catch (bytes memory reason) {
+            // slither-disable-next-line unused-return — with success = false it always reverts with the reason
             if (strict) Address.verifyCallResult(false, reason);
         }
         if (!isEth) IERC20(token).forceApprove(address(sink), 0);

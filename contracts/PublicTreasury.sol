@@ -76,6 +76,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     mapping(uint256 grantId => uint256[]) private _tranches;
 
     Round[] private _rounds;
+    // slither-disable-next-line uninitialized-state — filled by `list.push()` in openRound
     mapping(uint256 roundId => Project[]) private _projects;
     /// @dev Matched totals c_i per round, project, citizen registry and membership id: one resident is one entry
     /// whichever key they contribute from, and ids of different registries are never merged.
@@ -170,6 +171,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     ) external onlyRole(GOVERNOR_ROLE) returns (uint256 grantId) {
         uint256 count = tranches.length;
         if (count == 0 || count > MAX_TRANCHES) revert TreasuryInvalidTrancheCount(count);
+        // slither-disable-next-line uninitialized-local — a sum that starts at zero
         uint256 total;
         for (uint256 i; i < count; ++i) {
             if (tranches[i] == 0) revert TreasuryZeroAmount();
@@ -219,6 +221,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
             revert TreasuryNotGrantRecipient(grantId, msg.sender);
         }
         amount = _vested(g) - g.claimed;
+        // slither-disable-next-line incorrect-equality — refuses an empty claim; no balance compared
         if (amount == 0) revert TreasuryNothingToClaim(grantId);
         g.claimed += amount;
         address token = g.token;
@@ -292,12 +295,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         Project[] storage list = _projects[roundId];
         uint256 count = list.length;
         uint256[] memory raw = new uint256[](count);
+        // slither-disable-next-line uninitialized-local — a sum that starts at zero
         uint256 totalRaw;
         for (uint256 i; i < count; ++i) {
             raw[i] = QuadraticFundingMath.rawMatching(list[i].sumSqrt, list[i].citizenContributions);
             totalRaw += raw[i];
         }
         uint256 pool = r.matchingPool;
+        // slither-disable-next-line uninitialized-local — a sum that starts at zero
         uint256 paid;
         for (uint256 i; i < count; ++i) {
             uint256 payout = QuadraticFundingMath.normalise(pool, raw[i], totalRaw);

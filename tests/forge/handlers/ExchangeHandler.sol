@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {HandlerBase, Suite} from "./HandlerBase.sol";
+
+/// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
+/// confirm receipt, settle, claim/accept/dispute/resolve/finalise damage claims, and withdraw credits. Amounts
+/// are bounded so most calls are valid; a call the exchange refuses leaves no trace (the invariants read the
+/// contract). A withdrawal of a positive credit must succeed and pay exactly the credit: a failure is counted.
+contract ExchangeHandler is HandlerBase {
+    enum Want {
+        Active,
+        Settleable,
+        Held,
+        Claimed,
+        Disputed,
+        Open
+    }
+
+    uint256 public constant MAX_LISTINGS = 10;
+
+    /// @notice Withdrawals of a positive credit that failed or paid a different amount (must stay 0).
+    uint256 public unwithdrawable;
+
+    constructor(Suite memory suite, address[] memory actors_, address resolver) HandlerBase(suite, actors_, resolver) {}
+
+    function list(uint256 actorSeed, uint256 shape, uint256 price, uint256 deposit) external {
+        if (s.exchange.listingCount() >= MAX_LISTINGS) return;
+        ICommonsExchange.ListingParams memory p;
+        ICommonsExchange.Unit unit = ICommonsExchange.Unit(shape % 3);
+        p.unit = unit;
+        p.kind = ICommonsExchange.Kind(unit == ICommonsExchange.Unit.ITEM ? 1 + ((shape >> 2) % 4) : (shape >> 2) % 5);
+        p.residentsOnly = (shape >> 5) % 4 == 1;
+        p.lateRefundBps = uint16(_bound(shape >> 6, 0, 10_000));
+        p.freeCancelHours = uint32(_bound(shape >> 20, 0, 72));
+        p.minUnits = 1;
+        // Hour ranges up to 600 slots span three 256-slot calendar words.
+        p.maxUnits = unit == ICommonsExchange.Unit.ITEM ? 5 : (unit == ICommonsExchange.Unit.DAY ? 20 : 600);
+        p.stock = unit == ICommonsExchange.Unit.ITEM ? uint32(_bound(shape >> 30, 1, 20)) : 0;
+        p.availableFrom = uint64(block.timestamp - (block.timestamp % 1 hours));
+        p.availableUntil = p.availableFrom + 365 days;
+        p.token = _tokenOf(shape >> 40);
+        p.price = _bound(price, 1e9, 1e15);
+        p.deposit = unit == ICommonsExchange.Unit.ITEM ? 0 : (deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17));
+        p.metadataURI = "ipfs://listing";
+        vm.prank(_actor(actorSeed));
+        try s.exchange.createListing(p) {
+            _did("list");
+        } catch {}
+    }
+
+    /// @dev Three renters try to book one listing: near now, across the next 256-slot calendar word boundary (long
+    /// ranges), or just after it (short stays), so that a check or a free that stops at the first word shows.
+    function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed) external {
+        uint256 count = s.exchange.listingCount();
+        if (count == 0) return;
+        uint256 id = 1 + (listingSeed % count);
+        for (uint256 k; k < 3; ++k) {
+            // The fuzzer repeats values it has seen; hashing in the attempt and booking count spreads them out.
+            uint256 h = uint256(keccak256(abi.encode(slotSeed, k, s.exchange.bookingCount())));
+            _bookOne(id, _actor(actorSeed % _actors.length + k), h);
+        }
+    }
+
+    function _bookOne(uint256 id, address renter, uint256 h) private {
+        ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+        if (renter == lst.lister) renter = _actor(h); // self-booking is refused
+        (uint256 start, uint256 units) = _range(lst, h);
+        (uint256 price, uint256 deposit,) = s.exchange.quote(id, units);
+        _fund(renter, lst.token, price + deposit, address(s.exchange));
+        uint256 value = lst.token == address(0) ? price + deposit : 0;
+        vm.prank(renter);
+        try s.exchange.book{value: value}(id, start, units, lst.termsVersion) {
+            _did(_crossesWord(lst, start, units) ? "book across calendar words" : "book");
+        } catch {}
+    }
+
+    function _crossesWord(ICommonsExchange.Listing memory lst, uint256 start, uint256 units)
+        private
+        pure
+        returns (bool)
+    {
+        if (lst.unit == ICommonsExchange.Unit.ITEM) return false;
+        uint256 first = (start - lst.availableFrom) / (lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days);
+        return first >> 8 != (first + units - 1) >> 8;
+    }
+
+    function _range(ICommonsExchange.Listing memory lst, uint256 h) private view returns (uint256, uint256) {
+        uint256 max = lst.maxUnits;
+        if (lst.unit == ICommonsExchange.Unit.ITEM) return (0, _bound(h, 1, max));
+        uint256 len = lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
+        uint256 from = lst.availableFrom;
+        uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
+        uint256 mode = h % 3;
+        uint256 boundary = ((first >> 8) + 1) << 8; // the next 256-slot calendar word starts here
+        uint256 slot;
+        uint256 units = _bound(h >> 16, 1, (h >> 32) % 4 == 0 ? max : (max < 12 ? max : 12));
+        if (mode == 0) {
+            slot = first + (h >> 48) % 40;
+        } else if (mode == 1) {
+            slot = boundary - 1 - ((h >> 56) % 8); // a few slots before the boundary, then well past it
+            if (slot < first) slot = first;
+            units = _bound(h >> 16, max < 16 ? max : 16, max);
+        } else {
+            slot = boundary + (h >> 48) % 64; // short stays just after the boundary, for the long ones to meet
+        }
+        return (from + slot * len, units);
+    }
+
+    function cancelByRenter(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        try s.exchange.cancelByRenter(id) {
+            _did("cancel by renter");
+        } catch {}
+    }
+
+    function cancelByLister(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(s.exchange.getListing(b.listingId).lister);
+        try s.exchange.cancelByLister(id) {
+            _did("cancel by lister");
+        } catch {}
+    }
+
+    function confirmReceipt(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        try s.exchange.confirmReceipt(id) {
+            _did("confirm receipt");
+        } catch {}
+    }
+
+    function settle(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Settleable);
+        if (id == 0) return;
+        _reach(b.status == ICommonsExchange.BookingStatus.ACTIVE ? b.end : b.claimUntil);
+        try s.exchange.settle(id) {
+            _did("settle");
+        } catch {}
+    }
+
+    function claimDamage(uint256 bookingSeed, uint256 amount) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Held);
+        if (id == 0 || b.deposit == 0) return;
+        _reach(b.end);
+        vm.prank(s.exchange.getListing(b.listingId).lister);
+        try s.exchange.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {
+            _did("claim damage");
+        } catch {}
+    }
+
+    function answerClaim(uint256 bookingSeed, bool accept) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Claimed);
+        if (id == 0) return;
+        vm.prank(b.renter);
+        if (accept) {
+            try s.exchange.acceptClaim(id) {
+                _did("accept claim");
+            } catch {}
+        } else {
+            try s.exchange.disputeClaim(id) {
+                _did("dispute claim");
+            } catch {}
+        }
+    }
+
+    function resolve(uint256 bookingSeed, uint256 toLister) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Disputed);
+        if (id == 0) return;
+        vm.prank(_resolver);
+        try s.exchange.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {
+            _did("resolve");
+        } catch {}
+    }
+
+    function finaliseClaim(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
+        if (id == 0) return;
+        _reach(b.decideBy);
+        try s.exchange.finaliseClaim(id) {
+            _did("finalise claim");
+        } catch {}
+    }
+
+    /// @dev "Nothing owed becomes unwithdrawable": a positive credit always withdraws, and pays exactly itself.
+    function withdraw(uint256 actorSeed, uint256 tokenSeed) external {
+        address token = _tokenOf(tokenSeed);
+        address who = _actor(actorSeed);
+        uint256 credit;
+        for (uint256 k; k < _actors.length && credit == 0; ++k) {
+            who = _actor(actorSeed % _actors.length + k);
+            credit = s.exchange.credits(who, token);
+        }
+        if (credit == 0) return;
+        uint256 before = _balanceOf(token, who);
+        vm.prank(who);
+        try s.exchange.withdraw(token) {
+            _did("withdraw");
+            if (_balanceOf(token, who) != before + credit || s.exchange.credits(who, token) != 0) ++unwithdrawable;
+        } catch {
+            ++unwithdrawable;
+        }
+    }
+
+    /// @dev The first booking from a seeded position on whose price or deposit is in the wanted state (so that
+    /// most calls act on a booking they can act on), or id 0 when there is none.
+    function _booking(uint256 seed, Want want) private view returns (uint256 id, ICommonsExchange.Booking memory b) {
+        uint256 count = s.exchange.bookingCount();
+        for (uint256 k; k < count; ++k) {
+            id = 1 + ((seed % count + k) % count);
+            b = s.exchange.getBooking(id);
+            if (_wanted(b, want)) return (id, b);
+        }
+        return (0, b);
+    }
+
+    function _wanted(ICommonsExchange.Booking memory b, Want want) private pure returns (bool) {
+        if (want == Want.Active) return b.status == ICommonsExchange.BookingStatus.ACTIVE;
+        if (want == Want.Settleable) {
+            return b.status == ICommonsExchange.BookingStatus.ACTIVE
+                || b.depositStatus == ICommonsExchange.DepositStatus.HELD;
+        }
+        if (want == Want.Held) return b.depositStatus == ICommonsExchange.DepositStatus.HELD;
+        if (want == Want.Claimed) return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED;
+        if (want == Want.Disputed) return b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+        return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED
+            || b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+    }
+}
