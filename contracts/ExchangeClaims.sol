@@ -23,6 +23,7 @@ contract ExchangeClaims is IExchangeClaims {
 
     /// @inheritdoc IExchangeClaims
     function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external {
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,, bool isLister,) = _exchange.claimContext(bookingId, msg.sender);
         if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
         _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.HELD);
@@ -36,6 +37,7 @@ contract ExchangeClaims is IExchangeClaims {
 
     /// @inheritdoc IExchangeClaims
     function claimNonDelivery(uint256 bookingId, string calldata evidenceURI) external {
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
         if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
         if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
@@ -79,6 +81,7 @@ contract ExchangeClaims is IExchangeClaims {
         if (!IAccessControl(address(_exchange)).hasRole(RESOLVER_ROLE, resolver)) {
             revert IAccessControl.AccessControlUnauthorizedAccount(resolver, RESOLVER_ROLE);
         }
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,, bool isLister, bool isRenter) = _exchange.claimContext(bookingId, resolver);
         if (isLister || isRenter) revert ICommonsExchange.ExchangeResolverIsParty(bookingId, resolver);
         if (b.status != ICommonsExchange.BookingStatus.DISPUTED) {
@@ -92,6 +95,7 @@ contract ExchangeClaims is IExchangeClaims {
 
     /// @inheritdoc IExchangeClaims
     function finaliseClaim(uint256 bookingId) external {
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,,,) = _exchange.claimContext(bookingId, msg.sender);
         bool itemClaim = _isItemClaim(b.status);
         bool answered = itemClaim
@@ -122,6 +126,7 @@ contract ExchangeClaims is IExchangeClaims {
     {
         bool isLister;
         bool isRenter;
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (b,, isLister, isRenter) = _exchange.claimContext(bookingId, msg.sender);
         itemClaim = b.status == ICommonsExchange.BookingStatus.CLAIMED;
         if (itemClaim) {
@@ -147,6 +152,7 @@ contract ExchangeClaims is IExchangeClaims {
     }
 
     function _deadline() private view returns (uint64) {
+        // slither-disable-next-line unused-return — only the dispute window matters here
         (, uint256 disputeWindow,) = _exchange.windows();
         return uint64(block.timestamp + disputeWindow);
     }

@@ -200,11 +200,13 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         if (n == 0) revert BudgetEmptyBatch();
         Round storage r = _round(roundId);
         _requireVoting(roundId, r);
+        // slither-disable-next-line uninitialized-local — a counter that starts at zero, as Solidity initialises it
         uint256 voters;
         bytes32 log = r.ballotLog;
         for (uint256 i; i < n; ++i) {
             SignedBallot calldata b = ballots[i];
             bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(BALLOT_TYPEHASH, roundId, b.approvals, b.nonce)));
+            // slither-disable-next-line unused-return — the third value only details `err`, which is checked
             (address voter, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.r, b.vs);
             if (err != ECDSA.RecoverError.NoError) revert BudgetInvalidSignature(i);
             uint256 added;
@@ -267,6 +269,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         Project storage p = _winner(roundId, r, projectIndex);
         if (msg.sender != p.recipient) revert BudgetNotRecipient(roundId, projectIndex, msg.sender);
         amount = _vested(r, p) - p.claimed;
+        // slither-disable-next-line incorrect-equality — refuses an empty claim; no balance is compared
         if (amount == 0) revert BudgetNothingToClaim(roundId, projectIndex);
         p.claimed += amount;
         address token = r.token;
@@ -442,6 +445,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
 
     /// @dev Sends `amount` back to the treasury as a donation tagged RETURN_NOTE (nothing when zero).
     function _returnToTreasury(address token, uint256 amount) internal {
+        // slither-disable-next-line incorrect-equality — skips an empty transfer; no balance is compared
         if (amount == 0) return;
         if (token == address(0)) {
             _treasury.donate{value: amount}(RETURN_NOTE);
