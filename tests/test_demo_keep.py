@@ -145,7 +145,13 @@ def test_demo_keep_chain_then_the_cli_reads_its_manifest(tmp_path: Path, kept: l
     assert isinstance(listings, list) and [row["metadata_uri"] for row in listings] == [
         "ipfs://spare-room-by-the-park"
     ]
-    assert "2000000000000000000" in json.dumps(seen["report"])  # Dana's 2 ETH donation
+    # Dana's 2 ETH donation (the budget round's unspent part also comes back as a donation)
+    donations = next(
+        row
+        for row in seen["report"]["inflowsByCategory"]
+        if row["category"] == "donation"  # type: ignore[index]
+    )
+    assert donations["amount"] >= 2 * 10**18 and donations["count"] >= 1
 
     _serve_shows_the_demo_and_counts_a_vote(tmp_path, url, kept, open_id=int(proposals[0]["id"]))
 
@@ -166,12 +172,13 @@ def _serve_shows_the_demo_and_counts_a_vote(cwd: Path, url: str, kept: list[Kept
     serve.wait_for("CivicDAO for residents")
     base = f"http://127.0.0.1:{port}"
     listed = httpx.get(f"{base}/api/proposals", timeout=10).json()
-    assert [p["state"] for p in listed] == ["active", "executed", "executed"]
+    assert [p["state"] for p in listed] == ["active", "executed", "executed", "executed"]
     assert listed[0]["title"] == "Free nature walks"
     rooms = httpx.get(f"{base}/api/listings", params={"kind": "room_house"}, timeout=10).json()
     assert [r["metadataUri"] for r in rooms] == ["ipfs://spare-room-by-the-park"]
     treasury = httpx.get(f"{base}/api/treasury", timeout=10).json()
-    assert int(treasury["balance"]) > 0 and treasury["recentInflows"][0]["note"] == "spring-fair"
+    notes = [inflow["note"] for inflow in treasury["recentInflows"]]
+    assert int(treasury["balance"]) > 0 and "spring-fair" in notes  # the budget's unspent return is newer
     assert "<script" in httpx.get(f"{base}/", timeout=10).text
 
     chidi = from_mnemonic(DEFAULT_MNEMONIC, 3, chain_id=31337)  # a resident of the demo
