@@ -1,0 +1,460 @@
+"""The chain state a gas measurement runs in: CivicDAO, its anchors, and a city of N citizens.
+
+Large states are built quickly and honestly: automine off, many real transactions per block, then
+``evm_mine`` (one-transaction blocks over a large state are slow on Anvil, see DESIGN.md). Every citizen is a
+real registration through ``CitizenRegistry.register``; every prior booking, grant and stream is a real
+transaction. Nothing is written with ``anvil_setStorageAt``. The Timelock's own calls (creating grants,
+opening rounds, allowing a token) are sent from the Timelock's address with ``anvil_impersonateAccount``:
+the same call the Timelock makes when it executes a proposal, without the governor around it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from web3 import Web3
+from web3.contract import Contract
+
+from benchmarks import anchors
+from civicdao.accounts import LocalSigner, NodeSigner, Signer, from_private_key, node_signers
+from civicdao.chain import ChainControl
+from civicdao.citizens import Citizens
+from civicdao.config import load_config
+from civicdao.contracts import deploy_contract
+from civicdao.deploy import ETH, Suite, deploy_suite
+from civicdao.exchange import Exchange, ListingSpec
+from civicdao.governance import Governance
+from civicdao.treasury import UNCAPPED, Treasury
+from civicdao.tx import TxRecord, transact
+
+#: The benchmark's governance settings: the pilot preset with a 30 % quorum, so that with 10 citizens a
+#: second vote is still "before quorum" (the stock governor gets the same quorum fraction).
+QUORUM_PERCENT = 30
+DAY = 86_400
+PRICE = 10**15
+DEPOSIT = 10**15
+GRANT = 10**15
+BULK_GAS_LIMIT = 2_000_000_000
+#: Citizens with a private key in the benchmark (they sign ballots); the others act through
+#: ``anvil_autoImpersonateAccount`` (real transactions from their address, without a signature).
+KEYED = 120
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Gas:
+    """One measured transaction: receipt gasUsed (21,000 base included) and its storage writes."""
+
+    gas: int
+    tx_hash: str
+    fresh_slots: int | None = None  # storage slots written from zero to non-zero
+    changed_slots: int | None = None  # storage slots whose value changed
+    per: int = 1  # a batch row: ``gas`` is per item, the slots are the whole transaction's
+    breakdown: dict[str, int] | None = None  # gas by opcode family (traced), for transactions under 2M gas
+
+
+def citizen_key(index: int) -> bytes:
+    return Web3.keccak(text=f"civicdao-bench-citizen-{index}")
+
+
+class Bulk:
+    """Send many transactions without waiting, mine them in few big blocks (automine off meanwhile)."""
+
+    def __init__(self, w3: Web3, control: ChainControl) -> None:
+        self.w3 = w3
+        self.control = control
+        self.hashes: list[str] = []
+        self._nonces: dict[str, int] = {}
+        self._fees = {"maxFeePerGas": 10**12, "maxPriorityFeePerGas": 0}
+
+    def send(self, sender: Signer, fn: Any, *, value: int = 0, gas: int = 1_500_000) -> None:
+        tx: dict[str, Any] = {
+            "from": sender.address,
+            "to": fn.address,
+            "data": fn._encode_transaction_data(),
+            "value": value,
+            "gas": gas,
+            "chainId": self.w3.eth.chain_id if not self._nonces else self._chain_id,
+            **self._fees,
+        }
+        self._chain_id = tx["chainId"]
+        if isinstance(sender, LocalSigner):
+            nonce = self._nonces.get(sender.address)
+            if nonce is None:
+                nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
+            tx["nonce"] = nonce
+            self._nonces[sender.address] = nonce + 1
+            raw = sender.sign_transaction(tx)
+            response = self.w3.provider.make_request("eth_sendRawTransaction", ["0x" + raw.hex()])  # type: ignore[arg-type]
+        else:
+            self._nonces.setdefault(sender.address, -1)
+            tx = {k: (hex(v) if isinstance(v, int) else v) for k, v in tx.items()}
+            response = self.w3.provider.make_request("eth_sendTransaction", [tx])  # type: ignore[arg-type]
+        if "error" in response:
+            raise RuntimeError(f"bulk send failed: {response['error']}")
+        self.hashes.append(response["result"])
+
+    def mine(self) -> None:
+        """Mine until the pool is empty; raise if any transaction reverted."""
+        for _ in range(10_000):
+            status = self.w3.provider.make_request("txpool_status", [])  # type: ignore[arg-type]
+            pending = int(status["result"]["pending"], 16) + int(status["result"]["queued"], 16)
+            if not pending:
+                break
+            self.control.mine()
+        failed = []
+        if self.hashes:
+            # the last transaction of each block is enough to see that blocks were mined; check them all
+            for tx_hash in self.hashes:
+                receipt = self.w3.provider.make_request("eth_getTransactionReceipt", [tx_hash])  # type: ignore[arg-type]
+                result = receipt.get("result")
+                if result is None or int(result["status"], 16) != 1:
+                    failed.append(tx_hash)
+                    break
+        self.hashes.clear()
+        if failed:
+            raise RuntimeError(f"a bulk transaction failed or was not mined: {failed[0]}")
+
+
+@contextmanager
+def bulk(w3: Web3, control: ChainControl) -> Iterator[Bulk]:
+    control._rpc("evm_setAutomine", [False])
+    sender = Bulk(w3, control)
+    try:
+        yield sender
+        sender.mine()
+    finally:
+        control._rpc("evm_setAutomine", [True])
+
+
+@dataclass
+class World:
+    """Everything the measuring functions need, on one chain."""
+
+    w3: Web3
+    control: ChainControl
+    citizens_count: int
+    deployer: NodeSigner
+    suite: Suite
+    citizens: Citizens
+    governance: Governance
+    exchange: Exchange
+    treasury: Treasury
+    token: Contract
+    timelock: NodeSigner
+    people: dict[str, Signer]
+    keyed: list[LocalSigner]
+    members: list[str] = field(default_factory=list)  # every citizen's address, named people first
+    listings: dict[str, int] = field(default_factory=dict)
+    next_slot: dict[str, int] = field(default_factory=dict)
+    stock_token: Contract | None = None
+    stock_governor: Contract | None = None
+    stock_holders: list[Signer] = field(default_factory=list)
+    sablier: Contract | None = None
+    trace: bool = True
+    _counter: int = 0
+
+    # -- helpers the measuring functions share ------------------------------------------------------------
+
+    def unique(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}-{self._counter}"
+
+    def fresh_account(self) -> LocalSigner:
+        return from_private_key(Web3.keccak(text=self.unique("bench-fresh")))
+
+    def gas(self, record: TxRecord) -> Gas:
+        """The receipt's gas and, traced with Anvil's prestateTracer (diffMode), the storage writes."""
+        if not self.trace:
+            return Gas(record.gas_used, record.tx_hash)
+        fresh, changed = storage_writes(self.w3, record.tx_hash)
+        breakdown = opcode_breakdown(self.w3, record.tx_hash) if record.gas_used < 2_000_000 else None
+        return Gas(record.gas_used, record.tx_hash, fresh, changed, breakdown=breakdown)
+
+    def receipt_gas(self, tx_hash: str) -> Gas:
+        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        assert receipt["status"] == 1, f"{tx_hash} reverted"
+        record = TxRecord(tx_hash, receipt["blockNumber"], receipt["gasUsed"], "", None, ())
+        return self.gas(record)
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        snapshot = self.control.snapshot()
+        try:
+            yield
+        finally:
+            self.control.revert(snapshot)
+
+    def as_timelock(self, fn: Any, *, value: int = 0) -> TxRecord:
+        return transact(self.w3, self.timelock, fn, value=value)
+
+    def now(self) -> int:
+        return self.control.time()
+
+
+def storage_writes(w3: Web3, tx_hash: str) -> tuple[int | None, int | None]:
+    response = w3.provider.make_request(  # type: ignore[arg-type]
+        "debug_traceTransaction", [tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}]
+    )
+    if "error" in response:
+        return None, None
+    pre, post = response["result"].get("pre", {}), response["result"].get("post", {})
+    fresh = changed = 0
+    for address, after in post.items():
+        before = pre.get(address, {}).get("storage", {})
+        for slot, value in after.get("storage", {}).items():
+            old = int(before.get(slot, "0x0"), 16)
+            new = int(value, 16)
+            if old != new:
+                changed += 1
+                if old == 0:
+                    fresh += 1
+    return fresh, changed
+
+
+_FAMILIES = {
+    "SSTORE": "SSTORE",
+    "SLOAD": "SLOAD",
+    "KECCAK256": "KECCAK256",
+    "LOG0": "LOG",
+    "LOG1": "LOG",
+    "LOG2": "LOG",
+    "LOG3": "LOG",
+    "LOG4": "LOG",
+    "EXTCODESIZE": "account access",
+    "EXTCODEHASH": "account access",
+    "BALANCE": "account access",
+}
+_CALLS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE", "CREATE", "CREATE2"}
+
+
+def opcode_breakdown(w3: Web3, tx_hash: str) -> dict[str, int] | None:
+    """Gas by opcode family from Anvil's opcode tracer (struct logs). A call's own cost is its gasCost minus
+    the gas its frame then received, so nothing is counted twice; "intrinsic + refunds" is the 21,000 base,
+    calldata, and the refunds subtracted at the end."""
+    response = w3.provider.make_request(  # type: ignore[arg-type]
+        "debug_traceTransaction",
+        [tx_hash, {"disableStack": True, "disableMemory": True, "disableStorage": True}],
+    )
+    if "error" in response:
+        return None
+    logs = response["result"].get("structLogs", [])
+    totals: dict[str, int] = {}
+    for index, step in enumerate(logs):
+        op, cost = step["op"], int(step["gasCost"])
+        if op in _CALLS:
+            following = logs[index + 1] if index + 1 < len(logs) else None
+            if following is not None and following["depth"] == step["depth"] + 1:
+                cost = cost - int(following["gas"])  # what the callee got is counted inside it
+            family = "calls (own cost)"
+        else:
+            family = _FAMILIES.get(op, "other opcodes")
+        totals[family] = totals.get(family, 0) + max(cost, 0)
+    receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    totals["intrinsic + refunds"] = int(receipt["gasUsed"]) - sum(totals.values())
+    return totals
+
+
+# -- building a world ---------------------------------------------------------------------------------------
+
+
+def build_world(
+    w3: Web3,
+    control: ChainControl,
+    *,
+    citizens: int,
+    bookings: int = 1,
+    grants: int = 1,
+    anchors_too: bool = True,
+    progress: Progress = _quiet,
+) -> World:
+    """Deploy everything and grow the city to ``citizens`` members, ``bookings`` prior bookings on each
+    listing and ``grants`` prior stream grants (and as many Sablier streams)."""
+    started = time.monotonic()
+    if max(citizens, bookings, grants) > 20:
+        control._rpc("evm_setBlockGasLimit", [hex(BULK_GAS_LIMIT)])
+    accounts = node_signers(w3)
+    deployer = accounts[0]
+    config = load_config("pilot", {"quorum_percent": QUORUM_PERCENT})
+    suite = deploy_suite(w3, deployer, config)
+    token, _ = deploy_contract(w3, deployer, "MockERC20", "Bench Token", "BENCH", 18)
+    timelock = NodeSigner(suite.timelock.address)
+    control._rpc("anvil_impersonateAccount", [timelock.address])
+    control.set_balance(timelock.address, 10**22)
+    people = {
+        name: accounts[i]
+        for i, name in enumerate(("lister", "renter", "resolver", "relayer", "proposer", "donor"), start=1)
+    }
+    world = World(
+        w3=w3,
+        control=control,
+        citizens_count=citizens,
+        deployer=deployer,
+        suite=suite,
+        citizens=Citizens.from_suite(suite),
+        governance=Governance.from_suite(suite),
+        exchange=Exchange.from_suite(suite),
+        treasury=Treasury.from_suite(suite),
+        token=token,
+        timelock=timelock,
+        people=people,
+        keyed=[],
+    )
+    _wire(world)
+    progress(f"deployed CivicDAO ({time.monotonic() - started:.0f} s)")
+    _grow_city(world, citizens, progress)
+    _fund(world)
+    _exchange_state(world, bookings, progress)
+    _treasury_state(world, grants, progress)
+    if anchors_too:
+        _stock_state(world, citizens, progress)
+        _sablier_state(world, grants, progress)
+    control.increase_time(1)
+    progress(f"world of {citizens:,} citizens ready ({time.monotonic() - started:.0f} s)")
+    return world
+
+
+def _wire(world: World) -> None:
+    ex, tr = world.suite.exchange, world.suite.treasury
+    world.as_timelock(ex.functions.setTokenAllowed(world.token.address, True))
+    world.as_timelock(
+        ex.functions.grantRole(Web3.keccak(text="RESOLVER_ROLE"), world.people["resolver"].address)
+    )
+    for token in (ETH, world.token.address):
+        world.as_timelock(tr.functions.setEpochCap(token, UNCAPPED))
+    # a raised cap applies from the next epoch
+    world.control.increase_time(int(tr.functions.epochClock().call()[0]) + 1)
+
+
+def _grow_city(world: World, citizens: int, progress: Progress) -> None:
+    named = list(world.people.values())[: min(6, citizens)]
+    keyed_count = min(KEYED, citizens - len(named))
+    world.keyed = [from_private_key(citizen_key(i)) for i in range(keyed_count)]
+    registry = world.suite.registry
+    keyless = [
+        Web3.to_checksum_address(Web3.keccak(text=f"civicdao-bench-resident-{i}")[12:])
+        for i in range(citizens - len(named) - keyed_count)
+    ]
+    members = [s.address for s in named] + [s.address for s in world.keyed] + keyless
+    world.members = members
+    for start in range(0, len(members), 2000):
+        with bulk(world.w3, world.control) as sender:
+            for index in range(start, min(start + 2000, len(members))):
+                digest = Web3.keccak(text=f"bench-credential-{index}")
+                sender.send(world.deployer, registry.functions.register(members[index], digest))
+        progress(f"registered {min(start + 2000, len(members)):,} / {len(members):,} citizens")
+    assert world.citizens.citizen_count() == citizens, "registration count mismatch"
+
+
+def _fund(world: World) -> None:
+    world.control._rpc("anvil_autoImpersonateAccount", [True])
+    for address in world.members:
+        world.control.set_balance(address, 10**24)
+    for signer in [*world.people.values(), world.deployer]:
+        transact(world.w3, world.deployer, world.token.functions.mint(signer.address, 10**30))
+
+
+def listing_spec(world: World, token: str) -> ListingSpec:
+    start = (world.now() // DAY + 2) * DAY
+    return ListingSpec(
+        kind="space",
+        unit="day",
+        price=PRICE,
+        deposit=DEPOSIT,
+        available_from=start,
+        available_until=start + 5000 * DAY,
+        metadata_uri="ipfs://bench-hall",
+        token=token,
+    )
+
+
+def _exchange_state(world: World, bookings: int, progress: Progress) -> None:
+    lister, renter = world.people["lister"], world.people["renter"]
+    ex = world.suite.exchange
+    transact(world.w3, renter, world.token.functions.approve(ex.address, 2**255))
+    for name, token in (("ETH", ETH), ("ERC-20", world.token.address)):
+        listed = world.exchange.list(lister, listing_spec(world, token))
+        world.listings[name] = listed.listing_id
+        listing = world.exchange.get_listing(listed.listing_id)
+        value = PRICE + DEPOSIT + 0 if token == ETH else 0
+        quote = world.exchange.quote(listed.listing_id, 1)
+        value = quote.total if token == ETH else 0
+        for first in range(0, bookings, 500):
+            with bulk(world.w3, world.control) as sender:
+                for slot in range(first, min(first + 500, bookings)):
+                    start = listing.available_from + slot * DAY
+                    fn = ex.functions.book(listed.listing_id, start, 1, quote.terms_version)
+                    sender.send(renter, fn, value=value)
+        world.next_slot[name] = listing.available_from + bookings * DAY
+    progress(f"{bookings:,} prior bookings on each listing")
+
+
+def stream_grant_fn(world: World, token: str, recipient: str, amount: int = GRANT) -> Any:
+    start = world.now()
+    return world.suite.treasury.functions.createStreamGrant(token, recipient, amount, start, 0, 100 * DAY)
+
+
+def _treasury_state(world: World, grants: int, progress: Progress) -> None:
+    donor = world.people["donor"]
+    world.treasury.donate(donor, 10**21, note="bench")
+    world.treasury.donate(donor, 10**24, token=world.token.address, note="bench")
+    recipient = world.people["lister"].address
+    for first in range(0, grants, 500):
+        with bulk(world.w3, world.control) as sender:
+            for _ in range(first, min(first + 500, grants)):
+                sender.send(world.timelock, stream_grant_fn(world, ETH, recipient))
+    progress(f"{grants:,} prior stream grants")
+
+
+def _stock_state(world: World, holders: int, progress: Progress) -> None:
+    stock = anchors.deploy_stock_governor(
+        world.w3, world.deployer, voting_delay=1, voting_period=1_000_000, quorum_percent=QUORUM_PERCENT
+    )
+    world.stock_token, world.stock_governor = stock.token, stock.governor
+    # the same holders as citizens: one token each, each delegating to itself (as registration does)
+    world.stock_holders = [NodeSigner(Web3.to_checksum_address(a)) for a in world.members[:holders]]
+    token = stock.token
+    for first in range(0, len(world.stock_holders), 2000):
+        batch = world.stock_holders[first : first + 2000]
+        with bulk(world.w3, world.control) as sender:
+            for holder in batch:
+                sender.send(world.deployer, token.functions.mint(holder.address, 10**18))
+        with bulk(world.w3, world.control) as sender:
+            for holder in batch:
+                sender.send(holder, token.functions.delegate(holder.address))
+        progress(
+            f"stock governor: {min(first + 2000, len(world.stock_holders)):,} holders minted and delegated"
+        )
+    world.control.mine(2)
+
+
+def _sablier_state(world: World, streams: int, progress: Progress) -> None:
+    lockup = anchors.deploy_sablier(world.w3, world.deployer)
+    world.sablier = lockup
+    transact(world.w3, world.deployer, world.token.functions.approve(lockup.address, 2**255))
+    recipient = world.people["lister"].address
+    for first in range(0, streams, 500):
+        with bulk(world.w3, world.control) as sender:
+            for _ in range(first, min(first + 500, streams)):
+                params = (world.deployer.address, recipient, GRANT, world.token.address, True, True, "linear")
+                fn = lockup.functions.createWithDurationsLL(params, (0, 0), 1, (0, 100 * DAY))
+                sender.send(world.deployer, fn)
+    progress(f"Sablier Lockup {anchors.sablier_version()}: {streams:,} prior streams")
+
+
+def keyed_voters(world: World, count: int, *, skip: int = 0) -> Sequence[LocalSigner]:
+    if skip + count > len(world.keyed):
+        raise LookupError(f"needs {skip + count} keyed citizens, the world has {len(world.keyed)}")
+    return world.keyed[skip : skip + count]
+
+
+__all__ = ["Account", "Gas", "World", "build_world", "bulk"]
