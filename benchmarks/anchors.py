@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -138,7 +139,9 @@ def sablier_version() -> str:
     return str(json.loads(package.read_text())["version"])
 
 
-def _link(bytecode: str, references: dict[str, dict[str, list[dict[str, int]]]], at: dict[str, str]) -> str:
+def _link(
+    bytecode: str, references: dict[str, dict[str, list[dict[str, int]]]], at: Mapping[str, str]
+) -> str:
     code = bytecode.removeprefix("0x")
     for libraries in references.values():
         for name, spots in libraries.items():

@@ -276,9 +276,17 @@ def measure_world(
     return rows, errors
 
 
+class TracingChain(LocalChain):
+    """Anvil with ``--steps-tracing``, so ``debug_traceTransaction`` returns opcode steps (the gas breakdown).
+    Used for the 10-citizen world only: recording every step of the large set-up would be slow."""
+
+    def _command(self) -> list[str]:
+        return [*super()._command(), "--steps-tracing"]
+
+
 def run_scale(citizens: int, *, bookings: int, grants: int) -> tuple[dict[str, Gas], dict[str, str], float]:
     started = time.monotonic()
-    with LocalChain("anvil") as chain:
+    with TracingChain("anvil") if citizens <= SMALL else LocalChain("anvil") as chain:
         say(f"building a world of {citizens:,} citizens on {chain.rpc_url}")
         world = build_world(
             chain.w3, chain.control, citizens=citizens, bookings=bookings, grants=grants, progress=say

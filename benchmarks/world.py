@@ -11,14 +11,15 @@ the same call the Timelock makes when it executes a proposal, without the govern
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account import Account
+from eth_typing import HexStr
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from benchmarks import anchors
 from civicdao.accounts import LocalSigner, NodeSigner, Signer, from_private_key, node_signers
@@ -27,7 +28,7 @@ from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH, Suite, deploy_suite
-from civicdao.exchange import Exchange, ListingSpec
+from civicdao.exchange import Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Governance
 from civicdao.treasury import UNCAPPED, Treasury
 from civicdao.tx import TxRecord, transact
@@ -75,6 +76,7 @@ class Bulk:
         self.hashes: list[str] = []
         self._nonces: dict[str, int] = {}
         self._fees = {"maxFeePerGas": 10**12, "maxPriorityFeePerGas": 0}
+        self._chain_id = w3.eth.chain_id
 
     def send(self, sender: Signer, fn: Any, *, value: int = 0, gas: int = 1_500_000) -> None:
         tx: dict[str, Any] = {
@@ -83,10 +85,9 @@ class Bulk:
             "data": fn._encode_transaction_data(),
             "value": value,
             "gas": gas,
-            "chainId": self.w3.eth.chain_id if not self._nonces else self._chain_id,
+            "chainId": self._chain_id,
             **self._fees,
         }
-        self._chain_id = tx["chainId"]
         if isinstance(sender, LocalSigner):
             nonce = self._nonces.get(sender.address)
             if nonce is None:
@@ -94,11 +95,11 @@ class Bulk:
             tx["nonce"] = nonce
             self._nonces[sender.address] = nonce + 1
             raw = sender.sign_transaction(tx)
-            response = self.w3.provider.make_request("eth_sendRawTransaction", ["0x" + raw.hex()])  # type: ignore[arg-type]
+            response = rpc(self.w3, "eth_sendRawTransaction", ["0x" + raw.hex()])
         else:
             self._nonces.setdefault(sender.address, -1)
             tx = {k: (hex(v) if isinstance(v, int) else v) for k, v in tx.items()}
-            response = self.w3.provider.make_request("eth_sendTransaction", [tx])  # type: ignore[arg-type]
+            response = rpc(self.w3, "eth_sendTransaction", [tx])
         if "error" in response:
             raise RuntimeError(f"bulk send failed: {response['error']}")
         self.hashes.append(response["result"])
@@ -106,7 +107,7 @@ class Bulk:
     def mine(self) -> None:
         """Mine until the pool is empty; raise if any transaction reverted."""
         for _ in range(10_000):
-            status = self.w3.provider.make_request("txpool_status", [])  # type: ignore[arg-type]
+            status = rpc(self.w3, "txpool_status", [])
             pending = int(status["result"]["pending"], 16) + int(status["result"]["queued"], 16)
             if not pending:
                 break
@@ -115,7 +116,7 @@ class Bulk:
         if self.hashes:
             # the last transaction of each block is enough to see that blocks were mined; check them all
             for tx_hash in self.hashes:
-                receipt = self.w3.provider.make_request("eth_getTransactionReceipt", [tx_hash])  # type: ignore[arg-type]
+                receipt = rpc(self.w3, "eth_getTransactionReceipt", [tx_hash])
                 result = receipt.get("result")
                 if result is None or int(result["status"], 16) != 1:
                     failed.append(tx_hash)
@@ -180,12 +181,6 @@ class World:
         breakdown = opcode_breakdown(self.w3, record.tx_hash) if record.gas_used < 2_000_000 else None
         return Gas(record.gas_used, record.tx_hash, fresh, changed, breakdown=breakdown)
 
-    def receipt_gas(self, tx_hash: str) -> Gas:
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        assert receipt["status"] == 1, f"{tx_hash} reverted"
-        record = TxRecord(tx_hash, receipt["blockNumber"], receipt["gasUsed"], "", None, ())
-        return self.gas(record)
-
     @contextmanager
     def isolated(self) -> Iterator[None]:
         snapshot = self.control.snapshot()
@@ -201,10 +196,14 @@ class World:
         return self.control.time()
 
 
+def rpc(w3: Web3, method: str, params: list[Any]) -> Any:
+    """A raw JSON-RPC request (no middleware: bulk set-up sends thousands)."""
+    return w3.provider.make_request(RPCEndpoint(method), params)
+
+
 def storage_writes(w3: Web3, tx_hash: str) -> tuple[int | None, int | None]:
-    response = w3.provider.make_request(  # type: ignore[arg-type]
-        "debug_traceTransaction", [tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}]
-    )
+    options = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
+    response = rpc(w3, "debug_traceTransaction", [tx_hash, options])
     if "error" in response:
         return None, None
     pre, post = response["result"].get("pre", {}), response["result"].get("post", {})
@@ -238,29 +237,23 @@ _CALLS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE", "CREATE", "CREATE2"}
 
 
 def opcode_breakdown(w3: Web3, tx_hash: str) -> dict[str, int] | None:
-    """Gas by opcode family from Anvil's opcode tracer (struct logs). A call's own cost is its gasCost minus
-    the gas its frame then received, so nothing is counted twice; "intrinsic + refunds" is the 21,000 base,
-    calldata, and the refunds subtracted at the end."""
-    response = w3.provider.make_request(  # type: ignore[arg-type]
-        "debug_traceTransaction",
-        [tx_hash, {"disableStack": True, "disableMemory": True, "disableStorage": True}],
-    )
-    if "error" in response:
+    """Gas by opcode family from Anvil's opcode tracer (needs ``--steps-tracing``), across every call frame.
+
+    A call opcode's reported cost includes the gas it forwards, so calls are not summed: "rest" is gasUsed
+    minus the families, i.e. the 21,000 base, calldata, the calls' own costs, minus refunds."""
+    options = {"disableStack": True, "disableMemory": True, "disableStorage": True}
+    response = rpc(w3, "debug_traceTransaction", [tx_hash, options])
+    logs = response.get("result", {}).get("structLogs", []) if "error" not in response else []
+    if not logs:
         return None
-    logs = response["result"].get("structLogs", [])
     totals: dict[str, int] = {}
-    for index, step in enumerate(logs):
-        op, cost = step["op"], int(step["gasCost"])
-        if op in _CALLS:
-            following = logs[index + 1] if index + 1 < len(logs) else None
-            if following is not None and following["depth"] == step["depth"] + 1:
-                cost = cost - int(following["gas"])  # what the callee got is counted inside it
-            family = "calls (own cost)"
-        else:
-            family = _FAMILIES.get(op, "other opcodes")
-        totals[family] = totals.get(family, 0) + max(cost, 0)
-    receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    totals["intrinsic + refunds"] = int(receipt["gasUsed"]) - sum(totals.values())
+    for step in logs:
+        if step["op"] in _CALLS:
+            continue
+        family = _FAMILIES.get(step["op"], "other opcodes")
+        totals[family] = totals.get(family, 0) + int(step["gasCost"])
+    receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
+    totals["rest (base, calldata, calls, refunds)"] = int(receipt["gasUsed"]) - sum(totals.values())
     return totals
 
 
@@ -290,7 +283,7 @@ def build_world(
     timelock = NodeSigner(suite.timelock.address)
     control._rpc("anvil_impersonateAccount", [timelock.address])
     control.set_balance(timelock.address, 10**22)
-    people = {
+    people: dict[str, Signer] = {
         name: accounts[i]
         for i, name in enumerate(("lister", "renter", "resolver", "relayer", "proposer", "donor"), start=1)
     }
@@ -340,11 +333,11 @@ def _grow_city(world: World, citizens: int, progress: Progress) -> None:
     keyed_count = min(KEYED, citizens - len(named))
     world.keyed = [from_private_key(citizen_key(i)) for i in range(keyed_count)]
     registry = world.suite.registry
-    keyless = [
+    keyless: list[str] = [
         Web3.to_checksum_address(Web3.keccak(text=f"civicdao-bench-resident-{i}")[12:])
         for i in range(citizens - len(named) - keyed_count)
     ]
-    members = [s.address for s in named] + [s.address for s in world.keyed] + keyless
+    members: list[str] = [s.address for s in named] + [s.address for s in world.keyed] + keyless
     world.members = members
     for start in range(0, len(members), 2000):
         with bulk(world.w3, world.control) as sender:
@@ -366,8 +359,8 @@ def _fund(world: World) -> None:
 def listing_spec(world: World, token: str) -> ListingSpec:
     start = (world.now() // DAY + 2) * DAY
     return ListingSpec(
-        kind="space",
-        unit="day",
+        kind=Kind.SPACE,
+        unit=Unit.DAY,
         price=PRICE,
         deposit=DEPOSIT,
         available_from=start,
@@ -451,10 +444,4 @@ def _sablier_state(world: World, streams: int, progress: Progress) -> None:
     progress(f"Sablier Lockup {anchors.sablier_version()}: {streams:,} prior streams")
 
 
-def keyed_voters(world: World, count: int, *, skip: int = 0) -> Sequence[LocalSigner]:
-    if skip + count > len(world.keyed):
-        raise LookupError(f"needs {skip + count} keyed citizens, the world has {len(world.keyed)}")
-    return world.keyed[skip : skip + count]
-
-
-__all__ = ["Account", "Gas", "World", "build_world", "bulk"]
+__all__ = ["Gas", "World", "build_world", "bulk", "rpc"]
