@@ -135,6 +135,7 @@ def queue_execute(world: World) -> dict[str, Gas]:
         proposal_id = _open_proposal(world)
         needed = world.governance.quorum(world.governance.snapshot(proposal_id))
         governor = world.suite.governor
+        world.control._rpc("anvil_autoImpersonateAccount", [True])  # keyless citizens vote too
         with bulk(world.w3, world.control) as sender:
             for address in world.members[: needed + 1]:
                 sender.send(

@@ -195,6 +195,11 @@ class World:
     def now(self) -> int:
         return self.control.time()
 
+    def release(self) -> None:
+        """Stop the impersonations the world started (for a chain shared with other tests)."""
+        self.control._rpc("anvil_autoImpersonateAccount", [False])
+        self.control._rpc("anvil_stopImpersonatingAccount", [self.timelock.address])
+
 
 def rpc(w3: Web3, method: str, params: list[Any]) -> Any:
     """A raw JSON-RPC request (no middleware: bulk set-up sends thousands)."""
@@ -257,6 +262,71 @@ def opcode_breakdown(w3: Web3, tx_hash: str) -> dict[str, int] | None:
     return totals
 
 
+def replay_supply_history(world: World, contract: str, probe: Any, sender: Signer, *, clock: str) -> None:
+    """Write, with ``anvil_setStorageAt``, the total-supply checkpoint history that one registration (or mint)
+    per block would have left: one checkpoint per member, the n-th holding n units, at consecutive timepoints
+    ending at the latest one. Bulk set-up mines thousands of registrations per block, which leaves only a
+    few checkpoints; the quorum lookup's cost depends on how many there are.
+
+    The array's slot is found, not assumed: ``probe`` (a registration or mint) runs in a snapshot and the
+    storage diff names the slot whose value is the total supply and whose array element moved with it."""
+    with world.isolated():
+        world.control.increase_time(1)  # a new timepoint, so the probe appends a checkpoint
+        record = transact(world.w3, sender, probe)
+        block = world.w3.eth.get_block(record.block_number)
+        timepoint = int(block["timestamp"]) if clock == "timestamp" else record.block_number
+        response = rpc(world.w3, "debug_traceTransaction", [record.tx_hash, _DIFF])
+        post_all = {k.lower(): v for k, v in response["result"]["post"].items()}
+        pre_all = {k.lower(): v for k, v in response["result"]["pre"].items()}
+        post = post_all.get(contract.lower(), {}).get("storage", {})
+        pre = pre_all.get(contract.lower(), {}).get("storage", {})
+    length_slot, supply_after_probe = _checkpoint_length_slot(pre, post, timepoint)
+    history = _checkpoint_count(world, contract, length_slot)
+    head = int.from_bytes(Web3.keccak(length_slot.to_bytes(32, "big")), "big")
+    last = int(_storage(world, contract, head + history - 1), 16)
+    latest_key, supply = last & (2**48 - 1), last >> 48
+    units = supply_after_probe - supply  # one member's units (1 membership, or one minted token)
+    members = supply // units
+    if latest_key < members:  # a block-number clock: mine empty blocks to hold the history
+        world.control._rpc("anvil_mine", [hex(members), "0x1"])
+        latest_key = members
+    for index in range(members):
+        key = latest_key - (members - 1 - index)
+        value = ((index + 1) * units << 48) | key
+        _set_storage(world, contract, head + index, value)
+    _set_storage(world, contract, length_slot, members)
+
+
+_DIFF = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
+
+
+def _checkpoint_length_slot(pre: dict[str, str], post: dict[str, str], timepoint: int) -> tuple[int, int]:
+    """The slot of the checkpoint array the probe appended to at ``timepoint``, and the supply it wrote."""
+    before = {int(k, 16): int(v, 16) for k, v in pre.items()}
+    after = {int(k, 16): int(v, 16) for k, v in post.items()}
+    for slot, new in after.items():
+        old = before.get(slot, 0)
+        if new != old + 1 or old == 0:
+            continue  # a total-supply history already has entries; a new member's own history starts at 0
+        head = int.from_bytes(Web3.keccak(slot.to_bytes(32, "big")), "big")
+        element = after.get(head + new - 1)
+        if element is not None and element & (2**48 - 1) == timepoint:
+            return slot, element >> 48
+    raise LookupError("no total-supply checkpoint array found in the probe's storage diff")
+
+
+def _storage(world: World, contract: str, slot: int) -> str:
+    return str(rpc(world.w3, "eth_getStorageAt", [contract, hex(slot), "latest"])["result"])
+
+
+def _checkpoint_count(world: World, contract: str, slot: int) -> int:
+    return int(_storage(world, contract, slot), 16)
+
+
+def _set_storage(world: World, contract: str, slot: int, value: int) -> None:
+    world.control._rpc("anvil_setStorageAt", [contract, hex(slot), "0x" + f"{value:064x}"])
+
+
 # -- building a world ---------------------------------------------------------------------------------------
 
 
@@ -305,6 +375,9 @@ def build_world(
     _wire(world)
     progress(f"deployed CivicDAO ({time.monotonic() - started:.0f} s)")
     _grow_city(world, citizens, progress)
+    probe = world.suite.registry.functions.register(world.fresh_account().address, Web3.keccak(text="probe"))
+    replay_supply_history(world, world.suite.registry.address, probe, world.deployer, clock="timestamp")
+    progress(f"total-supply history: {citizens:,} checkpoints, one per registration")
     _fund(world)
     _exchange_state(world, bookings, progress)
     _treasury_state(world, grants, progress)
@@ -349,7 +422,9 @@ def _grow_city(world: World, citizens: int, progress: Progress) -> None:
 
 
 def _fund(world: World) -> None:
-    world.control._rpc("anvil_autoImpersonateAccount", [True])
+    if len(world.members) > len(world.keyed) + len(world.people):
+        # keyless citizens act through impersonation (the large world's stock delegations, bulk votes)
+        world.control._rpc("anvil_autoImpersonateAccount", [True])
     for address in world.members:
         world.control.set_balance(address, 10**24)
     for signer in [*world.people.values(), world.deployer]:
@@ -415,6 +490,7 @@ def _stock_state(world: World, holders: int, progress: Progress) -> None:
     world.stock_token, world.stock_governor = stock.token, stock.governor
     # the same holders as citizens: one token each, each delegating to itself (as registration does)
     world.stock_holders = [NodeSigner(Web3.to_checksum_address(a)) for a in world.members[:holders]]
+    world.control._rpc("anvil_autoImpersonateAccount", [True])  # each holder delegates from its own address
     token = stock.token
     for first in range(0, len(world.stock_holders), 2000):
         batch = world.stock_holders[first : first + 2000]
@@ -427,6 +503,8 @@ def _stock_state(world: World, holders: int, progress: Progress) -> None:
         progress(
             f"stock governor: {min(first + 2000, len(world.stock_holders)):,} holders minted and delegated"
         )
+    probe = token.functions.mint(world.deployer.address, 10**18)
+    replay_supply_history(world, token.address, probe, world.deployer, clock="blocknumber")
     world.control.mine(2)
 
 

@@ -27,7 +27,10 @@ def measured(chain: LocalChain) -> tuple[dict[str, Gas], dict[str, str]]:
     try:
         world = build_world(chain.w3, chain.control, citizens=SMALL, anchors_too=False)
         world.trace = False
-        return measure_world(world, CEILING_GROUPS)
+        try:
+            return measure_world(world, CEILING_GROUPS)
+        finally:
+            world.release()
     finally:
         chain.control.revert(snapshot)
 
