@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from web3 import HTTPProvider, Web3
+
 from benchmarks import actions, anchors
 from benchmarks.world import QUORUM_PERCENT, Gas, World, build_world
-from civicdao.chain import LocalChain
+from civicdao.chain import ChainControl, LocalChain
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
@@ -288,8 +290,9 @@ def run_scale(citizens: int, *, bookings: int, grants: int) -> tuple[dict[str, G
     started = time.monotonic()
     with TracingChain("anvil") if citizens <= SMALL else LocalChain("anvil") as chain:
         say(f"building a world of {citizens:,} citizens on {chain.rpc_url}")
+        w3 = Web3(HTTPProvider(chain.rpc_url, request_kwargs={"timeout": 300}))  # big blocks take a while
         world = build_world(
-            chain.w3, chain.control, citizens=citizens, bookings=bookings, grants=grants, progress=say
+            w3, ChainControl(w3), citizens=citizens, bookings=bookings, grants=grants, progress=say
         )
         rows, errors = measure_world(world)
     return rows, errors, time.monotonic() - started

@@ -288,7 +288,8 @@ def replay_supply_history(world: World, contract: str, probe: Any, sender: Signe
     units = supply_after_probe - supply  # one member's units (1 membership, or one minted token)
     members = supply // units
     if latest_key < members:  # a block-number clock: mine empty blocks to hold the history
-        world.control._rpc("anvil_mine", [hex(members), "0x1"])
+        for _ in range(0, members, 500):
+            world.control._rpc("anvil_mine", [hex(500), "0x1"])
         latest_key = members
     for index in range(members):
         key = latest_key - (members - 1 - index)
