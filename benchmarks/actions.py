@@ -272,7 +272,7 @@ def stock_governor(world: World) -> dict[str, Gas]:
         propose = gov.functions.propose([action.target], [0], [action.calldata], world.unique("stock"))
         proposal_id = propose.call({"from": proposer.address})
         proposed = transact(w3, proposer, propose)
-        world.control.mine(2)
+        world.control.increase_time(2)  # past the 1 s voting delay (timestamp clock)
         first = transact(w3, holders[0], gov.functions.castVote(proposal_id, 1))
         later = transact(w3, holders[1], gov.functions.castVote(proposal_id, 1))
         voter = world.keyed[0]  # a holder too: the holders are the citizens

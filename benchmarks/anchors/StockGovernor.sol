@@ -17,7 +17,8 @@ import {
     GovernorVotesQuorumFraction
 } from "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 
-/// @notice A stock ERC20Votes token; the deployer mints (one unit per holder in the benchmark).
+/// @notice A stock ERC20Votes token on the timestamp clock (the wizard's "Timestamp" option, as CivicDAO's
+/// registry uses); the deployer mints (one token per holder in the benchmark).
 contract StockVotesToken is ERC20, ERC20Permit, ERC20Votes {
     address private immutable _minter;
 
@@ -29,6 +30,15 @@ contract StockVotesToken is ERC20, ERC20Permit, ERC20Votes {
     function mint(address to, uint256 amount) external {
         require(msg.sender == _minter, "not minter");
         _mint(to, amount);
+    }
+
+    function clock() public view override returns (uint48) {
+        return uint48(block.timestamp);
+    }
+
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() public pure override returns (string memory) {
+        return "mode=timestamp";
     }
 
     function _update(address from, address to, uint256 value) internal override(ERC20, ERC20Votes) {
