@@ -129,6 +129,7 @@ def deploy_stock_governor(
 # -- Sablier ------------------------------------------------------------------------------------------------
 
 
+@cache
 def _artifact(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((project_root() / path).read_text())
     return data
