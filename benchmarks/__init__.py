@@ -1,0 +1,1 @@
+"""Gas benchmarks: `python -m benchmarks.gas_bench` (see benchmarks/REPORT.md)."""
