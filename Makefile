@@ -4,14 +4,14 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-PY_SOURCES := civicdao tests $(wildcard scripts)
+PY_SOURCES := civicdao tests benchmarks $(wildcard scripts)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # The solc-js shim `make setup` installs (~/.solcx/solc-v0.8.28, or under $SOLCX_BINARY_PATH): Slither and Forge
 # compile through it, offline.
 SOLC_SHIM = $(shell $(BIN)/python -c "from civicdao.toolchain import solc_shim_path; print(solc_shim_path())")
 FORGE := node_modules/.bin/forge
 
-.PHONY: setup test lint typecheck solhint slither invariants fuzz pytest demo compile clean brownie-networks
+.PHONY: setup browser test lint typecheck solhint slither invariants fuzz bench pytest demo compile clean brownie-networks
 
 setup: $(VENV)/.installed node_modules/.installed
 	@$(BIN)/civicdao toolchain install
@@ -56,7 +56,14 @@ invariants: setup
 fuzz: setup
 	FOUNDRY_PROFILE=fuzz FOUNDRY_SOLC="$(SOLC_SHIM)" $(FORGE) test --json -vv | $(BIN)/python toolchain/forge_report.py
 
-pytest: setup
+# The browser tests drive Debian's Chromium (Playwright's own download fails here). CI installs it (it runs as
+# root); elsewhere a missing browser skips those tests, and with CI=true it fails them.
+browser:
+	@if [ "$$CI" = "true" ] && ! command -v chromium >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+pytest: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck solhint slither invariants pytest
@@ -66,6 +73,14 @@ test: lint typecheck solhint slither invariants pytest
 brownie-networks: setup
 	$(BIN)/python -c "from civicdao.toolchain import register_brownie_networks as r; \
 	print('brownie networks:', ', '.join(r()) or 'already registered')"
+
+# Benchmarks (not part of `make test`): gas of every civic action at 10 and 10,000 citizens beside OpenZeppelin's
+# stock governor and Sablier Lockup (benchmarks/REPORT.md, results.json); the event index (index.json); and a
+# participatory-budgeting replay of 5,000 voters (budget.json). About 20 minutes on 2 cores.
+bench: setup
+	$(BIN)/python -m benchmarks.gas_bench
+	$(BIN)/python benchmarks/index_bench.py
+	$(BIN)/python benchmarks/budget_bench.py
 
 demo: setup
 	$(BIN)/civicdao demo
