@@ -14,6 +14,11 @@ priced from, so a lister who changes price, deposit or cancellation policy befor
 (roles, deadlines, statuses) comes back as the contract's named revert (``civicdao._custom_errors``), raised
 while estimating gas, so nothing is mined.
 
+Lists (:meth:`Exchange.search`, :meth:`Exchange.bookings`) find their listings and bookings in an event index
+when the exchange has one (``Exchange.from_suite(suite, index=reader)``), or else in the node's logs read in
+adaptive ranges (:func:`civicdao.logs.event_logs`); either way each record's current state is then read from
+the chain (bookings in JSON-RPC batches), since it holds terms no event carries.
+
 Example::
 
     ex = Exchange.from_suite(suite)
@@ -31,7 +36,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eth_typing import BlockIdentifier, ChecksumAddress
 from web3 import Web3
@@ -43,8 +48,12 @@ from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import CivicDAOError, ConfigError, InvalidAmountError
 from civicdao.governance import Action
+from civicdao.logs import event_logs
 from civicdao.tokens import ERC20_ABI, ensure_allowance
 from civicdao.tx import Event, TxRecord, call, transact
+
+if TYPE_CHECKING:
+    from civicdao.index.queries import IndexReader
 
 __all__ = [
     "BPS",
@@ -581,16 +590,18 @@ class Exchange:
 
     w3: Web3
     contract: Contract
+    #: The event index the lists read (None: the node's logs, in adaptive ranges).
+    index: IndexReader | None = field(default=None, kw_only=True)
 
     @classmethod
-    def from_suite(cls, suite: Suite) -> Exchange:
-        """The exchange of a deployed suite."""
-        return cls(suite.w3, suite.exchange)
+    def from_suite(cls, suite: Suite, *, index: IndexReader | None = None) -> Exchange:
+        """The exchange of a deployed suite (its lists read ``index`` when given)."""
+        return cls(suite.w3, suite.exchange, index=index)
 
     @classmethod
-    def at(cls, w3: Web3, address: str) -> Exchange:
+    def at(cls, w3: Web3, address: str, *, index: IndexReader | None = None) -> Exchange:
         """The exchange deployed at ``address``."""
-        return cls(w3, bind(w3, "CommonsExchange", address))
+        return cls(w3, bind(w3, "CommonsExchange", address), index=index)
 
     @property
     def address(self) -> ChecksumAddress:
@@ -795,12 +806,9 @@ class Exchange:
             if bound is not None:
                 _check_amount(name, bound)
         _check_uint("from_block", from_block, UINT64_MAX)
-        logs = self.contract.events.ListingCreated().get_logs(
-            argument_filters=filters or None, from_block=from_block, to_block="latest"
-        )
         found = []
-        for log in sorted(logs, key=lambda entry: int(entry["args"]["listingId"])):
-            listing = self.get_listing(int(log["args"]["listingId"]))
+        for listing_id in self._created_ids("ListingCreated", "listingId", filters, from_block):
+            listing = self.get_listing(listing_id)
             if wanted_status is not None and listing.status is not wanted_status:
                 continue
             if wanted_token is not None and listing.token != wanted_token:
@@ -822,11 +830,44 @@ class Exchange:
             filters["listingId"] = listing_id
         if renter is not None:
             filters["renter"] = checksum(renter, what="renter")
-        logs = self.contract.events.Booked().get_logs(
-            argument_filters=filters or None, from_block=from_block, to_block="latest"
+        _check_uint("from_block", from_block, UINT64_MAX)
+        ids = self._created_ids("Booked", "bookingId", filters, from_block)
+        return self._bookings_now(ids)
+
+    def _created_ids(
+        self, event: str, key: str, filters: dict[str, Any], from_block: int
+    ) -> builtins.list[int]:
+        """The ids (argument ``key``) of the ``event`` logs since ``from_block`` whose arguments match
+        ``filters``, ascending: from the index when there is one, else from the node's logs."""
+        if self.index is not None:
+            found = [
+                ev.args for ev in self.index.contract_events(self.address, [event], from_block=from_block)
+            ]
+        else:
+            found = [log["args"] for log in event_logs(self.contract, event, from_block)]
+        wanted = {name: str(value) for name, value in filters.items()}
+        return sorted(
+            {
+                int(args[key])
+                for args in found
+                if all(str(args[name]) == value for name, value in wanted.items())
+            }
         )
-        ids = sorted({int(log["args"]["bookingId"]) for log in logs})
-        return tuple(self.get_booking(i) for i in ids)
+
+    def _bookings_now(self, ids: builtins.list[int], batch_size: int = 500) -> tuple[Booking, ...]:
+        """The current state of each booking, read in JSON-RPC batches of ``batch_size`` calls."""
+        found: builtins.list[Booking] = []
+        for first in range(0, len(ids), batch_size):
+            chunk = ids[first : first + batch_size]
+            if len(chunk) == 1:
+                found.append(self.get_booking(chunk[0]))
+                continue
+            with self.w3.batch_requests() as batch:
+                for booking_id in chunk:
+                    batch.add(self.contract.functions.getBooking(booking_id))
+                results = batch.execute()
+            found.extend(_booking(i, raw) for i, raw in zip(chunk, results, strict=True))
+        return tuple(found)
 
     # -- bookings ----------------------------------------------------------------------------------------
 

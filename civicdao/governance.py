@@ -15,7 +15,11 @@ vote on is the code that receives the power (checked at execution, right before 
 still change after the grant.
 
 Proposals are read from the governor's ``ProposalCreated`` events (the governor keeps no proposal storage);
-queue, execute and cancel send the full proposal read from that event.
+queue, execute and cancel send the full proposal read from that event. Given an event index
+(``Governance(..., index=reader)`` or ``from_suite(suite, index=reader)``), :meth:`Governance.proposals` and
+:meth:`Governance.get` read the index (state, tally, deadline and eta as of the index's last block) and make
+no RPC call; without one they read the logs in adaptive ranges (:func:`civicdao.logs.event_logs`) and each
+proposal's live state from the chain.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
@@ -39,7 +43,11 @@ from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.errors import ConfigError, InvalidAmountError
+from civicdao.logs import event_logs
 from civicdao.tx import TxRecord, call, transact
+
+if TYPE_CHECKING:
+    from civicdao.index.queries import IndexReader, ProposalRow
 
 __all__ = [
     "POWER_GRANTING",
@@ -228,19 +236,29 @@ class Governance:
     """Typed access to a CivicGovernor (and the Timelock it executes through)."""
 
     def __init__(
-        self, w3: Web3, governor: Contract, timelock: Contract | None = None, *, from_block: int = 0
+        self,
+        w3: Web3,
+        governor: Contract,
+        timelock: Contract | None = None,
+        *,
+        from_block: int = 0,
+        index: IndexReader | None = None,
     ) -> None:
         self.w3 = w3
         self.governor = governor
         self.timelock = timelock
         #: First block to search for the governor's events (its deployment block).
         self.from_block = from_block
+        #: The event index the lists read (None: the node's logs, in adaptive ranges).
+        self.index = index
 
     @classmethod
-    def from_suite(cls, suite: Any) -> Governance:
-        """From a :class:`civicdao.deploy.Suite` (events are read from the governor's deployment block)."""
+    def from_suite(cls, suite: Any, *, index: IndexReader | None = None) -> Governance:
+        """From a :class:`civicdao.deploy.Suite` (events are read from the governor's deployment block, or
+        from ``index``)."""
         entry = suite.manifest.contracts.get("governor")
-        return cls(suite.w3, suite.governor, suite.timelock, from_block=entry.block if entry else 0)
+        first = entry.block if entry else 0
+        return cls(suite.w3, suite.governor, suite.timelock, from_block=first, index=index)
 
     # -- settings ---------------------------------------------------------------------------------------
 
@@ -489,18 +507,38 @@ class Governance:
         return None if int(voter, 16) == 0 else checksum(voter)
 
     def get(self, proposal_id: int) -> Proposal:
-        """One proposal with its actions, live state and tally (from its ``ProposalCreated`` event).
+        """One proposal with its actions, state and tally (from its ``ProposalCreated`` event).
+
+        With an index: as the index tells it (state as of its last block); otherwise live from the chain.
 
         Raises:
-            ConfigError: no proposal with this id was created by this governor.
+            ConfigError: no proposal with this id was created by this governor (or is in the index yet).
         """
+        if self.index is not None:
+            self.index.contract_events(self.governor.address, ["ProposalCreated"])  # the index covers us
+            row = self.index.proposal(proposal_id)
+            if row is None:
+                raise ConfigError(
+                    f"no proposal {proposal_id} in the index of governor {self.governor.address} "
+                    f"(indexed up to block {self.index.as_of_block}): check the id or sync the index"
+                )
+            return _from_row(row)
         created = self._created().get(proposal_id)
         if created is None:
             raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
         return self._proposal(created)
 
     def proposals(self) -> list[Proposal]:
-        """Every proposal, oldest first, from the governor's ``ProposalCreated`` events."""
+        """Every proposal, oldest first, from the governor's ``ProposalCreated`` events.
+
+        With an index: read from it (no RPC call; state as of its last block); otherwise each proposal's
+        live state, tally and timepoints are read from the chain.
+        """
+        if self.index is not None:
+            created = self.index.contract_events(self.governor.address, ["ProposalCreated"])
+            rows = {row.id: row for row in self.index.proposals(with_actions=True)}
+            order = [str(ev.args["proposalId"]) for ev in created]
+            return [_from_row(rows[pid]) for pid in order if pid in rows]
         return [self._proposal(created) for created in self._created().values()]
 
     # -- internals --------------------------------------------------------------------------------------
@@ -527,9 +565,12 @@ class Governance:
             pinned.add(checksum(account))
         return pinned
 
-    def _created(self) -> dict[int, Any]:
-        """Every ``ProposalCreated`` event's arguments by proposal id, oldest first."""
-        logs = self.governor.events.ProposalCreated().get_logs(from_block=self.from_block)
+    def _created(self, *, from_chain: bool = False) -> dict[int, Any]:
+        """Every ``ProposalCreated`` event's arguments by proposal id, oldest first (the index's if any)."""
+        if self.index is not None and not from_chain:
+            events = self.index.contract_events(self.governor.address, ["ProposalCreated"])
+            return {int(ev.args["proposalId"]): _created_args(ev.args) for ev in events}
+        logs = event_logs(self.governor, "ProposalCreated", self.from_block)
         return {int(log["args"]["proposalId"]): log["args"] for log in logs}
 
     def _proposal(self, created: Any) -> Proposal:
@@ -551,12 +592,43 @@ class Governance:
     def _with_proposal(self, name: str, proposal_id: int) -> ContractFunction:
         """``name(targets, values, calldatas, descriptionHash)`` for the proposal's recorded arguments."""
         created = self._created().get(proposal_id)
+        if created is None and self.index is not None:  # created after the index's last block
+            created = self._created(from_chain=True).get(proposal_id)
         if created is None:
             raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
         digest = Web3.keccak(text=str(created["description"]))
         args = (list(created["targets"]), list(created["values"]), list(created["calldatas"]), digest)
         fn: ContractFunction = getattr(self.governor.functions, name)(*args)
         return fn
+
+
+def _created_args(args: Any) -> dict[str, Any]:
+    """An indexed ``ProposalCreated`` (decimal strings, hex bytes) as the decoded log's arguments."""
+    return {
+        "proposalId": int(args["proposalId"]),
+        "proposer": checksum(args["proposer"]),
+        "targets": [checksum(t) for t in args["targets"]],
+        "values": [int(v) for v in args["values"]],
+        "calldatas": [bytes(HexBytes(c)) for c in args["calldatas"]],
+        "description": str(args["description"]),
+    }
+
+
+def _from_row(row: ProposalRow) -> Proposal:
+    """A proposal as the index tells it (its row read with actions)."""
+    return Proposal(
+        id=int(row.id),
+        proposer=checksum(row.proposer),
+        description=row.description,
+        state=ProposalState[row.state.upper()],
+        snapshot=row.snapshot,
+        deadline=row.deadline,
+        eta=row.eta,
+        tally=Tally(against=row.against_votes, for_=row.for_votes, abstain=row.abstain_votes),
+        targets=tuple(checksum(a.target) for a in row.actions),
+        values=tuple(a.value for a in row.actions),
+        calldatas=tuple(bytes(HexBytes(a.calldata)) for a in row.actions),
+    )
 
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:

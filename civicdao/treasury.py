@@ -21,8 +21,13 @@ bound contract; build one with :meth:`Treasury.from_suite` (or :meth:`Treasury.a
   :meth:`~Treasury.set_cap_action`, :meth:`~Treasury.set_epoch_length_action`,
   :meth:`~Treasury.open_round_action`, :meth:`~Treasury.transfer_action`,
   :meth:`~Treasury.set_steward_action`, :meth:`~Treasury.set_citizen_registry_action`.
-* **Report** — :meth:`~Treasury.treasury_report` reads the treasury's events with ``eth_getLogs`` and
-  returns inflows by source and category, outflows by grant and round, and the balance over time.
+* **Report** — :meth:`~Treasury.treasury_report` reads the treasury's events and returns inflows by source
+  and category, outflows by grant and round, and the balance over time.
+
+The report and :meth:`~Treasury.grants` read an event index when the treasury has one
+(``Treasury.from_suite(suite, index=reader)``): the report then makes no ``eth_getLogs`` call (only the
+current balances come from the chain), and the grants list takes its ids from the index. Without an index
+the report reads the node's logs in ranges that adapt to the provider's caps (:func:`civicdao.logs.get_logs`).
 
 Every input is validated before anything is sent: a bad address raises
 :class:`~civicdao.errors.InvalidAddressError`, a bad amount :class:`~civicdao.errors.InvalidAmountError`,
@@ -41,7 +46,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from eth_typing import ChecksumAddress
 from eth_utils.abi import event_abi_to_log_topic
@@ -59,8 +64,13 @@ from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
 from civicdao.governance import Action
+from civicdao.logs import RangeWindow, get_logs
 from civicdao.tokens import ensure_allowance
 from civicdao.tx import TxRecord, call, transact
+
+if TYPE_CHECKING:
+    from civicdao.index.queries import IndexReader
+    from civicdao.index.store import EventRow
 
 __all__ = [
     "CATEGORIES",
@@ -445,23 +455,25 @@ class Treasury:
     from a ``Web3`` instance and the bound contract (a standalone treasury in tests).
     """
 
-    def __init__(self, w3: Web3, contract: Contract) -> None:
+    def __init__(self, w3: Web3, contract: Contract, *, index: IndexReader | None = None) -> None:
         if not isinstance(contract, Contract):
             raise ConfigError(f"expected the bound PublicTreasury contract, got {type(contract).__name__}")
         self.w3 = w3
         self.contract = contract
+        #: The event index the lists read (None: the node's logs, in adaptive ranges).
+        self.index = index
 
     @classmethod
-    def from_suite(cls, suite: Suite) -> Treasury:
-        """The treasury of a deployed suite."""
+    def from_suite(cls, suite: Suite, *, index: IndexReader | None = None) -> Treasury:
+        """The treasury of a deployed suite (its lists read ``index`` when given)."""
         if not isinstance(suite, Suite):
             raise ConfigError(f"expected a deployed Suite, got {type(suite).__name__}")
-        return cls(suite.w3, suite.treasury)
+        return cls(suite.w3, suite.treasury, index=index)
 
     @classmethod
-    def at(cls, w3: Web3, address: str) -> Treasury:
+    def at(cls, w3: Web3, address: str, *, index: IndexReader | None = None) -> Treasury:
         """The treasury deployed at ``address``."""
-        return cls(w3, bind(w3, "PublicTreasury", address))
+        return cls(w3, bind(w3, "PublicTreasury", address), index=index)
 
     @property
     def address(self) -> ChecksumAddress:
@@ -536,8 +548,18 @@ class Treasury:
         )
 
     def grants(self) -> tuple[GrantInfo, ...]:
-        """Every grant, by id."""
-        return tuple(self.get_grant(i) for i in range(int(call(self.contract.functions.grantCount()))))
+        """Every grant, by id, with its live state (vested, claimable, claimant) read from the chain.
+
+        With an index the ids come from its ``StreamGrantCreated``/``MilestoneGrantCreated`` events (the
+        grants up to its last block); without one from the treasury's ``grantCount``.
+        """
+        if self.index is not None:
+            names = ["StreamGrantCreated", "MilestoneGrantCreated"]
+            created = self.index.contract_events(self.address, names)
+            ids = sorted({int(ev.args["grantId"]) for ev in created})
+        else:
+            ids = list(range(int(call(self.contract.functions.grantCount()))))
+        return tuple(self.get_grant(i) for i in ids)
 
     def get_round(self, round_id: int) -> RoundInfo:
         """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
@@ -917,21 +939,50 @@ class Treasury:
     ) -> TreasuryReport:
         """Inflows by source and category, outflows by grant and round, and the balance over time.
 
-        Read from the treasury's events between ``from_block`` and ``to_block`` (``eth_getLogs`` in chunks
-        of ``chunk_size`` blocks). ``tokens`` adds tokens to the balance section even without events in the
-        range. The balance history starts from the balance at ``from_block - 1`` (0 for a report from
-        block 0).
+        Read from the treasury's events between ``from_block`` and ``to_block``: from the index when the
+        treasury has one (``"latest"`` is then the index's last block; sync it first), else with
+        ``eth_getLogs`` in ranges starting at ``chunk_size`` blocks that adapt to the provider's caps.
+        ``tokens`` adds tokens to the balance section even without events in the range. The balance history
+        starts from the balance at ``from_block - 1`` (0 for a report from block 0); ``balances`` and
+        ``unrecorded`` compare with the balances now.
+
+        Raises:
+            ConfigError: a bad range, or (with an index) a ``to_block`` the index has not reached yet.
         """
         start = whole_number(from_block, "from_block")
-        end = int(self.w3.eth.get_block(to_block)["number"])
+        end = self._index_end(to_block) if self.index is not None else self._block_number(to_block)
         if end < start:
             raise ConfigError(f"to_block {end} is before from_block {start}")
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ConfigError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
         builder = _ReportBuilder(self, start, [_token(t) for t in tokens])
-        for log in _fetch_logs(self.w3, self.address, start, end, chunk_size):
-            builder.add(log)
+        if self.index is not None:
+            builder.timestamps.update(self.index.timestamps())
+            for event in self.index.contract_events(self.address, from_block=start):
+                if event.block_number > end:
+                    break
+                builder.add_indexed(event)
+        else:
+            window = RangeWindow(chunk_size, max(chunk_size, 50_000))
+            for log in get_logs(self.w3, self.address, None, start, end, window=window):
+                builder.add(log)
         return builder.build(end)
+
+    def _block_number(self, block: BlockIdentifier) -> int:
+        return int(self.w3.eth.get_block(block)["number"])
+
+    def _index_end(self, to_block: BlockIdentifier) -> int:
+        """The report's last block when reading the index: at most the index's last block."""
+        assert self.index is not None
+        held = self.index.as_of_block
+        if to_block == "latest":
+            return held
+        end = self._block_number(to_block)
+        if end > held:
+            raise ConfigError(
+                f"the index holds blocks up to {held}, not {end}: sync it first (civicdao index sync)"
+            )
+        return end
 
     # -- internals -------------------------------------------------------------------------------------------
 
@@ -1006,13 +1057,20 @@ def _show(amount: int, token: str) -> str:
     return f"{amount} of token {token}"
 
 
-def _fetch_logs(w3: Web3, address: ChecksumAddress, start: int, end: int, chunk: int) -> list[Any]:
-    logs: list[Any] = []
-    for low in range(start, end + 1, chunk):
-        high = min(low + chunk - 1, end)
-        logs.extend(w3.eth.get_logs({"address": address, "fromBlock": low, "toBlock": high}))
-    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    return logs
+def _typed_args(abi: Any, args: Any) -> dict[str, Any]:
+    """An indexed event's arguments (decimal strings, hex bytes) typed as a decoded log's are."""
+    typed: dict[str, Any] = {}
+    for item in abi["inputs"]:
+        name, kind, value = item["name"], item["type"], args[item["name"]]
+        if kind.endswith("]") or kind.startswith("("):
+            typed[name] = value
+        elif kind.startswith(("uint", "int")):
+            typed[name] = int(value)
+        elif kind.startswith("bytes"):
+            typed[name] = bytes(HexBytes(value))
+        else:
+            typed[name] = value
+    return typed
 
 
 class _ReportBuilder:
@@ -1028,6 +1086,7 @@ class _ReportBuilder:
             for entry in treasury.contract.abi
             if entry.get("type") == "event"
         }
+        self.by_name: dict[str, Any] = {entry["name"]: entry for entry in self.abis.values()}  # type: ignore[typeddict-item]
         self.tokens: list[ChecksumAddress] = list(dict.fromkeys(tokens))
         self.timestamps: dict[int, int] = {}
         self.inflows: list[InflowRecord] = []
@@ -1042,6 +1101,7 @@ class _ReportBuilder:
     # -- folding ----------------------------------------------------------------------------------
 
     def add(self, log: Any) -> None:
+        """Fold one raw log of the treasury."""
         abi = self.abis.get(HexBytes(log["topics"][0])) if log["topics"] else None
         if abi is None:
             return  # role or other events this report does not need
@@ -1049,6 +1109,15 @@ class _ReportBuilder:
         handler = getattr(self, f"_on_{event['event']}", None)
         if handler is not None:
             handler(event["args"], log)
+
+    def add_indexed(self, event: EventRow) -> None:
+        """Fold one event of the index (the same event a raw log decodes to)."""
+        handler = getattr(self, f"_on_{event.event}", None)
+        abi = self.by_name.get(event.event)
+        if handler is None or abi is None:
+            return
+        log = {"blockNumber": event.block_number, "transactionHash": HexBytes(event.tx_hash)}
+        handler(_typed_args(abi, event.args), log)
 
     def _on_FeeReceived(self, args: Any, log: Any) -> None:
         self._inflow(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 
 from civicdao.accounts import Signer
-from civicdao.chain import ChainControl
+from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY
 from civicdao.deploy import Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
@@ -147,3 +147,21 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     scenario.proposals["active"] = active
     control.mine()
     return scenario
+
+
+def capped_web3(chain: LocalChain, cap: int, message: str, asked: list[tuple[int, int]]) -> Web3:
+    """A Web3 whose node refuses eth_getLogs over more than ``cap`` blocks, as public providers do."""
+    w3 = Web3(HTTPProvider(chain.rpc_url))
+    original = w3.provider.make_request
+
+    def make_request(method: Any, params: Any) -> Any:
+        if method == "eth_getLogs":
+            low, high = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
+            asked.append((low, high))
+            if high - low + 1 > cap:
+                error = {"code": -32005, "message": message.format(low=low, high=low + cap - 1)}
+                return {"jsonrpc": "2.0", "id": 1, "error": error}
+        return original(method, params)
+
+    w3.provider.make_request = make_request  # type: ignore[method-assign]
+    return w3

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from index_scenario import capped_web3
 from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
@@ -27,10 +28,11 @@ from civicdao.budget import (
 )
 from civicdao.budget.replay import register_many
 from civicdao.budget.types import BadBallotError
-from civicdao.chain import ChainControl
+from civicdao.chain import ChainControl, LocalChain
 from civicdao.cli import main
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
+from civicdao.index import Indexer, IndexReader, Store
 from civicdao.signing import sign_typed_data
 from civicdao.testing import pass_proposal
 from civicdao.treasury import Treasury
@@ -211,6 +213,32 @@ def test_ballots_read_must_reproduce_the_onchain_log(opened: Round, control: Cha
     partial = ParticipatoryBudget(r.budget.w3, r.budget.contract, from_block=r.budget.w3.eth.block_number)
     with pytest.raises(BudgetError, match="incomplete"):
         partial.ballots(r.round_id)
+
+
+def test_ballots_and_projects_from_the_index_equal_the_chains(
+    opened: Round, control: ChainControl, chain: LocalChain
+) -> None:
+    r = opened
+    with Store(":memory:") as store:
+        indexer = Indexer(r.suite.w3, r.suite.manifest, store)
+        indexer.sync()  # before the ballots: the index is behind
+        reader = IndexReader(store, indexer.deployment)
+        indexed = ParticipatoryBudget.from_suite(r.suite, index=reader)
+        assert indexed.projects(r.round_id) == r.budget.projects(r.round_id)
+        vote_and_close(r, control)
+        with pytest.raises(BudgetError, match="sync it"):
+            indexed.ballots(r.round_id)
+        indexer.sync()
+        ballots = r.budget.ballots(r.round_id)
+        assert len(ballots) == len(BALLOTS)
+        assert indexed.ballots(r.round_id) == ballots
+    # the raw path behind a provider that refuses eth_getLogs over 5 blocks
+    asked: list[tuple[int, int]] = []
+    w3c = capped_web3(chain, 5, "query returned more than 10000 results", asked)
+    capped = ParticipatoryBudget.at(w3c, r.budget.address, from_block=r.budget.from_block)
+    assert capped.ballots(r.round_id) == ballots
+    assert capped.projects(r.round_id) == r.budget.projects(r.round_id)
+    assert any(high - low + 1 > 5 for low, high in asked)
 
 
 def test_verify_before_posting_names_the_fix(opened: Round) -> None:

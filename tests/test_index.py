@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from index_scenario import ETHER, Scenario, build_scenario
-from web3 import HTTPProvider, Web3
+from index_scenario import ETHER, Scenario, build_scenario, capped_web3
+from web3 import Web3
 
 from civicdao.accounts import NodeSigner
 from civicdao.chain import ChainControl, LocalChain
@@ -323,24 +323,6 @@ def test_confirmations_keep_the_index_behind_the_head(w3: Web3, suite: Suite, sc
 
 
 # -- adaptive ranges ---------------------------------------------------------------------------------------
-
-
-def capped_web3(chain: LocalChain, cap: int, message: str, asked: list[tuple[int, int]]) -> Web3:
-    """A Web3 whose node refuses eth_getLogs over more than ``cap`` blocks, as public providers do."""
-    w3 = Web3(HTTPProvider(chain.rpc_url))
-    original = w3.provider.make_request
-
-    def make_request(method: Any, params: Any) -> Any:
-        if method == "eth_getLogs":
-            low, high = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
-            asked.append((low, high))
-            if high - low + 1 > cap:
-                error = {"code": -32005, "message": message.format(low=low, high=low + cap - 1)}
-                return {"jsonrpc": "2.0", "id": 1, "error": error}
-        return original(method, params)
-
-    w3.provider.make_request = make_request  # type: ignore[method-assign]
-    return w3
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
@@ -32,9 +32,13 @@ from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action
+from civicdao.logs import event_logs
 from civicdao.signing import Domain, SigningError, normalize_signature, read_domain, recover_signer
 from civicdao.treasury import Treasury
 from civicdao.tx import TxRecord, call, transact
+
+if TYPE_CHECKING:
+    from civicdao.index.queries import IndexReader
 
 __all__ = ["DEFAULT_BATCH", "ParticipatoryBudget", "open_round_actions"]
 
@@ -82,28 +86,35 @@ def open_round_actions(
 class ParticipatoryBudget:
     """One deployed ``ParticipatoryBudget``.
 
-    Build it with :meth:`from_suite` or :meth:`at`. Ballots are read from ``BallotCast`` events from
-    ``from_block`` on (the deployment block when built from a suite).
+    Build it with :meth:`from_suite` or :meth:`at`. Projects and ballots are read from the
+    ``ProjectSubmitted`` and ``BallotCast`` events: from ``index`` when given, else from the node's logs from
+    ``from_block`` on (the deployment block when built from a suite), in adaptive ranges.
     """
 
-    def __init__(self, w3: Web3, contract: Contract, *, from_block: int = 0) -> None:
+    def __init__(
+        self, w3: Web3, contract: Contract, *, from_block: int = 0, index: IndexReader | None = None
+    ) -> None:
         if not isinstance(contract, Contract):
             raise ConfigError(f"expected the bound ParticipatoryBudget, got {type(contract).__name__}")
         self.w3 = w3
         self.contract = contract
         self.from_block = from_block
+        #: The event index the lists read (None: the node's logs, in adaptive ranges).
+        self.index = index
         self._domain: Domain | None = None
 
     @classmethod
-    def from_suite(cls, suite: Suite) -> ParticipatoryBudget:
-        """The participatory budget of a deployed suite."""
+    def from_suite(cls, suite: Suite, *, index: IndexReader | None = None) -> ParticipatoryBudget:
+        """The participatory budget of a deployed suite (its lists read ``index`` when given)."""
         entry = suite.manifest.contracts.get("budget")
-        return cls(suite.w3, suite.budget, from_block=entry.block if entry else 0)
+        return cls(suite.w3, suite.budget, from_block=entry.block if entry else 0, index=index)
 
     @classmethod
-    def at(cls, w3: Web3, address: str, *, from_block: int = 0) -> ParticipatoryBudget:
+    def at(
+        cls, w3: Web3, address: str, *, from_block: int = 0, index: IndexReader | None = None
+    ) -> ParticipatoryBudget:
         """The participatory budget deployed at ``address``."""
-        return cls(w3, bind(w3, "ParticipatoryBudget", address), from_block=from_block)
+        return cls(w3, bind(w3, "ParticipatoryBudget", address), from_block=from_block, index=index)
 
     @property
     def address(self) -> ChecksumAddress:
@@ -151,12 +162,8 @@ class ParticipatoryBudget:
     def projects(self, round_id: int) -> tuple[ProjectInfo, ...]:
         """Every project of a round, in index order, with its metadata URI from ``ProjectSubmitted``."""
         self.get_round(round_id)
-        events = self.contract.events.ProjectSubmitted.get_logs(
-            from_block=self.from_block, argument_filters={"roundId": round_id}
-        )
         projects = []
-        for event in sorted(events, key=lambda e: int(e["args"]["projectIndex"])):
-            args = event["args"]
+        for args in sorted(self._events("ProjectSubmitted", round_id), key=lambda a: int(a["projectIndex"])):
             index = int(args["projectIndex"])
             claimed = int(call(self.contract.functions.getProject(round_id, index))[2])
             projects.append(
@@ -182,23 +189,33 @@ class ParticipatoryBudget:
             BudgetError: the events read do not reproduce the on-chain ballot log.
         """
         info = self.get_round(round_id)
-        events = self.contract.events.BallotCast.get_logs(
-            from_block=self.from_block, argument_filters={"roundId": round_id}
-        )
-        events = sorted(events, key=lambda e: (e["blockNumber"], e["logIndex"]))
+        events = self._events("BallotCast", round_id)
         log = bytes(32)
         current: dict[int, Ballot] = {}
-        for event in events:
-            args = event["args"]
+        for args in events:
             membership, approvals = int(args["membership"]), int(args["approvals"])
             log = bytes(Web3.keccak(encode(["bytes32", "uint256", "uint256"], [log, membership, approvals])))
             current[membership] = Ballot(membership, to_checksum_address(args["voter"]), approvals)
         if HexBytes(log).to_0x_hex() != info.ballot_log or len(current) != info.voter_count:
+            fix = (
+                f"the index (up to block {self.index.as_of_block}) is behind the chain; sync it"
+                if self.index is not None
+                else "the node returned an incomplete log range; retry against an archive node"
+            )
             raise BudgetError(
                 f"the {len(events)} ballot events read for round {round_id} do not reproduce its on-chain "
-                "ballot log: the node returned an incomplete log range; retry against an archive node"
+                f"ballot log: {fix}"
             )
         return current
+
+    def _events(self, name: str, round_id: int) -> list[dict[str, Any]]:
+        """The arguments of the round's ``name`` events in chain order (the index's integers are decimal
+        strings: read them with ``int``)."""
+        if self.index is not None:
+            found = [dict(ev.args) for ev in self.index.contract_events(self.address, [name])]
+        else:
+            found = [dict(log["args"]) for log in event_logs(self.contract, name, self.from_block)]
+        return [args for args in found if int(args["roundId"]) == round_id]
 
     def ballot_of(self, round_id: int, membership: int) -> tuple[tuple[int, ...], int]:
         """A membership's current ballot (project indexes) and the nonce its next ballot must carry."""

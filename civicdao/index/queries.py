@@ -12,8 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from civicdao.config import KINDS
 from civicdao.index.decode import CallDecoder, DecodedCall
+from civicdao.index.errors import IndexMismatchError
 from civicdao.index.store import EventRow, Store
 from civicdao.index.sync import Deployment
 
@@ -251,6 +254,29 @@ class IndexReader:
     def events(self, contract: str | None = None, names: Sequence[str] = ()) -> list[EventRow]:
         """Raw indexed events (any contract, any event: the generic table)."""
         return self.store.events(contract, names)
+
+    def contract_events(
+        self, address: str, names: Sequence[str] = (), *, from_block: int | None = None
+    ) -> list[EventRow]:
+        """The indexed events of the contract at ``address``, in chain order (the library's lists read these).
+
+        Raises:
+            IndexMismatchError: the index does not cover a contract at ``address`` (another deployment).
+        """
+        wanted = to_checksum_address(address)
+        name = self.deployment.contracts.get(wanted)
+        if name is None:
+            raise IndexMismatchError(
+                f"the index at {self.store.url} does not cover the contract at {wanted}: "
+                "pass the index of this deployment"
+            )
+        return [ev for ev in self.store.events(name, names, from_block=from_block) if ev.address == wanted]
+
+    def timestamps(self) -> dict[int, int]:
+        """The timestamp of every block the index holds events of."""
+        if self._timestamps is None:
+            self._timestamps = self.store.timestamps()
+        return dict(self._timestamps)
 
     def _time(self, block: int) -> int:
         if self._timestamps is None or block not in self._timestamps:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +31,7 @@ from civicdao.errors import ConfigError
 from civicdao.index.decode import EventDecoder, as_hex, as_int, view_specs
 from civicdao.index.errors import IndexMismatchError, IndexSyncError
 from civicdao.index.store import BlockRow, EventRow, Store
+from civicdao.logs import LogReadError, RangeWindow, is_range_error, read_range
 from civicdao.manifest import Manifest
 
 __all__ = ["Deployment", "Indexer", "Progress", "SyncReport", "is_range_error"]
@@ -40,20 +40,6 @@ logger = logging.getLogger(__name__)
 
 #: ``progress(last_block_done, target_block, events_so_far)`` after every range.
 Progress = Callable[[int, int, int], None]
-
-_RANGE_ERROR = re.compile(
-    r"block range|range (is )?too (large|wide|big)|more than \d+ (results|logs)"
-    r"|too many (results|logs|blocks)"
-    r"|limit exceeded|exceeds? (the )?(max|limit)|response size|query timeout|max(imum)? (block )?range"
-    r"|range limit|10000 results|logs? (response|limit)",
-    re.IGNORECASE,
-)
-_SUGGESTED = re.compile(r"\[\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
-
-
-def is_range_error(exc: BaseException) -> bool:
-    """True when a provider refused ``eth_getLogs`` for the size of its range or result."""
-    return bool(_RANGE_ERROR.search(str(exc)))
 
 
 @dataclass(frozen=True)
@@ -138,9 +124,7 @@ class Indexer:
         self.confirmations = confirmations
         self.max_range = max_range
         self.reorg_window = reorg_window
-        self.span = initial_range
-        self._ceiling = max_range  # below the narrowest range a provider refused
-        self._streak = 0  # ranges accepted in a row at the current span
+        self.window = RangeWindow(initial_range, max_range)
         self.decoder = EventDecoder(self.deployment.contracts)
         self._prepared = False
 
@@ -201,7 +185,7 @@ class Indexer:
             if self.cursor >= target or (max_ranges is not None and ranges >= max_ranges):
                 break
             low = self.cursor + 1
-            high = min(low + self.span - 1, target)
+            high = min(low + self.window.span - 1, target)
             events += self._index_range(low, high)
             ranges += 1
             if progress is not None:
@@ -251,40 +235,12 @@ class Indexer:
         return len(rows)
 
     def _get_logs(self, low: int, high: int) -> tuple[list[Any], int]:
-        """Logs of ``low..high'`` with ``high'`` ≤ ``high`` as the provider allows; adapts the span.
-
-        A refused range halves the span (or takes the range the error message suggests).
-        """
-        while True:
-            try:
-                logs = self._raw_logs(low, high)
-            except (Web3Exception, ValueError, OSError) as exc:
-                if not is_range_error(exc):
-                    raise IndexSyncError(f"eth_getLogs {low}..{high} failed: {exc}") from None
-                if high == low:
-                    raise IndexSyncError(
-                        f"the node refuses eth_getLogs even for block {low} alone ({exc}): "
-                        "use a node without that limit"
-                    ) from None
-                self._ceiling = min(self._ceiling, high - low)
-                self.span = self._smaller_span(exc, high - low + 1)
-                self._streak = 0
-                logger.info("provider refused %s blocks; trying %s", high - low + 1, self.span)
-                high = low + self.span - 1
-                continue
-            self._grow(high - low + 1)
-            return logs, high
-
-    def _grow(self, accepted: int) -> None:
-        """Double the span after successes: at once until a refusal, then after 8 in a row, and never to
-        a width the provider refused."""
-        if accepted < self.span:
-            return
-        self._streak += 1
-        patience = 1 if self._ceiling >= self.max_range else 8
-        if self._streak >= patience and self.span < self._ceiling:
-            self.span = min(self._ceiling, self.span * 2)
-            self._streak = 0
+        """Logs of ``low..high'`` with ``high'`` ≤ ``high`` as the provider allows; adapts the window."""
+        try:
+            logs, _, high = read_range(self._raw_logs, low, high, self.window)
+        except LogReadError as exc:
+            raise IndexSyncError(str(exc)) from None
+        return logs, high
 
     def _raw_logs(self, low: int, high: int) -> list[Any]:
         """``eth_getLogs`` straight from the provider: web3's result formatting costs more than decoding."""
@@ -293,15 +249,6 @@ class Indexer:
         if "error" in response:
             raise ValueError(response["error"])
         return list(response["result"])
-
-    @staticmethod
-    def _smaller_span(exc: BaseException, tried: int) -> int:
-        suggested = _SUGGESTED.search(str(exc))
-        if suggested:
-            span = int(suggested.group(2), 16) - int(suggested.group(1), 16) + 1
-            if 1 <= span < tried:
-                return span
-        return max(1, tried // 2)
 
     def _headers(self, numbers: Sequence[int]) -> dict[int, BlockRow]:
         result: dict[int, BlockRow] = {}

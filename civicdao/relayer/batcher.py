@@ -43,6 +43,7 @@ from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 from civicdao.accounts import LocalSigner
 from civicdao.budget.signing import SignedBudgetBallot
 from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
+from civicdao.logs import RangeWindow, iter_logs
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
 from civicdao.reverts import revert_from_exception
@@ -53,7 +54,7 @@ __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 logger = logging.getLogger(__name__)
 
 
-#: Blocks per eth_getLogs request when looking for the transaction that carried a message.
+#: Blocks per eth_getLogs request (at most) when looking for the transaction that carried a message.
 LOG_WINDOW = 5_000
 
 
@@ -433,17 +434,9 @@ class Batcher:
         wanted: list[str | None] = [None, *(topics or [account_topic])]
         first = self.relayer.suite.manifest.contracts[key].block
         seen: set[str] = set()
-        upper = int(self.w3.eth.block_number)
-        while upper >= first:  # newest first, in windows public nodes accept
-            lower = max(first, upper - LOG_WINDOW + 1)
-            logs = self.w3.eth.get_logs(
-                {
-                    "address": contract.address,
-                    "topics": wanted,  # type: ignore[typeddict-item]
-                    "fromBlock": lower,
-                    "toBlock": upper,
-                }
-            )
+        window = RangeWindow(LOG_WINDOW, LOG_WINDOW)
+        # newest first, in ranges the provider accepts (narrowed when it refuses one)
+        for logs in iter_logs(self.w3, contract.address, wanted, first, newest_first=True, window=window):
             for log in reversed(logs):
                 tx_hash = HexBytes(log["transactionHash"]).to_0x_hex()
                 if tx_hash in seen:
@@ -454,7 +447,6 @@ class Batcher:
                     receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
                     if receipt["status"] == 1:
                         return receipt
-            upper = lower - 1
         return None
 
     def _not_in_effect(self, submission: Submission, events: Sequence[Event], block: int) -> str | None:
