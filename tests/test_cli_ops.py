@@ -207,3 +207,25 @@ def test_book_cancel_withdraw_donate_epoch_and_status(
     assert status["guardians"] and status["guardians"][0]["contract"] == "governor"
     code, out, _ = cli.run("status", signer=None)
     assert code == 0 and "holds no admin role" in out
+
+
+def test_propose_warns_when_a_grantee_holds_code_that_can_change(
+    cli: Cli, suite: Suite, accounts: list[NodeSigner], control: ChainControl, tmp_path: Path
+) -> None:
+    """Issue 9, defect 2: the grantee's code is pinned, but code that can still change after the vote
+    (here SELFDESTRUCT) is named to the proposer before the proposal goes out."""
+    Citizens.from_suite(suite).register(accounts[0], accounts[1].address, bytes.fromhex(_hash(1)[2:]))
+    control.increase_time(1)
+    sink = Web3.to_checksum_address("0x" + "5e" * 20)
+    control.set_code(sink, "0x6000ff")  # PUSH1 0, SELFDESTRUCT
+    actions = tmp_path / "sink.toml"
+    actions.write_text(
+        'description = "# A new fee sink"\n'
+        f'[[action]]\ntarget = "exchange"\nsignature = "setFeeSink(address)"\nargs = ["{sink}"]\n'
+    )
+    code, out, err = cli.run("proposals", "propose", "--actions", str(actions), "--json", signer=1)
+    assert code == 0, err
+    made = json.loads(out)
+    [warning] = made["warnings"]
+    assert sink in warning and "SELFDESTRUCT" in warning
+    assert err.startswith(f"warning: {sink} holds code that can change after the vote")

@@ -195,10 +195,16 @@ def propose(opened: Opened, *, as_json: bool, actions_file: str, description: st
     text = description or from_file
     if not text:
         raise ConfigError("a proposal needs a description: pass --description or set it in the actions file")
-    proposal_id, record = Governance.from_suite(opened.suite).propose(opened.signer, actions, text)
+    governance = Governance.from_suite(opened.suite)
+    # The grantees' code is pinned, but code that can change after the vote (SELFDESTRUCT, DELEGATECALL, a
+    # proxy) deserves the voters' attention: say so before the proposal goes out.
+    warnings = [report.warning() for report in governance.grantee_warnings(actions)]
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    proposal_id, record = governance.propose(opened.signer, actions, text)
     print_result(
         as_json,
-        {"proposalId": str(proposal_id), "actions": len(actions), **tx_json(record)},
+        {"proposalId": str(proposal_id), "actions": len(actions), "warnings": warnings, **tx_json(record)},
         f"proposal {proposal_id} created with {len(actions)} action(s) (tx {record.tx_hash})",
     )
 
