@@ -6,6 +6,8 @@ import {CitizenRegistry} from "../../contracts/CitizenRegistry.sol";
 import {CivicGovernor} from "../../contracts/CivicGovernor.sol";
 import {CivicTimelock} from "../../contracts/CivicTimelock.sol";
 import {CommonsExchange} from "../../contracts/CommonsExchange.sol";
+import {ExchangeClaims} from "../../contracts/ExchangeClaims.sol";
+import {ExchangeLens} from "../../contracts/ExchangeLens.sol";
 import {PublicTreasury} from "../../contracts/PublicTreasury.sol";
 import {ICivicGovernor} from "../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../contracts/interfaces/ICommonsExchange.sol";
@@ -14,7 +16,7 @@ import {IPublicTreasury} from "../../contracts/interfaces/IPublicTreasury.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {CitizensHandler} from "./handlers/CitizensHandler.sol";
 import {ExchangeHandler} from "./handlers/ExchangeHandler.sol";
-import {Suite} from "./handlers/HandlerBase.sol";
+import {CreditLedger, Suite} from "./handlers/HandlerBase.sol";
 import {TreasuryHandler} from "./handlers/TreasuryHandler.sol";
 import {InvariantTest} from "./utils/Invariant.sol";
 
@@ -47,7 +49,8 @@ contract CivicInvariants is InvariantTest {
     // ─────────────────────────────────────── invariants ───────────────────────────────────────
 
     /// @notice One vote per membership: a key holds at most one membership, live votes sum to the live
-    /// memberships, and no proposal has counted more votes than memberships existed at its snapshot.
+    /// memberships, no proposal has counted more votes than memberships existed at its snapshot, and a key that
+    /// rotated its membership away after a snapshot never had a ballot counted (nor kept anything else of it).
     function invariant_oneVotePerMembership() public view {
         uint256 held;
         uint256 votes;
@@ -57,6 +60,7 @@ contract CivicInvariants is InvariantTest {
             held += balance;
             votes += s.registry.getVotes(actors[i]);
         }
+        vm.assertEq(citizens.rotationBreaches(), 0, "a rotated-away key kept its vote, credits or claims");
         uint256 live = s.registry.citizenCount();
         vm.assertEq(held, live, "memberships held != citizenCount");
         vm.assertEq(votes, live, "voting power != live memberships");
@@ -96,7 +100,7 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM) continue;
-            (bool taken,) = s.exchange.firstClash(b.listingId, b.start, b.units);
+            (bool taken,) = s.lens.firstClash(b.listingId, b.start, b.units);
             if (b.status == ICommonsExchange.BookingStatus.ACTIVE) {
                 vm.assertTrue(taken, "a live booking's slots are free");
             } else if (b.status == ICommonsExchange.BookingStatus.CANCELLED && !_overlapsLive(b)) {
@@ -148,6 +152,8 @@ contract CivicInvariants is InvariantTest {
     function invariant_owedStaysWithdrawable() public view {
         vm.assertEq(exchangeHandler.unwithdrawable(), 0, "an exchange credit could not be withdrawn");
         vm.assertEq(treasuryHandler.unclaimable(), 0, "a grant or round claim could not be made");
+        vm.assertEq(treasuryHandler.oldKeyClaims(), 0, "a rotated-away key claimed a grant or payout");
+        vm.assertEq(exchangeHandler.escrowBreaches(), 0, "a buyer cancelled a shipped purchase");
         vm.assertLe(s.treasury.committed(address(0)), address(s.treasury).balance, "ETH commitments > balance");
         vm.assertLe(
             s.treasury.committed(address(s.token)), s.token.balanceOf(address(s.treasury)), "token commitments > balance"
@@ -198,11 +204,27 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (s.exchange.getListing(b.listingId).token != token) continue;
-            if (b.status == ICommonsExchange.BookingStatus.ACTIVE) sum += b.price;
+            ICommonsExchange.BookingStatus st = b.status;
+            bool escrowed = st == ICommonsExchange.BookingStatus.ACTIVE || st == ICommonsExchange.BookingStatus.CLAIMED
+                || st == ICommonsExchange.BookingStatus.DISPUTED; // an ITEM price under a non-delivery claim
+            if (escrowed) sum += b.price;
             if (b.depositStatus != ICommonsExchange.DepositStatus.RELEASED) sum += b.deposit;
         }
+        // Credits: each actor's address credit and every membership's credit, read from the ledger; a revoked
+        // membership's credit is owed but no key reaches it (the documented limit, docs/exchange.md).
+        address ex = address(s.exchange);
         for (uint256 i; i < actors.length; ++i) {
-            sum += s.exchange.credits(actors[i], token);
+            sum += CreditLedger.ofAddress(ex, actors[i], token);
+            vm.assertEq(
+                s.exchange.credits(actors[i], token),
+                CreditLedger.ofAddress(ex, actors[i], token)
+                    + CreditLedger.ofMembership(ex, s.registry.membershipOf(actors[i]), token),
+                "credits(key) != its address credit + its membership's credit"
+            );
+        }
+        uint256 memberships = citizens.memberships();
+        for (uint256 m = 1; m <= memberships; ++m) {
+            sum += CreditLedger.ofMembership(ex, m, token);
         }
         for (uint256 k; k < 5; ++k) {
             sum += s.exchange.pendingFees(token, ICommonsExchange.Kind(k));
@@ -248,6 +270,8 @@ contract CivicInvariants is InvariantTest {
         s.exchange = new CommonsExchange(
             address(s.timelock), s.registry, IFeeSink(address(s.treasury)), 3 days, 2 days, 5 days
         );
+        s.claims = ExchangeClaims(s.exchange.claims());
+        s.lens = ExchangeLens(s.exchange.lens());
         s.token = new MockERC20("Civic Euro", "cEUR", 18);
     }
 
@@ -282,7 +306,7 @@ contract CivicInvariants is InvariantTest {
     }
 
     function _targetHandlers() internal {
-        bytes4[] memory c = new bytes4[](8);
+        bytes4[] memory c = new bytes4[](9);
         c[0] = CitizensHandler.register.selector;
         c[1] = CitizensHandler.rotate.selector;
         c[2] = CitizensHandler.revoke.selector;
@@ -291,9 +315,10 @@ contract CivicInvariants is InvariantTest {
         c[5] = CitizensHandler.castVote.selector;
         c[6] = CitizensHandler.castOverrideVote.selector;
         c[7] = CitizensHandler.queueOrExecute.selector;
+        c[8] = CitizensHandler.rotateMidVote.selector;
         _target(address(citizens), c);
 
-        bytes4[] memory e = new bytes4[](11);
+        bytes4[] memory e = new bytes4[](13);
         e[0] = ExchangeHandler.list.selector;
         e[1] = ExchangeHandler.book.selector;
         e[2] = ExchangeHandler.cancelByRenter.selector;
@@ -305,9 +330,11 @@ contract CivicInvariants is InvariantTest {
         e[8] = ExchangeHandler.resolve.selector;
         e[9] = ExchangeHandler.finaliseClaim.selector;
         e[10] = ExchangeHandler.withdraw.selector;
+        e[11] = ExchangeHandler.markShipped.selector;
+        e[12] = ExchangeHandler.claimNonDelivery.selector;
         _target(address(exchangeHandler), e);
 
-        bytes4[] memory t = new bytes4[](13);
+        bytes4[] memory t = new bytes4[](14);
         t[0] = TreasuryHandler.warp.selector;
         t[1] = TreasuryHandler.donate.selector;
         t[2] = TreasuryHandler.setEpochCap.selector;
@@ -321,6 +348,7 @@ contract CivicInvariants is InvariantTest {
         t[10] = TreasuryHandler.contribute.selector;
         t[11] = TreasuryHandler.finalizeRound.selector;
         t[12] = TreasuryHandler.claimRound.selector;
+        t[13] = TreasuryHandler.cancelProjectPayout.selector;
         _target(address(treasuryHandler), t);
     }
 }
