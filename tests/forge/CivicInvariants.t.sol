@@ -8,12 +8,15 @@ import {CivicTimelock} from "../../contracts/CivicTimelock.sol";
 import {CommonsExchange} from "../../contracts/CommonsExchange.sol";
 import {ExchangeClaims} from "../../contracts/ExchangeClaims.sol";
 import {ExchangeLens} from "../../contracts/ExchangeLens.sol";
+import {ParticipatoryBudget} from "../../contracts/ParticipatoryBudget.sol";
 import {PublicTreasury} from "../../contracts/PublicTreasury.sol";
+import {IParticipatoryBudget} from "../../contracts/interfaces/IParticipatoryBudget.sol";
 import {ICivicGovernor} from "../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../contracts/interfaces/ICommonsExchange.sol";
 import {IFeeSink} from "../../contracts/interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "../../contracts/interfaces/IPublicTreasury.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
+import {BudgetHandler} from "./handlers/BudgetHandler.sol";
 import {CitizensHandler} from "./handlers/CitizensHandler.sol";
 import {ExchangeHandler} from "./handlers/ExchangeHandler.sol";
 import {CreditLedger, Suite} from "./handlers/HandlerBase.sol";
@@ -29,6 +32,7 @@ contract CivicInvariants is InvariantTest {
     CitizensHandler internal citizens;
     ExchangeHandler internal exchangeHandler;
     TreasuryHandler internal treasuryHandler;
+    BudgetHandler internal budgetHandler;
     address[] internal actors;
     address internal resolver;
 
@@ -42,6 +46,7 @@ contract CivicInvariants is InvariantTest {
         citizens = new CitizensHandler(s, actors, resolver);
         exchangeHandler = new ExchangeHandler(s, actors, resolver);
         treasuryHandler = new TreasuryHandler(s, actors, resolver);
+        budgetHandler = new BudgetHandler(s, actors, resolver);
         _handOver();
         _targetHandlers();
     }
@@ -126,6 +131,7 @@ contract CivicInvariants is InvariantTest {
     /// cap raise took effect within the epoch it was voted in.
     function invariant_epochCapsNeverExceeded() public view {
         vm.assertEq(treasuryHandler.capViolations(), 0, "a spend went past the epoch cap");
+        vm.assertEq(budgetHandler.capViolations(), 0, "a budget transfer went past the epoch cap");
     }
 
     /// @notice Every finalised round pays at most its pool in matching, and each project exactly its own
@@ -154,10 +160,52 @@ contract CivicInvariants is InvariantTest {
         vm.assertEq(treasuryHandler.unclaimable(), 0, "a grant or round claim could not be made");
         vm.assertEq(treasuryHandler.oldKeyClaims(), 0, "a rotated-away key claimed a grant or payout");
         vm.assertEq(exchangeHandler.escrowBreaches(), 0, "a buyer cancelled a shipped purchase");
+        vm.assertEq(budgetHandler.unclaimable(), 0, "a budget payout could not be claimed");
         vm.assertLe(s.treasury.committed(address(0)), address(s.treasury).balance, "ETH commitments > balance");
         vm.assertLe(
-            s.treasury.committed(address(s.token)), s.token.balanceOf(address(s.treasury)), "token commitments > balance"
+            s.treasury.committed(address(s.token)),
+            s.token.balanceOf(address(s.treasury)),
+            "token commitments > balance"
         );
+    }
+
+    /// @notice The participatory budget holds at least what it owes: per token its balance covers `reserved`, and
+    /// `reserved` is exactly the budgets of unfinished rounds plus the unclaimed payouts of finalised winners.
+    function invariant_budgetHoldsWhatItOwes() public view {
+        _checkBudgetToken(address(0));
+        _checkBudgetToken(address(s.token));
+    }
+
+    /// @notice A round's payouts never exceed its budget: the winners' cost fits the budget, no winner claims more
+    /// than its cost, and a project that did not win claims nothing.
+    function invariant_budgetPayoutsWithinRound() public view {
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            IParticipatoryBudget.Round memory r = s.budget.getRound(id);
+            vm.assertLe(r.spent, r.budget, "budget round spends more than its budget");
+            uint256 claimed;
+            uint256 cost;
+            for (uint256 k; k < r.projectCount; ++k) {
+                IParticipatoryBudget.Project memory p = s.budget.getProject(id, k);
+                bool won = r.winners & (1 << k) != 0;
+                if (won) cost += p.cost;
+                vm.assertLe(p.claimed, won ? p.cost : 0, "a budget project claimed more than it won");
+                claimed += p.claimed;
+            }
+            if (r.status != IParticipatoryBudget.Status.Open) vm.assertEq(cost, r.spent, "winners' cost != spent");
+            vm.assertLe(claimed, r.spent, "budget payouts > what the round spent");
+        }
+    }
+
+    /// @notice One ballot per membership: a round counts exactly the distinct memberships that cast a ballot
+    /// (a changed ballot, or one cast again from a rotated key, is not a second one).
+    function invariant_oneBallotPerMembership() public view {
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            uint256 counted = s.budget.getRound(id).voterCount;
+            vm.assertEq(counted, budgetHandler.voters(id), "ballots counted != memberships that voted");
+            vm.assertLe(counted, citizens.memberships(), "more ballots than memberships");
+        }
     }
 
     /// @notice After each run: log how often each action went through (the campaign's reach; `make fuzz` sums it).
@@ -165,6 +213,7 @@ contract CivicInvariants is InvariantTest {
         _logActivity(address(citizens));
         _logActivity(address(exchangeHandler));
         _logActivity(address(treasuryHandler));
+        _logActivity(address(budgetHandler));
     }
 
     // ─────────────────────────────────────── checks ───────────────────────────────────────
@@ -178,9 +227,8 @@ contract CivicInvariants is InvariantTest {
 
     /// @dev Forge's console (the console.log address of forge-std).
     function _log(string memory label, uint256 value) internal view {
-        (bool ok,) = address(0x000000000000000000636F6e736F6c652e6c6f67).staticcall(
-            abi.encodeWithSignature("log(string,uint256)", label, value)
-        );
+        (bool ok,) = address(0x000000000000000000636F6e736F6c652e6c6f67)
+            .staticcall(abi.encodeWithSignature("log(string,uint256)", label, value));
         ok; // logging is best effort
     }
 
@@ -232,6 +280,27 @@ contract CivicInvariants is InvariantTest {
         vm.assertEq(sum, owed, "escrow + credits + pending fees != totalOwed");
     }
 
+    function _checkBudgetToken(address token) internal view {
+        uint256 balance = token == address(0) ? address(s.budget).balance : s.token.balanceOf(address(s.budget));
+        uint256 reserved = s.budget.reserved(token);
+        vm.assertLe(reserved, balance, "budget reserved > balance");
+        uint256 owed;
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            IParticipatoryBudget.Round memory r = s.budget.getRound(id);
+            if (r.token != token || r.status == IParticipatoryBudget.Status.Cancelled) continue;
+            if (r.status != IParticipatoryBudget.Status.Finalized) {
+                owed += r.budget;
+                continue;
+            }
+            owed += r.spent;
+            for (uint256 k; k < r.projectCount; ++k) {
+                owed -= s.budget.getProject(id, k).claimed;
+            }
+        }
+        vm.assertEq(reserved, owed, "budget reserved != open budgets + unclaimed payouts");
+    }
+
     function _checkTreasuryToken(address token) internal view {
         uint256 balance = token == address(0) ? address(s.treasury).balance : s.token.balanceOf(address(s.treasury));
         IPublicTreasury.TokenStats memory stats = s.treasury.tokenStats(token);
@@ -267,12 +336,12 @@ contract CivicInvariants is InvariantTest {
         });
         s.governor = new CivicGovernor("CivicDAO", s.registry, TimelockController(payable(s.timelock)), config);
         s.treasury = new PublicTreasury(address(s.timelock), address(s.registry), 7 days);
-        s.exchange = new CommonsExchange(
-            address(s.timelock), s.registry, IFeeSink(address(s.treasury)), 3 days, 2 days, 5 days
-        );
+        s.exchange =
+            new CommonsExchange(address(s.timelock), s.registry, IFeeSink(address(s.treasury)), 3 days, 2 days, 5 days);
         s.claims = ExchangeClaims(s.exchange.claims());
         s.lens = ExchangeLens(s.exchange.lens());
         s.token = new MockERC20("Civic Euro", "cEUR", 18);
+        s.budget = new ParticipatoryBudget(address(s.timelock), address(s.registry), address(s.treasury));
     }
 
     /// @dev Wires the roles as the deployment does, lets the DAO set fees and allow the token, then the deployer
@@ -350,5 +419,15 @@ contract CivicInvariants is InvariantTest {
         t[12] = TreasuryHandler.claimRound.selector;
         t[13] = TreasuryHandler.cancelProjectPayout.selector;
         _target(address(treasuryHandler), t);
+
+        bytes4[] memory b = new bytes4[](7);
+        b[0] = BudgetHandler.openRound.selector;
+        b[1] = BudgetHandler.submitProject.selector;
+        b[2] = BudgetHandler.castBallot.selector;
+        b[3] = BudgetHandler.postOutcome.selector;
+        b[4] = BudgetHandler.finalizeRound.selector;
+        b[5] = BudgetHandler.cancelRound.selector;
+        b[6] = BudgetHandler.claimPayout.selector;
+        _target(address(budgetHandler), b);
     }
 }

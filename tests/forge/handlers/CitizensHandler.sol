@@ -166,11 +166,11 @@ contract CitizensHandler is HandlerBase {
     /// @dev A member and a key holding no membership, from seeded positions (address(0)s when there is none).
     function _rotationPair(uint256 fromSeed, uint256 toSeed) private view returns (address from, address to) {
         for (uint256 k; k < _actors.length && from == address(0); ++k) {
-            address a = _actor(fromSeed + k);
+            address a = _actor(fromSeed % _actors.length + k);
             if (s.registry.membershipOf(a) != 0) from = a;
         }
         for (uint256 k; k < _actors.length && to == address(0); ++k) {
-            address a = _actor(toSeed + k);
+            address a = _actor(toSeed % _actors.length + k);
             if (s.registry.membershipOf(a) == 0) to = a;
         }
         if (to == address(0)) from = address(0);

@@ -8,6 +8,7 @@ import {CommonsExchange} from "../../../contracts/CommonsExchange.sol";
 import {ExchangeClaims} from "../../../contracts/ExchangeClaims.sol";
 import {ExchangeLens} from "../../../contracts/ExchangeLens.sol";
 import {PublicTreasury} from "../../../contracts/PublicTreasury.sol";
+import {ParticipatoryBudget} from "../../../contracts/ParticipatoryBudget.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {Vm} from "../utils/Invariant.sol";
 
@@ -20,6 +21,7 @@ struct Suite {
     CommonsExchange exchange;
     ExchangeClaims claims;
     ExchangeLens lens;
+    ParticipatoryBudget budget;
     MockERC20 token;
 }
 

@@ -73,9 +73,10 @@ contract TreasuryHandler is HandlerBase {
         uint64 duration = uint64(_bound(timing, 1 hours, 20 days));
         uint64 cliff = uint64((timing >> 64) % (duration + 1));
         _asDao();
-        try s.treasury.createStreamGrant(
-            token, _actor(toSeed), _bound(amount, 1, 1e18), uint64(block.timestamp), cliff, duration
-        ) {
+        try s.treasury
+            .createStreamGrant(
+                token, _actor(toSeed), _bound(amount, 1, 1e18), uint64(block.timestamp), cliff, duration
+            ) {
             _checkCap(token, cap, spentBefore);
         } catch {}
     }
@@ -155,7 +156,7 @@ contract TreasuryHandler is HandlerBase {
         IPublicTreasury.Round memory r = s.treasury.getRound(id);
         if (!r.finalized) return;
         for (uint256 k; k < r.projectCount; ++k) {
-            uint256 index = (projectSeed + k) % r.projectCount;
+            uint256 index = (projectSeed % r.projectCount + k) % r.projectCount;
             IPublicTreasury.Project memory p = s.treasury.getProject(id, index);
             if (p.claimed || p.membership == 0 || s.treasury.projectClaimant(id, index) != address(0)) continue;
             _asDao();
@@ -174,9 +175,8 @@ contract TreasuryHandler is HandlerBase {
             projects[i] = _actor((projectSeed % ACTORS) + i);
         }
         _asDao();
-        try s.treasury.openRound(
-            token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 7 days)
-        ) {
+        try s.treasury
+        .openRound(token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 7 days)) {
             _checkCap(token, cap, spentBefore);
         } catch {}
     }
