@@ -75,15 +75,30 @@ contract CitizensHandler is HandlerBase {
             if (g.membership != membership || g.registry != address(s.registry)) continue;
             if (s.treasury.grantClaimant(id) != to) ++rotationBreaches;
             else _did("grant follows rotation");
+            if (s.treasury.claimableAmount(id) == 0) continue;
+            vm.prank(from);
+            try s.treasury.claim(id) {
+                ++rotationBreaches; // the old key claimed the membership's grant
+            } catch {
+                _did("old key refused: grant claim");
+            }
         }
         uint256 rounds = s.treasury.roundCount();
         for (uint256 id; id < rounds; ++id) {
             IPublicTreasury.Round memory r = s.treasury.getRound(id);
             if (r.registry != address(s.registry)) continue;
             for (uint256 k; k < r.projectCount; ++k) {
-                if (s.treasury.getProject(id, k).membership != membership) continue;
+                IPublicTreasury.Project memory p = s.treasury.getProject(id, k);
+                if (p.membership != membership) continue;
                 if (s.treasury.projectClaimant(id, k) != to) ++rotationBreaches;
                 else _did("QF payout follows rotation");
+                if (!r.finalized || p.claimed) continue;
+                vm.prank(from);
+                try s.treasury.claimRound(id, k) {
+                    ++rotationBreaches; // the old key claimed the membership's payout
+                } catch {
+                    _did("old key refused: QF claim");
+                }
             }
         }
     }
