@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
+import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
 import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
 import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
@@ -69,6 +70,7 @@ contract CitizensHandler is HandlerBase {
                 }
             }
         }
+        _checkExchangeRights(from, membership);
         uint256 grants = s.treasury.grantCount();
         for (uint256 id; id < grants; ++id) {
             IPublicTreasury.Grant memory g = s.treasury.getGrant(id);
@@ -99,6 +101,34 @@ contract CitizensHandler is HandlerBase {
                 } catch {
                     _did("old key refused: QF claim");
                 }
+            }
+        }
+    }
+
+    /// @dev The old key no longer manages the membership's listings nor answers as the renter of its bookings.
+    function _checkExchangeRights(address from, uint256 membership) private {
+        uint256 listings = s.exchange.listingCount();
+        for (uint256 id = 1; id <= listings; ++id) {
+            ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+            if (lst.membership != membership || lst.closed) continue;
+            vm.prank(from);
+            try s.exchange.setListingPaused(id, !lst.paused) {
+                ++rotationBreaches; // the old key still manages the listing
+            } catch (bytes memory reason) {
+                if (bytes4(reason) != ICommonsExchange.ExchangeNotLister.selector) ++rotationBreaches;
+                else _did("old key refused: manage listing");
+            }
+        }
+        uint256 bookings = s.exchange.bookingCount();
+        for (uint256 id = 1; id <= bookings; ++id) {
+            ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
+            if (b.renterMembership != membership || b.status != ICommonsExchange.BookingStatus.ACTIVE) continue;
+            vm.prank(from);
+            try s.exchange.cancelByRenter(id) {
+                ++rotationBreaches; // the old key still acts as the renter
+            } catch (bytes memory reason) {
+                if (bytes4(reason) != ICommonsExchange.ExchangeNotRenter.selector) ++rotationBreaches;
+                else _did("old key refused: cancel booking");
             }
         }
     }
