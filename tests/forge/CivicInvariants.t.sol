@@ -6,15 +6,20 @@ import {CitizenRegistry} from "../../contracts/CitizenRegistry.sol";
 import {CivicGovernor} from "../../contracts/CivicGovernor.sol";
 import {CivicTimelock} from "../../contracts/CivicTimelock.sol";
 import {CommonsExchange} from "../../contracts/CommonsExchange.sol";
+import {ExchangeClaims} from "../../contracts/ExchangeClaims.sol";
+import {ExchangeLens} from "../../contracts/ExchangeLens.sol";
+import {ParticipatoryBudget} from "../../contracts/ParticipatoryBudget.sol";
 import {PublicTreasury} from "../../contracts/PublicTreasury.sol";
+import {IParticipatoryBudget} from "../../contracts/interfaces/IParticipatoryBudget.sol";
 import {ICivicGovernor} from "../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../contracts/interfaces/ICommonsExchange.sol";
 import {IFeeSink} from "../../contracts/interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "../../contracts/interfaces/IPublicTreasury.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
+import {BudgetHandler} from "./handlers/BudgetHandler.sol";
 import {CitizensHandler} from "./handlers/CitizensHandler.sol";
 import {ExchangeHandler} from "./handlers/ExchangeHandler.sol";
-import {Suite} from "./handlers/HandlerBase.sol";
+import {CreditLedger, Suite} from "./handlers/HandlerBase.sol";
 import {TreasuryHandler} from "./handlers/TreasuryHandler.sol";
 import {InvariantTest} from "./utils/Invariant.sol";
 
@@ -27,6 +32,7 @@ contract CivicInvariants is InvariantTest {
     CitizensHandler internal citizens;
     ExchangeHandler internal exchangeHandler;
     TreasuryHandler internal treasuryHandler;
+    BudgetHandler internal budgetHandler;
     address[] internal actors;
     address internal resolver;
 
@@ -40,6 +46,7 @@ contract CivicInvariants is InvariantTest {
         citizens = new CitizensHandler(s, actors, resolver);
         exchangeHandler = new ExchangeHandler(s, actors, resolver);
         treasuryHandler = new TreasuryHandler(s, actors, resolver);
+        budgetHandler = new BudgetHandler(s, actors, resolver);
         _handOver();
         _targetHandlers();
     }
@@ -47,7 +54,8 @@ contract CivicInvariants is InvariantTest {
     // ─────────────────────────────────────── invariants ───────────────────────────────────────
 
     /// @notice One vote per membership: a key holds at most one membership, live votes sum to the live
-    /// memberships, and no proposal has counted more votes than memberships existed at its snapshot.
+    /// memberships, no proposal has counted more votes than memberships existed at its snapshot, and a key that
+    /// rotated its membership away after a snapshot never had a ballot counted (nor kept anything else of it).
     function invariant_oneVotePerMembership() public view {
         uint256 held;
         uint256 votes;
@@ -57,6 +65,7 @@ contract CivicInvariants is InvariantTest {
             held += balance;
             votes += s.registry.getVotes(actors[i]);
         }
+        vm.assertEq(citizens.rotationBreaches(), 0, "a rotated-away key kept its vote, credits or claims");
         uint256 live = s.registry.citizenCount();
         vm.assertEq(held, live, "memberships held != citizenCount");
         vm.assertEq(votes, live, "voting power != live memberships");
@@ -96,7 +105,7 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM) continue;
-            (bool taken,) = s.exchange.firstClash(b.listingId, b.start, b.units);
+            (bool taken,) = s.lens.firstClash(b.listingId, b.start, b.units);
             if (b.status == ICommonsExchange.BookingStatus.ACTIVE) {
                 vm.assertTrue(taken, "a live booking's slots are free");
             } else if (b.status == ICommonsExchange.BookingStatus.CANCELLED && !_overlapsLive(b)) {
@@ -122,6 +131,7 @@ contract CivicInvariants is InvariantTest {
     /// cap raise took effect within the epoch it was voted in.
     function invariant_epochCapsNeverExceeded() public view {
         vm.assertEq(treasuryHandler.capViolations(), 0, "a spend went past the epoch cap");
+        vm.assertEq(budgetHandler.capViolations(), 0, "a budget transfer went past the epoch cap");
     }
 
     /// @notice Every finalised round pays at most its pool in matching, and each project exactly its own
@@ -148,10 +158,54 @@ contract CivicInvariants is InvariantTest {
     function invariant_owedStaysWithdrawable() public view {
         vm.assertEq(exchangeHandler.unwithdrawable(), 0, "an exchange credit could not be withdrawn");
         vm.assertEq(treasuryHandler.unclaimable(), 0, "a grant or round claim could not be made");
+        vm.assertEq(treasuryHandler.oldKeyClaims(), 0, "a rotated-away key claimed a grant or payout");
+        vm.assertEq(exchangeHandler.escrowBreaches(), 0, "a buyer cancelled a shipped purchase");
+        vm.assertEq(budgetHandler.unclaimable(), 0, "a budget payout could not be claimed");
         vm.assertLe(s.treasury.committed(address(0)), address(s.treasury).balance, "ETH commitments > balance");
         vm.assertLe(
-            s.treasury.committed(address(s.token)), s.token.balanceOf(address(s.treasury)), "token commitments > balance"
+            s.treasury.committed(address(s.token)),
+            s.token.balanceOf(address(s.treasury)),
+            "token commitments > balance"
         );
+    }
+
+    /// @notice The participatory budget holds at least what it owes: per token its balance covers `reserved`, and
+    /// `reserved` is exactly the budgets of unfinished rounds plus the unclaimed payouts of finalised winners.
+    function invariant_budgetHoldsWhatItOwes() public view {
+        _checkBudgetToken(address(0));
+        _checkBudgetToken(address(s.token));
+    }
+
+    /// @notice A round's payouts never exceed its budget: the winners' cost fits the budget, no winner claims more
+    /// than its cost, and a project that did not win claims nothing.
+    function invariant_budgetPayoutsWithinRound() public view {
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            IParticipatoryBudget.Round memory r = s.budget.getRound(id);
+            vm.assertLe(r.spent, r.budget, "budget round spends more than its budget");
+            uint256 claimed;
+            uint256 cost;
+            for (uint256 k; k < r.projectCount; ++k) {
+                IParticipatoryBudget.Project memory p = s.budget.getProject(id, k);
+                bool won = r.winners & (1 << k) != 0;
+                if (won) cost += p.cost;
+                vm.assertLe(p.claimed, won ? p.cost : 0, "a budget project claimed more than it won");
+                claimed += p.claimed;
+            }
+            if (r.status != IParticipatoryBudget.Status.Open) vm.assertEq(cost, r.spent, "winners' cost != spent");
+            vm.assertLe(claimed, r.spent, "budget payouts > what the round spent");
+        }
+    }
+
+    /// @notice One ballot per membership: a round counts exactly the distinct memberships that cast a ballot
+    /// (a changed ballot, or one cast again from a rotated key, is not a second one).
+    function invariant_oneBallotPerMembership() public view {
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            uint256 counted = s.budget.getRound(id).voterCount;
+            vm.assertEq(counted, budgetHandler.voters(id), "ballots counted != memberships that voted");
+            vm.assertLe(counted, citizens.memberships(), "more ballots than memberships");
+        }
     }
 
     /// @notice After each run: log how often each action went through (the campaign's reach; `make fuzz` sums it).
@@ -159,6 +213,7 @@ contract CivicInvariants is InvariantTest {
         _logActivity(address(citizens));
         _logActivity(address(exchangeHandler));
         _logActivity(address(treasuryHandler));
+        _logActivity(address(budgetHandler));
     }
 
     // ─────────────────────────────────────── checks ───────────────────────────────────────
@@ -172,9 +227,8 @@ contract CivicInvariants is InvariantTest {
 
     /// @dev Forge's console (the console.log address of forge-std).
     function _log(string memory label, uint256 value) internal view {
-        (bool ok,) = address(0x000000000000000000636F6e736F6c652e6c6f67).staticcall(
-            abi.encodeWithSignature("log(string,uint256)", label, value)
-        );
+        (bool ok,) = address(0x000000000000000000636F6e736F6c652e6c6f67)
+            .staticcall(abi.encodeWithSignature("log(string,uint256)", label, value));
         ok; // logging is best effort
     }
 
@@ -198,16 +252,53 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (s.exchange.getListing(b.listingId).token != token) continue;
-            if (b.status == ICommonsExchange.BookingStatus.ACTIVE) sum += b.price;
+            ICommonsExchange.BookingStatus st = b.status;
+            bool escrowed = st == ICommonsExchange.BookingStatus.ACTIVE || st == ICommonsExchange.BookingStatus.CLAIMED
+                || st == ICommonsExchange.BookingStatus.DISPUTED; // an ITEM price under a non-delivery claim
+            if (escrowed) sum += b.price;
             if (b.depositStatus != ICommonsExchange.DepositStatus.RELEASED) sum += b.deposit;
         }
+        // Credits: each actor's address credit and every membership's credit, read from the ledger; a revoked
+        // membership's credit is owed but no key reaches it (the documented limit, docs/exchange.md).
+        address ex = address(s.exchange);
         for (uint256 i; i < actors.length; ++i) {
-            sum += s.exchange.credits(actors[i], token);
+            sum += CreditLedger.ofAddress(ex, actors[i], token);
+            vm.assertEq(
+                s.exchange.credits(actors[i], token),
+                CreditLedger.ofAddress(ex, actors[i], token)
+                    + CreditLedger.ofMembership(ex, s.registry.membershipOf(actors[i]), token),
+                "credits(key) != its address credit + its membership's credit"
+            );
+        }
+        uint256 memberships = citizens.memberships();
+        for (uint256 m = 1; m <= memberships; ++m) {
+            sum += CreditLedger.ofMembership(ex, m, token);
         }
         for (uint256 k; k < 5; ++k) {
             sum += s.exchange.pendingFees(token, ICommonsExchange.Kind(k));
         }
         vm.assertEq(sum, owed, "escrow + credits + pending fees != totalOwed");
+    }
+
+    function _checkBudgetToken(address token) internal view {
+        uint256 balance = token == address(0) ? address(s.budget).balance : s.token.balanceOf(address(s.budget));
+        uint256 reserved = s.budget.reserved(token);
+        vm.assertLe(reserved, balance, "budget reserved > balance");
+        uint256 owed;
+        uint256 rounds = s.budget.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            IParticipatoryBudget.Round memory r = s.budget.getRound(id);
+            if (r.token != token || r.status == IParticipatoryBudget.Status.Cancelled) continue;
+            if (r.status != IParticipatoryBudget.Status.Finalized) {
+                owed += r.budget;
+                continue;
+            }
+            owed += r.spent;
+            for (uint256 k; k < r.projectCount; ++k) {
+                owed -= s.budget.getProject(id, k).claimed;
+            }
+        }
+        vm.assertEq(reserved, owed, "budget reserved != open budgets + unclaimed payouts");
     }
 
     function _checkTreasuryToken(address token) internal view {
@@ -245,10 +336,12 @@ contract CivicInvariants is InvariantTest {
         });
         s.governor = new CivicGovernor("CivicDAO", s.registry, TimelockController(payable(s.timelock)), config);
         s.treasury = new PublicTreasury(address(s.timelock), address(s.registry), 7 days);
-        s.exchange = new CommonsExchange(
-            address(s.timelock), s.registry, IFeeSink(address(s.treasury)), 3 days, 2 days, 5 days
-        );
+        s.exchange =
+            new CommonsExchange(address(s.timelock), s.registry, IFeeSink(address(s.treasury)), 3 days, 2 days, 5 days);
+        s.claims = ExchangeClaims(s.exchange.claims());
+        s.lens = ExchangeLens(s.exchange.lens());
         s.token = new MockERC20("Civic Euro", "cEUR", 18);
+        s.budget = new ParticipatoryBudget(address(s.timelock), address(s.registry), address(s.treasury));
     }
 
     /// @dev Wires the roles as the deployment does, lets the DAO set fees and allow the token, then the deployer
@@ -282,7 +375,7 @@ contract CivicInvariants is InvariantTest {
     }
 
     function _targetHandlers() internal {
-        bytes4[] memory c = new bytes4[](8);
+        bytes4[] memory c = new bytes4[](9);
         c[0] = CitizensHandler.register.selector;
         c[1] = CitizensHandler.rotate.selector;
         c[2] = CitizensHandler.revoke.selector;
@@ -291,9 +384,10 @@ contract CivicInvariants is InvariantTest {
         c[5] = CitizensHandler.castVote.selector;
         c[6] = CitizensHandler.castOverrideVote.selector;
         c[7] = CitizensHandler.queueOrExecute.selector;
+        c[8] = CitizensHandler.rotateMidVote.selector;
         _target(address(citizens), c);
 
-        bytes4[] memory e = new bytes4[](11);
+        bytes4[] memory e = new bytes4[](13);
         e[0] = ExchangeHandler.list.selector;
         e[1] = ExchangeHandler.book.selector;
         e[2] = ExchangeHandler.cancelByRenter.selector;
@@ -305,9 +399,11 @@ contract CivicInvariants is InvariantTest {
         e[8] = ExchangeHandler.resolve.selector;
         e[9] = ExchangeHandler.finaliseClaim.selector;
         e[10] = ExchangeHandler.withdraw.selector;
+        e[11] = ExchangeHandler.markShipped.selector;
+        e[12] = ExchangeHandler.claimNonDelivery.selector;
         _target(address(exchangeHandler), e);
 
-        bytes4[] memory t = new bytes4[](13);
+        bytes4[] memory t = new bytes4[](14);
         t[0] = TreasuryHandler.warp.selector;
         t[1] = TreasuryHandler.donate.selector;
         t[2] = TreasuryHandler.setEpochCap.selector;
@@ -321,6 +417,17 @@ contract CivicInvariants is InvariantTest {
         t[10] = TreasuryHandler.contribute.selector;
         t[11] = TreasuryHandler.finalizeRound.selector;
         t[12] = TreasuryHandler.claimRound.selector;
+        t[13] = TreasuryHandler.cancelProjectPayout.selector;
         _target(address(treasuryHandler), t);
+
+        bytes4[] memory b = new bytes4[](7);
+        b[0] = BudgetHandler.openRound.selector;
+        b[1] = BudgetHandler.submitProject.selector;
+        b[2] = BudgetHandler.castBallot.selector;
+        b[3] = BudgetHandler.postOutcome.selector;
+        b[4] = BudgetHandler.finalizeRound.selector;
+        b[5] = BudgetHandler.cancelRound.selector;
+        b[6] = BudgetHandler.claimPayout.selector;
+        _target(address(budgetHandler), b);
     }
 }

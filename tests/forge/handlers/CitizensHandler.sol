@@ -2,13 +2,25 @@
 pragma solidity 0.8.28;
 
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
-import {HandlerBase, Suite} from "./HandlerBase.sol";
+import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
+import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
+import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Residents and their votes: register, rotate a lost key, revoke, delegate, propose, vote, queue and
-/// execute. Holds REGISTRAR_ROLE itself; DAO-only steps (rotation) are pranked as the timelock.
+/// execute. Holds REGISTRAR_ROLE itself; DAO-only steps (rotation) are pranked as the timelock. A rotation must
+/// move everything the membership holds to the new key (exchange credits and listings, grants, QF payouts and
+/// the vote on open proposals) and leave the old key nothing: each breach is counted in `rotationBreaches`.
 contract CitizensHandler is HandlerBase {
     uint256 private _credentials;
     uint256[] private _proposals;
+    mapping(uint256 proposalId => bytes32) private _descriptionHash;
+
+    /// @notice Memberships ever minted (ids 1..memberships; the registry numbers them from 1).
+    uint256 public memberships;
+    /// @notice Rotations after which the old key still reached something of the membership, or the new key
+    /// did not get it; ballots of a key rotated away after the snapshot that were counted (must stay 0).
+    uint256 public rotationBreaches;
 
     constructor(Suite memory suite, address[] memory actors_, address resolver) HandlerBase(suite, actors_, resolver) {}
 
@@ -19,6 +31,7 @@ contract CitizensHandler is HandlerBase {
     /// @dev Also tries keys that already hold a membership (the registry must refuse them).
     function register(uint256 actorSeed) external {
         try s.registry.register(_actor(actorSeed), keccak256(abi.encode("credential", ++_credentials))) {
+            ++memberships;
             _did("register");
         } catch {}
     }
@@ -26,10 +39,98 @@ contract CitizensHandler is HandlerBase {
     function rotate(uint256 fromSeed, uint256 toSeed) external {
         address from = _actor(fromSeed);
         address to = _actor(toSeed);
+        uint256 membership = s.registry.membershipOf(from);
         _asDao();
         try s.registry.rotate(from, to) {
             _did("rotate");
-        } catch {} // also onto a member, or from a non-member: refused
+        } catch {
+            return; // also onto a member, or from a non-member: refused
+        }
+        _checkRotation(from, to, membership);
+    }
+
+    /// @dev After `membership` moved from `from` to `to`: the exchange credits it earned are the new key's and not
+    /// the old key's (the old key cannot withdraw them), its grants and QF payouts are claimable by the new key only.
+    function _checkRotation(address from, address to, uint256 membership) private {
+        if (s.registry.membershipOf(from) != 0 || s.registry.membershipOf(to) != membership) ++rotationBreaches;
+        for (uint256 t; t < 2; ++t) {
+            address token = _tokenOf(t);
+            address ex = address(s.exchange);
+            uint256 memberCredit = CreditLedger.ofMembership(ex, membership, token);
+            if (s.exchange.credits(from, token) != CreditLedger.ofAddress(ex, from, token)) ++rotationBreaches;
+            if (s.exchange.credits(to, token) != CreditLedger.ofAddress(ex, to, token) + memberCredit) {
+                ++rotationBreaches;
+            }
+            if (memberCredit != 0 && CreditLedger.ofAddress(ex, from, token) == 0) {
+                vm.prank(from);
+                try s.exchange.withdraw(token) {
+                    ++rotationBreaches; // the old key withdrew what the membership is owed
+                } catch {
+                    _did("old key refused: withdraw");
+                }
+            }
+        }
+        _checkExchangeRights(from, membership);
+        uint256 grants = s.treasury.grantCount();
+        for (uint256 id; id < grants; ++id) {
+            IPublicTreasury.Grant memory g = s.treasury.getGrant(id);
+            if (g.membership != membership || g.registry != address(s.registry)) continue;
+            if (s.treasury.grantClaimant(id) != to) ++rotationBreaches;
+            else _did("grant follows rotation");
+            if (s.treasury.claimableAmount(id) == 0) continue;
+            vm.prank(from);
+            try s.treasury.claim(id) {
+                ++rotationBreaches; // the old key claimed the membership's grant
+            } catch {
+                _did("old key refused: grant claim");
+            }
+        }
+        uint256 rounds = s.treasury.roundCount();
+        for (uint256 id; id < rounds; ++id) {
+            IPublicTreasury.Round memory r = s.treasury.getRound(id);
+            if (r.registry != address(s.registry)) continue;
+            for (uint256 k; k < r.projectCount; ++k) {
+                IPublicTreasury.Project memory p = s.treasury.getProject(id, k);
+                if (p.membership != membership) continue;
+                if (s.treasury.projectClaimant(id, k) != to) ++rotationBreaches;
+                else _did("QF payout follows rotation");
+                if (!r.finalized || p.claimed) continue;
+                vm.prank(from);
+                try s.treasury.claimRound(id, k) {
+                    ++rotationBreaches; // the old key claimed the membership's payout
+                } catch {
+                    _did("old key refused: QF claim");
+                }
+            }
+        }
+    }
+
+    /// @dev The old key no longer manages the membership's listings nor answers as the renter of its bookings.
+    function _checkExchangeRights(address from, uint256 membership) private {
+        uint256 listings = s.exchange.listingCount();
+        for (uint256 id = 1; id <= listings; ++id) {
+            ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+            if (lst.membership != membership || lst.closed) continue;
+            vm.prank(from);
+            try s.exchange.setListingPaused(id, !lst.paused) {
+                ++rotationBreaches; // the old key still manages the listing
+            } catch (bytes memory reason) {
+                if (bytes4(reason) != ICommonsExchange.ExchangeNotLister.selector) ++rotationBreaches;
+                else _did("old key refused: manage listing");
+            }
+        }
+        uint256 bookings = s.exchange.bookingCount();
+        for (uint256 id = 1; id <= bookings; ++id) {
+            ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
+            if (b.renterMembership != membership || b.status != ICommonsExchange.BookingStatus.ACTIVE) continue;
+            vm.prank(from);
+            try s.exchange.cancelByRenter(id) {
+                ++rotationBreaches; // the old key still acts as the renter
+            } catch (bytes memory reason) {
+                if (bytes4(reason) != ICommonsExchange.ExchangeNotRenter.selector) ++rotationBreaches;
+                else _did("old key refused: cancel booking");
+            }
+        }
     }
 
     function revoke(uint256 actorSeed) external {
@@ -53,21 +154,71 @@ contract CitizensHandler is HandlerBase {
         vm.prank(proposer);
         try s.governor.propose(targets, values, calldatas, description) returns (uint256 id) {
             _proposals.push(id);
+            _descriptionHash[id] = keccak256(bytes(description));
             _did("propose");
         } catch {}
     }
 
+    /// @dev A key that rotated its membership away after the snapshot must be refused
+    /// (CivicGovernorVoterRotatedAway): the new key carries that membership's vote.
     function castVote(uint256 actorSeed, uint256 proposalSeed, uint8 support) external {
         if (_proposals.length == 0) return;
         uint256 id = _proposal(proposalSeed);
         _reach(s.governor.proposalSnapshot(id) + 1);
         if (s.governor.state(id) != IGovernor.ProposalState.Active) return;
         address voter = _actor(actorSeed);
-        if (s.governor.hasVoted(id, voter)) return;
+        address ballotKey = s.registry.snapshotVoter(voter, s.governor.proposalSnapshot(id));
+        if (ballotKey != address(0) && s.governor.hasVoted(id, ballotKey)) return;
         vm.prank(voter);
         try s.governor.castVote(id, _support(support)) {
-            _did("vote");
+            if (ballotKey == address(0)) ++rotationBreaches;
+            _did(ballotKey == voter ? "vote" : "vote with the snapshot key's membership after rotation");
+        } catch {
+            if (ballotKey == address(0)) _did("old key refused: vote");
+        }
+    }
+
+    /// @dev A resident loses their key while a proposal is open: the DAO rotates the membership to a fresh key.
+    /// The old key's ballot must be refused with CivicGovernorVoterRotatedAway; the new key casts the membership's
+    /// snapshot ballot (once: the vote count is bounded by the snapshot supply in the invariant).
+    function rotateMidVote(uint256 proposalSeed, uint256 fromSeed, uint256 toSeed, uint8 support) external {
+        if (_proposals.length == 0) return;
+        uint256 id = _proposal(proposalSeed);
+        _reach(s.governor.proposalSnapshot(id) + 1);
+        if (s.governor.state(id) != IGovernor.ProposalState.Active) return;
+        (address from, address to) = _rotationPair(fromSeed, toSeed);
+        if (from == address(0)) return;
+        uint256 membership = s.registry.membershipOf(from);
+        _asDao();
+        s.registry.rotate(from, to);
+        _did("rotate mid-vote");
+        _checkRotation(from, to, membership);
+        vm.prank(from);
+        try s.governor.castVote(id, _support(support)) {
+            ++rotationBreaches; // the old key voted after its membership moved on
+        } catch (bytes memory reason) {
+            if (bytes4(reason) != ICivicGovernor.CivicGovernorVoterRotatedAway.selector) ++rotationBreaches;
+            else _did("old key refused: vote");
+        }
+        address ballotKey = s.registry.snapshotVoter(to, s.governor.proposalSnapshot(id));
+        if (ballotKey == address(0) || s.governor.hasVoted(id, ballotKey)) return;
+        vm.prank(to);
+        try s.governor.castVote(id, _support(support)) {
+            _did("new key casts the membership's vote");
         } catch {}
+    }
+
+    /// @dev A member and a key holding no membership, from seeded positions (address(0)s when there is none).
+    function _rotationPair(uint256 fromSeed, uint256 toSeed) private view returns (address from, address to) {
+        for (uint256 k; k < _actors.length && from == address(0); ++k) {
+            address a = _actor(fromSeed % _actors.length + k);
+            if (s.registry.membershipOf(a) != 0) from = a;
+        }
+        for (uint256 k; k < _actors.length && to == address(0); ++k) {
+            address a = _actor(toSeed % _actors.length + k);
+            if (s.registry.membershipOf(a) == 0) to = a;
+        }
+        if (to == address(0)) from = address(0);
     }
 
     /// @dev A delegator votes itself instead of through its delegate (GovernorCountingOverridable).
@@ -91,12 +242,14 @@ contract CitizensHandler is HandlerBase {
             state = s.governor.state(id);
         }
         if (state == IGovernor.ProposalState.Succeeded) {
-            s.governor.queue(id);
+            (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _action();
+            s.governor.queue(targets, values, calldatas, _descriptionHash[id]);
             _did("queue");
         } else if (state == IGovernor.ProposalState.Queued) {
             _reach(s.governor.proposalEta(id));
             if (block.timestamp < s.governor.proposalEta(id)) return;
-            s.governor.execute(id);
+            (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _action();
+            s.governor.execute(targets, values, calldatas, _descriptionHash[id]);
             _did("execute");
         }
     }

@@ -15,13 +15,17 @@ contract ExchangeHandler is HandlerBase {
         Held,
         Claimed,
         Disputed,
-        Open
+        Open,
+        Item,
+        Unshipped
     }
 
     uint256 public constant MAX_LISTINGS = 10;
 
     /// @notice Withdrawals of a positive credit that failed or paid a different amount (must stay 0).
     uint256 public unwithdrawable;
+    /// @notice Shipped purchases the buyer could still cancel (must stay 0).
+    uint256 public escrowBreaches;
 
     constructor(Suite memory suite, address[] memory actors_, address resolver) HandlerBase(suite, actors_, resolver) {}
 
@@ -67,7 +71,7 @@ contract ExchangeHandler is HandlerBase {
         ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
         if (renter == lst.lister) renter = _actor(h); // self-booking is refused
         (uint256 start, uint256 units) = _range(lst, h);
-        (uint256 price, uint256 deposit,) = s.exchange.quote(id, units);
+        (uint256 price, uint256 deposit,) = s.lens.quote(id, units);
         _fund(renter, lst.token, price + deposit, address(s.exchange));
         uint256 value = lst.token == address(0) ? price + deposit : 0;
         vm.prank(renter);
@@ -111,27 +115,61 @@ contract ExchangeHandler is HandlerBase {
     function cancelByRenter(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
         if (id == 0) return;
-        vm.prank(b.renter);
+        address renter = _renterKey(b);
+        if (renter == address(0)) return; // a revoked renter membership: nobody answers for it
+        vm.prank(renter);
         try s.exchange.cancelByRenter(id) {
-            _did("cancel by renter");
+            _did(_isItem(b) ? "cancel purchase before shipping" : "cancel by renter");
         } catch {}
     }
 
     function cancelByLister(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
         if (id == 0) return;
-        vm.prank(s.exchange.getListing(b.listingId).lister);
+        vm.prank(_listerKey(b));
         try s.exchange.cancelByLister(id) {
             _did("cancel by lister");
         } catch {}
     }
 
-    function confirmReceipt(uint256 bookingSeed) external {
-        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Active);
+    /// @dev The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (checked here).
+    function markShipped(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Unshipped);
         if (id == 0) return;
-        vm.prank(b.renter);
+        vm.prank(_listerKey(b));
+        try s.exchange.markShipped(id) {
+            _did("mark shipped");
+        } catch {
+            return;
+        }
+        address buyer = _renterKey(b);
+        if (buyer == address(0)) return;
+        vm.prank(buyer);
+        try s.exchange.cancelByRenter(id) {
+            ++escrowBreaches; // a shipped purchase must not be cancellable by the buyer
+        } catch {}
+    }
+
+    function confirmReceipt(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Item);
+        if (id == 0) return;
+        address buyer = _renterKey(b);
+        if (buyer == address(0)) return;
+        vm.prank(buyer);
         try s.exchange.confirmReceipt(id) {
             _did("confirm receipt");
+        } catch {}
+    }
+
+    /// @dev The buyer of an ITEM claims non-delivery before the delivery window ends (shipped or not).
+    function claimNonDelivery(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Item);
+        if (id == 0) return;
+        address buyer = _renterKey(b);
+        if (buyer == address(0)) return;
+        vm.prank(buyer);
+        try s.claims.claimNonDelivery(id, "ipfs://evidence") {
+            _did(b.shippedAt == 0 ? "claim non-delivery (unshipped)" : "claim non-delivery (shipped)");
         } catch {}
     }
 
@@ -140,7 +178,7 @@ contract ExchangeHandler is HandlerBase {
         if (id == 0) return;
         _reach(b.status == ICommonsExchange.BookingStatus.ACTIVE ? b.end : b.claimUntil);
         try s.exchange.settle(id) {
-            _did("settle");
+            _did(_isItem(b) ? "settle purchase (silence)" : "settle");
         } catch {}
     }
 
@@ -148,23 +186,27 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Held);
         if (id == 0 || b.deposit == 0) return;
         _reach(b.end);
-        vm.prank(s.exchange.getListing(b.listingId).lister);
-        try s.exchange.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {
+        vm.prank(_listerKey(b));
+        try s.claims.claimDamage(id, _bound(amount, 1, b.deposit), "ipfs://evidence") {
             _did("claim damage");
         } catch {}
     }
 
+    /// @dev The answering party: the renter for a damage claim, the seller for a non-delivery claim.
     function answerClaim(uint256 bookingSeed, bool accept) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Claimed);
         if (id == 0) return;
-        vm.prank(b.renter);
+        bool item = b.status == ICommonsExchange.BookingStatus.CLAIMED;
+        address party = item ? _listerKey(b) : _renterKey(b);
+        if (party == address(0)) return;
+        vm.prank(party);
         if (accept) {
-            try s.exchange.acceptClaim(id) {
-                _did("accept claim");
+            try s.claims.acceptClaim(id) {
+                _did(item ? "seller accepts non-delivery" : "accept claim");
             } catch {}
         } else {
-            try s.exchange.disputeClaim(id) {
-                _did("dispute claim");
+            try s.claims.disputeClaim(id) {
+                _did(item ? "seller disputes non-delivery" : "dispute claim");
             } catch {}
         }
     }
@@ -173,8 +215,8 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Disputed);
         if (id == 0) return;
         vm.prank(_resolver);
-        try s.exchange.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {
-            _did("resolve");
+        try s.claims.resolve(id, b.claimAmount == 0 ? 0 : toLister % (b.claimAmount + 1)) {
+            _did(_isItem(b) ? "resolve non-delivery" : "resolve");
         } catch {}
     }
 
@@ -182,8 +224,8 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
         if (id == 0) return;
         _reach(b.decideBy);
-        try s.exchange.finaliseClaim(id) {
-            _did("finalise claim");
+        try s.claims.finaliseClaim(id) {
+            _did(_isItem(b) ? "finalise non-delivery claim" : "finalise claim");
         } catch {}
     }
 
@@ -219,16 +261,40 @@ contract ExchangeHandler is HandlerBase {
         return (0, b);
     }
 
-    function _wanted(ICommonsExchange.Booking memory b, Want want) private pure returns (bool) {
-        if (want == Want.Active) return b.status == ICommonsExchange.BookingStatus.ACTIVE;
-        if (want == Want.Settleable) {
-            return b.status == ICommonsExchange.BookingStatus.ACTIVE
-                || b.depositStatus == ICommonsExchange.DepositStatus.HELD;
+    function _wanted(ICommonsExchange.Booking memory b, Want want) private view returns (bool) {
+        ICommonsExchange.BookingStatus st = b.status;
+        ICommonsExchange.DepositStatus ds = b.depositStatus;
+        if (want == Want.Active) return st == ICommonsExchange.BookingStatus.ACTIVE;
+        if (want == Want.Item || want == Want.Unshipped) {
+            if (st != ICommonsExchange.BookingStatus.ACTIVE || !_isItem(b)) return false;
+            return want == Want.Item || b.shippedAt == 0;
         }
-        if (want == Want.Held) return b.depositStatus == ICommonsExchange.DepositStatus.HELD;
-        if (want == Want.Claimed) return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED;
-        if (want == Want.Disputed) return b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
-        return b.depositStatus == ICommonsExchange.DepositStatus.CLAIMED
-            || b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
+        if (want == Want.Settleable) {
+            return st == ICommonsExchange.BookingStatus.ACTIVE || ds == ICommonsExchange.DepositStatus.HELD;
+        }
+        if (want == Want.Held) return ds == ICommonsExchange.DepositStatus.HELD;
+        bool claimed = ds == ICommonsExchange.DepositStatus.CLAIMED || st == ICommonsExchange.BookingStatus.CLAIMED;
+        bool disputed = ds == ICommonsExchange.DepositStatus.DISPUTED || st == ICommonsExchange.BookingStatus.DISPUTED;
+        if (want == Want.Claimed) return claimed;
+        if (want == Want.Disputed) return disputed;
+        return claimed || disputed;
+    }
+
+    function _isItem(ICommonsExchange.Booking memory b) private view returns (bool) {
+        return s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM;
+    }
+
+    /// @dev Who acts as the renter now: the current key of the renter's membership (address(0) once revoked), or
+    /// the renter address of a non-citizen.
+    function _renterKey(ICommonsExchange.Booking memory b) private view returns (address) {
+        return _keyOf(b.renterMembership, b.renter);
+    }
+
+    /// @dev Who acts as the lister now: the current key of the lister's membership, or the lister address (a
+    /// non-citizen listing, or a citizen's listing whose membership was revoked: that address may still close it).
+    function _listerKey(ICommonsExchange.Booking memory b) private view returns (address) {
+        ICommonsExchange.Listing memory lst = s.exchange.getListing(b.listingId);
+        address holder = _holderOf(lst.membership);
+        return holder == address(0) ? lst.lister : holder;
     }
 }

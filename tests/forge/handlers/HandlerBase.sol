@@ -5,7 +5,10 @@ import {CitizenRegistry} from "../../../contracts/CitizenRegistry.sol";
 import {CivicGovernor} from "../../../contracts/CivicGovernor.sol";
 import {CivicTimelock} from "../../../contracts/CivicTimelock.sol";
 import {CommonsExchange} from "../../../contracts/CommonsExchange.sol";
+import {ExchangeClaims} from "../../../contracts/ExchangeClaims.sol";
+import {ExchangeLens} from "../../../contracts/ExchangeLens.sol";
 import {PublicTreasury} from "../../../contracts/PublicTreasury.sol";
+import {ParticipatoryBudget} from "../../../contracts/ParticipatoryBudget.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {Vm} from "../utils/Invariant.sol";
 
@@ -16,7 +19,32 @@ struct Suite {
     CivicTimelock timelock;
     PublicTreasury treasury;
     CommonsExchange exchange;
+    ExchangeClaims claims;
+    ExchangeLens lens;
+    ParticipatoryBudget budget;
     MockERC20 token;
+}
+
+/// @notice Reads the exchange's credit ledger straight from storage (`forge inspect CommonsExchange storageLayout`:
+/// `_credits` is slot 15, keyed by holder: an address as uint160, a membership id with bit 255 set), so the
+/// invariants can tell an address's own credit from its membership's, and see credits no key can reach.
+library CreditLedger {
+    Vm internal constant VM = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+    uint256 internal constant CREDITS_SLOT = 15;
+    uint256 internal constant MEMBER_KEY = 1 << 255;
+
+    function ofAddress(address exchange, address account, address token) internal view returns (uint256) {
+        return _at(exchange, uint256(uint160(account)), token);
+    }
+
+    function ofMembership(address exchange, uint256 membership, address token) internal view returns (uint256) {
+        return _at(exchange, MEMBER_KEY | membership, token);
+    }
+
+    function _at(address exchange, uint256 holder, address token) private view returns (uint256) {
+        bytes32 inner = keccak256(abi.encode(holder, CREDITS_SLOT));
+        return uint256(VM.load(exchange, keccak256(abi.encode(token, inner))));
+    }
 }
 
 /// @notice What the handlers share: the suite, a fixed pool of residents' keys (so every membership, vote,
@@ -87,6 +115,21 @@ abstract contract HandlerBase {
     /// (a vote's start, a slot's end, a claim window) can happen within one campaign.
     function _reach(uint256 t) internal {
         if (t > block.timestamp && t - block.timestamp <= 60 days) vm.warp(t);
+    }
+
+    /// @dev The key that holds `membership` now, or address(0) once it was revoked (or never existed).
+    function _holderOf(uint256 membership) internal view returns (address) {
+        if (membership == 0) return address(0);
+        try s.registry.ownerOf(membership) returns (address holder) {
+            return holder;
+        } catch {
+            return address(0);
+        }
+    }
+
+    /// @dev The key that acts for a citizen's membership (its holder now), or `fallback_` for a non-citizen record.
+    function _keyOf(uint256 membership, address fallback_) internal view returns (address) {
+        return membership == 0 ? fallback_ : _holderOf(membership);
     }
 
     /// @dev The DAO's hand: the timelock, which holds every admin role after deployment.

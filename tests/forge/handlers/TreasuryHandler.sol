@@ -18,6 +18,8 @@ contract TreasuryHandler is HandlerBase {
     /// @notice Claims of a positive grant or round amount that failed or paid another amount, and ended rounds
     /// that could not be finalised (must stay 0).
     uint256 public unclaimable;
+    /// @notice Claims (grant or QF payout) a key made after its membership rotated away (must stay 0).
+    uint256 public oldKeyClaims;
     /// @notice Spending decisions that went through (how much of the campaign exercised the caps).
     uint256 public spends;
 
@@ -71,9 +73,10 @@ contract TreasuryHandler is HandlerBase {
         uint64 duration = uint64(_bound(timing, 1 hours, 20 days));
         uint64 cliff = uint64((timing >> 64) % (duration + 1));
         _asDao();
-        try s.treasury.createStreamGrant(
-            token, _actor(toSeed), _bound(amount, 1, 1e18), uint64(block.timestamp), cliff, duration
-        ) {
+        try s.treasury
+            .createStreamGrant(
+                token, _actor(toSeed), _bound(amount, 1, 1e18), uint64(block.timestamp), cliff, duration
+            ) {
             _checkCap(token, cap, spentBefore);
         } catch {}
     }
@@ -104,13 +107,17 @@ contract TreasuryHandler is HandlerBase {
     function cancelGrant(uint256 grantSeed) external {
         uint256 count = s.treasury.grantCount();
         if (count == 0) return;
+        bool revoked = s.treasury.grantClaimant(grantSeed % count) == address(0);
         _asDao();
         try s.treasury.cancelGrant(grantSeed % count) {
-            _did("cancel grant");
+            _did(revoked ? "cancel grant of revoked recipient" : "cancel grant");
+            if (revoked && s.treasury.claimableAmount(grantSeed % count) != 0) ++unclaimable;
         } catch {}
     }
 
-    /// @dev "Nothing owed becomes unwithdrawable": a positive claimable amount always claims, exactly.
+    /// @dev "Nothing owed becomes unwithdrawable": a positive claimable amount always claims, exactly, by the
+    /// grant's claimant now (the current key of a citizen recipient's membership). A key the membership rotated
+    /// away from must be refused.
     function claimGrant(uint256 grantSeed) external {
         uint256 count = s.treasury.grantCount();
         if (count == 0) return;
@@ -122,13 +129,40 @@ contract TreasuryHandler is HandlerBase {
         }
         if (due == 0) return;
         IPublicTreasury.Grant memory g = s.treasury.getGrant(id);
-        uint256 before = _balanceOf(g.token, g.recipient);
-        vm.prank(g.recipient);
+        address claimant = s.treasury.grantClaimant(id);
+        if (claimant != g.recipient) {
+            vm.prank(g.recipient);
+            try s.treasury.claim(id) {
+                ++oldKeyClaims;
+            } catch {
+                _did("old key refused: grant claim");
+            }
+        }
+        uint256 before = _balanceOf(g.token, claimant);
+        vm.prank(claimant);
         try s.treasury.claim(id) {
-            _did("claim grant");
-            if (_balanceOf(g.token, g.recipient) != before + due) ++unclaimable;
+            _did(claimant == g.recipient ? "claim grant" : "claim grant after rotation");
+            if (_balanceOf(g.token, claimant) != before + due) ++unclaimable;
         } catch {
             ++unclaimable;
+        }
+    }
+
+    /// @dev The DAO cancels the payout of a finalised project whose recipient's membership was revoked.
+    function cancelProjectPayout(uint256 roundSeed, uint256 projectSeed) external {
+        uint256 rounds = s.treasury.roundCount();
+        if (rounds == 0) return;
+        uint256 id = roundSeed % rounds;
+        IPublicTreasury.Round memory r = s.treasury.getRound(id);
+        if (!r.finalized) return;
+        for (uint256 k; k < r.projectCount; ++k) {
+            uint256 index = (projectSeed % r.projectCount + k) % r.projectCount;
+            IPublicTreasury.Project memory p = s.treasury.getProject(id, index);
+            if (p.claimed || p.membership == 0 || s.treasury.projectClaimant(id, index) != address(0)) continue;
+            _asDao();
+            s.treasury.cancelProjectPayout(id, index);
+            _did("cancel payout of revoked recipient");
+            return;
         }
     }
 
@@ -141,9 +175,8 @@ contract TreasuryHandler is HandlerBase {
             projects[i] = _actor((projectSeed % ACTORS) + i);
         }
         _asDao();
-        try s.treasury.openRound(
-            token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 7 days)
-        ) {
+        try s.treasury
+        .openRound(token, pool % 1e18, projects, uint64(block.timestamp), uint64(block.timestamp + 7 days)) {
             _checkCap(token, cap, spentBefore);
         } catch {}
     }
@@ -184,6 +217,9 @@ contract TreasuryHandler is HandlerBase {
         }
     }
 
+    /// @dev A finalised project's payout is claimed by its claimant now (the current key of a citizen recipient's
+    /// membership); the recorded recipient key, once rotated away, must be refused; a revoked one has no claimant
+    /// (the DAO cancels the payout instead, see cancelProjectPayout).
     function claimRound(uint256 roundSeed, uint256 projectSeed) external {
         uint256 rounds = s.treasury.roundCount();
         if (rounds == 0) return;
@@ -192,12 +228,22 @@ contract TreasuryHandler is HandlerBase {
         uint256 index = projectSeed % r.projectCount;
         IPublicTreasury.Project memory p = s.treasury.getProject(id, index);
         if (!r.finalized || p.claimed) return;
+        address claimant = s.treasury.projectClaimant(id, index);
+        if (claimant != p.recipient) {
+            vm.prank(p.recipient);
+            try s.treasury.claimRound(id, index) {
+                ++oldKeyClaims;
+            } catch {
+                _did(claimant == address(0) ? "revoked recipient refused: QF claim" : "old key refused: QF claim");
+            }
+        }
+        if (claimant == address(0)) return;
         uint256 due = p.contributions + p.matching;
-        uint256 before = _balanceOf(r.token, p.recipient);
-        vm.prank(p.recipient);
+        uint256 before = _balanceOf(r.token, claimant);
+        vm.prank(claimant);
         try s.treasury.claimRound(id, index) {
-            _did("claim round");
-            if (_balanceOf(r.token, p.recipient) != before + due) ++unclaimable;
+            _did(claimant == p.recipient ? "claim round" : "claim round after rotation");
+            if (_balanceOf(r.token, claimant) != before + due) ++unclaimable;
         } catch {
             ++unclaimable;
         }

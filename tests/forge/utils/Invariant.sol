@@ -8,6 +8,7 @@ interface Vm {
     function prank(address msgSender) external;
     function deal(address account, uint256 newBalance) external;
     function label(address account, string calldata newLabel) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function assertTrue(bool condition, string calldata error) external pure;
     function assertEq(uint256 left, uint256 right, string calldata error) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
