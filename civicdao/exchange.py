@@ -1248,6 +1248,17 @@ class Exchange:
             f"Sweep {address} surplus to {recipient}",
         )
 
+    def reclaim_revoked_credit_action(self, membership: int, token: str, to: str) -> Action:
+        """Pay what the exchange owes a revoked citizen membership (no key can withdraw it now) to ``to``:
+        the former resident's new address, or the treasury, as the citizens vote."""
+        _check_id("membership", membership)
+        address = checksum(token, what="token")
+        recipient = checksum(to, what="recipient")
+        return self._action(
+            self.contract.functions.reclaimRevokedCredit(membership, address, recipient),
+            f"Pay revoked membership {membership}'s {address} credit to {recipient}",
+        )
+
     def _action(self, fn: Any, description: str) -> Action:
         return Action.call(fn, description=description)
 

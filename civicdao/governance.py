@@ -97,6 +97,7 @@ POWER_GRANTING: dict[str, str] = {
     "setRegistry(address)": "newRegistry",
     "setCitizenRegistry(address)": "registry",
     "sweepSurplus(address,address)": "to",
+    "reclaimRevokedCredit(uint256,address,address)": "to",
     "transfer(address,address,uint256,bytes32)": "to",
     "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": "recipient",
     "createMilestoneGrant(address,address,uint256[])": "recipient",

@@ -381,6 +381,23 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
+    function reclaimRevokedCredit(
+        uint256 membership,
+        address token,
+        address payable to
+    ) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (to == address(0)) revert ExchangeZeroAddress();
+        if (_isLive(membership)) revert ExchangeMembershipLive(membership);
+        uint256 key = MEMBER_KEY | membership;
+        uint256 amount = _credits[key][token];
+        if (amount == 0) revert ExchangeNoRevokedCredit(membership, token);
+        _credits[key][token] = 0;
+        _owed[token] -= amount;
+        emit RevokedCreditReclaimed(membership, token, to, amount);
+        _send(token, to, amount);
+    }
+
+    /// @inheritdoc ICommonsExchange
     function flushFees(address token, Kind kind) external nonReentrant {
         uint256 amount = _pendingFees[token][kind];
         if (amount == 0) revert ExchangeNoPendingFees(token, kind);

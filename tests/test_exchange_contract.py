@@ -38,7 +38,9 @@ from civicdao._custom_errors import (
     ExchangeListingClosed,
     ExchangeListingPaused,
     ExchangeListingPauseUnchanged,
+    ExchangeMembershipLive,
     ExchangeNoPendingFees,
+    ExchangeNoRevokedCredit,
     ExchangeNoSurplus,
     ExchangeNotEligibleLister,
     ExchangeNotEnded,
@@ -1155,6 +1157,57 @@ def test_non_citizen_listers_keep_address_keys_and_a_revoked_membership_stops_bo
         raises(ExchangeNotEligibleLister, lambda: env.book(env.renter, room, t0, 1))
         env.send(env.admin, env.registry.functions.setCitizen(env.lister.address, True))  # a new membership
         raises(ExchangeNotEligibleLister, lambda: env.book(env.renter, room, t0, 1))  # the old one stays dead
+    finally:
+        env.control.revert(snapshot)
+
+
+def test_dao_reclaims_what_is_owed_to_a_revoked_membership_and_nobody_else_can(
+    env: Env, accounts: list[NodeSigner], token: str
+) -> None:
+    """No key can withdraw a revoked membership's credit: only the DAO pays it out, to whom the vote says."""
+    former_resident = accounts[8]
+    snapshot = env.control.snapshot()
+    try:
+        t0 = env.t0()
+        room = env.create(token=token)
+        settled = env.book(env.renter, room, t0, 1)
+        env.control.increase_time(t0 + DAY + CLAIM_WINDOW - env.control.time())
+        env.api.settle(env.stranger, settled)
+        membership = env.api.get_listing(room).membership
+        earned = 10**16 - 10**16 * 500 // 10_000
+        reclaim = env.fns.reclaimRevokedCredit
+        raises(
+            ExchangeMembershipLive,
+            lambda: env.send(env.admin, reclaim(membership, token, former_resident.address)),
+        )
+        env.send(env.admin, env.registry.functions.setCitizen(env.lister.address, False))  # revoked
+        raises(ExchangeNothingToWithdraw, lambda: env.send(env.lister, env.fns.withdraw(token)))
+        raises(
+            AccessControlUnauthorizedAccount,
+            lambda: env.send(env.stranger, reclaim(membership, token, env.stranger.address)),
+        )
+        raises(ExchangeZeroAddress, lambda: env.send(env.admin, reclaim(membership, token, ETH)))
+        other = str(env.usd.address) if token == ETH else ETH
+        raises(
+            ExchangeNoRevokedCredit,
+            lambda: env.send(env.admin, reclaim(membership, other, env.admin.address)),
+        )
+        before = env.api.holdings(token)
+        record = env.send(env.admin, reclaim(membership, token, former_resident.address))
+        event = record.event("RevokedCreditReclaimed")
+        assert (event["membership"], event["to"], event["amount"]) == (
+            membership,
+            former_resident.address,
+            earned,
+        )
+        assert env.api.holdings(token) == before - earned
+        assert env.holdings(token) == env.owed(token)
+        raises(
+            ExchangeNoRevokedCredit,
+            lambda: env.send(env.admin, reclaim(membership, token, env.admin.address)),
+        )
+        action = env.api.reclaim_revoked_credit_action(membership, token, former_resident.address)
+        assert "revoked membership" in action.description
     finally:
         env.control.revert(snapshot)
 

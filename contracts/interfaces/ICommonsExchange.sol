@@ -219,6 +219,11 @@ interface ICommonsExchange {
     error ExchangeNotItem(uint256 bookingId);
     /// @notice Thrown when `account` has no credit in `token` to withdraw.
     error ExchangeNothingToWithdraw(address account, address token);
+    /// @notice Thrown when the DAO reclaims the credit of a membership that someone still holds (its holder
+    /// withdraws it).
+    error ExchangeMembershipLive(uint256 membership);
+    /// @notice Thrown when a revoked membership has no credit in `token` to reclaim.
+    error ExchangeNoRevokedCredit(uint256 membership, address token);
     /// @notice Thrown when no deferred fees are pending for `token` and `kind`.
     error ExchangeNoPendingFees(address token, Kind kind);
     /// @notice Thrown when a DAO-set window is above its hard cap or below its floor.
@@ -294,6 +299,8 @@ interface ICommonsExchange {
     event MembershipCredited(uint256 indexed membership, address indexed token, uint256 amount);
     /// @notice `account` withdrew `amount` of `token` to `to`.
     event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
+    /// @notice The DAO paid the `amount` of `token` owed to revoked membership `membership` to `to`.
+    event RevokedCreditReclaimed(uint256 indexed membership, address indexed token, address indexed to, uint256 amount);
     /// @notice A fee was delivered to the fee sink.
     event FeePaid(address indexed token, Kind indexed kind, uint256 amount);
     /// @notice The fee sink refused a fee, or pulled only part of it: `amount` (what it did not take) is kept as
@@ -502,6 +509,13 @@ interface ICommonsExchange {
     /// @param token The token.
     /// @param allowed Whether new listings may use it.
     function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Pays what is owed to a revoked citizen membership (no key can withdraw it any more) to `to`, as the
+    /// DAO decides: the former resident's new address, or the treasury. Only the DAO (DEFAULT_ADMIN_ROLE).
+    /// @param membership The revoked membership.
+    /// @param token The token (address(0) = ETH).
+    /// @param to The recipient.
+    function reclaimRevokedCredit(uint256 membership, address token, address payable to) external;
 
     /// @notice Sends `token` held above `totalOwed(token)` (tokens or ETH sent by mistake) to `to`. Never touches
     /// escrow, credits or pending fees.
