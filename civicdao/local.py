@@ -12,17 +12,18 @@ from dataclasses import dataclass
 
 from civicdao.accounts import Signer
 from civicdao.chain import ChainControl
+from civicdao.errors import CivicDAOError
 from civicdao.governance import Action, Governance, ProposalState, VoteType
 from civicdao.tx import TxRecord
 
 __all__ = ["PassedProposal", "ProposalFailedError", "pass_proposal"]
 
 
-class ProposalFailedError(AssertionError):
+class ProposalFailedError(CivicDAOError, AssertionError):
     """A proposal walked through :func:`pass_proposal` ended in another state than SUCCEEDED.
 
-    An ``AssertionError`` (as it was when this helper lived in ``civicdao.testing``): the voters given did
-    not carry the vote, which on a local walk-through is a mistake in the script.
+    Also an ``AssertionError`` (what this helper raised when it lived in ``civicdao.testing``): the voters
+    given did not carry the vote, which on a local walk-through is a mistake in the script.
     """
 
 
