@@ -3,6 +3,7 @@ walk-throughs and their typed records, and the errors a newcomer meets."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,21 @@ def test_local_starts_deploys_and_stops_the_chain() -> None:
         assert dao.citizens.is_registrar(dao.accounts[0].address)  # the pilot preset's registrar
     assert chain.pid is None
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_quickstart_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    guide = Path(__file__).resolve().parent.parent / "docs" / "quickstart.md"
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), flags=re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile("\n".join(blocks), str(guide), "exec"), namespace)  # noqa: S102 - our own documentation
+    printed = capsys.readouterr().out
+    assert "3 citizens" in printed
+    assert "executed; tool fee now 0 bp" in printed
+    assert re.search(
+        r"Bob withdrew 29100000000000000 wei; the treasury got a 900000000000000 wei fee", printed
+    )
+    assert re.search(r"grant 0 created by proposal \d+", printed)
+    assert re.search(r"Carol claims [1-9]\d* wei", printed)
+    assert re.search(r"\d+ events indexed; 2 proposals", printed)
+    dao = namespace["dao"]
+    assert dao.chain.pid is None  # type: ignore[attr-defined]  # session.close() stopped the chain
