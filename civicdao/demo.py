@@ -16,19 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from web3 import Web3
-
 from civicdao.accounts import Signer, node_signers
-from civicdao.budget import ParticipatoryBudget
-from civicdao.chain import ChainControl, ChainKind, LocalChain
-from civicdao.config import DAY, KINDS, load_config
-from civicdao.deploy import Suite, deploy_suite
+from civicdao.chain import ChainKind, LocalChain
+from civicdao.citizens import credential_hash
+from civicdao.config import DAY, load_config
+from civicdao.dao import CivicDAO
 from civicdao.errors import ChainStartError
-from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, SlotsTakenError, Unit
-from civicdao.governance import Action, Governance, VoteType
-from civicdao.testing import pass_proposal
-from civicdao.treasury import Treasury
-from civicdao.tx import call, transact
+from civicdao.exchange import CancellationPolicy, Kind, ListingSpec, SlotsTakenError, Unit
+from civicdao.governance import VoteType
 
 __all__ = ["run_demo"]
 
@@ -36,6 +31,8 @@ RESIDENTS = ("Amara", "Bo", "Chidi", "Dana")
 #: The port a kept chain listens on unless told otherwise (the usual local node port).
 KEEP_PORT = 8545
 ETHER = 10**18
+#: The demo registrar's secret salt (a real registrar generates one with ``civicdao.citizens.new_salt()``).
+DEMO_SALT = b"demo-salt: the registrar keeps it off-chain"
 Say = Callable[[str], None]
 
 
@@ -64,7 +61,7 @@ def run_demo(
     if manifest_path is not None:
         _move_aside(manifest_path, say)
     with LocalChain(kind, port=port) as chain:
-        w3, control = chain.w3, chain.control
+        w3 = chain.w3
         say(f"[bold]1. A local {kind} chain[/bold] at {chain.rpc_url}")
         say(f"   chain id {chain.chain_id}, (pid {chain.pid})")
         registrar, *people = node_signers(w3)
@@ -74,10 +71,11 @@ def run_demo(
             f"[bold]2. Deploy CivicDAO[/bold] ({config.preset} preset): "
             "registry, timelock, governor, treasury, exchange"
         )
-        suite = deploy_suite(
-            w3, registrar, config, manifest_path=manifest_path, progress=lambda m: say(f"   · {m}")
+        dao = CivicDAO.deploy(
+            w3, registrar, config=config, manifest_path=manifest_path, progress=lambda m: say(f"   · {m}")
         )
-        for key, address in suite.addresses().items():
+        control = dao.control
+        for key, address in dao.addresses.items():
             say(f"   {key:<9} {address}")
 
         say(
@@ -85,18 +83,15 @@ def run_demo(
             "the chain keeps only a salted hash"
         )
         for name, signer in residents.items():
-            credential = Web3.keccak(text=f"demo-salt:{name}:residency-proof")
-            transact(w3, registrar, suite.registry.functions.register(signer.address, credential))
-            membership = call(suite.registry.functions.membershipOf(signer.address))
+            credential = credential_hash(f"{name} residency proof", salt=DEMO_SALT)
+            dao.citizens.register(registrar, signer.address, credential)
+            membership = dao.citizens.membership_of(signer.address)
             say(f"   {name:<6} {signer.address} is citizen #{membership}")
         control.increase_time(1)
 
-        governance = Governance.from_suite(suite)
-        tool_kind = KINDS.index("tool")
-        before = call(suite.exchange.functions.feeBps(tool_kind))
-        action = Action.call(
-            suite.exchange.functions.setFeeBps(tool_kind, 0), description="tool lending fee → 0"
-        )
+        governance = dao.governance
+        before = dao.exchange.fee_bps(Kind.TOOL)
+        action = dao.exchange.fee_action(Kind.TOOL, 0)
         say(f"[bold]4. Amara proposes[/bold]: make lending tools free of fees (now {before} bp)")
         proposal_id, _ = governance.propose(residents["Amara"], [action], "Tool lending should be free")
         control.increase_time(governance.voting_delay() + 1)
@@ -116,22 +111,22 @@ def run_demo(
         governance.queue(residents["Dana"], proposal_id)
         control.increase_time(governance.timelock_delay() + 1)
         governance.execute(residents["Dana"], proposal_id)
-        after = call(suite.exchange.functions.feeBps(tool_kind))
+        after = dao.exchange.fee_bps(Kind.TOOL)
         say(f"   executed: the tool lending fee is now {after} bp ({governance.state(proposal_id).name})")
 
-        _share_a_room(say, control, suite, residents)
-        _fund_the_commons(say, control, suite, governance, residents)
-        _decide_together(say, control, suite, governance, registrar, residents)
-        _write_report(say, suite, report_dir, manifest_path)
+        _share_a_room(say, dao, residents)
+        _fund_the_commons(say, dao, residents)
+        _decide_together(say, dao, registrar, residents)
+        _write_report(say, dao, report_dir, manifest_path)
         if manifest_path is None:
             say("[green]Done.[/green] The chain stops now; nothing is left running.")
         else:
-            _open_a_vote(say, control, suite, residents)
+            _open_a_vote(say, dao, residents)
             _keep_running(say, chain, manifest_path)
 
 
-def _share_a_room(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> None:
-    exchange = Exchange.from_suite(suite)
+def _share_a_room(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> None:
+    exchange, control = dao.exchange, dao.control
     start = (control.time() // DAY + 1) * DAY
     spec = ListingSpec(
         kind=Kind.ROOM_HOUSE,
@@ -152,59 +147,48 @@ def _share_a_room(say: Say, control: ChainControl, suite: Suite, residents: Mapp
         exchange.book(residents["Dana"], listed.listing_id, start=start + 2 * DAY, units=1)
     except SlotsTakenError as clash:
         say(f"   Dana tries an overlapping night and is refused: {clash}")
-    control.increase_time(booking.end + exchange.windows()[0] - control.time() + 1)
+    dao.wait_until_settleable(booking)
     exchange.settle(residents["Dana"], booking.booking_id)
     owed_to_bo = exchange.credits(residents["Bo"].address)
     owed_to_chidi = exchange.credits(residents["Chidi"].address)
     say(f"   after the stay and the claim window anyone settles: Bo is owed {_eth(owed_to_bo)},")
     say(f"   and Chidi's deposit comes back ({_eth(owed_to_chidi)}), both to withdraw when they like")
-    fees = Treasury.from_suite(suite).token_balance().inflow("room_house")
+    fees = dao.treasury.token_balance().inflow("room_house")
     say(f"   the {_eth(booking.fee)} fee went straight to the public treasury (room fees: {_eth(fees)})")
 
 
-def _fund_the_commons(
-    say: Say, control: ChainControl, suite: Suite, governance: Governance, residents: Mapping[str, Signer]
-) -> None:
-    treasury = Treasury.from_suite(suite)
+def _fund_the_commons(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> None:
+    treasury = dao.treasury
     treasury.donate(residents["Dana"], 2 * ETHER, note="spring-fair")
     say("[bold]8. The treasury[/bold]: Dana's street fair donates 2 ETH; only a citizen vote can spend it")
-    status = treasury.epoch_status()
-    if status.cap == 0:  # the first cap applies from the first epoch after deployment
-        control.increase_time(status.end - control.time() + 1)
+    if treasury.epoch_status().cap == 0:  # the first cap applies from the first epoch after deployment
+        dao.wait_for_next_epoch()
     gardeners = residents["Dana"]
-    now = control.time()
-    grant = treasury.stream_grant_action(
-        recipient=gardeners.address, amount=ETHER, start=now + DAY, cliff=0, duration=30 * DAY
+    grant = dao.stream_grant(
+        residents["Amara"],
+        list(residents.values()),
+        recipient=gardeners.address,
+        amount=ETHER,
+        start=dao.control.time() + DAY,
+        duration=30 * DAY,
+        description="Trees for Elm Street",
     )
-    voters = list(residents.values())
-    _, executed = pass_proposal(
-        governance, control, residents["Amara"], voters, [grant], "Trees for Elm Street"
-    )
-    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
     say("   citizens vote a 1 ETH grant to the tree planters, streaming over 30 days")
-    control.increase_time(15 * DAY)
-    claimed = treasury.claim_grant(gardeners, grant_id)
+    dao.control.increase_time(15 * DAY)
+    claimed = treasury.claim_grant(gardeners, grant.grant_id)
     balance = treasury.token_balance()
     say(f"   half-way, the planters claim {_eth(claimed.amount)}")
     say(f"   the treasury holds {_eth(balance.balance)}; {_eth(balance.committed)} is still committed")
 
 
-def _decide_together(
-    say: Say,
-    control: ChainControl,
-    suite: Suite,
-    governance: Governance,
-    relayer: Signer,
-    residents: Mapping[str, Signer],
-) -> None:
-    budget = ParticipatoryBudget.from_suite(suite)
-    treasury = Treasury.from_suite(suite)
+def _decide_together(say: Say, dao: CivicDAO, relayer: Signer, residents: Mapping[str, Signer]) -> None:
+    budget, treasury, control = dao.budget, dao.treasury, dao.control
     say("[bold]9. Participatory budget[/bold]: citizens vote to put 0.5 ETH to a round residents decide")
     actions = budget.open_round_actions(
         treasury, budget=ETHER // 2, submission_period=DAY, voting_period=3 * DAY, challenge_period=DAY
     )
     voters = list(residents.values())
-    pass_proposal(governance, control, residents["Amara"], voters, actions, "Neighbourhood budget 2026")
+    dao.pass_proposal(residents["Amara"], voters, actions, "Neighbourhood budget 2026")
     round_id = budget.round_count() - 1
     ideas = (
         ("Bo", "benches by the park", 20),
@@ -262,7 +246,7 @@ def _move_aside(manifest_path: Path, say: Say) -> None:
             Path(f"{old}{extra}").unlink(missing_ok=True)
 
 
-def _write_report(say: Say, suite: Suite, report_dir: str | Path, manifest_path: Path | None) -> None:
+def _write_report(say: Say, dao: CivicDAO, report_dir: str | Path, manifest_path: Path | None) -> None:
     """Index the demo's events, then write the public treasury report from the index."""
     import tempfile
 
@@ -275,18 +259,17 @@ def _write_report(say: Say, suite: Suite, report_dir: str | Path, manifest_path:
         else:
             db = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "index.sqlite")
         store = stack.enter_context(Store(db))
-        deployment = Deployment.from_manifest(suite.manifest)
-        synced = Indexer(suite.w3, deployment, store).sync()
+        deployment = Deployment.from_manifest(dao.manifest)
+        synced = Indexer(dao.w3, deployment, store).sync()
         files = write_report(treasury_figures(IndexReader(store, deployment)), report_dir)
     say(f"[bold]10. The public treasury report[/bold]: {synced.events} events indexed")
     say(f"   {files.html} ({len(files.charts)} charts; the figures in {files.json})")
 
 
-def _open_a_vote(say: Say, control: ChainControl, suite: Suite, residents: Mapping[str, Signer]) -> int:
+def _open_a_vote(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> int:
     """Leave a proposal open on the kept chain, for residents to vote on in the web app."""
-    governance = Governance.from_suite(suite)
-    nature = KINDS.index("nature")
-    action = Action.call(suite.exchange.functions.setFeeBps(nature, 0), description="nature fee → 0")
+    governance, control = dao.governance, dao.control
+    action = dao.exchange.fee_action(Kind.NATURE, 0)
     text = "# Free nature walks\n\nGuided walks in the park should cost nothing to book."
     proposal_id, _ = governance.propose(residents["Bo"], [action], text)
     control.increase_time(governance.voting_delay() + 1)

@@ -1,7 +1,6 @@
-"""Helpers for local chains only: walk a proposal through its whole life by moving the clock.
+"""Helpers for local chains only, kept for code written before :mod:`civicdao.local` existed.
 
-Used by the tests, the demo and the Brownie scripts. On a public chain, time passes by itself: use
-:class:`civicdao.governance.Governance` step by step instead.
+New code: :func:`civicdao.local.pass_proposal` (a typed record) or ``CivicDAO.pass_proposal``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,8 @@ from collections.abc import Sequence
 
 from civicdao.accounts import Signer
 from civicdao.chain import ChainControl
-from civicdao.governance import Action, Governance, ProposalState, VoteType
+from civicdao.governance import Action, Governance
+from civicdao.local import pass_proposal as _pass_proposal
 from civicdao.tx import TxRecord
 
 __all__ = ["pass_proposal"]
@@ -24,23 +24,6 @@ def pass_proposal(
     actions: Sequence[Action],
     description: str,
 ) -> tuple[int, TxRecord]:
-    """Propose, vote FOR with every voter, queue and execute; returns the proposal id and the execution."""
-    proposal_id, _ = governance.propose(proposer, actions, description)
-    control.increase_time(governance.voting_delay() + 1)
-    for voter in voters:
-        governance.vote(voter, proposal_id, VoteType.FOR)
-    _wait_until_voting_ends(governance, control, proposal_id)
-    governance.queue(proposer, proposal_id)
-    control.increase_time(governance.timelock_delay() + 1)
-    return proposal_id, governance.execute(proposer, proposal_id)
-
-
-def _wait_until_voting_ends(governance: Governance, control: ChainControl, proposal_id: int) -> None:
-    deadline = governance.deadline(proposal_id)
-    now = control.time()
-    if now <= deadline:
-        control.increase_time(deadline - now + 1)
-    state = governance.state(proposal_id)
-    if state is not ProposalState.SUCCEEDED:
-        tally = governance.tally(proposal_id)
-        raise AssertionError(f"proposal {proposal_id} ended {state.name}, not SUCCEEDED (tally {tally})")
+    """:func:`civicdao.local.pass_proposal` as the tuple ``(proposal id, execution)`` older code unpacks."""
+    passed = _pass_proposal(governance, control, proposer, voters, actions, description)
+    return passed.proposal_id, passed.execution

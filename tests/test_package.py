@@ -18,7 +18,10 @@ from civicdao.toolchain import project_root
 EXPECTED_EXPORTS = {
     "Action", "Artifact", "ChainControl", "Citizens", "CivicDAOError", "ContractRevert", "DeployConfig",
     "Event", "Exchange", "Governance", "LocalChain", "LocalSigner", "NodeSigner", "Signer", "Suite",
-    "Treasury", "TxRecord", "__version__", "bind", "call", "connect", "deploy_contract", "deploy_suite",
+    "Treasury", "TxRecord", "__version__",
+    # the facade and what a user's code names (issue 10)
+    "CivicDAO", "ETH", "Kind", "ListingSpec", "VoteType", "credential_hash",
+    "bind", "call", "connect", "deploy_contract", "deploy_suite",
     "launch", "list_artifacts", "load_artifact", "load_config", "load_suite", "send_transaction", "transact",
 }  # fmt: skip
 

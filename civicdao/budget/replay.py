@@ -30,7 +30,7 @@ from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import load_config
 from civicdao.deploy import Suite, deploy_suite
 from civicdao.governance import Governance
-from civicdao.testing import pass_proposal
+from civicdao.local import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call, fee_fields, transact
 
