@@ -56,6 +56,7 @@ __all__ = [
     "AlreadyVotedError",
     "Attestation",
     "Ballot",
+    "CredentialUsedError",
     "Delegation",
     "Domain",
     "DomainMismatchError",
@@ -169,6 +170,10 @@ class AlreadyVotedError(SigningError):
 
 class AlreadyCitizenError(SigningError):
     """The attested resident is already a citizen, or the credential was already used."""
+
+
+class CredentialUsedError(AlreadyCitizenError):
+    """The attested credential hash was already used to register a citizen (it is single-use)."""
 
 
 class NotRegistrarError(SigningError, PermissionError):
@@ -653,7 +658,7 @@ def verify_attestation(
     if call(registry.functions.isCitizen(citizen)):
         raise AlreadyCitizenError(f"{citizen} is already a citizen")
     if call(registry.functions.credentialUsed(credential)):
-        raise AlreadyCitizenError(f"credential 0x{credential.hex()} was already used to register a citizen")
+        raise CredentialUsedError(f"credential 0x{credential.hex()} was already used to register a citizen")
     return Attestation(
         registrar=registrar,
         citizen=citizen,

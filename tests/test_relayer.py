@@ -1158,3 +1158,53 @@ def test_budget_ballot_relayed_by_someone_else_is_confirmed_with_their_transacti
     assert report.confirmed == (answer.json()["id"],) and not report.tx_hashes
     found = service.client.get(f"/submissions/{answer.json()['id']}").json()
     assert (found["status"], found["tx_hash"]) == ("confirmed", elsewhere.tx_hash)
+
+
+def test_attestation_template_is_what_the_registry_verifies_and_refuses_what_would_fail(
+    world: World, service: Service
+) -> None:
+    """GET /typed-data/attestation builds the message registerWithAttestation checks: a registrar signs it
+    as served, the relayer registers the zero-ETH resident; a citizen, a used credential or a malformed hash
+    is refused before anyone signs, in the documented body."""
+    from civicdao.relayer.app import ADDRESS_PATTERN, BYTES32_PATTERN
+
+    suite, w3 = world.suite, world.suite.w3
+    resident = fresh_key()
+    credential = "0x" + Web3.keccak(text="template-resident").hex().removeprefix("0x")
+    expiry = now(w3) + HOUR
+    params = {"citizen": resident.address.lower(), "credential_hash": credential, "expiry": expiry}
+    answer = service.client.get("/typed-data/attestation", params=params)
+    assert answer.status_code == 200, answer.text
+    typed = answer.json()
+    built = attestation_typed_data(
+        suite.registry, citizen=resident.address, credential_hash=credential, expiry=expiry
+    )
+    assert typed == json.loads(json.dumps(built))
+    posted = service.post("/attestations", typed, sign_typed_data(world.registrar, typed))
+    assert posted.status_code == 202, posted.text
+    queued = service.client.get("/typed-data/attestation", params=params)
+    assert (queued.status_code, queued.json()["error"]) == (409, "AlreadyCitizenError")
+    assert "already queued" in queued.json()["detail"]
+    service.batcher.run_once()
+    assert call(suite.registry.functions.isCitizen(resident.address))
+    assert w3.eth.get_balance(resident.address) == 0
+
+    citizen = service.client.get("/typed-data/attestation", params=params)
+    assert (citizen.status_code, citizen.json()["error"]) == (409, "AlreadyCitizenError")
+    assert "already a citizen" in citizen.json()["detail"]
+    used = service.client.get("/typed-data/attestation", params={**params, "citizen": fresh_key().address})
+    assert (used.status_code, used.json()["error"]) == (409, "CredentialUsedError")
+    for bad, status in (("0x" + "00" * 32, 400), ("0x1234", 400), ("0x" + "ab" * 40, 422)):
+        refused = service.client.get(
+            "/typed-data/attestation",
+            params={**params, "citizen": fresh_key().address, "credential_hash": bad},
+        )
+        assert refused.status_code == status, refused.text
+        assert set(refused.json()) == {"error", "detail"}
+    schema = service.client.get("/openapi.json").json()
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/typed-data/attestation"]["get"]["parameters"]
+    }
+    assert parameters["citizen"]["pattern"] == ADDRESS_PATTERN
+    assert parameters["credential_hash"]["pattern"] == BYTES32_PATTERN
+    assert (parameters["expiry"]["minimum"], parameters["expiry"]["maximum"]) == (0, 2**256 - 1)

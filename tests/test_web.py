@@ -220,6 +220,15 @@ def test_membership_shows_delegate_and_delegators(client: TestClient, world: Wor
     assert client.get(f"/api/membership/{b.address}").json()["delegate"] == a.address
     outsider = client.get(f"/api/membership/{world.outsider.address}").json()
     assert outsider["isCitizen"] is False and outsider["membershipId"] == "0"
+    assert outsider["isRegistrar"] is False and body["isRegistrar"] is False
+
+
+def test_membership_says_who_holds_registrar_role(
+    client: TestClient, world: World, local_signers: list[LocalSigner]
+) -> None:
+    registrar = local_signers[0]  # the pilot preset's deployer holds REGISTRAR_ROLE
+    assert Citizens.from_suite(world.suite).is_registrar(registrar.address)
+    assert client.get(f"/api/membership/{registrar.address}").json()["isRegistrar"] is True
 
 
 def test_listings_by_kind_and_date(client: TestClient, world: World) -> None:

@@ -27,12 +27,12 @@ from urllib.parse import urlparse
 import pytest
 from budget_scenario import ETHER, open_budget_round
 from eth_account import Account
-from test_web import World, build_world, open_proposal, without_budget
+from test_web import World, build_world, fresh, open_proposal, without_budget
 
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
-from civicdao.citizens import Citizens
+from civicdao.citizens import Citizens, credential_hash
 from civicdao.deploy import Suite
 from civicdao.exchange import Exchange
 from civicdao.governance import Governance
@@ -487,6 +487,99 @@ def test_every_page_passes_axe_in_english_and_korean(
             session.shot(f"{name.replace('/', '-')}-{language}")
     assert session.page.locator("nav a[href='#/treasury']").inner_text() == "공공 기금"
     assert session.foreign == []
+
+
+def _axe_violations(session: Session) -> list[dict[str, Any]]:
+    """Serious or critical axe-core violations on the page as it is now."""
+    session.page.evaluate(AXE.read_text("utf-8"))  # through DevTools: the page's CSP still forbids scripts
+    found = session.page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_registrar_desk_attests_a_zero_eth_resident_and_is_hidden_from_others(
+    open_session: Callable[..., Session], server: Server, local_signers: list[LocalSigner]
+) -> None:
+    """The pilot preset's deployer holds REGISTRAR_ROLE: on the membership page it enters a fresh address
+    and a salted credential hash, signs the Attestation in its wallet, and the relayer registers the
+    resident, who never holds ETH. A declined signature, a wrong chain, a citizen and a used credential each
+    get their message; a resident without the role never sees the desk; axe passes with the desk shown."""
+    world = server.world
+    registry = Citizens.from_suite(world.suite)
+    resident = fresh()
+    salt = b"registrar-secret-salt-kept-offline"
+    credential = "0x" + credential_hash("Residence permit AB 123456", salt=salt).hex()
+
+    someone = open_session(world.funded[0])
+    someone.open("membership")
+    someone.connect()
+    someone.open("membership")
+    someone.page.wait_for_selector("[data-testid=citizen]")
+    assert someone.page.locator("[data-testid=registrar-desk]").count() == 0
+    assert "Registrar desk" not in someone.page.locator("main").inner_text()
+
+    session = open_session(local_signers[0])
+    session.open("membership")
+    session.connect()
+    session.open("membership")
+    desk = session.page.locator("[data-testid=registrar-desk]")
+    assert desk.get_by_role("heading", name="Registrar desk").is_visible()
+    assert "Nothing personal is entered here" in desk.inner_text()
+    assert desk.get_by_label("Signature valid for").input_value() == "86400"  # one day by default
+    assert _axe_violations(session) == []
+
+    def attest(address: str, hashed: str) -> None:
+        desk.get_by_label("Resident's address").fill(address)
+        desk.get_by_label("Salted credential hash").fill(hashed)
+        desk.get_by_label("Salted credential hash").press("Enter")  # the keyboard submits the form
+
+    session.wallet.reject = True  # type: ignore[union-attr]
+    attest(resident.address, credential)
+    session.page.locator("#alert").wait_for()
+    assert "You declined the request in your wallet" in session.page.locator("#alert").inner_text()
+    assert not registry.is_citizen(resident.address)
+
+    session.wallet.reject = False  # type: ignore[union-attr]
+    desk.get_by_role("button", name="Sign attestation").click()
+    session.page.wait_for_selector("[data-testid=attest-status][data-done=true]", timeout=20_000)
+    assert f"Registered: {resident.address} is now a citizen" in desk.inner_text()
+    assert session.page.locator("#alert").is_hidden()
+    assert registry.is_citizen(resident.address)
+    assert registry.credential_used(bytes.fromhex(credential[2:]))
+    assert world.suite.w3.eth.get_balance(resident.address) == 0
+    assert "eth_signTypedData_v4" in session.wallet.calls  # type: ignore[union-attr]
+    assert "eth_sendTransaction" not in session.wallet.calls  # type: ignore[union-attr]
+    session.shot("membership-registrar-desk")
+
+    other = "0x" + credential_hash("Residence permit ZZ 999", salt=salt).hex()
+    attest(resident.address, other)
+    session.page.locator("#alert").wait_for()
+    assert "This address is already a citizen" in session.page.locator("#alert").inner_text()
+    newcomer = fresh()
+    attest(newcomer.address, credential)
+    session.page.locator("#alert:has-text('already used')").wait_for()
+    assert not registry.is_citizen(newcomer.address)
+
+    wrong = open_session(local_signers[0], chain_id=1, eip6963=False)
+    wrong.open("membership")
+    wrong.connect()
+    wrong.open("membership")
+    wrong.page.get_by_label("Resident's address").fill(newcomer.address)
+    wrong.page.get_by_label("Salted credential hash").fill(other)
+    wrong.page.get_by_role("button", name="Sign attestation").click()
+    wrong.page.locator("#alert").wait_for()
+    assert f"this city runs on network {world.suite.chain_id}" in wrong.page.locator("#alert").inner_text()
+    assert not registry.is_citizen(newcomer.address)
+
+    session.page.select_option("#lang", "ko")
+    session.page.wait_for_function("() => document.documentElement.lang === 'ko'")
+    session.open("membership")
+    assert session.page.get_by_role("heading", name="등록 담당자 창구").is_visible()
+    assert _axe_violations(session) == []
+    session.shot("membership-registrar-desk-ko")
+    assert someone.foreign == session.foreign == wrong.foreign == []
 
 
 # -- last: opening a budget round moves the clock past every open proposal ------------------------------

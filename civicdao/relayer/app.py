@@ -38,6 +38,7 @@ from civicdao.relayer.store import DuplicateSubmissionError, Submission
 from civicdao.signing import (
     AlreadyCitizenError,
     AlreadyVotedError,
+    CredentialUsedError,
     DomainMismatchError,
     InvalidSignatureError,
     MalformedMessageError,
@@ -51,7 +52,7 @@ from civicdao.signing import (
     UnknownProposalError,
 )
 
-__all__ = ["ADDRESS_PATTERN", "MAX_JSON_DEPTH", "UINT256_PATTERN", "create_app", "serve"]
+__all__ = ["ADDRESS_PATTERN", "BYTES32_PATTERN", "MAX_JSON_DEPTH", "UINT256_PATTERN", "create_app", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ ADDRESS_PATTERN = "^0x[0-9a-fA-F]{40}$"
 UINT256_PATTERN = "^[0-9]{1,78}$"
 #: A submission id: the message's 32-byte EIP-712 digest.
 DIGEST_PATTERN = "^0x[0-9a-fA-F]{64}$"
+#: A bytes32 value (a salted credential hash) as 0x and 64 hex digits.
+BYTES32_PATTERN = "^0x[0-9a-fA-F]{64}$"
 #: A 65-byte signature as hex.
 SIGNATURE_PATTERN = "^0x[0-9a-fA-F]{130}$"
 #: Request bodies nest at most this deep (a signed message needs 4 levels).
@@ -76,6 +79,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotRegistrarError, 403),
     (NoVotingPowerError, 403),
     (AlreadyVotedError, 409),
+    (CredentialUsedError, 409),
     (AlreadyCitizenError, 409),
     (NonceMismatchError, 409),
     (ProposalNotActiveError, 409),
@@ -242,6 +246,21 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
         expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
+
+    @app.get(
+        "/typed-data/attestation",
+        summary="The typed data a registrar signs to register a resident (eth_signTypedData_v4)",
+    )
+    def attestation_template(
+        citizen: str = _address("The resident to register (a fresh address; it needs no ETH)."),
+        credential_hash: str = Query(
+            max_length=66,
+            description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
+            json_schema_extra={"pattern": BYTES32_PATTERN},
+        ),
+        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+    ) -> dict[str, Any]:
+        return relayer.attestation_template(citizen=citizen, credential_hash=credential_hash, expiry=expiry)
 
     @app.get(
         "/typed-data/budget-ballot",

@@ -40,6 +40,7 @@ from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submis
 from civicdao.signing import (
     AlreadyCitizenError,
     AlreadyVotedError,
+    CredentialUsedError,
     InvalidSignatureError,
     MalformedMessageError,
     NonceMismatchError,
@@ -47,6 +48,7 @@ from civicdao.signing import (
     NotRegistrarError,
     SigningError,
     UnknownProposalError,
+    attestation_typed_data,
     ballot_typed_data,
     delegation_typed_data,
     normalize_signature,
@@ -362,6 +364,30 @@ class Relayer:
         return delegation_typed_data(
             self.suite.registry, delegator=delegator, delegatee=delegatee, expiry=expiry, nonce=nonce
         )
+
+    def attestation_template(self, *, citizen: str, credential_hash: str, expiry: int) -> dict[str, Any]:
+        """The Attestation typed data a registrar signs to register ``citizen`` (``registerWithAttestation``).
+
+        Refused before anyone signs: a zero credential hash (MalformedMessageError), a resident who is already
+        a citizen or has an attestation queued (AlreadyCitizenError), a used credential (CredentialUsedError).
+        """
+        typed = attestation_typed_data(
+            self.suite.registry, citizen=citizen, credential_hash=credential_hash, expiry=expiry
+        )
+        who = typed["message"]["citizen"]
+        credential = bytes(HexBytes(typed["message"]["credentialHash"]))
+        if credential == b"\x00" * 32:
+            raise MalformedMessageError("the credential hash must not be zero")
+        registry = self.suite.registry.functions
+        if call(registry.isCitizen(who)):
+            raise AlreadyCitizenError(f"{who} is already a citizen")
+        if call(registry.credentialUsed(credential)):
+            raise CredentialUsedError(
+                f"credential 0x{credential.hex()} was already used to register a citizen"
+            )
+        if self.store.pending_for(who, ["attestation"]):
+            raise AlreadyCitizenError(f"an attestation for {who} is already queued")
+        return typed
 
     def budget_ballot_template(self, *, round_id: int, voter: str, approvals: list[int]) -> dict[str, Any]:
         """The ApprovalBallot typed data ``voter`` should sign to approve ``approvals`` (project indexes)."""

@@ -239,7 +239,8 @@ class WebData:
     # -- membership ---------------------------------------------------------------------------------------
 
     def membership(self, account: str) -> dict[str, Any]:
-        """Whether ``account`` is a citizen, its votes, its delegate, and who delegates to it now."""
+        """Whether ``account`` is a citizen, its votes, its delegate, who delegates to it now, and whether it
+        holds REGISTRAR_ROLE (the page then shows the registrar desk)."""
         who = checksum(account, what="account")
         info = self.citizens.info(who)
         return {
@@ -250,6 +251,7 @@ class WebData:
             "delegate": info.delegate,
             "delegators": self.delegators(who),
             "citizenCount": self.citizens.citizen_count(),
+            "isRegistrar": self.citizens.is_registrar(who),
             "now": self._now(),
         }
 

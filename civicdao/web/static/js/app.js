@@ -22,6 +22,13 @@ function hideAlert() {
   clear(box);
 }
 
+/** Relayer refusals a resident or registrar meets in normal use, each with its own sentence. */
+const REFUSALS = {
+  AlreadyCitizenError: "err.already_citizen",
+  CredentialUsedError: "err.credential_used",
+  NotRegistrarError: "err.not_registrar",
+};
+
 /** One clear message for every failure: wallet missing, rejected, wrong chain, refused by the server. */
 function showError(error) {
   const box = clear(alertBox());
@@ -41,7 +48,9 @@ function showError(error) {
     return;
   }
   if (error instanceof ApiError) {
-    box.append(h("p", {}, t("err.api", { name: error.name, detail: error.message })));
+    const known = REFUSALS[error.name];
+    if (known) box.append(h("p", {}, t(known)), h("p", { class: "muted" }, error.message));
+    else box.append(h("p", {}, t("err.api", { name: error.name, detail: error.message })));
     return;
   }
   box.append(h("p", {}, t("err.unexpected", { detail: error?.message || String(error) })));
@@ -296,7 +305,51 @@ async function renderMembership() {
   );
   const out = [heading, facts];
   if (m.isCitizen) out.push(delegationForm(account, m));
+  if (m.isRegistrar) out.push(registrarDesk());
   return out;
+}
+
+/** Shown to a holder of REGISTRAR_ROLE: attest a resident by address and salted credential hash only. */
+const ATTESTATION_VALIDITY = [["hour", 3600], ["day", 86400], ["week", 7 * 86400]];
+
+function registrarDesk() {
+  const ids = { citizen: newId("attest-citizen"), hash: newId("attest-hash"), expiry: newId("attest-expiry"), hashHelp: newId("attest-hash-help") };
+  const status = h("p", { role: "status", "aria-live": "polite", class: "progress-msg", "data-testid": "attest-status" });
+  const citizen = h("input", { id: ids.citizen, name: "citizen", type: "text", autocomplete: "off", spellcheck: "false", pattern: "0x[0-9a-fA-F]{40}", required: true, size: 44 });
+  const hash = h("input", { id: ids.hash, name: "credential_hash", type: "text", autocomplete: "off", spellcheck: "false", pattern: "0x[0-9a-fA-F]{64}", required: true, size: 68, "aria-describedby": ids.hashHelp });
+  const expiry = h("select", { id: ids.expiry, name: "expiry" }, ATTESTATION_VALIDITY.map(([key, seconds]) =>
+    h("option", { value: seconds, selected: key === "day" }, t(`attest.valid_${key}`))));
+  const send = () => guarded(async () => {
+    const registrar = await ensureAccount();
+    const who = citizen.value.trim();
+    const { now } = await get(`/api/membership/${registrar}`); // the chain's clock, not the computer's
+    const typed = await get(`/relay/typed-data/attestation?${query({ citizen: who, credential_hash: hash.value.trim(), expiry: now + Number(expiry.value) })}`);
+    say(status, t("vote.signing"));
+    const signature = await wallet.signTypedData(typed).catch((error) => { say(status, ""); throw error; });
+    const submission = await post("/relay/attestations", { typed_data: typed, signature }).catch((error) => { say(status, ""); throw error; });
+    say(status, t("attest.queued"));
+    const final = await waitForSubmission(submission.id);
+    if (final.status === "confirmed") {
+      say(status, t("attest.done", { who }));
+      status.dataset.done = "true";
+      citizen.value = "";
+      hash.value = "";
+    } else say(status, final.status === "dropped" ? t("vote.dropped", { reason: final.reason || "" }) : t("vote.pending"));
+  });
+  const form = h("form", { "aria-labelledby": "registrar-heading" },
+    h("label", { for: ids.citizen }, t("attest.citizen")), citizen,
+    h("label", { for: ids.hash }, t("attest.hash")), hash,
+    h("p", { id: ids.hashHelp, class: "muted" }, t("attest.hash_help")),
+    h("label", { for: ids.expiry }, t("attest.expiry")), expiry,
+    h("p", {}, h("button", { type: "submit" }, t("attest.submit"))));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    delete status.dataset.done;
+    send();
+  });
+  return h("section", { class: "registrar-desk", "data-testid": "registrar-desk" },
+    h("h2", { id: "registrar-heading" }, t("attest.heading")),
+    h("p", {}, t("attest.explain")), h("p", {}, t("attest.private")), form, status);
 }
 
 function delegationForm(account, m) {
