@@ -253,8 +253,17 @@ def deploy_command(
     config = load_config(preset, config_file)
     signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
     path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
-    progress = None if as_json else (lambda message: stderr.print(f"[dim]·[/dim] {message}"))
-    suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress, fresh=fresh)
+    if as_json:
+        suite = deploy_suite(w3, signer, config, manifest_path=path, fresh=fresh)
+    else:
+        # Each finished step stays on screen; a live spinner names the one under way (on a terminal only).
+        with stderr.status("deploying the CivicDAO suite …") as status:
+
+            def progress(message: str) -> None:
+                stderr.print(f"[dim]·[/dim] {message}")
+                status.update(f"{message} …")
+
+            suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress, fresh=fresh)
     rows = [{"contract": key, "address": address} for key, address in suite.addresses().items()]
     if as_json:
         click.echo(json.dumps({"manifest": str(path), "chainId": suite.chain_id, "contracts": rows}))
