@@ -85,23 +85,24 @@ class ProposalState(IntEnum):
     EXECUTED = 7
 
 
-#: Functions (by signature) that hand power or custody to an address, and which argument names it. Calls to
-#: them are recognised whatever builder made the action; builders may also declare ``Action.grantees``.
-POWER_GRANTING: dict[str, str] = {
-    "grantRole(bytes32,address)": "account",
-    "setProposalGuardian(address)": "newProposalGuardian",
-    "updateTimelock(address)": "newTimelock",
-    "register(address,bytes32)": "citizen",
-    "rotate(address,address)": "to",
-    "setFeeSink(address)": "sink",
-    "setRegistry(address)": "newRegistry",
-    "setCitizenRegistry(address)": "registry",
-    "sweepSurplus(address,address)": "to",
-    "reclaimRevokedCredit(uint256,address,address)": "to",
-    "transfer(address,address,uint256,bytes32)": "to",
-    "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": "recipient",
-    "createMilestoneGrant(address,address,uint256[])": "recipient",
-    "openRound(address,uint256,address[],uint64,uint64)": "projects",
+#: Functions (by signature) that hand power or custody to an address, and the position of the argument that
+#: names it (its name in the comment). Calls to them are recognised whatever builder made the action; builders
+#: may also declare ``Action.grantees``.
+POWER_GRANTING: dict[str, int] = {
+    "grantRole(bytes32,address)": 1,  # account
+    "setProposalGuardian(address)": 0,  # newProposalGuardian
+    "updateTimelock(address)": 0,  # newTimelock
+    "register(address,bytes32)": 0,  # citizen
+    "rotate(address,address)": 1,  # to
+    "setFeeSink(address)": 0,  # sink
+    "setRegistry(address)": 0,  # newRegistry
+    "setCitizenRegistry(address)": 0,  # registry
+    "sweepSurplus(address,address)": 1,  # to
+    "reclaimRevokedCredit(uint256,address,address)": 2,  # to
+    "transfer(address,address,uint256,bytes32)": 1,  # to
+    "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": 1,  # recipient
+    "createMilestoneGrant(address,address,uint256[])": 1,  # recipient
+    "openRound(address,uint256,address[],uint64,uint64)": 2,  # projects
 }
 
 
@@ -112,21 +113,10 @@ def _signature_types(signature: str) -> list[str]:
 
 def _granting_table() -> dict[bytes, tuple[str, list[str], int]]:
     """selector -> (signature, argument types, index of the grantee argument)."""
-    names = {
-        "grantRole(bytes32,address)": 1,
-        "rotate(address,address)": 1,
-        "register(address,bytes32)": 0,
-        "sweepSurplus(address,address)": 1,
-        "transfer(address,address,uint256,bytes32)": 1,
-        "createStreamGrant(address,address,uint256,uint64,uint64,uint64)": 1,
-        "createMilestoneGrant(address,address,uint256[])": 1,
-        "openRound(address,uint256,address[],uint64,uint64)": 2,
+    return {
+        bytes(function_signature_to_4byte_selector(sig)): (sig, _signature_types(sig), index)
+        for sig, index in POWER_GRANTING.items()
     }
-    table = {}
-    for signature in POWER_GRANTING:
-        selector = bytes(function_signature_to_4byte_selector(signature))
-        table[selector] = (signature, _signature_types(signature), names.get(signature, 0))
-    return table
 
 
 _GRANTING = _granting_table()

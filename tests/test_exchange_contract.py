@@ -1208,6 +1208,7 @@ def test_dao_reclaims_what_is_owed_to_a_revoked_membership_and_nobody_else_can(
         )
         action = env.api.reclaim_revoked_credit_action(membership, token, former_resident.address)
         assert "revoked membership" in action.description
+        assert action.all_grantees() == (former_resident.address,)  # the recipient is pinned, not the id
     finally:
         env.control.revert(snapshot)
 
