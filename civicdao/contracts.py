@@ -10,7 +10,7 @@ from web3.contract import Contract
 from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.errors import ArtifactError, DeploymentError
-from civicdao.tx import TxRecord, send_transaction
+from civicdao.tx import OnSent, TxRecord, send_transaction
 
 __all__ = ["bind", "deploy_contract"]
 
@@ -22,15 +22,18 @@ def bind(w3: Web3, name: str, address: str) -> Contract:
 
 
 def deploy_contract(
-    w3: Web3, signer: Signer, name: str, *args: Any, value: int = 0
+    w3: Web3, signer: Signer, name: str, *args: Any, value: int = 0, on_sent: OnSent | None = None
 ) -> tuple[Contract, TxRecord]:
-    """Deploy the shipped contract ``name`` with constructor ``args``; returns it bound, and the receipt."""
+    """Deploy the shipped contract ``name`` with constructor ``args``; returns it bound, and the receipt.
+
+    ``on_sent`` is told the creation's hash before it is broadcast (see :func:`civicdao.tx.send_transaction`).
+    """
     artifact = load_artifact(name)
     if artifact.link_references:
         raise ArtifactError(f"{name} needs linked libraries, which CivicDAO does not deploy")
     factory = w3.eth.contract(abi=artifact.abi_list(), bytecode=artifact.bytecode)
     data = factory.constructor(*args).data_in_transaction
-    record = send_transaction(w3, signer, data=data, value=value)
+    record = send_transaction(w3, signer, data=data, value=value, on_sent=on_sent)
     if record.contract_address is None:
         raise DeploymentError(f"deploying {name} mined transaction {record.tx_hash} but created no contract")
     return bind(w3, name, record.contract_address), record

@@ -33,10 +33,10 @@ from web3.exceptions import TransactionNotFound
 from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.config import KINDS, DeployConfig, load_config
-from civicdao.contracts import bind
-from civicdao.errors import ArtifactError, DeploymentError
+from civicdao.contracts import bind, deploy_contract
+from civicdao.errors import DeploymentError
 from civicdao.manifest import ContractEntry, Manifest
-from civicdao.tx import call, send_transaction, transact
+from civicdao.tx import call, transact
 
 __all__ = ["ETH", "SUITE_CONTRACTS", "Suite", "deploy_suite", "load_suite"]
 
@@ -290,26 +290,14 @@ class _Deployment:
             return
         if self._adopt_pending(key, name):
             return
-        artifact = load_artifact(name)
-        if artifact.link_references:
-            raise ArtifactError(f"{name} needs linked libraries, which CivicDAO does not deploy")
-        data = (
-            self.w3.eth.contract(abi=artifact.abi_list(), bytecode=artifact.bytecode)
-            .constructor(*args())
-            .data_in_transaction
-        )
         nonce = self.w3.eth.get_transaction_count(self.deployer.address, "pending")
         predicted = _create_address(self.deployer.address, nonce)
         self.manifest.pending[key] = {"address": predicted, "nonce": nonce, "txHash": None}
         self.manifest.save()
         self.say(f"deploying {name}")
-        record = send_transaction(self.w3, self.deployer, data=data, on_sent=self._sent(key))
-        if record.contract_address is None:
-            raise DeploymentError(
-                f"deploying {name} mined transaction {record.tx_hash} but created no contract"
-            )
-        self._record(key, name, record.contract_address, record.tx_hash, record.block_number)
-        self.contracts[key] = bind(self.w3, name, record.contract_address)
+        contract, record = deploy_contract(self.w3, self.deployer, name, *args(), on_sent=self._sent(key))
+        self._record(key, name, contract.address, record.tx_hash, record.block_number)
+        self.contracts[key] = contract
         self.say(f"{name} deployed at {record.contract_address} (gas {record.gas_used:,})")
 
     def _sent(self, pending_key: str) -> Callable[[str], None]:
