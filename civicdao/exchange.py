@@ -994,7 +994,7 @@ class Exchange:
 
     def membership_of(self, account: str) -> int:
         """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""
-        registry = self.w3.eth.contract(address=call(self.contract.functions.registry()), abi=_MEMBERSHIP_ABI)
+        registry = bind(self.w3, "CitizenRegistry", call(self.contract.functions.registry()))
         return int(call(registry.functions.membershipOf(checksum(account, what="account"))))
 
     def _manages(self, account: str, listing: Listing) -> bool:
@@ -1282,16 +1282,6 @@ class Exchange:
             raise LookupError(f"transaction {record.tx_hash} emitted no {name} event from the exchange")
         return events[0]
 
-
-_MEMBERSHIP_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "membershipOf",
-        "stateMutability": "view",
-        "inputs": [{"name": "account", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    }
-]
 
 # -- decoding and checks ---------------------------------------------------------------------------------
 

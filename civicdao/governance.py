@@ -506,7 +506,7 @@ class Governance:
             ConfigError: no proposal with this id was created by this governor (or is in the index yet).
         """
         if self.index is not None:
-            self.index.contract_events(self.governor.address, ["ProposalCreated"])  # the index covers us
+            self.index.contract_name(self.governor.address)  # the index covers this governor
             row = self.index.proposal(proposal_id)
             if row is None:
                 raise ConfigError(

@@ -205,8 +205,7 @@ def _open_round(
     treasury = Treasury.from_suite(suite)
     treasury.donate(deployer, election.budget, note="pb replay")
     # the deployment's cap applies from the treasury's next epoch: wait for it
-    epoch_end = int(call(suite.treasury.functions.epochClock())[5])
-    control.increase_time(max(epoch_end - control.time(), 0) + 1)
+    control.increase_time(max(treasury.epoch_status().end - control.time(), 0) + 1)
     actions = budget.open_round_actions(
         treasury,
         budget=election.budget,

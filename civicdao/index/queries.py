@@ -264,13 +264,23 @@ class IndexReader:
             IndexMismatchError: the index does not cover a contract at ``address`` (another deployment).
         """
         wanted = to_checksum_address(address)
+        name = self.contract_name(wanted)
+        return [ev for ev in self.store.events(name, names, from_block=from_block) if ev.address == wanted]
+
+    def contract_name(self, address: str) -> str:
+        """The name of the indexed contract at ``address``.
+
+        Raises:
+            IndexMismatchError: the index does not cover a contract at ``address`` (another deployment).
+        """
+        wanted = to_checksum_address(address)
         name = self.deployment.contracts.get(wanted)
         if name is None:
             raise IndexMismatchError(
                 f"the index at {self.store.url} does not cover the contract at {wanted}: "
                 "pass the index of this deployment"
             )
-        return [ev for ev in self.store.events(name, names, from_block=from_block) if ev.address == wanted]
+        return name
 
     def timestamps(self) -> dict[int, int]:
         """The timestamp of every block the index holds events of."""
