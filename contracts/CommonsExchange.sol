@@ -253,8 +253,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             cal.take(first, units);
         }
         bookingId = _recordBooking(lst, listingId, renter, start, end, units);
-        if (renterMembership != 0) _bookings[bookingId].renterMembership = uint64(renterMembership);
         Booking storage b = _bookings[bookingId];
+        if (renterMembership != 0) b.renterMembership = uint64(renterMembership);
         _collect(lst.token, renter, b.price + b.deposit);
     }
 
@@ -647,7 +647,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function _isEligibleLister(Listing storage lst) internal view returns (bool) {
         uint256 membership = lst.membership;
         if (membership != 0) return _isLive(membership);
-        return hasRole(LISTER_ROLE, lst.lister) || _registry.isCitizen(lst.lister);
+        return hasRole(LISTER_ROLE, lst.lister) || _membershipOf(lst.lister) != 0;
     }
 
     /// @dev Whether membership `membership` is held by anyone (not revoked). The registry's ERC-721 `ownerOf`
@@ -877,8 +877,9 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         uint256 amount = _credits[uint160(account)][token];
         _credits[uint160(account)][token] = 0;
         if (membership != 0) {
-            amount += _credits[MEMBER_KEY | membership][token];
-            _credits[MEMBER_KEY | membership][token] = 0;
+            mapping(address token => uint256) storage held = _credits[MEMBER_KEY | membership];
+            amount += held[token];
+            held[token] = 0;
         }
         if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
         _owed[token] -= amount;

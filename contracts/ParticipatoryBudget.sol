@@ -173,7 +173,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         if (r.status != Status.Open || block.timestamp < r.submissionStart || block.timestamp >= r.votingStart) {
             revert BudgetSubmissionClosed(roundId, r.submissionStart, r.votingStart);
         }
-        if (!_registry.isCitizen(msg.sender)) revert BudgetNotMember(msg.sender);
+        _membership(msg.sender); // reverts BudgetNotMember for a non-citizen
         if (recipient == address(0)) revert BudgetZeroAddress();
         if (cost == 0 || cost > r.budget) revert BudgetProjectOverBudget(roundId, cost, r.budget);
         projectIndex = r.projectCount;
