@@ -14,7 +14,11 @@ __all__ = ["serve_command"]
 
 
 @click.command("serve")
-@click.option("--network", help="A public network name (sepolia, mainnet, …); checks the chain id.")
+@click.option(
+    "--network",
+    help="A network name: anvil or ganache (local, default URL http://127.0.0.1:8545), or a public "
+    "one (sepolia, mainnet, …); checks the chain id.",
+)
 @click.option(
     "--rpc-url",
     envvar="CIVICDAO_RPC_URL",
