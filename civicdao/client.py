@@ -12,12 +12,14 @@ same three ways::
 and each has ``.w3``, ``.contract``, ``.address``, ``.index`` (the event index its lists read, or None)
 and ``.from_block`` (where its events start). Sending goes through :meth:`_send`; the events a
 transaction emitted from this contract come from :meth:`_event` / :meth:`_events`; past events from
-:meth:`_past_events` (the index when one is loaded, else the node's logs in adaptive ranges).
+:meth:`_past_events` (the index when one is loaded, else the node's logs in adaptive ranges). What a DAO
+proposal's execution created (a grant, a round) comes from :func:`executed_event`.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eth_typing import ChecksumAddress
@@ -33,8 +35,9 @@ from civicdao.tx import Event, TxRecord, transact
 if TYPE_CHECKING:
     from civicdao.deploy import Suite
     from civicdao.index.queries import IndexReader
+    from civicdao.local import PassedProposal
 
-__all__ = ["ContractClient"]
+__all__ = ["ContractClient", "executed_event"]
 
 _C = TypeVar("_C", bound="ContractClient")
 
@@ -138,3 +141,27 @@ class ContractClient:
                 }
                 found.append((key, entry))
         return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
+
+
+def executed_event(
+    execution: TxRecord | PassedProposal, names: Sequence[str], *, emitter: str | None, what: str
+) -> tuple[Event, TxRecord, int | None]:
+    """The one ``names`` event an executed proposal emitted (from ``emitter`` only, when given), with the
+    execution's record and the proposal id (None when given the execution alone).
+
+    ``execution`` is the ``execute`` transaction's record or a :class:`~civicdao.local.PassedProposal`.
+
+    Raises:
+        ConfigError: no such event, or more than one.
+    """
+    record, proposal_id = (
+        (execution, None) if isinstance(execution, TxRecord) else (execution.execution, execution.proposal_id)
+    )
+    source = checksum(emitter) if emitter is not None else None
+    events = [e for e in record.events if e.name in names and (source is None or e.address == source)]
+    if len(events) != 1:
+        raise ConfigError(
+            f"transaction {record.tx_hash} created {len(events)} {what}s, expected exactly one: "
+            f"read them with execution.events_named({names[0]!r})"
+        )
+    return events[0], record, proposal_id

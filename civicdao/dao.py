@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -46,7 +45,7 @@ from civicdao.governance import Action, Governance
 from civicdao.local import PassedProposal, pass_proposal
 from civicdao.manifest import Manifest
 from civicdao.networks import connect_network
-from civicdao.treasury import EpochStatus, Treasury
+from civicdao.treasury import EpochStatus, GrantCreated, Treasury, grant_id_of
 from civicdao.tx import TxRecord
 
 if TYPE_CHECKING:
@@ -74,45 +73,6 @@ class ManifestNotFoundError(DeploymentError, FileNotFoundError):
 
 class NotLocalChainError(ConfigError):
     """A local-chain helper (moving the clock) was asked for on a chain whose time cannot be moved."""
-
-
-@dataclass(frozen=True)
-class GrantCreated:
-    """A grant created by an executed proposal."""
-
-    grant_id: int
-    recipient: ChecksumAddress
-    token: ChecksumAddress
-    amount: int
-    #: The proposal that created it (None when read from an execution alone).
-    proposal_id: int | None
-    #: The ``execute`` transaction that emitted ``StreamGrantCreated`` / ``MilestoneGrantCreated``.
-    execution: TxRecord
-
-
-def grant_id_of(execution: TxRecord, *, proposal_id: int | None = None) -> GrantCreated:
-    """The grant an executed proposal created, read from its ``StreamGrantCreated`` or
-    ``MilestoneGrantCreated`` event.
-
-    Raises:
-        ConfigError: the execution created no grant, or more than one (read ``execution.events`` then).
-    """
-    events = [*execution.events_named("StreamGrantCreated"), *execution.events_named("MilestoneGrantCreated")]
-    if len(events) != 1:
-        raise ConfigError(
-            f"transaction {execution.tx_hash} created {len(events)} grants, expected exactly one: "
-            "read execution.events_named('StreamGrantCreated') for several"
-        )
-    (event,) = events
-    amount = event["amount"] if "amount" in event.args else event["total"]
-    return GrantCreated(
-        grant_id=int(event["grantId"]),
-        recipient=Web3.to_checksum_address(event["recipient"]),
-        token=Web3.to_checksum_address(event["token"]),
-        amount=int(amount),
-        proposal_id=proposal_id,
-        execution=execution,
-    )
 
 
 class CivicDAO:
@@ -438,12 +398,11 @@ class CivicDAO:
             token=token,
         )
         text = description or f"Stream {amount} wei to {recipient} over {duration} s"
-        passed = self.pass_proposal(proposer, voters, [action], text)
-        return grant_id_of(passed.execution, proposal_id=passed.proposal_id)
+        return self.treasury.grant_id_of(self.pass_proposal(proposer, voters, [action], text))
 
     @staticmethod
-    def grant_id_of(execution: TxRecord) -> GrantCreated:
-        """The grant an executed proposal created (see :func:`grant_id_of`)."""
+    def grant_id_of(execution: TxRecord | PassedProposal) -> GrantCreated:
+        """The grant an executed proposal created (see :func:`civicdao.treasury.grant_id_of`)."""
         return grant_id_of(execution)
 
     # -- internals ------------------------------------------------------------------------------------------

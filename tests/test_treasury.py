@@ -141,7 +141,7 @@ def _stream(st: Standalone, amount: int, start: int, cliff: int, duration: int, 
     action = st.api.stream_grant_action(
         recipient=recipient, amount=amount, start=start, cliff=cliff, duration=duration
     )
-    return int(st.run(action).event("StreamGrantCreated")["grantId"])
+    return st.api.grant_id_of(st.run(action)).grant_id
 
 
 def _round(st: Standalone, projects: list[str], pool: int, *, length: int = DAY, token: str = ETH) -> int:
@@ -149,7 +149,9 @@ def _round(st: Standalone, projects: list[str], pool: int, *, length: int = DAY,
     action = st.api.open_round_action(
         projects=projects, matching_pool=pool, start=now, end=now + length, token=token
     )
-    return int(st.run(action).event("RoundOpened")["roundId"])
+    opened = st.api.qf_round_id_of(st.run(action))
+    assert (opened.matching_pool, opened.project_count, opened.token) == (pool, len(projects), token)
+    return opened.round_id
 
 
 # ───────────────────────────────────────── who may spend ─────────────────────────────────────────
@@ -613,7 +615,9 @@ def test_milestone_grant_steward_releases_recipient_claims_cancel_returns_rest(s
     st.run(st.api.set_steward_action(steward.address))
     action = st.api.milestone_grant_action(recipient=recipient.address, tranches=[100, 250, 650])
     assert "1000 wei" in action.description and "3 tranches" in action.description
-    grant_id = int(st.run(action).event("MilestoneGrantCreated")["grantId"])
+    created = st.api.grant_id_of(st.run(action))
+    assert (created.kind, created.amount, created.recipient) == ("milestone", 1000, recipient.address)
+    grant_id = created.grant_id
     released = st.api.release_tranche(steward, grant_id, 1)
     assert (released.amount, released.releaser, released.index) == (250, steward.address, 1)
     assert st.api.claim_grant(recipient, grant_id).amount == 250
@@ -1049,18 +1053,21 @@ def test_module_exports_what_we_mean_to_export() -> None:
         "claim_round_payout", "stream_grant_action", "milestone_grant_action", "cancel_grant_action",
         "set_cap_action", "set_epoch_length_action", "open_round_action", "transfer_action",
         "set_steward_action", "set_citizen_registry_action", "treasury_report",
+        "cancel_project_payout_action", "qf_round_id_of",
     }  # fmt: skip
     records = {
         "Action", "TokenBalance", "EpochStatus", "GrantInfo", "ProjectInfo", "RoundInfo", "Donation",
         "FeeDeposit", "GrantClaim", "TrancheRelease", "Contribution", "RoundFinalization", "RoundPayout",
         "InflowRecord", "OutflowRecord", "InflowTotal", "GrantOutflow", "RoundOutflow", "BalancePoint",
-        "TreasuryReport",
+        "TreasuryReport", "GrantCreated", "QFRoundOpened",
     }  # fmt: skip
     constants = {
         "CATEGORIES", "DONATION_CATEGORY", "ETH", "UNCAPPED", "MAX_PROJECTS", "MAX_TRANCHES",
-        "MIN_EPOCH_LENGTH", "MAX_EPOCH_LENGTH",
+        "MIN_EPOCH_LENGTH", "MAX_EPOCH_LENGTH", "STEWARD_ROLE",
     }  # fmt: skip
-    assert set(tr.__all__) == {"Treasury"} | records | constants
+    # grant_id_of reads any execution; the method of the same name only this treasury's grants
+    assert set(tr.__all__) == {"Treasury", "grant_id_of"} | records | constants
+    assert tr.grant_id_of.__doc__ and tr.Treasury.grant_id_of.__doc__
     assert tr.Action is Action  # the governance module's Action, proposed as is
     for name in records | {"Treasury"}:
         assert getattr(tr, name).__doc__, f"{name} has no docstring"

@@ -85,7 +85,7 @@ def test_dao_stream_grant_funded_by_exchange_fees_is_claimed_over_time(
         recipient=recipient.address, amount=3 * ETHER, start=start, cliff=DAY, duration=10 * DAY
     )
     executed = _vote(suite, control, citizens, [grant], "Stream 3 ETH to the tool library over 10 days")
-    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
+    grant_id = treasury.grant_id_of(executed).grant_id
     info = treasury.get_grant(grant_id)
     assert (info.recipient, info.amount, info.start, info.claimable) == (
         recipient.address,
@@ -165,7 +165,7 @@ def test_dao_qf_round_pays_three_projects(
         projects=[p.address for p in projects], matching_pool=9 * ETHER, start=now, end=now + 5 * DAY
     )
     executed = _vote(suite, control, citizens, [action], "Quadratic funding: three neighbourhood projects")
-    round_id = int(executed.event("RoundOpened")["roundId"])
+    round_id = treasury.qf_round_id_of(executed).round_id
     c1, c2, c3, c4 = citizens
     for citizen in citizens:
         treasury.contribute(citizen, round_id, 0, ETHER)
@@ -208,9 +208,7 @@ def test_dao_qf_a_citizen_who_rotates_keys_is_matched_once(
     action = treasury.open_round_action(
         projects=[p.address for p in projects], matching_pool=5 * ETHER, start=now, end=now + 10 * DAY
     )
-    round_id = int(
-        _vote(suite, control, citizens, [action], "QF: two projects").event("RoundOpened")["roundId"]
-    )
+    round_id = treasury.qf_round_id_of(_vote(suite, control, citizens, [action], "QF: two projects")).round_id
     c1, c2, c3, c4 = citizens
     by_vote, by_signature = accounts[8], accounts[9]  # the new keys, not citizens yet
     membership_of_c4, membership_of_c3 = (
