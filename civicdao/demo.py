@@ -205,7 +205,7 @@ def _decide_together(say: Say, dao: CivicDAO, relayer: Signer, residents: Mappin
     approvals = {"Amara": [0, 1], "Bo": [0, 1], "Chidi": [0, 1], "Dana": [2]}
     signed = [budget.sign_ballot(residents[name], round_id, chosen) for name, chosen in approvals.items()]
     relayed = budget.relay(relayer, round_id, signed)
-    gas = relayed[0].gas_used
+    gas = relayed[0].tx.gas_used
     say(f"   4 ballots signed in wallets, relayed in one transaction ({gas:,} gas, the relayer pays)")
     control.increase_time(3 * DAY)
     result = budget.tally(round_id, unit=ETHER // 1000)
@@ -218,7 +218,7 @@ def _decide_together(say: Say, dao: CivicDAO, relayer: Signer, residents: Mappin
     say(f"   outcome posted with ballot digest {result.ballot_digest[:18]}…; anyone may challenge for a day")
     control.increase_time(DAY)
     budget.finalize(relayer, round_id)
-    paid = budget.claim_payout(residents["Bo"], round_id, 0)
+    paid = budget.claim_payout(residents["Bo"], round_id, 0).amount
     say(f"   after the window the winners are paid: Bo claims {_eth(paid)} for the benches")
 
 

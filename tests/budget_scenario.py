@@ -11,7 +11,7 @@ from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
-from civicdao.testing import pass_proposal
+from civicdao.local import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call
 
@@ -44,8 +44,10 @@ def open_budget_round(
         max_approvals=max_approvals,
     )
     governance = Governance.from_suite(suite)
-    pass_proposal(governance, control, voters[0], voters, actions, "# Participatory budget for the parks")
-    round_id = pb.round_count() - 1
+    passed = pass_proposal(
+        governance, control, voters[0], voters, actions, "# Participatory budget for the parks"
+    )
+    round_id = pb.round_id_of(passed).round_id
     for title, cost, recipient in projects:
         pb.submit_project(voters[0], round_id, recipient=recipient, cost=cost, metadata_uri=title)
     control.increase_time(pb.get_round(round_id).voting_start - control.time())

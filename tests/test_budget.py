@@ -33,8 +33,8 @@ from civicdao.cli import main
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
 from civicdao.index import Indexer, IndexReader, Store
+from civicdao.local import pass_proposal
 from civicdao.signing import sign_typed_data
-from civicdao.testing import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
 
@@ -89,10 +89,13 @@ def opened(
         challenge_period=3_600,
         max_approvals=3,
     )
-    pass_proposal(
+    passed = pass_proposal(
         Governance.from_suite(suite), control, founders[0], founders, actions, "Parks or playgrounds"
     )
-    round_id = budget.round_count() - 1
+    opened = budget.round_id_of(passed)
+    assert (opened.round_id, opened.budget, opened.max_approvals) == (budget.round_count() - 1, BUDGET, 3)
+    assert opened.proposal_id == passed.proposal_id
+    round_id = opened.round_id
     recipients = accounts[3:7]
     for index, cost in enumerate(COSTS):
         budget.submit_project(
@@ -147,7 +150,14 @@ def test_round_end_to_end(
     code, out, _ = cli(capsys, r, "tally", str(r.round_id))
     assert code == 0 and f"ballot digest {result.ballot_digest}" in out and "supporters" in out
 
-    r.budget.post_outcome(r.relayer, r.round_id, result)
+    posted = r.budget.post_outcome(r.relayer, r.round_id, result)
+    assert (posted.round_id, posted.poster, posted.cost, posted.challenge) == (
+        r.round_id,
+        r.relayer.address,
+        result.cost,
+        False,
+    )
+    assert posted.outcome == Outcome(result.selected, result.ballot_digest, result.rule_id)
     code, out, _ = cli(capsys, r, "verify", str(r.round_id))
     assert code == 0 and "matches" in out
     recipients_before = [w3.eth.get_balance(p.address) for p in r.recipients]
@@ -155,10 +165,11 @@ def test_round_end_to_end(
         r.budget.finalize(r.relayer, r.round_id)  # nothing moves before the window ends
     control.increase_time(3_600)
     treasury_before = w3.eth.get_balance(r.suite.treasury.address)
-    r.budget.finalize(r.relayer, r.round_id)
+    finalized = r.budget.finalize(r.relayer, r.round_id)
+    assert (finalized.winners, finalized.spent, finalized.returned) == ((0, 3), 7 * 10**17, 3 * 10**17)
     assert w3.eth.get_balance(r.suite.treasury.address) - treasury_before == 3 * 10**17  # unspent budget
     for index in (0, 3):
-        assert r.budget.claim_payout(r.recipients[index], r.round_id, index) == COSTS[index]
+        assert r.budget.claim_payout(r.recipients[index], r.round_id, index).amount == COSTS[index]
     gained = [
         w3.eth.get_balance(p.address) - before
         for p, before in zip(r.recipients, recipients_before, strict=True)
@@ -190,7 +201,7 @@ def test_wrong_outcome_is_caught_and_challenged(
     )
     r.budget.finalize(r.relayer, r.round_id)
     assert r.budget.get_round(r.round_id).winners == (0, 3)
-    assert r.budget.claim_payout(r.recipients[3], r.round_id, 3) == COSTS[3]
+    assert r.budget.claim_payout(r.recipients[3], r.round_id, 3).amount == COSTS[3]
 
 
 def test_export_writes_a_pabulib_file_pabutools_reads(

@@ -46,7 +46,7 @@ from civicdao._custom_errors import (
     FailedCall,
 )
 from civicdao.accounts import LocalSigner, NodeSigner
-from civicdao.budget import ParticipatoryBudget, RoundStatus, bitmap_of, rule_id
+from civicdao.budget import ParticipatoryBudget, RoundStatus, bitmap_of, indexes_of, rule_id
 from civicdao.budget.signing import SignedBudgetBallot, sign_ballot_with_key
 from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
@@ -225,7 +225,8 @@ def test_submit_more_than_256_projects(setup: Setup) -> None:
 
 def test_cast_ballot_and_change_it(setup: Setup, voting: int) -> None:
     member = setup.members[0]
-    setup.budget.cast_ballot(member, voting, [0, 1])
+    cast = setup.budget.cast_ballot(member, voting, [0, 1])
+    assert (cast.round_id, cast.membership, cast.voter, cast.projects) == (voting, 1, member.address, (0, 1))
     assert setup.budget.ballot_of(voting, 1) == ((0, 1), 1)
     setup.budget.cast_ballot(member, voting, [3])
     info = setup.budget.get_round(voting)
@@ -293,8 +294,11 @@ def test_relayed_ballots_from_zero_eth_residents(
         sign_ballot_with_key(key, domain, round_id=voting, approvals=bitmap_of([i]), nonce=0)
         for i, key in enumerate(residents)
     ]
-    (record,) = setup.budget.relay(setup.outsider, voting, ballots)
-    assert len(record.events_named("BallotCast")) == 3
+    (batch,) = setup.budget.relay(setup.outsider, voting, ballots)
+    assert len(batch.tx.events_named("BallotCast")) == 3
+    assert [(b.round_id, b.voter, b.projects) for b in batch.ballots] == [
+        (voting, ballot.voter, indexes_of(ballot.approvals)) for ballot in ballots
+    ]
     assert {m: b.projects for m, b in setup.budget.ballots(voting).items()} == {
         100: (0,),
         101: (1,),
@@ -381,9 +385,9 @@ def test_relayed_batch_of_100_costs_at_most_45k_gas_per_ballot(setup: Setup, vot
         sign_ballot_with_key(key, domain, round_id=voting, approvals=bitmap_of([i % 4, (i + 1) % 4]), nonce=0)
         for i, key in enumerate(keys)
     ]
-    (record,) = setup.budget.relay(setup.admin, voting, ballots)
-    assert setup.budget.get_round(voting).voter_count == 100
-    assert record.gas_used / 100 <= 45_000, record.gas_used
+    (batch,) = setup.budget.relay(setup.admin, voting, ballots)
+    assert setup.budget.get_round(voting).voter_count == 100 == len(batch.ballots)
+    assert batch.tx.gas_used / 100 <= 45_000, batch.tx.gas_used
 
 
 # -- outcome ----------------------------------------------------------------------------------------------
@@ -471,8 +475,13 @@ def test_finalize_pays_winners_and_returns_the_rest(setup: Setup, voting: int) -
     post(setup, voting, [0, 1])
     setup.control.increase_time(CHALLENGE)
     treasury_before = setup.w3.eth.get_balance(setup.suite.treasury.address)
-    record = setup.budget.finalize(setup.outsider, voting)
-    assert record.event("RoundFinalized")["returned"] == 300_000
+    finalized = setup.budget.finalize(setup.outsider, voting)
+    assert (finalized.round_id, finalized.winners, finalized.spent, finalized.returned) == (
+        voting,
+        (0, 1),
+        700_000,
+        300_000,
+    )
     assert setup.w3.eth.get_balance(setup.suite.treasury.address) - treasury_before == 300_000
     assert call(setup.pb.functions.reserved(ETH)) == 700_000
     with pytest.raises(BudgetWrongStatus):
@@ -482,7 +491,7 @@ def test_finalize_pays_winners_and_returns_the_rest(setup: Setup, voting: int) -
     with pytest.raises(BudgetNotRecipient):
         setup.budget.claim_payout(setup.members[3], voting, 0)
     assert setup.budget.claimable(voting, 0) == 400_000
-    assert setup.budget.claim_payout(setup.members[0], voting, 0) == 400_000
+    assert setup.budget.claim_payout(setup.members[0], voting, 0).amount == 400_000
     with pytest.raises(BudgetNothingToClaim):
         setup.budget.claim_payout(setup.members[0], voting, 0)
     with pytest.raises(BudgetWrongStatus):
@@ -499,10 +508,10 @@ def test_streamed_payout(setup: Setup) -> None:
     setup.control.increase_time(CHALLENGE)
     setup.budget.finalize(setup.outsider, round_id)
     setup.control.increase_time(500)
-    first = setup.budget.claim_payout(setup.members[0], round_id, 0)
+    first = setup.budget.claim_payout(setup.members[0], round_id, 0).amount
     assert 50_000 <= first <= 50_200
     setup.control.increase_time(1_000)
-    assert setup.budget.claim_payout(setup.members[0], round_id, 0) == 100_000 - first
+    assert setup.budget.claim_payout(setup.members[0], round_id, 0).amount == 100_000 - first
 
 
 def test_cancel_round_returns_the_budget(setup: Setup, voting: int) -> None:
@@ -542,7 +551,7 @@ def test_a_recipient_that_refuses_eth_blocks_only_itself(setup: Setup, w3: Web3)
     claim = setup.pb.encode_abi("claimPayout", args=[round_id, 0])
     with pytest.raises(FailedCall):
         transact(w3, setup.admin, refuser.functions.execute(setup.pb.address, claim))
-    assert setup.budget.claim_payout(setup.members[1], round_id, 1) == 200
+    assert setup.budget.claim_payout(setup.members[1], round_id, 1).amount == 200
     assert setup.budget.claimable(round_id, 0) == 100  # still owed, nothing lost
 
 
@@ -583,7 +592,7 @@ def test_token_round_pays_in_the_token_and_returns_the_rest(setup: Setup, w3: We
     assert (
         call(token.functions.balanceOf(setup.suite.treasury.address)) == 2_000
     )  # a donation to the treasury
-    assert setup.budget.claim_payout(recipient, round_id, 0) == 3_000
+    assert setup.budget.claim_payout(recipient, round_id, 0).amount == 3_000
     assert call(token.functions.balanceOf(recipient.address)) == 3_000
     assert call(setup.pb.functions.reserved(token.address)) == 0
 

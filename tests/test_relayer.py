@@ -1157,7 +1157,7 @@ def test_budget_ballot_relayed_by_someone_else_is_confirmed_with_their_transacti
     report = service.batcher.run_once()
     assert report.confirmed == (answer.json()["id"],) and not report.tx_hashes
     found = service.client.get(f"/submissions/{answer.json()['id']}").json()
-    assert (found["status"], found["tx_hash"]) == ("confirmed", elsewhere.tx_hash)
+    assert (found["status"], found["tx_hash"]) == ("confirmed", elsewhere.tx.tx_hash)
 
 
 def test_attestation_template_is_what_the_registry_verifies_and_refuses_what_would_fail(

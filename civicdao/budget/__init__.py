@@ -6,14 +6,15 @@ and relayed in batches); :func:`tally` computes the winners from the chain's bal
 (MES with cost utilities completed by add1, or greedy for comparison); the outcome is posted with the
 ballot digest, can be challenged, and after the window the winners are paid.
 
-- :class:`ParticipatoryBudget` — the typed client (:mod:`civicdao.budget.client`)
+- :class:`ParticipatoryBudget` — the typed client (:mod:`civicdao.budget.client`), with the DAO's actions
+  (:mod:`civicdao.budget.actions`); the records it returns (:mod:`civicdao.budget.types`)
 - :func:`sign_ballot`, :func:`ballot_typed_data` — EIP-712 ballots (:mod:`civicdao.budget.signing`)
 - :func:`tally`, :func:`ballot_digest` — the reproducible count (:mod:`civicdao.budget.tally`)
 - :func:`read_pabulib`, :func:`write_pabulib`, :func:`replay` — the field's data format
 - :func:`web_rounds` — what the web app shows (``/api/budget``)
 """
 
-from civicdao.budget.client import ParticipatoryBudget, open_round_actions
+from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.pabulib import Election, read_pabulib, write_pabulib
 from civicdao.budget.replay import ReplayResult, replay
 from civicdao.budget.signing import SignedBudgetBallot, ballot_typed_data, sign_ballot, sign_ballot_with_key
@@ -21,11 +22,17 @@ from civicdao.budget.tally import RULES, TallyResult, ballot_digest, rule_id, ta
 from civicdao.budget.types import (
     BadBallotError,
     Ballot,
+    BallotBatch,
+    BallotCast,
     BallotRejectedError,
     BudgetError,
+    Finalization,
     Outcome,
+    OutcomePosted,
+    PayoutClaim,
     ProjectInfo,
     RoundInfo,
+    RoundOpened,
     RoundStatus,
     VerifyResult,
     bitmap_of,
@@ -37,14 +44,20 @@ __all__ = [
     "RULES",
     "BadBallotError",
     "Ballot",
+    "BallotBatch",
+    "BallotCast",
     "BallotRejectedError",
     "BudgetError",
     "Election",
+    "Finalization",
     "Outcome",
+    "OutcomePosted",
     "ParticipatoryBudget",
+    "PayoutClaim",
     "ProjectInfo",
     "ReplayResult",
     "RoundInfo",
+    "RoundOpened",
     "RoundStatus",
     "SignedBudgetBallot",
     "TallyResult",
@@ -53,7 +66,6 @@ __all__ = [
     "ballot_typed_data",
     "bitmap_of",
     "indexes_of",
-    "open_round_actions",
     "read_pabulib",
     "replay",
     "round_phase",

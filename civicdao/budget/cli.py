@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from civicdao.budget.tally import RULES, TallyResult
 from civicdao.budget.types import BudgetError
+
+if TYPE_CHECKING:
+    from civicdao.budget.client import ParticipatoryBudget
 
 __all__ = ["budget_group"]
 
@@ -62,7 +65,9 @@ def _signer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
-def _open(network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str) -> Any:
+def _open(
+    network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str
+) -> ParticipatoryBudget:
     from civicdao.budget.client import ParticipatoryBudget
     from civicdao.cli import open_web3
     from civicdao.deploy import load_suite
@@ -171,8 +176,8 @@ def post_command(
     budget = _open(network, rpc_url, chain_id, manifest)
     signer = _signer(budget, key_env, keystore, password_env, unlocked_index)
     result = budget.tally(round_id, rule, unit=unit)
-    record = budget.post_outcome(signer, round_id, result)
-    stdout.print(f"posted winners {_ids(result.selected)} ({result.label}) in {record.tx_hash}")
+    posted = budget.post_outcome(signer, round_id, result)
+    stdout.print(f"posted winners {_ids(result.selected)} ({result.label}) in {posted.tx.tx_hash}")
 
 
 @budget_group.command("challenge")
@@ -192,9 +197,10 @@ def challenge_command(
             f"round {round_id}'s posted outcome matches its ballots: there is nothing to challenge"
         )
     signer = _signer(budget, key_env, keystore, password_env, unlocked_index)
-    record = budget.challenge(signer, round_id, check.recomputed)
+    challenged = budget.challenge(signer, round_id, check.recomputed)
     stdout.print(
-        f"challenged with winners {_ids(check.recomputed.winners)} in {record.tx_hash}: the DAO decides"
+        f"challenged with winners {_ids(check.recomputed.winners)} in {challenged.tx.tx_hash}: "
+        "the DAO decides"
     )
 
 

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eth_abi.abi import encode
-from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 
 from civicdao.accounts import Signer, checksum
+from civicdao.budget.actions import BudgetActions
 from civicdao.budget.signing import SignedBudgetBallot, ballot_typed_data, sign_ballot
 from civicdao.budget.tally import RULES, TallyResult, rule_id, tally
 from civicdao.budget.types import (
     Ballot,
+    BallotBatch,
+    BallotCast,
     BallotRejectedError,
     BudgetError,
+    Finalization,
     Outcome,
+    OutcomePosted,
+    PayoutClaim,
     ProjectInfo,
     RoundInfo,
     RoundStatus,
@@ -28,97 +34,42 @@ from civicdao.budget.types import (
     bitmap_of,
     indexes_of,
 )
+from civicdao.client import ContractClient
 from civicdao.contracts import bind
-from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError
-from civicdao.governance import Action
-from civicdao.logs import event_logs
 from civicdao.signing import Domain, SigningError, normalize_signature, read_domain, recover_signer
-from civicdao.treasury import Treasury
-from civicdao.tx import TxRecord, call, transact
+from civicdao.tx import Event, TxRecord, call
 
 if TYPE_CHECKING:
     from civicdao.index.queries import IndexReader
 
-__all__ = ["DEFAULT_BATCH", "ParticipatoryBudget", "open_round_actions"]
+__all__ = ["DEFAULT_BATCH", "ParticipatoryBudget"]
 
 logger = logging.getLogger(__name__)
 
 #: Ballots per relayed transaction (about 3.7 M gas at ~37 k per ballot).
 DEFAULT_BATCH = 100
-_ZERO = "0x" + "00" * 32
 
 Progress = Callable[[int], None]
 
 
-def open_round_actions(
-    budget_contract: Contract,
-    treasury: Treasury,
-    *,
-    budget: int,
-    submission_period: int,
-    voting_period: int,
-    challenge_period: int,
-    payout_duration: int = 0,
-    min_approvals: int = 1,
-    max_approvals: int = 256,
-    token: str = ETH,
-) -> list[Action]:
-    """The two actions of the DAO proposal that opens a round: the treasury transfers the budget to the
-    participatory-budget contract (charged against the treasury's epoch cap), then the round opens and
-    reserves it. Windows start when the proposal executes."""
-    transfer = treasury.transfer_action(
-        to=budget_contract.address, amount=budget, token=token, memo="participatory budget"
-    )
-    fn = budget_contract.functions.openRound(
-        checksum(token, what="token"),
-        budget,
-        submission_period,
-        voting_period,
-        challenge_period,
-        payout_duration,
-        min_approvals,
-        max_approvals,
-    )
-    return [transfer, Action.call(fn, description=f"Open a participatory-budgeting round of {budget}")]
+class ParticipatoryBudget(ContractClient, BudgetActions):
+    """One deployed ``ParticipatoryBudget`` (a :class:`~civicdao.client.ContractClient`).
 
-
-class ParticipatoryBudget:
-    """One deployed ``ParticipatoryBudget``.
-
-    Build it with :meth:`from_suite` or :meth:`at`. Projects and ballots are read from the
-    ``ProjectSubmitted`` and ``BallotCast`` events: from ``index`` when given, else from the node's logs from
-    ``from_block`` on (the deployment block when built from a suite), in adaptive ranges.
+    Build it with :meth:`from_suite` (usually through ``CivicDAO``'s ``dao.budget``) or :meth:`at`. Projects
+    and ballots are read from the ``ProjectSubmitted`` and ``BallotCast`` events: from ``index`` when given,
+    else from the node's logs from ``from_block`` on (the deployment block when built from a suite), in
+    adaptive ranges.
     """
 
+    ARTIFACT: ClassVar[str] = "ParticipatoryBudget"
+    SUITE_KEY: ClassVar[str] = "budget"
+
     def __init__(
-        self, w3: Web3, contract: Contract, *, from_block: int = 0, index: IndexReader | None = None
+        self, w3: Web3, contract: Contract, *, index: IndexReader | None = None, from_block: int = 0
     ) -> None:
-        if not isinstance(contract, Contract):
-            raise ConfigError(f"expected the bound ParticipatoryBudget, got {type(contract).__name__}")
-        self.w3 = w3
-        self.contract = contract
-        self.from_block = from_block
-        #: The event index the lists read (None: the node's logs, in adaptive ranges).
-        self.index = index
+        super().__init__(w3, contract, index=index, from_block=from_block)
         self._domain: Domain | None = None
-
-    @classmethod
-    def from_suite(cls, suite: Suite, *, index: IndexReader | None = None) -> ParticipatoryBudget:
-        """The participatory budget of a deployed suite (its lists read ``index`` when given)."""
-        entry = suite.manifest.contracts.get("budget")
-        return cls(suite.w3, suite.budget, from_block=entry.block if entry else 0, index=index)
-
-    @classmethod
-    def at(
-        cls, w3: Web3, address: str, *, from_block: int = 0, index: IndexReader | None = None
-    ) -> ParticipatoryBudget:
-        """The participatory budget deployed at ``address``."""
-        return cls(w3, bind(w3, "ParticipatoryBudget", address), from_block=from_block, index=index)
-
-    @property
-    def address(self) -> ChecksumAddress:
-        return checksum(self.contract.address, what="budget address")
 
     def domain(self) -> Domain:
         """The EIP-712 domain ballots are signed in (read once)."""
@@ -160,24 +111,21 @@ class ParticipatoryBudget:
         )
 
     def projects(self, round_id: int) -> tuple[ProjectInfo, ...]:
-        """Every project of a round, in index order, with its metadata URI from ``ProjectSubmitted``."""
+        """Every project of a round, in index order, with its metadata URI from ``ProjectSubmitted`` and
+        what its payout has paid so far (``claimed``)."""
         self.get_round(round_id)
-        projects = []
-        for args in sorted(self._events("ProjectSubmitted", round_id), key=lambda a: int(a["projectIndex"])):
-            index = int(args["projectIndex"])
-            claimed = int(call(self.contract.functions.getProject(round_id, index))[2])
-            projects.append(
-                ProjectInfo(
-                    round_id=round_id,
-                    index=index,
-                    cost=int(args["cost"]),
-                    recipient=to_checksum_address(args["recipient"]),
-                    proposer=to_checksum_address(args["proposer"]),
-                    metadata_uri=str(args["metadataURI"]),
-                    claimed=claimed,
-                )
+        return tuple(
+            ProjectInfo(
+                round_id=p.round_id,
+                index=p.index,
+                cost=p.cost,
+                recipient=p.recipient,
+                proposer=p.proposer,
+                metadata_uri=p.metadata_uri,
+                claimed=int(call(self.contract.functions.getProject(round_id, p.index))[2]),
             )
-        return tuple(projects)
+            for p in self._submitted(round_id)
+        )
 
     def ballots(self, round_id: int) -> dict[int, Ballot]:
         """The ballot that counts for each membership (its last ``BallotCast``), keyed by membership id.
@@ -188,8 +136,25 @@ class ParticipatoryBudget:
         Raises:
             BudgetError: the events read do not reproduce the on-chain ballot log.
         """
-        info = self.get_round(round_id)
-        events = self._events("BallotCast", round_id)
+        return self._ballots(self.get_round(round_id))
+
+    def _submitted(self, round_id: int) -> list[ProjectInfo]:
+        """The round's projects as their ``ProjectSubmitted`` events tell (``claimed`` left at 0)."""
+        projects = [
+            ProjectInfo(
+                round_id=round_id,
+                index=int(args["projectIndex"]),
+                cost=int(args["cost"]),
+                recipient=to_checksum_address(args["recipient"]),
+                proposer=to_checksum_address(args["proposer"]),
+                metadata_uri=str(args["metadataURI"]),
+            )
+            for args in self._round_events("ProjectSubmitted", round_id)
+        ]
+        return sorted(projects, key=lambda p: p.index)
+
+    def _ballots(self, info: RoundInfo) -> dict[int, Ballot]:
+        events = self._round_events("BallotCast", info.round_id)
         log = bytes(32)
         current: dict[int, Ballot] = {}
         for args in events:
@@ -203,18 +168,15 @@ class ParticipatoryBudget:
                 else "the node returned an incomplete log range; retry against an archive node"
             )
             raise BudgetError(
-                f"the {len(events)} ballot events read for round {round_id} do not reproduce its on-chain "
-                f"ballot log: {fix}"
+                f"the {len(events)} ballot events read for round {info.round_id} do not reproduce its "
+                f"on-chain ballot log: {fix}"
             )
         return current
 
-    def _events(self, name: str, round_id: int) -> list[dict[str, Any]]:
+    def _round_events(self, name: str, round_id: int) -> list[dict[str, Any]]:
         """The arguments of the round's ``name`` events in chain order (the index's integers are decimal
         strings: read them with ``int``)."""
-        if self.index is not None:
-            found = [dict(ev.args) for ev in self.index.contract_events(self.address, [name])]
-        else:
-            found = [dict(log["args"]) for log in event_logs(self.contract, name, self.from_block)]
+        found = (event["args"] for event in self._past_events([name]))
         return [args for args in found if int(args["roundId"]) == round_id]
 
     def ballot_of(self, round_id: int, membership: int) -> tuple[tuple[int, ...], int]:
@@ -237,9 +199,12 @@ class ParticipatoryBudget:
 
     def tally(self, round_id: int, rule: str = "mes", *, unit: int = 1) -> TallyResult:
         """The winners of a round from the chain's ballots (see :func:`civicdao.budget.tally.tally`)."""
-        info = self.get_round(round_id)
-        costs = [project.cost for project in self.projects(round_id)]
-        ballots = {m: ballot.approvals for m, ballot in self.ballots(round_id).items()}
+        return self._tally(self.get_round(round_id), rule, unit)
+
+    def _tally(self, info: RoundInfo, rule: str, unit: int) -> TallyResult:
+        """The count of a round already read: its projects' costs and ballots from the events."""
+        costs = [project.cost for project in self._submitted(info.round_id)]
+        ballots = {m: ballot.approvals for m, ballot in self._ballots(info).items()}
         return tally(costs, ballots, info.budget, rule, unit=unit)
 
     def verify(self, round_id: int, *, unit: int = 1) -> VerifyResult:
@@ -258,40 +223,21 @@ class ParticipatoryBudget:
                 f"{unit}: pass the --unit the round was counted with"
             )
         rule = rules[info.rule_id]
-        result = self.tally(round_id, rule, unit=unit)
+        result = self._tally(info, rule, unit)
         posted = Outcome(info.winners, info.ballot_digest, info.rule_id)
         recomputed = Outcome(result.selected, result.ballot_digest, result.rule_id)
         return VerifyResult(round_id, posted, recomputed, rule)
-
-    # -- DAO actions -------------------------------------------------------------------------------------
-
-    def open_round_actions(self, treasury: Treasury, **options: Any) -> list[Action]:
-        """See :func:`open_round_actions`."""
-        return open_round_actions(self.contract, treasury, **options)
-
-    def resolve_dispute_action(self, round_id: int, outcome: Outcome) -> Action:
-        """The DAO settles a challenged round with ``outcome``."""
-        fn = self.contract.functions.resolveDispute(
-            round_id, bitmap_of(outcome.winners), HexBytes(outcome.ballot_digest), HexBytes(outcome.rule_id)
-        )
-        return Action.call(fn, description=f"Settle participatory-budgeting round {round_id}")
-
-    def cancel_round_action(self, round_id: int) -> Action:
-        """The DAO cancels a round; its budget returns to the treasury."""
-        return Action.call(
-            self.contract.functions.cancelRound(round_id), description=f"Cancel round {round_id}"
-        )
 
     # -- residents ---------------------------------------------------------------------------------------
 
     def submit_project(
         self, signer: Signer, round_id: int, *, recipient: str, cost: int, metadata_uri: str
     ) -> ProjectInfo:
-        """Submit a project (a live member, during the submission window)."""
+        """Submit a project (a live member, during the submission window); returns it with its index."""
         fn = self.contract.functions.submitProject(
             round_id, checksum(recipient, what="recipient"), cost, metadata_uri
         )
-        event = transact(self.w3, signer, fn).event("ProjectSubmitted")
+        event = self._event(self._send(signer, fn), "ProjectSubmitted")
         return ProjectInfo(
             round_id=round_id,
             index=int(event["projectIndex"]),
@@ -301,9 +247,10 @@ class ParticipatoryBudget:
             metadata_uri=str(event["metadataURI"]),
         )
 
-    def cast_ballot(self, signer: Signer, round_id: int, projects: Iterable[int]) -> TxRecord:
+    def cast_ballot(self, signer: Signer, round_id: int, projects: Iterable[int]) -> BallotCast:
         """Cast (or change) the signer's ballot directly, paying the gas."""
-        return transact(self.w3, signer, self.contract.functions.castBallot(round_id, bitmap_of(projects)))
+        record = self._send(signer, self.contract.functions.castBallot(round_id, bitmap_of(projects)))
+        return _ballot_cast(self._event(record, "BallotCast"), record)
 
     def sign_ballot(
         self, signer: Signer, round_id: int, projects: Iterable[int], *, nonce: int | None = None
@@ -379,8 +326,8 @@ class ParticipatoryBudget:
         *,
         batch_size: int = DEFAULT_BATCH,
         progress: Progress | None = None,
-    ) -> list[TxRecord]:
-        """Send signed ballots in batches of ``batch_size`` (the relayer pays the gas)."""
+    ) -> list[BallotBatch]:
+        """Send signed ballots in batches of ``batch_size`` (the relayer pays the gas); one record a batch."""
         if batch_size < 1:
             raise ConfigError(f"a batch holds at least one ballot, got {batch_size}")
         for ballot in ballots:
@@ -388,36 +335,64 @@ class ParticipatoryBudget:
                 raise BudgetError(
                     f"a ballot signed for round {ballot.round_id} cannot be cast in round {round_id}"
                 )
-        records = []
+        batches = []
         for start in range(0, len(ballots), batch_size):
             chunk = ballots[start : start + batch_size]
             fn = self.contract.functions.castBallotsBySig(round_id, [b.as_call_argument() for b in chunk])
-            records.append(transact(self.w3, relayer, fn))
+            record = self._send(relayer, fn)
+            cast = tuple(_ballot_cast(event, record) for event in self._events(record, "BallotCast"))
+            batches.append(BallotBatch(round_id, cast, record))
             if progress is not None:
                 progress(len(chunk))
-        return records
+        return batches
 
     # -- outcome and money -------------------------------------------------------------------------------
 
-    def post_outcome(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> TxRecord:
+    def post_outcome(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> OutcomePosted:
         """Post an outcome after voting closed; the challenge window starts."""
-        return transact(
-            self.w3, signer, self.contract.functions.postOutcome(round_id, *_outcome_args(result))
-        )
+        fn = self.contract.functions.postOutcome(round_id, *_outcome_args(result))
+        return self._outcome(signer, fn, "OutcomePosted")
 
-    def challenge(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> TxRecord:
+    def challenge(self, signer: Signer, round_id: int, result: TallyResult | Outcome) -> OutcomePosted:
         """Post a differing outcome during the challenge window; the round goes to the DAO."""
         fn = self.contract.functions.challengeOutcome(round_id, *_outcome_args(result))
-        return transact(self.w3, signer, fn)
+        return self._outcome(signer, fn, "OutcomeChallenged")
 
-    def finalize(self, signer: Signer, round_id: int) -> TxRecord:
+    def finalize(self, signer: Signer, round_id: int) -> Finalization:
         """Turn the winners into payouts after the challenge window (or the DAO's resolution)."""
-        return transact(self.w3, signer, self.contract.functions.finalizeRound(round_id))
+        record = self._send(signer, self.contract.functions.finalizeRound(round_id))
+        event = self._event(record, "RoundFinalized")
+        winners = indexes_of(int(event["winners"]))
+        return Finalization(round_id, winners, int(event["spent"]), int(event["returned"]), record)
 
-    def claim_payout(self, signer: Signer, round_id: int, project_index: int) -> int:
-        """A winning project's recipient pulls what its payout has streamed so far; returns the amount."""
-        record = transact(self.w3, signer, self.contract.functions.claimPayout(round_id, project_index))
-        return int(record.event("PayoutClaimed")["amount"])
+    def claim_payout(self, signer: Signer, round_id: int, project_index: int) -> PayoutClaim:
+        """A winning project's recipient pulls what its payout has streamed so far."""
+        record = self._send(signer, self.contract.functions.claimPayout(round_id, project_index))
+        event = self._event(record, "PayoutClaimed")
+        recipient = to_checksum_address(event["recipient"])
+        return PayoutClaim(round_id, project_index, recipient, int(event["amount"]), record)
+
+    def _outcome(self, signer: Signer, fn: ContractFunction, name: str) -> OutcomePosted:
+        record = self._send(signer, fn)
+        event = self._event(record, name)
+        outcome = Outcome(
+            indexes_of(int(event["winners"])),
+            HexBytes(event["ballotDigest"]).to_0x_hex(),
+            HexBytes(event["ruleId"]).to_0x_hex(),
+        )
+        poster = to_checksum_address(event["challenger" if name == "OutcomeChallenged" else "poster"])
+        challenge = name == "OutcomeChallenged"
+        return OutcomePosted(int(event["roundId"]), poster, outcome, int(event["cost"]), challenge, record)
+
+
+def _ballot_cast(event: Event, record: TxRecord) -> BallotCast:
+    return BallotCast(
+        round_id=int(event["roundId"]),
+        membership=int(event["membership"]),
+        voter=to_checksum_address(event["voter"]),
+        approvals=int(event["approvals"]),
+        tx=record,
+    )
 
 
 def _outcome_args(result: TallyResult | Outcome) -> tuple[int, bytes, bytes]:

@@ -165,7 +165,7 @@ def _replay_on(
         if progress is not None:
             progress("relay", done, len(signed))
 
-    records = budget.relay(deployer, round_id, signed, batch_size=batch_size, progress=relayed)
+    batches = budget.relay(deployer, round_id, signed, batch_size=batch_size, progress=relayed)
     seconds["relay"] = time.monotonic() - clock
 
     control.increase_time(VOTING_PERIOD)
@@ -182,8 +182,8 @@ def _replay_on(
         voters=len(cast),
         skipped_empty=len(election.ballots) - len(cast),
         projects=len(election.projects),
-        ballot_gas=sum(record.gas_used for record in records),
-        batches=len(records),
+        ballot_gas=sum(batch.tx.gas_used for batch in batches),
+        batches=len(batches),
         batch_size=batch_size,
         tally=result,
         seconds=seconds,
@@ -216,8 +216,10 @@ def _open_round(
         max_approvals=election.max_length,
     )
     governance = Governance.from_suite(suite)
-    pass_proposal(governance, control, founders[0], founders, actions, f"Replay {election.path.name}")
-    return budget.round_count() - 1
+    passed = pass_proposal(
+        governance, control, founders[0], founders, actions, f"Replay {election.path.name}"
+    )
+    return budget.round_id_of(passed).round_id
 
 
 def register_many(

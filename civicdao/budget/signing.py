@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import encode
 from eth_keys.datatypes import PrivateKey
 from eth_typing import ChecksumAddress
 from web3 import Web3
@@ -22,11 +21,13 @@ from web3.contract import Contract
 from civicdao._validate import whole_number
 from civicdao.accounts import Signer
 from civicdao.signing import (
+    EIP712_DOMAIN_TYPE,
     Domain,
     normalize_signature,
     read_domain,
     recover_signer,
     sign_typed_data,
+    typed_data_digest,
 )
 
 __all__ = [
@@ -43,16 +44,6 @@ BALLOT_TYPE: tuple[tuple[str, str], ...] = (
     ("roundId", "uint256"),
     ("approvals", "uint256"),
     ("nonce", "uint256"),
-)
-_BALLOT_TYPEHASH = Web3.keccak(text="ApprovalBallot(uint256 roundId,uint256 approvals,uint256 nonce)")
-_DOMAIN_TYPEHASH = Web3.keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
-_DOMAIN_FIELDS = (
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
 )
 
 
@@ -74,10 +65,6 @@ class SignedBudgetBallot:
         return (self.approvals, self.nonce, r, vs.to_bytes(32, "big"))
 
 
-def _domain(contract: Contract | Domain) -> Domain:
-    return contract if isinstance(contract, Domain) else read_domain(contract)
-
-
 def ballot_typed_data(
     contract: Contract | Domain, *, round_id: int, approvals: int, nonce: int
 ) -> dict[str, Any]:
@@ -86,33 +73,18 @@ def ballot_typed_data(
         whole_number(value, name)
     return {
         "types": {
-            "EIP712Domain": [dict(field) for field in _DOMAIN_FIELDS],
+            "EIP712Domain": [dict(field) for field in EIP712_DOMAIN_TYPE],
             "ApprovalBallot": [{"name": name, "type": kind} for name, kind in BALLOT_TYPE],
         },
         "primaryType": "ApprovalBallot",
-        "domain": _domain(contract).as_dict(),
+        "domain": (contract if isinstance(contract, Domain) else read_domain(contract)).as_dict(),
         "message": {"roundId": str(round_id), "approvals": str(approvals), "nonce": str(nonce)},
     }
 
 
 def ballot_digest_to_sign(domain: Domain, *, round_id: int, approvals: int, nonce: int) -> bytes:
-    """The 32-byte EIP-712 digest of a ballot, computed directly (what the contract recovers from)."""
-    separator = Web3.keccak(
-        encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [
-                _DOMAIN_TYPEHASH,
-                Web3.keccak(text=domain.name),
-                Web3.keccak(text=domain.version),
-                domain.chain_id,
-                domain.verifying_contract,
-            ],
-        )
-    )
-    struct = Web3.keccak(
-        encode(["bytes32", "uint256", "uint256", "uint256"], [_BALLOT_TYPEHASH, round_id, approvals, nonce])
-    )
-    return bytes(Web3.keccak(b"\x19\x01" + separator + struct))
+    """The 32-byte EIP-712 digest of a ballot (what the contract recovers the voter from)."""
+    return typed_data_digest(ballot_typed_data(domain, round_id=round_id, approvals=approvals, nonce=nonce))
 
 
 def sign_ballot(

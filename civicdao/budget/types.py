@@ -1,4 +1,8 @@
-"""Typed records of participatory-budgeting rounds, projects, ballots and outcomes."""
+"""Typed records of participatory-budgeting rounds, projects, ballots, outcomes, and what each action did.
+
+Every record an action returns carries the ids it touched (``round_id``, ``project_index``, ``membership``)
+and the transaction (``tx``, or ``execution`` for what a DAO proposal's execution created).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,23 @@ from enum import IntEnum
 from eth_typing import ChecksumAddress
 
 from civicdao.errors import CivicDAOError, ConfigError
+from civicdao.tx import TxRecord
 
 __all__ = [
     "MAX_PROJECTS",
     "BadBallotError",
     "Ballot",
+    "BallotBatch",
+    "BallotCast",
     "BallotRejectedError",
     "BudgetError",
+    "Finalization",
     "Outcome",
+    "OutcomePosted",
+    "PayoutClaim",
     "ProjectInfo",
     "RoundInfo",
+    "RoundOpened",
     "RoundStatus",
     "VerifyResult",
     "bitmap_of",
@@ -158,3 +169,84 @@ class VerifyResult:
     @property
     def matches(self) -> bool:
         return self.posted == self.recomputed
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    """A round an executed DAO proposal opened (read with :meth:`ParticipatoryBudget.round_id_of
+    <civicdao.budget.ParticipatoryBudget.round_id_of>`). Times are Unix seconds."""
+
+    round_id: int
+    token: ChecksumAddress
+    budget: int
+    submission_start: int
+    voting_start: int
+    voting_end: int
+    challenge_period: int
+    payout_duration: int
+    min_approvals: int
+    max_approvals: int
+    #: The proposal that opened it (None when read from an execution alone).
+    proposal_id: int | None
+    #: The ``execute`` transaction that emitted ``RoundOpened``.
+    execution: TxRecord
+
+
+@dataclass(frozen=True)
+class BallotCast:
+    """A ballot the chain recorded: it replaces the membership's earlier ballot in the round."""
+
+    round_id: int
+    membership: int
+    voter: ChecksumAddress
+    approvals: int
+    tx: TxRecord
+
+    @property
+    def projects(self) -> tuple[int, ...]:
+        return indexes_of(self.approvals)
+
+
+@dataclass(frozen=True)
+class BallotBatch:
+    """One relayed transaction of signed ballots (the relayer paid its gas)."""
+
+    round_id: int
+    ballots: tuple[BallotCast, ...]
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class OutcomePosted:
+    """An outcome posted on-chain: the first post (the challenge window starts) or a challenge."""
+
+    round_id: int
+    poster: ChecksumAddress
+    outcome: Outcome
+    #: The winners' total cost.
+    cost: int
+    #: True for a challenge (the round then waits for the DAO).
+    challenge: bool
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Finalization:
+    """A finalised round: its winners became payouts and the rest of the budget returned to the treasury."""
+
+    round_id: int
+    winners: tuple[int, ...]
+    spent: int
+    returned: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class PayoutClaim:
+    """What a winning project's recipient pulled (what its payout had streamed so far)."""
+
+    round_id: int
+    project_index: int
+    recipient: ChecksumAddress
+    amount: int
+    tx: TxRecord
