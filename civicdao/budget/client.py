@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eth_abi.abi import encode
@@ -115,15 +116,7 @@ class ParticipatoryBudget(ContractClient, BudgetActions):
         what its payout has paid so far (``claimed``)."""
         self.get_round(round_id)
         return tuple(
-            ProjectInfo(
-                round_id=p.round_id,
-                index=p.index,
-                cost=p.cost,
-                recipient=p.recipient,
-                proposer=p.proposer,
-                metadata_uri=p.metadata_uri,
-                claimed=int(call(self.contract.functions.getProject(round_id, p.index))[2]),
-            )
+            replace(p, claimed=int(call(self.contract.functions.getProject(round_id, p.index))[2]))
             for p in self._submitted(round_id)
         )
 
@@ -140,17 +133,7 @@ class ParticipatoryBudget(ContractClient, BudgetActions):
 
     def _submitted(self, round_id: int) -> list[ProjectInfo]:
         """The round's projects as their ``ProjectSubmitted`` events tell (``claimed`` left at 0)."""
-        projects = [
-            ProjectInfo(
-                round_id=round_id,
-                index=int(args["projectIndex"]),
-                cost=int(args["cost"]),
-                recipient=to_checksum_address(args["recipient"]),
-                proposer=to_checksum_address(args["proposer"]),
-                metadata_uri=str(args["metadataURI"]),
-            )
-            for args in self._round_events("ProjectSubmitted", round_id)
-        ]
+        projects = [ProjectInfo.from_event(args) for args in self._round_events("ProjectSubmitted", round_id)]
         return sorted(projects, key=lambda p: p.index)
 
     def _ballots(self, info: RoundInfo) -> dict[int, Ballot]:
@@ -237,15 +220,7 @@ class ParticipatoryBudget(ContractClient, BudgetActions):
         fn = self.contract.functions.submitProject(
             round_id, checksum(recipient, what="recipient"), cost, metadata_uri
         )
-        event = self._event(self._send(signer, fn), "ProjectSubmitted")
-        return ProjectInfo(
-            round_id=round_id,
-            index=int(event["projectIndex"]),
-            cost=int(event["cost"]),
-            recipient=to_checksum_address(event["recipient"]),
-            proposer=to_checksum_address(event["proposer"]),
-            metadata_uri=str(event["metadataURI"]),
-        )
+        return ProjectInfo.from_event(self._event(self._send(signer, fn), "ProjectSubmitted").args)
 
     def cast_ballot(self, signer: Signer, round_id: int, projects: Iterable[int]) -> BallotCast:
         """Cast (or change) the signer's ballot directly, paying the gas."""

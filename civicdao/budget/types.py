@@ -6,11 +6,13 @@ and the transaction (``tx``, or ``execution`` for what a DAO proposal's executio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
 
 from civicdao.errors import CivicDAOError, ConfigError
 from civicdao.tx import TxRecord
@@ -127,6 +129,19 @@ class ProjectInfo:
     proposer: ChecksumAddress
     metadata_uri: str
     claimed: int = 0
+
+    @classmethod
+    def from_event(cls, args: Mapping[str, Any]) -> ProjectInfo:
+        """A project from its ``ProjectSubmitted`` event's arguments, decoded from a log or read from the
+        event index (whose integers are decimal strings); ``claimed`` is left at 0."""
+        return cls(
+            round_id=int(str(args["roundId"])),
+            index=int(str(args["projectIndex"])),
+            cost=int(str(args["cost"])),
+            recipient=to_checksum_address(str(args["recipient"])),
+            proposer=to_checksum_address(str(args["proposer"])),
+            metadata_uri=str(args["metadataURI"]),
+        )
 
     @property
     def label(self) -> str:

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.tally import RULES, rule_id, rule_label
 from civicdao.budget.types import ProjectInfo, RoundInfo, RoundStatus, indexes_of
@@ -110,16 +108,7 @@ class _Indexed:
 
     def projects(self, round_id: int) -> tuple[ProjectInfo, ...]:
         found = [
-            ProjectInfo(
-                round_id=round_id,
-                index=int(str(args["projectIndex"])),
-                cost=int(str(args["cost"])),
-                recipient=to_checksum_address(str(args["recipient"])),
-                proposer=to_checksum_address(str(args["proposer"])),
-                metadata_uri=str(args["metadataURI"]),
-            )
-            for args in self._submitted
-            if int(str(args["roundId"])) == round_id
+            ProjectInfo.from_event(args) for args in self._submitted if int(str(args["roundId"])) == round_id
         ]
         return tuple(sorted(found, key=lambda p: p.index))
 
