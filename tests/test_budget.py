@@ -93,7 +93,8 @@ def opened(
         Governance.from_suite(suite), control, founders[0], founders, actions, "Parks or playgrounds"
     )
     opened = budget.round_id_of(passed)
-    assert (opened.round_id, opened.budget, opened.max_approvals) == (budget.round_count() - 1, BUDGET, 3)
+    assert (opened.round_id, opened.budget) == (budget.round_count() - 1, BUDGET)
+    assert opened.voting_end - opened.voting_start == 86_400
     assert opened.proposal_id == passed.proposal_id
     round_id = opened.round_id
     recipients = accounts[3:7]

@@ -14,58 +14,24 @@ ballot digest, can be challenged, and after the window the winners are paid.
 - :func:`web_rounds` — what the web app shows (``/api/budget``)
 """
 
+from civicdao.budget import types
 from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.pabulib import Election, read_pabulib, write_pabulib
 from civicdao.budget.replay import ReplayResult, replay
 from civicdao.budget.signing import SignedBudgetBallot, ballot_typed_data, sign_ballot, sign_ballot_with_key
 from civicdao.budget.tally import RULES, TallyResult, ballot_digest, rule_id, tally
-from civicdao.budget.types import (
-    BadBallotError,
-    Ballot,
-    BallotBatch,
-    BallotCast,
-    BallotRejectedError,
-    BudgetError,
-    Finalization,
-    Outcome,
-    OutcomePosted,
-    PayoutClaim,
-    ProjectInfo,
-    RoundInfo,
-    RoundOpened,
-    RoundStatus,
-    VerifyResult,
-    bitmap_of,
-    indexes_of,
-)
+from civicdao.budget.types import *  # noqa: F403  (the records, the errors, the ballot bitmaps)
 from civicdao.budget.web import round_phase, web_rounds
 
 __all__ = [
     "RULES",
-    "BadBallotError",
-    "Ballot",
-    "BallotBatch",
-    "BallotCast",
-    "BallotRejectedError",
-    "BudgetError",
     "Election",
-    "Finalization",
-    "Outcome",
-    "OutcomePosted",
     "ParticipatoryBudget",
-    "PayoutClaim",
-    "ProjectInfo",
     "ReplayResult",
-    "RoundInfo",
-    "RoundOpened",
-    "RoundStatus",
     "SignedBudgetBallot",
     "TallyResult",
-    "VerifyResult",
     "ballot_digest",
     "ballot_typed_data",
-    "bitmap_of",
-    "indexes_of",
     "read_pabulib",
     "replay",
     "round_phase",
@@ -76,3 +42,4 @@ __all__ = [
     "web_rounds",
     "write_pabulib",
 ]
+__all__ += types.__all__

@@ -94,15 +94,10 @@ class BudgetActions:
         )
         return RoundOpened(
             round_id=int(event["roundId"]),
-            token=Web3.to_checksum_address(event["token"]),
             budget=int(event["budget"]),
-            submission_start=int(event["submissionStart"]),
+            token=Web3.to_checksum_address(event["token"]),
             voting_start=int(event["votingStart"]),
             voting_end=int(event["votingEnd"]),
-            challenge_period=int(event["challengePeriod"]),
-            payout_duration=int(event["payoutDuration"]),
-            min_approvals=int(event["minApprovals"]),
-            max_approvals=int(event["maxApprovals"]),
             proposal_id=proposal_id,
             execution=record,
         )

@@ -189,18 +189,16 @@ class VerifyResult:
 @dataclass(frozen=True)
 class RoundOpened:
     """A round an executed DAO proposal opened (read with :meth:`ParticipatoryBudget.round_id_of
-    <civicdao.budget.ParticipatoryBudget.round_id_of>`). Times are Unix seconds."""
+    <civicdao.budget.ParticipatoryBudget.round_id_of>`); ``get_round(round_id)`` reads the rest.
+
+    Times are Unix seconds: projects are submitted until ``voting_start``, ballots cast until ``voting_end``.
+    """
 
     round_id: int
-    token: ChecksumAddress
     budget: int
-    submission_start: int
+    token: ChecksumAddress
     voting_start: int
     voting_end: int
-    challenge_period: int
-    payout_duration: int
-    min_approvals: int
-    max_approvals: int
     #: The proposal that opened it (None when read from an execution alone).
     proposal_id: int | None
     #: The ``execute`` transaction that emitted ``RoundOpened``.

@@ -9,6 +9,18 @@ from civicdao.index.queries import ETH, IndexReader, TreasuryFigures
 
 __all__ = ["ReportFigures", "treasury_figures"]
 
+#: The index rows' fields the report shows (its JSON keys are their camelCase names).
+_GRANT_FIELDS = (
+    "grant_id", "kind", "token", "recipient", "granted", "vested", "claimed", "returned", "cancelled",
+)  # fmt: skip
+_ROUND_FIELDS = (
+    "round_id", "token", "matching_pool", "contributions", "citizen_contributions", "total_matching",
+    "leftover", "finalized",
+)  # fmt: skip
+_MATCH_FIELDS = (
+    "round_id", "project_index", "contributions", "contributors", "matching_claimed", "recipient",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ReportFigures:
@@ -86,44 +98,19 @@ def figures_from(folded: TreasuryFigures, reader: IndexReader) -> ReportFigures:
             {"grantId": gid, "token": grant_tokens.get(gid, ETH), "amount": amount}
             for gid, amount in sorted(per_grant.items())
         ],
-        grants=[
-            {
-                "grantId": g.grant_id,
-                "kind": g.kind,
-                "token": g.token,
-                "recipient": g.recipient,
-                "granted": g.granted,
-                "vested": g.vested,
-                "claimed": g.claimed,
-                "returned": g.returned,
-                "cancelled": g.cancelled,
-            }
-            for g in folded.grants
-        ],
-        qf_rounds=[
-            {
-                "roundId": r.round_id,
-                "token": r.token,
-                "matchingPool": r.matching_pool,
-                "contributions": r.contributions,
-                "citizenContributions": r.citizen_contributions,
-                "totalMatching": r.total_matching,
-                "leftover": r.leftover,
-                "finalized": r.finalized,
-            }
-            for r in folded.rounds
-        ],
-        qf_matches=[
-            {
-                "roundId": m.round_id,
-                "projectIndex": m.project_index,
-                "contributions": m.contributions,
-                "contributors": m.contributors,
-                "matchingClaimed": m.matching_claimed,
-                "recipient": m.recipient,
-            }
-            for m in folded.matches
-        ],
+        grants=[_camel(g, _GRANT_FIELDS) for g in folded.grants],
+        qf_rounds=[_camel(r, _ROUND_FIELDS) for r in folded.rounds],
+        qf_matches=[_camel(m, _MATCH_FIELDS) for m in folded.matches],
         inflow_count=len(folded.inflows),
         outflow_count=len(folded.outflows),
     )
+
+
+def _camel(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``fields`` of an index row, keyed by their camelCase names (``grant_id`` → ``grantId``)."""
+    return {_camel_name(name): getattr(row, name) for name in fields}
+
+
+def _camel_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,54 @@ MAX_LINE_POINTS = 2_000  # the chart thins a long balance history; the JSON keep
 DPI = 80
 #: Fixed margins (tight_layout measures every label first and costs more than drawing the chart).
 LAYOUT = {"left": 0.1, "right": 0.98, "top": 0.9, "bottom": 0.3}
+
+
+@dataclass(frozen=True)
+class _Bars:
+    """One bar chart: which rows of the figures it draws, how each is labelled, and its series."""
+
+    file: str
+    title: str
+    rows: str
+    label: Callable[[dict[str, Any]], str]
+    #: (legend name, the rows' key) for each series.
+    series: tuple[tuple[str, str], ...]
+
+
+def _token_suffix(token: str) -> str:
+    return "" if token == ETH else f" ({token[:8]}…)"
+
+
+_BARS = (
+    _Bars(
+        "inflows.png",
+        "Inflows by category",
+        "inflows_by_category",
+        lambda r: f"{r['category']}{_token_suffix(r['token'])}",
+        (("amount", "amount"),),
+    ),
+    _Bars(
+        "outflows_per_grant.png",
+        "Outflows per grant (claimed)",
+        "outflows_per_grant",
+        lambda r: f"grant {r['grantId']}",
+        (("paid", "amount"),),
+    ),
+    _Bars(
+        "grants.png",
+        "Grants: vested vs claimed",
+        "grants",
+        lambda g: f"grant {g['grantId']}",
+        (("granted", "granted"), ("vested", "vested"), ("claimed", "claimed")),
+    ),
+    _Bars(
+        "qf_matches.png",
+        "QF: contributions and matching per project",
+        "qf_matches",
+        lambda m: f"round {m['roundId']} / #{m['projectIndex']}",
+        (("contributions", "contributions"), ("matching claimed", "matchingClaimed")),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -41,53 +89,16 @@ def write_report(figures: ReportFigures, out_dir: str | Path) -> ReportFiles:
         raise ConfigError("the treasury report needs matplotlib: pip install 'civicdao[report]'") from None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    charts = [
-        _balance_chart(plt, figures, out / "balance.png"),
-        _bar_chart(
-            plt,
-            out / "inflows.png",
-            "Inflows by category",
-            [f"{r['category']}{_token_suffix(r['token'])}" for r in figures.inflows_by_category],
-            {"amount": [r["amount"] for r in figures.inflows_by_category]},
-        ),
-        _bar_chart(
-            plt,
-            out / "outflows_per_grant.png",
-            "Outflows per grant (claimed)",
-            [f"grant {r['grantId']}" for r in figures.outflows_per_grant],
-            {"paid": [r["amount"] for r in figures.outflows_per_grant]},
-        ),
-        _bar_chart(
-            plt,
-            out / "grants.png",
-            "Grants: vested vs claimed",
-            [f"grant {g['grantId']}" for g in figures.grants],
-            {
-                "granted": [g["granted"] for g in figures.grants],
-                "vested": [g["vested"] for g in figures.grants],
-                "claimed": [g["claimed"] for g in figures.grants],
-            },
-        ),
-        _bar_chart(
-            plt,
-            out / "qf_matches.png",
-            "QF: contributions and matching per project",
-            [f"round {m['roundId']} / #{m['projectIndex']}" for m in figures.qf_matches],
-            {
-                "contributions": [m["contributions"] for m in figures.qf_matches],
-                "matching claimed": [m["matchingClaimed"] for m in figures.qf_matches],
-            },
-        ),
-    ]
+    charts = [_balance_chart(plt, figures, out / "balance.png")]
+    for bar in _BARS:
+        rows: list[dict[str, Any]] = getattr(figures, bar.rows)
+        series = {name: [row[key] for row in rows] for name, key in bar.series}
+        charts.append(_bar_chart(plt, out / bar.file, bar.title, [bar.label(row) for row in rows], series))
     json_path = out / "report.json"
     json_path.write_text(json.dumps(figures.to_json(), indent=2))
     html_path = out / "report.html"
     html_path.write_text(_html(figures, charts))
     return ReportFiles(html=html_path, json=json_path, charts=tuple(charts))
-
-
-def _token_suffix(token: str) -> str:
-    return "" if token == ETH else f" ({token[:8]}…)"
 
 
 def _balance_chart(plt: Any, figures: ReportFigures, path: Path) -> Path:

@@ -10,75 +10,12 @@ address) stands for native ether. See ``docs/treasury.md`` for a walk-through.
 """
 
 from civicdao.governance import Action
+from civicdao.treasury import report, types
 from civicdao.treasury.actions import grant_id_of
 from civicdao.treasury.client import Treasury
-from civicdao.treasury.report import (
-    BalancePoint,
-    GrantOutflow,
-    InflowRecord,
-    InflowTotal,
-    OutflowRecord,
-    RoundOutflow,
-    TreasuryReport,
-)
-from civicdao.treasury.types import (
-    CATEGORIES,
-    DONATION_CATEGORY,
-    ETH,
-    MAX_EPOCH_LENGTH,
-    MAX_PROJECTS,
-    MAX_TRANCHES,
-    MIN_EPOCH_LENGTH,
-    STEWARD_ROLE,
-    UNCAPPED,
-    Contribution,
-    Donation,
-    EpochStatus,
-    FeeDeposit,
-    GrantClaim,
-    GrantCreated,
-    GrantInfo,
-    ProjectInfo,
-    QFRoundOpened,
-    RoundFinalization,
-    RoundInfo,
-    RoundPayout,
-    TokenBalance,
-    TrancheRelease,
-)
+from civicdao.treasury.report import *  # noqa: F403  (the report's records)
+from civicdao.treasury.types import *  # noqa: F403  (the records, the limits, ETH)
 
-__all__ = [
-    "CATEGORIES",
-    "DONATION_CATEGORY",
-    "ETH",
-    "MAX_EPOCH_LENGTH",
-    "MAX_PROJECTS",
-    "MAX_TRANCHES",
-    "MIN_EPOCH_LENGTH",
-    "STEWARD_ROLE",
-    "UNCAPPED",
-    "Action",
-    "BalancePoint",
-    "Contribution",
-    "Donation",
-    "EpochStatus",
-    "FeeDeposit",
-    "GrantClaim",
-    "GrantCreated",
-    "GrantInfo",
-    "GrantOutflow",
-    "InflowRecord",
-    "InflowTotal",
-    "OutflowRecord",
-    "ProjectInfo",
-    "QFRoundOpened",
-    "RoundFinalization",
-    "RoundInfo",
-    "RoundOutflow",
-    "RoundPayout",
-    "TokenBalance",
-    "TrancheRelease",
-    "Treasury",
-    "TreasuryReport",
-    "grant_id_of",
-]
+__all__ = ["Action", "Treasury", "grant_id_of"]
+__all__ += types.__all__
+__all__ += report.__all__

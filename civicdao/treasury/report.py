@@ -30,7 +30,6 @@ __all__ = [
     "InflowRecord",
     "InflowTotal",
     "OutflowRecord",
-    "ReportBuilder",
     "RoundOutflow",
     "TreasuryReport",
 ]
