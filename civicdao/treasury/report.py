@@ -36,13 +36,19 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class InflowRecord:
-    """One fee or donation, from the treasury's events."""
+class _Movement:
+    """Where and when money of ``token`` moved: the block, its time and the transaction."""
 
     block: int
     timestamp: int
     tx_hash: str
     token: ChecksumAddress
+
+
+@dataclass(frozen=True)
+class InflowRecord(_Movement):
+    """One fee or donation, from the treasury's events."""
+
     source: Literal["fee", "donation"]
     category: str
     payer: ChecksumAddress
@@ -51,16 +57,12 @@ class InflowRecord:
 
 
 @dataclass(frozen=True)
-class OutflowRecord:
+class OutflowRecord(_Movement):
     """Public money leaving the treasury: a transfer, a grant claim, or QF matching paid to a project.
 
     ``reference`` is the grant id or round id (None for a transfer); ``memo`` the transfer memo.
     """
 
-    block: int
-    timestamp: int
-    tx_hash: str
-    token: ChecksumAddress
     kind: Literal["transfer", "grant", "qf_matching"]
     recipient: ChecksumAddress
     amount: int
