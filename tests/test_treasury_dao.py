@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_docs import python_blocks
 from web3 import Web3
 
 from civicdao import treasury as tr
@@ -243,32 +244,29 @@ def test_dao_qf_a_citizen_who_rotates_keys_is_matched_once(
     assert [(p.contributions, p.matching) for p in payouts] == [(2 * ETHER, 0), (3 * ETHER, two_people)]
 
 
-def test_docs_walkthrough_runs_on_the_suite(
-    suite: Suite, w3: Web3, control: ChainControl, accounts: list[NodeSigner], citizens: list[NodeSigner]
-) -> None:
-    treasury = tr.Treasury.from_suite(suite)
-    text = (Path(__file__).resolve().parents[1] / "docs" / "treasury.md").read_text()
-    example = text.split("```python\n", 1)[1].split("```", 1)[0]
-    library, projects = accounts[7], [accounts[8], accounts[9], accounts[5]]
-    scope: dict[str, Any] = {
-        "suite": suite, "control": control, "citizens": citizens, "exchange_payer": accounts[5],
-        "donor": accounts[6], "library": library, "projects": projects,
-    }  # fmt: skip
-    start_in = treasury.token_balance().total_in
-    exec(compile(example, "docs/treasury.md", "exec"), scope)  # noqa: S102 - our own documentation
-
-    assert scope["before"].total_in - start_in == 13 * ETHER
-    claim, grant = scope["first_claim"], treasury.get_grant(scope["grant_id"])
-    now = w3.eth.get_block(claim.tx.block_number)["timestamp"]
-    assert claim.amount == 2 * ETHER * (now - grant.start) // (30 * DAY) > 0
+def test_docs_walkthrough_pays_what_it_says() -> None:
+    """docs/treasury.md runs as written (tests/test_docs.py) and its numbers are the contract's rules."""
+    page: dict[str, Any] = {}
+    try:
+        for block in python_blocks(Path(__file__).resolve().parents[1] / "docs" / "treasury.md"):
+            exec(compile(block, "docs/treasury.md", "exec"), page)  # noqa: S102 - our own documentation
+    finally:
+        page["session"].close()
+    assert (page["balance"].total_in, page["balance"].inflow("tool")) == (13 * ETHER, ETHER)
+    grant, qf, first = page["grant"], page["qf"], page["first"]
+    assert (grant.kind, grant.amount, grant.recipient) == ("stream", 2 * ETHER, page["library"].address)
+    assert (qf.matching_pool, qf.project_count) == (3 * ETHER, 3)
+    # claimed 10 days after `now` (a few seconds later at most): 8 of the stream's 30 days have vested
+    assert 2 * ETHER * 8 * DAY // (30 * DAY) <= first.amount <= 2 * ETHER * (8 * DAY + 60) // (30 * DAY)
     c = 10**17
-    roots = math.isqrt(2 * c * 10**18) + math.isqrt(c * 10**18)
-    expected = roots * roots // 10**18 - 3 * c  # citizens 0 and 3 on project 0; one citizen each on 1 and 2
-    assert [(p.contributions, p.matching) for p in scope["payouts"]] == [(3 * c, expected), (c, 0), (c, 0)]
-    report = scope["report"]
-    assert report.balances[0].balance == treasury.token_balance().balance
+    roots = 2 * math.isqrt(c * 10**18)  # two citizens gave c each to project 0; the donor's c is unmatched
+    expected = roots * roots // 10**18 - 2 * c
+    assert [(p.contributions, p.matching) for p in page["payouts"]] == [(3 * c, expected), (c, 0), (c, 0)]
+    assert page["finalized"].leftover == 3 * ETHER - expected
+    report = page["report"]
     assert report.unrecorded == ()
-    assert [(i.source, i.category, i.amount) for i in report.inflows[-2:]] == [
-        ("fee", "tool", ETHER),
+    assert [(i.source, i.category, i.amount) for i in report.inflows] == [
         ("donation", "donation", 12 * ETHER),
+        ("fee", "tool", ETHER),
     ]
+    assert report.total_out() == first.amount + expected + 10**17  # the grant, the matching, one tranche
