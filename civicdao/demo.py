@@ -188,8 +188,8 @@ def _decide_together(say: Say, dao: CivicDAO, relayer: Signer, residents: Mappin
         treasury, budget=ETHER // 2, submission_period=DAY, voting_period=3 * DAY, challenge_period=DAY
     )
     voters = list(residents.values())
-    dao.pass_proposal(residents["Amara"], voters, actions, "Neighbourhood budget 2026")
-    round_id = budget.round_count() - 1
+    passed = dao.pass_proposal(residents["Amara"], voters, actions, "Neighbourhood budget 2026")
+    round_id = budget.round_id_of(passed).round_id
     ideas = (
         ("Bo", "benches by the park", 20),
         ("Chidi", "a community fridge", 20),
