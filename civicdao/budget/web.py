@@ -59,14 +59,15 @@ def web_rounds(suite: Suite, events: EventSource | None = None) -> list[dict[str
     rounds = []
     for round_id in reversed(range(budget.round_count())):
         info = budget.get_round(round_id)
-        projects = indexed.projects(round_id) if indexed else budget.projects(round_id)
+        # the round was read once: the lists need neither it again nor each project's claims
+        projects = indexed.projects(round_id) if indexed else tuple(budget._submitted(round_id))
         results = None
         if info.posted_at:
             supporters = [0] * len(projects)
             if indexed:
                 ballots = indexed.ballots(round_id)
             else:
-                ballots = [b.approvals for b in budget.ballots(round_id).values()]
+                ballots = [b.approvals for b in budget._ballots(info).values()]
             for approvals in ballots:
                 for index in indexes_of(approvals):
                     if index < len(supporters):
