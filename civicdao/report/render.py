@@ -169,6 +169,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _totals(rows: Sequence[dict[str, Any]], key: str) -> str:
+    """A table of amounts and counts per token and ``key`` (an inflow's category, an outflow's kind)."""
+    cells = [(r["token"], r[key], _amount(r["amount"], r["token"]), r["count"]) for r in rows]
+    return _table(["token", key, "amount", "count"], cells)
+
+
 def _html(f: ReportFigures, charts: Sequence[Path]) -> str:
     when = datetime.fromtimestamp(f.as_of, UTC).strftime("%Y-%m-%d %H:%M UTC") if f.as_of else "-"
     img = {p.stem: f'<img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">' for p in charts}
@@ -179,24 +185,8 @@ def _html(f: ReportFigures, charts: Sequence[Path]) -> str:
         "<h2>Balance</h2>"
         + _table(["token", "balance"], [(t, _amount(v, t)) for t, v in f.balances.items()])
         + img["balance"],
-        "<h2>Inflows by category</h2>"
-        + _table(
-            ["token", "category", "amount", "count"],
-            [
-                (r["token"], r["category"], _amount(r["amount"], r["token"]), r["count"])
-                for r in f.inflows_by_category
-            ],
-        )
-        + img["inflows"],
-        "<h2>Outflows</h2>"
-        + _table(
-            ["token", "kind", "amount", "count"],
-            [
-                (r["token"], r["kind"], _amount(r["amount"], r["token"]), r["count"])
-                for r in f.outflows_by_kind
-            ],
-        )
-        + img["outflows_per_grant"],
+        "<h2>Inflows by category</h2>" + _totals(f.inflows_by_category, "category") + img["inflows"],
+        "<h2>Outflows</h2>" + _totals(f.outflows_by_kind, "kind") + img["outflows_per_grant"],
         "<h2>Grants: vested vs claimed</h2>"
         + _table(
             ["grant", "kind", "recipient", "granted", "vested", "claimed", "returned", "cancelled"],
