@@ -114,8 +114,8 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
         "Trees for Elm Street\n\nAnd a QF round for the park.",
     )
     scenario.proposals["executed"] = passed
-    scenario.grant_id = int(executed.event("StreamGrantCreated")["grantId"])
-    scenario.round_id = int(executed.event("RoundOpened")["roundId"])
+    scenario.grant_id = treasury.grant_id_of(executed).grant_id
+    scenario.round_id = treasury.qf_round_id_of(executed).round_id
 
     # QF: contributions, finalise, one project claims
     round_info = treasury.get_round(scenario.round_id)

@@ -122,7 +122,7 @@ def build_world(
     )
     governance = Governance.from_suite(suite)
     _, executed = pass_proposal(governance, control, funded[0], funded, [grant], "# Trees for Elm Street")
-    grant_id = int(executed.event("StreamGrantCreated")["grantId"])
+    grant_id = treasury.grant_id_of(executed).grant_id
     day = (control.time() // DAY + 1) * DAY
     room = exchange.list(
         funded[1],
