@@ -33,9 +33,10 @@ from civicdao.budget.types import BadBallotError
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.cli import main
 from civicdao.deploy import Suite
+from civicdao.errors import ConfigError
 from civicdao.governance import Governance
 from civicdao.index import Indexer, IndexReader, Store
-from civicdao.local import pass_proposal
+from civicdao.local import PassedProposal, pass_proposal
 from civicdao.signing import sign_typed_data
 from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
@@ -58,6 +59,8 @@ class Round:
     recipients: Sequence[NodeSigner]
     relayer: NodeSigner
     manifest: Path
+    #: The proposal that funded and opened the round.
+    passed: PassedProposal
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,7 @@ def opened(
     )
     manifest = tmp_path_factory.mktemp("pb") / "suite.json"
     manifest.write_text(json.dumps(suite.manifest.to_dict()))
-    yield Round(suite, budget, round_id, residents, recipients, accounts[8], manifest)
+    yield Round(suite, budget, round_id, residents, recipients, accounts[8], manifest, passed)
     control.revert(snapshot)
 
 
@@ -322,6 +325,17 @@ def test_replay_assen_2024_selects_the_official_projects(capsys: pytest.CaptureF
 
 def test_replay_of_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["budget", "replay", "no-such-file.pb"]) == 2
+
+
+def test_ids_are_read_from_the_execution_of_the_contract_that_emitted_them(opened: Round) -> None:
+    """The budget's RoundOpened is not a QF round, and the treasury's transfer in the same execution is no
+    grant: each reader takes only its own contract's events."""
+    treasury = Treasury.from_suite(opened.suite)
+    assert opened.budget.round_id_of(opened.passed.execution).round_id == opened.round_id
+    with pytest.raises(ConfigError, match="created 0 QF rounds"):
+        treasury.qf_round_id_of(opened.passed)
+    with pytest.raises(ConfigError, match="created 0 grants"):
+        treasury.grant_id_of(opened.passed)
 
 
 def test_docs_worked_example_pays_what_it_says() -> None:
