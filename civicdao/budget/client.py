@@ -30,10 +30,10 @@ from civicdao.budget.types import (
 )
 from civicdao.contracts import bind
 from civicdao.deploy import ETH, Suite
-from civicdao.errors import ConfigError
+from civicdao.errors import ConfigError, SigningError
 from civicdao.governance import Action
 from civicdao.logs import event_logs
-from civicdao.signing import Domain, SigningError, normalize_signature, read_domain, recover_signer
+from civicdao.signing import Domain, normalize_signature, read_domain, recover_signer
 from civicdao.treasury import Treasury
 from civicdao.tx import TxRecord, call, transact
 

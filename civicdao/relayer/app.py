@@ -24,7 +24,26 @@ from starlette.exceptions import HTTPException
 from web3.exceptions import Web3Exception
 
 from civicdao.budget.types import BallotRejectedError, BudgetError
-from civicdao.errors import ConfigError, ContractRevert, NetworkError
+from civicdao.errors import (
+    AlreadyCitizenError,
+    AlreadyVotedError,
+    ConfigError,
+    ContractRevert,
+    CredentialUsedError,
+    DomainMismatchError,
+    InvalidSignatureError,
+    MalformedMessageError,
+    NetworkError,
+    NonceMismatchError,
+    NotCitizenError,
+    NotRegistrarError,
+    NoVotingPowerError,
+    ProposalNotActiveError,
+    RefusedError,
+    SignatureExpiredError,
+    SigningError,
+    UnknownProposalError,
+)
 from civicdao.governance import Proposal
 from civicdao.relayer.batcher import Batcher
 from civicdao.relayer.service import (
@@ -35,22 +54,6 @@ from civicdao.relayer.service import (
     parse_uint,
 )
 from civicdao.relayer.store import DuplicateSubmissionError, Submission
-from civicdao.signing import (
-    AlreadyCitizenError,
-    AlreadyVotedError,
-    CredentialUsedError,
-    DomainMismatchError,
-    InvalidSignatureError,
-    MalformedMessageError,
-    NonceMismatchError,
-    NotCitizenError,
-    NotRegistrarError,
-    NoVotingPowerError,
-    ProposalNotActiveError,
-    SignatureExpiredError,
-    SigningError,
-    UnknownProposalError,
-)
 
 __all__ = ["ADDRESS_PATTERN", "BYTES32_PATTERN", "MAX_JSON_DEPTH", "UINT256_PATTERN", "create_app", "serve"]
 
@@ -89,6 +92,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidSignatureError, 400),
     (MalformedMessageError, 400),
     (SigningError, 400),
+    (RefusedError, 409),
     (BallotRejectedError, 400),
     (ConfigError, 400),
     (BudgetError, 400),
@@ -425,6 +429,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(400, type(exc).__name__, f"the contract refused the query: {exc}")
 
     app.add_exception_handler(SigningError, refused)
+    app.add_exception_handler(RefusedError, refused)
     app.add_exception_handler(ConfigError, refused)
     app.add_exception_handler(BudgetError, refused)
     app.add_exception_handler(DuplicateSubmissionError, refused)
