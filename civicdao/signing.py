@@ -657,11 +657,10 @@ def check_signer(typed_data: Mapping[str, Any], signature: str | bytes, claimed:
     Raises:
         MalformedMessageError, InvalidSignatureError: the signature is malformed or by someone else.
     """
-    raw = normalize_signature(signature)
-    signer = recover_signer(typed_data, raw)
+    signer = recover_signer(typed_data, signature)  # the message's own errors first, then the signature's
     if signer != claimed:
         raise InvalidSignatureError(
             f"the signature is by {signer}, not by the {role} {claimed} the message names "
             "(the message was altered, or signed for another chain or contract)"
         )
-    return raw
+    return normalize_signature(signature)

@@ -121,7 +121,7 @@ def signed_ballot(
 
 
 def sign_with_ethers(signer: LocalSigner, typed: dict[str, Any]) -> str:
-    key = "0x" + signer._account.key.hex().removeprefix("0x")
+    key = signer.key.to_0x_hex()
     result = subprocess.run(
         ["node", str(SIGN_JS)],
         input=json.dumps({"privateKey": key, "typedData": typed}),
@@ -215,7 +215,7 @@ def test_delegation_built_and_signed_by_ethers_alone_is_relayed(world: World, se
         },
     ).json()["domain"]
     message = {"delegatee": delegatee.address, "nonce": "0", "expiry": str(now(world.suite.w3) + HOUR)}
-    key = "0x" + citizen._account.key.hex().removeprefix("0x")
+    key = citizen.key.to_0x_hex()
     result = subprocess.run(
         ["node", str(SIGN_JS)],
         input=json.dumps(
@@ -559,7 +559,7 @@ def test_walkthrough_relay_command_ethers_signature_and_curl(
     manifest = tmp_path / "suite.json"
     manifest.write_text(json.dumps(world.suite.manifest.to_dict()))
     port = _free_port()
-    env = {**os.environ, "RELAYER_KEY": "0x" + world.funder._account.key.hex().removeprefix("0x")}
+    env = {**os.environ, "RELAYER_KEY": world.funder.key.to_0x_hex()}
     command = [
         sys.executable, "-m", "civicdao.cli", "relay",
         "--rpc-url", chain.rpc_url, "--manifest", str(manifest),

@@ -99,11 +99,7 @@ def _check_known_function(suite: Suite, address: str, signature: str, where: str
         if contract_address != address:
             continue
         contract = getattr(suite, key)
-        known = {
-            abi_signature(entry)
-            for entry in contract.abi
-            if entry.get("type") == "function"
-        }
+        known = {abi_signature(entry) for entry in contract.abi if entry.get("type") == "function"}
         if signature not in known:
             close = sorted(k for k in known if k.split("(")[0] == signature.split("(")[0])
             hint = f"; did you mean {', '.join(close)}?" if close else ""
