@@ -31,6 +31,7 @@ from civicdao.accounts import (
     node_signers,
     sign_raw_transaction,
 )
+from civicdao.build import use_mock_contracts
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import load_config
@@ -356,6 +357,7 @@ def build_world(
     deployer = accounts[0]
     config = load_config("pilot", {"quorum_percent": QUORUM_PERCENT})
     suite = deploy_suite(w3, deployer, config)
+    use_mock_contracts()  # the test-only ERC-20 is built apart from the shipped artifacts
     token, _ = deploy_contract(w3, deployer, "MockERC20", "Bench Token", "BENCH", 18)
     timelock = NodeSigner(suite.timelock.address)
     control._rpc("anvil_impersonateAccount", [timelock.address])
