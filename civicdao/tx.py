@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -44,6 +44,7 @@ from civicdao.reverts import revert_from_exception
 
 __all__ = [
     "Event",
+    "SendOptions",
     "TxRecord",
     "broadcast",
     "call",
@@ -113,29 +114,22 @@ class TxRecord:
         raise LookupError(f"transaction {self.tx_hash} emitted no {name} event (emitted: {names})")
 
 
-def transact(
-    w3: Web3,
-    signer: Signer,
-    fn: ContractFunction,
-    *,
-    value: int = 0,
-    gas: int | None = None,
-    gas_margin: float = DEFAULT_GAS_MARGIN,
-    timeout: float = 120.0,
-    on_sent: OnSent | None = None,
-) -> TxRecord:
-    """Send a bound contract function call (``contract.functions.f(args)``) as a transaction."""
-    return send_transaction(
-        w3,
-        signer,
-        to=fn.address,
-        data=calldata(fn),
-        value=value,
-        gas=gas,
-        gas_margin=gas_margin,
-        timeout=timeout,
-        on_sent=on_sent,
-    )
+class SendOptions(TypedDict, total=False):
+    """The options :func:`transact` passes on to :func:`send_transaction` (see there)."""
+
+    value: int
+    gas: int | None
+    gas_margin: float
+    timeout: float
+    on_sent: OnSent | None
+
+
+def transact(w3: Web3, signer: Signer, fn: ContractFunction, **options: Unpack[SendOptions]) -> TxRecord:
+    """Send a bound contract function call (``contract.functions.f(args)``) as a transaction.
+
+    ``options`` are :func:`send_transaction`'s: ``value``, ``gas``, ``gas_margin``, ``timeout``, ``on_sent``.
+    """
+    return send_transaction(w3, signer, to=fn.address, data=calldata(fn), **options)
 
 
 def calldata(fn: ContractFunction) -> str:

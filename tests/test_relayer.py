@@ -21,6 +21,7 @@ import httpx
 import pytest
 from budget_scenario import open_budget_round
 from eth_account import Account
+from governance_scenario import open_proposal, register
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -30,8 +31,8 @@ from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.citizens import Citizens
-from civicdao.deploy import ETH, Suite
-from civicdao.governance import Action, Governance
+from civicdao.deploy import Suite
+from civicdao.governance import Governance
 from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_app
 from civicdao.signing import attestation_typed_data, ballot_typed_data, delegation_typed_data, sign_typed_data
 from civicdao.toolchain import project_root
@@ -55,15 +56,6 @@ class World:
     proposal_id: int
 
 
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    governance = Governance.from_suite(suite)
-    control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
-
-
 @pytest.fixture(scope="module")
 def world(
     suite: Suite, control: ChainControl, deployer: NodeSigner, local_signers: list[LocalSigner]
@@ -71,8 +63,7 @@ def world(
     snapshot = control.snapshot()
     citizens = tuple(local_signers[1:6])
     for index, citizen in enumerate(citizens):
-        register = suite.registry.functions.register(citizen.address, Web3.keccak(text=f"relay-{index}"))
-        transact(suite.w3, deployer, register)
+        register(suite, deployer, citizen.address, f"relay-{index}")
     proposal_id = open_proposal(suite, control, citizens[0], "Relayed vote")
     yield World(suite, control, local_signers[0], citizens, local_signers[9], proposal_id)
     control.revert(snapshot)
@@ -993,8 +984,7 @@ def test_after_a_restart_a_delegation_whose_nonce_was_used_elsewhere_is_supersed
 def budget_round(world: World, residents: tuple[LocalSigner, ...] = ()) -> int:
     """A round open for voting on three projects; ``residents`` (zero ETH) are registered first."""
     for index, resident in enumerate(residents):
-        register = world.suite.registry.functions.register(resident.address, Web3.keccak(text=f"pb-{index}"))
-        transact(world.suite.w3, world.registrar, register)
+        register(world.suite, world.registrar, resident.address, f"pb-{index}")
     projects = [
         (f"ipfs://park-{i}", cost * 10**17, world.citizens[4].address) for i, cost in enumerate((5, 4, 3))
     ]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from governance_scenario import open_proposal, register
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -28,7 +29,7 @@ from civicdao._custom_errors import (
 )
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.chain import ChainControl
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
 from civicdao.errors import (
     AlreadyCitizenError,
     AlreadyVotedError,
@@ -48,7 +49,7 @@ from civicdao.errors import (
     WrongChainError,
     WrongContractError,
 )
-from civicdao.governance import Action, Governance
+from civicdao.governance import Governance
 from civicdao.relayer.policy import verify_attestation, verify_ballot, verify_delegation, verify_rotation
 from civicdao.signing import (
     attestation_typed_data,
@@ -76,19 +77,6 @@ class World:
     citizens: tuple[LocalSigner, ...]
     late: LocalSigner
     proposal_id: int
-
-
-def register(suite: Suite, registrar: NodeSigner, who: str, salt: str) -> None:
-    transact(suite.w3, registrar, suite.registry.functions.register(who, Web3.keccak(text=salt)))
-
-
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    governance = Governance.from_suite(suite)
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
-    control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
 
 
 @pytest.fixture(scope="module")

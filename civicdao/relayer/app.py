@@ -167,6 +167,10 @@ def _address(description: str) -> Any:
     return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
 
 
+def _expiry() -> Any:
+    return Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void.")
+
+
 def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: float = 0.5) -> FastAPI:
     """The FastAPI app for ``relayer``; with ``run_batcher`` a background thread submits batches."""
     batcher = Batcher(relayer)
@@ -247,7 +251,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     def delegation_template(
         delegator: str = _address("Who delegates (signs)."),
         delegatee: str = _address("Who receives the vote."),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
 
@@ -262,7 +266,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
             description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
             json_schema_extra={"pattern": BYTES32_PATTERN},
         ),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.attestation_template(citizen=citizen, credential_hash=credential_hash, expiry=expiry)
 

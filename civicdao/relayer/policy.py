@@ -22,21 +22,8 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from civicdao import errors
 from civicdao.accounts import checksum
-from civicdao.errors import (
-    AlreadyCitizenError,
-    AlreadyVotedError,
-    CredentialUsedError,
-    MalformedMessageError,
-    NonceMismatchError,
-    NotCitizenError,
-    NotRegistrarError,
-    NoVotingPowerError,
-    ProposalNotActiveError,
-    SignatureExpiredError,
-    StaleNonceError,
-    UnknownProposalError,
-)
 from civicdao.signing import BALLOT_KINDS, Attestation, Ballot, Delegation, Rotation, verify_message
 from civicdao.tx import call
 
@@ -120,7 +107,7 @@ def verify_delegation(
     check_expiry(registry.w3, message["expiry"])
     check_nonce(delegator, message["nonce"], int(call(registry.functions.nonces(delegator))), expected_nonce)
     if not call(registry.functions.isCitizen(delegator)):
-        raise NotCitizenError(
+        raise errors.NotCitizenError(
             f"the delegation is signed by {delegator}, who is not a citizen (or the message was altered)"
         )
     return Delegation(
@@ -172,7 +159,7 @@ def verify_rotation(registry: Contract, typed_data: Mapping[str, Any], signature
     current = int(call(registry.functions.rotationNonces(source)))
     check_nonce(source, message["nonce"], current, None, what="rotation nonce")
     if not call(registry.functions.isCitizen(source)):
-        raise NotCitizenError(f"{source} is not a citizen: there is no membership to rotate")
+        raise errors.NotCitizenError(f"{source} is not a citizen: there is no membership to rotate")
     check_new_citizen(registry, target)
     return Rotation(
         registrar=signed.signer,
@@ -192,23 +179,23 @@ def check_nonce(account: str, nonce: int, current: int, expected: int | None, *,
     """``nonce`` must be ``expected`` (default: the chain's ``current``); below ``current`` it was used."""
     wanted = current if expected is None else expected
     if nonce < current:
-        raise StaleNonceError(account, wanted, nonce, what)
+        raise errors.StaleNonceError(account, wanted, nonce, what)
     if nonce != wanted:
-        raise NonceMismatchError(account, wanted, nonce, what)
+        raise errors.NonceMismatchError(account, wanted, nonce, what)
 
 
 def check_expiry(w3: Web3, expiry: int) -> None:
     """Refuse a signature whose ``expiry`` the chain's clock has passed (as the contracts do)."""
     now = int(w3.eth.get_block("latest")["timestamp"])
     if now > expiry:  # the contracts refuse `block.timestamp > expiry`
-        raise SignatureExpiredError(expiry, now)
+        raise errors.SignatureExpiredError(expiry, now)
 
 
 def check_registrar(registry: Contract, signer: str) -> None:
     """``signer`` must hold the registry's REGISTRAR_ROLE."""
     role = call(registry.functions.REGISTRAR_ROLE())
     if not call(registry.functions.hasRole(role, signer)):
-        raise NotRegistrarError(
+        raise errors.NotRegistrarError(
             f"the message is signed by {signer}, who does not hold REGISTRAR_ROLE "
             "(or the message was altered)"
         )
@@ -217,18 +204,19 @@ def check_registrar(registry: Contract, signer: str) -> None:
 def check_new_citizen(registry: Contract, citizen: str, *, credential: bytes | None = None) -> None:
     """``citizen`` must not be a citizen yet, and ``credential`` (when given) neither zero nor used."""
     if credential is not None and credential == b"\x00" * 32:
-        raise MalformedMessageError("the credential hash must not be zero")
+        raise errors.MalformedMessageError("the credential hash must not be zero")
     if call(registry.functions.isCitizen(citizen)):
-        raise AlreadyCitizenError(f"{citizen} is already a citizen")
+        raise errors.AlreadyCitizenError(f"{citizen} is already a citizen")
     if credential is not None and call(registry.functions.credentialUsed(credential)):
-        raise CredentialUsedError(f"credential 0x{credential.hex()} was already used to register a citizen")
+        used = f"0x{credential.hex()}"
+        raise errors.CredentialUsedError(f"credential {used} was already used to register a citizen")
 
 
 def check_member(registry: Contract, account: str, *, purpose: str) -> int:
     """``account``'s membership id; :class:`NotCitizenError` naming ``purpose`` when it holds none."""
     membership = int(call(registry.functions.membershipOf(account)))
     if membership == 0:
-        raise NotCitizenError(f"{account} holds no membership: only residents {purpose}")
+        raise errors.NotCitizenError(f"{account} holds no membership: only residents {purpose}")
     return membership
 
 
@@ -240,10 +228,10 @@ def active_proposal(governor: Contract, proposal_id: int) -> tuple[int, int]:
     """
     snapshot = int(call(governor.functions.proposalSnapshot(proposal_id)))
     if snapshot == 0:
-        raise UnknownProposalError(f"the governor has no proposal {proposal_id}")
+        raise errors.UnknownProposalError(f"the governor has no proposal {proposal_id}")
     state = int(call(governor.functions.state(proposal_id)))
     if state != 1:
-        raise ProposalNotActiveError(
+        raise errors.ProposalNotActiveError(
             f"proposal {proposal_id} is {_STATE_NAMES[state] if state < len(_STATE_NAMES) else state}, "
             "not Active: ballots are accepted only while voting is open"
         )
@@ -258,14 +246,14 @@ def _check_voter(
     votes = int(call(registry.functions.getPastVotes(voter, snapshot)))
     balance = int(call(registry.functions.getPastBalanceOf(voter, snapshot)))
     if votes == 0 and balance == 0:
-        raise NotCitizenError(
+        raise errors.NotCitizenError(
             f"{voter} was not a citizen and held no delegated votes at the proposal snapshot ({snapshot})"
         )
     if call(governor.functions.hasVoted(proposal_id, voter)):
-        raise AlreadyVotedError(f"{voter} has already voted on proposal {proposal_id}")
+        raise errors.AlreadyVotedError(f"{voter} has already voted on proposal {proposal_id}")
     if votes == 0:
         delegate = call(registry.functions.getPastDelegate(voter, snapshot))
-        raise NoVotingPowerError(
+        raise errors.NoVotingPowerError(
             f"{voter} had delegated its vote to {delegate} at the proposal snapshot, so a plain ballot "
             "would count 0: sign an OverrideBallot to vote yourself"
         )
@@ -275,7 +263,7 @@ def _ballot_key(registry: Contract, voter: ChecksumAddress, snapshot: int) -> Ch
     """The key whose ballot ``voter`` casts (CitizenRegistry.snapshotVoter); refuses a rotated-away key."""
     key = str(call(registry.functions.snapshotVoter(voter, snapshot)))
     if int(key, 16) == 0:
-        raise NotCitizenError(
+        raise errors.NotCitizenError(
             f"{voter} rotated its membership to a new key after the proposal snapshot ({snapshot}): "
             "the new key casts this membership's ballot"
         )
@@ -287,6 +275,8 @@ def _check_override(
 ) -> None:
     voter = _ballot_key(registry, voter, snapshot)
     if int(call(registry.functions.getPastBalanceOf(voter, snapshot))) == 0:
-        raise NotCitizenError(f"{voter} was not a citizen at the proposal snapshot ({snapshot})")
+        raise errors.NotCitizenError(f"{voter} was not a citizen at the proposal snapshot ({snapshot})")
     if call(governor.functions.hasVotedOverride(proposal_id, voter)):
-        raise AlreadyVotedError(f"{voter} has already overridden its delegate on proposal {proposal_id}")
+        raise errors.AlreadyVotedError(
+            f"{voter} has already overridden its delegate on proposal {proposal_id}"
+        )
