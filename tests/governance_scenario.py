@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from web3 import Web3
 
 from civicdao.accounts import Signer
@@ -24,3 +26,18 @@ def open_proposal(suite: Suite, control: ChainControl, proposer: Signer, text: s
     proposal_id, _ = governance.propose(proposer, [action], text)
     control.increase_time(governance.voting_delay() + 1)
     return proposal_id
+
+
+def citizens_vote_soon(
+    suite: Suite,
+    control: ChainControl,
+    registrar: Signer,
+    citizens: Sequence[Signer],
+    *,
+    salt: str,
+    text: str,
+) -> int:
+    """Register ``citizens`` (salts ``<salt>-0``, ``<salt>-1``, …), then open a proposal by the first one."""
+    for index, citizen in enumerate(citizens):
+        register(suite, registrar, citizen.address, f"{salt}-{index}")
+    return open_proposal(suite, control, citizens[0], text)

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from budget_scenario import open_budget_round
 from eth_account import Account
-from governance_scenario import open_proposal, register
+from governance_scenario import citizens_vote_soon, open_proposal, register
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -62,9 +62,7 @@ def world(
 ) -> Iterator[World]:
     snapshot = control.snapshot()
     citizens = tuple(local_signers[1:6])
-    for index, citizen in enumerate(citizens):
-        register(suite, deployer, citizen.address, f"relay-{index}")
-    proposal_id = open_proposal(suite, control, citizens[0], "Relayed vote")
+    proposal_id = citizens_vote_soon(suite, control, deployer, citizens, salt="relay", text="Relayed vote")
     yield World(suite, control, local_signers[0], citizens, local_signers[9], proposal_id)
     control.revert(snapshot)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from governance_scenario import open_proposal, register
+from governance_scenario import citizens_vote_soon, open_proposal, register
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -85,9 +85,9 @@ def world(
 ) -> Iterator[World]:
     snapshot = control.snapshot()
     citizens = tuple(local_signers[1:4])
-    for index, citizen in enumerate(citizens):
-        register(suite, deployer, citizen.address, f"resident-{index}")
-    proposal_id = open_proposal(suite, control, citizens[0], "Raise the ETH cap")
+    proposal_id = citizens_vote_soon(
+        suite, control, deployer, citizens, salt="resident", text="Raise the ETH cap"
+    )
     late = local_signers[5]
     register(suite, deployer, late.address, "latecomer")
     yield World(suite, local_signers[0], citizens, late, proposal_id)
