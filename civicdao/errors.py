@@ -25,6 +25,10 @@ the class mixes it in (a bad address is also a ``ValueError``, an unreachable no
     │                                            generated class per Solidity custom error
     └── DeploymentError
 
+A subsystem's own errors hang under these next to its code, e.g. ``civicdao.relayer``'s ``RelayerError``
+and ``UnknownRoundError`` (a ``RefusedError``), ``civicdao.budget``'s ``BudgetError``, ``civicdao.logs``'s
+``LogReadError`` (a ``NetworkError``), ``civicdao.index``'s ``IndexStoreError``.
+
 Contract reverts land in the :class:`ContractRevert` branch: :class:`StringRevert` for
 ``require(…, "reason")``, :class:`PanicRevert` for ``Panic(uint256)``, :class:`UnknownRevert` for data we
 cannot decode, and one generated subclass per Solidity custom error found in the shipped ABIs
