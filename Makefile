@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 SOLC_SHIM = $(shell $(BIN)/python -c "from civicdao.toolchain import solc_shim_path; print(solc_shim_path())")
 FORGE := node_modules/.bin/forge
 
-.PHONY: setup browser test lint typecheck solhint slither invariants fuzz bench pytest demo compile clean brownie-networks
+.PHONY: setup browser test lint typecheck solhint slither invariants fuzz bench pytest demo compile mocks clean brownie-networks
 
 setup: $(VENV)/.installed node_modules/.installed
 	@$(BIN)/civicdao toolchain install
@@ -29,6 +29,11 @@ node_modules/.installed: package.json package-lock.json
 
 compile: setup
 	$(BIN)/civicdao compile
+
+# The test-only contracts (contracts/mocks): never shipped, built into build/test-contracts (not committed).
+# The tests build them on demand too (tests/mock_contracts.py); this target does it before pytest starts.
+mocks: setup
+	$(BIN)/civicdao compile --mocks
 
 lint: setup
 	$(BIN)/ruff check $(PY_SOURCES)
@@ -63,7 +68,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-pytest: setup browser
+pytest: setup browser mocks
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck solhint slither invariants pytest
@@ -77,7 +82,7 @@ brownie-networks: setup
 # Benchmarks (not part of `make test`): gas of every civic action at 10 and 10,000 citizens beside OpenZeppelin's
 # stock governor and Sablier Lockup (benchmarks/REPORT.md, results.json); the event index (index.json); and a
 # participatory-budgeting replay of 5,000 voters (budget.json). About 20 minutes on 2 cores.
-bench: setup
+bench: setup mocks
 	$(BIN)/python -m benchmarks.gas_bench
 	$(BIN)/python benchmarks/index_bench.py
 	$(BIN)/python benchmarks/budget_bench.py

@@ -26,7 +26,7 @@ from web3.contract import Contract
 from civicdao.accounts import Signer
 from civicdao.build import COMPILER_SETTINGS
 from civicdao.toolchain import SOLC_VERSION, ensure_solc_shim, project_root
-from civicdao.tx import TxRecord, send_transaction
+from civicdao.tx import TxRecord, calldata, send_transaction
 
 ANCHOR_SOURCE = "benchmarks/anchors/StockGovernor.sol"
 SABLIER_ARTIFACTS = Path("node_modules/@sablier/lockup/artifacts")
@@ -183,4 +183,4 @@ def sablier_create_linear(
     """``createWithDurationsLL``: a linear stream without cliff or unlocks, cancelable, transferable."""
     params = (sender.address, recipient, amount, token, True, True, "linear")
     fn = lockup.functions.createWithDurationsLL(params, (0, 0), 1, (0, duration))
-    return send_transaction(w3, sender, to=lockup.address, data=fn._encode_transaction_data())
+    return send_transaction(w3, sender, to=lockup.address, data=calldata(fn))

@@ -22,7 +22,16 @@ from web3.contract import Contract
 from web3.types import RPCEndpoint
 
 from benchmarks import anchors
-from civicdao.accounts import LocalSigner, NodeSigner, Signer, from_private_key, node_signers
+from civicdao.accounts import (
+    KeySigner,
+    LocalSigner,
+    NodeSigner,
+    Signer,
+    from_private_key,
+    node_signers,
+    sign_raw_transaction,
+)
+from civicdao.build import use_mock_contracts
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import load_config
@@ -31,7 +40,7 @@ from civicdao.deploy import ETH, Suite, deploy_suite
 from civicdao.exchange import Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Governance
 from civicdao.treasury import UNCAPPED, Treasury
-from civicdao.tx import TxRecord, transact
+from civicdao.tx import TxRecord, calldata, transact
 
 #: The benchmark's governance settings: the pilot preset with a 30 % quorum, so that with 10 citizens a
 #: second vote is still "before quorum" (the stock governor gets the same quorum fraction).
@@ -82,19 +91,19 @@ class Bulk:
         tx: dict[str, Any] = {
             "from": sender.address,
             "to": fn.address,
-            "data": fn._encode_transaction_data(),
+            "data": calldata(fn),
             "value": value,
             "gas": gas,
             "chainId": self._chain_id,
             **self._fees,
         }
-        if isinstance(sender, LocalSigner):
+        if isinstance(sender, KeySigner):
             nonce = self._nonces.get(sender.address)
             if nonce is None:
                 nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
             tx["nonce"] = nonce
             self._nonces[sender.address] = nonce + 1
-            raw = sender.sign_transaction(tx)
+            raw = sign_raw_transaction(sender, tx)
             response = rpc(self.w3, "eth_sendRawTransaction", ["0x" + raw.hex()])
         else:
             self._nonces.setdefault(sender.address, -1)
@@ -348,6 +357,7 @@ def build_world(
     deployer = accounts[0]
     config = load_config("pilot", {"quorum_percent": QUORUM_PERCENT})
     suite = deploy_suite(w3, deployer, config)
+    use_mock_contracts()  # the test-only ERC-20 is built apart from the shipped artifacts
     token, _ = deploy_contract(w3, deployer, "MockERC20", "Bench Token", "BENCH", 18)
     timelock = NodeSigner(suite.timelock.address)
     control._rpc("anvil_impersonateAccount", [timelock.address])

@@ -8,66 +8,52 @@ Start with :class:`CivicDAO`, the one object a user holds: ``CivicDAO.local()`` 
 on exit), ``CivicDAO.deploy``, ``CivicDAO.load`` or ``CivicDAO.connect``, then ``dao.citizens``,
 ``dao.governance``, ``dao.exchange``, ``dao.treasury`` and ``dao.budget``. The root also exports what a
 user's code names: ``ETH`` (the token address that stands for ether), ``Kind``, ``ListingSpec``, ``VoteType``,
-``credential_hash``.
+``credential_hash``, and the errors worth catching (every one is a :class:`CivicDAOError`; the whole
+hierarchy is in :mod:`civicdao.errors`).
 
-Underneath, the library works over an explicit ``web3.Web3`` instance: launch or connect a chain
-(:mod:`civicdao.chain`), load a signer (:mod:`civicdao.accounts`), deploy the suite
-(:func:`deploy_suite`), then act through one class per contract — :class:`Citizens`,
-:class:`Governance`, :class:`Exchange`, :class:`Treasury` — each built with ``.from_suite(suite)``.
-Wallet signing lives in :mod:`civicdao.signing`, the relayer in :mod:`civicdao.relayer`. Every error is a
-:class:`~civicdao.errors.CivicDAOError`.
+The plumbing stays in its modules: chains in :mod:`civicdao.chain` (``LocalChain``, ``connect``, ``launch``),
+signers in :mod:`civicdao.accounts`, deployment in :mod:`civicdao.deploy` (``deploy_suite``, ``load_suite``,
+``Suite``), the transaction path in :mod:`civicdao.tx` (``transact``, ``call``), contracts and artifacts in
+:mod:`civicdao.contracts` and :mod:`civicdao.artifacts`, one client per contract (:mod:`civicdao.citizens`,
+:mod:`civicdao.governance`, :mod:`civicdao.exchange`, :mod:`civicdao.treasury`), wallet signing in
+:mod:`civicdao.signing` and the relayer in :mod:`civicdao.relayer`.
 """
 
 from civicdao._version import __version__
-from civicdao.accounts import LocalSigner, NodeSigner, Signer
-from civicdao.artifacts import Artifact, list_artifacts, load_artifact
-from civicdao.chain import ChainControl, LocalChain, connect, launch
-from civicdao.citizens import Citizens, credential_hash
-from civicdao.config import DeployConfig, load_config
-from civicdao.contracts import bind, deploy_contract
+from civicdao.citizens import credential_hash
 from civicdao.dao import CivicDAO
-from civicdao.deploy import ETH, Suite, deploy_suite, load_suite
-from civicdao.errors import CivicDAOError, ContractRevert
-from civicdao.exchange import Exchange, Kind, ListingSpec
-from civicdao.governance import Action, Governance, VoteType
-from civicdao.treasury import Treasury
-from civicdao.tx import Event, TxRecord, call, send_transaction, transact
+from civicdao.deploy import ETH
+from civicdao.errors import (
+    AlreadyCitizenError,
+    AlreadyVotedError,
+    CivicDAOError,
+    ConfigError,
+    ContractRevert,
+    NetworkError,
+    NotCitizenError,
+    RefusedError,
+    SigningError,
+    TransactionError,
+)
+from civicdao.exchange import Kind, ListingSpec
+from civicdao.governance import VoteType
 
 __all__ = [
     "ETH",
-    "Action",
-    "Artifact",
-    "ChainControl",
-    "Citizens",
+    "AlreadyCitizenError",
+    "AlreadyVotedError",
     "CivicDAO",
     "CivicDAOError",
+    "ConfigError",
     "ContractRevert",
-    "DeployConfig",
-    "Event",
-    "Exchange",
-    "Governance",
     "Kind",
     "ListingSpec",
-    "LocalChain",
-    "LocalSigner",
-    "NodeSigner",
-    "Signer",
-    "Suite",
-    "Treasury",
-    "TxRecord",
+    "NetworkError",
+    "NotCitizenError",
+    "RefusedError",
+    "SigningError",
+    "TransactionError",
     "VoteType",
     "__version__",
-    "bind",
-    "call",
-    "connect",
     "credential_hash",
-    "deploy_contract",
-    "deploy_suite",
-    "launch",
-    "list_artifacts",
-    "load_artifact",
-    "load_config",
-    "load_suite",
-    "send_transaction",
-    "transact",
 ]

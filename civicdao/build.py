@@ -1,15 +1,23 @@
-"""Compile ``contracts/`` into the artifacts shipped inside the package.
+"""Compile ``contracts/`` into the artifacts shipped inside the package (build time only).
 
 The compiler is solc-js behind the shim in ``toolchain/solc-shim.js``, which py-solc-x runs as if it were a
 native ``solc`` (see :mod:`civicdao.toolchain`). A build writes one JSON artifact per deployable contract
 into ``civicdao/_artifacts/``, a ``build-info.json`` with the source hashes and compiler settings, and the
-generated exception classes in ``civicdao/_custom_errors.py``. An unchanged tree is not recompiled: the
-build is keyed by a hash of every source, the settings, the compiler and the OpenZeppelin version.
+generated exception classes in ``civicdao/_custom_errors.py`` (:mod:`civicdao._errorgen` writes them; the
+library never imports the generator). An unchanged tree is not recompiled: the build is keyed by a hash of
+every source, the settings, the compiler and the OpenZeppelin version.
+
+The test-only contracts under ``contracts/mocks/`` ship in neither the package's artifacts nor its error
+classes: ``compile_contracts(mocks=True)`` builds them apart, into ``build/test-contracts/`` with their own
+error classes, and :func:`use_mock_contracts` (what the tests and benchmarks call) builds them when they are
+missing or stale and makes them loadable by name.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -21,10 +29,21 @@ from typing import Any
 
 from civicdao import _errorgen
 from civicdao._files import write_json_atomic
-from civicdao.errors import CompilationError
+from civicdao.artifacts import use_artifacts_dir
+from civicdao.errors import CompilationError, ContractRevert
+from civicdao.reverts import register_errors
 from civicdao.toolchain import SOLC_VERSION, ensure_solc_shim, project_root
 
-__all__ = ["COMPILER_SETTINGS", "BuildResult", "compile_contracts", "source_hashes", "stale_sources"]
+__all__ = [
+    "COMPILER_SETTINGS",
+    "MOCKS_FOLDER",
+    "BuildResult",
+    "compile_contracts",
+    "mock_contracts_dir",
+    "source_hashes",
+    "stale_sources",
+    "use_mock_contracts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +56,9 @@ COMPILER_SETTINGS: Mapping[str, Any] = {
 }
 
 #: Bump when what a build writes changes, so cached builds are redone.
-ARTIFACT_FORMAT = 2
+ARTIFACT_FORMAT = 3
+#: The test-only contracts: built apart (``compile_contracts(mocks=True)``), never shipped.
+MOCKS_FOLDER = "contracts/mocks"
 
 _OUTPUTS = [
     "abi",
@@ -63,10 +84,21 @@ def package_artifacts_dir() -> Path:
     return Path(__file__).resolve().parent / "_artifacts"
 
 
-def source_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every ``.sol`` file under ``root/contracts``, keyed by its path relative to ``root``."""
+def mock_contracts_dir(root: Path | None = None) -> Path:
+    """Where ``compile_contracts(mocks=True)`` writes the test-only contracts: ``build/test-contracts``."""
+    return (root or project_root()) / "build" / "test-contracts"
+
+
+def source_hashes(root: Path, *, mocks: bool = False) -> dict[str, str]:
+    """SHA-256 of every ``.sol`` file under ``root/contracts``, keyed by its path relative to ``root``: the
+    shipped sources, or with ``mocks=True`` only the test-only ones under ``contracts/mocks``."""
     sources = sorted((root / "contracts").rglob("*.sol"))
-    return {path.relative_to(root).as_posix(): _sha256(path.read_bytes()) for path in sources}
+    hashes = {path.relative_to(root).as_posix(): _sha256(path.read_bytes()) for path in sources}
+    return {name: digest for name, digest in hashes.items() if _is_mock(name) == mocks}
+
+
+def _is_mock(source_name: str) -> bool:
+    return source_name.startswith(MOCKS_FOLDER + "/")
 
 
 def stale_sources(root: Path | None = None, artifacts_dir: Path | None = None) -> list[str]:
@@ -83,8 +115,13 @@ def compile_contracts(
     *,
     artifacts_dir: Path | None = None,
     force: bool = False,
+    mocks: bool = False,
 ) -> BuildResult:
     """Compile ``root/contracts`` and write artifacts; skip the compiler when nothing changed.
+
+    By default the shipped contracts (everything but ``contracts/mocks``) go to the package. With
+    ``mocks=True`` only the test-only contracts are built, into :func:`mock_contracts_dir` unless
+    ``artifacts_dir`` is given, with a ``_custom_errors.py`` holding only the errors the shipped build lacks.
 
     Raises:
         CompilationError: the compiler reported an error or a warning (warnings fail the build).
@@ -92,11 +129,12 @@ def compile_contracts(
     """
     started = time.monotonic()
     root = (root or project_root()).resolve()
-    out_dir = artifacts_dir or package_artifacts_dir()
-    hashes = source_hashes(root)
+    out_dir = artifacts_dir or (mock_contracts_dir(root) if mocks else package_artifacts_dir())
+    hashes = source_hashes(root, mocks=mocks)
     if not hashes:
-        raise CompilationError(f"no Solidity sources under {root / 'contracts'}")
-    key = _cache_key(root, hashes)
+        raise CompilationError(f"no Solidity sources under {root / (MOCKS_FOLDER if mocks else 'contracts')}")
+    # a mock imports shipped sources: its build is stale when they change too
+    key = _cache_key(root, {**hashes, **source_hashes(root)} if mocks else hashes)
     info = _read_build_info(out_dir)
     if not force and info and info.get("cacheKey") == key:
         names = tuple(sorted(p.stem for p in out_dir.glob("*.json") if p.name != "build-info.json"))
@@ -104,15 +142,54 @@ def compile_contracts(
 
     output = _run_compiler(root, hashes)
     artifacts = _collect_artifacts(output, hashes)
-    _write_outputs(out_dir, artifacts, hashes, key)
-    errors_module = _errorgen.MODULE_PATH if artifacts_dir is None else out_dir / "_custom_errors.py"
-    _errorgen.write_module(_errorgen.collect_errors(output), errors_module)
+    specs = _errorgen.collect_errors(output)
+    if mocks:  # the shipped classes already stand for every error the shipped build knows
+        known = set(_shipped_error_selectors())
+        specs = [spec for spec in specs if spec.selector not in known]
+    shipped_module = artifacts_dir is None and not mocks
+    errors_module = _errorgen.MODULE_PATH if shipped_module else out_dir / "_custom_errors.py"
+    what = "the test-only contracts" if mocks else "the shipped ABIs"
+    _errorgen.write_module(specs, errors_module, what=what)
+    _write_outputs(out_dir, artifacts, hashes, key, errors=[spec.selector for spec in specs])
     seconds = time.monotonic() - started
     logger.info("compiled %d contracts in %.1fs", len(artifacts), seconds)
     return BuildResult(tuple(sorted(artifacts)), cached=False, seconds=seconds, artifacts_dir=out_dir)
 
 
+@functools.cache
+def use_mock_contracts(root: Path | None = None) -> BuildResult:
+    """Build the test-only contracts when missing or stale, then make them loadable like shipped ones.
+
+    Their artifacts join :func:`civicdao.artifacts.load_artifact` (and the event decoding of
+    :mod:`civicdao.tx`) through :func:`~civicdao.artifacts.use_artifacts_dir`, and their error classes join
+    the revert decoder through :func:`~civicdao.reverts.register_errors`. The tests and the benchmarks call
+    this; nothing in the library does. Once per process (the classes stay the same objects).
+    """
+    result = compile_contracts(root, mocks=True)
+    module = _load_module(result.artifacts_dir / "_custom_errors.py", "civicdao_test_contract_errors")
+    errors: Mapping[str, type[ContractRevert]] = module.CUSTOM_ERRORS
+    use_artifacts_dir(result.artifacts_dir)
+    register_errors(errors.values())
+    return result
+
+
 # -- internals ------------------------------------------------------------------------------------------
+
+
+def _shipped_error_selectors() -> list[str]:
+    info = _read_build_info(package_artifacts_dir())
+    if not info or "errors" not in info:
+        raise CompilationError("build the shipped contracts first (`civicdao compile`), then the mocks")
+    return list(info["errors"])
+
+
+def _load_module(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CompilationError(f"cannot load the generated module {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _sha256(data: bytes) -> str:
@@ -214,7 +291,12 @@ def _collect_artifacts(output: Mapping[str, Any], hashes: Mapping[str, str]) -> 
 
 
 def _write_outputs(
-    out_dir: Path, artifacts: Mapping[str, Mapping[str, Any]], hashes: Mapping[str, str], key: str
+    out_dir: Path,
+    artifacts: Mapping[str, Mapping[str, Any]],
+    hashes: Mapping[str, str],
+    key: str,
+    *,
+    errors: list[str],
 ) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "__init__.py").touch()
@@ -227,6 +309,7 @@ def _write_outputs(
         "cacheKey": key,
         "compiler": {"version": SOLC_VERSION, "settings": dict(COMPILER_SETTINGS)},
         "contracts": sorted(artifacts),
+        "errors": sorted(errors),
         "sources": dict(hashes),
     }
     write_json_atomic(out_dir / "build-info.json", info)

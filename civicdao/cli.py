@@ -56,14 +56,19 @@ cli.add_command(budget_group)
 
 @cli.command("compile")
 @click.option("--force", is_flag=True, help="Recompile even when no source changed.")
+@click.option(
+    "--mocks",
+    is_flag=True,
+    help="Build the test-only contracts (contracts/mocks) into build/test-contracts instead; never shipped.",
+)
 @json_option
-def compile_command(force: bool, as_json: bool) -> None:
-    """Compile contracts/ into the artifacts shipped in the package."""
+def compile_command(force: bool, mocks: bool, as_json: bool) -> None:
+    """Compile contracts/ into the artifacts shipped in the package (contracts/mocks excepted)."""
     from civicdao.build import compile_contracts
 
     if not as_json:
-        stderr.print("[dim]compiling contracts/ with solc-js …[/dim]")
-    result = compile_contracts(force=force)
+        stderr.print(f"[dim]compiling {'contracts/mocks' if mocks else 'contracts/'} with solc-js …[/dim]")
+    result = compile_contracts(force=force, mocks=mocks)
     if as_json:
         click.echo(
             json.dumps({"contracts": result.contracts, "cached": result.cached, "seconds": result.seconds})

@@ -1,13 +1,43 @@
-"""The CivicDAO exception hierarchy.
+"""The CivicDAO exception hierarchy: one name per fact.
 
 Everything the library raises derives from :class:`CivicDAOError`. Where a builtin exception fits,
 the class mixes it in (a bad address is also a ``ValueError``, an unreachable node also a
-``ConnectionError``), so callers may catch either.
+``ConnectionError``), so callers may catch either::
+
+    CivicDAOError
+    ├── ConfigError (ValueError)                 a value or argument is missing or invalid
+    │   ├── InvalidAddressError, InvalidAmountError
+    │   └── MalformedMessageError                (also a SigningError)
+    ├── CompilationError, ArtifactError (LookupError), BinaryNotFoundError (FileNotFoundError)
+    ├── NetworkError (ConnectionError)           RPCUnreachableError, ChainIdMismatchError,
+    │                                            UnknownNetworkError, ChainStartError
+    ├── SigningError                             a key, a signature or a signed message is unusable
+    │   ├── MissingKeyError (LookupError), KeystoreError
+    │   ├── InvalidSignatureError (ValueError), SignatureExpiredError (ValueError)
+    │   ├── DomainMismatchError (ValueError)     WrongChainError, WrongContractError
+    │   └── NonceMismatchError (ValueError)      StaleNonceError
+    ├── RefusedError                             the DAO's rules refuse the action
+    │   ├── NotCitizenError, NotRegistrarError, NoVotingPowerError
+    │   ├── AlreadyVotedError, AlreadyCitizenError → CredentialUsedError
+    │   └── UnknownProposalError (LookupError), ProposalNotActiveError
+    ├── TransactionError                         not sent, refused by the node, or not mined
+    │   └── ContractRevert                       StringRevert, PanicRevert, UnknownRevert, and one
+    │                                            generated class per Solidity custom error
+    └── DeploymentError
+
+A subsystem's own errors hang under these next to its code, e.g. ``civicdao.relayer``'s ``RelayerError``
+and ``UnknownRoundError`` (a ``RefusedError``), ``civicdao.budget``'s ``BudgetError``, ``civicdao.logs``'s
+``LogReadError`` (a ``NetworkError``), ``civicdao.index``'s ``IndexStoreError``.
 
 Contract reverts land in the :class:`ContractRevert` branch: :class:`StringRevert` for
 ``require(…, "reason")``, :class:`PanicRevert` for ``Panic(uint256)``, :class:`UnknownRevert` for data we
 cannot decode, and one generated subclass per Solidity custom error found in the shipped ABIs
 (see :mod:`civicdao._custom_errors`), carrying the decoded arguments.
+
+A fact has one name whether the library finds it before sending (the relayer's checks, a signature's
+verification) or the contract reverts with it: the generated ``GovernorAlreadyCastVote`` is also an
+:class:`AlreadyVotedError`, ``CitizenRegistrySignatureExpired`` a :class:`SignatureExpiredError`, and so on
+(:data:`FACTS` lists each pair), so ``except AlreadyVotedError`` catches both.
 """
 
 from __future__ import annotations
@@ -17,6 +47,9 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 __all__ = [
+    "FACTS",
+    "AlreadyCitizenError",
+    "AlreadyVotedError",
     "ArtifactError",
     "BinaryNotFoundError",
     "ChainIdMismatchError",
@@ -25,19 +58,34 @@ __all__ = [
     "CompilationError",
     "ConfigError",
     "ContractRevert",
+    "CredentialUsedError",
     "DeploymentError",
+    "DomainMismatchError",
     "InvalidAddressError",
     "InvalidAmountError",
+    "InvalidSignatureError",
     "KeystoreError",
+    "MalformedMessageError",
     "MissingKeyError",
     "NetworkError",
+    "NoVotingPowerError",
+    "NonceMismatchError",
+    "NotCitizenError",
+    "NotRegistrarError",
     "PanicRevert",
+    "ProposalNotActiveError",
     "RPCUnreachableError",
-    "SignerError",
+    "RefusedError",
+    "SignatureExpiredError",
+    "SigningError",
+    "StaleNonceError",
     "StringRevert",
     "TransactionError",
     "UnknownNetworkError",
+    "UnknownProposalError",
     "UnknownRevert",
+    "WrongChainError",
+    "WrongContractError",
 ]
 
 
@@ -107,19 +155,118 @@ class ChainStartError(NetworkError):
     """A local chain process did not start or did not become ready in time."""
 
 
-# -- signers ------------------------------------------------------------------------------------------
+# -- signing: keys, signatures, signed messages --------------------------------------------------------
 
 
-class SignerError(CivicDAOError):
-    """A signing key could not be loaded. Messages never contain key material."""
+class SigningError(CivicDAOError):
+    """A key cannot be loaded or cannot sign, or a signed message cannot be accepted (malformed, forged,
+    expired, for another domain, or with the wrong nonce). Messages never contain key material."""
 
 
-class MissingKeyError(SignerError, LookupError):
+class MissingKeyError(SigningError, LookupError):
     """No key was configured where one was expected."""
 
 
-class KeystoreError(SignerError):
+class KeystoreError(SigningError):
     """An encrypted keystore is missing, malformed, or the password is wrong."""
+
+
+class MalformedMessageError(SigningError, ConfigError):
+    """The typed data or the signature is not well formed (bad hex, wrong types, missing fields)."""
+
+
+class InvalidSignatureError(SigningError, ValueError):
+    """The signature does not recover to the account the message names (or is not a valid signature)."""
+
+
+class DomainMismatchError(SigningError, ValueError):
+    """The message was signed for another EIP-712 domain than the verifying contract's."""
+
+
+class WrongChainError(DomainMismatchError):
+    """The message was signed for another chain: replaying it here is refused."""
+
+    def __init__(self, expected: int, actual: Any) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"the message was signed for chain id {actual}, but this chain is {expected}")
+
+
+class WrongContractError(DomainMismatchError):
+    """The message was signed for another contract (another governor or registry)."""
+
+    def __init__(self, expected: str, actual: Any) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"the message was signed for contract {actual}, but the verifying contract is {expected}"
+        )
+
+
+class NonceMismatchError(SigningError, ValueError):
+    """The message carries a nonce the contract will not accept next."""
+
+    def __init__(self, account: str, expected: int, actual: int, what: str = "nonce") -> None:
+        self.account = account
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{what} {actual} for {account} is not the next one ({expected}): "
+            "fetch the nonce again and re-sign"
+        )
+
+
+class StaleNonceError(NonceMismatchError):
+    """The nonce was already used (the message, or another one with the same nonce, was executed)."""
+
+
+class SignatureExpiredError(SigningError, ValueError):
+    """The message's expiry has passed (by the chain's clock)."""
+
+    def __init__(self, expiry: int, now: int) -> None:
+        self.expiry = expiry
+        self.now = now
+        super().__init__(f"the signature expired at {expiry}; the chain's time is {now}")
+
+
+# -- the DAO's rules ------------------------------------------------------------------------------------
+
+
+class RefusedError(CivicDAOError):
+    """The DAO's rules refuse the action: the same fact whether found before sending or reverted on-chain."""
+
+
+class NotCitizenError(RefusedError):
+    """The account is not a citizen (a ballot's voter: no membership and no votes at the proposal snapshot,
+    or a key the membership rotated away from)."""
+
+
+class NotRegistrarError(RefusedError):
+    """The attestation or rotation is not signed by a holder of REGISTRAR_ROLE."""
+
+
+class NoVotingPowerError(RefusedError):
+    """The voter is a citizen but had delegated its vote at the snapshot: a plain ballot would count 0."""
+
+
+class AlreadyVotedError(RefusedError):
+    """The voter has already voted (or overridden) on this proposal."""
+
+
+class AlreadyCitizenError(RefusedError):
+    """The attested resident is already a citizen, or the credential was already used."""
+
+
+class CredentialUsedError(AlreadyCitizenError):
+    """The attested credential hash was already used to register a citizen (it is single-use)."""
+
+
+class UnknownProposalError(RefusedError, LookupError):
+    """The governor has no proposal with this id."""
+
+
+class ProposalNotActiveError(RefusedError):
+    """The proposal is not open for voting (pending, or voting has ended)."""
 
 
 # -- transactions and deployments -------------------------------------------------------------------
@@ -151,7 +298,8 @@ class ContractRevert(TransactionError):
     def __init__(self, data: str = "0x", args: Mapping[str, Any] | None = None, *, message: str = "") -> None:
         self.data = data
         self.args_by_name: Mapping[str, Any] = MappingProxyType(dict(args or {}))
-        super().__init__(message or self._describe())
+        # not super(): a generated class may also be a fact class (AlreadyVotedError…) with its own __init__
+        Exception.__init__(self, message or self._describe())
 
     def __getattr__(self, name: str) -> Any:
         # Decoded arguments read as attributes: ``err.listingId``.
@@ -220,6 +368,34 @@ class UnknownRevert(ContractRevert):
         if self.data in ("", "0x"):
             return "reverted without a reason (out of gas, a failed call, or a bare revert)"
         return f"reverted with unrecognised error data {self.data[:74]}"
+
+
+#: The custom errors that state a fact the library also finds off-chain: the class the generated revert
+#: class also derives from (``civicdao compile`` writes them so; a rename on either side fails its test).
+FACTS: Mapping[str, type[CivicDAOError]] = MappingProxyType(
+    {
+        "GovernorAlreadyCastVote": AlreadyVotedError,
+        "GovernorAlreadyOverriddenVote": AlreadyVotedError,
+        "CitizenRegistryNotMember": NotCitizenError,
+        "CivicGovernorVoterRotatedAway": NotCitizenError,
+        "BudgetNotMember": NotCitizenError,
+        "ExchangeNotResident": NotCitizenError,
+        "CitizenRegistrySignerNotRegistrar": NotRegistrarError,
+        "CitizenRegistryAlreadyMember": AlreadyCitizenError,
+        "CitizenRegistryCredentialUsed": CredentialUsedError,
+        "GovernorNonexistentProposal": UnknownProposalError,
+        "CitizenRegistrySignatureExpired": SignatureExpiredError,
+        "VotesExpiredSignature": SignatureExpiredError,
+        "InvalidAccountNonce": NonceMismatchError,
+        "BudgetBallotReplayed": NonceMismatchError,
+        "GovernorInvalidSignature": InvalidSignatureError,
+        "CitizenRegistryInvalidSignature": InvalidSignatureError,
+        "BudgetInvalidSignature": InvalidSignatureError,
+        "ECDSAInvalidSignature": InvalidSignatureError,
+        "ECDSAInvalidSignatureLength": InvalidSignatureError,
+        "ECDSAInvalidSignatureS": InvalidSignatureError,
+    }
+)
 
 
 def _short(value: Any) -> str:

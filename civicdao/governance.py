@@ -44,7 +44,7 @@ from civicdao.artifacts import load_artifact
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.logs import event_logs
-from civicdao.tx import TxRecord, call, transact
+from civicdao.tx import TxRecord, call, calldata, transact
 
 if TYPE_CHECKING:
     from civicdao.index.queries import IndexReader, ProposalRow
@@ -154,7 +154,7 @@ class Action:
         return cls(
             target=checksum(fn.address, what="action target"),
             value=value,
-            calldata=bytes(HexBytes(fn._encode_transaction_data())),
+            calldata=bytes(HexBytes(calldata(fn))),
             description=description or f"{fn.fn_name}{tuple(fn.args)}",
             grantees=tuple(checksum(g, what="grantee") for g in grantees),
         )

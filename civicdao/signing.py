@@ -1,4 +1,4 @@
-"""EIP-712 messages citizens sign in their own wallet, and their off-chain verification.
+"""EIP-712 messages citizens sign in their own wallet: typed data, digests, signatures, domains.
 
 Each builder returns exactly the JSON object ``eth_signTypedData_v4`` takes (``types`` with ``EIP712Domain``,
 ``primaryType``, ``domain``, ``message``). The domain is read from the verifying contract itself
@@ -6,12 +6,13 @@ Each builder returns exactly the JSON object ``eth_signTypedData_v4`` takes (``t
 (proposal ids, nonces, expiries) are written as decimal strings, which wallets and ethers.js accept and
 JavaScript's ``JSON.parse`` cannot corrupt.
 
-Verification (:func:`verify_ballot`, :func:`verify_delegation`, :func:`verify_attestation`,
-:func:`verify_rotation`) checks a signed message against the chain before anything is sent, and raises a
-named :class:`SigningError` subclass: wrong chain, wrong contract, stale nonce, expired, a signer who is
-not a citizen (at the proposal snapshot, for ballots), a citizen who already voted, and so on. What it
-returns (:class:`Ballot`, :class:`Delegation`, :class:`Attestation`, :class:`Rotation`) knows the contract
-call that carries it on-chain.
+:func:`verify_message` checks what came back signed: the shape, the domain (wrong chain, wrong contract)
+and the signature, raising the named :class:`~civicdao.errors.SigningError` subclasses. Whether the signer
+may act now (a citizen at the snapshot, not voted yet, a registrar, the next nonce) is a question of the
+chain's state that the relayer asks before it queues anything: :mod:`civicdao.relayer.policy`
+(``verify_ballot``, ``verify_delegation``, ``verify_attestation``, ``verify_rotation``), which returns the
+records here (:class:`Ballot`, :class:`Delegation`, :class:`Attestation`, :class:`Rotation`) that know the
+contract call carrying them on-chain.
 
 Messages and the functions that consume them:
 
@@ -45,37 +46,30 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
 from civicdao._validate import UINT256_MAX, whole_number
-from civicdao.accounts import LocalSigner, Signer, checksum
-from civicdao.errors import CivicDAOError, ConfigError, SignerError
+from civicdao.accounts import KeySigner, NodeSigner, Signer, checksum, sign_typed_data_locally
+from civicdao.errors import (
+    ConfigError,
+    DomainMismatchError,
+    InvalidSignatureError,
+    MalformedMessageError,
+    SigningError,
+    WrongChainError,
+    WrongContractError,
+)
 from civicdao.tx import call
 
 __all__ = [
     "BALLOT_KINDS",
     "PRIMARY_TYPES",
-    "AlreadyCitizenError",
-    "AlreadyVotedError",
     "Attestation",
     "Ballot",
-    "CredentialUsedError",
     "Delegation",
     "Domain",
-    "DomainMismatchError",
-    "InvalidSignatureError",
-    "MalformedMessageError",
-    "NoVotingPowerError",
-    "NonceMismatchError",
-    "NotCitizenError",
-    "NotRegistrarError",
-    "ProposalNotActiveError",
     "Rotation",
-    "SignatureExpiredError",
-    "SigningError",
-    "StaleNonceError",
-    "UnknownProposalError",
-    "WrongChainError",
-    "WrongContractError",
+    "VerifiedMessage",
     "attestation_typed_data",
     "ballot_typed_data",
+    "check_signer",
     "delegation_typed_data",
     "normalize_signature",
     "read_domain",
@@ -83,110 +77,10 @@ __all__ = [
     "rotation_typed_data",
     "sign_typed_data",
     "typed_data_digest",
-    "verify_attestation",
-    "verify_ballot",
-    "verify_delegation",
-    "verify_rotation",
+    "verify_message",
 ]
 
 logger = logging.getLogger(__name__)
-
-# -- errors -------------------------------------------------------------------------------------------
-
-
-class SigningError(CivicDAOError):
-    """A signed message cannot be accepted. Raised before anything is sent to the chain."""
-
-
-class MalformedMessageError(SigningError, ConfigError):
-    """The typed data or the signature is not well formed (bad hex, wrong types, missing fields)."""
-
-
-class InvalidSignatureError(SigningError, ValueError):
-    """The signature does not recover to the account the message names (or is not a valid signature)."""
-
-
-class DomainMismatchError(SigningError, ValueError):
-    """The message was signed for another EIP-712 domain than the verifying contract's."""
-
-
-class WrongChainError(DomainMismatchError):
-    """The message was signed for another chain: replaying it here is refused."""
-
-    def __init__(self, expected: int, actual: Any) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(f"the message was signed for chain id {actual}, but this chain is {expected}")
-
-
-class WrongContractError(DomainMismatchError):
-    """The message was signed for another contract (another governor or registry)."""
-
-    def __init__(self, expected: str, actual: Any) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(
-            f"the message was signed for contract {actual}, but the verifying contract is {expected}"
-        )
-
-
-class NonceMismatchError(SigningError, ValueError):
-    """The message carries a nonce the contract will not accept next."""
-
-    def __init__(self, account: str, expected: int, actual: int, what: str = "nonce") -> None:
-        self.account = account
-        self.expected = expected
-        self.actual = actual
-        super().__init__(
-            f"{what} {actual} for {account} is not the next one ({expected}): "
-            "fetch the nonce again and re-sign"
-        )
-
-
-class StaleNonceError(NonceMismatchError):
-    """The nonce was already used (the message, or another one with the same nonce, was executed)."""
-
-
-class SignatureExpiredError(SigningError, ValueError):
-    """The message's expiry has passed (by the chain's clock)."""
-
-    def __init__(self, expiry: int, now: int) -> None:
-        self.expiry = expiry
-        self.now = now
-        super().__init__(f"the signature expired at {expiry}; the chain's time is {now}")
-
-
-class NotCitizenError(SigningError, PermissionError):
-    """The signer is not a citizen (a ballot's voter: no membership and no votes at the proposal snapshot)."""
-
-
-class NoVotingPowerError(SigningError):
-    """The voter is a citizen but had delegated its vote at the snapshot: a plain ballot would count 0."""
-
-
-class AlreadyVotedError(SigningError):
-    """The voter has already voted (or overridden) on this proposal."""
-
-
-class AlreadyCitizenError(SigningError):
-    """The attested resident is already a citizen, or the credential was already used."""
-
-
-class CredentialUsedError(AlreadyCitizenError):
-    """The attested credential hash was already used to register a citizen (it is single-use)."""
-
-
-class NotRegistrarError(SigningError, PermissionError):
-    """The attestation or rotation is not signed by a holder of REGISTRAR_ROLE."""
-
-
-class UnknownProposalError(SigningError, LookupError):
-    """The governor has no proposal with this id."""
-
-
-class ProposalNotActiveError(SigningError):
-    """The proposal is not open for voting (pending, or voting has ended)."""
-
 
 # -- typed-data shapes ---------------------------------------------------------------------------------
 
@@ -229,8 +123,6 @@ BALLOT_KINDS = ("Ballot", "ExtendedBallot", "OverrideBallot")
 BallotKind = Literal["Ballot", "ExtendedBallot", "OverrideBallot"]
 
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-#: Governor proposal states (OpenZeppelin IGovernor.ProposalState) by number.
-_STATE_NAMES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 
 
 @dataclass(frozen=True)
@@ -393,21 +285,28 @@ def _typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> d
 def sign_typed_data(signer: Signer, typed_data: Mapping[str, Any], *, w3: Web3 | None = None) -> str:
     """Sign typed data; returns the 65-byte signature as ``0x`` hex (v = 27 or 28).
 
-    A :class:`~civicdao.accounts.LocalSigner` signs in memory; any other signer (a node-unlocked account)
-    signs through the node's ``eth_signTypedData_v4``, which needs ``w3``.
+    A :class:`~civicdao.accounts.KeySigner` (an eth-account ``LocalAccount``, a
+    :class:`~civicdao.accounts.LocalSigner`, or any object with ``sign_typed_data(full_message=...)``) signs
+    in this process; a :class:`~civicdao.accounts.NodeSigner` signs through the node's
+    ``eth_signTypedData_v4``, which needs ``w3``.
 
     Raises:
-        SignerError: the node could not sign (or no ``w3`` was given for a node account).
+        SigningError: ``signer`` is neither, the node could not sign, or a node account came without ``w3``.
     """
-    if isinstance(signer, LocalSigner):
-        return HexBytes(signer.sign_typed_data(dict(typed_data))).to_0x_hex()
+    if isinstance(signer, KeySigner):
+        return HexBytes(sign_typed_data_locally(signer, dict(typed_data))).to_0x_hex()
+    if not isinstance(signer, NodeSigner):
+        raise SigningError(
+            f"{type(signer).__name__} cannot sign typed data: give a key signer (sign_typed_data) or "
+            "NodeSigner(address) to sign through the node"
+        )
     if w3 is None:
-        raise SignerError(f"{signer.address} is not a local key: pass w3 so the node can sign")
+        raise SigningError(f"{signer.address} is an account of the node: pass w3 so the node can sign")
     request = [signer.address, dict(typed_data)]
     response = w3.provider.make_request("eth_signTypedData_v4", request)  # type: ignore[arg-type]
     if "error" in response:
         message = response["error"].get("message", response["error"])
-        raise SignerError(f"the node could not sign typed data for {signer.address}: {message}")
+        raise SigningError(f"the node could not sign typed data for {signer.address}: {message}")
     return HexBytes(response["result"]).to_0x_hex()
 
 
@@ -558,157 +457,7 @@ class Rotation:
         return fn
 
 
-# -- verification ---------------------------------------------------------------------------------------
-
-
-def verify_ballot(
-    governor: Contract,
-    registry: Contract,
-    typed_data: Mapping[str, Any],
-    signature: str | bytes,
-    *,
-    expected_nonce: int | None = None,
-) -> Ballot:
-    """Check a signed ballot against the chain and return it.
-
-    ``expected_nonce`` is the nonce the ballot must carry (default: the governor's ``nonces(voter)``; a
-    relayer holding earlier ballots of the same voter passes that plus their number).
-
-    Raises:
-        MalformedMessageError, InvalidSignatureError, WrongChainError, WrongContractError,
-        DomainMismatchError, UnknownProposalError, ProposalNotActiveError, StaleNonceError,
-        NonceMismatchError, NotCitizenError, AlreadyVotedError.
-    """
-    kind, message = _parse(governor, typed_data, BALLOT_KINDS)
-    proposal_id = message["proposalId"]
-    voter = message["voter"]
-    raw = _check_signer(typed_data, signature, voter, "voter")
-    snapshot, deadline = _active_proposal(governor, proposal_id)
-    current = int(call(governor.functions.nonces(voter)))
-    _check_nonce(voter, message["nonce"], current, expected_nonce)
-    if kind == "OverrideBallot":
-        _check_override(governor, registry, proposal_id, voter, snapshot)
-    else:
-        _check_voter(governor, registry, proposal_id, voter, snapshot)
-    return Ballot(
-        kind=kind,  # type: ignore[arg-type]
-        proposal_id=proposal_id,
-        support=message["support"],
-        voter=voter,
-        nonce=message["nonce"],
-        reason=message.get("reason", ""),
-        params=message.get("params", b""),
-        signature=raw,
-        digest=typed_data_digest(typed_data),
-        snapshot=snapshot,
-        deadline=deadline,
-    )
-
-
-def verify_delegation(
-    registry: Contract,
-    typed_data: Mapping[str, Any],
-    signature: str | bytes,
-    *,
-    expected_nonce: int | None = None,
-) -> Delegation:
-    """Check a signed delegation against the chain and return it (the delegator is recovered).
-
-    Raises:
-        MalformedMessageError, InvalidSignatureError, DomainMismatchError (WrongChainError,
-        WrongContractError), SignatureExpiredError, StaleNonceError, NonceMismatchError, NotCitizenError.
-    """
-    _, message = _parse(registry, typed_data, ("Delegation",))
-    raw = normalize_signature(signature)
-    delegator = recover_signer(typed_data, raw)
-    _check_expiry(registry.w3, message["expiry"])
-    current = int(call(registry.functions.nonces(delegator)))
-    _check_nonce(delegator, message["nonce"], current, expected_nonce)
-    if not call(registry.functions.isCitizen(delegator)):
-        raise NotCitizenError(
-            f"the delegation is signed by {delegator}, who is not a citizen (or the message was altered)"
-        )
-    return Delegation(
-        delegator=delegator,
-        delegatee=message["delegatee"],
-        nonce=message["nonce"],
-        expiry=message["expiry"],
-        signature=raw,
-        digest=typed_data_digest(typed_data),
-    )
-
-
-def verify_attestation(
-    registry: Contract, typed_data: Mapping[str, Any], signature: str | bytes
-) -> Attestation:
-    """Check a registrar's signed attestation against the chain and return it.
-
-    Raises:
-        MalformedMessageError, InvalidSignatureError, DomainMismatchError, SignatureExpiredError,
-        NotRegistrarError, AlreadyCitizenError.
-    """
-    _, message = _parse(registry, typed_data, ("Attestation",))
-    raw = normalize_signature(signature)
-    registrar = recover_signer(typed_data, raw)
-    _check_expiry(registry.w3, message["expiry"])
-    _check_registrar(registry, registrar)
-    citizen, credential = message["citizen"], message["credentialHash"]
-    if credential == b"\x00" * 32:
-        raise MalformedMessageError("the credential hash must not be zero")
-    if call(registry.functions.isCitizen(citizen)):
-        raise AlreadyCitizenError(f"{citizen} is already a citizen")
-    if call(registry.functions.credentialUsed(credential)):
-        raise CredentialUsedError(f"credential 0x{credential.hex()} was already used to register a citizen")
-    return Attestation(
-        registrar=registrar,
-        citizen=citizen,
-        credential_hash=credential,
-        expiry=message["expiry"],
-        signature=raw,
-        digest=typed_data_digest(typed_data),
-    )
-
-
-def verify_rotation(registry: Contract, typed_data: Mapping[str, Any], signature: str | bytes) -> Rotation:
-    """Check a registrar's signed rotation against the chain and return it.
-
-    Raises:
-        MalformedMessageError, InvalidSignatureError, DomainMismatchError, SignatureExpiredError,
-        NotRegistrarError, StaleNonceError, NonceMismatchError, NotCitizenError, AlreadyCitizenError.
-    """
-    _, message = _parse(registry, typed_data, ("Rotation",))
-    raw = normalize_signature(signature)
-    registrar = recover_signer(typed_data, raw)
-    _check_expiry(registry.w3, message["expiry"])
-    _check_registrar(registry, registrar)
-    source, target = message["from"], message["to"]
-    current = int(call(registry.functions.rotationNonces(source)))
-    _check_nonce(source, message["nonce"], current, None, what="rotation nonce")
-    if not call(registry.functions.isCitizen(source)):
-        raise NotCitizenError(f"{source} is not a citizen: there is no membership to rotate")
-    if call(registry.functions.isCitizen(target)):
-        raise AlreadyCitizenError(f"{target} is already a citizen")
-    return Rotation(
-        registrar=registrar,
-        from_address=source,
-        to_address=target,
-        nonce=message["nonce"],
-        expiry=message["expiry"],
-        signature=raw,
-        digest=typed_data_digest(typed_data),
-    )
-
-
 # -- internals: parsing -----------------------------------------------------------------------------------
-
-
-def _parse(
-    contract: Contract, typed_data: Mapping[str, Any], allowed: tuple[str, ...]
-) -> tuple[str, dict[str, Any]]:
-    """Check the shape and the domain of incoming typed data; return its primaryType and typed message."""
-    primary = _check_types(typed_data, allowed)
-    _check_domain(read_domain(contract), typed_data.get("domain"))
-    return primary, _check_message(typed_data, primary)
 
 
 def _check_types(typed_data: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
@@ -854,98 +603,64 @@ def _support(value: Any) -> int:
     return value
 
 
-# -- internals: chain checks ---------------------------------------------------------------------------
+# -- verifying what was signed -------------------------------------------------------------------------
 
 
-def _check_signer(
-    typed_data: Mapping[str, Any], signature: str | bytes, claimed: ChecksumAddress, role: str
-) -> bytes:
-    raw = normalize_signature(signature)
-    signer = recover_signer(typed_data, raw)
+@dataclass(frozen=True)
+class VerifiedMessage:
+    """Typed data whose shape, EIP-712 domain and signature check out (nothing about the chain's state yet:
+    whether the signer may act is the relayer's policy, :mod:`civicdao.relayer.policy`)."""
+
+    primary_type: str
+    #: The message's fields as Python values (ints, checksummed addresses, bytes).
+    message: Mapping[str, Any]
+    signer: ChecksumAddress
+    #: The signature as 65 bytes with v = 27/28 and a low s.
+    signature: bytes
+    digest: bytes
+    #: The verifying contract's domain (the message was signed for it).
+    domain: Domain
+
+
+def verify_message(
+    contract: Contract,
+    typed_data: Mapping[str, Any],
+    signature: str | bytes,
+    *,
+    kinds: tuple[str, ...],
+    signed_by: str | None = None,
+) -> VerifiedMessage:
+    """Check that ``typed_data`` is one of CivicDAO's ``kinds``, signed for ``contract``'s EIP-712 domain, and
+    recover who signed it; with ``signed_by`` (a message field such as ``"voter"``) the signer must be the
+    account that field names.
+
+    Raises:
+        MalformedMessageError, DomainMismatchError (WrongChainError, WrongContractError),
+        InvalidSignatureError.
+    """
+    primary = _check_types(typed_data, kinds)
+    domain = read_domain(contract)
+    _check_domain(domain, typed_data.get("domain"))
+    message = _check_message(typed_data, primary)
+    if signed_by is None:
+        raw = normalize_signature(signature)
+        signer = recover_signer(typed_data, raw)
+    else:
+        signer = message[signed_by]
+        raw = check_signer(typed_data, signature, signer, role=signed_by)
+    return VerifiedMessage(primary, message, signer, raw, typed_data_digest(typed_data), domain)
+
+
+def check_signer(typed_data: Mapping[str, Any], signature: str | bytes, claimed: str, *, role: str) -> bytes:
+    """The normalized signature, once it is checked to be ``claimed``'s (the ``role`` the message names).
+
+    Raises:
+        MalformedMessageError, InvalidSignatureError: the signature is malformed or by someone else.
+    """
+    signer = recover_signer(typed_data, signature)  # the message's own errors first, then the signature's
     if signer != claimed:
         raise InvalidSignatureError(
             f"the signature is by {signer}, not by the {role} {claimed} the message names "
             "(the message was altered, or signed for another chain or contract)"
         )
-    return raw
-
-
-def _check_nonce(
-    account: str, nonce: int, current: int, expected: int | None, *, what: str = "nonce"
-) -> None:
-    wanted = current if expected is None else expected
-    if nonce < current:
-        raise StaleNonceError(account, wanted, nonce, what)
-    if nonce != wanted:
-        raise NonceMismatchError(account, wanted, nonce, what)
-
-
-def _check_expiry(w3: Web3, expiry: int) -> None:
-    now = int(w3.eth.get_block("latest")["timestamp"])
-    if now > expiry:  # the contracts refuse `block.timestamp > expiry`
-        raise SignatureExpiredError(expiry, now)
-
-
-def _check_registrar(registry: Contract, signer: ChecksumAddress) -> None:
-    role = call(registry.functions.REGISTRAR_ROLE())
-    if not call(registry.functions.hasRole(role, signer)):
-        raise NotRegistrarError(
-            f"the message is signed by {signer}, who does not hold REGISTRAR_ROLE "
-            "(or the message was altered)"
-        )
-
-
-def _active_proposal(governor: Contract, proposal_id: int) -> tuple[int, int]:
-    snapshot = int(call(governor.functions.proposalSnapshot(proposal_id)))
-    if snapshot == 0:
-        raise UnknownProposalError(f"the governor has no proposal {proposal_id}")
-    state = int(call(governor.functions.state(proposal_id)))
-    if state != 1:
-        raise ProposalNotActiveError(
-            f"proposal {proposal_id} is {_STATE_NAMES[state] if state < len(_STATE_NAMES) else state}, "
-            "not Active: ballots are accepted only while voting is open"
-        )
-    return snapshot, int(call(governor.functions.proposalDeadline(proposal_id)))
-
-
-def _check_voter(
-    governor: Contract, registry: Contract, proposal_id: int, voter: ChecksumAddress, snapshot: int
-) -> None:
-    voter = _ballot_key(
-        registry, voter, snapshot
-    )  # after a key rotation the new key casts the old key's ballot
-    votes = int(call(registry.functions.getPastVotes(voter, snapshot)))
-    balance = int(call(registry.functions.getPastBalanceOf(voter, snapshot)))
-    if votes == 0 and balance == 0:
-        raise NotCitizenError(
-            f"{voter} was not a citizen and held no delegated votes at the proposal snapshot ({snapshot})"
-        )
-    if call(governor.functions.hasVoted(proposal_id, voter)):
-        raise AlreadyVotedError(f"{voter} has already voted on proposal {proposal_id}")
-    if votes == 0:
-        delegate = call(registry.functions.getPastDelegate(voter, snapshot))
-        raise NoVotingPowerError(
-            f"{voter} had delegated its vote to {delegate} at the proposal snapshot, so a plain ballot "
-            "would count 0: sign an OverrideBallot to vote yourself"
-        )
-
-
-def _ballot_key(registry: Contract, voter: ChecksumAddress, snapshot: int) -> ChecksumAddress:
-    """The key whose ballot ``voter`` casts (CitizenRegistry.snapshotVoter); refuses a rotated-away key."""
-    key = str(call(registry.functions.snapshotVoter(voter, snapshot)))
-    if int(key, 16) == 0:
-        raise NotCitizenError(
-            f"{voter} rotated its membership to a new key after the proposal snapshot ({snapshot}): "
-            "the new key casts this membership's ballot"
-        )
-    return checksum(key)
-
-
-def _check_override(
-    governor: Contract, registry: Contract, proposal_id: int, voter: ChecksumAddress, snapshot: int
-) -> None:
-    voter = _ballot_key(registry, voter, snapshot)
-    if int(call(registry.functions.getPastBalanceOf(voter, snapshot))) == 0:
-        raise NotCitizenError(f"{voter} was not a citizen at the proposal snapshot ({snapshot})")
-    if call(governor.functions.hasVotedOverride(proposal_id, voter)):
-        raise AlreadyVotedError(f"{voter} has already overridden its delegate on proposal {proposal_id}")
+    return normalize_signature(signature)

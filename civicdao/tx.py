@@ -3,6 +3,11 @@
 Every state-changing call in CivicDAO goes through :func:`send_transaction` (or :func:`transact`, its
 wrapper for a bound contract function) and comes back as a frozen :class:`TxRecord`. A revert, whether
 found while estimating gas or after mining, is raised as a named :class:`~civicdao.errors.ContractRevert`.
+
+Who signs is the caller's explicit choice (:mod:`civicdao.accounts`): a :class:`~civicdao.accounts.KeySigner`
+(any eth-account ``LocalAccount``) signs here and the raw transaction is sent; a
+:class:`~civicdao.accounts.NodeSigner` sends through the node's ``eth_sendTransaction``. Anything else is
+refused, never silently handed to the node.
 """
 
 from __future__ import annotations
@@ -11,25 +16,27 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.events import get_event_data
 from web3.contract.contract import ContractFunction
 from web3.exceptions import BadFunctionCallOutput, TimeExhausted, Web3Exception
 from web3.types import BlockIdentifier
 
-from civicdao.accounts import LocalSigner, Signer
-from civicdao.artifacts import list_artifacts, load_artifact
+from civicdao.accounts import KeySigner, NodeSigner, Signer, sign_raw_transaction
+from civicdao.artifacts import abi_signature, artifact_dirs, list_artifacts, load_artifact
 from civicdao.errors import (
+    CivicDAOError,
     ContractRevert,
     InvalidAmountError,
     NetworkError,
     RPCUnreachableError,
+    SigningError,
     TransactionError,
     UnknownRevert,
 )
@@ -37,8 +44,11 @@ from civicdao.reverts import revert_from_exception
 
 __all__ = [
     "Event",
+    "SendOptions",
     "TxRecord",
+    "broadcast",
     "call",
+    "calldata",
     "decode_logs",
     "estimate_gas",
     "fee_fields",
@@ -104,29 +114,29 @@ class TxRecord:
         raise LookupError(f"transaction {self.tx_hash} emitted no {name} event (emitted: {names})")
 
 
-def transact(
-    w3: Web3,
-    signer: Signer,
-    fn: ContractFunction,
-    *,
-    value: int = 0,
-    gas: int | None = None,
-    gas_margin: float = DEFAULT_GAS_MARGIN,
-    timeout: float = 120.0,
-    on_sent: OnSent | None = None,
-) -> TxRecord:
-    """Send a bound contract function call (``contract.functions.f(args)``) as a transaction."""
-    return send_transaction(
-        w3,
-        signer,
-        to=fn.address,
-        data=fn._encode_transaction_data(),
-        value=value,
-        gas=gas,
-        gas_margin=gas_margin,
-        timeout=timeout,
-        on_sent=on_sent,
-    )
+class SendOptions(TypedDict, total=False):
+    """The options :func:`transact` passes on to :func:`send_transaction` (see there)."""
+
+    value: int
+    gas: int | None
+    gas_margin: float
+    timeout: float
+    on_sent: OnSent | None
+
+
+def transact(w3: Web3, signer: Signer, fn: ContractFunction, **options: Unpack[SendOptions]) -> TxRecord:
+    """Send a bound contract function call (``contract.functions.f(args)``) as a transaction.
+
+    ``options`` are :func:`send_transaction`'s: ``value``, ``gas``, ``gas_margin``, ``timeout``, ``on_sent``.
+    """
+    return send_transaction(w3, signer, to=fn.address, data=calldata(fn), **options)
+
+
+def calldata(fn: ContractFunction) -> str:
+    """The ``0x`` calldata of a bound contract function call (``contract.functions.f(args)``), encoded offline
+    through web3.py's public ``Contract.encode_abi`` (no request to the node)."""
+    single = fn.w3.eth.contract(abi=[fn.abi])
+    return str(single.encode_abi(fn.signature, args=fn.args, kwargs=fn.kwargs))
 
 
 def call(fn: ContractFunction, *, sender: str | None = None, block: BlockIdentifier = "latest") -> Any:
@@ -139,13 +149,10 @@ def call(fn: ContractFunction, *, sender: str | None = None, block: BlockIdentif
     try:
         return fn.call({"from": sender} if sender else {}, block_identifier=block)
     except (Web3Exception, ValueError, OSError) as exc:
-        failure = node_failure(exc, url=rpc_url(fn.w3), address=fn.address)
-        if failure is not None:
-            raise failure from None
-        revert = revert_from_exception(exc)
-        if revert is not None:
-            raise revert from None
-        raise
+        named = _named_error(fn.w3, exc, address=fn.address)
+        if named is None:
+            raise
+        raise named from None
 
 
 def node_failure(exc: BaseException, *, url: str = "", address: str | None = None) -> NetworkError | None:
@@ -207,7 +214,7 @@ def send_transaction(
         tx["to"] = to_checksum_address(to)
     tx["gas"] = gas if gas is not None else estimate_gas(w3, tx, margin=gas_margin)
     tx.update(fee_fields(w3))
-    tx_hash = _send(w3, signer, tx, on_sent)
+    tx_hash = broadcast(w3, signer, tx, on_sent=on_sent)
     receipt = wait_for_receipt(w3, tx_hash.to_0x_hex(), timeout=timeout)
     if receipt["status"] != 1:
         raise _revert_after_mining(w3, tx, receipt["blockNumber"])
@@ -246,9 +253,9 @@ def decode_logs(w3: Web3, logs: list[Any]) -> tuple[Event, ...]:
     for log in logs:
         if not log["topics"]:
             continue
-        for abi in _event_abis().get(HexBytes(log["topics"][0]).to_0x_hex(), ()):
+        for abi in _event_abis(artifact_dirs()).get(HexBytes(log["topics"][0]).to_0x_hex(), ()):
             try:
-                data = get_event_data(w3.codec, abi, log)
+                data = w3.eth.contract(abi=[abi]).events[abi["name"]]().process_log(log)
             except Exception:  # noqa: S112 - a same-signature event indexed differently: try the next ABI
                 continue
             decoded.append(
@@ -264,10 +271,11 @@ def decode_logs(w3: Web3, logs: list[Any]) -> tuple[Event, ...]:
 
 
 @functools.cache
-def _event_abis() -> Mapping[str, tuple[Any, ...]]:
+def _event_abis(extra_dirs: tuple[Path, ...]) -> Mapping[str, tuple[Any, ...]]:
+    """Event ABIs by topic, of the shipped artifacts and those of ``extra_dirs`` (the cache key)."""
     by_topic: dict[str, list[Any]] = {}
     seen: set[str] = set()
-    for name in list_artifacts():
+    for name in list_artifacts(include_extra=bool(extra_dirs)):
         for entry in load_artifact(name).abi:
             if entry.get("type") != "event" or entry.get("anonymous"):
                 continue
@@ -275,16 +283,9 @@ def _event_abis() -> Mapping[str, tuple[Any, ...]]:
             if key in seen:
                 continue
             seen.add(key)
-            types = ",".join(_abi_type(i) for i in entry["inputs"])
-            topic = Web3.keccak(text=f"{entry['name']}({types})").to_0x_hex()
+            topic = Web3.keccak(text=abi_signature(entry)).to_0x_hex()
             by_topic.setdefault(topic, []).append(dict(entry))
     return MappingProxyType({topic: tuple(abis) for topic, abis in by_topic.items()})
-
-
-def _abi_type(param: Mapping[str, Any]) -> str:
-    from civicdao._errorgen import abi_type
-
-    return abi_type(param)
 
 
 def estimate_gas(
@@ -296,16 +297,11 @@ def estimate_gas(
         ContractRevert: the call would revert (decoded).
         TransactionError: the node refused to estimate for another reason.
     """
-    try:
-        estimate = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-    except (Web3Exception, ValueError, OSError) as exc:
-        failure = node_failure(exc, url=rpc_url(w3))
-        if failure is not None:
-            raise failure from None
-        revert = revert_from_exception(exc)
-        if revert is not None:
-            raise revert from None
-        raise TransactionError(f"the node refused to estimate gas: {_node_message(exc)}") from None
+    estimate = _refused_as_error(
+        w3,
+        lambda: w3.eth.estimate_gas(tx),  # type: ignore[arg-type]
+        refusal="the node refused to estimate gas",
+    )
     limit = w3.eth.get_block("latest")["gasLimit"]
     return min(int(estimate * margin) + headroom, limit)
 
@@ -326,37 +322,55 @@ def _max_priority_fee(w3: Web3) -> int:
         return 1_000_000_000  # 1 gwei, for nodes without eth_maxPriorityFeePerGas
 
 
-def sign_locally(w3: Web3, signer: LocalSigner, tx: dict[str, Any]) -> bytes:
+def broadcast(w3: Web3, signer: Signer, tx: dict[str, Any], *, on_sent: OnSent | None = None) -> HexBytes:
+    """Send a complete transaction (gas and fees filled in) from ``signer``; returns its hash.
+
+    A :class:`~civicdao.accounts.KeySigner` signs here (the nonce and chain id are filled in) and
+    ``on_sent`` hears the hash before the broadcast; a :class:`~civicdao.accounts.NodeSigner` sends through
+    the node's ``eth_sendTransaction`` and ``on_sent`` hears the hash right after.
+
+    Raises:
+        SigningError: ``signer`` is neither (an object with only an ``address`` is not sent through the node).
+        ContractRevert, TransactionError, NetworkError: the node refused the transaction.
+    """
+    if isinstance(signer, NodeSigner):
+        tx_hash = _refused_as_error(w3, lambda: w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+        if on_sent is not None:
+            on_sent(tx_hash.to_0x_hex())
+        return tx_hash
+    if not isinstance(signer, KeySigner):
+        raise SigningError(
+            f"{type(signer).__name__} cannot sign a transaction: give a key signer (an eth-account "
+            "LocalAccount, or an object with sign_transaction and sign_typed_data), or NodeSigner(address) "
+            "to send through the node's unlocked account"
+        )
+    raw = _refused_as_error(w3, lambda: sign_locally(w3, signer, tx))
+    if on_sent is not None:
+        on_sent(Web3.keccak(raw).to_0x_hex())  # recorded before it can be mined
+    return _refused_as_error(w3, lambda: w3.eth.send_raw_transaction(raw))
+
+
+def sign_locally(w3: Web3, signer: KeySigner, tx: dict[str, Any]) -> bytes:
     """Fill in the nonce and chain id, then sign ``tx`` with a local key; returns the raw transaction."""
     tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
     tx["chainId"] = w3.eth.chain_id
-    return signer.sign_transaction(tx)
+    return sign_raw_transaction(signer, tx)
 
 
-def _send(w3: Web3, signer: Signer, tx: dict[str, Any], on_sent: OnSent | None) -> HexBytes:
-    if isinstance(signer, LocalSigner):
-        raw = _refused_as_error(w3, lambda: sign_locally(w3, signer, tx))
-        if on_sent is not None:
-            on_sent(Web3.keccak(raw).to_0x_hex())  # recorded before it can be mined
-        return _refused_as_error(w3, lambda: w3.eth.send_raw_transaction(raw))
-    tx_hash = _refused_as_error(w3, lambda: w3.eth.send_transaction(tx))  # type: ignore[arg-type]
-    if on_sent is not None:
-        on_sent(tx_hash.to_0x_hex())
-    return tx_hash
-
-
-def _refused_as_error(w3: Web3, step: Callable[[], _T]) -> _T:
+def _refused_as_error(
+    w3: Web3, step: Callable[[], _T], *, refusal: str = "the node refused the transaction"
+) -> _T:
     """Run one node request; a refusal becomes a named revert, a TransactionError or a NetworkError."""
     try:
         return step()
     except (Web3Exception, ValueError, OSError) as exc:
-        failure = node_failure(exc, url=rpc_url(w3))
-        if failure is not None:
-            raise failure from None
-        revert = revert_from_exception(exc)
-        if revert is not None:
-            raise revert from None
-        raise TransactionError(f"the node refused the transaction: {_node_message(exc)}") from None
+        named = _named_error(w3, exc) or TransactionError(f"{refusal}: {_node_message(exc)}")
+        raise named from None
+
+
+def _named_error(w3: Web3, exc: BaseException, *, address: str | None = None) -> CivicDAOError | None:
+    """The node failure or the decoded revert that ``exc`` stands for; None when it is neither."""
+    return node_failure(exc, url=rpc_url(w3), address=address) or revert_from_exception(exc)
 
 
 def _revert_after_mining(w3: Web3, tx: dict[str, Any], block: int) -> ContractRevert:

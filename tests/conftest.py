@@ -2,12 +2,14 @@
 
 Tests that take the ``chain`` fixture run on Anvil; those marked ``@pytest.mark.ganache`` run on Ganache
 7.9.2 too. Each test starts from the chain state its module's fixtures built, and leaves nothing behind.
+The test-only contracts (``contracts/mocks/``) are built on demand and loadable by name (mock_contracts.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import mock_contracts  # noqa: F401  (builds and registers the test-only contracts)
 import pytest
 from web3 import Web3
 

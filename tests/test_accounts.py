@@ -19,7 +19,7 @@ from civicdao.errors import (
     InvalidAddressError,
     KeystoreError,
     MissingKeyError,
-    SignerError,
+    SigningError,
 )
 from civicdao.tx import send_transaction
 
@@ -41,7 +41,7 @@ def test_from_env_missing_names_the_variable(monkeypatch: pytest.MonkeyPatch) ->
 def test_from_env_malformed_key_does_not_echo_it(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = KEY[:-2] + "zz"
     monkeypatch.setenv("CIVICDAO_PRIVATE_KEY", bad)
-    with pytest.raises(SignerError) as caught:
+    with pytest.raises(SigningError) as caught:
         accounts.from_env()
     assert bad[4:] not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
@@ -75,7 +75,7 @@ def test_from_mnemonic_only_on_local_chains() -> None:
     assert accounts.from_mnemonic(DEFAULT_MNEMONIC, 1, chain_id=31337).address == ADDRESS
     with pytest.raises(ConfigError, match="local chains only"):
         accounts.from_mnemonic(DEFAULT_MNEMONIC, 1, chain_id=1)
-    with pytest.raises(SignerError, match="not a valid BIP-39"):
+    with pytest.raises(SigningError, match="not a valid BIP-39"):
         accounts.from_mnemonic("not a mnemonic", 0, chain_id=31337)
 
 

@@ -51,7 +51,7 @@ from civicdao.budget.signing import SignedBudgetBallot, sign_ballot_with_key
 from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH, Suite
-from civicdao.tx import call, send_transaction, transact
+from civicdao.tx import call, calldata, send_transaction, transact
 
 BUDGET = 1_000_000
 SUBMIT, VOTE, CHALLENGE = 1_000, 2_000, 500
@@ -210,7 +210,7 @@ def test_submit_more_than_256_projects(setup: Setup) -> None:
     tx = {
         "from": setup.members[0].address,
         "to": setup.pb.address,
-        "data": fn._encode_transaction_data(),
+        "data": calldata(fn),
         "gas": gas,
     }
     hashes = [setup.w3.eth.send_transaction(tx) for _ in range(256)]  # type: ignore[arg-type]
@@ -374,7 +374,7 @@ def test_relayed_batch_of_100_costs_at_most_45k_gas_per_ballot(setup: Setup, vot
     try:
         for index, key in enumerate(keys):
             fn = setup.registry.functions.setMembership(key.public_key.to_checksum_address(), 1000 + index)
-            data = fn._encode_transaction_data()
+            data = calldata(fn)
             tx = {"from": setup.admin.address, "to": setup.registry.address, "data": data, "gas": 100_000}
             setup.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
         setup.control.mine()

@@ -109,3 +109,17 @@ def test_shim_answers_like_native_solc() -> None:
     out = subprocess.run([str(shim), "--version"], capture_output=True, text=True, check=True).stdout
     assert f"Version: {SOLC_VERSION}+commit" in out
     assert shutil.which("node")
+
+
+def test_mocks_are_built_apart_from_the_shipped_artifacts() -> None:
+    shipped = build.compile_contracts(ROOT)
+    mocks = build.compile_contracts(ROOT, mocks=True)  # what tests/mock_contracts.py built: cached
+    assert mocks.cached and mocks.artifacts_dir == build.mock_contracts_dir(ROOT)
+    assert mocks.contracts and all(name.startswith("Mock") for name in mocks.contracts)
+    assert not set(mocks.contracts) & set(shipped.contracts)
+    assert all(name.startswith("contracts/mocks/") for name in build.source_hashes(ROOT, mocks=True))
+    assert not [name for name in build.source_hashes(ROOT) if "mocks" in name]
+    generated = (mocks.artifacts_dir / "_custom_errors.py").read_text()
+    shipped_selectors = set(build_info()["errors"])
+    assert shipped_selectors and not [s for s in shipped_selectors if s in generated]  # no second class
+    assert "class MockReverterCustom(ContractRevert)" in generated

@@ -40,9 +40,9 @@ from civicdao.citizens import (
     new_salt,
 )
 from civicdao.deploy import Suite
-from civicdao.errors import ConfigError, InvalidAddressError
+from civicdao.errors import ConfigError, InvalidAddressError, StaleNonceError
 from civicdao.governance import Governance
-from civicdao.signing import StaleNonceError
+from civicdao.relayer.policy import verify_rotation
 from civicdao.testing import pass_proposal
 from civicdao.tx import call, transact
 
@@ -429,7 +429,7 @@ def test_dao_rotation_voids_a_signed_rotation_not_yet_relayed(
     citizens.register(deployer, a, cred("dao-3-again"))  # A holds a membership again: only the nonce refuses
     assert citizens.rotation_nonce(a) == 3  # and the re-registration moved it once more
     with pytest.raises(StaleNonceError):
-        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.is_citizen(a) and not citizens.is_citizen(c)
@@ -471,7 +471,7 @@ def test_revoke_action_by_the_dao_moves_the_rotation_nonce(
     pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "revoke A by vote")
     assert pending.nonce == 1 and citizens.rotation_nonce(a) == 2  # registration (fixture), then revocation
     with pytest.raises(StaleNonceError):
-        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):  # the stale digest is refused before membership
         citizens.rotate_with_attestation(accounts[7], pending)
 
@@ -490,7 +490,7 @@ def test_rotation_signed_for_a_non_member_is_void_once_it_gains_a_membership(
     citizens.register(deployer, x, cred("permit-nm-x"))
     assert citizens.rotation_nonce(x) == 1  # gaining a membership moved it once
     with pytest.raises(StaleNonceError):
-        signing.verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.is_citizen(x) and not citizens.is_citizen(y)
@@ -498,7 +498,7 @@ def test_rotation_signed_for_a_non_member_is_void_once_it_gains_a_membership(
     citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, x, y))
     assert citizens.rotation_nonce(x) == 2 and citizens.rotation_nonce(y) == 1
     with pytest.raises(StaleNonceError):
-        signing.verify_rotation(citizens.registry, pending_y.typed_data(), pending_y.signature)
+        verify_rotation(citizens.registry, pending_y.typed_data(), pending_y.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending_y)
     assert citizens.is_citizen(y) and not citizens.is_citizen(z)
@@ -652,8 +652,6 @@ def test_attestation_and_rotation_typed_data_match_civicdao_signing(
 ) -> None:
     """citizens.py builds its typed data privately; it must hash exactly like the shared civicdao.signing."""
     from eth_account.messages import encode_typed_data
-
-    from civicdao import signing
 
     def digest(data: dict[str, Any]) -> bytes:
         message = encode_typed_data(full_message=data)

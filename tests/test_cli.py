@@ -51,13 +51,15 @@ def test_artifacts_json_lists_the_shipped_contracts() -> None:
     result = run("artifacts", "--json")
     assert result.returncode == 0, result.stderr
     names = {row["contract"] for row in json.loads(result.stdout)}
-    assert "MockReverter" in names
+    assert {"CitizenRegistry", "CivicGovernor", "CommonsExchange", "PublicTreasury"} <= names
+    assert not [name for name in names if name.startswith("Mock")], "test-only contracts are not shipped"
 
 
 def test_artifacts_table_is_readable() -> None:
     result = run("artifacts")
     assert result.returncode == 0
-    assert "Shipped contracts" in result.stdout and "MockReverter" in result.stdout
+    assert "Shipped contracts" in result.stdout and "CivicGovernor" in result.stdout
+    assert "Mock" not in result.stdout
 
 
 def test_unreachable_rpc_is_one_clear_line_and_exit_1() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from mock_contracts import MockFeeSinkRefused
 from web3 import Web3
 from web3.contract import Contract
 
@@ -71,7 +72,6 @@ from civicdao._custom_errors import (
     ExchangeZeroAddress,
     ExpectedPause,
     FailedCall,
-    MockFeeSinkRefused,
     ReentrancyGuardReentrantCall,
 )
 from civicdao.accounts import NodeSigner, Signer
@@ -80,7 +80,7 @@ from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH
 from civicdao.errors import ContractRevert
 from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit
-from civicdao.tx import TxRecord, call, transact
+from civicdao.tx import TxRecord, call, calldata, transact
 
 HOUR = 3_600
 DAY = 24 * HOUR
@@ -767,9 +767,7 @@ def test_views_refuse_unknown_ids(env: Env) -> None:
 
 def _via(env: Env, proxy: Contract, fn: Any, value: int = 0) -> TxRecord:
     """Make ``proxy`` (a mock contract account) call the exchange."""
-    return env.send(
-        env.stranger, proxy.functions.execute(env.exchange.address, fn._encode_transaction_data()), value
-    )
+    return env.send(env.stranger, proxy.functions.execute(env.exchange.address, calldata(fn)), value)
 
 
 def test_reverting_receiver_blocks_only_itself(env: Env) -> None:
@@ -811,7 +809,7 @@ def test_reentrant_attacker_is_paid_once_and_cannot_re_enter(env: Env, target: s
         "cancelByLister": env.fns.cancelByLister(victim),
         "settle": env.fns.settle(victim),
     }[target]
-    env.send(env.stranger, attacker.functions.arm(env.exchange.address, reentry._encode_transaction_data()))
+    env.send(env.stranger, attacker.functions.arm(env.exchange.address, calldata(reentry)))
     before = env.w3.eth.get_balance(attacker.address)
     attempt = _via(env, attacker, env.fns.withdraw(ETH)).event("MockReentryAttempted")
     assert attempt["succeeded"] is False
@@ -835,7 +833,7 @@ def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
     # during the pull of a booking, re-enter to cancel the honest renter's booking: refused, booking fails
     env.send(
         env.stranger,
-        evil.functions.arm(env.exchange.address, env.fns.cancelByLister(honest)._encode_transaction_data()),
+        evil.functions.arm(env.exchange.address, calldata(env.fns.cancelByLister(honest))),
     )
     raises(ReentrancyGuardReentrantCall, lambda: env.send(env.renter, env.book_fn(room, t0, 1)))
     env.send(env.stranger, evil.functions.arm(env.exchange.address, b""))
@@ -844,7 +842,7 @@ def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
     # during the payout of a withdrawal, re-enter to withdraw again: refused
     env.send(
         env.stranger,
-        evil.functions.arm(env.exchange.address, env.fns.withdraw(evil.address)._encode_transaction_data()),
+        evil.functions.arm(env.exchange.address, calldata(env.fns.withdraw(evil.address))),
     )
     raises(ReentrancyGuardReentrantCall, lambda: env.send(env.renter, env.fns.withdraw(evil.address)))
     env.send(env.stranger, evil.functions.arm(env.exchange.address, b""))

@@ -7,14 +7,11 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 from hexbytes import HexBytes
+from mock_contracts import MockMetamorphicFactoryDeployFailed
 from web3 import Web3
 from web3.contract import Contract
 
-from civicdao._custom_errors import (
-    CivicTimelockCodeHashMismatch,
-    CivicTimelockTargetCodeChanged,
-    MockMetamorphicFactoryDeployFailed,
-)
+from civicdao._custom_errors import CivicTimelockCodeHashMismatch, CivicTimelockTargetCodeChanged
 from civicdao.accounts import NodeSigner
 from civicdao.artifacts import load_artifact
 from civicdao.chain import ChainControl
@@ -29,7 +26,7 @@ from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance, VoteType
-from civicdao.tx import call, send_transaction, transact
+from civicdao.tx import call, calldata, send_transaction, transact
 
 ZERO32 = b"\x00" * 32
 #: Runtime code that self-destructs on any call (CALLER SELFDESTRUCT), in two variants with different hashes.
@@ -285,7 +282,7 @@ def test_timelock_single_call_and_batch_are_checked_right_before_each_call(
     original = "0x" + bytes(w3.eth.get_code(target.address)).hex()
     impostor = "0x" + EVIL.hex()
     zero = b"\x00" * 32
-    data = bytes(HexBytes(target.functions.setValue(3)._encode_transaction_data()))
+    data = bytes(HexBytes(calldata(target.functions.setValue(3))))
 
     scheduled = transact(w3, deployer, tl.schedule(target.address, 0, data, zero, zero, 60))
     assert bytes(scheduled.event("CallTargetPinned")["codeHash"]) == Web3.keccak(hexstr=original)

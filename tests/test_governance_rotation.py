@@ -19,14 +19,10 @@ from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens, credential_hash
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
+from civicdao.errors import NotCitizenError
 from civicdao.governance import Action, Governance, SignedBallot, VoteType
-from civicdao.signing import (
-    NotCitizenError,
-    ballot_typed_data,
-    normalize_signature,
-    sign_typed_data,
-    verify_ballot,
-)
+from civicdao.relayer.policy import verify_ballot
+from civicdao.signing import ballot_typed_data, normalize_signature, sign_typed_data
 
 FOR, AGAINST = VoteType.FOR, VoteType.AGAINST
 
@@ -267,7 +263,7 @@ def test_relayer_precheck_accepts_the_new_key_and_refuses_the_old(
     deployer: NodeSigner,
     proposal: int,
 ) -> None:
-    """civicdao.signing.verify_ballot (the relayer's check before queueing) applies the rotation rule."""
+    """The relayer's check before queueing (relayer.policy.verify_ballot) applies the rotation rule."""
     thief, new = local_signers[1], local_signers[5]
     rotate(citizens, deployer, thief.address, new.address)
     for override in (False, True):

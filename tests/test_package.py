@@ -13,23 +13,41 @@ from pathlib import Path
 import pytest
 
 import civicdao
+from civicdao.artifacts import list_artifacts
 from civicdao.toolchain import project_root
 
 EXPECTED_EXPORTS = {
-    "Action", "Artifact", "ChainControl", "Citizens", "CivicDAOError", "ContractRevert", "DeployConfig",
-    "Event", "Exchange", "Governance", "LocalChain", "LocalSigner", "NodeSigner", "Signer", "Suite",
-    "Treasury", "TxRecord", "__version__",
-    # the facade and what a user's code names (issue 10)
-    "CivicDAO", "ETH", "Kind", "ListingSpec", "VoteType", "credential_hash",
-    "bind", "call", "connect", "deploy_contract", "deploy_suite",
-    "launch", "list_artifacts", "load_artifact", "load_config", "load_suite", "send_transaction", "transact",
+    # the facade and what a user's code names (issue 10); plumbing stays in its submodules
+    "CivicDAO", "ETH", "Kind", "ListingSpec", "VoteType", "credential_hash", "__version__",
+    # the errors a user catches: the branches of the hierarchy and the common refusals
+    "CivicDAOError", "ConfigError", "NetworkError", "SigningError", "RefusedError", "TransactionError",
+    "ContractRevert", "AlreadyVotedError", "AlreadyCitizenError", "NotCitizenError",
 }  # fmt: skip
+PLUMBING = (
+    "bind", "call", "connect", "deploy_contract", "deploy_suite", "launch", "LocalChain", "Suite",
+    "load_suite", "Artifact", "transact", "send_transaction", "LocalSigner", "NodeSigner",
+)  # fmt: skip
 
 
 def test_public_api_is_what_we_mean_to_export() -> None:
     assert set(civicdao.__all__) == EXPECTED_EXPORTS
     for name in civicdao.__all__:
         assert hasattr(civicdao, name)
+    assert not [name for name in PLUMBING if name in civicdao.__all__]
+
+
+def test_importing_civicdao_never_imports_the_error_generator_or_the_compiler() -> None:
+    """The generator and the build run only at ``civicdao compile``; importing the library has no side effect
+    on eth-account (the HD-wallet switch is flipped inside the mnemonic loader only)."""
+    script = (
+        "import sys, civicdao, civicdao.tx, civicdao.signing, civicdao.relayer.policy, civicdao.dao\n"
+        "from eth_account import Account\n"
+        "loaded = [m for m in ('civicdao._errorgen', 'civicdao.build', 'solcx') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "assert not Account._use_unaudited_hdwallet_features\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.slow
@@ -62,6 +80,7 @@ def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
     assert "civicdao/_artifacts/build-info.json" in names
     assert "civicdao/py.typed" in names
     assert "civicdao/relayer/app.py" in names
+    assert not [name for name in names if "/Mock" in name], "test-only contracts must not ship"
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
@@ -77,11 +96,11 @@ def test_wheel_works_without_node_or_node_modules(tmp_path: Path) -> None:
     script = (
         "import civicdao, shutil; assert shutil.which('node') is None; "
         f"assert civicdao.__file__.startswith({str(site)!r}), civicdao.__file__; "
-        "print(','.join(civicdao.list_artifacts()))"
+        "from civicdao.artifacts import list_artifacts; print(','.join(list_artifacts()))"
     )
     base_python = getattr(sys, "_base_executable", sys.executable)  # outside the venv: no editable hook
     result = subprocess.run(
         [base_python, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.strip().split(",")) == set(civicdao.list_artifacts())
+    assert set(result.stdout.strip().split(",")) == set(list_artifacts())

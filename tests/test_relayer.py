@@ -21,6 +21,7 @@ import httpx
 import pytest
 from budget_scenario import open_budget_round
 from eth_account import Account
+from governance_scenario import citizens_vote_soon, open_proposal, register
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -30,8 +31,8 @@ from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.citizens import Citizens
-from civicdao.deploy import ETH, Suite
-from civicdao.governance import Action, Governance
+from civicdao.deploy import Suite
+from civicdao.governance import Governance
 from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_app
 from civicdao.signing import attestation_typed_data, ballot_typed_data, delegation_typed_data, sign_typed_data
 from civicdao.toolchain import project_root
@@ -55,25 +56,13 @@ class World:
     proposal_id: int
 
 
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    governance = Governance.from_suite(suite)
-    control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
-
-
 @pytest.fixture(scope="module")
 def world(
     suite: Suite, control: ChainControl, deployer: NodeSigner, local_signers: list[LocalSigner]
 ) -> Iterator[World]:
     snapshot = control.snapshot()
     citizens = tuple(local_signers[1:6])
-    for index, citizen in enumerate(citizens):
-        register = suite.registry.functions.register(citizen.address, Web3.keccak(text=f"relay-{index}"))
-        transact(suite.w3, deployer, register)
-    proposal_id = open_proposal(suite, control, citizens[0], "Relayed vote")
+    proposal_id = citizens_vote_soon(suite, control, deployer, citizens, salt="relay", text="Relayed vote")
     yield World(suite, control, local_signers[0], citizens, local_signers[9], proposal_id)
     control.revert(snapshot)
 
@@ -121,7 +110,7 @@ def signed_ballot(
 
 
 def sign_with_ethers(signer: LocalSigner, typed: dict[str, Any]) -> str:
-    key = "0x" + signer._account.key.hex().removeprefix("0x")
+    key = signer.key.to_0x_hex()
     result = subprocess.run(
         ["node", str(SIGN_JS)],
         input=json.dumps({"privateKey": key, "typedData": typed}),
@@ -215,7 +204,7 @@ def test_delegation_built_and_signed_by_ethers_alone_is_relayed(world: World, se
         },
     ).json()["domain"]
     message = {"delegatee": delegatee.address, "nonce": "0", "expiry": str(now(world.suite.w3) + HOUR)}
-    key = "0x" + citizen._account.key.hex().removeprefix("0x")
+    key = citizen.key.to_0x_hex()
     result = subprocess.run(
         ["node", str(SIGN_JS)],
         input=json.dumps(
@@ -559,7 +548,7 @@ def test_walkthrough_relay_command_ethers_signature_and_curl(
     manifest = tmp_path / "suite.json"
     manifest.write_text(json.dumps(world.suite.manifest.to_dict()))
     port = _free_port()
-    env = {**os.environ, "RELAYER_KEY": "0x" + world.funder._account.key.hex().removeprefix("0x")}
+    env = {**os.environ, "RELAYER_KEY": world.funder.key.to_0x_hex()}
     command = [
         sys.executable, "-m", "civicdao.cli", "relay",
         "--rpc-url", chain.rpc_url, "--manifest", str(manifest),
@@ -993,8 +982,7 @@ def test_after_a_restart_a_delegation_whose_nonce_was_used_elsewhere_is_supersed
 def budget_round(world: World, residents: tuple[LocalSigner, ...] = ()) -> int:
     """A round open for voting on three projects; ``residents`` (zero ETH) are registered first."""
     for index, resident in enumerate(residents):
-        register = world.suite.registry.functions.register(resident.address, Web3.keccak(text=f"pb-{index}"))
-        transact(world.suite.w3, world.registrar, register)
+        register(world.suite, world.registrar, resident.address, f"pb-{index}")
     projects = [
         (f"ipfs://park-{i}", cost * 10**17, world.citizens[4].address) for i, cost in enumerate((5, 4, 3))
     ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from eth_abi import encode
+from mock_contracts import MockReverterCustom
 from web3 import Web3
 
 from civicdao import errors
-from civicdao._custom_errors import CUSTOM_ERRORS, MockReverterCustom
+from civicdao._custom_errors import CUSTOM_ERRORS
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.contracts import deploy_contract
 from civicdao.reverts import decode_revert, revert_class
@@ -71,8 +72,31 @@ def test_error_hierarchy_mixes_in_builtins() -> None:
     assert issubclass(errors.InvalidAddressError, ValueError)
     assert issubclass(errors.RPCUnreachableError, ConnectionError)
     assert issubclass(errors.BinaryNotFoundError, FileNotFoundError)
-    for name in errors.__all__:
-        assert issubclass(getattr(errors, name), errors.CivicDAOError)
+    classes = [getattr(errors, name) for name in errors.__all__ if name != "FACTS"]
+    assert all(issubclass(cls, errors.CivicDAOError) for cls in classes)
+
+
+def test_one_class_per_fact_on_chain_and_off() -> None:
+    """A fact the library finds off-chain and the contract's revert for it are caught by one class."""
+    generated = {cls.__name__: cls for cls in CUSTOM_ERRORS.values()}
+    assert set(errors.FACTS) <= set(generated), "a FACTS entry names an error no contract has any more"
+    for name, fact in errors.FACTS.items():
+        assert issubclass(generated[name], fact) and issubclass(generated[name], errors.ContractRevert)
+    already_voted = generated["GovernorAlreadyCastVote"]("0x", {"proposalId": 1, "account": "0x" + "11" * 20})
+    with pytest.raises(errors.AlreadyVotedError) as caught:
+        raise already_voted
+    assert caught.value.proposalId == 1 and "GovernorAlreadyCastVote" in str(caught.value)
+    expired = decode_revert(generated["VotesExpiredSignature"].selector + encode(["uint256"], [5]).hex())
+    assert isinstance(expired, errors.SignatureExpiredError) and expired.expiry == 5
+    assert not issubclass(generated["GovernorAlreadyQueuedProposal"], errors.RefusedError)
+
+
+def test_mock_contracts_are_not_shipped() -> None:
+    from civicdao.artifacts import list_artifacts
+
+    assert not [name for name in list_artifacts() if name.startswith("Mock")]
+    assert not [cls for cls in CUSTOM_ERRORS.values() if cls.__name__.startswith("Mock")]
+    assert revert_class("MockReverterCustom") is MockReverterCustom  # registered by the tests' build
 
 
 @pytest.mark.ganache

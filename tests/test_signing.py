@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from governance_scenario import citizens_vote_soon, open_proposal, register
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -28,12 +29,11 @@ from civicdao._custom_errors import (
 )
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.chain import ChainControl
-from civicdao.deploy import ETH, Suite
-from civicdao.errors import ConfigError
-from civicdao.governance import Action, Governance
-from civicdao.signing import (
+from civicdao.deploy import Suite
+from civicdao.errors import (
     AlreadyCitizenError,
     AlreadyVotedError,
+    ConfigError,
     DomainMismatchError,
     InvalidSignatureError,
     MalformedMessageError,
@@ -43,10 +43,15 @@ from civicdao.signing import (
     NoVotingPowerError,
     ProposalNotActiveError,
     SignatureExpiredError,
+    SigningError,
     StaleNonceError,
     UnknownProposalError,
     WrongChainError,
     WrongContractError,
+)
+from civicdao.governance import Governance
+from civicdao.relayer.policy import verify_attestation, verify_ballot, verify_delegation, verify_rotation
+from civicdao.signing import (
     attestation_typed_data,
     ballot_typed_data,
     delegation_typed_data,
@@ -56,10 +61,6 @@ from civicdao.signing import (
     rotation_typed_data,
     sign_typed_data,
     typed_data_digest,
-    verify_attestation,
-    verify_ballot,
-    verify_delegation,
-    verify_rotation,
 )
 from civicdao.toolchain import project_root
 from civicdao.tx import call, transact
@@ -78,28 +79,15 @@ class World:
     proposal_id: int
 
 
-def register(suite: Suite, registrar: NodeSigner, who: str, salt: str) -> None:
-    transact(suite.w3, registrar, suite.registry.functions.register(who, Web3.keccak(text=salt)))
-
-
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    governance = Governance.from_suite(suite)
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
-    control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
-
-
 @pytest.fixture(scope="module")
 def world(
     suite: Suite, control: ChainControl, deployer: NodeSigner, local_signers: list[LocalSigner]
 ) -> Iterator[World]:
     snapshot = control.snapshot()
     citizens = tuple(local_signers[1:4])
-    for index, citizen in enumerate(citizens):
-        register(suite, deployer, citizen.address, f"resident-{index}")
-    proposal_id = open_proposal(suite, control, citizens[0], "Raise the ETH cap")
+    proposal_id = citizens_vote_soon(
+        suite, control, deployer, citizens, salt="resident", text="Raise the ETH cap"
+    )
     late = local_signers[5]
     register(suite, deployer, late.address, "latecomer")
     yield World(suite, local_signers[0], citizens, late, proposal_id)
@@ -491,7 +479,7 @@ def test_ethers_signs_the_same_bytes_as_eth_account(world: World) -> None:
     typed = ballot_typed_data(
         world.suite.governor, proposal_id=world.proposal_id, support=2, voter=voter.address
     )
-    key = "0x" + voter._account.key.hex().removeprefix("0x")
+    key = voter.key.to_0x_hex()
     result = subprocess.run(
         ["node", str(project_root() / "tests" / "js" / "sign.mjs")],
         input=json.dumps({"privateKey": key, "typedData": typed}),
@@ -578,3 +566,35 @@ def test_extended_ballot_any_reason_is_accepted_by_the_governor(
         assert (record.event("VoteCast")["reason"], record.event("VoteCast")["support"]) == (reason, support)
     finally:
         control.revert(snapshot)
+
+
+# -- pluggable signers for typed data ----------------------------------------------------------------------
+
+
+def test_a_bare_eth_account_signs_a_ballot_the_governor_counts(
+    world: World, control: ChainControl, deployer: NodeSigner
+) -> None:
+    suite = world.suite
+    resident = Account.create()  # eth-account's LocalAccount, used as it is
+    register(suite, deployer, resident.address, "bare-account")
+    proposal_id = open_proposal(suite, control, world.citizens[0], "A bare account votes")
+    typed = ballot_typed_data(suite.governor, proposal_id=proposal_id, support=1, voter=resident.address)
+    ballot = verify_ballot(suite.governor, suite.registry, typed, sign_typed_data(resident, typed))
+    cast = transact(suite.w3, deployer, ballot.call(suite.governor)).event("VoteCast")
+    assert (cast["voter"], cast["support"]) == (resident.address, 1)
+
+
+def test_typed_data_goes_to_the_node_only_for_a_node_signer(world: World, deployer: NodeSigner) -> None:
+    typed = ballot_typed_data(
+        world.suite.governor, proposal_id=world.proposal_id, support=1, voter=deployer.address
+    )
+    with pytest.raises(SigningError, match="pass w3"):
+        sign_typed_data(deployer, typed)
+    by_node = sign_typed_data(deployer, typed, w3=world.suite.w3)
+    assert recover_signer(typed, by_node) == deployer.address
+
+    class AddressOnly:
+        address = deployer.address
+
+    with pytest.raises(SigningError, match="cannot sign typed data"):
+        sign_typed_data(AddressOnly(), typed, w3=world.suite.w3)  # type: ignore[arg-type]

@@ -12,21 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from civicdao.build import COMPILER_SETTINGS
+from civicdao.build import COMPILER_SETTINGS, source_hashes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def standard_input(root: Path = ROOT) -> dict[str, object]:
     """The standard-JSON input for every ``contracts/**/*.sol`` outside ``contracts/mocks``."""
-    sources = sorted(
-        p for p in (root / "contracts").rglob("*.sol") if "mocks" not in p.relative_to(root).parts
-    )
     return {
         "language": "Solidity",
-        "sources": {
-            p.relative_to(root).as_posix(): {"urls": [p.relative_to(root).as_posix()]} for p in sources
-        },
+        "sources": {name: {"urls": [name]} for name in sorted(source_hashes(root))},  # the shipped build's
         "settings": {
             **COMPILER_SETTINGS,
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode"], "": ["ast"]}},

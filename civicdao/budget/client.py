@@ -37,8 +37,8 @@ from civicdao.budget.types import (
 )
 from civicdao.client import ContractClient
 from civicdao.contracts import bind
-from civicdao.errors import ConfigError
-from civicdao.signing import Domain, SigningError, normalize_signature, read_domain, recover_signer
+from civicdao.errors import ConfigError, SigningError
+from civicdao.signing import Domain, normalize_signature, read_domain, recover_signer
 from civicdao.tx import Event, TxRecord, call
 
 if TYPE_CHECKING:

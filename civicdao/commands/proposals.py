@@ -25,6 +25,7 @@ from eth_abi.exceptions import EncodingError
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 
+from civicdao.artifacts import abi_signature
 from civicdao.commands._common import Opened, print_result, tx_json, write_command
 from civicdao.deploy import SUITE_CONTRACTS, Suite
 from civicdao.errors import ConfigError
@@ -98,24 +99,11 @@ def _check_known_function(suite: Suite, address: str, signature: str, where: str
         if contract_address != address:
             continue
         contract = getattr(suite, key)
-        known = {
-            f"{entry['name']}({','.join(_abi_type(i) for i in entry.get('inputs', []))})"
-            for entry in contract.abi
-            if entry.get("type") == "function"
-        }
+        known = {abi_signature(entry) for entry in contract.abi if entry.get("type") == "function"}
         if signature not in known:
             close = sorted(k for k in known if k.split("(")[0] == signature.split("(")[0])
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(f"{where}: the {key} has no function {signature}{hint}")
-
-
-def _abi_type(entry: dict[str, Any]) -> str:
-    """The canonical type of an ABI input (tuples spelled out)."""
-    kind = str(entry["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry.get("components", []))
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 def _value(raw: Any, where: str) -> int:

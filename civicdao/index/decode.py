@@ -18,10 +18,10 @@ from eth_utils.abi import event_abi_to_log_topic, function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from civicdao.artifacts import load_artifact
+from civicdao.artifacts import abi_type, load_artifact
 from civicdao.index.store import EventRow
 
-__all__ = ["CallDecoder", "DecodedCall", "EventDecoder", "EventSpec", "abi_type", "jsonable"]
+__all__ = ["CallDecoder", "DecodedCall", "EventDecoder", "EventSpec", "jsonable"]
 
 #: Checksumming hashes the address: the same few thousand addresses recur in every batch of logs.
 _checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
@@ -35,15 +35,6 @@ def as_hex(value: Any) -> str:
 def as_int(value: Any) -> int:
     """An int from a raw RPC quantity (``0x1f``) or an int."""
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def abi_type(param: Mapping[str, Any]) -> str:
-    """The canonical type of an ABI parameter (tuples spelled out)."""
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(abi_type(c) for c in param.get("components", ()))
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 def jsonable(kind: str, value: Any) -> Any:

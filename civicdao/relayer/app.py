@@ -24,7 +24,26 @@ from starlette.exceptions import HTTPException
 from web3.exceptions import Web3Exception
 
 from civicdao.budget.types import BallotRejectedError, BudgetError
-from civicdao.errors import ConfigError, ContractRevert, NetworkError
+from civicdao.errors import (
+    AlreadyCitizenError,
+    AlreadyVotedError,
+    ConfigError,
+    ContractRevert,
+    CredentialUsedError,
+    DomainMismatchError,
+    InvalidSignatureError,
+    MalformedMessageError,
+    NetworkError,
+    NonceMismatchError,
+    NotCitizenError,
+    NotRegistrarError,
+    NoVotingPowerError,
+    ProposalNotActiveError,
+    RefusedError,
+    SignatureExpiredError,
+    SigningError,
+    UnknownProposalError,
+)
 from civicdao.governance import Proposal
 from civicdao.relayer.batcher import Batcher
 from civicdao.relayer.service import (
@@ -35,22 +54,6 @@ from civicdao.relayer.service import (
     parse_uint,
 )
 from civicdao.relayer.store import DuplicateSubmissionError, Submission
-from civicdao.signing import (
-    AlreadyCitizenError,
-    AlreadyVotedError,
-    CredentialUsedError,
-    DomainMismatchError,
-    InvalidSignatureError,
-    MalformedMessageError,
-    NonceMismatchError,
-    NotCitizenError,
-    NotRegistrarError,
-    NoVotingPowerError,
-    ProposalNotActiveError,
-    SignatureExpiredError,
-    SigningError,
-    UnknownProposalError,
-)
 
 __all__ = ["ADDRESS_PATTERN", "BYTES32_PATTERN", "MAX_JSON_DEPTH", "UINT256_PATTERN", "create_app", "serve"]
 
@@ -89,6 +92,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidSignatureError, 400),
     (MalformedMessageError, 400),
     (SigningError, 400),
+    (RefusedError, 409),
     (BallotRejectedError, 400),
     (ConfigError, 400),
     (BudgetError, 400),
@@ -161,6 +165,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _address(description: str) -> Any:
     return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
+
+
+def _expiry() -> Any:
+    return Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void.")
 
 
 def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: float = 0.5) -> FastAPI:
@@ -243,7 +251,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     def delegation_template(
         delegator: str = _address("Who delegates (signs)."),
         delegatee: str = _address("Who receives the vote."),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
 
@@ -258,7 +266,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
             description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
             json_schema_extra={"pattern": BYTES32_PATTERN},
         ),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.attestation_template(citizen=citizen, credential_hash=credential_hash, expiry=expiry)
 
@@ -425,6 +433,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(400, type(exc).__name__, f"the contract refused the query: {exc}")
 
     app.add_exception_handler(SigningError, refused)
+    app.add_exception_handler(RefusedError, refused)
     app.add_exception_handler(ConfigError, refused)
     app.add_exception_handler(BudgetError, refused)
     app.add_exception_handler(DuplicateSubmissionError, refused)

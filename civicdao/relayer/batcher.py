@@ -40,14 +40,13 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
-from civicdao.accounts import LocalSigner
 from civicdao.budget.signing import SignedBudgetBallot
-from civicdao.errors import CivicDAOError, ContractRevert, TransactionError
+from civicdao.errors import CivicDAOError, ContractRevert, NetworkError, TransactionError
 from civicdao.logs import RangeWindow, iter_logs
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Kind, Submission
 from civicdao.reverts import revert_from_exception
-from civicdao.tx import Event, call, decode_logs, estimate_gas, fee_fields, sign_locally
+from civicdao.tx import Event, broadcast, call, calldata, decode_logs, estimate_gas, fee_fields
 
 __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
 
@@ -201,7 +200,7 @@ class Batcher:
         if ballots[0].kind == "budget_ballot":
             arguments = [_budget_argument(b) for b in ballots]
             fn = self.budget.functions.castBallotsBySig(int(ballots[0].subject or 0), arguments)
-            return str(fn._encode_transaction_data())
+            return str(calldata(fn))
         return self._multicall([HexBytes(b.payload["calldata"]) for b in ballots])
 
     def _passing_prefix(
@@ -226,7 +225,7 @@ class Batcher:
         logger.info("dropped %s %s: %s", submission.kind, submission.digest, reason)
 
     def _multicall(self, calls: Sequence[bytes]) -> str:
-        return str(self.governor.functions.multicall(list(calls))._encode_transaction_data())
+        return str(calldata(self.governor.functions.multicall(list(calls))))
 
     def _simulate(self, to: str, data: str) -> None:
         tx = {"from": self.relayer.signer.address, "to": to, "data": data}
@@ -263,19 +262,15 @@ class Batcher:
         return True
 
     def _broadcast(self, tx: dict[str, Any], digests: Sequence[str]) -> str:
-        signer = self.relayer.signer
-        marked = False
+        marked: list[str] = []
+
+        def mark(tx_hash: str) -> None:  # a key signer: before the broadcast, so a crash cannot lose it
+            self.store.mark_submitted(digests, tx_hash)
+            marked.append(tx_hash)
+
         try:
-            if isinstance(signer, LocalSigner):
-                raw = sign_locally(self.w3, signer, tx)
-                tx_hash = Web3.keccak(raw).to_0x_hex()
-                self.store.mark_submitted(digests, tx_hash)  # recorded before it can be mined
-                marked = True
-                self.w3.eth.send_raw_transaction(raw)
-            else:
-                tx_hash = self.w3.eth.send_transaction(tx).to_0x_hex()  # type: ignore[arg-type]
-                self.store.mark_submitted(digests, tx_hash)
-        except (Web3Exception, ValueError) as exc:
+            tx_hash = broadcast(self.w3, self.relayer.signer, tx, on_sent=mark).to_0x_hex()
+        except (TransactionError, NetworkError) as exc:
             if marked:
                 self.store.mark_retry(digests, f"the node refused the transaction: {exc}")
             raise TransactionError(f"the node refused the batch transaction: {exc}") from None

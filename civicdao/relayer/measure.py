@@ -21,7 +21,7 @@ from civicdao.deploy import ETH, Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance
 from civicdao.signing import ballot_typed_data, sign_typed_data
-from civicdao.tx import call, transact
+from civicdao.tx import call, calldata, transact
 
 __all__ = ["VoteGas", "measure_vote_gas"]
 
@@ -82,7 +82,7 @@ def measure_vote_gas(
         start = 1
         for size in sizes:
             batch = [
-                suite.governor.functions.castVoteBySig(*args)._encode_transaction_data()
+                calldata(suite.governor.functions.castVoteBySig(*args))
                 for args in calls[start : start + size]
             ]
             start += size

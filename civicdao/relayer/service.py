@@ -1,9 +1,10 @@
 """The relayer's core: verify a signed message against the chain, then store it durably for the batcher.
 
-Nothing here sends a transaction. :class:`Relayer` refuses what would fail on-chain (with the named
-:mod:`civicdao.signing` errors), refuses replays (the EIP-712 digest is unique in the store), applies the
-per-citizen rate limit, and keeps nonces straight when one citizen has several messages in flight (the
-next ballot must carry the governor nonce *after* the ones already queued).
+Nothing here sends a transaction. :class:`Relayer` refuses what would fail on-chain (the checks of
+:mod:`civicdao.relayer.policy`, with the named :mod:`civicdao.errors` refusals), refuses replays (the
+EIP-712 digest is unique in the store), applies the per-citizen rate limit, and keeps nonces straight when
+one citizen has several messages in flight (the next ballot must carry the governor nonce *after* the ones
+already queued).
 
 Participatory-budget ballots (``ApprovalBallot`` in the ``ParticipatoryBudget`` domain) name no voter: the
 voter is whoever signed. A client may state the voter it expects; a signature by anyone else is refused.
@@ -34,31 +35,37 @@ from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.signing import SignedBudgetBallot
 from civicdao.budget.types import RoundStatus
 from civicdao.deploy import Suite
-from civicdao.errors import CivicDAOError, ConfigError
-from civicdao.governance import Governance, Proposal
-from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submission
-from civicdao.signing import (
+from civicdao.errors import (
     AlreadyCitizenError,
     AlreadyVotedError,
-    CredentialUsedError,
+    CivicDAOError,
+    ConfigError,
     InvalidSignatureError,
     MalformedMessageError,
     NonceMismatchError,
-    NotCitizenError,
-    NotRegistrarError,
-    SigningError,
+    RefusedError,
     UnknownProposalError,
-    attestation_typed_data,
-    ballot_typed_data,
-    delegation_typed_data,
-    normalize_signature,
-    recover_signer,
-    typed_data_digest,
+)
+from civicdao.governance import Governance, Proposal
+from civicdao.relayer.policy import (
+    check_member,
+    check_new_citizen,
+    check_registrar,
     verify_attestation,
     verify_ballot,
     verify_delegation,
 )
-from civicdao.tx import call
+from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submission
+from civicdao.signing import (
+    attestation_typed_data,
+    ballot_typed_data,
+    check_signer,
+    delegation_typed_data,
+    normalize_signature,
+    recover_signer,
+    typed_data_digest,
+)
+from civicdao.tx import call, calldata
 
 __all__ = [
     "Health",
@@ -91,11 +98,11 @@ class RateLimitedError(RelayerError):
         )
 
 
-class UnknownRoundError(SigningError, LookupError):
+class UnknownRoundError(RefusedError, LookupError):
     """The participatory budget has no round with this id."""
 
 
-class RoundNotOpenError(SigningError, ValueError):
+class RoundNotOpenError(RefusedError, ValueError):
     """The participatory-budget round is not in its voting window."""
 
 
@@ -193,7 +200,7 @@ class Relayer:
         with self._lock:
             voter = _claimed_address(typed_data, "voter")
             proposal = str(_claimed_int(typed_data, "proposalId"))
-            _signed_by(typed_data, signature, voter, "voter")
+            check_signer(typed_data, signature, voter, role="voter")
             digest = self._new_digest(typed_data)
             queued = self.store.pending_for(voter, ["ballot"], subject=proposal)
             if queued:
@@ -214,7 +221,7 @@ class Relayer:
                 voter,
                 typed_data,
                 signature,
-                calldata=ballot.call(self.suite.governor)._encode_transaction_data(),
+                calldata=calldata(ballot.call(self.suite.governor)),
                 subject=proposal,
                 nonce=ballot.nonce,
             )
@@ -236,7 +243,7 @@ class Relayer:
                 delegator,
                 typed_data,
                 signature,
-                calldata=delegation.call(self.suite.registry)._encode_transaction_data(),
+                calldata=calldata(delegation.call(self.suite.registry)),
                 subject=delegation.delegatee,
                 nonce=delegation.nonce,
             )
@@ -244,7 +251,8 @@ class Relayer:
     def accept_attestation(self, typed_data: Mapping[str, Any], signature: str) -> Submission:
         """Verify a registrar's attestation and queue the registration (rate-limited per attested citizen)."""
         with self._lock:
-            self._check_registrar(recover_signer(typed_data, signature))
+            # before anything about the queue is answered: the signer must be a registrar
+            check_registrar(self.suite.registry, recover_signer(typed_data, signature))
             digest = self._new_digest(typed_data)
             attestation = verify_attestation(self.suite.registry, typed_data, signature)
             citizen = attestation.citizen
@@ -257,7 +265,7 @@ class Relayer:
                 citizen,
                 typed_data,
                 signature,
-                calldata=attestation.call(self.suite.registry)._encode_transaction_data(),
+                calldata=calldata(attestation.call(self.suite.registry)),
                 subject="0x" + attestation.credential_hash.hex(),
             )
 
@@ -298,7 +306,7 @@ class Relayer:
                 signer,
                 typed_data,
                 signature,
-                calldata=fn._encode_transaction_data(),
+                calldata=calldata(fn),
                 subject=str(round_id),
                 nonce=nonce,
             )
@@ -315,9 +323,7 @@ class Relayer:
         check the contract makes (:meth:`ParticipatoryBudget.check_signed_ballot`)."""
         budget = self.budget()
         self._known_round(round_id)
-        membership = int(call(self.suite.registry.functions.membershipOf(signer)))
-        if membership == 0:
-            raise NotCitizenError(f"{signer} holds no membership: only residents vote in the budget")
+        membership = check_member(self.suite.registry, signer, purpose="vote in the budget")
         info = budget.get_round(round_id)
         now = int(self.suite.w3.eth.get_block("latest")["timestamp"])
         if info.status is not RoundStatus.OPEN or not info.voting_start <= now < info.voting_end:
@@ -376,15 +382,7 @@ class Relayer:
         )
         who = typed["message"]["citizen"]
         credential = bytes(HexBytes(typed["message"]["credentialHash"]))
-        if credential == b"\x00" * 32:
-            raise MalformedMessageError("the credential hash must not be zero")
-        registry = self.suite.registry.functions
-        if call(registry.isCitizen(who)):
-            raise AlreadyCitizenError(f"{who} is already a citizen")
-        if call(registry.credentialUsed(credential)):
-            raise CredentialUsedError(
-                f"credential 0x{credential.hex()} was already used to register a citizen"
-            )
+        check_new_citizen(self.suite.registry, who, credential=credential)
         if self.store.pending_for(who, ["attestation"]):
             raise AlreadyCitizenError(f"an attestation for {who} is already queued")
         return typed
@@ -393,8 +391,7 @@ class Relayer:
         """The ApprovalBallot typed data ``voter`` should sign to approve ``approvals`` (project indexes)."""
         self._known_round(round_id)
         who = checksum(voter, what="voter")
-        if int(call(self.suite.registry.functions.membershipOf(who))) == 0:
-            raise NotCitizenError(f"{who} holds no membership: only residents vote in the budget")
+        check_member(self.suite.registry, who, purpose="vote in the budget")
         return self.budget().ballot_template(round_id, who, approvals)
 
     def budget(self) -> ParticipatoryBudget:
@@ -459,15 +456,6 @@ class Relayer:
         if existing is not None and (signer is None or existing.signer == signer):
             raise DuplicateSubmissionError(existing)
         return digest
-
-    def _check_registrar(self, signer: str) -> None:
-        """Before anything about the queue is answered: an attestation's signer must be a registrar."""
-        registry = self.suite.registry.functions
-        if not call(registry.hasRole(call(registry.REGISTRAR_ROLE()), signer)):
-            raise NotRegistrarError(
-                f"the attestation is signed by {signer}, who does not hold REGISTRAR_ROLE "
-                "(or the message was altered)"
-            )
 
     def _next_nonce(self, account: str, kind: Kind, chain_nonce: int) -> int:
         """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
@@ -536,15 +524,6 @@ def _claimed_int(typed_data: Mapping[str, Any], name: str) -> int:
             raise MalformedMessageError(f"{name} must be between 0 and 2**256-1, got {value}")
         return value
     return parse_uint(value, name, MalformedMessageError)
-
-
-def _signed_by(typed_data: Mapping[str, Any], signature: str, claimed: str, role: str) -> None:
-    signer = recover_signer(typed_data, signature)
-    if signer != claimed:
-        raise InvalidSignatureError(
-            f"the signature is by {signer}, not by the {role} {claimed} the message names "
-            "(the message was altered, or signed for another chain or contract)"
-        )
 
 
 _UINT_TEXT = re.compile(r"0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78}")

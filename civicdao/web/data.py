@@ -37,7 +37,7 @@ from civicdao.governance import Governance, Proposal, ProposalState
 from civicdao.index import Deployment, Indexer, IndexReader, Store, SyncReport
 from civicdao.index.queries import ListingRow, ProposalRow
 from civicdao.treasury import Treasury
-from civicdao.tx import call
+from civicdao.tx import call, calldata
 
 __all__ = ["TxRequest", "WebData", "WebInputError"]
 
@@ -457,7 +457,7 @@ class WebData:
         return self._tx(self.suite.treasury.functions.claim(gid), 0, f"claim grant {gid}")
 
     def _tx(self, fn: Any, value: int, description: str) -> TxRequest:
-        data = fn._encode_transaction_data()
+        data = calldata(fn)
         return TxRequest(to=str(fn.address), data=str(data), value=value, description=description)
 
     # -- internals ----------------------------------------------------------------------------------------
