@@ -20,8 +20,10 @@ from civicdao.cli_options import (
     connection_options,
     emit,
     json_option,
+    listen_options,
     manifest_option,
     node_urls,
+    setting,
     signer_options,
     stderr,
     stdout,
@@ -242,58 +244,20 @@ def toolchain_install() -> None:
 @connection_options
 @signer_options
 @manifest_option(required=True, help="The suite's manifest.")
-@click.option(
+@setting(
     "--db",
-    default="relayer.sqlite",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="SQLite file of accepted signatures (kept across restarts).",
+    "relayer.sqlite",
+    click.Path(dir_okay=False),
+    "SQLite file of accepted signatures (kept across restarts).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--batch-size",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Submit once this many signatures wait…",
-)
-@click.option(
-    "--batch-seconds",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="…or once the oldest waited this long.",
-)
-@click.option(
-    "--max-batch",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most ballots in one multicall.",
-)
+@listen_options
+@setting("--batch-size", 20, click.IntRange(1), "Submit once this many signatures wait…")
+@setting("--batch-seconds", 30.0, click.FloatRange(min=0.1), "…or once the oldest waited this long.")
+@setting("--max-batch", 100, click.IntRange(1), "Most ballots in one multicall.")
 @click.option("--gas-budget-eth", help="Stop submitting once the relayer has spent this much ETH on gas.")
-@click.option(
-    "--rate-limit",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Messages one citizen may send per --rate-window.",
-)
-@click.option(
-    "--rate-window",
-    default=3600.0,
-    show_default=True,
-    type=click.FloatRange(min=1),
-    help="Seconds of the rate-limit window.",
-)
-@click.option(
-    "--max-body-bytes",
-    default=16_384,
-    show_default=True,
-    type=click.IntRange(256),
-    help="Larger request bodies get 413.",
-)
+@setting("--rate-limit", 20, click.IntRange(1), "Messages one citizen may send per --rate-window.")
+@setting("--rate-window", 3600.0, click.FloatRange(min=1), "Seconds of the rate-limit window.")
+@setting("--max-body-bytes", 16_384, click.IntRange(256), "Larger request bodies get 413.")
 def relay_command(
     node: Node,
     signer: SignerChoice,

@@ -46,10 +46,12 @@ __all__ = [
     "eth",
     "existing_manifest",
     "json_option",
+    "listen_options",
     "manifest_option",
     "node_urls",
     "print_json",
     "relayer_signer_options",
+    "setting",
     "signer_options",
     "stderr",
     "stdout",
@@ -106,6 +108,22 @@ def _stack(fn: Callable[..., Any], options: Sequence[Decorator]) -> Callable[...
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def setting(name: str, default: Any, type: click.ParamType[Any], help: str) -> Decorator:
+    """An option whose default ``--help`` shows: ``setting("--batch-size", 20, click.IntRange(1), "…")``."""
+    return click.option(name, default=default, show_default=True, type=type, help=help)
+
+
+def listen_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--host`` and ``--port`` of a server (``civicdao relay``, ``civicdao serve``)."""
+    return _stack(
+        fn,
+        [
+            setting("--host", "127.0.0.1", click.STRING, "Interface to listen on."),
+            setting("--port", 8600, click.IntRange(1, 65535), "Port to listen on."),
+        ],
+    )
 
 
 def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,20 +10,11 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from civicdao import cli_options as options
 from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.tally import RULES, TallyResult
 from civicdao.budget.types import BudgetError
-from civicdao.cli_options import (
-    Node,
-    SignerChoice,
-    connection_options,
-    json_option,
-    manifest_option,
-    print_json,
-    signer_options,
-    stderr,
-    stdout,
-)
+from civicdao.cli_options import Node, SignerChoice, stderr, stdout
 
 __all__ = ["budget_group"]
 
@@ -39,7 +30,8 @@ def _unit_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _node_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--network / --rpc-url / --chain-id / --manifest (required): where the suite lives."""
-    return connection_options(manifest_option(required=True, help="The suite's manifest.")(fn))
+    fn = options.manifest_option(required=True, help="The suite's manifest.")(fn)
+    return options.connection_options(fn)
 
 
 def _open(node: Node, manifest: str) -> ParticipatoryBudget:
@@ -56,14 +48,14 @@ def budget_group() -> None:
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True, help="mes = equalshares/add1; greedy.")
-@json_option
+@options.json_option
 def tally_command(round_id: int, node: Node, manifest: str, rule: str, as_json: bool, unit: int) -> None:
     """Count ROUND from the chain's ballots: winners, each winner's supporters and payments, ballot digest."""
     budget = _open(node, manifest)
     result = budget.tally(round_id, rule, unit=unit)
     projects = budget.projects(round_id)
     if as_json:
-        print_json(_tally_json(round_id, result, projects))
+        options.print_json(_tally_json(round_id, result, projects))
         return
     payments = {p.project: p for p in result.payments}
     table = Table(title=f"Round {round_id}: {result.label}, {result.voters} voters, budget {result.budget}")
@@ -84,7 +76,7 @@ def tally_command(round_id: int, node: Node, manifest: str, rule: str, as_json: 
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@json_option
+@options.json_option
 def verify_command(
     round_id: int,
     node: Node,
@@ -97,7 +89,7 @@ def verify_command(
     result = budget.verify(round_id, unit=unit)
     info = budget.get_round(round_id)
     if as_json:
-        print_json({
+        options.print_json({
             "round": round_id, "rule": result.rule, "matches": result.matches,
             "posted": {"winners": list(result.posted.winners), "ballotDigest": result.posted.ballot_digest,
                        "ruleId": result.posted.rule_id},
@@ -126,7 +118,7 @@ def verify_command(
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@signer_options
+@options.signer_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True)
 def post_command(
     round_id: int, node: Node, manifest: str, signer: SignerChoice, rule: str, unit: int
@@ -142,7 +134,7 @@ def post_command(
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@signer_options
+@options.signer_options
 def challenge_command(round_id: int, node: Node, manifest: str, signer: SignerChoice, unit: int) -> None:
     """Challenge ROUND's posted outcome with the one recomputed from the chain; the DAO then decides."""
     budget = _open(node, manifest)
@@ -180,7 +172,7 @@ def export_command(round_id: int, file: str, node: Node, manifest: str, rule: st
 @click.option(
     "--batch-size", type=click.IntRange(1, 500), default=100, show_default=True, help="Ballots per tx."
 )
-@json_option
+@options.json_option
 def replay_command(file: str, rule: str, batch_size: int, as_json: bool) -> None:
     """Replay a pabulib election on a local Anvil chain it starts: one synthetic resident per voter, every
     ballot signed and relayed in batches, the tally from the chain, compared with the file's `selected`."""
@@ -189,7 +181,7 @@ def replay_command(file: str, rule: str, batch_size: int, as_json: bool) -> None
     with _progress(quiet=as_json) as progress:
         result = replay(file, rule, batch_size=batch_size, progress=progress)
     if as_json:
-        print_json(result.as_json())
+        options.print_json(result.as_json())
         return
     stdout.print(f"selected ({result.tally.label}): {', '.join(result.selected)}")
     stdout.print(f"official:  {', '.join(result.official)}")

@@ -21,7 +21,6 @@ from civicdao.index.store import EventRow, Store
 from civicdao.index.sync import Deployment
 
 __all__ = [
-    "ETH",
     "PROPOSAL_STATES",
     "BalancePoint",
     "BookingRow",
@@ -34,6 +33,7 @@ __all__ = [
     "OutflowRow",
     "ProposalRow",
     "RoundRow",
+    "TreasuryFigures",
 ]
 
 ETH = "0x0000000000000000000000000000000000000000"

@@ -163,6 +163,15 @@ def _address(description: str) -> Any:
     return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
 
 
+def _uint_text(description: str) -> Any:
+    """A uint256 query parameter in decimal text (JavaScript numbers cannot hold one)."""
+    return Query(description=description, json_schema_extra={"pattern": UINT256_PATTERN})
+
+
+def _expiry() -> Any:
+    return Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void.")
+
+
 def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: float = 0.5) -> FastAPI:
     """The FastAPI app for ``relayer``; with ``run_batcher`` a background thread submits batches."""
     batcher = Batcher(relayer)
@@ -223,9 +232,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
 
     @app.get("/typed-data/ballot", summary="The typed data to sign for a ballot (eth_signTypedData_v4)")
     def ballot_template(
-        proposal_id: str = Query(
-            description="Proposal id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
-        ),
+        proposal_id: str = _uint_text("Proposal id (decimal)."),
         voter: str = _address("The voter's address."),
         support: int = Query(ge=0, le=2, description="0 against, 1 for, 2 abstain."),
         reason: str | None = Query(default=None, max_length=1000, description="Optional reason."),
@@ -243,7 +250,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     def delegation_template(
         delegator: str = _address("Who delegates (signs)."),
         delegatee: str = _address("Who receives the vote."),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.delegation_template(delegator=delegator, delegatee=delegatee, expiry=expiry)
 
@@ -258,7 +265,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
             description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
             json_schema_extra={"pattern": BYTES32_PATTERN},
         ),
-        expiry: int = Query(ge=0, le=2**256 - 1, description="Unix time after which the signature is void."),
+        expiry: int = _expiry(),
     ) -> dict[str, Any]:
         return relayer.attestation_template(citizen=citizen, credential_hash=credential_hash, expiry=expiry)
 
@@ -267,9 +274,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
         summary="The typed data to sign for a participatory-budget approval ballot (eth_signTypedData_v4)",
     )
     def budget_ballot_template(
-        round_id: str = Query(
-            description="Round id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
-        ),
+        round_id: str = _uint_text("Round id (decimal)."),
         voter: str = _address("The voter's address (a resident)."),
         approvals: str = Query(
             default="",

@@ -10,8 +10,10 @@ from civicdao.cli_options import (
     Node,
     SignerChoice,
     connection_options,
+    listen_options,
     manifest_option,
     relayer_signer_options,
+    setting,
     stderr,
 )
 from civicdao.errors import ConfigError
@@ -25,29 +27,19 @@ __all__ = ["serve_command"]
 @connection_options
 @relayer_signer_options
 @manifest_option()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
+@listen_options
 @db_option
-@click.option(
+@setting(
     "--relayer-db",
-    default="relayer.sqlite",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The relayer's SQLite file of accepted signatures.",
+    "relayer.sqlite",
+    click.Path(dir_okay=False),
+    "The relayer's SQLite file of accepted signatures.",
 )
-@click.option(
-    "--follow-seconds",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="How often the background indexer polls the chain.",
+@setting(
+    "--follow-seconds", 1.0, click.FloatRange(min=0.1), "How often the background indexer polls the chain."
 )
-@click.option(
-    "--batch-seconds",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="The relayer submits signed votes at least this often.",
+@setting(
+    "--batch-seconds", 5.0, click.FloatRange(min=0.1), "The relayer submits signed votes at least this often."
 )
 @click.option("--no-relayer", is_flag=True, help="Serve pages only; signed votes cannot be relayed.")
 def serve_command(
