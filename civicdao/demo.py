@@ -24,7 +24,7 @@ from civicdao.dao import CivicDAO
 from civicdao.errors import ChainStartError
 from civicdao.exchange import CancellationPolicy, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import VoteType
-from civicdao.manifest import DEPLOYMENTS_DIR, index_db_path
+from civicdao.manifest import DEFAULT_DEPLOYMENTS_DIR, index_db_path
 
 __all__ = ["run_demo", "spare_room"]
 
@@ -44,7 +44,7 @@ def run_demo(
     say: Say = print,
     keep_chain: bool = False,
     port: int | None = None,
-    deployments_dir: str | Path = DEPLOYMENTS_DIR,
+    deployments_dir: str | Path = DEFAULT_DEPLOYMENTS_DIR,
     report_dir: str | Path = "reports/treasury",
 ) -> None:
     """Run the demo end to end, narrating each step through ``say``.

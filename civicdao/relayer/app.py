@@ -159,13 +159,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _text(description: str, pattern: str, *, max_length: int | None = None, default: Any = ...) -> Any:
+    """A text query parameter that the OpenAPI schema describes with its ``pattern``."""
+    schema = {"pattern": pattern}
+    return Query(default=default, max_length=max_length, description=description, json_schema_extra=schema)
+
+
 def _address(description: str) -> Any:
-    return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
+    return _text(description, ADDRESS_PATTERN)
 
 
 def _uint_text(description: str) -> Any:
     """A uint256 query parameter in decimal text (JavaScript numbers cannot hold one)."""
-    return Query(description=description, json_schema_extra={"pattern": UINT256_PATTERN})
+    return _text(description, UINT256_PATTERN)
 
 
 def _expiry() -> Any:
@@ -260,10 +266,10 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     )
     def attestation_template(
         citizen: str = _address("The resident to register (a fresh address; it needs no ETH)."),
-        credential_hash: str = Query(
+        credential_hash: str = _text(
+            "The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
+            BYTES32_PATTERN,
             max_length=66,
-            description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
-            json_schema_extra={"pattern": BYTES32_PATTERN},
         ),
         expiry: int = _expiry(),
     ) -> dict[str, Any]:
@@ -276,11 +282,11 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     def budget_ballot_template(
         round_id: str = _uint_text("Round id (decimal)."),
         voter: str = _address("The voter's address (a resident)."),
-        approvals: str = Query(
-            default="",
+        approvals: str = _text(
+            "The approved project indexes, comma-separated (e.g. 0,3,4).",
+            "^([0-9]{1,3}(,[0-9]{1,3})*)?$",
             max_length=1200,
-            description="The approved project indexes, comma-separated (e.g. 0,3,4).",
-            json_schema_extra={"pattern": "^([0-9]{1,3}(,[0-9]{1,3})*)?$"},
+            default="",
         ),
     ) -> dict[str, Any]:
         return relayer.budget_ballot_template(
