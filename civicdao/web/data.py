@@ -2,11 +2,11 @@
 
 Lists and histories (proposals and their text and actions, delegators, listings, bookings, the treasury's
 inflows, balance history and grants, the budget's projects and ballots) read the event index
-(:mod:`civicdao.index`), once per request. The index is kept in step with the chain in one of two ways: while
-:meth:`WebData.follow_index` runs (``civicdao serve`` runs it in a thread) requests read it as the follower
-left it; otherwise a request first syncs it incrementally (one ``eth_getLogs`` over the blocks since the last
-sync, so a resident sees their own transaction at once). Single current values (one proposal's state and
-tally and your vote, a membership, a calendar, balances, credits) are read from the chain through the library
+(:mod:`civicdao.index`), once per request, after one incremental sync (one ``eth_getLogs`` over the blocks
+since the last sync, so a resident sees their own transaction at once); ``civicdao serve`` also follows the
+chain in a thread (:meth:`WebData.follow_index`), so that sync usually finds nothing left to read. Single
+current values (one proposal's state and tally and your vote, a membership, a calendar, balances, credits)
+are read from the chain through the library
 (:class:`~civicdao.governance.Governance`, :class:`~civicdao.citizens.Citizens`,
 :class:`~civicdao.exchange.Exchange`, :class:`~civicdao.treasury.Treasury`). The dict shapes below are the
 contract between this module and the front end (documented in ``docs/web.md``).
@@ -96,9 +96,6 @@ class WebData:
         self.index_store = Store(index_db or ":memory:")
         self._indexer = Indexer(self.w3, deployment, self.index_store, confirmations=confirmations)
         self._reader = IndexReader(self.index_store, deployment)
-        self._index_lock = threading.Lock()
-        #: Set while :meth:`follow_index` runs: requests then read the index without syncing it.
-        self._followed = threading.Event()
         #: Listings as the chain holds them, by (id, terms version): fields no event carries.
         self._listing_cache: dict[tuple[int, int, int, str, str], Listing] = {}
 
@@ -106,31 +103,24 @@ class WebData:
 
     def sync_index(self) -> SyncReport:
         """Bring the index up to the chain's head (incremental, reorg-safe)."""
-        with self._index_lock:
-            return self._indexer.sync()
+        return self._indexer.sync()
 
     def follow_index(self, stop: threading.Event, *, interval: float = 1.0) -> None:
         """Keep the index in step with the chain every ``interval`` seconds until ``stop`` is set (run it in a
-        thread; :meth:`Indexer.follow <civicdao.index.Indexer.follow>` retries a failing node). Meanwhile
-        requests read the index as it stands, without syncing it themselves."""
-        self._followed.set()
-        try:
-            self._indexer.follow(poll_interval=interval, stop=stop)
-        finally:
-            self._followed.clear()
+        thread: :meth:`Indexer.follow <civicdao.index.Indexer.follow>`, which retries a failing node). A
+        page's own sync then finds little or nothing left to read."""
+        self._indexer.follow(poll_interval=interval, stop=stop)
 
     def close(self) -> None:
         """Close the index's database."""
         self.index_store.close()
 
     def _indexed(self, query: Callable[[IndexReader], T]) -> T:
-        """Answer ``query`` from the index in one consistent read: a page calls this once. The index is synced
-        to the head first, unless :meth:`follow_index` keeps it in step."""
-        with self._index_lock:
-            if not self._followed.is_set():
-                self._indexer.sync()
-            with self.index_store.transaction():  # the follower's next batch waits until the page has read
-                return query(self._reader)
+        """Answer ``query`` from the index in one consistent read, after one incremental sync (a page calls
+        this once: it sees the transaction its resident just sent, even between two follower polls)."""
+        self._indexer.sync()
+        with self.index_store.transaction():  # the follower's next batch waits until the page has read
+            return query(self._reader)
 
     # -- the app ------------------------------------------------------------------------------------------
 
