@@ -5,8 +5,8 @@ Every command takes ``--network``/``--rpc-url`` (the node), ``--manifest`` (defa
 or a ``postgresql://`` URL), syncs the index first (``--no-sync`` reads it as it is, without a node
 when ``--manifest`` is given) and prints a table, or JSON with ``--json``.
 
-Write commands (``proposals propose``, ``listings book``, …) attach to these same groups from
-:mod:`civicdao.cli`: ``proposals_group.add_command(...)``.
+Write commands (``proposals propose``, ``listings book``, …) attach to these same groups
+(:func:`civicdao.commands.register`). The options and output helpers come from :mod:`civicdao.cli_options`.
 """
 
 from __future__ import annotations
