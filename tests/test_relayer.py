@@ -23,6 +23,7 @@ from budget_scenario import open_budget_round
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_web import open_proposal
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -30,8 +31,8 @@ from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.citizens import Citizens
-from civicdao.deploy import ETH, Suite
-from civicdao.governance import Action, Governance
+from civicdao.deploy import Suite
+from civicdao.governance import Governance
 from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_app
 from civicdao.signing import attestation_typed_data, ballot_typed_data, delegation_typed_data, sign_typed_data
 from civicdao.toolchain import project_root
@@ -53,15 +54,6 @@ class World:
     citizens: tuple[LocalSigner, ...]
     funder: LocalSigner
     proposal_id: int
-
-
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    governance = Governance.from_suite(suite)
-    control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
 
 
 @pytest.fixture(scope="module")
