@@ -34,6 +34,7 @@ from civicdao.cli_options import (
     stdout,
     when,
 )
+from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.index.queries import IndexReader
 from civicdao.index.store import Store
@@ -469,7 +470,7 @@ def treasury_balance(opened: Opened, *, as_json: bool) -> None:
         from civicdao.treasury import Treasury
 
         treasury = Treasury.at(opened.w3, str(opened.deployment.address_of("PublicTreasury")))
-        tokens = sorted(set(figures.balances) | {"0x0000000000000000000000000000000000000000"})
+        tokens = sorted(set(figures.balances) | {ETH})
         live = {b.token: b.balance for b in treasury.balances(tokens)}
     tokens = sorted(set(figures.balances) | set(live))
     rows = [

@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from civicdao.config import KINDS
+from civicdao.deploy import ETH
 from civicdao.index.decode import CallDecoder, DecodedCall
 from civicdao.index.errors import IndexMismatchError
 from civicdao.index.store import EventRow, Store
@@ -36,7 +37,6 @@ __all__ = [
     "TreasuryFigures",
 ]
 
-ETH = "0x0000000000000000000000000000000000000000"
 #: OpenZeppelin's ProposalState names, in contract order.
 PROPOSAL_STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 CATEGORIES = (*KINDS, "donation")
