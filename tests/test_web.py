@@ -189,6 +189,30 @@ def test_proposals_list_and_detail_decode_the_actions(client: TestClient, world:
     assert detail["tally"] == {"for": 0, "against": 0, "abstain": 0}
 
 
+def test_a_page_syncs_the_index_once_and_reads_it_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proposal page (text and actions from the index, state and tally from the chain) and the lists each
+    make one incremental sync and one read of the index, and never scan the chain's logs themselves."""
+    data = WebData(world.suite)
+    syncs: list[int] = []
+    real_sync = data._indexer.sync
+    monkeypatch.setattr(data._indexer, "sync", lambda: syncs.append(1) or real_sync())
+    for reader in ("civicdao.logs.event_logs", "civicdao.governance.event_logs"):
+        monkeypatch.setattr(reader, lambda *a, **k: pytest.fail("a page read the chain's logs itself"))
+    try:
+        for page in (
+            lambda: data.proposal(str(world.proposal_id), account=world.funded[0].address),
+            data.proposals,
+            lambda: data.membership(world.funded[0].address),
+            data.treasury_overview,
+            data.budget,
+        ):
+            syncs.clear()
+            page()
+            assert len(syncs) == 1
+    finally:
+        data.close()
+
+
 def test_proposal_detail_tells_an_account_whether_it_voted(client: TestClient, world: World) -> None:
     governance = Governance.from_suite(world.suite)
     voter = world.funded[1]
