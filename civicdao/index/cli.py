@@ -299,13 +299,10 @@ def proposals_show(opened: Opened, *, as_json: bool, proposal_id: str) -> None:
         raise ConfigError(f"the index has no proposal {proposal_id}: check the id, or sync the index")
     live = None
     if opened.w3 is not None:
-        from civicdao.governance import ProposalState
-        from civicdao.tx import call
+        from civicdao.deploy import load_suite
+        from civicdao.governance import Governance
 
-        governor = opened.w3.eth.contract(
-            address=opened.deployment.address_of("CivicGovernor"), abi=_abi("CivicGovernor")
-        )
-        live = ProposalState(int(call(governor.functions.state(wanted)))).name.lower()
+        live = Governance.from_suite(load_suite(opened.w3, opened.manifest)).state(wanted).name.lower()
     if as_json:
         print_json({**proposal.to_json(), "liveState": live})
         return
@@ -333,12 +330,6 @@ def proposals_show(opened: Opened, *, as_json: bool, proposal_id: str) -> None:
         title="Actions",
         columns=["#", "target", "value", "call"],
     )
-
-
-def _abi(name: str) -> list[dict[str, Any]]:
-    from civicdao.artifacts import load_artifact
-
-    return load_artifact(name).abi_list()
 
 
 # -- listings ---------------------------------------------------------------------------------------------
