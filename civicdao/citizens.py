@@ -35,6 +35,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.types import BlockIdentifier
 
 from civicdao import signing
 from civicdao._validate import whole_number
@@ -489,10 +490,15 @@ class Citizens:
         """The membership id ``account`` holds (0 = none)."""
         return int(call(self.registry.functions.membershipOf(checksum(account))))
 
-    def snapshot_voter(self, account: str, timepoint: int) -> ChecksumAddress | None:
+    def snapshot_voter(
+        self, account: str, timepoint: int, *, block: BlockIdentifier = "latest"
+    ) -> ChecksumAddress | None:
         """Whose ballot ``account`` casts on a proposal whose snapshot is ``timepoint``: after a key rotation
-        made after the snapshot, the new key casts the old key's ballot and the old key none (``None``)."""
-        voter = call(self.registry.functions.snapshotVoter(checksum(account, what="account"), timepoint))
+        made after the snapshot, the new key casts the old key's ballot and the old key none (``None``).
+        The one reader of ``CitizenRegistry.snapshotVoter`` (governance, signing and the relayer ask here);
+        ``block``: as the registry answered at that block."""
+        fn = self.registry.functions.snapshotVoter(checksum(account, what="account"), timepoint)
+        voter = call(fn, block=block)
         return None if int(voter, 16) == 0 else checksum(voter)
 
     def rotation_nonce(self, account: str) -> int:

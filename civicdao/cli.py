@@ -6,37 +6,33 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Literal
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from civicdao import commands
 from civicdao._version import __version__
+from civicdao.budget.cli import budget_group
+from civicdao.cli_options import (
+    Node,
+    SignerChoice,
+    connection_options,
+    emit,
+    json_option,
+    listen_options,
+    manifest_option,
+    node_urls,
+    setting,
+    signer_options,
+    stderr,
+    stdout,
+)
 from civicdao.errors import CivicDAOError
+from civicdao.index import cli as index_cli
+from civicdao.web.cli import serve_command
 
 __all__ = ["main"]
-
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
-
-
-def emit(rows: Sequence[dict[str, Any]], *, as_json: bool, title: str, columns: Sequence[str]) -> None:
-    """Print rows as a readable table, or as JSON for machines."""
-    if as_json:
-        click.echo(json.dumps(list(rows), indent=2, default=str))
-        return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
-    stdout.print(table)
-
-
-def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,11 +43,6 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
-
-
-from civicdao.budget.cli import budget_group  # noqa: E402  (`civicdao budget …`, registered on `cli`)
-
-cli.add_command(budget_group)
 
 
 @cli.command("compile")
@@ -127,89 +118,9 @@ def check_rpc_command(rpc_url: str, chain_id: int | None, as_json: bool) -> None
     from civicdao.chain import connect
 
     w3 = connect(rpc_url, expected_chain_id=chain_id)
-    _node_url.append(rpc_url)
+    node_urls.append(rpc_url)
     row = {"rpc_url": rpc_url, "chain_id": w3.eth.chain_id, "block": w3.eth.block_number}
     emit([row], as_json=as_json, title="Node", columns=["rpc_url", "chain_id", "block"])
-
-
-def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--network / --rpc-url / --chain-id, shared by every command that talks to a node."""
-    fn = click.option(
-        "--chain-id", type=click.IntRange(1), help="Fail unless the node serves this chain id."
-    )(fn)
-    fn = click.option(
-        "--rpc-url",
-        envvar="CIVICDAO_RPC_URL",
-        help="Node URL (or $CIVICDAO_RPC_URL), e.g. http://127.0.0.1:8545.",
-    )(fn)
-    return click.option(
-        "--network",
-        help="A network name: anvil or ganache (local, default URL http://127.0.0.1:8545), or a public "
-        "one (sepolia, mainnet, …); checks the chain id.",
-    )(fn)
-
-
-def signer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Where the signing key comes from: an env var, an encrypted keystore, or a node-unlocked account."""
-    fn = click.option(
-        "--unlocked",
-        "unlocked_index",
-        type=click.IntRange(0),
-        help="Use the node's unlocked account N (local).",
-    )(fn)
-    fn = click.option(
-        "--password-env",
-        default="CIVICDAO_KEYSTORE_PASSWORD",
-        show_default=True,
-        help="Env var holding the keystore password (prompted for when unset).",
-    )(fn)
-    fn = click.option("--keystore", type=click.Path(dir_okay=False), help="Encrypted JSON keystore file.")(fn)
-    return click.option(
-        "--key-env", default="CIVICDAO_PRIVATE_KEY", show_default=True, help="Env var holding a private key."
-    )(fn)
-
-
-#: The node this command talks to, so an error can name it (one CLI command per process).
-_node_url: list[str] = []
-
-
-def open_web3(network: str | None, rpc_url: str | None, chain_id: int | None) -> Any:
-    from civicdao.chain import connect
-    from civicdao.errors import ConfigError
-    from civicdao.networks import connect_network
-    from civicdao.tx import rpc_url as url_of
-
-    if network:
-        w3 = connect_network(network, rpc_url=rpc_url, chain_id=chain_id)
-    elif not rpc_url:
-        raise ConfigError("no node to talk to: pass --rpc-url (or set CIVICDAO_RPC_URL) or --network")
-    else:
-        w3 = connect(rpc_url, expected_chain_id=chain_id)
-    _node_url.append(url_of(w3))
-    return w3
-
-
-def load_signer(
-    w3: Any, key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None
-) -> Any:
-    import os
-
-    from civicdao import accounts
-    from civicdao.errors import ConfigError
-
-    if unlocked_index is not None:
-        unlocked = accounts.node_signers(w3)
-        if unlocked_index >= len(unlocked):
-            raise ConfigError(
-                f"the node has {len(unlocked)} unlocked accounts; --unlocked {unlocked_index} is not one"
-            )
-        return unlocked[unlocked_index]
-    if keystore:
-        password = os.environ.get(password_env)
-        if password is None:
-            password = click.prompt(f"password for {keystore}", hide_input=True)
-        return accounts.from_keystore(keystore, password)
-    return accounts.from_env(key_env)
 
 
 @cli.command("deploy")
@@ -221,9 +132,7 @@ def load_signer(
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="TOML overrides of the preset."
 )
-@click.option(
-    "--manifest", type=click.Path(dir_okay=False), help="Manifest path [deployments/<chain id>.json]."
-)
+@manifest_option(help="Manifest path [deployments/<chain id>.json].")
 @click.option(
     "--fresh",
     is_flag=True,
@@ -231,13 +140,8 @@ def load_signer(
 )
 @json_option
 def deploy_command(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    key_env: str,
-    keystore: str | None,
-    password_env: str,
-    unlocked_index: int | None,
+    node: Node,
+    signer: SignerChoice,
     preset: str,
     config_file: str | None,
     manifest: str | None,
@@ -249,17 +153,16 @@ def deploy_command(
     An interrupted deployment resumes from its manifest: the rerun first waits for the transactions the
     interrupted run left pending, adopts what they created, and sends nothing twice.
     """
-    from pathlib import Path
-
     from civicdao.config import load_config
     from civicdao.deploy import deploy_suite
+    from civicdao.manifest import manifest_path
 
-    w3 = open_web3(network, rpc_url, chain_id)
+    w3 = node.web3()
     config = load_config(preset, config_file)
-    signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
-    path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
+    deployer = signer.load(w3)
+    path = manifest_path(w3.eth.chain_id, manifest)
     if as_json:
-        suite = deploy_suite(w3, signer, config, manifest_path=path, fresh=fresh)
+        suite = deploy_suite(w3, deployer, config, manifest_path=path, fresh=fresh)
     else:
         # Each finished step stays on screen; a live spinner names the one under way (on a terminal only).
         with stderr.status("deploying the CivicDAO suite …") as status:
@@ -268,7 +171,7 @@ def deploy_command(
                 stderr.print(f"[dim]·[/dim] {message}")
                 status.update(f"{message} …")
 
-            suite = deploy_suite(w3, signer, config, manifest_path=path, progress=progress, fresh=fresh)
+            suite = deploy_suite(w3, deployer, config, manifest_path=path, progress=progress, fresh=fresh)
     rows = [{"contract": key, "address": address} for key, address in suite.addresses().items()]
     if as_json:
         click.echo(json.dumps({"manifest": str(path), "chainId": suite.chain_id, "contracts": rows}))
@@ -345,67 +248,24 @@ def toolchain_install() -> None:
 @cli.command("relay")
 @connection_options
 @signer_options
-@click.option("--manifest", required=True, type=click.Path(dir_okay=False), help="The suite's manifest.")
-@click.option(
+@manifest_option(required=True, help="The suite's manifest.")
+@setting(
     "--db",
-    default="relayer.sqlite",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="SQLite file of accepted signatures (kept across restarts).",
+    "relayer.sqlite",
+    click.Path(dir_okay=False),
+    "SQLite file of accepted signatures (kept across restarts).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--batch-size",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Submit once this many signatures wait…",
-)
-@click.option(
-    "--batch-seconds",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="…or once the oldest waited this long.",
-)
-@click.option(
-    "--max-batch",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most ballots in one multicall.",
-)
+@listen_options
+@setting("--batch-size", 20, click.IntRange(1), "Submit once this many signatures wait…")
+@setting("--batch-seconds", 30.0, click.FloatRange(min=0.1), "…or once the oldest waited this long.")
+@setting("--max-batch", 100, click.IntRange(1), "Most ballots in one multicall.")
 @click.option("--gas-budget-eth", help="Stop submitting once the relayer has spent this much ETH on gas.")
-@click.option(
-    "--rate-limit",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Messages one citizen may send per --rate-window.",
-)
-@click.option(
-    "--rate-window",
-    default=3600.0,
-    show_default=True,
-    type=click.FloatRange(min=1),
-    help="Seconds of the rate-limit window.",
-)
-@click.option(
-    "--max-body-bytes",
-    default=16_384,
-    show_default=True,
-    type=click.IntRange(256),
-    help="Larger request bodies get 413.",
-)
+@setting("--rate-limit", 20, click.IntRange(1), "Messages one citizen may send per --rate-window.")
+@setting("--rate-window", 3600.0, click.FloatRange(min=1), "Seconds of the rate-limit window.")
+@setting("--max-body-bytes", 16_384, click.IntRange(256), "Larger request bodies get 413.")
 def relay_command(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    key_env: str,
-    keystore: str | None,
-    password_env: str,
-    unlocked_index: int | None,
+    node: Node,
+    signer: SignerChoice,
     manifest: str,
     db: str,
     host: str,
@@ -421,7 +281,6 @@ def relay_command(
     """Run the relayer: verify wallet-signed ballots, delegations and attestations, submit them in batches."""
     from decimal import Decimal, InvalidOperation
 
-    from civicdao.deploy import load_suite
     from civicdao.errors import ConfigError
 
     try:
@@ -441,20 +300,14 @@ def relay_command(
         batch_size=batch_size, batch_interval=batch_seconds, max_batch=max_batch, gas_budget_wei=budget,
         rate_limit=rate_limit, rate_window=rate_window, max_body_bytes=max_body_bytes,
     )  # fmt: skip
-    w3 = open_web3(network, rpc_url, chain_id)
-    suite = load_suite(w3, manifest)
-    signer = load_signer(w3, key_env, keystore, password_env, unlocked_index)
-    relayer = Relayer(suite, signer, Store(db), settings)
+    suite = node.suite(manifest)
+    account = signer.load(suite.w3)
+    relayer = Relayer(suite, account, Store(db), settings)
     stderr.print(
-        f"relayer {signer.address} on chain {suite.chain_id}: http://{host}:{port} (docs at /docs), "
+        f"relayer {account.address} on chain {suite.chain_id}: http://{host}:{port} (docs at /docs), "
         f"batches of {batch_size} or every {batch_seconds:g}s, database {db}"
     )
     serve(relayer, host=host, port=port)
-
-
-from civicdao.web.cli import serve_command  # noqa: E402  (bottom: it builds on the options above)
-
-cli.add_command(serve_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -491,7 +344,7 @@ def _one_line(exc: BaseException) -> str | None:
         return None
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or exc} ({exc.filename}): check the path and its permissions"
-    failure = node_failure(exc, url=_node_url[-1] if _node_url else "")
+    failure = node_failure(exc, url=node_urls[-1] if node_urls else "")
     if failure is not None:
         return str(failure)
     return (
@@ -499,23 +352,18 @@ def _one_line(exc: BaseException) -> str | None:
     )
 
 
-if (
-    __name__ == "__main__"
-):  # `python -m civicdao.cli`: run the package module, where every group is registered
-    from civicdao.cli import main as package_main
+# The other groups: the read side over the index, with the write commands attached to the same groups.
+for _group in (
+    budget_group,
+    serve_command,
+    index_cli.index_group,
+    index_cli.proposals_group,
+    index_cli.listings_group,
+    index_cli.treasury_group,
+    index_cli.citizens_group,
+):
+    cli.add_command(_group)
+commands.register(cli)
 
-    sys.exit(package_main())
-
-# Read-side groups over the event index (civicdao/index/cli.py); write commands attach to the same groups.
-from civicdao.index import cli as index_cli  # noqa: E402  (needs the helpers above)
-
-cli.add_command(index_cli.index_group)
-cli.add_command(index_cli.proposals_group)
-cli.add_command(index_cli.listings_group)
-cli.add_command(index_cli.treasury_group)
-cli.add_command(index_cli.citizens_group)
-
-# Write commands (civicdao/commands/) attach to the same groups, and `status` to the root.
-from civicdao import commands as _write_commands  # noqa: E402
-
-_write_commands.register(cli)
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,7 +43,7 @@ from civicdao.errors import ConfigError, DeploymentError
 from civicdao.exchange import Booking, BookingMade, Exchange
 from civicdao.governance import Action, Governance
 from civicdao.local import PassedProposal, pass_proposal
-from civicdao.manifest import Manifest
+from civicdao.manifest import DEFAULT_DEPLOYMENTS_DIR, Manifest, manifest_path
 from civicdao.networks import connect_network
 from civicdao.treasury import EpochStatus, GrantCreated, Treasury, grant_id_of
 from civicdao.tx import TxRecord
@@ -62,9 +62,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-
-#: Where manifests live by default: ``deployments/<chain id>.json`` (the CLI's default too).
-DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
 
 
 class ManifestNotFoundError(DeploymentError, FileNotFoundError):
@@ -157,7 +154,7 @@ class CivicDAO:
         else:
             w3 = connect_network(rpc_url_or_network, rpc_url=rpc_url, chain_id=expected_chain_id)
         if manifest is None:
-            manifest = DEFAULT_DEPLOYMENTS_DIR / f"{w3.eth.chain_id}.json"
+            manifest = manifest_path(w3.eth.chain_id)
         return cls.load(w3, manifest)
 
     @classmethod

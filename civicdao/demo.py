@@ -24,8 +24,9 @@ from civicdao.dao import CivicDAO
 from civicdao.errors import ChainStartError
 from civicdao.exchange import CancellationPolicy, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import VoteType
+from civicdao.manifest import DEFAULT_DEPLOYMENTS_DIR, index_db_path
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "spare_room"]
 
 RESIDENTS = ("Amara", "Bo", "Chidi", "Dana")
 #: The port a kept chain listens on unless told otherwise (the usual local node port).
@@ -43,7 +44,7 @@ def run_demo(
     say: Say = print,
     keep_chain: bool = False,
     port: int | None = None,
-    deployments_dir: str | Path = "deployments",
+    deployments_dir: str | Path = DEFAULT_DEPLOYMENTS_DIR,
     report_dir: str | Path = "reports/treasury",
 ) -> None:
     """Run the demo end to end, narrating each step through ``say``.
@@ -125,10 +126,10 @@ def run_demo(
             _keep_running(say, chain, manifest_path)
 
 
-def _share_a_room(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> None:
-    exchange, control = dao.exchange, dao.control
-    start = (control.time() // DAY + 1) * DAY
-    spec = ListingSpec(
+def spare_room(start: int) -> ListingSpec:
+    """The demo's listing: a spare room by the park, 0.02 ETH a night (0.1 ETH deposit), for up to 7 nights
+    in the 30 days from ``start``; free cancellation until 48 hours before, half refunded after."""
+    return ListingSpec(
         kind=Kind.ROOM_HOUSE,
         unit=Unit.DAY,
         price=ETHER // 50,
@@ -139,6 +140,12 @@ def _share_a_room(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> N
         policy=CancellationPolicy(free_cancel_hours=48, late_refund_bps=5_000),
         metadata_uri="ipfs://spare-room-by-the-park",
     )
+
+
+def _share_a_room(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> None:
+    exchange, control = dao.exchange, dao.control
+    start = (control.time() // DAY + 1) * DAY
+    spec = spare_room(start)
     listed = exchange.list(residents["Bo"], spec)
     say(f"[bold]7. Bo lists a spare room[/bold] (listing {listed.listing_id}): {_eth(spec.price)} a night")
     booking = exchange.book(residents["Chidi"], listed.listing_id, start=start + DAY, units=3)
@@ -237,7 +244,7 @@ def _check_port_free(port: int) -> None:
 def _move_aside(manifest_path: Path, say: Say) -> None:
     """A kept demo chain is new: an older manifest (and its index) for chain 31337 describes a dead chain."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    for old in (manifest_path, manifest_path.with_name(f"{manifest_path.stem}.index.sqlite")):
+    for old in (manifest_path, index_db_path(manifest_path)):
         if old.exists():
             moved = old.with_name(f"{old.name}.{stamp}.old")
             old.rename(moved)
@@ -255,7 +262,7 @@ def _write_report(say: Say, dao: CivicDAO, report_dir: str | Path, manifest_path
 
     with contextlib.ExitStack() as stack:
         if manifest_path is not None:
-            db = str(manifest_path.with_name(f"{manifest_path.stem}.index.sqlite"))
+            db = str(index_db_path(manifest_path))
         else:
             db = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "index.sqlite")
         store = stack.enter_context(Store(db))

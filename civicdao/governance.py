@@ -491,11 +491,12 @@ class Governance:
         """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
         snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
         after the snapshot and may not vote on it."""
+        from civicdao.citizens import Citizens  # citizens builds on this module
+
         registry = self.w3.eth.contract(
             address=checksum(call(self.governor.functions.token())), abi=load_artifact("CitizenRegistry").abi
         )
-        voter = call(registry.functions.snapshotVoter(checksum(account), self.snapshot(proposal_id)))
-        return None if int(voter, 16) == 0 else checksum(voter)
+        return Citizens(self.w3, registry).snapshot_voter(account, self.snapshot(proposal_id))
 
     def get(self, proposal_id: int) -> Proposal:
         """One proposal with its actions, state and tally (from its ``ProposalCreated`` event).

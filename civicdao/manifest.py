@@ -17,9 +17,24 @@ from typing import Any
 from civicdao._files import write_json_atomic
 from civicdao.errors import DeploymentError
 
-__all__ = ["ContractEntry", "Manifest"]
+__all__ = ["DEFAULT_DEPLOYMENTS_DIR", "ContractEntry", "Manifest", "index_db_path", "manifest_path"]
 
 FORMAT_VERSION = 1
+
+#: Where manifests live by default: ``deployments/<chain id>.json`` (the CLI, the web app and the demo).
+DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
+
+
+def manifest_path(chain_id: int, manifest: str | Path | None = None) -> Path:
+    """``manifest`` when given, else the default place of chain ``chain_id``'s: ``deployments/<id>.json``."""
+    return Path(manifest) if manifest is not None else DEFAULT_DEPLOYMENTS_DIR / f"{chain_id}.json"
+
+
+def index_db_path(manifest: str | Path) -> Path:
+    """The event index's SQLite file next to a manifest: ``deployments/31337.json`` →
+    ``deployments/31337.index.sqlite``."""
+    path = Path(manifest)
+    return path.with_name(f"{path.stem}.index.sqlite")
 
 
 @dataclass(frozen=True)

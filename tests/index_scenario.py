@@ -11,6 +11,7 @@ from web3 import HTTPProvider, Web3
 from civicdao.accounts import Signer
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY
+from civicdao.demo import spare_room
 from civicdao.deploy import Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance, VoteType
@@ -49,20 +50,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
 
     # exchange: a room with a settled and a cancelled booking, a tool listing, then a closed one
     start = (control.time() // DAY + 1) * DAY
-    room = exchange.list(
-        citizens[1],
-        ListingSpec(
-            kind=Kind.ROOM_HOUSE,
-            unit=Unit.DAY,
-            price=ETHER // 50,
-            deposit=ETHER // 10,
-            available_from=start,
-            available_until=start + 30 * DAY,
-            max_units=7,
-            policy=CancellationPolicy(free_cancel_hours=48, late_refund_bps=5_000),
-            metadata_uri="ipfs://spare-room-by-the-park",
-        ),
-    ).listing_id
+    room = exchange.list(citizens[1], spare_room(start)).listing_id
     tool = exchange.list(
         citizens[2],
         ListingSpec(

@@ -40,6 +40,18 @@ def test_every_command_has_help(path: tuple[str, ...], capsys: pytest.CaptureFix
     assert "Usage:" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "module", ["civicdao.index.cli", "civicdao.commands", "civicdao.web.cli", "civicdao.budget.cli"]
+)
+def test_command_modules_import_before_the_cli(module: str) -> None:
+    """The command modules build on civicdao.cli_options, not on civicdao.cli: any import order works."""
+    code = f"import {module}, civicdao.cli; print(len(civicdao.cli.cli.commands))"
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 16  # every group and command registered whatever came first
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     from civicdao import __version__
 

@@ -29,6 +29,7 @@ import pytest
 from budget_scenario import open_budget_round
 from click.testing import CliRunner
 from eth_account import Account
+from governance_scenario import open_proposal
 from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
@@ -38,7 +39,7 @@ from civicdao.citizens import Citizens
 from civicdao.config import DAY
 from civicdao.deploy import ETH, Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
-from civicdao.governance import Action, Governance
+from civicdao.governance import Governance
 from civicdao.manifest import Manifest
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
 from civicdao.testing import pass_proposal
@@ -76,16 +77,6 @@ class World:
 
 def fresh() -> LocalSigner:
     return from_private_key(Account.create().key)
-
-
-def open_proposal(suite: Suite, control: ChainControl, proposer: LocalSigner, text: str) -> int:
-    """Propose raising the monthly ETH cap and move the clock until voting opens."""
-    governance = Governance.from_suite(suite)
-    control.increase_time(1)
-    action = Action.call(suite.treasury.functions.setEpochCap(ETH, ETHER))
-    proposal_id, _ = governance.propose(proposer, [action], text)
-    control.increase_time(governance.voting_delay() + 1)
-    return proposal_id
 
 
 def build_world(
@@ -187,6 +178,30 @@ def test_proposals_list_and_detail_decode_the_actions(client: TestClient, world:
     steps = [step["step"] for step in detail["timeline"]]
     assert steps[:3] == ["proposed", "voting_opens", "voting_closes"]
     assert detail["tally"] == {"for": 0, "against": 0, "abstain": 0}
+
+
+def test_a_page_syncs_the_index_once_and_reads_it_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proposal page (text and actions from the index, state and tally from the chain) and the lists each
+    make one incremental sync and one read of the index, and never scan the chain's logs themselves."""
+    data = WebData(world.suite)
+    syncs: list[int] = []
+    real_sync = data._indexer.sync
+    monkeypatch.setattr(data._indexer, "sync", lambda: syncs.append(1) or real_sync())
+    for reader in ("civicdao.logs.event_logs", "civicdao.governance.event_logs"):
+        monkeypatch.setattr(reader, lambda *a, **k: pytest.fail("a page read the chain's logs itself"))
+    try:
+        for page in (
+            lambda: data.proposal(str(world.proposal_id), account=world.funded[0].address),
+            data.proposals,
+            lambda: data.membership(world.funded[0].address),
+            data.treasury_overview,
+            data.budget,
+        ):
+            syncs.clear()
+            page()
+            assert len(syncs) == 1
+    finally:
+        data.close()
 
 
 def test_proposal_detail_tells_an_account_whether_it_voted(client: TestClient, world: World) -> None:

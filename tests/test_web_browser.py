@@ -27,7 +27,8 @@ from urllib.parse import urlparse
 import pytest
 from budget_scenario import ETHER, open_budget_round
 from eth_account import Account
-from test_web import World, build_world, fresh, open_proposal, without_budget
+from governance_scenario import open_proposal
+from test_web import World, build_world, fresh, without_budget
 
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.budget import ParticipatoryBudget

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from civicdao import cli_options as options
+from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.tally import RULES, TallyResult
 from civicdao.budget.types import BudgetError
+from civicdao.cli_options import Node, SignerChoice, stderr, stdout
 
 if TYPE_CHECKING:
     from civicdao.budget.client import ParticipatoryBudget
 
 __all__ = ["budget_group"]
-
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
 
 _RULE = click.Choice(sorted(RULES))
 
@@ -34,51 +32,13 @@ def _unit_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _node_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--network / --rpc-url / --chain-id / --manifest: where the suite lives."""
-    fn = click.option(
-        "--manifest", required=True, type=click.Path(dir_okay=False), help="The suite's manifest."
-    )(fn)
-    fn = click.option(
-        "--chain-id", type=click.IntRange(1), help="Fail unless the node serves this chain id."
-    )(fn)
-    fn = click.option(
-        "--rpc-url",
-        envvar="CIVICDAO_RPC_URL",
-        help="Node URL (or $CIVICDAO_RPC_URL), e.g. http://127.0.0.1:8545.",
-    )(fn)
-    return click.option(
-        "--network", help="A public network name (sepolia, mainnet, …); checks the chain id."
-    )(fn)
+    """--network / --rpc-url / --chain-id / --manifest (required): where the suite lives."""
+    fn = options.manifest_option(required=True, help="The suite's manifest.")(fn)
+    return options.connection_options(fn)
 
 
-def _signer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
-        "--unlocked", "unlocked_index", type=click.IntRange(0), help="Use the node's unlocked account N."
-    )(fn)
-    fn = click.option(
-        "--password-env", default="CIVICDAO_KEYSTORE_PASSWORD", show_default=True,
-        help="Env var holding the keystore password (prompted for when unset).",
-    )(fn)  # fmt: skip
-    fn = click.option("--keystore", type=click.Path(dir_okay=False), help="Encrypted JSON keystore file.")(fn)
-    return click.option(
-        "--key-env", default="CIVICDAO_PRIVATE_KEY", show_default=True, help="Env var holding a private key."
-    )(fn)
-
-
-def _open(
-    network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str
-) -> ParticipatoryBudget:
-    from civicdao.budget.client import ParticipatoryBudget
-    from civicdao.cli import open_web3
-    from civicdao.deploy import load_suite
-
-    return ParticipatoryBudget.from_suite(load_suite(open_web3(network, rpc_url, chain_id), manifest))
-
-
-def _signer(budget: Any, key_env: str, keystore: str | None, password_env: str, unlocked: int | None) -> Any:
-    from civicdao.cli import load_signer
-
-    return load_signer(budget.w3, key_env, keystore, password_env, unlocked)
+def _open(node: Node, manifest: str) -> ParticipatoryBudget:
+    return ParticipatoryBudget.from_suite(node.suite(manifest))
 
 
 @click.group("budget")
@@ -91,17 +51,14 @@ def budget_group() -> None:
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True, help="mes = equalshares/add1; greedy.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def tally_command(
-    round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    rule: str, as_json: bool, unit: int,
-) -> None:  # fmt: skip
+@options.json_option
+def tally_command(round_id: int, node: Node, manifest: str, rule: str, as_json: bool, unit: int) -> None:
     """Count ROUND from the chain's ballots: winners, each winner's supporters and payments, ballot digest."""
-    budget = _open(network, rpc_url, chain_id, manifest)
+    budget = _open(node, manifest)
     result = budget.tally(round_id, rule, unit=unit)
     projects = budget.projects(round_id)
     if as_json:
-        click.echo(json.dumps(_tally_json(round_id, result, projects), indent=2))
+        options.print_json(_tally_json(round_id, result, projects))
         return
     payments = {p.project: p for p in result.payments}
     table = Table(title=f"Round {round_id}: {result.label}, {result.voters} voters, budget {result.budget}")
@@ -122,29 +79,27 @@ def tally_command(
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@options.json_option
 def verify_command(
     round_id: int,
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
+    node: Node,
     manifest: str,
     as_json: bool,
     unit: int,
 ) -> None:
     """Recompute ROUND's posted outcome from the chain; exit 1 when it differs (then challenge it)."""
-    budget = _open(network, rpc_url, chain_id, manifest)
+    budget = _open(node, manifest)
     result = budget.verify(round_id, unit=unit)
     info = budget.get_round(round_id)
     if as_json:
-        click.echo(json.dumps({
+        options.print_json({
             "round": round_id, "rule": result.rule, "matches": result.matches,
             "posted": {"winners": list(result.posted.winners), "ballotDigest": result.posted.ballot_digest,
                        "ruleId": result.posted.rule_id},
             "recomputed": {"winners": list(result.recomputed.winners),
                            "ballotDigest": result.recomputed.ballot_digest,
                            "ruleId": result.recomputed.rule_id},
-        }, indent=2))  # fmt: skip
+        })  # fmt: skip
     else:
         table = Table(title=f"Round {round_id}: posted outcome against the chain ({result.rule})")
         for column in ("", "winners", "ballot digest"):
@@ -166,17 +121,15 @@ def verify_command(
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@_signer_options
+@options.signer_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True)
 def post_command(
-    round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None, rule: str, unit: int,
-) -> None:  # fmt: skip
+    round_id: int, node: Node, manifest: str, signer: SignerChoice, rule: str, unit: int
+) -> None:
     """Tally ROUND from the chain and post the outcome (after voting closed); the challenge window starts."""
-    budget = _open(network, rpc_url, chain_id, manifest)
-    signer = _signer(budget, key_env, keystore, password_env, unlocked_index)
+    budget = _open(node, manifest)
     result = budget.tally(round_id, rule, unit=unit)
-    posted = budget.post_outcome(signer, round_id, result)
+    posted = budget.post_outcome(signer.load(budget.w3), round_id, result)
     stdout.print(f"posted winners {_ids(result.selected)} ({result.label}) in {posted.tx.tx_hash}")
 
 
@@ -184,20 +137,16 @@ def post_command(
 @_unit_option
 @click.argument("round_id", metavar="ROUND", type=click.IntRange(0))
 @_node_options
-@_signer_options
-def challenge_command(
-    round_id: int, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    key_env: str, keystore: str | None, password_env: str, unlocked_index: int | None, unit: int,
-) -> None:  # fmt: skip
+@options.signer_options
+def challenge_command(round_id: int, node: Node, manifest: str, signer: SignerChoice, unit: int) -> None:
     """Challenge ROUND's posted outcome with the one recomputed from the chain; the DAO then decides."""
-    budget = _open(network, rpc_url, chain_id, manifest)
+    budget = _open(node, manifest)
     check = budget.verify(round_id, unit=unit)
     if check.matches:
         raise BudgetError(
             f"round {round_id}'s posted outcome matches its ballots: there is nothing to challenge"
         )
-    signer = _signer(budget, key_env, keystore, password_env, unlocked_index)
-    challenged = budget.challenge(signer, round_id, check.recomputed)
+    challenged = budget.challenge(signer.load(budget.w3), round_id, check.recomputed)
     stdout.print(
         f"challenged with winners {_ids(check.recomputed.winners)} in {challenged.tx.tx_hash}: "
         "the DAO decides"
@@ -210,14 +159,11 @@ def challenge_command(
 @click.argument("file", metavar="FILE.pb", type=click.Path(dir_okay=False, writable=True))
 @_node_options
 @click.option("--rule", type=_RULE, default="mes", show_default=True, help="Rule that marks `selected`.")
-def export_command(
-    round_id: int, file: str, network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str,
-    rule: str, unit: int,
-) -> None:  # fmt: skip
+def export_command(round_id: int, file: str, node: Node, manifest: str, rule: str, unit: int) -> None:
     """Write ROUND (after voting) as a pabulib file: projects, ballots by membership, and the winners."""
     from civicdao.budget.pabulib import write_pabulib
 
-    budget = _open(network, rpc_url, chain_id, manifest)
+    budget = _open(node, manifest)
     info = budget.get_round(round_id)
     result = budget.tally(round_id, rule, unit=unit)
     path = write_pabulib(file, info, budget.projects(round_id), budget.ballots(round_id), result)
@@ -230,7 +176,7 @@ def export_command(
 @click.option(
     "--batch-size", type=click.IntRange(1, 500), default=100, show_default=True, help="Ballots per tx."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@options.json_option
 def replay_command(file: str, rule: str, batch_size: int, as_json: bool) -> None:
     """Replay a pabulib election on a local Anvil chain it starts: one synthetic resident per voter, every
     ballot signed and relayed in batches, the tally from the chain, compared with the file's `selected`."""
@@ -239,7 +185,7 @@ def replay_command(file: str, rule: str, batch_size: int, as_json: bool) -> None
     with _progress(quiet=as_json) as progress:
         result = replay(file, rule, batch_size=batch_size, progress=progress)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2))
+        options.print_json(result.as_json())
         return
     stdout.print(f"selected ({result.tally.label}): {', '.join(result.selected)}")
     stdout.print(f"official:  {', '.join(result.official)}")

@@ -6,26 +6,24 @@ window open), ``disputed``, ``final`` (window over or the DAO decided, not yet f
 ``cancelled``. ``results`` is the posted outcome (None before one is posted), with each winner's supporters
 and what they paid (under MES the supporters of a winner pay exactly its cost).
 
-The lists (projects, ballots) come from the contract's ``ProjectSubmitted`` and ``BallotCast`` events:
-read with ``eth_getLogs`` by default, or from an event index when ``events`` is given (the web app passes
-the index's, where every ABI event is decoded generically); a round's own fields are read from the chain.
+The lists (projects, ballots) come from the contract's ``ProjectSubmitted`` and ``BallotCast`` events, as
+:class:`~civicdao.budget.ParticipatoryBudget` reads them: from an event index when ``index`` is given (the
+web app passes its own), else with ``eth_getLogs``; a round's own fields are read from the chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civicdao.budget.client import ParticipatoryBudget
 from civicdao.budget.tally import RULES, rule_id, rule_label
-from civicdao.budget.types import ProjectInfo, RoundInfo, RoundStatus, indexes_of
+from civicdao.budget.types import RoundInfo, RoundStatus, indexes_of
 from civicdao.deploy import Suite
 
-__all__ = ["EventSource", "round_phase", "web_rounds"]
+if TYPE_CHECKING:
+    from civicdao.index import IndexReader
 
-#: ``events(name)``: the decoded arguments of every ``ParticipatoryBudget`` event called ``name``, in chain
-#: order (integers may be decimal strings, as the index stores them).
-EventSource = Callable[[str], Sequence[Mapping[str, Any]]]
+__all__ = ["round_phase", "web_rounds"]
 
 
 def round_phase(info: RoundInfo, now: int) -> str:
@@ -46,32 +44,27 @@ def round_phase(info: RoundInfo, now: int) -> str:
     }.get(status, "unknown")
 
 
-def web_rounds(suite: Suite, events: EventSource | None = None) -> list[dict[str, Any]]:
+def web_rounds(suite: Suite, *, index: IndexReader | None = None) -> list[dict[str, Any]]:
     """Every round of the suite's participatory budget, newest first, in the web app's shape.
 
-    ``events``: where to read the lists from (an event index); by default the node's logs.
+    ``index``: the event index the projects and ballots are read from; by default the node's logs.
     """
-    budget = ParticipatoryBudget.from_suite(suite)
+    budget = ParticipatoryBudget.from_suite(suite, index=index)
     now = int(suite.w3.eth.get_block("latest")["timestamp"])
     # the rule's label for ids counted with add1 units of 1, 10, …, 10**18 token units
     labels = {rule_id(name, 10**k): rule_label(name, 10**k) for name in RULES for k in range(19)}
-    indexed = _Indexed(events) if events is not None else None
     rounds = []
     for round_id in reversed(range(budget.round_count())):
         info = budget.get_round(round_id)
         # the round was read once: the lists need neither it again nor each project's claims
-        projects = indexed.projects(round_id) if indexed else tuple(budget._submitted(round_id))
+        projects = tuple(budget._submitted(round_id))
         results = None
         if info.posted_at:
             supporters = [0] * len(projects)
-            if indexed:
-                ballots = indexed.ballots(round_id)
-            else:
-                ballots = [b.approvals for b in budget._ballots(info).values()]
-            for approvals in ballots:
-                for index in indexes_of(approvals):
-                    if index < len(supporters):
-                        supporters[index] += 1
+            for ballot in budget._ballots(info).values():
+                for project in indexes_of(ballot.approvals):
+                    if project < len(supporters):
+                        supporters[project] += 1
             results = {
                 "rule": labels.get(info.rule_id, info.rule_id),
                 "selected": list(info.winners),
@@ -98,25 +91,3 @@ def web_rounds(suite: Suite, events: EventSource | None = None) -> list[dict[str
             }
         )
     return rounds
-
-
-class _Indexed:
-    """Projects and current ballots folded from indexed events."""
-
-    def __init__(self, events: EventSource) -> None:
-        self._submitted = list(events("ProjectSubmitted"))
-        self._cast = list(events("BallotCast"))
-
-    def projects(self, round_id: int) -> tuple[ProjectInfo, ...]:
-        found = [
-            ProjectInfo.from_event(args) for args in self._submitted if int(str(args["roundId"])) == round_id
-        ]
-        return tuple(sorted(found, key=lambda p: p.index))
-
-    def ballots(self, round_id: int) -> list[int]:
-        """The approvals that count: each membership's last ballot in the round."""
-        last: dict[int, int] = {}
-        for args in self._cast:
-            if int(str(args["roundId"])) == round_id:
-                last[int(str(args["membership"]))] = int(str(args["approvals"]))
-        return list(last.values())

@@ -2,7 +2,7 @@
 
 ``citizens register|import|revoke|rotate|delegate``, ``proposals propose|vote|queue|execute``,
 ``listings book|cancel|settle|withdraw``, ``treasury donate|epoch`` and the top-level ``status``. Each
-signs with ``--keystore``, ``--key-env`` or ``--unlocked N`` (the signer options of :mod:`civicdao.cli`),
+signs with ``--keystore``, ``--key-env`` or ``--unlocked N`` (:func:`civicdao.cli_options.signer_options`),
 prints one readable line (or JSON with full ids and transaction hashes under ``--json``), and goes through
 the library classes (:class:`~civicdao.citizens.Citizens`, :class:`~civicdao.governance.Governance`,
 :class:`~civicdao.exchange.Exchange`, :class:`~civicdao.treasury.Treasury`).

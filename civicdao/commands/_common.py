@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-import click
-
 from civicdao.accounts import Signer
-from civicdao.cli import connection_options, json_option, load_signer, open_web3, signer_options, stdout
-from civicdao.deploy import Suite, load_suite
+from civicdao.cli_options import (
+    WEI_PER_ETH,
+    Node,
+    SignerChoice,
+    connection_options,
+    json_option,
+    manifest_option,
+    print_json,
+    signer_options,
+    stdout,
+)
+from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.tx import TxRecord
 
 __all__ = ["Opened", "parse_eth", "parse_time", "print_result", "tx_json", "write_command"]
-
-WEI_PER_ETH = 10**18
 
 
 @dataclass(frozen=True)
@@ -32,44 +36,15 @@ class Opened:
     signer: Signer
 
 
-def manifest_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--manifest",
-        type=click.Path(dir_okay=False),
-        help="The suite's manifest [deployments/<chain id>.json].",
-    )(fn)
-
-
-def open_suite(network: str | None, rpc_url: str | None, chain_id: int | None, manifest: str | None) -> Suite:
-    """Connect to the node and bind the suite of the manifest (default ``deployments/<chain id>.json``)."""
-    w3 = open_web3(network, rpc_url, chain_id)
-    path = Path(manifest or f"deployments/{w3.eth.chain_id}.json")
-    if not path.exists():
-        raise ConfigError(f"no manifest at {path}: deploy first (`civicdao deploy`) or pass --manifest")
-    return load_suite(w3, path)
-
-
 def write_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the connection, signer, --manifest and --json options; call ``fn(opened, as_json=…, **own)``."""
 
     @functools.wraps(fn)
-    def wrapper(
-        network: str | None,
-        rpc_url: str | None,
-        chain_id: int | None,
-        key_env: str,
-        keystore: str | None,
-        password_env: str,
-        unlocked_index: int | None,
-        manifest: str | None,
-        as_json: bool,
-        **kwargs: Any,
-    ) -> Any:
-        suite = open_suite(network, rpc_url, chain_id, manifest)
-        signer = load_signer(suite.w3, key_env, keystore, password_env, unlocked_index)
-        return fn(Opened(suite, signer), as_json=as_json, **kwargs)
+    def wrapper(*, node: Node, signer: SignerChoice, manifest: str | None, **kwargs: Any) -> Any:
+        suite = node.suite(manifest)
+        return fn(Opened(suite, signer.load(suite.w3)), **kwargs)
 
-    return connection_options(signer_options(manifest_option(json_option(wrapper))))
+    return connection_options(signer_options(manifest_option()(json_option(wrapper))))
 
 
 def tx_json(record: TxRecord) -> dict[str, Any]:
@@ -85,7 +60,7 @@ def tx_json(record: TxRecord) -> dict[str, Any]:
 def print_result(as_json: bool, data: dict[str, Any], line: str) -> None:
     """JSON for machines (ids as full decimal strings when they may exceed 2**53), or one readable line."""
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        print_json(data)
     else:
         stdout.print(line)
 
@@ -115,11 +90,3 @@ def parse_time(text: str, *, what: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-def when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC") if timestamp else "-"
-
-
-def eth(wei: int) -> str:
-    return f"{Decimal(wei) / WEI_PER_ETH:f}".rstrip("0").rstrip(".") + " ETH" if wei else "0 ETH"

@@ -12,7 +12,7 @@ from eth_utils.address import is_address, to_checksum_address
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from civicdao.citizens import Citizens, RevocationReason
-from civicdao.cli import stderr
+from civicdao.cli_options import stderr
 from civicdao.commands._common import Opened, print_result, tx_json, write_command
 from civicdao.errors import CivicDAOError, ConfigError
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from civicdao.commands._common import Opened, eth, parse_time, print_result, tx_json, when, write_command
+from civicdao.cli_options import eth, when
+from civicdao.commands._common import Opened, parse_time, print_result, tx_json, write_command
 from civicdao.deploy import ETH
 from civicdao.exchange import Exchange
 

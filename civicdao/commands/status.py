@@ -8,11 +8,10 @@ from typing import Any
 import click
 from eth_utils.address import to_checksum_address
 
-from civicdao.cli import emit, stdout
-from civicdao.commands._common import eth, when
+from civicdao.cli_options import emit, eth, print_json, stdout, when
 from civicdao.config import KINDS
 from civicdao.deploy import ETH, SUITE_CONTRACTS, load_suite
-from civicdao.index.cli import Opened, _json, with_index
+from civicdao.index.cli import Opened, with_index
 from civicdao.tx import call
 
 __all__ = ["EIP170_LIMIT", "status_command"]
@@ -53,7 +52,7 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
         "sizes": [{**s, "underEip170": s["bytes"] <= EIP170_LIMIT} for s in sizes],
     }
     if as_json:
-        _json(data)
+        print_json(data)
         return
     emit(roles, as_json=False, title="Roles (held now)", columns=["contract", "role", "holder"])
     emit(

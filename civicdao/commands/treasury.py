@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import click
 
-from civicdao.cli import connection_options, json_option
-from civicdao.commands._common import (
-    Opened,
-    eth,
-    manifest_option,
-    open_suite,
-    parse_eth,
-    print_result,
-    tx_json,
-    when,
-    write_command,
-)
+from civicdao.cli_options import Node, connection_options, eth, json_option, manifest_option, when
+from civicdao.commands._common import Opened, parse_eth, print_result, tx_json, write_command
 from civicdao.deploy import ETH
 from civicdao.treasury import Treasury
 
@@ -45,19 +35,12 @@ def donate(opened: Opened, *, as_json: bool, amount: str, note: str) -> None:
 
 @click.command("epoch")
 @connection_options
-@manifest_option
+@manifest_option()
 @json_option
 @click.option("--token", default=ETH, show_default=True, help="Token address (the zero address is ETH).")
-def epoch(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    manifest: str | None,
-    as_json: bool,
-    token: str,
-) -> None:
+def epoch(node: Node, manifest: str | None, as_json: bool, token: str) -> None:
     """The spending epoch now: its bounds, the token's cap, what was spent and what may still be."""
-    suite = open_suite(network, rpc_url, chain_id, manifest)
+    suite = node.suite(manifest)
     status = Treasury.from_suite(suite).epoch_status(token)
     cap = "uncapped" if status.uncapped else (eth(status.cap) if token == ETH else str(status.cap))
     print_result(

@@ -5,49 +5,26 @@
 (proposals, citizens, listings, bookings, treasury flows, grants, rounds). See docs/index.md.
 """
 
+from civicdao.index import queries
 from civicdao.index.decode import CallDecoder, EventDecoder, EventSpec
 from civicdao.index.errors import IndexMismatchError, IndexStoreError, IndexSyncError
-from civicdao.index.queries import (
-    BalancePoint,
-    BookingRow,
-    CitizenRow,
-    GrantRow,
-    IndexReader,
-    InflowRow,
-    ListingRow,
-    MatchRow,
-    OutflowRow,
-    ProposalRow,
-    RoundRow,
-    TreasuryFigures,
-)
+from civicdao.index.queries import *  # noqa: F403  (the reader and its rows: as asyncio re-exports)
 from civicdao.index.store import BlockRow, EventRow, Store
 from civicdao.index.sync import Deployment, Indexer, SyncReport, is_range_error
 
 __all__ = [
-    "BalancePoint",
     "BlockRow",
-    "BookingRow",
     "CallDecoder",
-    "CitizenRow",
     "Deployment",
     "EventDecoder",
     "EventRow",
     "EventSpec",
-    "GrantRow",
     "IndexMismatchError",
-    "IndexReader",
     "IndexStoreError",
     "IndexSyncError",
     "Indexer",
-    "InflowRow",
-    "ListingRow",
-    "MatchRow",
-    "OutflowRow",
-    "ProposalRow",
-    "RoundRow",
     "Store",
     "SyncReport",
-    "TreasuryFigures",
     "is_range_error",
 ]
+__all__ += queries.__all__  # IndexReader, TreasuryFigures, the rows

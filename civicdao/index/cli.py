@@ -5,8 +5,8 @@ Every command takes ``--network``/``--rpc-url`` (the node), ``--manifest`` (defa
 or a ``postgresql://`` URL), syncs the index first (``--no-sync`` reads it as it is, without a node
 when ``--manifest`` is given) and prints a table, or JSON with ``--json``.
 
-Write commands (``proposals propose``, ``listings book``, …) attach to these same groups from
-:mod:`civicdao.cli`: ``proposals_group.add_command(...)``.
+Write commands (``proposals propose``, ``listings book``, …) attach to these same groups
+(:func:`civicdao.commands.register`). The options and output helpers come from :mod:`civicdao.cli_options`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,30 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from civicdao.cli import connection_options, emit, json_option, open_web3, stderr, stdout
+from civicdao.cli_options import (
+    Node,
+    connection_options,
+    emit,
+    eth,
+    existing_manifest,
+    json_option,
+    manifest_option,
+    print_json,
+    stderr,
+    stdout,
+    when,
+)
+from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.index.queries import IndexReader
 from civicdao.index.store import Store
 from civicdao.index.sync import Deployment, Indexer, SyncReport
-from civicdao.manifest import Manifest
+from civicdao.manifest import Manifest, index_db_path
 
 __all__ = ["citizens_group", "index_group", "listings_group", "proposals_group", "treasury_group"]
 
@@ -45,10 +56,13 @@ class Opened:
     reader: IndexReader
 
 
-def default_db(manifest_path: str | Path) -> str:
-    """The SQLite file next to a manifest: ``deployments/31337.json`` → ``deployments/31337.index.sqlite``."""
-    path = Path(manifest_path)
-    return str(path.with_name(f"{path.stem}.index.sqlite"))
+#: ``--db``: the index's database (``civicdao serve`` takes the same option).
+db_option = click.option(
+    "--db",
+    envvar="CIVICDAO_INDEX_DB",
+    help="Index database: a SQLite path or postgresql:// URL "
+    "[<manifest>.index.sqlite]; or $CIVICDAO_INDEX_DB.",
+)
 
 
 def index_options(*, sync_flag: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -67,38 +81,19 @@ def index_options(*, sync_flag: bool = True) -> Callable[[Callable[..., Any]], C
             show_default=True,
             help="Stay this many blocks behind the head.",
         )(fn)
-        fn = click.option(
-            "--db",
-            envvar="CIVICDAO_INDEX_DB",
-            help="Index database: a SQLite path or postgresql:// URL "
-            "[<manifest>.index.sqlite]; or $CIVICDAO_INDEX_DB.",
-        )(fn)
-        fn = click.option(
-            "--manifest",
-            type=click.Path(dir_okay=False),
-            help="The suite's manifest [deployments/<chain id>.json].",
-        )(fn)
-        return connection_options(fn)
+        return connection_options(manifest_option()(db_option(fn)))
 
     return decorate
 
 
-def open_index(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    manifest: str | None,
-    db: str | None,
-    *,
-    need_node: bool = True,
-) -> Opened:
-    w3 = open_web3(network, rpc_url, chain_id) if need_node or not manifest else None
-    path = manifest or f"deployments/{w3.eth.chain_id}.json"  # type: ignore[union-attr]
-    if not Path(path).exists():
-        raise ConfigError(f"no manifest at {path}: deploy first (`civicdao deploy`) or pass --manifest")
+def open_index(node: Node, manifest: str | None, db: str | None, *, need_node: bool = True) -> Opened:
+    """Open the index of the manifest's suite (connecting to the node unless ``need_node`` is false and
+    ``manifest`` names the manifest)."""
+    w3 = node.web3() if need_node or not manifest else None
+    path = existing_manifest(w3.eth.chain_id if w3 is not None else 0, manifest)  # no node: manifest given
     loaded = Manifest.load(path)
     deployment = Deployment.from_manifest(loaded)
-    store = Store(db or default_db(path))
+    store = Store(db or str(index_db_path(path)))
     return Opened(w3, loaded, deployment, store, IndexReader(store, deployment))
 
 
@@ -133,9 +128,8 @@ def with_index(*, sync_flag: bool = True) -> Callable[[Callable[..., Any]], Call
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(
-            network: str | None,
-            rpc_url: str | None,
-            chain_id: int | None,
+            *,
+            node: Node,
             manifest: str | None,
             db: str | None,
             confirmations: int,
@@ -143,7 +137,7 @@ def with_index(*, sync_flag: bool = True) -> Callable[[Callable[..., Any]], Call
             no_sync: bool = False,
             **kwargs: Any,
         ) -> Any:
-            opened = open_index(network, rpc_url, chain_id, manifest, db, need_node=not no_sync)
+            opened = open_index(node, manifest, db, need_node=not no_sync)
             try:
                 if not no_sync:
                     run_sync(opened, confirmations=confirmations, quiet=as_json)
@@ -156,16 +150,8 @@ def with_index(*, sync_flag: bool = True) -> Callable[[Callable[..., Any]], Call
     return decorate
 
 
-def _when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M") if timestamp else "-"
-
-
-def _eth(wei: int) -> str:
-    return f"{wei / 10**18:g} ETH"
-
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+def _group(name: str, help: str) -> click.Group:
+    return click.Group(name, help=help, context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _show(
@@ -177,7 +163,7 @@ def _show(
     table_row: Callable[[Any], dict[str, Any]],
 ) -> None:
     if as_json:
-        _json([r.to_json() for r in rows])
+        print_json([r.to_json() for r in rows])
         return
     emit([table_row(r) for r in rows], as_json=False, title=title, columns=columns)
     stderr.print(f"[dim]{len(rows)} rows, index as of block {opened.reader.as_of_block}[/dim]")
@@ -186,33 +172,23 @@ def _show(
 # -- index ------------------------------------------------------------------------------------------------
 
 
-index_group: click.Group = click.Group(
-    "index",
-    help="The event index every list reads (SQLite next to the manifest, or PostgreSQL).",
-    context_settings={"help_option_names": ["-h", "--help"]},
+index_group: click.Group = _group(
+    "index", "The event index every list reads (SQLite next to the manifest, or PostgreSQL)."
 )
 
 
 @index_group.command("sync")
 @index_options(sync_flag=False)
-def index_sync(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    manifest: str | None,
-    db: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def index_sync(node: Node, manifest: str | None, db: str | None, confirmations: int, as_json: bool) -> None:
     """Index the suite's events up to the head (minus --confirmations); resumes where it stopped."""
-    opened = open_index(network, rpc_url, chain_id, manifest, db)
+    opened = open_index(node, manifest, db)
     try:
         report = run_sync(opened, confirmations=confirmations, quiet=as_json)
         status = opened.reader.status()
     finally:
         opened.store.close()
     if as_json:
-        _json({**report.to_json(), "database": status["database"], "totalEvents": status["events"]})
+        print_json({**report.to_json(), "database": status["database"], "totalEvents": status["events"]})
         return
     stdout.print(
         f"indexed blocks {report.from_block}..{report.to_block}: {report.events} new events "
@@ -232,17 +208,10 @@ def index_sync(
     help="Seconds between polls.",
 )
 def index_follow(
-    network: str | None,
-    rpc_url: str | None,
-    chain_id: int | None,
-    manifest: str | None,
-    db: str | None,
-    confirmations: int,
-    as_json: bool,
-    interval: float,
+    node: Node, manifest: str | None, db: str | None, confirmations: int, as_json: bool, interval: float
 ) -> None:
     """Keep the index in step with the chain until Ctrl-C (one line per new batch of events)."""
-    opened = open_index(network, rpc_url, chain_id, manifest, db)
+    opened = open_index(node, manifest, db)
     indexer = Indexer(opened.w3, opened.deployment, opened.store, confirmations=confirmations)
 
     def report(r: SyncReport) -> None:
@@ -269,7 +238,7 @@ def index_status(opened: Opened, *, as_json: bool) -> None:
     """What the index holds: its block range and events per contract and name (no sync)."""
     status = opened.reader.status()
     if as_json:
-        _json(status)
+        print_json(status)
         return
     rows = [{"event": k, "count": v} for k, v in status["byEvent"].items()]
     emit(
@@ -283,11 +252,7 @@ def index_status(opened: Opened, *, as_json: bool) -> None:
 # -- proposals --------------------------------------------------------------------------------------------
 
 
-proposals_group: click.Group = click.Group(
-    "proposals",
-    help="Proposals of the governor (lists read the index).",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+proposals_group: click.Group = _group("proposals", "Proposals of the governor (lists read the index).")
 
 
 @proposals_group.command("list")
@@ -314,7 +279,7 @@ def proposals_list(opened: Opened, *, as_json: bool, state: str | None) -> None:
             "for": p.for_votes,
             "against": p.against_votes,
             "abstain": p.abstain_votes,
-            "deadline": _when(p.deadline),
+            "deadline": when(p.deadline),
             "title": p.title[:60],
         },
     )
@@ -334,15 +299,12 @@ def proposals_show(opened: Opened, *, as_json: bool, proposal_id: str) -> None:
         raise ConfigError(f"the index has no proposal {proposal_id}: check the id, or sync the index")
     live = None
     if opened.w3 is not None:
-        from civicdao.governance import ProposalState
-        from civicdao.tx import call
+        from civicdao.deploy import load_suite
+        from civicdao.governance import Governance
 
-        governor = opened.w3.eth.contract(
-            address=opened.deployment.address_of("CivicGovernor"), abi=_abi("CivicGovernor")
-        )
-        live = ProposalState(int(call(governor.functions.state(wanted)))).name.lower()
+        live = Governance.from_suite(load_suite(opened.w3, opened.manifest)).state(wanted).name.lower()
     if as_json:
-        _json({**proposal.to_json(), "liveState": live})
+        print_json({**proposal.to_json(), "liveState": live})
         return
     stdout.print(f"[bold]Proposal {proposal.id}[/bold]")
     stdout.print(
@@ -350,9 +312,9 @@ def proposals_show(opened: Opened, *, as_json: bool, proposal_id: str) -> None:
         + (f", {live} (chain, now)" if live else "")
     )
     stdout.print(
-        f"proposer {proposal.proposer}; created {_when(proposal.created_at)} (block {proposal.created_block})"
+        f"proposer {proposal.proposer}; created {when(proposal.created_at)} (block {proposal.created_block})"
     )
-    stdout.print(f"voting {_when(proposal.snapshot)} → {_when(proposal.deadline)}; eta {_when(proposal.eta)}")
+    stdout.print(f"voting {when(proposal.snapshot)} → {when(proposal.deadline)}; eta {when(proposal.eta)}")
     stdout.print(
         f"tally: {proposal.for_votes} for, {proposal.against_votes} against, "
         f"{proposal.abstain_votes} abstain ({proposal.voters} voters, quorum {proposal.quorum})"
@@ -370,19 +332,11 @@ def proposals_show(opened: Opened, *, as_json: bool, proposal_id: str) -> None:
     )
 
 
-def _abi(name: str) -> list[dict[str, Any]]:
-    from civicdao.artifacts import load_artifact
-
-    return load_artifact(name).abi_list()
-
-
 # -- listings ---------------------------------------------------------------------------------------------
 
 
-listings_group: click.Group = click.Group(
-    "listings",
-    help="The commons exchange's listings, calendars and bookings (read from the index).",
-    context_settings={"help_option_names": ["-h", "--help"]},
+listings_group: click.Group = _group(
+    "listings", "The commons exchange's listings, calendars and bookings (read from the index)."
 )
 
 
@@ -419,8 +373,8 @@ def listings_search(
             "id": r.listing_id,
             "kind": r.kind,
             "unit": r.unit,
-            "price": _eth(r.price),
-            "deposit": _eth(r.deposit),
+            "price": eth(r.price),
+            "deposit": eth(r.deposit),
             "status": r.status,
             "bookings": r.bookings,
             "lister": r.lister,
@@ -439,7 +393,7 @@ def listings_show(opened: Opened, *, as_json: bool, listing_id: int) -> None:
         raise ConfigError(f"the index has no listing {listing_id}: check the id, or sync the index")
     bookings = opened.reader.bookings(listing_id=listing_id)
     if as_json:
-        _json({**listing.to_json(), "bookingList": [b.to_json() for b in bookings]})
+        print_json({**listing.to_json(), "bookingList": [b.to_json() for b in bookings]})
         return
     emit(
         [{"field": k, "value": v} for k, v in listing.to_json().items()],
@@ -456,10 +410,10 @@ def _booking_table(rows: Sequence[Any], title: str) -> None:
             {
                 "id": b.booking_id,
                 "renter": b.renter,
-                "start": _when(b.start),
-                "end": _when(b.end),
+                "start": when(b.start),
+                "end": when(b.end),
                 "units": b.units,
-                "price": _eth(b.price),
+                "price": eth(b.price),
                 "status": b.status,
                 "deposit": b.deposit_status,
             }
@@ -484,7 +438,7 @@ def listings_calendar(
         raise ConfigError(f"the index has no listing {listing_id}: check the id, or sync the index")
     rows = opened.reader.calendar(listing_id, start=start, end=end)
     if as_json:
-        _json([b.to_json() for b in rows])
+        print_json([b.to_json() for b in rows])
         return
     _booking_table(rows, f"Calendar of listing {listing_id}")
 
@@ -492,10 +446,8 @@ def listings_calendar(
 # -- treasury ---------------------------------------------------------------------------------------------
 
 
-treasury_group: click.Group = click.Group(
-    "treasury",
-    help="The public treasury: balance, grants and the public report.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+treasury_group: click.Group = _group(
+    "treasury", "The public treasury: balance, grants and the public report."
 )
 
 
@@ -509,7 +461,7 @@ def treasury_balance(opened: Opened, *, as_json: bool) -> None:
         from civicdao.treasury import Treasury
 
         treasury = Treasury.at(opened.w3, str(opened.deployment.address_of("PublicTreasury")))
-        tokens = sorted(set(figures.balances) | {"0x0000000000000000000000000000000000000000"})
+        tokens = sorted(set(figures.balances) | {ETH})
         live = {b.token: b.balance for b in treasury.balances(tokens)}
     tokens = sorted(set(figures.balances) | set(live))
     rows = [
@@ -523,7 +475,7 @@ def treasury_balance(opened: Opened, *, as_json: bool) -> None:
         for t in tokens
     ]
     if as_json:
-        _json(
+        print_json(
             {
                 "asOfBlock": opened.reader.as_of_block,
                 "balances": rows,
@@ -560,10 +512,10 @@ def treasury_grants(opened: Opened, *, as_json: bool) -> None:
             "id": g.grant_id,
             "kind": g.kind,
             "recipient": g.recipient,
-            "granted": _eth(g.granted),
-            "vested": _eth(g.vested),
-            "claimed": _eth(g.claimed),
-            "returned": _eth(g.returned),
+            "granted": eth(g.granted),
+            "vested": eth(g.vested),
+            "claimed": eth(g.claimed),
+            "returned": eth(g.returned),
             "cancelled": "yes" if g.cancelled else "no",
         },
     )
@@ -586,7 +538,9 @@ def treasury_report(opened: Opened, *, as_json: bool, out_dir: str) -> None:
     figures = treasury_figures(opened.reader)
     files = write_report(figures, out_dir)
     if as_json:
-        _json({"html": str(files.html), "json": str(files.json), "charts": [str(c) for c in files.charts]})
+        print_json(
+            {"html": str(files.html), "json": str(files.json), "charts": [str(c) for c in files.charts]}
+        )
         return
     stdout.print(f"report written: {files.html} ({len(files.charts)} charts, figures in {files.json})")
 
@@ -594,10 +548,8 @@ def treasury_report(opened: Opened, *, as_json: bool, out_dir: str) -> None:
 # -- citizens ---------------------------------------------------------------------------------------------
 
 
-citizens_group: click.Group = click.Group(
-    "citizens",
-    help="Citizens: memberships and the delegation graph (no personal data exists on chain).",
-    context_settings={"help_option_names": ["-h", "--help"]},
+citizens_group: click.Group = _group(
+    "citizens", "Citizens: memberships and the delegation graph (no personal data exists on chain)."
 )
 
 
@@ -610,7 +562,7 @@ def citizens_list(opened: Opened, *, as_json: bool, revoked: bool, delegations: 
     if delegations:
         edges = opened.reader.delegation_graph()
         if as_json:
-            _json([{"delegator": a, "delegate": b} for a, b in edges])
+            print_json([{"delegator": a, "delegate": b} for a, b in edges])
         else:
             emit(
                 [{"delegator": a, "delegate": b} for a, b in edges],
@@ -632,7 +584,7 @@ def citizens_list(opened: Opened, *, as_json: bool, revoked: bool, delegations: 
             "active": "yes" if c.active else "no",
             "delegate": c.delegate or "-",
             "votes": c.votes,
-            "registered": _when(c.registered_at),
+            "registered": when(c.registered_at),
         },
     )
 
@@ -647,9 +599,9 @@ def citizens_info(opened: Opened, *, as_json: bool, who: str) -> None:
         raise ConfigError(f"the index has no citizen {who!r}: pass a holder address or a membership id")
     delegators = [a for a, b in opened.reader.delegation_graph() if b.lower() == row.holder.lower()]
     if as_json:
-        _json({**row.to_json(), "delegators": delegators})
+        print_json({**row.to_json(), "delegators": delegators})
         return
-    data = {**row.to_json(), "registered_at": _when(row.registered_at), "delegators": ", ".join(delegators)}
+    data = {**row.to_json(), "registered_at": when(row.registered_at), "delegators": ", ".join(delegators)}
     emit(
         [{"field": k, "value": v} for k, v in data.items()],
         as_json=False,

@@ -15,13 +15,13 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from civicdao.config import KINDS
+from civicdao.deploy import ETH
 from civicdao.index.decode import CallDecoder, DecodedCall
 from civicdao.index.errors import IndexMismatchError
 from civicdao.index.store import EventRow, Store
 from civicdao.index.sync import Deployment
 
 __all__ = [
-    "ETH",
     "PROPOSAL_STATES",
     "BalancePoint",
     "BookingRow",
@@ -34,9 +34,9 @@ __all__ = [
     "OutflowRow",
     "ProposalRow",
     "RoundRow",
+    "TreasuryFigures",
 ]
 
-ETH = "0x0000000000000000000000000000000000000000"
 #: OpenZeppelin's ProposalState names, in contract order.
 PROPOSAL_STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 CATEGORIES = (*KINDS, "donation")

@@ -99,7 +99,11 @@ class SyncReport:
 
 
 class Indexer:
-    """Keeps a :class:`~civicdao.index.store.Store` in step with one deployment on one chain."""
+    """Keeps a :class:`~civicdao.index.store.Store` in step with one deployment on one chain.
+
+    Thread-safe: one :meth:`sync` runs at a time, so a :meth:`follow` thread and a reader that syncs before
+    it reads (to see a transaction it just sent) may share one indexer.
+    """
 
     def __init__(
         self,
@@ -127,6 +131,7 @@ class Indexer:
         self.window = RangeWindow(initial_range, max_range)
         self.decoder = EventDecoder(self.deployment.contracts)
         self._prepared = False
+        self._sync_lock = threading.Lock()
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -171,6 +176,10 @@ class Indexer:
 
         ``max_ranges`` stops early after that many ranges (the cursor records how far it got).
         """
+        with self._sync_lock:
+            return self._sync(to_block=to_block, progress=progress, max_ranges=max_ranges)
+
+    def _sync(self, *, to_block: int | None, progress: Progress | None, max_ranges: int | None) -> SyncReport:
         started = time.monotonic()
         self.prepare()
         target = self.target_block() if to_block is None else to_block

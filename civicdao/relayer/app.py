@@ -21,7 +21,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
-from web3.exceptions import Web3Exception
 
 from civicdao.budget.types import BallotRejectedError, BudgetError
 from civicdao.errors import (
@@ -33,7 +32,6 @@ from civicdao.errors import (
     DomainMismatchError,
     InvalidSignatureError,
     MalformedMessageError,
-    NetworkError,
     NonceMismatchError,
     NotCitizenError,
     NotRegistrarError,
@@ -45,6 +43,7 @@ from civicdao.errors import (
     UnknownProposalError,
 )
 from civicdao.governance import Proposal
+from civicdao.relayer._http import JsonErrorsH11Protocol, install_node_failures, json_error
 from civicdao.relayer.batcher import Batcher
 from civicdao.relayer.service import (
     RateLimitedError,
@@ -163,8 +162,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _text(description: str, pattern: str, *, max_length: int | None = None, default: Any = ...) -> Any:
+    """A text query parameter that the OpenAPI schema describes with its ``pattern``."""
+    schema = {"pattern": pattern}
+    return Query(default=default, max_length=max_length, description=description, json_schema_extra=schema)
+
+
 def _address(description: str) -> Any:
-    return Query(description=description, json_schema_extra={"pattern": ADDRESS_PATTERN})
+    return _text(description, ADDRESS_PATTERN)
+
+
+def _uint_text(description: str) -> Any:
+    """A uint256 query parameter in decimal text (JavaScript numbers cannot hold one)."""
+    return _text(description, UINT256_PATTERN)
 
 
 def _expiry() -> Any:
@@ -231,9 +241,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
 
     @app.get("/typed-data/ballot", summary="The typed data to sign for a ballot (eth_signTypedData_v4)")
     def ballot_template(
-        proposal_id: str = Query(
-            description="Proposal id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
-        ),
+        proposal_id: str = _uint_text("Proposal id (decimal)."),
         voter: str = _address("The voter's address."),
         support: int = Query(ge=0, le=2, description="0 against, 1 for, 2 abstain."),
         reason: str | None = Query(default=None, max_length=1000, description="Optional reason."),
@@ -261,10 +269,10 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     )
     def attestation_template(
         citizen: str = _address("The resident to register (a fresh address; it needs no ETH)."),
-        credential_hash: str = Query(
+        credential_hash: str = _text(
+            "The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
+            BYTES32_PATTERN,
             max_length=66,
-            description="The salted credential hash the registrar computed off-line (32 bytes as 0x hex).",
-            json_schema_extra={"pattern": BYTES32_PATTERN},
         ),
         expiry: int = _expiry(),
     ) -> dict[str, Any]:
@@ -275,15 +283,13 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
         summary="The typed data to sign for a participatory-budget approval ballot (eth_signTypedData_v4)",
     )
     def budget_ballot_template(
-        round_id: str = Query(
-            description="Round id (decimal).", json_schema_extra={"pattern": UINT256_PATTERN}
-        ),
+        round_id: str = _uint_text("Round id (decimal)."),
         voter: str = _address("The voter's address (a resident)."),
-        approvals: str = Query(
-            default="",
+        approvals: str = _text(
+            "The approved project indexes, comma-separated (e.g. 0,3,4).",
+            "^([0-9]{1,3}(,[0-9]{1,3})*)?$",
             max_length=1200,
-            description="The approved project indexes, comma-separated (e.g. 0,3,4).",
-            json_schema_extra={"pattern": "^([0-9]{1,3}(,[0-9]{1,3})*)?$"},
+            default="",
         ),
     ) -> dict[str, Any]:
         return relayer.budget_ballot_template(
@@ -330,8 +336,6 @@ def server(app: FastAPI, *, host: str = "127.0.0.1", port: int = 8600) -> Any:
     """A uvicorn server for ``app`` whose own HTTP-level refusals (a malformed request line or header, a
     bad ``Content-Length``) also answer ``{"error", "detail"}`` JSON."""
     import uvicorn
-
-    from civicdao.relayer._http import JsonErrorsH11Protocol
 
     config = uvicorn.Config(app, host=host, port=port, log_level="info", http=JsonErrorsH11Protocol)
     return uvicorn.Server(config)
@@ -383,54 +387,46 @@ def _indexes(text: str) -> list[int]:
     return [parse_uint(part, "project index", ConfigError) for part in text.split(",")]
 
 
-def _error(status: int, name: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": name, "detail": detail}, status_code=status, headers=headers)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         for cls, status in _STATUS:
             if isinstance(exc, cls):
                 headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
-                return _error(status, type(exc).__name__, str(exc), headers)
-        return _error(400, type(exc).__name__, str(exc))
+                return json_error(status, type(exc).__name__, str(exc), headers)
+        return json_error(400, type(exc).__name__, str(exc))
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         problems = []
         for error in exc.errors():
             if error.get("type") == "json_invalid":
-                return _error(400, "MalformedJSON", f"the body is not valid JSON: {error.get('msg')}")
+                return json_error(400, "MalformedJSON", f"the body is not valid JSON: {error.get('msg')}")
             where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
             problems.append(f"{where}: {error.get('msg')}")
-        return _error(422, "InvalidRequest", "; ".join(problems))
+        return json_error(422, "InvalidRequest", "; ".join(problems))
 
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
-        return _error(404, "NotFound", str(exc))
+        return json_error(404, "NotFound", str(exc))
 
     async def http_refusal(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
             detail = f"no such path {request.url.path[:200]}: the API is described at /docs"
-            return _error(404, "NotFound", detail)
+            return json_error(404, "NotFound", detail)
         if exc.status_code == 405:
             allowed = (exc.headers or {}).get("Allow", "")
             detail = f"{request.method} is not allowed on {request.url.path[:200]} (allowed: {allowed})"
-            return _error(405, "MethodNotAllowed", detail, dict(exc.headers or {}))
+            return json_error(405, "MethodNotAllowed", detail, dict(exc.headers or {}))
         if exc.status_code == 400:  # FastAPI could not parse the body (not UTF-8, too deep for the parser)
-            return _error(400, "MalformedJSON", "the body is not valid UTF-8 JSON")
-        return _error(exc.status_code, "HTTPError", str(exc.detail))
+            return json_error(400, "MalformedJSON", "the body is not valid UTF-8 JSON")
+        return json_error(exc.status_code, "HTTPError", str(exc.detail))
 
     async def internal(_: Request, exc: Exception) -> JSONResponse:
         logger.error("unexpected error while serving a request", exc_info=exc)
-        return _error(500, "InternalError", "the relayer failed unexpectedly; the error is in its log")
-
-    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
-        logger.warning("node error while serving a request: %s", exc)
-        return _error(503, "NodeUnavailable", f"the relayer cannot reach the chain right now: {exc}")
+        return json_error(500, "InternalError", "the relayer failed unexpectedly; the error is in its log")
 
     async def reverted(_: Request, exc: Exception) -> JSONResponse:
-        return _error(400, type(exc).__name__, f"the contract refused the query: {exc}")
+        return json_error(400, type(exc).__name__, f"the contract refused the query: {exc}")
 
     app.add_exception_handler(SigningError, refused)
     app.add_exception_handler(RefusedError, refused)
@@ -442,9 +438,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(_NotFound, not_found)
     app.add_exception_handler(HTTPException, http_refusal)
     app.add_exception_handler(ContractRevert, reverted)
-    app.add_exception_handler(NetworkError, unavailable)
-    app.add_exception_handler(Web3Exception, unavailable)
-    app.add_exception_handler(OSError, unavailable)  # requests' connection errors are OSErrors
+    install_node_failures(app, who="the relayer")
     app.add_exception_handler(Exception, internal)  # a bug: still the documented body, never a bare 500
 
 
@@ -468,7 +462,7 @@ class _BodyLimit:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and not length.isdigit():  # bytes.isdigit: ASCII digits only
-            response = _error(
+            response = json_error(
                 400, "BadContentLength", "Content-Length must be the body's size in bytes (ASCII digits)"
             )
             await response(scope, receive, send)
@@ -493,7 +487,7 @@ class _BodyLimit:
         body = b"".join(chunks)
         problem = _body_problem(body) if body else None
         if problem is not None:
-            await _error(400, "MalformedJSON", problem)(scope, receive, send)
+            await json_error(400, "MalformedJSON", problem)(scope, receive, send)
             return
         delivered = False
 
@@ -507,7 +501,7 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
-        response = _error(
+        response = json_error(
             413,
             "RequestTooLarge",
             f"the request body is larger than {self.max_bytes} bytes, the relayer's limit",

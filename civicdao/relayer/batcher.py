@@ -41,6 +41,7 @@ from web3.contract import Contract
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
 from civicdao.budget.signing import SignedBudgetBallot
+from civicdao.citizens import Citizens
 from civicdao.errors import CivicDAOError, ContractRevert, NetworkError, TransactionError
 from civicdao.logs import RangeWindow, iter_logs
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
@@ -499,8 +500,8 @@ class Batcher:
         """The key the governor records ``voter``'s ballot under (the key that held the membership at the
         snapshot: ``CitizenRegistry.snapshotVoter``, as :meth:`Governance.ballot_key` reads it)."""
         snapshot = int(call(self.governor.functions.proposalSnapshot(proposal_id), block=block))
-        key = str(call(self.registry.functions.snapshotVoter(voter, snapshot), block=block))
-        return set() if int(key, 16) == 0 else {Web3.to_checksum_address(key)}
+        key = Citizens(self.w3, self.registry).snapshot_voter(voter, snapshot, block=block)
+        return set() if key is None else {key}
 
     # -- gas ----------------------------------------------------------------------------------------
 

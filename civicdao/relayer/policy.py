@@ -23,7 +23,6 @@ from web3 import Web3
 from web3.contract import Contract
 
 from civicdao import errors
-from civicdao.accounts import checksum
 from civicdao.signing import BALLOT_KINDS, Attestation, Ballot, Delegation, Rotation, verify_message
 from civicdao.tx import call
 
@@ -261,13 +260,15 @@ def _check_voter(
 
 def _ballot_key(registry: Contract, voter: ChecksumAddress, snapshot: int) -> ChecksumAddress:
     """The key whose ballot ``voter`` casts (CitizenRegistry.snapshotVoter); refuses a rotated-away key."""
-    key = str(call(registry.functions.snapshotVoter(voter, snapshot)))
-    if int(key, 16) == 0:
+    from civicdao.citizens import Citizens
+
+    key = Citizens(registry.w3, registry).snapshot_voter(voter, snapshot)
+    if key is None:
         raise errors.NotCitizenError(
             f"{voter} rotated its membership to a new key after the proposal snapshot ({snapshot}): "
             "the new key casts this membership's ballot"
         )
-    return checksum(key)
+    return key
 
 
 def _check_override(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from civicdao.index.queries import ETH, IndexReader, TreasuryFigures
+from civicdao.deploy import ETH
+from civicdao.index.queries import IndexReader, TreasuryFigures
 
 __all__ = ["ReportFigures", "treasury_figures"]
 

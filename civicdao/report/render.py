@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
-from civicdao.index.queries import ETH
 from civicdao.report.figures import ReportFigures
 
 __all__ = ["ReportFiles", "write_report"]

@@ -17,9 +17,9 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
-from web3.exceptions import Web3Exception
 
-from civicdao.errors import CivicDAOError, ContractRevert, NetworkError
+from civicdao.errors import CivicDAOError
+from civicdao.relayer._http import install_node_failures, json_error
 from civicdao.web.data import WebData
 
 __all__ = ["STATIC_DIR", "create_web_app"]
@@ -102,7 +102,7 @@ def create_web_app(data: WebData, relayer_app: FastAPI | None = None) -> FastAPI
 
         @app.api_route("/relay/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
         def no_relayer(rest: str) -> JSONResponse:
-            return _error(
+            return json_error(
                 503,
                 "NoRelayer",
                 "this server runs without a relayer account: start `civicdao serve` with --key-env, "
@@ -196,10 +196,6 @@ def _add_tx_routes(app: FastAPI, data: WebData) -> None:
         return data.claim_grant_tx(body.grantId).as_dict()
 
 
-def _error(status: int, name: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": name, "detail": detail}, status_code=status)
-
-
 def _install_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(
@@ -215,18 +211,11 @@ def _install_headers(app: FastAPI) -> None:
 
 def _install_error_handlers(app: FastAPI) -> None:
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
-        return _error(404, "NotFound", str(exc).strip("'\""))
+        return json_error(404, "NotFound", str(exc).strip("'\""))
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
-        return _error(400, type(exc).__name__, str(exc))
-
-    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
-        logger.warning("node error while serving a page: %s", exc)
-        return _error(503, "NodeUnavailable", f"the chain cannot be reached right now: {exc}")
+        return json_error(400, type(exc).__name__, str(exc))
 
     app.add_exception_handler(LookupError, not_found)
-    app.add_exception_handler(ContractRevert, refused)
-    app.add_exception_handler(NetworkError, unavailable)
-    app.add_exception_handler(CivicDAOError, refused)
-    app.add_exception_handler(Web3Exception, unavailable)
-    app.add_exception_handler(OSError, unavailable)
+    app.add_exception_handler(CivicDAOError, refused)  # ContractRevert included
+    install_node_failures(app, who="the app")

@@ -1,11 +1,12 @@
 """The web app's data layer: one function per page need, returning plain JSON-ready dicts.
 
-Lists (proposals, delegators, listings, bookings, the treasury's inflows, balance history and grants) read
-the event index (:mod:`civicdao.index`), which this class keeps in step with the chain: every list request
-first syncs it incrementally (one ``eth_getLogs`` over the blocks since the last sync, so a resident sees
-their own transaction at once), and ``civicdao serve`` also follows the chain in the background
-(:meth:`WebData.follow_index`). Single current values (one proposal's state and your vote, a membership,
-a calendar, balances, credits) are read from the chain through the library
+Lists and histories (proposals and their text and actions, delegators, listings, bookings, the treasury's
+inflows, balance history and grants, the budget's projects and ballots) read the event index
+(:mod:`civicdao.index`), once per request, after one incremental sync (one ``eth_getLogs`` over the blocks
+since the last sync, so a resident sees their own transaction at once); ``civicdao serve`` also follows the
+chain in a thread (:meth:`WebData.follow_index`), so that sync usually finds nothing left to read. Single
+current values (one proposal's state and tally and your vote, a membership, a calendar, balances, credits)
+are read from the chain through the library
 (:class:`~civicdao.governance.Governance`, :class:`~civicdao.citizens.Citizens`,
 :class:`~civicdao.exchange.Exchange`, :class:`~civicdao.treasury.Treasury`). The dict shapes below are the
 contract between this module and the front end (documented in ``docs/web.md``).
@@ -16,10 +17,9 @@ Amounts in wei, ids and other numbers that may exceed 2**53 are decimal strings 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from eth_utils.address import to_checksum_address
@@ -33,9 +33,10 @@ from civicdao.citizens import Citizens
 from civicdao.deploy import ETH, SUITE_CONTRACTS, Suite
 from civicdao.errors import ConfigError
 from civicdao.exchange import Exchange, Kind, Listing, ListingStatus, Unit
-from civicdao.governance import Governance, Proposal, ProposalState
+from civicdao.governance import Governance, ProposalState
 from civicdao.index import Deployment, Indexer, IndexReader, Store, SyncReport
 from civicdao.index.queries import ListingRow, ProposalRow
+from civicdao.relayer.service import parse_uint
 from civicdao.treasury import Treasury
 from civicdao.tx import call, calldata
 
@@ -46,7 +47,6 @@ CALENDAR_SLOTS = 31 * 24
 #: Most recent inflows listed on the treasury page.
 RECENT_INFLOWS = 50
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -96,7 +96,6 @@ class WebData:
         self.index_store = Store(index_db or ":memory:")
         self._indexer = Indexer(self.w3, deployment, self.index_store, confirmations=confirmations)
         self._reader = IndexReader(self.index_store, deployment)
-        self._index_lock = threading.Lock()
         #: Listings as the chain holds them, by (id, terms version): fields no event carries.
         self._listing_cache: dict[tuple[int, int, int, str, str], Listing] = {}
 
@@ -104,27 +103,23 @@ class WebData:
 
     def sync_index(self) -> SyncReport:
         """Bring the index up to the chain's head (incremental, reorg-safe)."""
-        with self._index_lock:
-            return self._indexer.sync()
+        return self._indexer.sync()
 
     def follow_index(self, stop: threading.Event, *, interval: float = 1.0) -> None:
-        """Sync every ``interval`` seconds until ``stop`` is set (run it in a thread); a failing node is
-        logged and retried, never fatal."""
-        while not stop.is_set():
-            try:
-                self.sync_index()
-            except Exception as exc:  # a background loop must survive a node's hiccup
-                logger.warning("index follow: %s: %s (retrying)", type(exc).__name__, exc)
-            stop.wait(interval)
+        """Keep the index in step with the chain every ``interval`` seconds until ``stop`` is set (run it in a
+        thread: :meth:`Indexer.follow <civicdao.index.Indexer.follow>`, which retries a failing node). A
+        page's own sync then finds little or nothing left to read."""
+        self._indexer.follow(poll_interval=interval, stop=stop)
 
     def close(self) -> None:
         """Close the index's database."""
         self.index_store.close()
 
     def _indexed(self, query: Callable[[IndexReader], T]) -> T:
-        """Sync the index to the head, then answer ``query`` from it (under one lock: a consistent view)."""
-        with self._index_lock:
-            self._indexer.sync()
+        """Answer ``query`` from the index in one consistent read, after one incremental sync (a page calls
+        this once: it sees the transaction its resident just sent, even between two follower polls)."""
+        self._indexer.sync()
+        with self.index_store.transaction():  # the follower's next batch waits until the page has read
             return query(self._reader)
 
     # -- the app ------------------------------------------------------------------------------------------
@@ -146,35 +141,41 @@ class WebData:
 
     def proposals(self) -> list[dict[str, Any]]:
         """Every proposal, newest first, with state and tally (no actions), from the index."""
-        return [_indexed_summary(row) for row in self._indexed(lambda r: r.proposals())]
+        return [_summary(row) for row in self._indexed(lambda r: r.proposals())]
 
     def proposal(self, proposal_id: str, *, account: str | None = None) -> dict[str, Any]:
-        """One proposal: full text, decoded actions, tally, quorum, timeline; ``account``'s vote status."""
+        """One proposal: full text and decoded actions (from the index), its state, tally and quorum (from the
+        chain, now), its timeline; ``account``'s vote status."""
         pid = _uint(proposal_id, "proposal id")
-        if int(call(self.suite.governor.functions.proposalSnapshot(pid))) == 0:
+        row = self._indexed(lambda r: r.proposal(pid))
+        if row is None:
             raise LookupError(f"the governor has no proposal {proposal_id}")
-        p = self.governance.get(pid)
-        out = self._proposal_summary(p)
-        out["actions"] = [
-            self._decode_action(t, v, c) for t, v, c in zip(p.targets, p.values, p.calldatas, strict=True)
-        ]
-        out["quorum"] = str(self.governance.quorum(p.snapshot)) if p.snapshot < self._now() else None
-        out["timeline"] = self._timeline(p)
+        state, tally = self.governance.state(pid), self.governance.tally(pid)
+        row = replace(
+            row,
+            state=state.name.lower(),
+            for_votes=tally.for_,
+            against_votes=tally.against,
+            abstain_votes=tally.abstain,
+        )
+        now = self._now()
+        out = _summary(row)
+        out["actions"] = [self._decode_action(a.target, a.value, HexBytes(a.calldata)) for a in row.actions]
+        out["quorum"] = str(self.governance.quorum(row.snapshot)) if row.snapshot < now else None
+        out["timeline"] = _timeline(row, state, now)
         if account is not None:
-            out["you"] = self._your_vote(p, checksum(account, what="account"))
+            out["you"] = self._your_vote(pid, row.snapshot, checksum(account, what="account"), now)
         return out
 
-    def _your_vote(self, p: Proposal, who: str) -> dict[str, Any]:
+    def _your_vote(self, pid: int, snapshot: int, who: str, now: int) -> dict[str, Any]:
         """Whether ``who`` voted or overrode, and whether a ballot of theirs must be an override."""
         governor = self.suite.governor
-        started = p.snapshot < self._now()
-        votes = self.citizens.votes(who, at=p.snapshot) if started else 0
-        member_then = (
-            started and int(call(self.suite.registry.functions.getPastBalanceOf(who, p.snapshot))) > 0
-        )
+        started = snapshot < now
+        votes = self.citizens.votes(who, at=snapshot) if started else 0
+        member_then = started and int(call(self.suite.registry.functions.getPastBalanceOf(who, snapshot))) > 0
         return {
-            "hasVoted": self.governance.has_voted(p.id, who),
-            "hasOverridden": bool(call(governor.functions.hasVotedOverride(p.id, who))),
+            "hasVoted": self.governance.has_voted(pid, who),
+            "hasOverridden": bool(call(governor.functions.hasVotedOverride(pid, who))),
             "votesAtSnapshot": votes,
             "isCitizen": self.citizens.is_citizen(who),
             "delegate": self.citizens.delegate_of(who),
@@ -182,43 +183,11 @@ class WebData:
             "mustOverride": member_then and votes == 0,
         }
 
-    def _proposal_summary(self, p: Proposal) -> dict[str, Any]:
-        title, _, body = _strip_proposer(p.description).partition("\n")
-        return {
-            "id": str(p.id),
-            "proposer": p.proposer,
-            "title": title.lstrip("# ").strip() or f"Proposal {str(p.id)[:10]}…",
-            "description": _strip_proposer(p.description),
-            "body": body.strip(),
-            "state": p.state.name.lower(),
-            "voteStart": p.snapshot,
-            "voteEnd": p.deadline,
-            "eta": p.eta,
-            "tally": {"for": p.tally.for_, "against": p.tally.against, "abstain": p.tally.abstain},
-            "open": p.state is ProposalState.ACTIVE,
-        }
-
-    def _timeline(self, p: Proposal) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        row = self._indexed(lambda r: r.proposal(p.id))
-        if row is not None:
-            events.append({"step": "proposed", "time": row.created_at, "done": True})
-        now = self._now()
-        events.append({"step": "voting_opens", "time": p.snapshot, "done": p.snapshot <= now})
-        events.append({"step": "voting_closes", "time": p.deadline, "done": p.deadline < now})
-        if p.eta:
-            events.append({"step": "executable", "time": p.eta, "done": p.eta <= now})
-        if p.state is ProposalState.EXECUTED:
-            events.append({"step": "executed", "time": None, "done": True})
-        elif p.state in (ProposalState.DEFEATED, ProposalState.CANCELED, ProposalState.EXPIRED):
-            events.append({"step": p.state.name.lower(), "time": None, "done": True})
-        return events
-
     def _decode_action(self, target: str, value: int, calldata: bytes) -> dict[str, Any]:
         action: dict[str, Any] = {
             "target": target,
             "value": str(value),
-            "calldata": "0x" + calldata.hex(),
+            "calldata": "0x" + bytes(calldata).hex(),
             "contract": None,
             "function": None,
             "args": {},
@@ -394,19 +363,12 @@ class WebData:
         "minApprovals", "maxApprovals", "votingStart", "votingEnd", "voters",
         "projects": [{"index", "title", "cost", "recipient"}],
         "results": null | {"rule", "selected": [index…], "payments": [{"index", "paid", "voters"}…]}}]}``
-        (:func:`civicdao.budget.web_rounds`). Projects and ballots are read from the event index (synced
-        first); each round's own fields from the chain.
+        (:func:`civicdao.budget.web_rounds`). Projects and ballots are read from the event index; each
+        round's own fields from the chain.
         """
         if not self.budget_available():
             return {"available": False, "rounds": []}
-
-        def rounds(reader: IndexReader) -> list[dict[str, Any]]:
-            def events(name: str) -> list[dict[str, Any]]:
-                return [dict(e.args) for e in reader.events("ParticipatoryBudget", [name])]
-
-            return web_rounds(self.suite, events)
-
-        return {"available": True, "rounds": self._indexed(rounds)}
+        return {"available": True, "rounds": self._indexed(lambda r: web_rounds(self.suite, index=r))}
 
     # -- transactions the wallet sends --------------------------------------------------------------------
 
@@ -466,8 +428,8 @@ class WebData:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
 
-def _indexed_summary(row: ProposalRow) -> dict[str, Any]:
-    """A proposal list entry from the index, in the shape of :meth:`WebData._proposal_summary`."""
+def _summary(row: ProposalRow) -> dict[str, Any]:
+    """A proposal as the pages show it (its list entry; the proposal page adds actions and more)."""
     description = _strip_proposer(row.description)
     title, _, body = description.partition("\n")
     return {
@@ -483,6 +445,22 @@ def _indexed_summary(row: ProposalRow) -> dict[str, Any]:
         "tally": {"for": row.for_votes, "against": row.against_votes, "abstain": row.abstain_votes},
         "open": row.state == ProposalState.ACTIVE.name.lower(),
     }
+
+
+def _timeline(row: ProposalRow, state: ProposalState, now: int) -> list[dict[str, Any]]:
+    """The proposal's steps, done or to come."""
+    events: list[dict[str, Any]] = [
+        {"step": "proposed", "time": row.created_at, "done": True},
+        {"step": "voting_opens", "time": row.snapshot, "done": row.snapshot <= now},
+        {"step": "voting_closes", "time": row.deadline, "done": row.deadline < now},
+    ]
+    if row.eta:
+        events.append({"step": "executable", "time": row.eta, "done": row.eta <= now})
+    if state is ProposalState.EXECUTED:
+        events.append({"step": "executed", "time": None, "done": True})
+    elif state in (ProposalState.DEFEATED, ProposalState.CANCELED, ProposalState.EXPIRED):
+        events.append({"step": state.name.lower(), "time": None, "done": True})
+    return events
 
 
 def _donation_notes(reader: IndexReader) -> dict[str, str]:
@@ -519,16 +497,8 @@ def _strip_proposer(description: str) -> str:
     return description.split("#proposer=")[0].rstrip()
 
 
-def _uint(text: str | int, what: str) -> int:
-    try:
-        value = (
-            int(text) if isinstance(text, int) else int(str(text), 0 if str(text).startswith("0x") else 10)
-        )
-    except ValueError:
-        raise WebInputError(f"{what} must be a whole number, got {str(text)[:40]!r}") from None
-    if not 0 <= value < 2**256:
-        raise WebInputError(f"{what} must be between 0 and 2**256-1")
-    return value
+def _uint(text: str, what: str) -> int:
+    return parse_uint(text, what, WebInputError)
 
 
 def _kind(value: str) -> Kind:
