@@ -26,10 +26,11 @@ from civicdao.citizens import Citizens, credential_hash
 from civicdao.config import DeployConfig, load_config
 from civicdao.contracts import bind, deploy_contract
 from civicdao.dao import CivicDAO
-from civicdao.deploy import ETH, Suite, deploy_suite, load_suite
+from civicdao.deploy import Suite, deploy_suite, load_suite
 from civicdao.errors import CivicDAOError, ContractRevert
 from civicdao.exchange import Exchange, Kind, ListingSpec
 from civicdao.governance import Action, Governance, VoteType
+from civicdao.tokens import ETH
 from civicdao.treasury import Treasury
 from civicdao.tx import Event, TxRecord, call, send_transaction, transact
 

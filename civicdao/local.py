@@ -49,7 +49,7 @@ def pass_proposal(
     Raises:
         ProposalFailedError: the proposal did not succeed (too few votes for the quorum, say).
     """
-    proposal_id, _ = governance.propose(proposer, actions, description)
+    proposal_id = governance.propose(proposer, actions, description).proposal_id
     control.increase_time(governance.voting_delay() + 1)
     for voter in voters:
         governance.vote(voter, proposal_id, VoteType.FOR)

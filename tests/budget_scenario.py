@@ -11,7 +11,7 @@ from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
-from civicdao.testing import pass_proposal
+from civicdao.local import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call
 

@@ -33,8 +33,8 @@ from civicdao.cli import main
 from civicdao.deploy import Suite
 from civicdao.governance import Governance
 from civicdao.index import Indexer, IndexReader, Store
+from civicdao.local import pass_proposal
 from civicdao.signing import sign_typed_data
-from civicdao.testing import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
 

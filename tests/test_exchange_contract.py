@@ -79,7 +79,7 @@ from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH
 from civicdao.errors import ContractRevert
-from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit
+from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit, Windows
 from civicdao.tx import TxRecord, call, transact
 
 HOUR = 3_600
@@ -689,7 +689,7 @@ def test_admin_setters_are_admin_only_and_bounded(env: Env) -> None:
     raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDisputeWindow(HOUR - 1)))
     raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDeliveryWindow(91 * DAY)))
     env.send(admin, fns.setClaimWindow(DAY))
-    assert env.api.windows() == (DAY, DISPUTE_WINDOW, DELIVERY_WINDOW)
+    assert env.api.windows() == Windows(claim=DAY, dispute=DISPUTE_WINDOW, delivery=DELIVERY_WINDOW)
     assert env.api.fee_bps("tool") == 200
     assert call(fns.supportsInterface(bytes.fromhex("01ffc9a7")))  # ERC-165
 

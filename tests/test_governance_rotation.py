@@ -58,7 +58,7 @@ def proposal(
 ) -> int:
     """An Active proposal whose snapshot precedes everything the test does next."""
     target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id, _ = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "open vote")
+    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "open vote").proposal_id
     control.increase_time(gov.voting_delay() + 1)
     return proposal_id
 
@@ -171,7 +171,7 @@ def test_votes_delegated_to_the_old_key_follow_the_resident_and_can_be_overridde
     citizens.delegate(delegator, old_key.address)
     control.increase_time(1)
     target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id, _ = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "delegated")
+    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "delegated").proposal_id
     control.increase_time(gov.voting_delay() + 1)
     rotate(citizens, deployer, old_key.address, new_key.address)
 
@@ -195,7 +195,7 @@ def test_new_key_overrides_the_delegate_the_old_key_chose(
     citizens.delegate(old_key, delegate.address)
     control.increase_time(1)
     target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id, _ = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "override")
+    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "override").proposal_id
     control.increase_time(gov.voting_delay() + 1)
     assert gov.vote(delegate, proposal_id, FOR).event("VoteCast")["weight"] == 2
     rotate(citizens, deployer, old_key.address, new_key.address)
@@ -223,7 +223,7 @@ def test_proposals_made_after_the_rotation_count_the_new_key_only(
     rotate(citizens, deployer, old_key.address, new_key.address)
     control.increase_time(1)
     target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id, _ = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "later")
+    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "later").proposal_id
     control.increase_time(gov.voting_delay() + 1)
     assert gov.vote(old_key, proposal_id, FOR).event("VoteCast")["weight"] == 0
     cast = gov.vote(new_key, proposal_id, FOR).event("VoteCast")
@@ -250,7 +250,7 @@ def test_signed_ballots_follow_the_rotation_too(
     rotate(citizens, deployer, thief.address, new.address)
 
     def signed(signer: LocalSigner) -> SignedBallot:
-        data = ballot_typed_data(gov.governor, proposal_id=proposal, support=int(FOR), voter=signer.address)
+        data = ballot_typed_data(gov.contract, proposal_id=proposal, support=int(FOR), voter=signer.address)
         return SignedBallot(proposal, FOR, signer.address, normalize_signature(sign_typed_data(signer, data)))
 
     with pytest.raises(CivicGovernorVoterRotatedAway):
@@ -273,11 +273,11 @@ def test_relayer_precheck_accepts_the_new_key_and_refuses_the_old(
     for override in (False, True):
         for signer in (thief, new):
             data = ballot_typed_data(
-                gov.governor, proposal_id=proposal, support=int(FOR), voter=signer.address, override=override
+                gov.contract, proposal_id=proposal, support=int(FOR), voter=signer.address, override=override
             )
             signature = sign_typed_data(signer, data)
             if signer is thief:
                 with pytest.raises(NotCitizenError, match="rotated its membership"):
-                    verify_ballot(gov.governor, suite.registry, data, signature)
+                    verify_ballot(gov.contract, suite.registry, data, signature)
             else:
-                assert verify_ballot(gov.governor, suite.registry, data, signature).voter == new.address
+                assert verify_ballot(gov.contract, suite.registry, data, signature).voter == new.address

@@ -201,7 +201,8 @@ def propose(opened: Opened, *, as_json: bool, actions_file: str, description: st
     warnings = [report.warning() for report in governance.grantee_warnings(actions)]
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
-    proposal_id, record = governance.propose(opened.signer, actions, text)
+    proposed = governance.propose(opened.signer, actions, text)
+    proposal_id, record = proposed.proposal_id, proposed.tx
     print_result(
         as_json,
         {"proposalId": str(proposal_id), "actions": len(actions), "warnings": warnings, **tx_json(record)},

@@ -19,6 +19,7 @@ from civicdao.index.decode import CallDecoder, DecodedCall
 from civicdao.index.errors import IndexMismatchError
 from civicdao.index.store import EventRow, Store
 from civicdao.index.sync import Deployment
+from civicdao.tokens import ETH
 
 __all__ = [
     "ETH",
@@ -36,7 +37,6 @@ __all__ = [
     "RoundRow",
 ]
 
-ETH = "0x0000000000000000000000000000000000000000"
 #: OpenZeppelin's ProposalState names, in contract order.
 PROPOSAL_STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 CATEGORIES = (*KINDS, "donation")

@@ -68,7 +68,7 @@ def measure_vote_gas(
         governance = Governance.from_suite(suite)
         control.increase_time(1)
         action = Action.call(suite.treasury.functions.setEpochCap(ETH, 1))
-        proposal_id, _ = governance.propose(payer, [action], "gas measurement")
+        proposal_id = governance.propose(payer, [action], "gas measurement").proposal_id
         control.increase_time(governance.voting_delay() + 1)
         # The proposal's first vote initialises its tally (and here reaches quorum): not a typical vote.
         governance.vote(payer, proposal_id, "for")

@@ -36,7 +36,7 @@ from civicdao.budget.types import RoundStatus
 from civicdao.deploy import Suite
 from civicdao.errors import CivicDAOError, ConfigError
 from civicdao.governance import Governance, Proposal
-from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submission
+from civicdao.relayer.store import DuplicateSubmissionError, Store, Submission, SubmissionKind
 from civicdao.signing import (
     AlreadyCitizenError,
     AlreadyVotedError,
@@ -469,7 +469,7 @@ class Relayer:
                 "(or the message was altered)"
             )
 
-    def _next_nonce(self, account: str, kind: Kind, chain_nonce: int) -> int:
+    def _next_nonce(self, account: str, kind: SubmissionKind, chain_nonce: int) -> int:
         """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
         queued = [s for s in self.store.pending_for(account, [kind]) if (s.nonce or 0) >= chain_nonce]
         return chain_nonce + len(queued)
@@ -485,7 +485,7 @@ class Relayer:
     def _store(
         self,
         digest: str,
-        kind: Kind,
+        kind: SubmissionKind,
         signer: str,
         typed_data: Mapping[str, Any],
         signature: str,
