@@ -8,6 +8,8 @@ of listing kinds: the deployment config's fee table and the treasury's fee categ
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,7 @@ __all__ = [
     "MAX_WINDOW",
     "MIN_DISPUTE_WINDOW",
     "RESOLVER_ROLE",
+    "BookedSlot",
     "Booking",
     "BookingMade",
     "BookingStatus",
@@ -330,8 +333,9 @@ class Listing:
 
 
 @dataclass(frozen=True)
-class Booking:
-    """A booking (or ITEM purchase) with the terms snapshotted when it was made."""
+class BookedSlot:
+    """What every booking record names: the booking, its listing, the renter and the slots ``[start, end)``
+    (for an ITEM purchase: from the purchase to the end of the delivery window)."""
 
     booking_id: int
     listing_id: int
@@ -339,6 +343,12 @@ class Booking:
     start: int
     end: int
     units: int
+
+
+@dataclass(frozen=True)
+class Booking(BookedSlot):
+    """A booking (or ITEM purchase) with the terms snapshotted when it was made."""
+
     claim_until: int
     fee_bps: int
     late_refund_bps: int
@@ -435,15 +445,9 @@ class Listed:
 
 
 @dataclass(frozen=True)
-class BookingMade:
+class BookingMade(BookedSlot):
     """A booking was made and ``price + deposit`` escrowed (``approval`` is the ERC-20 approve, if sent)."""
 
-    booking_id: int
-    listing_id: int
-    renter: ChecksumAddress
-    start: int
-    end: int
-    units: int
     price: int
     deposit: int
     fee: int
@@ -538,51 +542,39 @@ class Windows:
 # -- decoding and checks ---------------------------------------------------------------------------------
 
 
+#: ``getListing``'s tuple, field by field (the two policy fields become :attr:`Listing.policy`).
+_LISTING_LAYOUT = (
+    "lister", "kind", "unit", "residents_only", "paused", "closed", "late_refund_bps", "free_cancel_hours",
+    "token", "available_from", "min_units", "available_until", "max_units", "stock", "terms_version",
+    "membership", "price", "deposit", "metadata_uri",
+)  # fmt: skip
+#: ``getBooking``'s tuple, field by field.
+_BOOKING_LAYOUT = (
+    "renter", "start", "units", "listing_id", "end", "claim_until", "fee_bps", "late_refund_bps", "status",
+    "deposit_status", "free_cancel_until", "decide_by", "shipped_at", "renter_membership", "price",
+    "deposit", "claim_amount",
+)  # fmt: skip
+#: How a raw value becomes each field type of the records above.
+_DECODE: dict[Any, Callable[[Any], Any]] = {ChecksumAddress: checksum, int: int, bool: bool, str: str}
+
+
+def _decoded(record: type[Any], layout: tuple[str, ...], raw: Any) -> dict[str, Any]:
+    """``raw`` (a contract struct as a tuple) as ``record``'s fields by ``layout``, each of its type."""
+    hints = typing.get_type_hints(record)
+    return {
+        name: _DECODE.get(hints.get(name, int), hints.get(name, int))(value)
+        for name, value in zip(layout, raw, strict=True)
+    }
+
+
 def _listing(listing_id: int, raw: Any) -> Listing:
-    return Listing(
-        listing_id=listing_id,
-        lister=checksum(raw[0]),
-        kind=Kind(raw[1]),
-        unit=Unit(raw[2]),
-        residents_only=bool(raw[3]),
-        paused=bool(raw[4]),
-        closed=bool(raw[5]),
-        policy=CancellationPolicy(free_cancel_hours=int(raw[7]), late_refund_bps=int(raw[6])),
-        token=checksum(raw[8]),
-        available_from=int(raw[9]),
-        min_units=int(raw[10]),
-        available_until=int(raw[11]),
-        max_units=int(raw[12]),
-        stock=int(raw[13]),
-        terms_version=int(raw[14]),
-        membership=int(raw[15]),
-        price=int(raw[16]),
-        deposit=int(raw[17]),
-        metadata_uri=str(raw[18]),
-    )
+    fields = _decoded(Listing, _LISTING_LAYOUT, raw)
+    policy = CancellationPolicy(fields.pop("free_cancel_hours"), fields.pop("late_refund_bps"))
+    return Listing(listing_id=listing_id, policy=policy, **fields)
 
 
 def _booking(booking_id: int, raw: Any) -> Booking:
-    return Booking(
-        booking_id=booking_id,
-        renter=checksum(raw[0]),
-        start=int(raw[1]),
-        units=int(raw[2]),
-        listing_id=int(raw[3]),
-        end=int(raw[4]),
-        claim_until=int(raw[5]),
-        fee_bps=int(raw[6]),
-        late_refund_bps=int(raw[7]),
-        status=BookingStatus(raw[8]),
-        deposit_status=DepositStatus(raw[9]),
-        free_cancel_until=int(raw[10]),
-        decide_by=int(raw[11]),
-        shipped_at=int(raw[12]),
-        renter_membership=int(raw[13]),
-        price=int(raw[14]),
-        deposit=int(raw[15]),
-        claim_amount=int(raw[16]),
-    )
+    return Booking(booking_id=booking_id, **_decoded(Booking, _BOOKING_LAYOUT, raw))
 
 
 def _check_amount(name: str, value: Any) -> None:
