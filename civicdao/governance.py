@@ -61,6 +61,7 @@ __all__ = [
     "Proposed",
     "SignedBallot",
     "Tally",
+    "UnpinnedGrantee",
     "VoteType",
     "with_proposer_suffix",
 ]
@@ -224,6 +225,15 @@ class Proposed:
 
 
 @dataclass(frozen=True)
+class UnpinnedGrantee:
+    """An address an action gives power or custody to, with no code-hash pin right before that action."""
+
+    #: The action's position in the proposal (0-based).
+    action_index: int
+    grantee: ChecksumAddress
+
+
+@dataclass(frozen=True)
 class SignedBallot:
     """A ballot a voter signed off-chain (EIP-712 ``Ballot``) for a relayer to submit.
 
@@ -332,16 +342,16 @@ class Governance(ContractClient):
             codes[account] = bytes(self.w3.eth.get_code(account))
         return codes[account]
 
-    def unpinned_grantees(self, actions: Sequence[Action]) -> list[tuple[int, ChecksumAddress]]:
-        """(action index, grantee) for every grantee not pinned by the pin actions right before its action."""
-        missing: list[tuple[int, ChecksumAddress]] = []
+    def unpinned_grantees(self, actions: Sequence[Action]) -> list[UnpinnedGrantee]:
+        """Every grantee not pinned by the pin actions right before its action."""
+        missing: list[UnpinnedGrantee] = []
         for index, action in enumerate(actions):
             if self._is_pin(action):
                 continue
             grantees = action.all_grantees()
             if grantees:
                 pinned = self._pins_before(actions[:index])
-                missing.extend((index, g) for g in grantees if g not in pinned)
+                missing.extend(UnpinnedGrantee(index, g) for g in grantees if g not in pinned)
         return missing
 
     def grantee_warnings(self, actions: Sequence[Action]) -> list[MutableCode]:
@@ -369,9 +379,10 @@ class Governance(ContractClient):
         """
         missing = self.unpinned_grantees(actions)
         if missing:
-            index, grantee = missing[0]
+            first = missing[0]
             raise ConfigError(
-                f"action {index + 1} ({actions[index].description or 'unnamed'}) gives {grantee} power "
+                f"action {first.action_index + 1} ({actions[first.action_index].description or 'unnamed'}) "
+                f"gives {first.grantee} power "
                 "without a code-hash pin: build it with Governance.pin_grantees (propose does it for you)"
             )
         governor = checksum(self.contract.address, what="governor")
@@ -516,9 +527,10 @@ class Governance(ContractClient):
         """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
         snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
         after the snapshot and may not vote on it."""
-        registry = bind(self.w3, "CitizenRegistry", call(self.contract.functions.token()))
-        voter = call(registry.functions.snapshotVoter(checksum(account), self.snapshot(proposal_id)))
-        return None if int(voter, 16) == 0 else checksum(voter)
+        from civicdao.citizens import Citizens  # the registry's client builds on this module's Action
+
+        citizens = Citizens.at(self.w3, call(self.contract.functions.token()))
+        return citizens.snapshot_voter(account, self.snapshot(proposal_id))
 
     def get(self, proposal_id: int) -> Proposal:
         """One proposal with its actions, state and tally (from its ``ProposalCreated`` event).
