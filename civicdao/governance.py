@@ -55,13 +55,18 @@ if TYPE_CHECKING:
 __all__ = [
     "POWER_GRANTING",
     "Action",
+    "BallotsRelayed",
+    "Canceled",
+    "Executed",
     "Governance",
     "Proposal",
     "ProposalState",
     "Proposed",
+    "Queued",
     "SignedBallot",
     "Tally",
     "UnpinnedGrantee",
+    "VoteCast",
     "VoteType",
     "with_proposer_suffix",
 ]
@@ -221,6 +226,55 @@ class Proposed:
     description: str
     #: The actions as proposed, code-hash pins included (see :meth:`Governance.pin_grantees`).
     actions: tuple[Action, ...]
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    """A ballot counted (read from the governor's ``VoteCast`` or ``OverrideVoteCast`` event).
+
+    ``voter`` is the key whose ballot receipt it used: after a key rotation made during the vote, the old
+    key's (see :meth:`Governance.ballot_key`).
+    """
+
+    proposal_id: int
+    voter: ChecksumAddress
+    support: VoteType
+    weight: int
+    reason: str
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class BallotsRelayed:
+    """Signed ballots submitted in one transaction: each ballot counted, in order."""
+
+    votes: tuple[VoteCast, ...]
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A succeeded proposal queued in the Timelock: it can execute from ``eta`` (unix seconds) on."""
+
+    proposal_id: int
+    eta: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A queued proposal executed: ``tx`` carries the events its actions emitted."""
+
+    proposal_id: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Canceled:
+    """A proposal canceled (by its proposer while pending, or by the guardian)."""
+
+    proposal_id: int
     tx: TxRecord
 
 
@@ -445,8 +499,8 @@ class Governance(ContractClient):
         return int(call(self.contract.functions.hashProposal(targets, values, calldatas, digest)))
 
     def vote(
-        self, signer: Signer, proposal_id: int, support: VoteType | str, *, reason: str = ""
-    ) -> TxRecord:
+        self, signer: Signer, proposal_id: int, support: VoteType | str | int, *, reason: str = ""
+    ) -> VoteCast:
         """Cast a ballot (for, against or abstain), optionally with a reason."""
         choice = VoteType.parse(support)
         fn = (
@@ -454,16 +508,19 @@ class Governance(ContractClient):
             if reason
             else self.contract.functions.castVote(proposal_id, int(choice))
         )
-        return self._send(signer, fn)
+        return self._votes(self._send(signer, fn), "VoteCast")[0]
 
     def override_vote(
-        self, signer: Signer, proposal_id: int, support: VoteType | str, *, reason: str = ""
-    ) -> TxRecord:
+        self, signer: Signer, proposal_id: int, support: VoteType | str | int, *, reason: str = ""
+    ) -> VoteCast:
         """Vote directly although you delegated: your weight leaves your delegate's ballot (counted once)."""
         choice = VoteType.parse(support)
-        return self._send(signer, self.contract.functions.castOverrideVote(proposal_id, int(choice), reason))
+        record = self._send(
+            signer, self.contract.functions.castOverrideVote(proposal_id, int(choice), reason)
+        )
+        return self._votes(record, "OverrideVoteCast")[0]
 
-    def relay_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> TxRecord:
+    def relay_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> BallotsRelayed:
         """Submit voters' signed ballots in one transaction (the governor's ``multicall``).
 
         A voter's ballots must be in nonce order; ballots of different voters are independent.
@@ -479,23 +536,24 @@ class Governance(ContractClient):
         ]
         record = self._send(relayer, self.contract.functions.multicall(calls))
         logger.info("relayed %d ballots in %s", len(ballots), record.tx_hash)
-        return record
+        return BallotsRelayed(tuple(self._votes(record, "VoteCast")), record)
 
     def nonce(self, voter: str) -> int:
         """The nonce ``voter``'s next signed ballot must carry."""
         return int(call(self.contract.functions.nonces(checksum(voter, what="voter"))))
 
-    def queue(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def queue(self, signer: Signer, proposal_id: int) -> Queued:
         """Queue a succeeded proposal in the Timelock (the full proposal is read from its creation event)."""
-        return self._send(signer, self._with_proposal("queue", proposal_id))
+        record = self._send(signer, self._with_proposal("queue", proposal_id))
+        return Queued(proposal_id, int(self._event(record, "ProposalQueued")["etaSeconds"]), record)
 
-    def execute(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def execute(self, signer: Signer, proposal_id: int) -> Executed:
         """Execute a queued proposal once the Timelock delay has passed."""
-        return self._send(signer, self._with_proposal("execute", proposal_id))
+        return Executed(proposal_id, self._send(signer, self._with_proposal("execute", proposal_id)))
 
-    def cancel(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def cancel(self, signer: Signer, proposal_id: int) -> Canceled:
         """Cancel a proposal (its proposer while pending; the guardian at any stage until it expires)."""
-        return self._send(signer, self._with_proposal("cancel", proposal_id))
+        return Canceled(proposal_id, self._send(signer, self._with_proposal("cancel", proposal_id)))
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -568,6 +626,20 @@ class Governance(ContractClient):
         return [self._proposal(created) for created in self._created().values()]
 
     # -- internals --------------------------------------------------------------------------------------
+
+    def _votes(self, record: TxRecord, name: str) -> list[VoteCast]:
+        """The ballots ``record``'s transaction counted, from the governor's ``name`` events."""
+        return [
+            VoteCast(
+                proposal_id=int(e["proposalId"]),
+                voter=checksum(e["voter"]),
+                support=VoteType(int(e["support"])),
+                weight=int(e["weight"]),
+                reason=str(e["reason"]),
+                tx=record,
+            )
+            for e in self._events(record, name)
+        ]
 
     def _is_pin(self, action: Action) -> bool:
         return action.calldata[:4] == _REQUIRE_CODE_HASH and action.target == self.timelock.address

@@ -56,7 +56,7 @@ def pass_proposal(
     _wait_until_voting_ends(governance, control, proposal_id)
     governance.queue(proposer, proposal_id)
     control.increase_time(governance.timelock_delay() + 1)
-    return PassedProposal(proposal_id, governance.execute(proposer, proposal_id))
+    return PassedProposal(proposal_id, governance.execute(proposer, proposal_id).tx)
 
 
 def _wait_until_voting_ends(governance: Governance, control: ChainControl, proposal_id: int) -> None:

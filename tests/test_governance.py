@@ -202,8 +202,13 @@ def test_vote_registered_after_snapshot_counts_zero(
     start_voting(gov, control)
     late = accounts[7]
     citizens.register(deployer, late.address, cred("late"))
-    record = gov.vote(late, proposal_id, AGAINST)
-    assert record.event("VoteCast")["weight"] == 0
+    cast = gov.vote(late, proposal_id, AGAINST)
+    assert (cast.voter, cast.proposal_id, cast.support, cast.weight) == (
+        late.address,
+        proposal_id,
+        AGAINST,
+        0,
+    )
     assert gov.tally(proposal_id).against == 0
     assert citizens.votes(late.address) == 1  # a vote for the next proposals
 
@@ -221,7 +226,7 @@ def test_vote_registered_during_voting_delay_counts(
     proposal_id = gov.propose(voters[0], [set_value(target, 1)], "delay").proposal_id
     citizens.register(deployer, accounts[7].address, cred("in-delay"))
     start_voting(gov, control)
-    assert gov.vote(accounts[7], proposal_id, FOR).event("VoteCast")["weight"] == 1
+    assert gov.vote(accounts[7], proposal_id, FOR).weight == 1
 
 
 def test_vote_revoked_before_snapshot_not_counted(
@@ -235,7 +240,7 @@ def test_vote_revoked_before_snapshot_not_counted(
     proposal_id = gov.propose(voters[0], [set_value(target, 1)], "revoked").proposal_id
     citizens.revoke(deployer, voters[3].address, RevocationReason.FRAUD)
     start_voting(gov, control)
-    assert gov.vote(voters[3], proposal_id, FOR).event("VoteCast")["weight"] == 0
+    assert gov.vote(voters[3], proposal_id, FOR).weight == 0
     assert gov.tally(proposal_id).for_ == 0
     assert gov.quorum(gov.snapshot(proposal_id)) == 0  # 3 live citizens x 10 % rounds down
 
@@ -252,7 +257,7 @@ def test_vote_revoked_after_snapshot_still_counts(
     proposal_id = gov.propose(voters[0], [set_value(target, 1)], "revoked later").proposal_id
     start_voting(gov, control)
     citizens.revoke(deployer, voters[3].address, RevocationReason.MOVED_AWAY)
-    assert gov.vote(voters[3], proposal_id, FOR).event("VoteCast")["weight"] == 1
+    assert gov.vote(voters[3], proposal_id, FOR).weight == 1
 
 
 def test_vote_twice_reverts(
@@ -275,9 +280,10 @@ def test_override_after_delegate_voted_counts_once(
     citizens.delegate(delegator, delegate.address)
     proposal_id = gov.propose(delegate, [set_value(target, 1)], "override").proposal_id
     start_voting(gov, control)
-    assert gov.vote(delegate, proposal_id, FOR).event("VoteCast")["weight"] == 2
-    record = gov.override_vote(delegator, proposal_id, AGAINST, reason="I disagree with my delegate")
-    reduced = record.event("VoteReduced")
+    assert gov.vote(delegate, proposal_id, FOR).weight == 2
+    overridden = gov.override_vote(delegator, proposal_id, AGAINST, reason="I disagree with my delegate")
+    assert overridden.reason == "I disagree with my delegate" and overridden.voter == delegator.address
+    reduced = overridden.tx.event("VoteReduced")
     assert reduced["delegate"] == delegate.address and reduced["weight"] == 1
     tally = gov.tally(proposal_id)
     assert (tally.for_, tally.against) == (1, 1)  # the delegator's vote counted once, against
@@ -294,7 +300,7 @@ def test_override_before_delegate_votes_reduces_the_delegate(
     proposal_id = gov.propose(delegate, [set_value(target, 1)], "override first").proposal_id
     start_voting(gov, control)
     gov.override_vote(delegator, proposal_id, ABSTAIN)
-    assert gov.vote(delegate, proposal_id, FOR).event("VoteCast")["weight"] == 2  # 3 delegated - 1 overridden
+    assert gov.vote(delegate, proposal_id, FOR).weight == 2  # 3 delegated - 1 overridden
     tally = gov.tally(proposal_id)
     assert (tally.for_, tally.against, tally.abstain) == (2, 0, 1)
 
@@ -337,7 +343,7 @@ def test_quorum_reached_late_extends_the_deadline(
     gov.vote(voters[0], proposal_id, FOR)
     original = gov.deadline(proposal_id)
     control.increase_time(original - control.time() - 30)  # 30 s before the end
-    record = gov.vote(voters[1], proposal_id, ABSTAIN)  # abstain counts toward quorum
+    record = gov.vote(voters[1], proposal_id, ABSTAIN).tx  # abstain counts toward quorum
     extended = record.event("ProposalExtended")["extendedDeadline"]
     block_time = int(gov.w3.eth.get_block(record.block_number)["timestamp"])
     extension = int(call(gov.contract.functions.lateQuorumVoteExtension()))
@@ -548,9 +554,8 @@ def test_relay_ballots_in_one_multicall(
         sign_ballot(gov, local_signers[2], proposal_id, FOR),
         sign_ballot(gov, local_signers[3], proposal_id, AGAINST),
     ]
-    record = gov.relay_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
-    cast = record.events_named("VoteCast")
-    assert [e["voter"] for e in cast] == [b.voter for b in ballots]
+    relayed = gov.relay_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
+    assert [(v.voter, v.support) for v in relayed.votes] == [(b.voter, b.support) for b in ballots]
     tally = gov.tally(proposal_id)
     assert (tally.for_, tally.against) == (2, 1)
     assert gov.nonce(local_signers[1].address) == 1
@@ -641,7 +646,7 @@ def test_tally_property_matches_weights_and_outcome(
         expected = {FOR: 0, AGAINST: 0, ABSTAIN: 0}
         for i, (person, choice) in enumerate(zip(people, choices, strict=True)):
             if choice is not None:
-                weight = gov.vote(person, proposal_id, choice).event("VoteCast")["weight"]
+                weight = gov.vote(person, proposal_id, choice).weight
                 assert weight == model_weight[i]
                 expected[choice] += model_weight[i]
         tally = gov.tally(proposal_id)

@@ -116,7 +116,8 @@ def test_schedule_pins_every_call_target(
     gov.vote(voters[0], proposal_id, VoteType.FOR)
     control.increase_time(gov.deadline(proposal_id) - control.time() + 1)
     queued = gov.queue(voters[0], proposal_id)
-    pins = queued.events_named("CallTargetPinned")
+    assert queued.proposal_id == proposal_id and queued.eta == control.time() + gov.timelock_delay()
+    pins = queued.tx.events_named("CallTargetPinned")
     assert [(p["index"], p["target"], bytes(p["codeHash"])) for p in pins] == [
         (0, target.address, bytes(Web3.keccak(w3.eth.get_code(target.address)))),
         (1, eoa, ZERO32),

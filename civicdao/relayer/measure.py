@@ -75,7 +75,7 @@ def measure_vote_gas(
 
         direct = voters[0]  # a citizen who pays for their own vote
         control.set_balance(direct.address, 10**18)
-        results = [VoteGas("castVote", 1, governance.vote(direct, proposal_id, "for").gas_used)]
+        results = [VoteGas("castVote", 1, governance.vote(direct, proposal_id, "for").tx.gas_used)]
         calls = [_ballot_call(suite, proposal_id, voter) for voter in voters[1:]]
         single = transact(w3, payer, suite.governor.functions.castVoteBySig(*calls[0]))
         results.append(VoteGas("castVoteBySig", 1, single.gas_used))
