@@ -258,7 +258,10 @@ def test_update_terms_changes_only_what_is_given(
 ) -> None:
     lister = citizens[0]
     listed = ex.list(lister, room_spec(control.time()))
-    ex.update_terms(lister, listed.listing_id, price=2 * 10**16)
+    updated = ex.update_terms(lister, listed.listing_id, price=2 * 10**16)
+    assert (updated.listing_id, updated.price, updated.deposit, updated.terms_version) == (
+        listed.listing_id, 2 * 10**16, 10**17, 1,
+    )  # fmt: skip
     listing = ex.get_listing(listed.listing_id)
     assert (listing.price, listing.deposit) == (2 * 10**16, 10**17)
     assert listing.policy == CancellationPolicy(free_cancel_hours=48, late_refund_bps=5_000)
@@ -275,12 +278,13 @@ def test_pause_listing_and_close_change_status_and_search(
     lister = citizens[0]
     listed = ex.list(lister, room_spec(control.time()))
     start = ex.get_listing(listed.listing_id).available_from
-    ex.pause_listing(lister, listed.listing_id)
+    paused = ex.pause_listing(lister, listed.listing_id)
+    assert (paused.listing_id, paused.paused, paused.closed) == (listed.listing_id, True, False)
     assert ex.get_listing(listed.listing_id).status is ListingStatus.PAUSED
     assert not ex.is_available(listed.listing_id, start, 1)
     ex.pause_listing(lister, listed.listing_id, paused=False)
     assert ex.is_available(listed.listing_id, start, 1)
-    ex.close(lister, listed.listing_id)
+    assert ex.close(lister, listed.listing_id).closed
     assert ex.get_listing(listed.listing_id).status is ListingStatus.CLOSED
     assert listed.listing_id in [item.listing_id for item in ex.search(status="closed")]
     assert listed.listing_id not in [item.listing_id for item in ex.search(status=ListingStatus.OPEN)]
@@ -410,7 +414,7 @@ def test_book_item_purchase_ignores_start_and_confirm_receipt_pays_seller(
     assert settled.fee == 2 * 10**15 * 100 // 10_000 == made.fee
     assert ex.credits(seller.address) == settled.to_lister == 2 * 10**15 - made.fee
     assert treasury_inflow(suite, ETH, Kind.TOOL) - fee_before == made.fee
-    ex.set_stock(seller, listing_id, 9)
+    assert ex.set_stock(seller, listing_id, 9).stock == 9
     assert ex.get_listing(listing_id).stock == 9
 
 
@@ -754,7 +758,7 @@ def test_pause_by_guardian_stops_new_business_never_refunds_settlement_or_withdr
     future = ex.book(renter, listing_id, start=day0 + 5 * DAY, units=1)
     ended = ex.book(citizens[2], listing_id, start=day0, units=1)
 
-    ex.pause(deployer)  # the pilot deployer keeps GUARDIAN_ROLE
+    assert ex.pause(deployer).account == deployer.address  # the pilot deployer keeps GUARDIAN_ROLE
     assert ex.is_paused()
     with pytest.raises(EnforcedPause):
         ex.list(lister, room_spec(control.time()))

@@ -47,14 +47,19 @@ from civicdao.exchange.types import (
     ClaimRaised,
     DepositRelease,
     ExchangeInputError,
+    ExchangePaused,
+    FeesFlushed,
     Kind,
     Listed,
     Listing,
+    ListingChanged,
     ListingSpec,
     ListingStatus,
     Quote,
     Settlement,
+    Shipped,
     SlotsTakenError,
+    TermsUpdated,
     Unit,
     Windows,
     Withdrawal,
@@ -118,7 +123,7 @@ class Exchange(ExchangeActions):
         price: int | None = None,
         deposit: int | None = None,
         policy: CancellationPolicy | None = None,
-    ) -> TxRecord:
+    ) -> TermsUpdated:
         """Change the terms of future bookings; what is not given stays as it is."""
         _check_id("listing_id", listing_id)
         if price is not None:
@@ -129,7 +134,7 @@ class Exchange(ExchangeActions):
             raise ExchangeInputError(f"policy must be a CancellationPolicy, got {policy!r}")
         current = self.get_listing(listing_id)
         chosen = policy or current.policy
-        return self._send(
+        record = self._send(
             signer,
             self.contract.functions.updateTerms(
                 listing_id,
@@ -139,26 +144,44 @@ class Exchange(ExchangeActions):
                 chosen.late_refund_bps,
             ),
         )
+        event = self._event(record, "ListingTermsUpdated")
+        return TermsUpdated(
+            listing_id=listing_id,
+            price=int(event["price"]),
+            deposit=int(event["deposit"]),
+            policy=CancellationPolicy(int(event["freeCancelHours"]), int(event["lateRefundBps"])),
+            terms_version=int(event["termsVersion"]),
+            tx=record,
+        )
 
-    def set_stock(self, signer: Signer, listing_id: int, stock: int) -> TxRecord:
+    def set_stock(self, signer: Signer, listing_id: int, stock: int) -> ListingChanged:
         """Set the remaining stock of an ITEM listing."""
         _check_id("listing_id", listing_id)
         _check_uint("stock", stock, UINT32_MAX)
-        return self._send(signer, self.contract.functions.setStock(listing_id, stock))
+        return self._changed(
+            listing_id, self._send(signer, self.contract.functions.setStock(listing_id, stock))
+        )
 
-    def pause_listing(self, signer: Signer, listing_id: int, *, paused: bool = True) -> TxRecord:
+    def pause_listing(self, signer: Signer, listing_id: int, *, paused: bool = True) -> ListingChanged:
         """The lister pauses (or, with ``paused=False``, resumes) bookings of one listing."""
         _check_id("listing_id", listing_id)
-        return self._send(signer, self.contract.functions.setListingPaused(listing_id, bool(paused)))
+        fn = self.contract.functions.setListingPaused(listing_id, bool(paused))
+        return self._changed(listing_id, self._send(signer, fn))
 
-    def close(self, signer: Signer, listing_id: int) -> TxRecord:
+    def close(self, signer: Signer, listing_id: int) -> ListingChanged:
         """Close a listing for good (its lister, or the DAO); existing bookings stay valid."""
         _check_id("listing_id", listing_id)
-        return self._send(signer, self.contract.functions.closeListing(listing_id))
+        return self._changed(listing_id, self._send(signer, self.contract.functions.closeListing(listing_id)))
 
-    def pause(self, signer: Signer) -> TxRecord:
+    def _changed(self, listing_id: int, record: TxRecord) -> ListingChanged:
+        """The listing's state as the change ``record`` left it (read at its block)."""
+        listing = self._listing_at(listing_id, record.block_number)
+        return ListingChanged(listing_id, listing.stock, listing.paused, listing.closed, record)
+
+    def pause(self, signer: Signer) -> ExchangePaused:
         """Stop new listings and bookings exchange-wide (guardian or DAO); only the DAO unpauses."""
-        return self._send(signer, self.contract.functions.pause())
+        record = self._send(signer, self.contract.functions.pause())
+        return ExchangePaused(checksum(self._event(record, "Paused")["account"]), record)
 
     def is_paused(self) -> bool:
         return bool(call(self.contract.functions.paused()))
@@ -456,10 +479,10 @@ class Exchange(ExchangeActions):
             booking_id, self._send(signer, self.contract.functions.confirmReceipt(booking_id))
         )
 
-    def mark_shipped(self, signer: Signer, booking_id: int) -> TxRecord:
+    def mark_shipped(self, signer: Signer, booking_id: int) -> Shipped:
         """The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel, only claim."""
         _check_id("booking_id", booking_id)
-        return self._send(signer, self.contract.functions.markShipped(booking_id))
+        return Shipped(booking_id, self._send(signer, self.contract.functions.markShipped(booking_id)))
 
     def membership_of(self, account: str) -> int:
         """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""
@@ -570,10 +593,12 @@ class Exchange(ExchangeActions):
             tx=record,
         )
 
-    def flush_fees(self, signer: Signer, token: str, kind: Kind | str | int) -> TxRecord:
+    def flush_fees(self, signer: Signer, token: str, kind: Kind | str | int) -> FeesFlushed:
         """Deliver fees the fee sink refused earlier (anyone may call)."""
-        token = checksum(token, what="token")
-        return self._send(signer, self.contract.functions.flushFees(token, int(Kind.parse(kind))))
+        token, chosen = checksum(token, what="token"), Kind.parse(kind)
+        record = self._send(signer, self.contract.functions.flushFees(token, int(chosen)))
+        paid = sum(int(e["amount"]) for e in self._events(record, "FeePaid"))
+        return FeesFlushed(token, chosen, paid, record)
 
     def credits(self, account: str, token: str = ETH) -> int:
         """What ``account`` can withdraw in ``token``."""

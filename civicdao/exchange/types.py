@@ -47,14 +47,19 @@ __all__ = [
     "DepositRelease",
     "DepositStatus",
     "ExchangeInputError",
+    "ExchangePaused",
+    "FeesFlushed",
     "Kind",
     "Listed",
     "Listing",
+    "ListingChanged",
     "ListingSpec",
     "ListingStatus",
     "Quote",
     "Settlement",
+    "Shipped",
     "SlotsTakenError",
+    "TermsUpdated",
     "Unit",
     "Windows",
     "Withdrawal",
@@ -523,6 +528,56 @@ class Withdrawal:
     account: ChecksumAddress
     token: ChecksumAddress
     to: ChecksumAddress
+    amount: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class TermsUpdated:
+    """A listing's terms for future bookings changed; ``terms_version`` is the listing's new version."""
+
+    listing_id: int
+    price: int
+    deposit: int
+    policy: CancellationPolicy
+    terms_version: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class ListingChanged:
+    """A lister (or the DAO) changed a listing's state: its stock, its pause, or closed it for good."""
+
+    listing_id: int
+    #: The remaining stock (ITEM listings; 0 for the others).
+    stock: int
+    paused: bool
+    closed: bool
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim."""
+
+    booking_id: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class ExchangePaused:
+    """New listings and bookings stopped exchange-wide, by ``account`` (a guardian or the DAO)."""
+
+    account: ChecksumAddress
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class FeesFlushed:
+    """Fees the fee sink had refused were delivered (``amount`` 0: nothing was pending)."""
+
+    token: ChecksumAddress
+    kind: Kind
     amount: int
     tx: TxRecord
 
