@@ -31,6 +31,7 @@ from web3.contract import Contract
 
 from civicdao._validate import UINT32_MAX, UINT64_MAX
 from civicdao.accounts import Signer, checksum
+from civicdao.citizens import Citizens
 from civicdao.contracts import bind
 from civicdao.errors import InvalidAmountError
 from civicdao.exchange.actions import ExchangeActions
@@ -486,8 +487,7 @@ class Exchange(ExchangeActions):
 
     def membership_of(self, account: str) -> int:
         """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""
-        registry = bind(self.w3, "CitizenRegistry", call(self.contract.functions.registry()))
-        return int(call(registry.functions.membershipOf(checksum(account, what="account"))))
+        return Citizens.at(self.w3, call(self.contract.functions.registry())).membership_of(account)
 
     def _manages(self, account: str, listing: Listing) -> bool:
         if listing.membership:
