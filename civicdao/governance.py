@@ -61,6 +61,7 @@ __all__ = [
     "Governance",
     "Proposal",
     "ProposalState",
+    "ProposalStep",
     "Proposed",
     "Queued",
     "SignedBallot",
@@ -254,28 +255,28 @@ class BallotsRelayed:
 
 
 @dataclass(frozen=True)
-class Queued:
+class ProposalStep:
+    """A step of a proposal's life after its creation: which proposal, and the transaction."""
+
+    proposal_id: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Queued(ProposalStep):
     """A succeeded proposal queued in the Timelock: it can execute from ``eta`` (unix seconds) on."""
 
-    proposal_id: int
     eta: int
-    tx: TxRecord
 
 
 @dataclass(frozen=True)
-class Executed:
+class Executed(ProposalStep):
     """A queued proposal executed: ``tx`` carries the events its actions emitted."""
 
-    proposal_id: int
-    tx: TxRecord
-
 
 @dataclass(frozen=True)
-class Canceled:
+class Canceled(ProposalStep):
     """A proposal canceled (by its proposer while pending, or by the guardian)."""
-
-    proposal_id: int
-    tx: TxRecord
 
 
 @dataclass(frozen=True)
@@ -545,7 +546,7 @@ class Governance(ContractClient):
     def queue(self, signer: Signer, proposal_id: int) -> Queued:
         """Queue a succeeded proposal in the Timelock (the full proposal is read from its creation event)."""
         record = self._send(signer, self._with_proposal("queue", proposal_id))
-        return Queued(proposal_id, int(self._event(record, "ProposalQueued")["etaSeconds"]), record)
+        return Queued(proposal_id, record, eta=int(self._event(record, "ProposalQueued")["etaSeconds"]))
 
     def execute(self, signer: Signer, proposal_id: int) -> Executed:
         """Execute a queued proposal once the Timelock delay has passed."""
