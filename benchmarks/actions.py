@@ -57,9 +57,9 @@ def _action(world: World) -> Action:
 
 
 def _open_proposal(world: World) -> int:
-    proposal_id, _ = world.governance.propose(
+    proposal_id = world.governance.propose(
         world.people["proposer"], [_action(world)], world.unique("bench")
-    )
+    ).proposal_id
     world.control.increase_time(world.governance.voting_delay() + 1)
     return proposal_id
 
@@ -67,9 +67,9 @@ def _open_proposal(world: World) -> int:
 def propose_and_cancel(world: World) -> dict[str, Gas]:
     with world.isolated():
         proposer = world.people["proposer"]
-        proposal_id, record = world.governance.propose(proposer, [_action(world)], world.unique("bench"))
-        cancel = world.governance.cancel(proposer, proposal_id)
-        return {"propose": world.gas(record), "cancel": world.gas(cancel)}
+        proposed = world.governance.propose(proposer, [_action(world)], world.unique("bench"))
+        cancel = world.governance.cancel(proposer, proposed.proposal_id)
+        return {"propose": world.gas(proposed.tx), "cancel": world.gas(cancel.tx)}
 
 
 def votes(world: World) -> dict[str, Gas]:
@@ -84,9 +84,9 @@ def votes(world: World) -> dict[str, Gas]:
         world.governance.vote(relayer, proposal_id, VoteType.FOR)
         override = world.governance.override_vote(resolver, proposal_id, VoteType.AGAINST)
         return {
-            "vote_first": world.gas(first),
-            "vote_later": world.gas(later),
-            "override_vote": world.gas(override),
+            "vote_first": world.gas(first.tx),
+            "vote_later": world.gas(later.tx),
+            "override_vote": world.gas(override.tx),
         }
 
 
@@ -122,7 +122,7 @@ def relayed_votes(world: World) -> dict[str, Gas]:
         with world.isolated():
             proposal_id = _open_proposal(world)
             batch = [_ballot(world, proposal_id, v) for v in voters[:size]]
-            gas = world.gas(world.governance.relay_ballots(relayer, batch))
+            gas = world.gas(world.governance.relay_ballots(relayer, batch).tx)
             rows[f"relay_{size}"] = Gas(
                 gas.gas // size, gas.tx_hash, gas.fresh_slots, gas.changed_slots, size, gas.breakdown
             )
@@ -147,7 +147,7 @@ def queue_execute(world: World) -> dict[str, Gas]:
         queued = world.governance.queue(relayer, proposal_id)
         world.control.increase_time(world.governance.timelock_delay() + 1)
         executed = world.governance.execute(relayer, proposal_id)
-        return {"queue": world.gas(queued), "execute": world.gas(executed)}
+        return {"queue": world.gas(queued.tx), "execute": world.gas(executed.tx)}
 
 
 # -- exchange ---------------------------------------------------------------------------------------------
@@ -188,9 +188,8 @@ def settle_withdraw(world: World) -> dict[str, Gas]:
     for name, token in _tokens(world).items():
         with world.isolated():
             first, second = _book(world, name), _book(world, name, 1)
-            claim_window, _, _ = world.exchange.windows()
             end = world.next_slot[name] + 2 * DAY
-            world.control.increase_time(end - world.now() + claim_window + 1)
+            world.control.increase_time(end - world.now() + world.exchange.windows().claim + 1)
             lister = world.people["lister"]
             rows[f"settle_fresh/{name}"] = world.gas(world.exchange.settle(lister, first).tx)
             rows[f"settle/{name}"] = world.gas(world.exchange.settle(lister, second).tx)

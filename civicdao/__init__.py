@@ -22,7 +22,6 @@ signers in :mod:`civicdao.accounts`, deployment in :mod:`civicdao.deploy` (``dep
 from civicdao._version import __version__
 from civicdao.citizens import credential_hash
 from civicdao.dao import CivicDAO
-from civicdao.deploy import ETH
 from civicdao.errors import (
     AlreadyCitizenError,
     AlreadyVotedError,
@@ -37,6 +36,7 @@ from civicdao.errors import (
 )
 from civicdao.exchange import Kind, ListingSpec
 from civicdao.governance import VoteType
+from civicdao.tokens import ETH
 
 __all__ = [
     "ETH",

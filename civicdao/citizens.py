@@ -2,19 +2,21 @@
 
 A resident proves residency to a *registrar* (a town-hall desk, a neighbourhood association) off-chain.
 The registrar turns the proof into a **salted credential hash** with :func:`credential_hash` and either
-registers the resident itself (:meth:`Citizens.register`) or signs an EIP-712 ``Attestation`` that anyone
-may relay (:meth:`Citizens.attest`, then :meth:`Citizens.register_with_attestation`). Only the hash goes
-on-chain: the credential and the salt stay with the registrar, so nobody learns who a member is, while the
-same credential can never register twice (the hash is consumed forever).
+registers the resident itself (:meth:`Citizens.register`) or signs an EIP-712
+:class:`~civicdao.signing.Attestation` that anyone may relay (:meth:`Citizens.attest`, then
+:meth:`Citizens.register_with_attestation`). Only the hash goes on-chain: the credential and the salt stay
+with the registrar, so nobody learns who a member is, while the same credential can never register twice
+(the hash is consumed forever).
 
 Memberships are soulbound (ERC-5192): they cannot be transferred or approved. A lost key is recovered by
 *rotation* — by the DAO (:meth:`Citizens.rotate_action`, executed by the Timelock) or on a registrar's
-signed ``Rotation`` (:meth:`Citizens.attest_rotation`, :meth:`Citizens.rotate_with_attestation`). Moving
-away or fraud ends a membership by *revocation* with a reason code. A signed rotation carries the
-registry's rotation nonce of the old key (:meth:`Citizens.rotation_nonce`), which moves on every gain, loss
-or rotation of a membership by that key (registration, rotation to or from it, revocation): once the DAO has
-rotated or revoked the membership, a signature not yet relayed is void
-(``CitizenRegistrySignerNotRegistrar``), even if the key is registered again later, and a rotation signed
+signed :class:`~civicdao.signing.Rotation` (:meth:`Citizens.attest_rotation`,
+:meth:`Citizens.rotate_with_attestation`). Moving away or fraud ends a membership by *revocation* with a
+reason code. A signed rotation carries the registry's rotation nonce of the old key
+(:meth:`Citizens.rotation_nonce`), which moves on every gain, loss or rotation of a membership by that key
+(registration, rotation to or from it, revocation): once the DAO has rotated or revoked the membership, a
+signature not yet relayed is void (``CitizenRegistrySignerNotRegistrar``), even if the key is registered
+again later, and a rotation signed
 while the key held no membership is void once it gains one.
 
 Every membership carries one vote, live from the moment it is minted (self-delegated). A citizen may
@@ -23,49 +25,43 @@ delegate it (:meth:`Citizens.delegate`) and still override the delegate's ballot
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
 from civicdao import signing
-from civicdao._validate import whole_number
+from civicdao._validate import ParsableEnum, bytes32, whole_number
 from civicdao.accounts import Signer, checksum
+from civicdao.client import ContractClient
 from civicdao.errors import ConfigError, InvalidAddressError
 from civicdao.governance import Action
-from civicdao.tx import TxRecord, call, transact
+from civicdao.signing import Attestation, Rotation
+from civicdao.tokens import ZERO_ADDRESS
+from civicdao.tx import TxRecord, call
 
 __all__ = [
-    "REGISTRY_DOMAIN_NAME",
-    "REGISTRY_DOMAIN_VERSION",
-    "Attestation",
     "AttestationMismatchError",
     "CitizenInfo",
     "Citizens",
-    "Delegation",
+    "Delegated",
     "Registration",
     "Revocation",
     "RevocationReason",
-    "Rotation",
-    "RotationAttestation",
+    "Rotated",
     "credential_hash",
     "new_salt",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: The CitizenRegistry's EIP-712 domain name and version (set in its constructor).
-REGISTRY_DOMAIN_NAME = "CivicDAO CitizenRegistry"
-REGISTRY_DOMAIN_VERSION = "1"
 #: How long an attestation stays valid unless told otherwise (seconds).
 DEFAULT_ATTESTATION_VALIDITY = 7 * 24 * 3_600
 #: How long a rotation signature stays valid unless told otherwise (seconds).
@@ -73,126 +69,24 @@ DEFAULT_ROTATION_VALIDITY = 24 * 3_600
 #: Shortest salt accepted by :func:`credential_hash` (bytes).
 MIN_SALT_BYTES = 16
 
-_ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
 
 class AttestationMismatchError(ConfigError):
     """A signed attestation or rotation was made for another chain or another registry than this one."""
 
 
-class RevocationReason(IntEnum):
-    """Why a membership ends (the registry's reason codes)."""
+class RevocationReason(ParsableEnum):
+    """Why a membership ends (the registry's reason codes).
+
+    ``RevocationReason.parse("moved away")`` (or ``"moved_away"``, ``"fraud"``, ``1``) reads user input.
+    """
 
     MOVED_AWAY = 1
     FRAUD = 2
     DECEASED = 3
     OTHER = 4
 
-    @classmethod
-    def parse(cls, value: RevocationReason | str | int) -> RevocationReason:
-        """A reason from its member, code (1-4) or name (``"moved away"``, ``"moved_away"``, ``"fraud"``)."""
-        if isinstance(value, RevocationReason):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        elif isinstance(value, str):
-            key = value.strip().upper().replace("-", "_").replace(" ", "_")
-            if key in cls.__members__:
-                return cls[key]
-        choices = ", ".join(f"{m.name.lower()} ({m.value})" for m in cls)
-        raise ConfigError(f"unknown revocation reason {value!r}: choose one of {choices}")
-
 
 # -- records ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Attestation:
-    """A registrar's signed statement that ``citizen`` is a verified resident holding ``credential_hash``.
-
-    Hand it to the resident (or a relayer) as JSON with :meth:`to_dict`; anyone may relay it before
-    ``expiry`` with :meth:`Citizens.register_with_attestation`.
-    """
-
-    citizen: ChecksumAddress
-    credential_hash: bytes
-    expiry: int
-    registrar: ChecksumAddress
-    signature: bytes
-    chain_id: int
-    registry: ChecksumAddress
-
-    def typed_data(self) -> dict[str, Any]:
-        """The EIP-712 typed data that was signed (``eth_signTypedData_v4`` JSON)."""
-        return signing.attestation_typed_data(
-            _registry_domain(self.chain_id, self.registry),
-            citizen=self.citizen,
-            credential_hash=self.credential_hash,
-            expiry=self.expiry,
-        )
-
-    def recover_signer(self) -> ChecksumAddress:
-        """The address that made :attr:`signature` (equals :attr:`registrar` for an untampered one)."""
-        return signing.recover_signer(self.typed_data(), self.signature)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "citizen": self.citizen,
-            "credentialHash": "0x" + self.credential_hash.hex(),
-            "expiry": self.expiry,
-            "registrar": self.registrar,
-            "signature": "0x" + self.signature.hex(),
-            "chainId": self.chain_id,
-            "registry": self.registry,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Attestation:
-        """Read back what :meth:`to_dict` wrote; raises :class:`ConfigError` on a malformed record."""
-        try:
-            return cls(
-                citizen=checksum(data["citizen"], what="citizen"),
-                credential_hash=_bytes32(data["credentialHash"]),
-                expiry=whole_number(int(data["expiry"]), "expiry"),
-                registrar=checksum(data["registrar"], what="registrar"),
-                signature=bytes(HexBytes(data["signature"])),
-                chain_id=int(data["chainId"]),
-                registry=checksum(data["registry"], what="registry"),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise ConfigError(f"malformed attestation: {exc!r}") from None
-
-
-@dataclass(frozen=True)
-class RotationAttestation:
-    """A registrar's signed permission to move ``from_``'s membership to the new key ``to``."""
-
-    from_: ChecksumAddress
-    to: ChecksumAddress
-    nonce: int
-    expiry: int
-    registrar: ChecksumAddress
-    signature: bytes
-    chain_id: int
-    registry: ChecksumAddress
-
-    def typed_data(self) -> dict[str, Any]:
-        """The EIP-712 typed data that was signed."""
-        return signing.rotation_typed_data(
-            _registry_domain(self.chain_id, self.registry),
-            from_address=self.from_,
-            to_address=self.to,
-            nonce=self.nonce,
-            expiry=self.expiry,
-        )
-
-    def recover_signer(self) -> ChecksumAddress:
-        return signing.recover_signer(self.typed_data(), self.signature)
 
 
 @dataclass(frozen=True)
@@ -218,22 +112,22 @@ class Revocation:
 
 
 @dataclass(frozen=True)
-class Rotation:
+class Rotated:
     """A membership moved to a new key (same membership id, same vote)."""
 
-    from_: ChecksumAddress
-    to: ChecksumAddress
+    from_address: ChecksumAddress
+    to_address: ChecksumAddress
     membership_id: int
     authorized_by: ChecksumAddress
     tx: TxRecord
 
 
 @dataclass(frozen=True)
-class Delegation:
-    """A vote delegated: ``delegator``'s membership now counts for ``delegate``."""
+class Delegated:
+    """A vote delegated: ``delegator``'s membership now counts for ``delegatee``."""
 
     delegator: ChecksumAddress
-    delegate: ChecksumAddress
+    delegatee: ChecksumAddress
     previous: ChecksumAddress | None
     tx: TxRecord
 
@@ -249,7 +143,7 @@ class CitizenInfo:
     #: Votes this address casts now: its own membership if self-delegated, plus memberships delegated to it.
     votes: int
     #: Whom this address's membership counts for (None = nobody chose yet).
-    delegate: ChecksumAddress | None
+    delegatee: ChecksumAddress | None
 
 
 # -- credential hashes ------------------------------------------------------------------------------------
@@ -290,29 +184,22 @@ def credential_hash(credential: str | bytes, *, salt: bytes) -> bytes:
 # -- the registry -----------------------------------------------------------------------------------------
 
 
-class Citizens:
-    """Typed access to a CitizenRegistry."""
+class Citizens(ContractClient):
+    """Typed access to a CitizenRegistry (``.contract``).
 
-    def __init__(self, w3: Web3, registry: Contract) -> None:
-        self.w3 = w3
-        self.registry = registry
+    Build it with ``dao.citizens`` (:class:`civicdao.CivicDAO`), :meth:`from_suite` or :meth:`at`.
+    """
 
-    @classmethod
-    def from_suite(cls, suite: Any) -> Citizens:
-        """From a :class:`civicdao.deploy.Suite`."""
-        return cls(suite.w3, suite.registry)
-
-    @property
-    def address(self) -> ChecksumAddress:
-        return checksum(self.registry.address, what="registry")
+    ARTIFACT = "CitizenRegistry"
+    SUITE_KEY = "registry"
 
     # -- registration -------------------------------------------------------------------------------------
 
     def register(self, registrar: Signer, citizen: str, credential_hash: bytes) -> Registration:
         """Issue a membership to ``citizen`` for a salted credential hash. Only a registrar may."""
         who = _citizen_address(citizen)
-        digest = _bytes32(credential_hash)
-        record = self._send(registrar, self.registry.functions.register(who, digest))
+        digest = _credential(credential_hash)
+        record = self._send(registrar, self.contract.functions.register(who, digest))
         return self._registration(record)
 
     def attest(
@@ -330,16 +217,23 @@ class Citizens:
         :class:`~civicdao.accounts.LocalSigner` signs in memory; a node account signs through the node's
         ``eth_signTypedData_v4``.
         """
-        who = _citizen_address(citizen)
-        digest = _bytes32(credential_hash)
-        until = self._expiry(expiry, valid_for)
-        domain = _registry_domain(self.w3.eth.chain_id, self.address)
-        data = signing.attestation_typed_data(domain, citizen=who, credential_hash=digest, expiry=until)
-        signature = _sign(self.w3, registrar, data)
-        logger.info("attestation for %s signed by %s, valid until %s", who, registrar.address, until)
-        return Attestation(
-            who, digest, until, registrar.address, signature, self.w3.eth.chain_id, self.address
+        domain = signing.registry_domain(self.w3.eth.chain_id, self.address)
+        unsigned = Attestation(
+            registrar=registrar.address,
+            citizen=_citizen_address(citizen),
+            credential_hash=_credential(credential_hash),
+            expiry=self._expiry(expiry, valid_for),
+            signature=b"",
+            domain=domain,
         )
+        attestation = dataclasses.replace(unsigned, signature=self._sign(registrar, unsigned.typed_data()))
+        logger.info(
+            "attestation for %s signed by %s, valid until %s",
+            attestation.citizen,
+            registrar.address,
+            attestation.expiry,
+        )
+        return attestation
 
     def register_with_attestation(self, relayer: Signer, attestation: Attestation) -> Registration:
         """Relay a registrar's attestation: the relayer pays gas, ``attestation.citizen`` gets the membership.
@@ -349,11 +243,8 @@ class Citizens:
             CitizenRegistrySignatureExpired, CitizenRegistrySignerNotRegistrar, CitizenRegistryCredentialUsed:
                 the registry refused it.
         """
-        self._check_domain(attestation.chain_id, attestation.registry, "attestation")
-        fn = self.registry.functions.registerWithAttestation(
-            attestation.citizen, attestation.credential_hash, attestation.expiry, attestation.signature
-        )
-        return self._registration(self._send(relayer, fn))
+        self._check_domain(attestation, "attestation")
+        return self._registration(self._send(relayer, attestation.call(self.contract)))
 
     # -- revocation and rotation --------------------------------------------------------------------------
 
@@ -361,7 +252,7 @@ class Citizens:
         """End ``citizen``'s membership (a registrar, or the DAO through :meth:`revoke_action`)."""
         who = checksum(citizen, what="citizen")
         code = RevocationReason.parse(reason)
-        record = self._send(signer, self.registry.functions.revoke(who, int(code)))
+        record = self._send(signer, self.contract.functions.revoke(who, int(code)))
         event = record.event("CitizenRevoked")
         logger.info("membership %s of %s revoked (%s)", event["tokenId"], who, code.name)
         return Revocation(
@@ -377,14 +268,14 @@ class Citizens:
         grantee: the proposal pins its code (see :meth:`civicdao.governance.Governance.pin_grantees`)."""
         old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
         return Action.call(
-            self.registry.functions.rotate(old, new), description=f"rotate {old} to {new}", grantees=[new]
+            self.contract.functions.rotate(old, new), description=f"rotate {old} to {new}", grantees=[new]
         )
 
     def revoke_action(self, citizen: str, reason: RevocationReason | str | int) -> Action:
         """A Timelock action revoking ``citizen`` (the DAO may revoke as the registry's admin)."""
         who, code = checksum(citizen, what="citizen"), RevocationReason.parse(reason)
         return Action.call(
-            self.registry.functions.revoke(who, int(code)), description=f"revoke {who} ({code.name.lower()})"
+            self.contract.functions.revoke(who, int(code)), description=f"revoke {who} ({code.name.lower()})"
         )
 
     def attest_rotation(
@@ -395,7 +286,7 @@ class Citizens:
         *,
         expiry: int | None = None,
         valid_for: int = DEFAULT_ROTATION_VALIDITY,
-    ) -> RotationAttestation:
+    ) -> Rotation:
         """Sign (off-chain) a rotation of ``from_``'s membership to ``to`` at the current rotation nonce.
 
         The signature is good once, and only until something else happens to ``from_``'s membership: another
@@ -405,32 +296,25 @@ class Citizens:
         old, new = checksum(from_, what="current key"), _citizen_address(to, what="new key")
         if old == new:
             raise ConfigError("a rotation needs a new key different from the current one")
-        nonce = self.rotation_nonce(old)
-        until = self._expiry(expiry, valid_for)
-        chain_id = self.w3.eth.chain_id
-        data = signing.rotation_typed_data(
-            _registry_domain(chain_id, self.address),
+        unsigned = Rotation(
+            registrar=registrar.address,
             from_address=old,
             to_address=new,
-            nonce=nonce,
-            expiry=until,
+            nonce=self.rotation_nonce(old),
+            expiry=self._expiry(expiry, valid_for),
+            signature=b"",
+            domain=signing.registry_domain(self.w3.eth.chain_id, self.address),
         )
-        signature = _sign(self.w3, registrar, data)
-        return RotationAttestation(
-            old, new, nonce, until, registrar.address, signature, chain_id, self.address
-        )
+        return dataclasses.replace(unsigned, signature=self._sign(registrar, unsigned.typed_data()))
 
-    def rotate_with_attestation(self, relayer: Signer, attestation: RotationAttestation) -> Rotation:
+    def rotate_with_attestation(self, relayer: Signer, rotation: Rotation) -> Rotated:
         """Relay a registrar-signed rotation (anyone may)."""
-        self._check_domain(attestation.chain_id, attestation.registry, "rotation")
-        fn = self.registry.functions.rotateWithAttestation(
-            attestation.from_, attestation.to, attestation.expiry, attestation.signature
-        )
-        record = self._send(relayer, fn)
-        event = record.event("CitizenRotated")
-        return Rotation(
-            from_=checksum(event["from"]),
-            to=checksum(event["to"]),
+        self._check_domain(rotation, "rotation")
+        record = self._send(relayer, rotation.call(self.contract))
+        event = self._event(record, "CitizenRotated")
+        return Rotated(
+            from_address=checksum(event["from"]),
+            to_address=checksum(event["to"]),
             membership_id=int(event["tokenId"]),
             authorized_by=checksum(event["authorizedBy"]),
             tx=record,
@@ -439,17 +323,17 @@ class Citizens:
     # -- registrars ---------------------------------------------------------------------------------------
 
     def registrar_role(self) -> bytes:
-        return bytes(call(self.registry.functions.REGISTRAR_ROLE()))
+        return bytes(call(self.contract.functions.REGISTRAR_ROLE()))
 
     def is_registrar(self, account: str) -> bool:
         role = self.registrar_role()
-        return bool(call(self.registry.functions.hasRole(role, checksum(account, what="registrar"))))
+        return bool(call(self.contract.functions.hasRole(role, checksum(account, what="registrar"))))
 
     def grant_registrar_action(self, account: str) -> Action:
         """A Timelock action making ``account`` a registrar (its grantee: the proposal pins its code)."""
         who = _citizen_address(account, what="registrar")
         return Action.call(
-            self.registry.functions.grantRole(self.registrar_role(), who),
+            self.contract.functions.grantRole(self.registrar_role(), who),
             description=f"grant registrar {who}",
             grantees=[who],
         )
@@ -458,13 +342,13 @@ class Citizens:
         """A Timelock action removing ``account``'s registrar role."""
         who = checksum(account, what="registrar")
         return Action.call(
-            self.registry.functions.revokeRole(self.registrar_role(), who),
+            self.contract.functions.revokeRole(self.registrar_role(), who),
             description=f"remove registrar {who}",
         )
 
     # -- votes --------------------------------------------------------------------------------------------
 
-    def delegate(self, signer: Signer, to: str) -> Delegation:
+    def delegate(self, signer: Signer, to: str) -> Delegated:
         """Let ``to`` cast ``signer``'s vote (delegate to yourself to take it back).
 
         Raises:
@@ -472,23 +356,23 @@ class Citizens:
         """
         target = _citizen_address(to, what="delegate")
         previous = self.delegate_of(signer.address)
-        record = self._send(signer, self.registry.functions.delegate(target))
+        record = self._send(signer, self.contract.functions.delegate(target))
         logger.info("%s delegated to %s (was %s)", signer.address, target, previous)
-        return Delegation(delegator=signer.address, delegate=target, previous=previous, tx=record)
+        return Delegated(delegator=signer.address, delegatee=target, previous=previous, tx=record)
 
     def delegate_of(self, account: str) -> ChecksumAddress | None:
         """Whom ``account``'s vote counts for (None when no delegate was ever chosen)."""
-        chosen = str(call(self.registry.functions.delegates(checksum(account))))
+        chosen = str(call(self.contract.functions.delegates(checksum(account))))
         return None if int(chosen, 16) == 0 else checksum(chosen)
 
     # -- reading ------------------------------------------------------------------------------------------
 
     def is_citizen(self, account: str) -> bool:
-        return bool(call(self.registry.functions.isCitizen(checksum(account))))
+        return bool(call(self.contract.functions.isCitizen(checksum(account))))
 
     def membership_of(self, account: str) -> int:
         """The membership id ``account`` holds (0 = none)."""
-        return int(call(self.registry.functions.membershipOf(checksum(account))))
+        return int(call(self.contract.functions.membershipOf(checksum(account))))
 
     def snapshot_voter(
         self, account: str, timepoint: int, *, block: BlockIdentifier = "latest"
@@ -497,7 +381,7 @@ class Citizens:
         made after the snapshot, the new key casts the old key's ballot and the old key none (``None``).
         The one reader of ``CitizenRegistry.snapshotVoter`` (governance, signing and the relayer ask here);
         ``block``: as the registry answered at that block."""
-        fn = self.registry.functions.snapshotVoter(checksum(account, what="account"), timepoint)
+        fn = self.contract.functions.snapshotVoter(checksum(account, what="account"), timepoint)
         voter = call(fn, block=block)
         return None if int(voter, 16) == 0 else checksum(voter)
 
@@ -507,22 +391,22 @@ class Citizens:
         It moves by one on every gain, loss or rotation of a membership by ``account``: its registration, a
         rotation to or away from it, and its revocation.
         """
-        return int(call(self.registry.functions.rotationNonces(checksum(account))))
+        return int(call(self.contract.functions.rotationNonces(checksum(account))))
 
     def votes(self, account: str, *, at: int | None = None) -> int:
         """Votes of ``account`` now, or at unix time ``at`` (in the past, as proposal snapshots are)."""
         who = checksum(account)
         if at is None:
-            return int(call(self.registry.functions.getVotes(who)))
-        return int(call(self.registry.functions.getPastVotes(who, whole_number(at, "timepoint"))))
+            return int(call(self.contract.functions.getVotes(who)))
+        return int(call(self.contract.functions.getPastVotes(who, whole_number(at, "timepoint"))))
 
     def citizen_count(self) -> int:
         """Live (not revoked) memberships."""
-        return int(call(self.registry.functions.citizenCount()))
+        return int(call(self.contract.functions.citizenCount()))
 
     def credential_used(self, credential_hash: bytes) -> bool:
         """Whether a credential hash was ever consumed (revocation does not free it)."""
-        return bool(call(self.registry.functions.credentialUsed(_bytes32(credential_hash))))
+        return bool(call(self.contract.functions.credentialUsed(_credential(credential_hash))))
 
     def info(self, account: str) -> CitizenInfo:
         """Everything the registry says about ``account`` now."""
@@ -533,16 +417,13 @@ class Citizens:
             is_citizen=membership != 0,
             membership_id=membership,
             votes=self.votes(who),
-            delegate=self.delegate_of(who),
+            delegatee=self.delegate_of(who),
         )
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _send(self, signer: Signer, fn: ContractFunction) -> TxRecord:
-        return transact(self.w3, signer, fn)  # tx.DEFAULT_GAS_HEADROOM covers new checkpoint slots
-
     def _registration(self, record: TxRecord) -> Registration:
-        event = record.event("CitizenRegistered")
+        event = self._event(record, "CitizenRegistered")
         registration = Registration(
             citizen=checksum(event["citizen"]),
             membership_id=int(event["tokenId"]),
@@ -560,39 +441,25 @@ class Citizens:
             raise ConfigError(f"valid_for must be a positive number of seconds, got {valid_for!r}")
         return int(self.w3.eth.get_block("latest")["timestamp"]) + valid_for
 
-    def _check_domain(self, chain_id: int, registry: str, what: str) -> None:
-        here = self.w3.eth.chain_id
-        if chain_id != here or checksum(registry) != self.address:
+    def _check_domain(self, message: Attestation | Rotation, what: str) -> None:
+        here = signing.registry_domain(self.w3.eth.chain_id, self.address)
+        if message.domain != here:
             raise AttestationMismatchError(
-                f"this {what} was signed for registry {registry} on chain {chain_id}, "
-                f"not {self.address} on chain {here}: ask the registrar for a new one"
+                f"this {what} was signed for registry {message.registry} on chain {message.chain_id}, "
+                f"not {self.address} on chain {here.chain_id}: ask the registrar for a new one"
             )
 
-
-def _registry_domain(chain_id: int, registry: str) -> signing.Domain:
-    return signing.Domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, checksum(registry))
-
-
-def _sign(w3: Web3, signer: Signer, typed_data: dict[str, Any]) -> bytes:
-    return bytes(HexBytes(signing.sign_typed_data(signer, typed_data, w3=w3)))
+    def _sign(self, signer: Signer, typed_data: dict[str, Any]) -> bytes:
+        return bytes(HexBytes(signing.sign_typed_data(signer, typed_data, w3=self.w3)))
 
 
 def _citizen_address(value: str, *, what: str = "citizen") -> ChecksumAddress:
     address = checksum(value, what=what)
-    if address == _ZERO_ADDRESS:
+    if address == ZERO_ADDRESS:
         raise InvalidAddressError(f"{what} must not be the zero address")
     return address
 
 
-def _bytes32(value: bytes | str) -> bytes:
-    try:
-        raw = bytes(HexBytes(value)) if isinstance(value, str) else value
-    except ValueError:
-        raise ConfigError(f"a credential hash is 32 bytes or 64 hex digits, got {value!r}") from None
-    if not isinstance(raw, bytes | bytearray) or len(raw) != 32:
-        raise ConfigError(
-            "a credential hash is 32 bytes: compute it with credential_hash(credential, salt=…)"
-        )
-    if not any(raw):
-        raise ConfigError("a credential hash must not be all zeros")
-    return bytes(raw)
+def _credential(value: bytes | str) -> bytes:
+    """A credential hash as 32 bytes (given as bytes or 0x hex), refused when malformed or all zeros."""
+    return bytes32(value, "a credential hash (see credential_hash(credential, salt=…))", nonzero=True)

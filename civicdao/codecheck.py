@@ -79,22 +79,28 @@ def opcodes_present(code: bytes, wanted: Sequence[int]) -> set[int]:
     return found
 
 
-def code_hash(w3: Web3, address: str) -> bytes:
-    """The normalised code hash the CivicTimelock pins: keccak256 of the code, 32 zero bytes without code."""
-    code = bytes(w3.eth.get_code(checksum(address, what="address")))
+def code_hash(w3: Web3, address: str, *, code: bytes | None = None) -> bytes:
+    """The normalised code hash the CivicTimelock pins: keccak256 of the code, 32 zero bytes without code.
+
+    ``code`` is ``address``'s code when the caller already read it (else it is read from the chain).
+    """
+    if code is None:
+        code = bytes(w3.eth.get_code(checksum(address, what="address")))
     return bytes(Web3.keccak(code)) if code else b"\x00" * 32
 
 
-def mutable_code(w3: Web3, address: str) -> MutableCode:
+def mutable_code(w3: Web3, address: str, *, code: bytes | None = None) -> MutableCode:
     """Read ``address``'s code and storage and report every way its code can change.
 
     Flags a SELFDESTRUCT opcode (the code can be removed and, for a CREATE2 address, replaced),
     DELEGATECALL or CALLCODE opcodes (the code runs other code, which can change), and a set EIP-1967
     implementation or beacon slot or EIP-1822 ``PROXIABLE`` slot (an upgradeable proxy). An address without
-    code gets no warning: the pin of "no code" already refuses any code that appears there.
+    code gets no warning: the pin of "no code" already refuses any code that appears there. ``code`` is
+    ``address``'s code when the caller already read it (else it is read from the chain).
     """
     who = checksum(address, what="address")
-    code = bytes(w3.eth.get_code(who))
+    if code is None:
+        code = bytes(w3.eth.get_code(who))
     reasons: list[str] = []
     if not code:
         return MutableCode(who, ())

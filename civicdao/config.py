@@ -24,14 +24,16 @@ from typing import Any
 
 from civicdao._validate import whole_number
 from civicdao.errors import ConfigError
+from civicdao.exchange.types import Kind
 
 __all__ = ["PRESETS", "DeployConfig", "load_config"]
 
 HOUR = 3_600
 DAY = 24 * HOUR
 
-#: Exchange listing kinds in contract order; fee basis points are given per kind.
-KINDS = ("room_house", "space", "tool", "skill", "nature")
+#: Exchange listing kinds in contract order, by name (:class:`civicdao.exchange.Kind`'s members, lower
+#: case); fee basis points are given per kind.
+KINDS: tuple[str, ...] = tuple(kind.name.lower() for kind in Kind)
 
 
 @dataclass(frozen=True)

@@ -356,8 +356,7 @@ class CivicDAO:
         """
         control = self.control
         end = self.exchange.get_booking(booking).end if isinstance(booking, int) else booking.end
-        claim_window, _dispute, _delivery = self.exchange.windows()
-        due = end + claim_window + 1
+        due = end + self.exchange.windows().claim + 1
         now = control.time()
         return control.increase_time(due - now) if due > now else now
 

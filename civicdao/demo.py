@@ -94,7 +94,9 @@ def run_demo(
         before = dao.exchange.fee_bps(Kind.TOOL)
         action = dao.exchange.fee_action(Kind.TOOL, 0)
         say(f"[bold]4. Amara proposes[/bold]: make lending tools free of fees (now {before} bp)")
-        proposal_id, _ = governance.propose(residents["Amara"], [action], "Tool lending should be free")
+        proposal_id = governance.propose(
+            residents["Amara"], [action], "Tool lending should be free"
+        ).proposal_id
         control.increase_time(governance.voting_delay() + 1)
 
         say("[bold]5. Residents vote[/bold]: one resident, one vote")
@@ -278,7 +280,7 @@ def _open_a_vote(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> in
     governance, control = dao.governance, dao.control
     action = dao.exchange.fee_action(Kind.NATURE, 0)
     text = "# Free nature walks\n\nGuided walks in the park should cost nothing to book."
-    proposal_id, _ = governance.propose(residents["Bo"], [action], text)
+    proposal_id = governance.propose(residents["Bo"], [action], text).proposal_id
     control.increase_time(governance.voting_delay() + 1)
     say(f"[bold]11. Bo proposes free nature walks[/bold]: proposal {proposal_id} is open for a day")
     return proposal_id

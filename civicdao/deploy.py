@@ -36,14 +36,13 @@ from civicdao.config import KINDS, DeployConfig, load_config
 from civicdao.contracts import bind, deploy_contract
 from civicdao.errors import DeploymentError
 from civicdao.manifest import ContractEntry, Manifest
+from civicdao.tokens import ETH
 from civicdao.tx import call, transact
 
 __all__ = ["ETH", "SUITE_CONTRACTS", "Suite", "deploy_suite", "load_suite"]
 
 logger = logging.getLogger(__name__)
 
-#: The token address that stands for ETH in the treasury and the exchange.
-ETH = "0x0000000000000000000000000000000000000000"
 #: Manifest key → contract name, in deployment order.
 SUITE_CONTRACTS: dict[str, str] = {
     "registry": "CitizenRegistry",

@@ -24,6 +24,7 @@ proposal's live state from the chain.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,24 +40,34 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3Exception
 
+from civicdao._validate import ParsableEnum
 from civicdao.accounts import Signer, checksum
-from civicdao.artifacts import load_artifact
+from civicdao.client import ContractClient
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
+from civicdao.contracts import bind
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.logs import event_logs
-from civicdao.tx import TxRecord, call, calldata, transact
+from civicdao.tx import TxRecord, call, calldata
 
 if TYPE_CHECKING:
-    from civicdao.index.queries import IndexReader, ProposalRow
+    from civicdao.index.queries import ProposalRow
 
 __all__ = [
     "POWER_GRANTING",
     "Action",
+    "BallotsRelayed",
+    "Canceled",
+    "Executed",
     "Governance",
     "Proposal",
     "ProposalState",
+    "ProposalStep",
+    "Proposed",
+    "Queued",
     "SignedBallot",
     "Tally",
+    "UnpinnedGrantee",
+    "VoteCast",
     "VoteType",
     "with_proposer_suffix",
 ]
@@ -64,8 +75,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class VoteType(IntEnum):
-    """How a ballot counts (GovernorCountingOverridable's order)."""
+class VoteType(ParsableEnum):
+    """How a ballot counts (GovernorCountingOverridable's order): the one vote choice of the library.
+
+    ``VoteType.parse("for")`` or ``VoteType.parse(1)`` reads user input; signed ballots carry its number.
+    """
 
     AGAINST = 0
     FOR = 1
@@ -204,6 +218,77 @@ class Proposal:
 
 
 @dataclass(frozen=True)
+class Proposed:
+    """A proposal was created: its id (what every later step names) and the ``propose`` transaction."""
+
+    proposal_id: int
+    proposer: ChecksumAddress
+    #: The description as stored on chain (ending in ``#proposer=0x…``).
+    description: str
+    #: The actions as proposed, code-hash pins included (see :meth:`Governance.pin_grantees`).
+    actions: tuple[Action, ...]
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    """A ballot counted (read from the governor's ``VoteCast`` or ``OverrideVoteCast`` event).
+
+    ``voter`` is the key whose ballot receipt it used: after a key rotation made during the vote, the old
+    key's (see :meth:`Governance.ballot_key`).
+    """
+
+    proposal_id: int
+    voter: ChecksumAddress
+    support: VoteType
+    weight: int
+    reason: str
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class BallotsRelayed:
+    """Signed ballots submitted in one transaction: each ballot counted, in order."""
+
+    votes: tuple[VoteCast, ...]
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class ProposalStep:
+    """A step of a proposal's life after its creation: which proposal, and the transaction."""
+
+    proposal_id: int
+    tx: TxRecord
+
+
+@dataclass(frozen=True)
+class Queued(ProposalStep):
+    """A succeeded proposal queued in the Timelock: it can execute from ``eta`` (unix seconds) on."""
+
+    eta: int
+
+
+@dataclass(frozen=True)
+class Executed(ProposalStep):
+    """A queued proposal executed: ``tx`` carries the events its actions emitted."""
+
+
+@dataclass(frozen=True)
+class Canceled(ProposalStep):
+    """A proposal canceled (by its proposer while pending, or by the guardian)."""
+
+
+@dataclass(frozen=True)
+class UnpinnedGrantee:
+    """An address an action gives power or custody to, with no code-hash pin right before that action."""
+
+    #: The action's position in the proposal (0-based).
+    action_index: int
+    grantee: ChecksumAddress
+
+
+@dataclass(frozen=True)
 class SignedBallot:
     """A ballot a voter signed off-chain (EIP-712 ``Ballot``) for a relayer to submit.
 
@@ -223,49 +308,36 @@ def with_proposer_suffix(description: str, proposer: str) -> str:
     return description if description.endswith(suffix) else f"{description}{suffix}"
 
 
-class Governance:
-    """Typed access to a CivicGovernor (and the Timelock it executes through)."""
+class Governance(ContractClient):
+    """Typed access to a CivicGovernor and the Timelock it executes through.
 
-    def __init__(
-        self,
-        w3: Web3,
-        governor: Contract,
-        timelock: Contract | None = None,
-        *,
-        from_block: int = 0,
-        index: IndexReader | None = None,
-    ) -> None:
-        self.w3 = w3
-        self.governor = governor
-        self.timelock = timelock
-        #: First block to search for the governor's events (its deployment block).
-        self.from_block = from_block
-        #: The event index the lists read (None: the node's logs, in adaptive ranges).
-        self.index = index
+    Build it with ``dao.governance`` (:class:`civicdao.CivicDAO`), :meth:`from_suite` or :meth:`at`;
+    ``.contract`` is the governor, :attr:`timelock` the Timelock it names.
+    """
 
-    @classmethod
-    def from_suite(cls, suite: Any, *, index: IndexReader | None = None) -> Governance:
-        """From a :class:`civicdao.deploy.Suite` (events are read from the governor's deployment block, or
-        from ``index``)."""
-        entry = suite.manifest.contracts.get("governor")
-        first = entry.block if entry else 0
-        return cls(suite.w3, suite.governor, suite.timelock, from_block=first, index=index)
+    ARTIFACT = "CivicGovernor"
+    SUITE_KEY = "governor"
+
+    @functools.cached_property
+    def timelock(self) -> Contract:
+        """The CivicTimelock that executes this governor's proposals (read from its ``timelock()``)."""
+        return bind(self.w3, "CivicTimelock", call(self.contract.functions.timelock()))
 
     # -- settings ---------------------------------------------------------------------------------------
 
     def voting_delay(self) -> int:
-        return int(call(self.governor.functions.votingDelay()))
+        return int(call(self.contract.functions.votingDelay()))
 
     def voting_period(self) -> int:
-        return int(call(self.governor.functions.votingPeriod()))
+        return int(call(self.contract.functions.votingPeriod()))
 
     def timelock_delay(self) -> int:
-        return int(call(self._timelock().functions.getMinDelay()))
+        return int(call(self.timelock.functions.getMinDelay()))
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
-    def propose(self, signer: Signer, actions: Sequence[Action], description: str) -> tuple[int, TxRecord]:
-        """Create a proposal; returns its id and the transaction record.
+    def propose(self, signer: Signer, actions: Sequence[Action], description: str) -> Proposed:
+        """Create a proposal; returns its id (``.proposal_id``) and the transaction (``.tx``).
 
         Every action that gives an address a role or custody gets a code-hash pin right before it
         (:meth:`pin_grantees`); a grantee whose code can still change is logged as a warning
@@ -275,16 +347,18 @@ class Governance:
             raise ConfigError("a proposal needs at least one action")
         if not description.strip():
             raise ConfigError("a proposal needs a description")
-        pinned = self.pin_grantees(actions)
+        codes: dict[ChecksumAddress, bytes] = {}  # each grantee's code, read once for its pin and its warning
+        pinned = self._pin_grantees(actions, codes)
         self.check_actions(pinned)
-        for warning in self.grantee_warnings(pinned):
+        for warning in self._grantee_warnings(pinned, codes):
             logger.warning("%s", warning.warning())
         full = with_proposer_suffix(description, signer.address)
         targets, values, calldatas = _columns(pinned)
-        record = transact(self.w3, signer, self.governor.functions.propose(targets, values, calldatas, full))
-        proposal_id = int(record.event("ProposalCreated")["proposalId"])
+        record = self._send(signer, self.contract.functions.propose(targets, values, calldatas, full))
+        created = self._event(record, "ProposalCreated")
+        proposal_id = int(created["proposalId"])
         logger.info("proposal %s created by %s", proposal_id, signer.address)
-        return proposal_id, record
+        return Proposed(proposal_id, checksum(created["proposer"]), full, tuple(pinned), record)
 
     # -- grantee pins -----------------------------------------------------------------------------------
 
@@ -294,39 +368,57 @@ class Governance:
         who = checksum(account, what="grantee")
         expected = code_hash(self.w3, who) if code_hash_ is None else bytes(code_hash_)
         return Action.call(
-            self._timelock().functions.requireCodeHash(who, expected),
+            self.timelock.functions.requireCodeHash(who, expected),
             description=f"pin the code of {who} (0x{expected.hex()})",
         )
 
     def pin_grantees(self, actions: Sequence[Action]) -> list[Action]:
         """``actions`` with a :meth:`pin_action` right before every action that gives an address a role or
         custody, for each such address not pinned there already (so calling it twice changes nothing)."""
+        return self._pin_grantees(actions, {})
+
+    def _pin_grantees(self, actions: Sequence[Action], codes: dict[ChecksumAddress, bytes]) -> list[Action]:
         out: list[Action] = []
         for action in actions:
             grantees = action.all_grantees()
             if grantees and not self._is_pin(action):
                 already = self._pins_before(out)
-                out.extend(self.pin_action(g) for g in grantees if g not in already)
+                out.extend(
+                    self.pin_action(g, code_hash_=code_hash(self.w3, g, code=self._code(g, codes)))
+                    for g in grantees
+                    if g not in already
+                )
             out.append(action)
         return out
 
-    def unpinned_grantees(self, actions: Sequence[Action]) -> list[tuple[int, ChecksumAddress]]:
-        """(action index, grantee) for every grantee not pinned by the pin actions right before its action."""
-        missing: list[tuple[int, ChecksumAddress]] = []
+    def _code(self, account: ChecksumAddress, codes: dict[ChecksumAddress, bytes]) -> bytes:
+        """``account``'s code, read from the chain the first time ``codes`` is asked for it."""
+        if account not in codes:
+            codes[account] = bytes(self.w3.eth.get_code(account))
+        return codes[account]
+
+    def unpinned_grantees(self, actions: Sequence[Action]) -> list[UnpinnedGrantee]:
+        """Every grantee not pinned by the pin actions right before its action."""
+        missing: list[UnpinnedGrantee] = []
         for index, action in enumerate(actions):
             if self._is_pin(action):
                 continue
             grantees = action.all_grantees()
             if grantees:
                 pinned = self._pins_before(actions[:index])
-                missing.extend((index, g) for g in grantees if g not in pinned)
+                missing.extend(UnpinnedGrantee(index, g) for g in grantees if g not in pinned)
         return missing
 
     def grantee_warnings(self, actions: Sequence[Action]) -> list[MutableCode]:
         """For every grantee of ``actions`` that holds code that can change after the vote (SELFDESTRUCT,
         DELEGATECALL, an upgradeable proxy), why; the CLI prints :meth:`MutableCode.warning` for each."""
+        return self._grantee_warnings(actions, {})
+
+    def _grantee_warnings(
+        self, actions: Sequence[Action], codes: dict[ChecksumAddress, bytes]
+    ) -> list[MutableCode]:
         seen = dict.fromkeys(g for a in actions if not self._is_pin(a) for g in a.all_grantees())
-        reports = [mutable_code(self.w3, g) for g in seen]
+        reports = [mutable_code(self.w3, g, code=self._code(g, codes)) for g in seen]
         return [r for r in reports if r.mutable]
 
     def check_actions(self, actions: Sequence[Action]) -> None:
@@ -342,17 +434,18 @@ class Governance:
         """
         missing = self.unpinned_grantees(actions)
         if missing:
-            index, grantee = missing[0]
+            first = missing[0]
             raise ConfigError(
-                f"action {index + 1} ({actions[index].description or 'unnamed'}) gives {grantee} power "
+                f"action {first.action_index + 1} ({actions[first.action_index].description or 'unnamed'}) "
+                f"gives {first.grantee} power "
                 "without a code-hash pin: build it with Governance.pin_grantees (propose does it for you)"
             )
-        governor = checksum(self.governor.address, what="governor")
+        governor = checksum(self.contract.address, what="governor")
         for action in actions:
             if action.target != governor or len(action.calldata) < 4:
                 continue
             try:
-                fn, args = self.governor.decode_function_input(action.calldata)
+                fn, args = self.contract.decode_function_input(action.calldata)
             except (ValueError, Web3Exception):
                 continue  # not one of the governor's functions: nothing of ours to check
             name = fn.fn_name
@@ -364,7 +457,7 @@ class Governance:
                         f"({period} s): OpenZeppelin 5.3 could overflow the deadline and lock governance"
                     )
             elif name == "setVotingPeriod":
-                extension = int(call(self.governor.functions.lateQuorumVoteExtension()))
+                extension = int(call(self.contract.functions.lateQuorumVoteExtension()))
                 if int(args["newVotingPeriod"]) < extension:
                     raise ConfigError(
                         f"a voting period of {args['newVotingPeriod']} s is shorter than the late-quorum "
@@ -376,7 +469,7 @@ class Governance:
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise ConfigError(f"an extension is a whole number of seconds, got {seconds!r}")
         action = Action.call(
-            self.governor.functions.setLateQuorumVoteExtension(seconds),
+            self.contract.functions.setLateQuorumVoteExtension(seconds),
             description=f"late-quorum extension {seconds} s",
         )
         self.check_actions([action])
@@ -387,7 +480,7 @@ class Governance:
         its grantee: :meth:`propose` pins its code."""
         who = checksum(guardian, what="guardian")
         return Action.call(
-            self.governor.functions.setProposalGuardian(who), description=f"guardian {who}", grantees=[who]
+            self.contract.functions.setProposalGuardian(who), description=f"guardian {who}", grantees=[who]
         )
 
     def guardian_expiry_action(self, expiry: int) -> Action:
@@ -395,7 +488,7 @@ class Governance:
         if not isinstance(expiry, int) or isinstance(expiry, bool) or not 0 <= expiry < 2**48:
             raise ConfigError(f"a guardian expiry is a unix time (0 = never), got {expiry!r}")
         return Action.call(
-            self.governor.functions.setProposalGuardianExpiry(expiry), description=f"guardian expiry {expiry}"
+            self.contract.functions.setProposalGuardianExpiry(expiry), description=f"guardian expiry {expiry}"
         )
 
     def proposal_id(self, actions: Sequence[Action], description: str, proposer: str) -> int:
@@ -404,30 +497,31 @@ class Governance:
         targets, values, calldatas = _columns(actions)
         full = with_proposer_suffix(description, proposer)
         digest = Web3.keccak(text=full)
-        return int(call(self.governor.functions.hashProposal(targets, values, calldatas, digest)))
+        return int(call(self.contract.functions.hashProposal(targets, values, calldatas, digest)))
 
     def vote(
-        self, signer: Signer, proposal_id: int, support: VoteType | str, *, reason: str = ""
-    ) -> TxRecord:
+        self, signer: Signer, proposal_id: int, support: VoteType | str | int, *, reason: str = ""
+    ) -> VoteCast:
         """Cast a ballot (for, against or abstain), optionally with a reason."""
-        choice = _vote_type(support)
+        choice = VoteType.parse(support)
         fn = (
-            self.governor.functions.castVoteWithReason(proposal_id, int(choice), reason)
+            self.contract.functions.castVoteWithReason(proposal_id, int(choice), reason)
             if reason
-            else self.governor.functions.castVote(proposal_id, int(choice))
+            else self.contract.functions.castVote(proposal_id, int(choice))
         )
-        return transact(self.w3, signer, fn)
+        return self._votes(self._send(signer, fn), "VoteCast")[0]
 
     def override_vote(
-        self, signer: Signer, proposal_id: int, support: VoteType | str, *, reason: str = ""
-    ) -> TxRecord:
+        self, signer: Signer, proposal_id: int, support: VoteType | str | int, *, reason: str = ""
+    ) -> VoteCast:
         """Vote directly although you delegated: your weight leaves your delegate's ballot (counted once)."""
-        choice = _vote_type(support)
-        return transact(
-            self.w3, signer, self.governor.functions.castOverrideVote(proposal_id, int(choice), reason)
+        choice = VoteType.parse(support)
+        record = self._send(
+            signer, self.contract.functions.castOverrideVote(proposal_id, int(choice), reason)
         )
+        return self._votes(record, "OverrideVoteCast")[0]
 
-    def relay_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> TxRecord:
+    def relay_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> BallotsRelayed:
         """Submit voters' signed ballots in one transaction (the governor's ``multicall``).
 
         A voter's ballots must be in nonce order; ballots of different voters are independent.
@@ -435,68 +529,67 @@ class Governance:
         if not ballots:
             raise ConfigError("no ballots to relay")
         calls = [
-            self.governor.encode_abi(
+            self.contract.encode_abi(
                 "castVoteBySig",
-                [b.proposal_id, int(_vote_type(b.support)), checksum(b.voter, what="voter"), b.signature],
+                [b.proposal_id, int(VoteType.parse(b.support)), checksum(b.voter, what="voter"), b.signature],
             )
             for b in ballots
         ]
-        record = transact(self.w3, relayer, self.governor.functions.multicall(calls))
+        record = self._send(relayer, self.contract.functions.multicall(calls))
         logger.info("relayed %d ballots in %s", len(ballots), record.tx_hash)
-        return record
+        return BallotsRelayed(tuple(self._votes(record, "VoteCast")), record)
 
     def nonce(self, voter: str) -> int:
         """The nonce ``voter``'s next signed ballot must carry."""
-        return int(call(self.governor.functions.nonces(checksum(voter, what="voter"))))
+        return int(call(self.contract.functions.nonces(checksum(voter, what="voter"))))
 
-    def queue(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def queue(self, signer: Signer, proposal_id: int) -> Queued:
         """Queue a succeeded proposal in the Timelock (the full proposal is read from its creation event)."""
-        return transact(self.w3, signer, self._with_proposal("queue", proposal_id))
+        record = self._send(signer, self._with_proposal("queue", proposal_id))
+        return Queued(proposal_id, record, eta=int(self._event(record, "ProposalQueued")["etaSeconds"]))
 
-    def execute(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def execute(self, signer: Signer, proposal_id: int) -> Executed:
         """Execute a queued proposal once the Timelock delay has passed."""
-        return transact(self.w3, signer, self._with_proposal("execute", proposal_id))
+        return Executed(proposal_id, self._send(signer, self._with_proposal("execute", proposal_id)))
 
-    def cancel(self, signer: Signer, proposal_id: int) -> TxRecord:
+    def cancel(self, signer: Signer, proposal_id: int) -> Canceled:
         """Cancel a proposal (its proposer while pending; the guardian at any stage until it expires)."""
-        return transact(self.w3, signer, self._with_proposal("cancel", proposal_id))
+        return Canceled(proposal_id, self._send(signer, self._with_proposal("cancel", proposal_id)))
 
     # -- reading ----------------------------------------------------------------------------------------
 
     def state(self, proposal_id: int) -> ProposalState:
-        return ProposalState(call(self.governor.functions.state(proposal_id)))
+        return ProposalState(call(self.contract.functions.state(proposal_id)))
 
     def tally(self, proposal_id: int) -> Tally:
-        against, for_, abstain = call(self.governor.functions.proposalVotes(proposal_id))
+        against, for_, abstain = call(self.contract.functions.proposalVotes(proposal_id))
         return Tally(int(against), int(for_), int(abstain))
 
     def quorum(self, timepoint: int) -> int:
         """For + Abstain votes needed by a proposal whose snapshot is ``timepoint``."""
-        return int(call(self.governor.functions.quorum(timepoint)))
+        return int(call(self.contract.functions.quorum(timepoint)))
 
     def deadline(self, proposal_id: int) -> int:
         """When voting ends (moved later if quorum was reached late)."""
-        return int(call(self.governor.functions.proposalDeadline(proposal_id)))
+        return int(call(self.contract.functions.proposalDeadline(proposal_id)))
 
     def snapshot(self, proposal_id: int) -> int:
         """The timepoint at which voting power counts for this proposal."""
-        return int(call(self.governor.functions.proposalSnapshot(proposal_id)))
+        return int(call(self.contract.functions.proposalSnapshot(proposal_id)))
 
     def has_voted(self, proposal_id: int, account: str) -> bool:
         """Whether ``account``'s own ballot receipt is used. After a key rotation made during the vote, the
         new key's ballot is recorded under the old key: ask about :meth:`ballot_key` instead."""
-        return bool(call(self.governor.functions.hasVoted(proposal_id, checksum(account))))
+        return bool(call(self.contract.functions.hasVoted(proposal_id, checksum(account))))
 
     def ballot_key(self, proposal_id: int, account: str) -> ChecksumAddress | None:
         """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
         snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
         after the snapshot and may not vote on it."""
-        from civicdao.citizens import Citizens  # citizens builds on this module
+        from civicdao.citizens import Citizens  # the registry's client builds on this module's Action
 
-        registry = self.w3.eth.contract(
-            address=checksum(call(self.governor.functions.token())), abi=load_artifact("CitizenRegistry").abi
-        )
-        return Citizens(self.w3, registry).snapshot_voter(account, self.snapshot(proposal_id))
+        citizens = Citizens.at(self.w3, call(self.contract.functions.token()))
+        return citizens.snapshot_voter(account, self.snapshot(proposal_id))
 
     def get(self, proposal_id: int) -> Proposal:
         """One proposal with its actions, state and tally (from its ``ProposalCreated`` event).
@@ -507,17 +600,17 @@ class Governance:
             ConfigError: no proposal with this id was created by this governor (or is in the index yet).
         """
         if self.index is not None:
-            self.index.contract_name(self.governor.address)  # the index covers this governor
+            self.index.contract_name(self.contract.address)  # the index covers this governor
             row = self.index.proposal(proposal_id)
             if row is None:
                 raise ConfigError(
-                    f"no proposal {proposal_id} in the index of governor {self.governor.address} "
+                    f"no proposal {proposal_id} in the index of governor {self.contract.address} "
                     f"(indexed up to block {self.index.as_of_block}): check the id or sync the index"
                 )
             return _from_row(row)
         created = self._created().get(proposal_id)
         if created is None:
-            raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
+            raise ConfigError(f"no proposal {proposal_id} on governor {self.contract.address}")
         return self._proposal(created)
 
     def proposals(self) -> list[Proposal]:
@@ -527,7 +620,7 @@ class Governance:
         live state, tally and timepoints are read from the chain.
         """
         if self.index is not None:
-            created = self.index.contract_events(self.governor.address, ["ProposalCreated"])
+            created = self.index.contract_events(self.contract.address, ["ProposalCreated"])
             rows = {row.id: row for row in self.index.proposals(with_actions=True)}
             order = [str(ev.args["proposalId"]) for ev in created]
             return [_from_row(rows[pid]) for pid in order if pid in rows]
@@ -535,17 +628,22 @@ class Governance:
 
     # -- internals --------------------------------------------------------------------------------------
 
-    def _timelock(self) -> Contract:
-        if self.timelock is None:
-            raise ConfigError("this Governance has no timelock contract bound")
-        return self.timelock
+    def _votes(self, record: TxRecord, name: str) -> list[VoteCast]:
+        """The ballots ``record``'s transaction counted, from the governor's ``name`` events."""
+        return [
+            VoteCast(
+                proposal_id=int(e["proposalId"]),
+                voter=checksum(e["voter"]),
+                support=VoteType(int(e["support"])),
+                weight=int(e["weight"]),
+                reason=str(e["reason"]),
+                tx=record,
+            )
+            for e in self._events(record, name)
+        ]
 
     def _is_pin(self, action: Action) -> bool:
-        return (
-            self.timelock is not None
-            and action.target == self.timelock.address
-            and action.calldata[:4] == _REQUIRE_CODE_HASH
-        )
+        return action.calldata[:4] == _REQUIRE_CODE_HASH and action.target == self.timelock.address
 
     def _pins_before(self, actions: Sequence[Action]) -> set[ChecksumAddress]:
         """The accounts pinned by the run of pin actions at the end of ``actions``."""
@@ -560,9 +658,9 @@ class Governance:
     def _created(self, *, from_chain: bool = False) -> dict[int, Any]:
         """Every ``ProposalCreated`` event's arguments by proposal id, oldest first (the index's if any)."""
         if self.index is not None and not from_chain:
-            events = self.index.contract_events(self.governor.address, ["ProposalCreated"])
+            events = self.index.contract_events(self.contract.address, ["ProposalCreated"])
             return {int(ev.args["proposalId"]): _created_args(ev.args) for ev in events}
-        logs = event_logs(self.governor, "ProposalCreated", self.from_block)
+        logs = event_logs(self.contract, "ProposalCreated", self.from_block)
         return {int(log["args"]["proposalId"]): log["args"] for log in logs}
 
     def _proposal(self, created: Any) -> Proposal:
@@ -572,9 +670,9 @@ class Governance:
             proposer=checksum(created["proposer"]),
             description=str(created["description"]),
             state=self.state(proposal_id),
-            snapshot=int(call(self.governor.functions.proposalSnapshot(proposal_id))),
-            deadline=int(call(self.governor.functions.proposalDeadline(proposal_id))),
-            eta=int(call(self.governor.functions.proposalEta(proposal_id))),
+            snapshot=int(call(self.contract.functions.proposalSnapshot(proposal_id))),
+            deadline=int(call(self.contract.functions.proposalDeadline(proposal_id))),
+            eta=int(call(self.contract.functions.proposalEta(proposal_id))),
             tally=self.tally(proposal_id),
             targets=tuple(checksum(t) for t in created["targets"]),
             values=tuple(int(v) for v in created["values"]),
@@ -587,10 +685,10 @@ class Governance:
         if created is None and self.index is not None:  # created after the index's last block
             created = self._created(from_chain=True).get(proposal_id)
         if created is None:
-            raise ConfigError(f"no proposal {proposal_id} on governor {self.governor.address}")
+            raise ConfigError(f"no proposal {proposal_id} on governor {self.contract.address}")
         digest = Web3.keccak(text=str(created["description"]))
         args = (list(created["targets"]), list(created["values"]), list(created["calldatas"]), digest)
-        fn: ContractFunction = getattr(self.governor.functions, name)(*args)
+        fn: ContractFunction = getattr(self.contract.functions, name)(*args)
         return fn
 
 
@@ -625,12 +723,3 @@ def _from_row(row: ProposalRow) -> Proposal:
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:
     return [a.target for a in actions], [a.value for a in actions], [a.calldata for a in actions]
-
-
-def _vote_type(support: VoteType | str) -> VoteType:
-    if isinstance(support, VoteType):
-        return support
-    try:
-        return VoteType[str(support).strip().upper()]
-    except KeyError:
-        raise ConfigError(f"unknown vote {support!r}: choose for, against or abstain") from None

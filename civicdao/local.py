@@ -49,14 +49,14 @@ def pass_proposal(
     Raises:
         ProposalFailedError: the proposal did not succeed (too few votes for the quorum, say).
     """
-    proposal_id, _ = governance.propose(proposer, actions, description)
+    proposal_id = governance.propose(proposer, actions, description).proposal_id
     control.increase_time(governance.voting_delay() + 1)
     for voter in voters:
         governance.vote(voter, proposal_id, VoteType.FOR)
     _wait_until_voting_ends(governance, control, proposal_id)
     governance.queue(proposer, proposal_id)
     control.increase_time(governance.timelock_delay() + 1)
-    return PassedProposal(proposal_id, governance.execute(proposer, proposal_id))
+    return PassedProposal(proposal_id, governance.execute(proposer, proposal_id).tx)
 
 
 def _wait_until_voting_ends(governance: Governance, control: ChainControl, proposal_id: int) -> None:

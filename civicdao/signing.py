@@ -45,7 +45,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from civicdao._validate import UINT256_MAX, whole_number
+from civicdao._validate import UINT256_MAX, bytes32, whole_number
 from civicdao.accounts import KeySigner, NodeSigner, Signer, checksum, sign_typed_data_locally
 from civicdao.errors import (
     ConfigError,
@@ -61,6 +61,8 @@ from civicdao.tx import call
 __all__ = [
     "BALLOT_KINDS",
     "PRIMARY_TYPES",
+    "REGISTRY_DOMAIN_NAME",
+    "REGISTRY_DOMAIN_VERSION",
     "Attestation",
     "Ballot",
     "Delegation",
@@ -74,6 +76,7 @@ __all__ = [
     "normalize_signature",
     "read_domain",
     "recover_signer",
+    "registry_domain",
     "rotation_typed_data",
     "sign_typed_data",
     "typed_data_digest",
@@ -418,16 +421,68 @@ class Delegation:
         return fn
 
 
+#: The CitizenRegistry's EIP-712 domain name and version (set in its constructor).
+REGISTRY_DOMAIN_NAME = "CivicDAO CitizenRegistry"
+REGISTRY_DOMAIN_VERSION = "1"
+
+
+def registry_domain(chain_id: int, registry: str) -> Domain:
+    """The EIP-712 domain of the CitizenRegistry at ``registry`` on chain ``chain_id`` (built offline)."""
+    address = checksum(registry, what="registry")
+    return Domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, address)
+
+
+class _RegistryMessage:
+    """What a registrar-signed message knows of itself: its domain, digest and signer."""
+
+    signature: bytes
+    #: The registry's EIP-712 domain it was signed in (its chain id and address).
+    domain: Domain
+
+    def typed_data(self) -> dict[str, Any]:
+        """The EIP-712 typed data that was signed (``eth_signTypedData_v4`` JSON)."""
+        raise NotImplementedError
+
+    @property
+    def chain_id(self) -> int:
+        """The chain it was signed for."""
+        return self.domain.chain_id
+
+    @property
+    def registry(self) -> ChecksumAddress:
+        """The CitizenRegistry it was signed for."""
+        return self.domain.verifying_contract
+
+    @property
+    def digest(self) -> bytes:
+        """The 32-byte EIP-712 digest that was signed."""
+        return typed_data_digest(self.typed_data())
+
+    def recover_signer(self) -> ChecksumAddress:
+        """The address that made :attr:`signature` (the registrar, for an untampered message)."""
+        return recover_signer(self.typed_data(), self.signature)
+
+
 @dataclass(frozen=True)
-class Attestation:
-    """A verified registrar attestation of a resident."""
+class Attestation(_RegistryMessage):
+    """A registrar's signed statement that ``citizen`` is a verified resident holding ``credential_hash``.
+
+    Made by :meth:`civicdao.citizens.Citizens.attest` (or checked by :func:`verify_attestation`). Hand it to
+    the resident or a relayer as JSON with :meth:`to_dict`; anyone may relay it before ``expiry`` with
+    :meth:`civicdao.citizens.Citizens.register_with_attestation`.
+    """
 
     registrar: ChecksumAddress
     citizen: ChecksumAddress
     credential_hash: bytes
     expiry: int
     signature: bytes
-    digest: bytes
+    domain: Domain
+
+    def typed_data(self) -> dict[str, Any]:
+        return attestation_typed_data(
+            self.domain, citizen=self.citizen, credential_hash=self.credential_hash, expiry=self.expiry
+        )
 
     def call(self, registry: Contract) -> ContractFunction:
         """The registry's ``registerWithAttestation`` call that mints the membership."""
@@ -436,10 +491,44 @@ class Attestation:
         )
         return fn
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (read back with :meth:`from_dict`)."""
+        return {
+            "citizen": self.citizen,
+            "credentialHash": "0x" + self.credential_hash.hex(),
+            "expiry": self.expiry,
+            "registrar": self.registrar,
+            "signature": "0x" + self.signature.hex(),
+            "chainId": self.chain_id,
+            "registry": self.registry,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Attestation:
+        """Read back what :meth:`to_dict` wrote; raises :class:`ConfigError` on a malformed record."""
+        try:
+            return cls(
+                registrar=checksum(data["registrar"], what="registrar"),
+                citizen=checksum(data["citizen"], what="citizen"),
+                credential_hash=bytes32(data["credentialHash"], "credentialHash", nonzero=True),
+                expiry=whole_number(int(data["expiry"]), "expiry"),
+                signature=bytes(HexBytes(data["signature"])),
+                domain=registry_domain(int(data["chainId"]), data["registry"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"malformed attestation: {exc!r}") from None
+
 
 @dataclass(frozen=True)
-class Rotation:
-    """A verified registrar-signed move of a membership to a new key."""
+class Rotation(_RegistryMessage):
+    """A registrar's signed permission to move ``from_address``'s membership to the new key ``to_address``.
+
+    Made by :meth:`civicdao.citizens.Citizens.attest_rotation` (or checked by :func:`verify_rotation`); it
+    carries the registry's rotation nonce of ``from_address`` and is relayed with
+    :meth:`civicdao.citizens.Citizens.rotate_with_attestation`.
+    """
 
     registrar: ChecksumAddress
     from_address: ChecksumAddress
@@ -447,7 +536,16 @@ class Rotation:
     nonce: int
     expiry: int
     signature: bytes
-    digest: bytes
+    domain: Domain
+
+    def typed_data(self) -> dict[str, Any]:
+        return rotation_typed_data(
+            self.domain,
+            from_address=self.from_address,
+            to_address=self.to_address,
+            nonce=self.nonce,
+            expiry=self.expiry,
+        )
 
     def call(self, registry: Contract) -> ContractFunction:
         """The registry's ``rotateWithAttestation`` call."""
@@ -591,10 +689,7 @@ def _hex_bytes(value: Any, name: str) -> bytes:
 
 
 def _bytes32(value: Any, name: str) -> str:
-    raw = _hex_bytes(value, name)
-    if len(raw) != 32:
-        raise MalformedMessageError(f"{name} must be 32 bytes (64 hex digits), got {len(raw)} bytes")
-    return "0x" + raw.hex()
+    return "0x" + bytes32(_hex_bytes(value, name), name, error=MalformedMessageError).hex()
 
 
 def _support(value: Any) -> int:

@@ -1,4 +1,7 @@
-"""ERC-20 tokens as the exchange and the treasury use them: the minimal ABI and one allowance helper.
+"""Tokens as the exchange and the treasury use them: :data:`ETH`, the minimal ERC-20 ABI, an allowance helper.
+
+Native ether is the token address :data:`ETH` (the zero address, as Uniswap v4's ``Currency`` has it) in
+every listing, booking, donation and grant.
 
 Both contracts pull ERC-20 payments with ``transferFrom``, so a payer first approves the contract for at
 least the amount. :func:`ensure_allowance` reads the current allowance and sends an ``approve`` for the
@@ -10,14 +13,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from web3 import Web3
 
 from civicdao.accounts import Signer, checksum
 from civicdao.tx import TxRecord, call, transact
 
-__all__ = ["ERC20_ABI", "ensure_allowance"]
+__all__ = ["ERC20_ABI", "ETH", "ZERO_ADDRESS", "ensure_allowance"]
 
 logger = logging.getLogger(__name__)
+
+#: The zero address (no account: "nobody", "none chosen").
+ZERO_ADDRESS: ChecksumAddress = ChecksumAddress(HexAddress(HexStr("0x" + "00" * 20)))
+#: The token address that stands for ether in the exchange and the treasury.
+ETH: ChecksumAddress = ZERO_ADDRESS
 
 #: The part of the ERC-20 interface CivicDAO calls: allowance, approve and balanceOf.
 ERC20_ABI: list[dict[str, Any]] = [

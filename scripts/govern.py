@@ -67,7 +67,9 @@ def main() -> int:
         citizens.grant_registrar_action(desk),
         Action.transfer(project, GRANT, description="community garden tools"),
     ]
-    proposal_id, _ = gov.propose(residents[0], actions, "Open a second registrar desk and fund the garden")
+    proposal_id = gov.propose(
+        residents[0], actions, "Open a second registrar desk and fund the garden"
+    ).proposal_id
     step(f"proposal {proposal_id} created: {gov.state(proposal_id).name}")
 
     control.increase_time(gov.voting_delay() + 1)

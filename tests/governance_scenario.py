@@ -23,7 +23,7 @@ def open_proposal(suite: Suite, control: ChainControl, proposer: Signer, text: s
     governance = Governance.from_suite(suite)
     action = Action.call(suite.treasury.functions.setEpochCap(ETH, 10**18))
     control.increase_time(1)  # the proposal threshold reads votes one second in the past
-    proposal_id, _ = governance.propose(proposer, [action], text)
+    proposal_id = governance.propose(proposer, [action], text).proposal_id
     control.increase_time(governance.voting_delay() + 1)
     return proposal_id
 

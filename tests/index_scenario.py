@@ -15,7 +15,7 @@ from civicdao.demo import spare_room
 from civicdao.deploy import Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance, VoteType
-from civicdao.testing import pass_proposal
+from civicdao.local import pass_proposal
 from civicdao.treasury import Treasury
 from civicdao.tx import transact
 
@@ -72,7 +72,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     hour = exchange.book(citizens[3], tool, start=start + 3600, units=2)
     exchange.close(citizens[2], tool)
     scenario.bookings = {"kept": kept.booking_id, "dropped": dropped.booking_id, "tool": hour.booking_id}
-    control.increase_time(kept.end + exchange.windows()[0] - control.time() + 1)
+    control.increase_time(kept.end + exchange.windows().claim - control.time() + 1)
     exchange.settle(citizens[0], kept.booking_id)
     exchange.settle(citizens[0], hour.booking_id)
 
@@ -93,7 +93,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
         start=now + 3 * DAY,
         end=now + 10 * DAY,
     )
-    passed, executed = pass_proposal(
+    passed_proposal = pass_proposal(
         governance,
         control,
         citizens[0],
@@ -101,6 +101,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
         [grant, rnd],
         "Trees for Elm Street\n\nAnd a QF round for the park.",
     )
+    passed, executed = passed_proposal.proposal_id, passed_proposal.execution
     scenario.proposals["executed"] = passed
     scenario.grant_id = treasury.grant_id_of(executed).grant_id
     scenario.round_id = treasury.qf_round_id_of(executed).round_id
@@ -120,7 +121,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
 
     # a defeated proposal and a still-active one (with an override vote)
     fee = Action.call(suite.exchange.functions.setFeeBps(2, 0), description="tool fee 0")
-    defeated, _ = governance.propose(citizens[1], [fee], "Free tools")
+    defeated = governance.propose(citizens[1], [fee], "Free tools").proposal_id
     control.increase_time(governance.voting_delay() + 1)
     governance.vote(citizens[0], defeated, VoteType.AGAINST)
     governance.vote(citizens[1], defeated, VoteType.FOR)
@@ -128,7 +129,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     deadline = governance.deadline(defeated)
     control.increase_time(deadline - control.time() + 1)
     scenario.proposals["defeated"] = defeated
-    active, _ = governance.propose(citizens[2], [fee], "Free tools, second try")
+    active = governance.propose(citizens[2], [fee], "Free tools, second try").proposal_id
     control.increase_time(governance.voting_delay() + 1)
     governance.vote(citizens[0], active, VoteType.FOR)
     governance.override_vote(citizens[4], active, VoteType.AGAINST)

@@ -32,7 +32,6 @@ from civicdao._custom_errors import (
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.chain import ChainControl
 from civicdao.citizens import (
-    Attestation,
     AttestationMismatchError,
     Citizens,
     RevocationReason,
@@ -42,8 +41,9 @@ from civicdao.citizens import (
 from civicdao.deploy import Suite
 from civicdao.errors import ConfigError, InvalidAddressError, StaleNonceError
 from civicdao.governance import Governance
+from civicdao.local import pass_proposal
 from civicdao.relayer.policy import verify_rotation
-from civicdao.testing import pass_proposal
+from civicdao.signing import Attestation, registry_domain
 from civicdao.tx import call, transact
 
 SALT = b"registrar-secret-salt-for-tests!"
@@ -81,9 +81,9 @@ def test_register_issues_soulbound_membership_with_a_live_vote(
     assert registration.tx.event("Locked")["tokenId"] == registration.membership_id
     info = citizens.info(resident)
     assert info.is_citizen and info.membership_id == registration.membership_id
-    assert info.votes == 1 and info.delegate == resident
+    assert info.votes == 1 and info.delegatee == resident
     assert citizens.credential_used(cred("permit-1"))
-    assert call(citizens.registry.functions.locked(registration.membership_id)) is True
+    assert call(citizens.contract.functions.locked(registration.membership_id)) is True
     assert citizens.citizen_count() == 1
 
 
@@ -128,7 +128,7 @@ def test_register_zero_address_and_zero_credential_refused(
     with pytest.raises(ConfigError):
         citizens.register(deployer, accounts[1].address, b"short")
     # ... and the contract refuses on its own when called directly.
-    registry = citizens.registry
+    registry = citizens.contract
     with pytest.raises(CitizenRegistryZeroAddress):
         transact(citizens.w3, deployer, registry.functions.register(ZERO, cred("permit-z")))
     with pytest.raises(CitizenRegistryZeroCredential):
@@ -183,19 +183,19 @@ def test_register_with_attestation_for_another_chain_or_registry_refused(
         data["domain"] = {**data["domain"], "chainId": chain_id, "verifyingContract": registry}
         signature = registrar.sign_typed_data(data)
         forged = Attestation(
-            resident,
-            cred("permit-w"),
-            int(data["message"]["expiry"]),  # uint256 travels as a decimal string
-            registrar.address,
-            signature,
-            chain_id,
-            registry,
+            registrar=registrar.address,
+            citizen=resident,
+            credential_hash=cred("permit-w"),
+            expiry=int(data["message"]["expiry"]),  # uint256 travels as a decimal string
+            signature=signature,
+            domain=registry_domain(chain_id, registry),
         )
         # The library refuses to relay it ...
         with pytest.raises(AttestationMismatchError):
             citizens.register_with_attestation(accounts[5], forged)
         # ... and so does the registry: the signature recovers to someone who is not a registrar.
-        on_this_chain = dataclasses.replace(forged, chain_id=w3.eth.chain_id, registry=citizens.address)
+        here = registry_domain(w3.eth.chain_id, citizens.address)
+        on_this_chain = dataclasses.replace(forged, domain=here)
         with pytest.raises(CitizenRegistrySignerNotRegistrar):
             citizens.register_with_attestation(accounts[5], on_this_chain)
     assert not citizens.is_citizen(resident)
@@ -249,7 +249,7 @@ def test_transfer_and_approve_revert_soulbound(
 ) -> None:
     holder, other = accounts[1], accounts[2].address
     token = citizens.register(deployer, holder.address, cred("permit-s")).membership_id
-    f = citizens.registry.functions
+    f = citizens.contract.functions
     attempts = [
         f.transferFrom(holder.address, other, token),
         f.safeTransferFrom(holder.address, other, token),
@@ -293,7 +293,7 @@ def test_revoke_refusals(citizens: Citizens, deployer: NodeSigner, accounts: lis
         citizens.revoke(deployer, resident, "bored")
     with pytest.raises(ConfigError):
         citizens.revoke(deployer, resident, 9)
-    f = citizens.registry.functions
+    f = citizens.contract.functions
     for code in (0, 5):
         with pytest.raises(CitizenRegistryInvalidReason) as err:
             transact(citizens.w3, deployer, f.revoke(resident, code))
@@ -332,10 +332,12 @@ def test_rotate_action_through_the_timelock(
     lost, new_key = accounts[3].address, Account.create().address
     token = citizens.membership_of(lost)
     action = citizens.rotate_action(lost, new_key)
-    _, execution = pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "recover a lost key")
+    execution = pass_proposal(
+        dao, control, accounts[1], accounts[1:3], [action], "recover a lost key"
+    ).execution
     rotated = execution.event("CitizenRotated")
     assert rotated["from"] == lost and rotated["to"] == new_key
-    assert rotated["authorizedBy"] == dao.timelock.address  # type: ignore[union-attr]
+    assert rotated["authorizedBy"] == dao.timelock.address
     assert citizens.membership_of(new_key) == token and citizens.membership_of(lost) == 0
     assert citizens.votes(new_key) == 1 and citizens.delegate_of(new_key) == new_key
 
@@ -344,7 +346,7 @@ def test_rotate_direct_by_non_admin_reverts(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
 ) -> None:
     citizens.register(deployer, accounts[1].address, cred("permit-k"))
-    fn = citizens.registry.functions.rotate(accounts[1].address, accounts[2].address)
+    fn = citizens.contract.functions.rotate(accounts[1].address, accounts[2].address)
     with pytest.raises(AccessControlUnauthorizedAccount):
         transact(citizens.w3, deployer, fn)  # the deployer handed admin to the Timelock
     with pytest.raises(InvalidAddressError):
@@ -362,11 +364,11 @@ def test_rotate_with_attestation_moves_vote_and_delegate(
     permission = citizens.attest_rotation(registrar, old.address, new_key)
     assert permission.nonce == 1 and permission.recover_signer() == registrar.address  # its registration: 1
     rotation = citizens.rotate_with_attestation(accounts[7], permission)
-    assert rotation.to == new_key and rotation.authorized_by == registrar.address
+    assert rotation.to_address == new_key and rotation.authorized_by == registrar.address
     assert citizens.delegate_of(new_key) == delegate  # the delegate choice follows the membership
     assert citizens.votes(delegate) == 2
-    assert call(citizens.registry.functions.rotationNonces(old.address)) == 2
-    assert call(citizens.registry.functions.rotationNonces(new_key)) == 1  # gaining a membership moves it too
+    assert call(citizens.contract.functions.rotationNonces(old.address)) == 2
+    assert call(citizens.contract.functions.rotationNonces(new_key)) == 1  # gaining a membership moves it too
     # The same signature cannot be replayed: the nonce moved, the digest no longer matches.
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], permission)
@@ -395,7 +397,8 @@ def test_rotate_with_attestation_refusals(
         citizens.rotate_with_attestation(accounts[7], expiring)
     with pytest.raises(AttestationMismatchError):
         citizens.rotate_with_attestation(
-            accounts[7], dataclasses.replace(expiring, chain_id=w3.eth.chain_id + 1)
+            accounts[7],
+            dataclasses.replace(expiring, domain=registry_domain(w3.eth.chain_id + 1, citizens.address)),
         )
     with pytest.raises(ConfigError):
         citizens.attest_rotation(registrar, a, a)
@@ -403,7 +406,7 @@ def test_rotate_with_attestation_refusals(
     permission = citizens.attest_rotation(registrar, a, accounts[6].address)
     data = permission.typed_data()
     data["message"]["to"] = ZERO
-    zero_target = citizens.registry.functions.rotateWithAttestation(
+    zero_target = citizens.contract.functions.rotateWithAttestation(
         a, ZERO, permission.expiry, registrar.sign_typed_data(data)
     )
     with pytest.raises(CitizenRegistryZeroAddress):
@@ -429,13 +432,13 @@ def test_dao_rotation_voids_a_signed_rotation_not_yet_relayed(
     citizens.register(deployer, a, cred("dao-3-again"))  # A holds a membership again: only the nonce refuses
     assert citizens.rotation_nonce(a) == 3  # and the re-registration moved it once more
     with pytest.raises(StaleNonceError):
-        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.contract, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.is_citizen(a) and not citizens.is_citizen(c)
     fresh = citizens.attest_rotation(registrar, a, c)  # signed at the current nonce, it goes through
     assert fresh.nonce == 3
-    assert citizens.rotate_with_attestation(accounts[7], fresh).to == c
+    assert citizens.rotate_with_attestation(accounts[7], fresh).to_address == c
     assert citizens.rotation_nonce(a) == 4  # a signed rotation moves it exactly once too
     assert citizens.rotation_nonce(c) == 1  # and C's, which gained the membership, once
 
@@ -471,7 +474,7 @@ def test_revoke_action_by_the_dao_moves_the_rotation_nonce(
     pass_proposal(dao, control, accounts[1], accounts[1:3], [action], "revoke A by vote")
     assert pending.nonce == 1 and citizens.rotation_nonce(a) == 2  # registration (fixture), then revocation
     with pytest.raises(StaleNonceError):
-        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.contract, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):  # the stale digest is refused before membership
         citizens.rotate_with_attestation(accounts[7], pending)
 
@@ -490,7 +493,7 @@ def test_rotation_signed_for_a_non_member_is_void_once_it_gains_a_membership(
     citizens.register(deployer, x, cred("permit-nm-x"))
     assert citizens.rotation_nonce(x) == 1  # gaining a membership moved it once
     with pytest.raises(StaleNonceError):
-        verify_rotation(citizens.registry, pending.typed_data(), pending.signature)
+        verify_rotation(citizens.contract, pending.typed_data(), pending.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending)
     assert citizens.is_citizen(x) and not citizens.is_citizen(y)
@@ -498,7 +501,7 @@ def test_rotation_signed_for_a_non_member_is_void_once_it_gains_a_membership(
     citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, x, y))
     assert citizens.rotation_nonce(x) == 2 and citizens.rotation_nonce(y) == 1
     with pytest.raises(StaleNonceError):
-        verify_rotation(citizens.registry, pending_y.typed_data(), pending_y.signature)
+        verify_rotation(citizens.contract, pending_y.typed_data(), pending_y.signature)
     with pytest.raises(CitizenRegistrySignerNotRegistrar):
         citizens.rotate_with_attestation(accounts[7], pending_y)
     assert citizens.is_citizen(y) and not citizens.is_citizen(z)
@@ -532,11 +535,11 @@ def test_revoke_action_through_the_timelock(
     dao: Governance, citizens: Citizens, accounts: list[NodeSigner], control: ChainControl
 ) -> None:
     action = citizens.revoke_action(accounts[3].address, RevocationReason.FRAUD)
-    _, execution = pass_proposal(
+    execution = pass_proposal(
         dao, control, accounts[1], accounts[1:3], [action], "fraudulent registration"
-    )
+    ).execution
     event = execution.event("CitizenRevoked")
-    assert event["reason"] == RevocationReason.FRAUD and event["revokedBy"] == dao.timelock.address  # type: ignore[union-attr]
+    assert event["reason"] == RevocationReason.FRAUD and event["revokedBy"] == dao.timelock.address
     assert not citizens.is_citizen(accounts[3].address)
 
 
@@ -550,7 +553,7 @@ def test_delegate_moves_the_vote_and_back(
     citizens.register(deployer, a.address, cred("permit-da"))
     citizens.register(deployer, b.address, cred("permit-db"))
     delegation = citizens.delegate(a, b.address)
-    assert delegation.previous == a.address and delegation.delegate == b.address
+    assert delegation.previous == a.address and delegation.delegatee == b.address
     assert citizens.info(a.address).votes == 0 and citizens.info(b.address).votes == 2
     assert citizens.info(a.address).is_citizen  # delegating keeps the membership
     citizens.delegate(a, a.address)
@@ -561,7 +564,7 @@ def test_delegate_moves_the_vote_and_back(
 
 def test_info_of_a_stranger_is_empty(citizens: Citizens, accounts: list[NodeSigner]) -> None:
     info = citizens.info(accounts[9].address)
-    assert (info.is_citizen, info.membership_id, info.votes, info.delegate) == (False, 0, 0, None)
+    assert (info.is_citizen, info.membership_id, info.votes, info.delegatee) == (False, 0, 0, None)
 
 
 # -- credential hash --------------------------------------------------------------------------------------
@@ -650,7 +653,8 @@ def test_delegate_survives_the_clock_ticking_between_estimate_and_mining(
 def test_attestation_and_rotation_typed_data_match_civicdao_signing(
     citizens: Citizens, registrar: LocalSigner, deployer: NodeSigner, accounts: list[NodeSigner]
 ) -> None:
-    """citizens.py builds its typed data privately; it must hash exactly like the shared civicdao.signing."""
+    """Citizens signs in the registry's domain built offline (registry_domain); it must hash exactly like the
+    typed data built from the domain the contract reports (eip712Domain)."""
     from eth_account.messages import encode_typed_data
 
     def digest(data: dict[str, Any]) -> bytes:
@@ -659,7 +663,7 @@ def test_attestation_and_rotation_typed_data_match_civicdao_signing(
 
     attestation = citizens.attest(registrar, accounts[1].address, cred("permit-sig"))
     shared = signing.attestation_typed_data(
-        citizens.registry,
+        citizens.contract,
         citizen=attestation.citizen,
         credential_hash=attestation.credential_hash,
         expiry=attestation.expiry,
@@ -668,6 +672,9 @@ def test_attestation_and_rotation_typed_data_match_civicdao_signing(
     citizens.register(deployer, accounts[2].address, cred("permit-sig-2"))
     rotation = citizens.attest_rotation(registrar, accounts[2].address, accounts[3].address)
     shared_rotation = signing.rotation_typed_data(
-        citizens.registry, from_address=rotation.from_, to_address=rotation.to, expiry=rotation.expiry
+        citizens.contract,
+        from_address=rotation.from_address,
+        to_address=rotation.to_address,
+        expiry=rotation.expiry,
     )
     assert digest(rotation.typed_data()) == digest(shared_rotation)

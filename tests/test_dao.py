@@ -16,7 +16,6 @@ from civicdao.dao import GrantCreated, ManifestNotFoundError, NotLocalChainError
 from civicdao.deploy import Suite
 from civicdao.errors import CivicDAOError, ConfigError, DeploymentError, UnknownNetworkError
 from civicdao.local import PassedProposal, ProposalFailedError
-from civicdao.testing import pass_proposal as old_pass_proposal
 
 SALT = b"a registrar's secret salt for the tests"
 ETHER = 10**18
@@ -40,8 +39,8 @@ def test_deploy_binds_each_client_to_its_contract_and_caches_it(
     addresses = dao.addresses
     assert set(addresses) == {"registry", "timelock", "governor", "treasury", "exchange", "budget"}
     assert all(Web3.is_checksum_address(a) for a in addresses.values())
-    assert dao.citizens.registry.address == addresses["registry"]
-    assert dao.governance.governor.address == addresses["governor"]
+    assert dao.citizens.contract.address == addresses["registry"]
+    assert dao.governance.contract.address == addresses["governor"]
     assert dao.governance.timelock.address == addresses["timelock"]
     assert dao.exchange.contract.address == addresses["exchange"]
     assert dao.treasury.contract.address == addresses["treasury"]
@@ -128,18 +127,6 @@ def test_pass_proposal_returns_the_proposal_id_and_its_execution(
         grant_id_of(passed.execution)
 
 
-def test_old_testing_pass_proposal_still_returns_a_tuple(suite: Suite, accounts: list[NodeSigner]) -> None:
-    dao = CivicDAO(suite)
-    registrar, *residents = accounts[:4]
-    _register(dao, registrar, residents)
-    dao.control.increase_time(1)
-    action = dao.exchange.fee_action("space", 0)
-    proposal_id, executed = old_pass_proposal(
-        dao.governance, dao.control, residents[0], residents, [action], "x"
-    )
-    assert executed.event("ProposalExecuted")["proposalId"] == proposal_id
-
-
 def test_pass_proposal_without_enough_votes_says_how_it_ended(
     suite: Suite, accounts: list[NodeSigner]
 ) -> None:
@@ -189,7 +176,7 @@ def test_wait_until_settleable_lets_settle_pay_price_and_deposit(
     )  # fmt: skip
     room = dao.exchange.list(lister, spec)
     stay = dao.exchange.book(renter, room.listing_id, start=start, units=2)
-    claim_window = dao.exchange.windows()[0]
+    claim_window = dao.exchange.windows().claim
     assert dao.wait_until_settleable(stay) == stay.end + claim_window + 1
     settled = dao.exchange.settle(registrar, stay.booking_id)
     assert settled.price_settled and settled.deposit_released

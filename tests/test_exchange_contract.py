@@ -79,7 +79,7 @@ from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import ETH
 from civicdao.errors import ContractRevert
-from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit
+from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit, Windows
 from civicdao.tx import TxRecord, call, calldata, transact
 
 HOUR = 3_600
@@ -659,7 +659,8 @@ def test_fee_sink_pulling_less_than_the_fee_defers_the_rest_until_a_flush(env: E
     assert env.api.pending_fees(usd, Kind.ROOM_HOUSE) == 2
     env.send(env.admin, env.sink.functions.setShortPull(0))
     flushed = env.api.flush_fees(env.stranger, usd, Kind.ROOM_HOUSE)
-    assert flushed.event("FeePaid")["amount"] == 2
+    assert (flushed.amount, flushed.kind, flushed.token) == (2, Kind.ROOM_HOUSE, usd)
+    assert flushed.tx.event("FeePaid")["amount"] == 2
     assert env.api.pending_fees(usd, Kind.ROOM_HOUSE) == 0
     assert sink_balance() - sink_before == cancel_fee + fee
     assert sink_allowance() == 0
@@ -689,7 +690,7 @@ def test_admin_setters_are_admin_only_and_bounded(env: Env) -> None:
     raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDisputeWindow(HOUR - 1)))
     raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDeliveryWindow(91 * DAY)))
     env.send(admin, fns.setClaimWindow(DAY))
-    assert env.api.windows() == (DAY, DISPUTE_WINDOW, DELIVERY_WINDOW)
+    assert env.api.windows() == Windows(claim=DAY, dispute=DISPUTE_WINDOW, delivery=DELIVERY_WINDOW)
     assert env.api.fee_bps("tool") == 200
     assert call(fns.supportsInterface(bytes.fromhex("01ffc9a7")))  # ERC-165
 
@@ -979,7 +980,7 @@ def test_item_dishonest_seller_cannot_settle_early_and_a_disputed_non_delivery_r
     listing = _item(env, token)
     price, fee = 10**16, 10**16 * 200 // 10_000
     sale = env.book(env.renter, listing, 0, 1)
-    env.api.mark_shipped(env.lister, sale)  # claims to have shipped; never delivers
+    assert env.api.mark_shipped(env.lister, sale).booking_id == sale  # claims to have shipped; never delivers
     raises(ExchangeNotEnded, lambda: env.send(env.lister, env.fns.settle(sale)), bookingId=sale)
     raised = env.api.claim_non_delivery(env.renter, sale, evidence_uri="ipfs://no-parcel")
     assert raised.amount == price
@@ -1037,7 +1038,7 @@ def test_item_buyer_cancels_before_shipping_for_a_full_refund_but_not_after(env:
     assert (cancelled.refund_to_renter, cancelled.to_lister, cancelled.fee) == (10**16, 0, 0)
     assert call(env.fns.getListing(listing))[13] == 1  # stock back
     shipped = env.api.mark_shipped(env.lister, late)
-    assert env.api.get_booking(late).shipped_at == env.w3.eth.get_block(shipped.block_number)["timestamp"]
+    assert env.api.get_booking(late).shipped_at == env.w3.eth.get_block(shipped.tx.block_number)["timestamp"]
     raises(ExchangeItemShipped, lambda: env.send(env.other, env.fns.cancelByRenter(late)), bookingId=late)
     assert env.api.confirm_receipt(env.other, late).price_settled
     assert env.holdings(token) == env.owed(token)

@@ -93,7 +93,7 @@ def test_execute_target_given_code_by_an_earlier_call_reverts(
         Action.call(factory.functions.deploy(salt, runtime)),
         Action.call(at_x.functions.setValue(666)),
     ]
-    proposal_id, _ = gov.propose(voters[0], actions, "deploy then call what was deployed")
+    proposal_id = gov.propose(voters[0], actions, "deploy then call what was deployed").proposal_id
     pass_and_queue(gov, control, voters, proposal_id)  # the governor's queue check sees X still empty
     with pytest.raises(CivicTimelockTargetCodeChanged) as err:
         gov.execute(voters[0], proposal_id)
@@ -108,12 +108,13 @@ def test_schedule_pins_every_call_target(
 ) -> None:
     eoa = Account.create().address
     actions = [Action.call(target.functions.setValue(1)), Action.transfer(eoa, 0)]
-    proposal_id, _ = gov.propose(voters[0], actions, "two calls")
+    proposal_id = gov.propose(voters[0], actions, "two calls").proposal_id
     control.increase_time(gov.voting_delay() + 1)
     gov.vote(voters[0], proposal_id, VoteType.FOR)
     control.increase_time(gov.deadline(proposal_id) - control.time() + 1)
     queued = gov.queue(voters[0], proposal_id)
-    pins = queued.events_named("CallTargetPinned")
+    assert queued.proposal_id == proposal_id and queued.eta == control.time() + gov.timelock_delay()
+    pins = queued.tx.events_named("CallTargetPinned")
     assert [(p["index"], p["target"], bytes(p["codeHash"])) for p in pins] == [
         (0, target.address, bytes(Web3.keccak(w3.eth.get_code(target.address)))),
         (1, eoa, ZERO32),
@@ -125,17 +126,19 @@ def test_nested_execution_keeps_each_operations_pins(
 ) -> None:
     """A call that executes another ready proposal (through the governor) does not disturb the outer pins."""
     inner_actions = [Action.call(target.functions.setValue(5))]
-    inner_id, _ = gov.propose(voters[0], inner_actions, "inner")
+    inner_id = gov.propose(voters[0], inner_actions, "inner").proposal_id
     inner = gov.get(inner_id)
     run_inner = Action.call(
-        gov.governor.functions.execute(
+        gov.contract.functions.execute(
             list(inner.targets),
             list(inner.values),
             list(inner.calldatas),
             Web3.keccak(text=inner.description),
         )
     )
-    outer_id, _ = gov.propose(voters[0], [run_inner, Action.call(target.functions.setValue(7))], "outer")
+    outer_id = gov.propose(
+        voters[0], [run_inner, Action.call(target.functions.setValue(7))], "outer"
+    ).proposal_id
     control.increase_time(gov.voting_delay() + 1)
     for proposal_id in (inner_id, outer_id):
         for voter in voters:
@@ -174,9 +177,9 @@ def test_metamorphic_grantee_swapped_after_the_vote_cannot_receive_the_role(
     assert [w.address for w in warnings] == [desk]
     assert "SELFDESTRUCT" in warnings[0].warning()
 
-    proposal_id, _ = gov.propose(voters[0], [grant], "a registrar desk")
+    proposal_id = gov.propose(voters[0], [grant], "a registrar desk").proposal_id
     proposal = gov.get(proposal_id)
-    assert proposal.targets == (gov.timelock.address, citizens.address)  # type: ignore[union-attr]
+    assert proposal.targets == (gov.timelock.address, citizens.address)
     pass_and_queue(gov, control, voters, proposal_id)
 
     send_transaction(w3, deployer, to=desk, value=0)  # the desk self-destructs (shanghai: code removed)
@@ -198,7 +201,9 @@ def test_grantee_without_code_that_gains_code_cannot_receive_the_role(
     gov: Governance, citizens: Citizens, voters: list[NodeSigner], control: ChainControl
 ) -> None:
     grantee = Account.create().address
-    proposal_id, _ = gov.propose(voters[0], [citizens.grant_registrar_action(grantee)], "registrar key")
+    proposal_id = gov.propose(
+        voters[0], [citizens.grant_registrar_action(grantee)], "registrar key"
+    ).proposal_id
     pass_and_queue(gov, control, voters, proposal_id)
     control.set_code(grantee, "0x" + EVIL.hex())
     with pytest.raises(CivicTimelockCodeHashMismatch) as err:

@@ -131,12 +131,7 @@ def test_the_raw_lists_work_behind_a_provider_capping_log_ranges(
     asked: list[tuple[int, int]] = []
     w3c = capped(chain, asked)
     first = start_block(suite)
-    governance = Governance(
-        w3c,
-        bind(w3c, "CivicGovernor", suite.governor.address),
-        bind(w3c, "CivicTimelock", suite.timelock.address),
-        from_block=first,
-    )
+    governance = Governance.at(w3c, suite.governor.address, from_block=first)
     assert governance.proposals() == Governance.from_suite(suite).proposals()
     proposal_id = scenario.proposals["defeated"]
     assert governance.get(proposal_id) == Governance.from_suite(suite).get(proposal_id)

@@ -22,7 +22,7 @@ from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.deploy import Suite
 from civicdao.governance import Action, Governance
-from civicdao.testing import pass_proposal
+from civicdao.local import pass_proposal
 from civicdao.tx import TxRecord, call, transact
 
 ETH = tr.ETH
@@ -57,7 +57,7 @@ def _vote(
 ) -> TxRecord:
     """Pass a proposal with every voter for; returns the execution (its events include the treasury's)."""
     governance = Governance.from_suite(suite)
-    return pass_proposal(governance, control, voters[0], voters, actions, description)[1]
+    return pass_proposal(governance, control, voters[0], voters, actions, description).execution
 
 
 @pytest.fixture

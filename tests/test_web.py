@@ -40,9 +40,9 @@ from civicdao.config import DAY
 from civicdao.deploy import ETH, Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Governance
+from civicdao.local import pass_proposal
 from civicdao.manifest import Manifest
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
-from civicdao.testing import pass_proposal
 from civicdao.toolchain import project_root
 from civicdao.treasury import Treasury
 from civicdao.tx import transact
@@ -100,7 +100,7 @@ def build_world(
         ),
     )  # fmt: skip
     booking = exchange.book(funded[1], tool.listing_id, start=hour, units=1)
-    control.increase_time(booking.end + exchange.windows()[0] - control.time() + 1)
+    control.increase_time(booking.end + exchange.windows().claim - control.time() + 1)
     exchange.settle(funded[2], booking.booking_id)
     treasury = Treasury.from_suite(suite)
     treasury.donate(funded[3], 2 * ETHER, note="spring-fair")
@@ -112,7 +112,9 @@ def build_world(
         recipient=funded[3].address, amount=ETHER, start=control.time() + HOUR, cliff=0, duration=10 * DAY
     )
     governance = Governance.from_suite(suite)
-    _, executed = pass_proposal(governance, control, funded[0], funded, [grant], "# Trees for Elm Street")
+    executed = pass_proposal(
+        governance, control, funded[0], funded, [grant], "# Trees for Elm Street"
+    ).execution
     grant_id = treasury.grant_id_of(executed).grant_id
     day = (control.time() // DAY + 1) * DAY
     room = exchange.list(

@@ -215,8 +215,14 @@ def rotate(opened: Opened, *, as_json: bool, old_address: str, new_address: str)
     done = citizens.rotate_with_attestation(opened.signer, attestation)
     print_result(
         as_json,
-        {"from": done.from_, "to": done.to, "membershipId": str(done.membership_id), **tx_json(done.tx)},
-        f"membership #{done.membership_id} moved from {done.from_} to {done.to} (tx {done.tx.tx_hash})",
+        {
+            "from": done.from_address,
+            "to": done.to_address,
+            "membershipId": str(done.membership_id),
+            **tx_json(done.tx),
+        },
+        f"membership #{done.membership_id} moved from {done.from_address} to {done.to_address} "
+        f"(tx {done.tx.tx_hash})",
     )
 
 
@@ -230,11 +236,11 @@ def delegate(opened: Opened, *, as_json: bool, to: str) -> None:
         as_json,
         {
             "delegator": done.delegator,
-            "delegate": done.delegate,
+            "delegate": done.delegatee,
             "previous": done.previous,
             **tx_json(done.tx),
         },
-        f"{done.delegator} now votes through {done.delegate} (tx {done.tx.tx_hash})",
+        f"{done.delegator} now votes through {done.delegatee} (tx {done.tx.tx_hash})",
     )
 
 

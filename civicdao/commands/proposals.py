@@ -189,7 +189,8 @@ def propose(opened: Opened, *, as_json: bool, actions_file: str, description: st
     warnings = [report.warning() for report in governance.grantee_warnings(actions)]
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
-    proposal_id, record = governance.propose(opened.signer, actions, text)
+    proposed = governance.propose(opened.signer, actions, text)
+    proposal_id, record = proposed.proposal_id, proposed.tx
     print_result(
         as_json,
         {"proposalId": str(proposal_id), "actions": len(actions), "warnings": warnings, **tx_json(record)},
@@ -205,8 +206,10 @@ def propose(opened: Opened, *, as_json: bool, actions_file: str, description: st
 def vote(opened: Opened, *, as_json: bool, proposal_id: str, support: str, reason: str) -> None:
     """Vote on PROPOSAL_ID: for, against or abstain."""
     pid = _proposal_id(proposal_id)
-    record = Governance.from_suite(opened.suite).vote(
-        opened.signer, pid, VoteType[support.upper()], reason=reason
+    record = (
+        Governance.from_suite(opened.suite)
+        .vote(opened.signer, pid, VoteType[support.upper()], reason=reason)
+        .tx
     )
     print_result(
         as_json,
@@ -236,7 +239,7 @@ def _lifecycle(opened: Opened, as_json: bool, proposal_id: str, step: str) -> No
     governance = Governance.from_suite(opened.suite)
     record = (
         governance.queue(opened.signer, pid) if step == "queue" else governance.execute(opened.signer, pid)
-    )
+    ).tx
     state = governance.state(pid).name.lower()
     print_result(
         as_json,

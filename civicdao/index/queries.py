@@ -15,11 +15,11 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from civicdao.config import KINDS
-from civicdao.deploy import ETH
 from civicdao.index.decode import CallDecoder, DecodedCall
 from civicdao.index.errors import IndexMismatchError
 from civicdao.index.store import EventRow, Store
 from civicdao.index.sync import Deployment
+from civicdao.tokens import ETH
 
 __all__ = [
     "PROPOSAL_STATES",

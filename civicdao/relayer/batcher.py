@@ -45,7 +45,7 @@ from civicdao.citizens import Citizens
 from civicdao.errors import CivicDAOError, ContractRevert, NetworkError, TransactionError
 from civicdao.logs import RangeWindow, iter_logs
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
-from civicdao.relayer.store import Kind, Submission
+from civicdao.relayer.store import Submission, SubmissionKind
 from civicdao.reverts import revert_from_exception
 from civicdao.tx import Event, broadcast, call, calldata, decode_logs, estimate_gas, fee_fields
 
@@ -360,7 +360,7 @@ class Batcher:
     def _landed(self, submission: Submission) -> tuple[str | None, str | None] | None:
         """None while the message's nonce (or credential) is unused; else (why it did not take effect, or
         None when it did; the transaction that carried it, when found)."""
-        kind: Kind = submission.kind
+        kind: SubmissionKind = submission.kind
         if kind == "attestation":
             credential = HexBytes(submission.payload["typed_data"]["message"]["credentialHash"])
             used = bool(call(self.registry.functions.credentialUsed(credential)))

@@ -68,14 +68,14 @@ def measure_vote_gas(
         governance = Governance.from_suite(suite)
         control.increase_time(1)
         action = Action.call(suite.treasury.functions.setEpochCap(ETH, 1))
-        proposal_id, _ = governance.propose(payer, [action], "gas measurement")
+        proposal_id = governance.propose(payer, [action], "gas measurement").proposal_id
         control.increase_time(governance.voting_delay() + 1)
         # The proposal's first vote initialises its tally (and here reaches quorum): not a typical vote.
         governance.vote(payer, proposal_id, "for")
 
         direct = voters[0]  # a citizen who pays for their own vote
         control.set_balance(direct.address, 10**18)
-        results = [VoteGas("castVote", 1, governance.vote(direct, proposal_id, "for").gas_used)]
+        results = [VoteGas("castVote", 1, governance.vote(direct, proposal_id, "for").tx.gas_used)]
         calls = [_ballot_call(suite, proposal_id, voter) for voter in voters[1:]]
         single = transact(w3, payer, suite.governor.functions.castVoteBySig(*calls[0]))
         results.append(VoteGas("castVoteBySig", 1, single.gas_used))

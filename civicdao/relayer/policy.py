@@ -139,7 +139,7 @@ def verify_attestation(
         credential_hash=message["credentialHash"],
         expiry=message["expiry"],
         signature=signed.signature,
-        digest=signed.digest,
+        domain=signed.domain,
     )
 
 
@@ -167,7 +167,7 @@ def verify_rotation(registry: Contract, typed_data: Mapping[str, Any], signature
         nonce=message["nonce"],
         expiry=message["expiry"],
         signature=signed.signature,
-        digest=signed.digest,
+        domain=signed.domain,
     )
 
 

@@ -55,7 +55,7 @@ from civicdao.relayer.policy import (
     verify_ballot,
     verify_delegation,
 )
-from civicdao.relayer.store import DuplicateSubmissionError, Kind, Store, Submission
+from civicdao.relayer.store import DuplicateSubmissionError, Store, Submission, SubmissionKind
 from civicdao.signing import (
     attestation_typed_data,
     ballot_typed_data,
@@ -457,7 +457,7 @@ class Relayer:
             raise DuplicateSubmissionError(existing)
         return digest
 
-    def _next_nonce(self, account: str, kind: Kind, chain_nonce: int) -> int:
+    def _next_nonce(self, account: str, kind: SubmissionKind, chain_nonce: int) -> int:
         """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
         queued = [s for s in self.store.pending_for(account, [kind]) if (s.nonce or 0) >= chain_nonce]
         return chain_nonce + len(queued)
@@ -473,7 +473,7 @@ class Relayer:
     def _store(
         self,
         digest: str,
-        kind: Kind,
+        kind: SubmissionKind,
         signer: str,
         typed_data: Mapping[str, Any],
         signature: str,

@@ -27,21 +27,22 @@ from typing import Any, Literal
 from civicdao.errors import CivicDAOError
 
 __all__ = [
-    "KINDS",
     "STATUSES",
+    "SUBMISSION_KINDS",
     "DuplicateSubmissionError",
-    "Kind",
     "Status",
     "Store",
     "StoreError",
     "Submission",
+    "SubmissionKind",
 ]
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["ballot", "delegation", "attestation", "budget_ballot"]
+#: What a stored submission carries (not to be confused with a listing's :class:`civicdao.exchange.Kind`).
+SubmissionKind = Literal["ballot", "delegation", "attestation", "budget_ballot"]
 Status = Literal["accepted", "submitted", "confirmed", "superseded", "dropped"]
-KINDS: tuple[Kind, ...] = ("ballot", "delegation", "attestation", "budget_ballot")
+SUBMISSION_KINDS: tuple[SubmissionKind, ...] = ("ballot", "delegation", "attestation", "budget_ballot")
 STATUSES: tuple[Status, ...] = ("accepted", "submitted", "confirmed", "superseded", "dropped")
 #: Statuses still in flight (they hold a nonce the contract has not consumed yet).
 PENDING: tuple[Status, ...] = ("accepted", "submitted")
@@ -90,7 +91,7 @@ class Submission:
 
     id: int
     digest: str
-    kind: Kind
+    kind: SubmissionKind
     signer: str
     subject: str | None
     nonce: int | None
@@ -165,7 +166,7 @@ class Store:
         self,
         *,
         digest: str,
-        kind: Kind,
+        kind: SubmissionKind,
         signer: str,
         payload: dict[str, Any],
         subject: str | None = None,
@@ -240,7 +241,7 @@ class Store:
         return None if row is None else _submission(row)
 
     def with_status(
-        self, status: Status, *, kind: Kind | None = None, limit: int | None = None
+        self, status: Status, *, kind: SubmissionKind | None = None, limit: int | None = None
     ) -> list[Submission]:
         """Rows in ``status`` (optionally of one kind), oldest first."""
         query = "SELECT * FROM submissions WHERE status = ?"
@@ -256,7 +257,7 @@ class Store:
             return [_submission(row) for row in self._db.execute(query, args).fetchall()]
 
     def pending_for(
-        self, signer: str, kinds: Iterable[Kind], *, subject: str | None = None
+        self, signer: str, kinds: Iterable[SubmissionKind], *, subject: str | None = None
     ) -> list[Submission]:
         """In-flight rows (accepted or submitted) signed by ``signer``."""
         kind_list = list(kinds)

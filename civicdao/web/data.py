@@ -217,7 +217,7 @@ class WebData:
             "isCitizen": info.is_citizen,
             "membershipId": str(info.membership_id),
             "votes": info.votes,
-            "delegate": info.delegate,
+            "delegate": info.delegatee,
             "delegators": self.delegators(who),
             "citizenCount": self.citizens.citizen_count(),
             "isRegistrar": self.citizens.is_registrar(who),
