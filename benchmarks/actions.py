@@ -13,9 +13,9 @@ from web3 import Web3
 
 from benchmarks.world import DAY, GRANT, Gas, World, bulk, stream_grant_fn
 from civicdao.accounts import NodeSigner, Signer
-from civicdao.deploy import ETH
 from civicdao.governance import Action, SignedBallot, VoteType
 from civicdao.signing import ballot_typed_data, sign_typed_data
+from civicdao.tokens import ETH
 from civicdao.tx import send_transaction, transact
 
 Measure = Callable[[World], dict[str, Gas]]

@@ -36,9 +36,10 @@ from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.contracts import deploy_contract
-from civicdao.deploy import ETH, Suite, deploy_suite
+from civicdao.deploy import Suite, deploy_suite
 from civicdao.exchange import Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Governance
+from civicdao.tokens import ETH
 from civicdao.treasury import UNCAPPED, Treasury
 from civicdao.tx import TxRecord, calldata, transact
 

@@ -38,13 +38,14 @@ from civicdao.chain import ChainControl, ChainKind, LocalChain
 from civicdao.chain import connect as connect_url
 from civicdao.citizens import Citizens
 from civicdao.config import DeployConfig, load_config
-from civicdao.deploy import ETH, Suite, deploy_suite, load_suite
+from civicdao.deploy import Suite, deploy_suite, load_suite
 from civicdao.errors import ConfigError, DeploymentError
 from civicdao.exchange import Booking, BookingMade, Exchange
 from civicdao.governance import Action, Governance
 from civicdao.local import PassedProposal, pass_proposal
 from civicdao.manifest import DEFAULT_DEPLOYMENTS_DIR, Manifest, manifest_path
 from civicdao.networks import connect_network
+from civicdao.tokens import ETH
 from civicdao.treasury import EpochStatus, GrantCreated, Treasury, grant_id_of
 from civicdao.tx import TxRecord
 

@@ -8,8 +8,9 @@ from web3 import Web3
 
 from civicdao.accounts import Signer
 from civicdao.chain import ChainControl
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
 from civicdao.governance import Action, Governance
+from civicdao.tokens import ETH
 from civicdao.tx import transact
 
 

@@ -50,7 +50,8 @@ from civicdao.budget import ParticipatoryBudget, RoundStatus, bitmap_of, indexes
 from civicdao.budget.signing import SignedBudgetBallot, sign_ballot_with_key
 from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
+from civicdao.tokens import ETH
 from civicdao.tx import call, calldata, send_transaction, transact
 
 BUDGET = 1_000_000

@@ -27,7 +27,7 @@ from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.contracts import deploy_contract
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
 from civicdao.errors import CivicDAOError, InvalidAddressError, InvalidAmountError
 from civicdao.exchange import (
     RESOLVER_ROLE,
@@ -45,7 +45,7 @@ from civicdao.exchange import (
 )
 from civicdao.governance import Action, Governance
 from civicdao.local import pass_proposal
-from civicdao.tokens import ERC20_ABI
+from civicdao.tokens import ERC20_ABI, ETH
 from civicdao.tx import TxRecord, call, transact
 
 HOUR = 3_600

@@ -77,9 +77,9 @@ from civicdao._custom_errors import (
 from civicdao.accounts import NodeSigner, Signer
 from civicdao.chain import ChainControl
 from civicdao.contracts import deploy_contract
-from civicdao.deploy import ETH
 from civicdao.errors import ContractRevert
 from civicdao.exchange import BookingStatus, DepositStatus, Exchange, Kind, Unit, Windows
+from civicdao.tokens import ETH
 from civicdao.tx import TxRecord, call, calldata, transact
 
 HOUR = 3_600

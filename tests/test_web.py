@@ -37,12 +37,13 @@ from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens
 from civicdao.config import DAY
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
 from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Governance
 from civicdao.local import pass_proposal
 from civicdao.manifest import Manifest
 from civicdao.relayer import Relayer, RelayerSettings, Store, create_app
+from civicdao.tokens import ETH
 from civicdao.toolchain import project_root
 from civicdao.treasury import Treasury
 from civicdao.tx import transact

@@ -17,8 +17,8 @@ from web3.contract import Contract
 from civicdao.accounts import checksum
 from civicdao.budget.types import MAX_PROJECTS, Outcome, RoundOpened, bitmap_of
 from civicdao.client import executed_event
-from civicdao.deploy import ETH
 from civicdao.governance import Action
+from civicdao.tokens import ETH
 from civicdao.tx import TxRecord
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import click
 
 from civicdao.cli_options import eth, when
 from civicdao.commands._common import Opened, parse_time, print_result, tx_json, write_command
-from civicdao.deploy import ETH
 from civicdao.exchange import Exchange
+from civicdao.tokens import ETH
 
 __all__ = ["COMMANDS"]
 

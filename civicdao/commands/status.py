@@ -10,8 +10,9 @@ from eth_utils.address import to_checksum_address
 
 from civicdao.cli_options import emit, eth, print_json, stdout, when
 from civicdao.config import KINDS
-from civicdao.deploy import ETH, SUITE_CONTRACTS, load_suite
+from civicdao.deploy import SUITE_CONTRACTS, load_suite
 from civicdao.index.cli import Opened, with_index
+from civicdao.tokens import ETH
 from civicdao.tx import call
 
 __all__ = ["EIP170_LIMIT", "status_command"]

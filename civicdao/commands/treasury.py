@@ -6,7 +6,7 @@ import click
 
 from civicdao.cli_options import Node, connection_options, eth, json_option, manifest_option, when
 from civicdao.commands._common import Opened, parse_eth, print_result, tx_json, write_command
-from civicdao.deploy import ETH
+from civicdao.tokens import ETH
 from civicdao.treasury import Treasury
 
 __all__ = ["COMMANDS"]

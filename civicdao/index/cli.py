@@ -34,12 +34,12 @@ from civicdao.cli_options import (
     stdout,
     when,
 )
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.index.queries import IndexReader
 from civicdao.index.store import Store
 from civicdao.index.sync import Deployment, Indexer, SyncReport
 from civicdao.manifest import Manifest, index_db_path
+from civicdao.tokens import ETH
 
 __all__ = ["citizens_group", "index_group", "listings_group", "proposals_group", "treasury_group"]
 

@@ -17,10 +17,11 @@ from web3 import Web3
 
 from civicdao.accounts import LocalSigner, Signer, from_private_key
 from civicdao.chain import ChainControl
-from civicdao.deploy import ETH, Suite
+from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance
 from civicdao.signing import ballot_typed_data, sign_typed_data
+from civicdao.tokens import ETH
 from civicdao.tx import call, calldata, transact
 
 __all__ = ["VoteGas", "measure_vote_gas"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from civicdao.deploy import ETH
 from civicdao.index.queries import IndexReader, TreasuryFigures
+from civicdao.tokens import ETH
 
 __all__ = ["ReportFigures", "treasury_figures"]
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.report.figures import ReportFigures
+from civicdao.tokens import ETH
 
 __all__ = ["ReportFiles", "write_report"]
 

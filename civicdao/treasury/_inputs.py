@@ -12,8 +12,8 @@ from eth_utils.address import to_checksum_address
 
 from civicdao.accounts import checksum
 from civicdao.config import KINDS
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError, InvalidAddressError, InvalidAmountError
+from civicdao.tokens import ETH
 from civicdao.treasury.types import UNCAPPED
 
 

@@ -21,9 +21,9 @@ from web3.contract import Contract
 
 from civicdao._validate import UINT64_MAX, whole_number
 from civicdao.client import executed_event
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.governance import Action
+from civicdao.tokens import ETH
 from civicdao.treasury._inputs import amount_of, nonzero, note_bytes, shown, token_of
 from civicdao.treasury.types import (
     MAX_EPOCH_LENGTH,

@@ -44,10 +44,9 @@ from web3.types import BlockIdentifier
 from civicdao._validate import whole_number
 from civicdao.accounts import Signer, checksum
 from civicdao.client import ContractClient
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
 from civicdao.logs import RangeWindow, get_logs
-from civicdao.tokens import ensure_allowance
+from civicdao.tokens import ETH, ensure_allowance
 from civicdao.treasury._inputs import amount_of, claimant_of, decode_note, fee_category, note_bytes, token_of
 from civicdao.treasury.actions import TreasuryActions
 from civicdao.treasury.report import ReportBuilder, TreasuryReport

@@ -15,7 +15,7 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from civicdao.deploy import ETH
+from civicdao.tokens import ETH
 from civicdao.treasury._inputs import decode_note
 from civicdao.treasury.types import CATEGORIES, TokenBalance
 from civicdao.tx import call

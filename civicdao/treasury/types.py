@@ -15,8 +15,8 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from civicdao.config import KINDS
-from civicdao.deploy import ETH
 from civicdao.errors import ConfigError
+from civicdao.tokens import ETH
 from civicdao.tx import TxRecord
 
 __all__ = [

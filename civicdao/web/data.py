@@ -30,13 +30,14 @@ from web3.contract import Contract
 from civicdao.accounts import checksum
 from civicdao.budget.web import web_rounds
 from civicdao.citizens import Citizens
-from civicdao.deploy import ETH, SUITE_CONTRACTS, Suite
+from civicdao.deploy import SUITE_CONTRACTS, Suite
 from civicdao.errors import ConfigError
 from civicdao.exchange import Exchange, Kind, Listing, ListingStatus, Unit
 from civicdao.governance import Governance, ProposalState
 from civicdao.index import Deployment, Indexer, IndexReader, Store, SyncReport
 from civicdao.index.queries import ListingRow, ProposalRow
 from civicdao.relayer.service import parse_uint
+from civicdao.tokens import ETH
 from civicdao.treasury import Treasury
 from civicdao.tx import call, calldata
 
