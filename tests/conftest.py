@@ -15,8 +15,10 @@ from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_mnemonic, node_signers
 from civicdao.chain import DEFAULT_MNEMONIC, ChainControl, LocalChain
+from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.deploy import Suite, deploy_suite
+from civicdao.governance import Governance
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -74,3 +76,15 @@ def local_signers(w3: Web3) -> list[LocalSigner]:
 def suite(w3: Web3, deployer: NodeSigner) -> Suite:
     """The whole CivicDAO (pilot preset) deployed once per chain; tests revert their changes."""
     return deploy_suite(w3, deployer, load_config("pilot"))
+
+
+@pytest.fixture
+def gov(suite: Suite) -> Governance:
+    """The session suite's governance client."""
+    return Governance.from_suite(suite)
+
+
+@pytest.fixture
+def citizens(suite: Suite) -> Citizens:
+    """The session suite's citizen registry client (modules may override it with their own residents)."""
+    return Citizens.from_suite(suite)

@@ -56,11 +56,6 @@ def cred(label: str) -> bytes:
 
 
 @pytest.fixture
-def citizens(suite: Suite) -> Citizens:
-    return Citizens.from_suite(suite)
-
-
-@pytest.fixture
 def registrar(local_signers: list[LocalSigner], suite: Suite) -> LocalSigner:
     """The deployer's key: it keeps REGISTRAR_ROLE in the pilot preset."""
     return local_signers[0]

@@ -35,16 +35,6 @@ EVIL = bytes.fromhex("33ff0000")
 
 
 @pytest.fixture
-def gov(suite: Suite) -> Governance:
-    return Governance.from_suite(suite)
-
-
-@pytest.fixture
-def citizens(suite: Suite) -> Citizens:
-    return Citizens.from_suite(suite)
-
-
-@pytest.fixture
 def voters(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
 ) -> list[NodeSigner]:

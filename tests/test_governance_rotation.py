@@ -28,16 +28,6 @@ FOR, AGAINST = VoteType.FOR, VoteType.AGAINST
 
 
 @pytest.fixture
-def gov(suite: Suite) -> Governance:
-    return Governance.from_suite(suite)
-
-
-@pytest.fixture
-def citizens(suite: Suite) -> Citizens:
-    return Citizens.from_suite(suite)
-
-
-@pytest.fixture
 def voters(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
 ) -> list[NodeSigner]:
@@ -53,8 +43,15 @@ def proposal(
     gov: Governance, voters: list[NodeSigner], w3: Web3, deployer: NodeSigner, control: ChainControl
 ) -> int:
     """An Active proposal whose snapshot precedes everything the test does next."""
+    return open_vote(gov, voters[3], "open vote", w3=w3, deployer=deployer, control=control)
+
+
+def open_vote(
+    gov: Governance, proposer: NodeSigner, text: str, *, w3: Web3, deployer: NodeSigner, control: ChainControl
+) -> int:
+    """Propose a harmless call on a fresh contract and move the clock until voting opens."""
     target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "open vote").proposal_id
+    proposal_id = gov.propose(proposer, [Action.call(target.functions.setValue(1))], text).proposal_id
     control.increase_time(gov.voting_delay() + 1)
     return proposal_id
 
@@ -166,9 +163,7 @@ def test_votes_delegated_to_the_old_key_follow_the_resident_and_can_be_overridde
     old_key, delegator, new_key = voters[0], voters[1], accounts[5]
     citizens.delegate(delegator, old_key.address)
     control.increase_time(1)
-    target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "delegated").proposal_id
-    control.increase_time(gov.voting_delay() + 1)
+    proposal_id = open_vote(gov, voters[3], "delegated", w3=w3, deployer=deployer, control=control)
     rotate(citizens, deployer, old_key.address, new_key.address)
 
     assert gov.vote(new_key, proposal_id, FOR).weight == 2
@@ -190,9 +185,7 @@ def test_new_key_overrides_the_delegate_the_old_key_chose(
     old_key, delegate, new_key = voters[0], voters[1], accounts[5]
     citizens.delegate(old_key, delegate.address)
     control.increase_time(1)
-    target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "override").proposal_id
-    control.increase_time(gov.voting_delay() + 1)
+    proposal_id = open_vote(gov, voters[3], "override", w3=w3, deployer=deployer, control=control)
     assert gov.vote(delegate, proposal_id, FOR).weight == 2
     rotate(citizens, deployer, old_key.address, new_key.address)
 
@@ -218,9 +211,7 @@ def test_proposals_made_after_the_rotation_count_the_new_key_only(
     old_key, new_key = voters[0], accounts[5]
     rotate(citizens, deployer, old_key.address, new_key.address)
     control.increase_time(1)
-    target: Contract = deploy_contract(w3, deployer, "MockReverter")[0]
-    proposal_id = gov.propose(voters[3], [Action.call(target.functions.setValue(1))], "later").proposal_id
-    control.increase_time(gov.voting_delay() + 1)
+    proposal_id = open_vote(gov, voters[3], "later", w3=w3, deployer=deployer, control=control)
     assert gov.vote(old_key, proposal_id, FOR).weight == 0
     cast = gov.vote(new_key, proposal_id, FOR).tx.event("VoteCast")
     assert (cast["voter"], cast["weight"]) == (new_key.address, 1)
