@@ -377,17 +377,19 @@ class _Deployment:
             lambda: config.treasury_eth_cap in call(treasury.functions.epochCap(ETH))[:2],
             treasury.functions.setEpochCap(ETH, config.treasury_eth_cap),
         )
+        # The exchange's DAO settings change through its settings contract (GOVERNOR_ROLE on the exchange).
+        settings = bind(self.w3, "ExchangeSettings", call(exchange.functions.settings()))
         for index, kind in enumerate(KINDS):
-            self._fee(exchange, index, kind, config.exchange_fee_bps.get(kind, 0))
+            self._fee(exchange, settings, index, kind, config.exchange_fee_bps.get(kind, 0))
         self._setting(
             "exchange.housingPriceCeiling.ETH",
             lambda: call(exchange.functions.housingPriceCeiling(ETH)) == config.housing_price_ceiling,
-            exchange.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
+            settings.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
         )
         self._setting(
             "exchange.housingListingCap",
             lambda: call(exchange.functions.housingListingCap()) == config.housing_listing_cap,
-            exchange.functions.setHousingListingCap(config.housing_listing_cap),
+            settings.functions.setHousingListingCap(config.housing_listing_cap),
         )
         self._grant(exchange, "GUARDIAN_ROLE", guardian)
         # The exchange guardian's pause power ends when the governor's guardian does (read from the governor,
@@ -395,8 +397,8 @@ class _Deployment:
         guardian_expiry = int(call(governor.functions.proposalGuardianExpiry()))
         self._setting(
             "exchange.guardianExpiry",
-            lambda: call(exchange.functions.guardianExpiry()) == guardian_expiry,
-            exchange.functions.setGuardianExpiry(guardian_expiry),
+            lambda: call(settings.functions.guardianExpiry()) == guardian_expiry,
+            settings.functions.setGuardianExpiry(guardian_expiry),
         )
         for resolver in config.resolvers:
             self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
@@ -405,16 +407,18 @@ class _Deployment:
         self._grant(registry, DEFAULT_ADMIN_ROLE, timelock.address)
         self._grant(treasury, "GOVERNOR_ROLE", timelock.address)
         self._grant(treasury, DEFAULT_ADMIN_ROLE, timelock.address)
+        self._grant(exchange, "GOVERNOR_ROLE", timelock.address)
         self._grant(exchange, DEFAULT_ADMIN_ROLE, timelock.address)
         self._renounce(treasury, "GOVERNOR_ROLE")
+        self._renounce(exchange, "GOVERNOR_ROLE")
         for contract in (registry, treasury, exchange, timelock):
             self._renounce(contract, DEFAULT_ADMIN_ROLE)
 
-    def _fee(self, exchange: Contract, kind_index: int, kind: str, bps: int) -> None:
+    def _fee(self, exchange: Contract, settings: Contract, kind_index: int, kind: str, bps: int) -> None:
         self._setting(
             f"exchange.feeBps.{kind}",
             lambda: call(exchange.functions.feeBps(kind_index)) == bps,
-            exchange.functions.setFeeBps(kind_index, bps),
+            settings.functions.setFeeBps(kind_index, bps),
         )
 
     def _role_id(self, contract: Contract, role: str | bytes) -> bytes:

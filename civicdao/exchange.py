@@ -613,6 +613,11 @@ class Exchange:
         return bind(self.w3, "ExchangeClaims", call(self.contract.functions.claims()))
 
     @functools.cached_property
+    def settings(self) -> Contract:
+        """The exchange's DAO settings contract (``ExchangeSettings``, created by the exchange)."""
+        return bind(self.w3, "ExchangeSettings", call(self.contract.functions.settings()))
+
+    @functools.cached_property
     def lens(self) -> Contract:
         """The exchange's read-only helper (``ExchangeLens``: availability, first clash, quotes)."""
         return bind(self.w3, "ExchangeLens", call(self.contract.functions.lens()))
@@ -691,7 +696,7 @@ class Exchange:
 
     def guardian_expiry(self) -> int:
         """Unix time after which GUARDIAN_ROLE holders can no longer pause (0 = never; the DAO always can)."""
-        return int(call(self.contract.functions.guardianExpiry()))
+        return int(call(self.settings.functions.guardianExpiry()))
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -1068,7 +1073,7 @@ class Exchange:
     def finalise_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
         """After the deadline (anyone): an unanswered claim stands, an unresolved dispute refunds."""
         _check_id("booking_id", booking_id)
-        return self._release(booking_id, self._send(signer, self.claims.functions.finaliseClaim(booking_id)))
+        return self._release(booking_id, self._send(signer, self.claims.functions.finalizeClaim(booking_id)))
 
     def _release(self, booking_id: int, record: TxRecord) -> DepositRelease:
         """What a claim's end paid: the deposit split, or for an ITEM claim the price split (``to_lister``
@@ -1153,7 +1158,7 @@ class Exchange:
             raise ExchangeInputError("ETH is always allowed: give an ERC-20 address")
         verb = "Allow" if allowed else "Disallow"
         return self._action(
-            self.contract.functions.setTokenAllowed(address, bool(allowed)), f"{verb} {address}"
+            self.settings.functions.setTokenAllowed(address, bool(allowed)), f"{verb} {address}"
         )
 
     def fee_action(self, kind: Kind | str | int, bps: int) -> Action:
@@ -1161,7 +1166,7 @@ class Exchange:
         chosen = Kind.parse(kind)
         _check_uint("fee bps", bps, MAX_FEE_BPS)
         return self._action(
-            self.contract.functions.setFeeBps(int(chosen), bps), f"Set the {chosen.name} fee to {bps} bps"
+            self.settings.functions.setFeeBps(int(chosen), bps), f"Set the {chosen.name} fee to {bps} bps"
         )
 
     def role_action(self, role: bytes, account: str, *, granted: bool = True) -> Action:
@@ -1181,9 +1186,9 @@ class Exchange:
         """Set the claim, dispute and/or delivery windows (seconds) of future bookings."""
         actions = []
         for name, value, low, setter in (
-            ("claim", claim, 0, self.contract.functions.setClaimWindow),
-            ("dispute", dispute, MIN_DISPUTE_WINDOW, self.contract.functions.setDisputeWindow),
-            ("delivery", delivery, 0, self.contract.functions.setDeliveryWindow),
+            ("claim", claim, 0, self.settings.functions.setClaimWindow),
+            ("dispute", dispute, MIN_DISPUTE_WINDOW, self.settings.functions.setDisputeWindow),
+            ("delivery", delivery, 0, self.settings.functions.setDeliveryWindow),
         ):
             if value is None:
                 continue
@@ -1206,7 +1211,7 @@ class Exchange:
             address = checksum(token, what="token")
             actions.append(
                 self._action(
-                    self.contract.functions.setHousingPriceCeiling(address, price_ceiling),
+                    self.settings.functions.setHousingPriceCeiling(address, price_ceiling),
                     f"Set the housing ceiling to {price_ceiling} per night in {address}",
                 )
             )
@@ -1214,7 +1219,7 @@ class Exchange:
             _check_amount("listing_cap", listing_cap)
             actions.append(
                 self._action(
-                    self.contract.functions.setHousingListingCap(listing_cap),
+                    self.settings.functions.setHousingListingCap(listing_cap),
                     f"Allow {listing_cap} active housing listings per lister",
                 )
             )
@@ -1236,7 +1241,7 @@ class Exchange:
         _check_uint("guardian expiry", expiry, UINT64_MAX)
         until = f"until {_iso(expiry)}" if expiry else "with no expiry"
         return self._action(
-            self.contract.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
+            self.settings.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
         )
 
     def sweep_surplus_action(self, token: str, to: str) -> Action:

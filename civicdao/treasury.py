@@ -923,7 +923,7 @@ class Treasury:
         """Point QF matching at another citizen registry."""
         address = _nonzero(registry, "citizen registry")
         return self._action(
-            self.contract.encode_abi("setCitizenRegistry", args=[address]),
+            self.contract.encode_abi("setRegistry", args=[address]),
             f"Use citizen registry {address} for QF matching",
         )
 

@@ -94,7 +94,7 @@ contract ExchangeClaims is IExchangeClaims {
     }
 
     /// @inheritdoc IExchangeClaims
-    function finaliseClaim(uint256 bookingId) external {
+    function finalizeClaim(uint256 bookingId) external {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,,,) = _exchange.claimContext(bookingId, msg.sender);
         bool itemClaim = _isItemClaim(b.status);
@@ -108,7 +108,7 @@ contract ExchangeClaims is IExchangeClaims {
         // an unanswered claim stands: a damage claim pays the lister, a non-delivery claim refunds the buyer;
         // an unresolved dispute returns everything to whoever paid it in (the renter / buyer)
         bool claimStood = !answered;
-        emit ClaimFinalised(bookingId, claimStood);
+        emit ClaimFinalized(bookingId, claimStood);
         _exchange.payClaim(bookingId, claimStood && !itemClaim ? b.claimAmount : 0);
     }
 

@@ -591,9 +591,9 @@ def test_dao_actions_take_effect_only_through_a_proposal(
     assert ex.windows()[0] == 3 * DAY
     assert call(suite.exchange.functions.housingListingCap()) == 3
     with pytest.raises(AccessControlUnauthorizedAccount):  # the deployer handed its admin role over
-        transact(suite.w3, deployer, suite.exchange.functions.setTokenAllowed(token.address, False))
+        transact(suite.w3, deployer, ex.settings.functions.setTokenAllowed(token.address, False))
     with pytest.raises(AccessControlUnauthorizedAccount):  # and a citizen alone cannot act for the DAO
-        transact(suite.w3, citizens[0], suite.exchange.functions.setFeeBps(0, 0))
+        transact(suite.w3, citizens[0], ex.settings.functions.setFeeBps(0, 0))
 
 
 def test_dao_action_builders_refuse_bad_input(ex: Exchange) -> None:

@@ -16,6 +16,9 @@ from web3.contract import Contract
 
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
+    CurrencyNativeTransferFailed,
+    CurrencyTokenShortfall,
+    CurrencyWrongValue,
     EnforcedPause,
     ERC20InsufficientAllowance,
     ExchangeBookingStarted,
@@ -52,6 +55,7 @@ from civicdao._custom_errors import (
     ExchangeNotRenter,
     ExchangeNotResident,
     ExchangeOnlyClaims,
+    ExchangeOnlySettings,
     ExchangeOutOfStock,
     ExchangeOutsideWindow,
     ExchangeResolutionTooHigh,
@@ -62,15 +66,12 @@ from civicdao._custom_errors import (
     ExchangeStartMisaligned,
     ExchangeTermsChanged,
     ExchangeTokenNotAllowed,
-    ExchangeTokenShortfall,
     ExchangeUnknownBooking,
     ExchangeUnknownListing,
     ExchangeWrongBookingStatus,
     ExchangeWrongDepositStatus,
-    ExchangeWrongValue,
     ExchangeZeroAddress,
     ExpectedPause,
-    FailedCall,
     MockFeeSinkRefused,
     ReentrancyGuardReentrantCall,
 )
@@ -117,6 +118,11 @@ class Env:
     @property
     def fns(self) -> Any:
         return self.exchange.functions
+
+    @property
+    def sfns(self) -> Any:
+        """The DAO's setters, on the exchange's settings contract."""
+        return self.api.settings.functions
 
     @property
     def claims(self) -> Contract:
@@ -200,9 +206,10 @@ def env(w3: Web3, control: ChainControl, accounts: list[NodeSigner]) -> Iterator
     )  # fmt: skip
     for citizen in (lister, renter, other):
         transact(w3, admin, registry.functions.setCitizen(citizen.address, True))
+    settings = Exchange(w3, exchange).settings
     for kind, bps in FEE_BPS.items():
-        transact(w3, admin, exchange.functions.setFeeBps(int(kind), bps))
-    transact(w3, admin, exchange.functions.setTokenAllowed(usd.address, True))
+        transact(w3, admin, settings.functions.setFeeBps(int(kind), bps))
+    transact(w3, admin, settings.functions.setTokenAllowed(usd.address, True))
     transact(w3, admin, exchange.functions.grantRole(ROLE["RESOLVER_ROLE"], resolver.address))
     for account in (lister, renter, other, stranger):
         transact(w3, account, usd.functions.mint(account.address, 10**24))
@@ -359,7 +366,7 @@ def test_create_listing_refuses_ineligible_lister_and_bad_params(env: Env) -> No
 
 
 def test_create_listing_enforces_housing_ceiling_and_cap(env: Env) -> None:
-    env.send(env.admin, env.fns.setHousingPriceCeiling(ETH, 2 * 10**16))
+    env.send(env.admin, env.sfns.setHousingPriceCeiling(ETH, 2 * 10**16))
     raises(
         ExchangeHousingPriceTooHigh,
         lambda: env.create(unit=int(Unit.HOUR), price=10**15),  # 24 h x 0.001 = 0.024 per night
@@ -367,7 +374,7 @@ def test_create_listing_enforces_housing_ceiling_and_cap(env: Env) -> None:
         ceiling=2 * 10**16,
     )
     assert env.create(kind=int(Kind.SPACE), unit=int(Unit.HOUR), price=10**15) >= 1  # not housing
-    env.send(env.admin, env.fns.setHousingListingCap(1))
+    env.send(env.admin, env.sfns.setHousingListingCap(1))
     first = env.create()
     raises(ExchangeHousingCapReached, lambda: env.create(), lister=env.lister.address, cap=1)
     raises(
@@ -449,23 +456,23 @@ def test_book_refuses_wrong_payment(env: Env, accounts: list[NodeSigner]) -> Non
     room = env.create()
     due = 10**16 + 10**17
     raises(
-        ExchangeWrongValue,
+        CurrencyWrongValue,
         lambda: env.book(env.renter, room, t0, 1, value=due - 1),
         expected=due,
         sent=due - 1,
     )
     usd_room = env.create(token=env.usd.address)
-    raises(ExchangeWrongValue, lambda: env.book(env.renter, usd_room, t0, 1, value=1), expected=0, sent=1)
+    raises(CurrencyWrongValue, lambda: env.book(env.renter, usd_room, t0, 1, value=1), expected=0, sent=1)
     raises(ERC20InsufficientAllowance, lambda: env.send(env.stranger, env.book_fn(usd_room, t0, 1)))
-    env.send(env.admin, env.fns.setTokenAllowed(env.usd.address, False))  # the DAO withdraws the token
+    env.send(env.admin, env.sfns.setTokenAllowed(env.usd.address, False))  # the DAO withdraws the token
     raises(ExchangeTokenNotAllowed, lambda: env.book(env.renter, usd_room, t0 + DAY, 1))
     fot, _ = deploy_contract(env.w3, env.admin, "MockFeeOnTransferERC20")
-    env.send(env.admin, env.fns.setTokenAllowed(fot.address, True))
+    env.send(env.admin, env.sfns.setTokenAllowed(fot.address, True))
     fot_room = env.create(token=fot.address)
     env.send(env.renter, fot.functions.mint(env.renter.address, 10**20))
     env.send(env.renter, fot.functions.approve(env.exchange.address, due))
     raises(
-        ExchangeTokenShortfall, lambda: env.send(env.renter, env.book_fn(fot_room, t0, 1)), token=fot.address
+        CurrencyTokenShortfall, lambda: env.send(env.renter, env.book_fn(fot_room, t0, 1)), token=fot.address
     )
 
 
@@ -573,14 +580,14 @@ def test_answers_to_a_claim_refuse_wrong_party_status_and_deadline(env: Env) -> 
     fns = env.claims.functions
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.acceptClaim(a)), status=0)
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, fns.disputeClaim(a)))
-    raises(ExchangeWrongDepositStatus, lambda: env.send(env.stranger, fns.finaliseClaim(a)), status=0)
+    raises(ExchangeWrongDepositStatus, lambda: env.send(env.stranger, fns.finalizeClaim(a)), status=0)
     env.send(env.lister, fns.claimDamage(a, 5 * 10**16, ""))
     env.send(env.lister, fns.claimDamage(b, 5 * 10**16, ""))
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.lister, fns.claimDamage(a, 1, "")), status=1)
     raises(ExchangeNotRenter, lambda: env.send(env.other, fns.acceptClaim(a)))
     raises(ExchangeNotRenter, lambda: env.send(env.other, fns.disputeClaim(a)))
     raises(ExchangeWrongDepositStatus, lambda: env.send(env.resolver, fns.resolve(a, 0)), status=1)
-    raises(ExchangeDeadlineNotReached, lambda: env.send(env.stranger, fns.finaliseClaim(a)))
+    raises(ExchangeDeadlineNotReached, lambda: env.send(env.stranger, fns.finalizeClaim(a)))
     env.send(env.renter, fns.disputeClaim(a))
     raises(AccessControlUnauthorizedAccount, lambda: env.send(env.stranger, fns.resolve(a, 0)))
     env.send(env.admin, env.fns.grantRole(ROLE["RESOLVER_ROLE"], env.lister.address))
@@ -668,30 +675,40 @@ def test_fee_sink_pulling_less_than_the_fee_defers_the_rest_until_a_flush(env: E
 
 
 def test_admin_setters_are_admin_only_and_bounded(env: Env) -> None:
-    fns, admin = env.fns, env.admin
+    fns, sfns, admin = env.fns, env.sfns, env.admin
     for fn in (
-        fns.setFeeBps(0, 1), fns.setFeeSink(env.sink.address), fns.setRegistry(env.registry.address),
-        fns.setClaimWindow(1), fns.setDisputeWindow(HOUR), fns.setDeliveryWindow(1),
-        fns.setHousingPriceCeiling(ETH, 1), fns.setHousingListingCap(1),
-        fns.setTokenAllowed(env.usd.address, True), fns.sweepSurplus(ETH, env.stranger.address),
-        fns.unpause(), fns.setGuardianExpiry(1),
+        sfns.setFeeBps(0, 1), sfns.setFeeSink(env.sink.address), sfns.setRegistry(env.registry.address),
+        sfns.setClaimWindow(1), sfns.setDisputeWindow(HOUR), sfns.setDeliveryWindow(1),
+        sfns.setHousingPriceCeiling(ETH, 1), sfns.setHousingListingCap(1),
+        sfns.setTokenAllowed(env.usd.address, True), fns.sweepSurplus(ETH, env.stranger.address),
+        fns.unpause(), sfns.setGuardianExpiry(1),
     ):  # fmt: skip
         raises(
             AccessControlUnauthorizedAccount,
             lambda fn=fn: env.send(env.stranger, fn),
             account=env.stranger.address,
         )
-    raises(ExchangeInvalidBps, lambda: env.send(admin, fns.setFeeBps(0, 1_001)), bps=1_001, max=1_000)
-    raises(ExchangeZeroAddress, lambda: env.send(admin, fns.setFeeSink(env.stranger.address)))
-    raises(ExchangeZeroAddress, lambda: env.send(admin, fns.setRegistry(env.stranger.address)))
-    raises(ExchangeZeroAddress, lambda: env.send(admin, fns.setTokenAllowed(ETH, True)))
-    raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setClaimWindow(91 * DAY)))
-    raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDisputeWindow(HOUR - 1)))
-    raises(ExchangeInvalidPeriod, lambda: env.send(admin, fns.setDeliveryWindow(91 * DAY)))
-    env.send(admin, fns.setClaimWindow(DAY))
+    raises(ExchangeInvalidBps, lambda: env.send(admin, sfns.setFeeBps(0, 1_001)), bps=1_001, max=1_000)
+    raises(ExchangeZeroAddress, lambda: env.send(admin, sfns.setFeeSink(env.stranger.address)))
+    raises(ExchangeZeroAddress, lambda: env.send(admin, sfns.setRegistry(env.stranger.address)))
+    raises(ExchangeZeroAddress, lambda: env.send(admin, sfns.setTokenAllowed(ETH, True)))
+    raises(ExchangeInvalidPeriod, lambda: env.send(admin, sfns.setClaimWindow(91 * DAY)))
+    raises(ExchangeInvalidPeriod, lambda: env.send(admin, sfns.setDisputeWindow(HOUR - 1)))
+    raises(ExchangeInvalidPeriod, lambda: env.send(admin, sfns.setDeliveryWindow(91 * DAY)))
+    env.send(admin, sfns.setClaimWindow(DAY))
     assert env.api.windows() == (DAY, DISPUTE_WINDOW, DELIVERY_WINDOW)
     assert env.api.fee_bps("tool") == 200
     assert call(fns.supportsInterface(bytes.fromhex("01ffc9a7")))  # ERC-165
+
+
+def test_configure_only_from_the_settings_contract(env: Env) -> None:
+    for signer in (env.admin, env.stranger):
+        raises(
+            ExchangeOnlySettings,
+            lambda signer=signer: env.send(signer, env.fns.configure(0, 0, 1)),
+            caller=signer.address,
+        )
+    assert call(env.api.settings.functions.exchange()) == env.exchange.address
 
 
 def test_withdraw_to_and_sweep_surplus_never_touch_what_is_owed(env: Env) -> None:
@@ -731,7 +748,7 @@ def test_pause_by_a_guardian_ends_at_the_guardian_expiry_but_the_dao_always_may(
     env.send(env.admin, env.fns.grantRole(ROLE["GUARDIAN_ROLE"], guardian.address))
     assert env.api.guardian_expiry() == 0  # as constructed: never (the suite's deployment sets one)
     expiry = env.control.time() + DAY
-    record = env.send(env.admin, env.fns.setGuardianExpiry(expiry))
+    record = env.send(env.admin, env.sfns.setGuardianExpiry(expiry))
     assert dict(record.event("GuardianExpirySet").args) == {"oldExpiry": 0, "newExpiry": expiry}
     assert env.api.guardian_expiry() == expiry
     env.api.pause(guardian)  # before the expiry
@@ -750,7 +767,7 @@ def test_pause_by_a_guardian_ends_at_the_guardian_expiry_but_the_dao_always_may(
     env.api.pause(env.admin)  # the DAO always can
     assert env.api.is_paused()
     env.send(env.admin, env.fns.unpause())
-    env.send(env.admin, env.fns.setGuardianExpiry(0))  # the DAO may lift the expiry again (0 = never)
+    env.send(env.admin, env.sfns.setGuardianExpiry(0))  # the DAO may lift the expiry again (0 = never)
     env.api.pause(guardian)
     assert env.api.is_paused()
 
@@ -785,7 +802,9 @@ def test_reverting_receiver_blocks_only_itself(env: Env) -> None:
     env.control.increase_time(t0 + DAY + CLAIM_WINDOW - env.control.time())
     env.api.settle(env.stranger, its_booking)  # settlement credits, never pushes: nothing to refuse
     env.api.settle(env.stranger, other_booking)
-    raises(FailedCall, lambda: _via(env, receiver, env.fns.withdraw(ETH)))  # it blocks itself only
+    raises(
+        CurrencyNativeTransferFailed, lambda: _via(env, receiver, env.fns.withdraw(ETH))
+    )  # it blocks itself only
     assert env.api.withdraw(env.lister).amount == 10**16 - 10**16 * 500 // 10_000
     assert env.api.withdraw(env.other).amount == 10**17
     owed_to_receiver = env.api.credits(receiver.address)
@@ -826,7 +845,7 @@ def test_reentrant_attacker_is_paid_once_and_cannot_re_enter(env: Env, target: s
 def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
     t0 = env.t0()
     evil, _ = deploy_contract(env.w3, env.admin, "MockReentrantERC20")
-    env.send(env.admin, env.fns.setTokenAllowed(evil.address, True))
+    env.send(env.admin, env.sfns.setTokenAllowed(evil.address, True))
     room = env.create(token=evil.address)
     for account in (env.renter, env.other):
         env.send(account, evil.functions.mint(account.address, 10**20))
@@ -1017,7 +1036,7 @@ def test_item_unanswered_or_accepted_non_delivery_refunds_and_silence_pays_the_s
     assert env.api.accept_claim(env.lister, accepted).to_renter == price  # the seller admits it
     raises(
         ExchangeDeadlineNotReached,
-        lambda: env.send(env.stranger, env.claims.functions.finaliseClaim(unanswered)),
+        lambda: env.send(env.stranger, env.claims.functions.finalizeClaim(unanswered)),
     )
     env.control.increase_time(DISPUTE_WINDOW)
     raises(

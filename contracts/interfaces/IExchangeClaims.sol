@@ -22,8 +22,8 @@ interface IExchangeClaims {
     event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
     /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
     event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
-    /// @notice A claim was finalised after its deadline; `claimStood` is true when an unanswered claim stood.
-    event ClaimFinalised(uint256 indexed bookingId, bool claimStood);
+    /// @notice A claim was finalized after its deadline; `claimStood` is true when an unanswered claim stood.
+    event ClaimFinalized(uint256 indexed bookingId, bool claimStood);
 
     /// @notice The lister claims up to the deposit for damage, after the end and within the claim window.
     /// @param bookingId The booking.
@@ -53,10 +53,10 @@ interface IExchangeClaims {
     /// @param toLister The part that goes to the lister.
     function resolve(uint256 bookingId, uint256 toLister) external;
 
-    /// @notice Anyone finalises a claim after its deadline: an unanswered damage claim stands and an unanswered
+    /// @notice Anyone finalizes a claim after its deadline: an unanswered damage claim stands and an unanswered
     /// non-delivery claim refunds the buyer; an unresolved dispute returns everything to the renter/buyer.
     /// @param bookingId The booking.
-    function finaliseClaim(uint256 bookingId) external;
+    function finalizeClaim(uint256 bookingId) external;
 
     /// @notice The exchange whose bookings this contract judges.
     /// @return The exchange.

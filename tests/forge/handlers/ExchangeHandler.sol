@@ -220,11 +220,11 @@ contract ExchangeHandler is HandlerBase {
         } catch {}
     }
 
-    function finaliseClaim(uint256 bookingSeed) external {
+    function finalizeClaim(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
         if (id == 0) return;
         _reach(b.decideBy);
-        try s.claims.finaliseClaim(id) {
+        try s.claims.finalizeClaim(id) {
             _did(_isItem(b) ? "finalise non-delivery claim" : "finalise claim");
         } catch {}
     }
