@@ -33,7 +33,7 @@ from web3.exceptions import TransactionNotFound
 from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.config import KINDS, DeployConfig, load_config
-from civicdao.contracts import bind, deploy_contract
+from civicdao.contracts import bind, create_address, deploy_contract
 from civicdao.errors import DeploymentError
 from civicdao.manifest import ContractEntry, Manifest
 from civicdao.tx import call, transact
@@ -291,7 +291,7 @@ class _Deployment:
         if self._adopt_pending(key, name):
             return
         nonce = self.w3.eth.get_transaction_count(self.deployer.address, "pending")
-        predicted = _create_address(self.deployer.address, nonce)
+        predicted = create_address(self.deployer.address, nonce)
         self.manifest.pending[key] = {"address": predicted, "nonce": nonce, "txHash": None}
         self.manifest.save()
         self.say(f"deploying {name}")
@@ -476,11 +476,3 @@ def _describe_step(key: str) -> str:
 
 def _key_of(contracts: dict[str, Contract], contract: Contract) -> str:
     return next(key for key, bound in contracts.items() if bound.address == contract.address)
-
-
-def _create_address(sender: str, nonce: int) -> str:
-    """The address CREATE gives a contract deployed by ``sender`` at ``nonce``."""
-    import rlp  # type: ignore[import-untyped]
-
-    encoded = rlp.encode([bytes.fromhex(sender[2:]), nonce])
-    return to_checksum_address(Web3.keccak(encoded)[12:])

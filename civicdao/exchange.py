@@ -989,13 +989,13 @@ class Exchange:
         """The buyer of an ITEM confirms receipt, releasing the price to the seller now."""
         _check_id("booking_id", booking_id)
         return self._settlement(
-            booking_id, self._send(signer, self.contract.functions.confirmReceipt(booking_id))
+            booking_id, self._send(signer, self.claims.functions.confirmReceipt(booking_id))
         )
 
     def mark_shipped(self, signer: Signer, booking_id: int) -> TxRecord:
         """The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel, only claim."""
         _check_id("booking_id", booking_id)
-        return self._send(signer, self.contract.functions.markShipped(booking_id))
+        return self._send(signer, self.claims.functions.markShipped(booking_id))
 
     def membership_of(self, account: str) -> int:
         """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""

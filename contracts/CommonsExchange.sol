@@ -13,8 +13,8 @@ import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
+import {MembershipLookup} from "./libraries/MembershipLookup.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ExchangeClaims} from "./ExchangeClaims.sol";
 import {ExchangeLens} from "./ExchangeLens.sol";
 import {ExchangeSettings} from "./ExchangeSettings.sol";
@@ -269,7 +269,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (renterMembership != 0) b.renterMembership = uint64(renterMembership);
         uint256 due = b.price + b.deposit;
         _owed[lst.token] += due;
-        CurrencyTransfer.collect(lst.token, renter, due);
+        CurrencyTransfer.collect(lst.token, due);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -302,26 +302,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _closeBooking(lst, b);
         _creditRenter(b, lst.token, b.price + b.deposit);
         emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function confirmReceipt(uint256 bookingId) external nonReentrant {
-        Booking storage b = _activeBooking(bookingId);
-        _requireRenter(bookingId, b);
-        Listing storage lst = _listings[b.listingId];
-        if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
-        emit ReceiptConfirmed(bookingId);
-        _settlePrice(bookingId, b, lst, b.price);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function markShipped(uint256 bookingId) external {
-        Booking storage b = _activeBooking(bookingId);
-        Listing storage lst = _listerListing(b);
-        if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
-        if (b.shippedAt != 0) revert ExchangeItemShipped(bookingId, b.shippedAt);
-        b.shippedAt = uint64(block.timestamp);
-        emit ItemShipped(bookingId);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -359,13 +339,19 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function payClaim(uint256 bookingId, uint256 toLister) external nonReentrant onlyClaims {
         Booking storage b = _bookings[bookingId];
         Listing storage lst = _listings[b.listingId];
-        if (b.status == BookingStatus.ACTIVE || b.status == BookingStatus.SETTLED) {
+        if (b.depositStatus != DepositStatus.RELEASED) {
             _payDeposit(bookingId, b, lst, toLister);
         } else {
-            // an ITEM price claim: the seller's part is settled (minus its fee), the rest refunded
+            // an ITEM price (a claim, or the buyer's confirmed receipt): the seller's part is settled (minus its
+            // fee), the rest refunded
             _creditRenter(b, lst.token, b.price - toLister);
             _settlePrice(bookingId, b, lst, toLister);
         }
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function recordShipment(uint256 bookingId) external onlyClaims {
+        _bookings[bookingId].shippedAt = uint64(block.timestamp);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -580,11 +566,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @dev Whether membership `membership` is held by anyone (not revoked). The registry's ERC-721 `ownerOf`
     /// reverts for a burnt (revoked) membership.
     function _isLive(uint256 membership) internal view returns (bool) {
-        try IERC721(address(_registry)).ownerOf(membership) returns (address holder) {
-            return holder != address(0);
-        } catch {
-            return false;
-        }
+        return MembershipLookup.holderOf(address(_registry), membership) != address(0);
     }
 
     /// @dev Whether `account` manages `lst`: the current holder of its membership (the lister address once the

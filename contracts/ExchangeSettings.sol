@@ -72,6 +72,7 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @inheritdoc IExchangeSettings
     function setClaimWindow(uint256 window) external onlyGovernor {
+        // slither-disable-next-line unused-return — only the window being set matters here
         (uint256 old,,) = _exchange.windows();
         emit ClaimWindowSet(old, _window(window, 0));
         _exchange.configure(ICommonsExchange.Setting.ClaimWindow, 0, window);
@@ -79,6 +80,7 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @inheritdoc IExchangeSettings
     function setDisputeWindow(uint256 window) external onlyGovernor {
+        // slither-disable-next-line unused-return — only the window being set matters here
         (, uint256 old,) = _exchange.windows();
         emit DisputeWindowSet(old, _window(window, MIN_DISPUTE_WINDOW));
         _exchange.configure(ICommonsExchange.Setting.DisputeWindow, 0, window);
@@ -86,6 +88,7 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @inheritdoc IExchangeSettings
     function setDeliveryWindow(uint256 window) external onlyGovernor {
+        // slither-disable-next-line unused-return — only the window being set matters here
         (,, uint256 old) = _exchange.windows();
         emit DeliveryWindowSet(old, _window(window, 0));
         _exchange.configure(ICommonsExchange.Setting.DeliveryWindow, 0, window);

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -10,6 +9,7 @@ import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
 import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
+import {MembershipLookup} from "./libraries/MembershipLookup.sol";
 import {QuadraticFundingMath} from "./libraries/QuadraticFundingMath.sol";
 import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 
@@ -108,20 +108,20 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (category > DONATION - 1) revert TreasuryInvalidCategory(category);
         _recordInflow(token, amount, category);
         emit FeeReceived(msg.sender, token, category, amount);
-        CurrencyTransfer.collect(token, msg.sender, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     /// @inheritdoc IPublicTreasury
     function donate(bytes32 note) external payable nonReentrant {
         _recordDonation(address(0), msg.value, note);
-        CurrencyTransfer.collect(address(0), msg.sender, msg.value);
+        CurrencyTransfer.collect(address(0), msg.value);
     }
 
     /// @inheritdoc IPublicTreasury
     function donateToken(address token, uint256 amount, bytes32 note) external nonReentrant {
         if (token == address(0)) revert TreasuryZeroAddress();
         _recordDonation(token, amount, note);
-        CurrencyTransfer.collect(token, msg.sender, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     // ───────────────────────────────────────── spending ─────────────────────────────────────────
@@ -199,7 +199,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function cancelGrant(uint256 grantId) external onlyRole(GOVERNOR_ROLE) {
         Grant storage g = _grant(grantId);
-        bool revoked = g.membership != 0 && _holderOf(g.registry, g.membership) == address(0);
+        bool revoked = g.membership != 0 && MembershipLookup.holderOf(g.registry, g.membership) == address(0);
         // a revoked recipient can claim nothing more: all that is unclaimed returns, even after a cancellation
         if (g.cancelled && !(revoked && g.amount > g.claimed)) revert TreasuryGrantAlreadyCancelled(grantId);
         uint256 entitled = revoked ? g.claimed : _vested(g);
@@ -241,8 +241,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         uint256 count = projects.length;
         if (count == 0 || count > MAX_PROJECTS) revert TreasuryInvalidProjectCount(count);
         if (end <= start || end <= block.timestamp) revert TreasuryInvalidRoundWindow(start, end);
-        _spend(token, matchingPool);
-        _stats[token].committed += matchingPool;
+        _commit(token, matchingPool);
         roundId = _rounds.length;
         Round storage r = _rounds.push();
         r.token = token;
@@ -280,7 +279,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         bool matched = membership != 0;
         if (matched) _recordMatchedContribution(roundId, projectIndex, p, membership, amount);
         emit Contributed(roundId, projectIndex, msg.sender, amount, matched, membership);
-        CurrencyTransfer.collect(token, msg.sender, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -338,7 +337,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (!r.finalized) revert TreasuryRoundNotFinalized(roundId);
         Project storage p = _project(roundId, projectIndex);
         if (p.claimed) revert TreasuryProjectAlreadyClaimed(roundId, projectIndex);
-        if (p.membership == 0 || _holderOf(r.registry, p.membership) != address(0)) {
+        if (p.membership == 0 || MembershipLookup.holderOf(r.registry, p.membership) != address(0)) {
             revert TreasuryRecipientNotRevoked(roundId, projectIndex);
         }
         p.claimed = true;
@@ -565,6 +564,12 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         emit EpochAllowanceUsed(token, epoch, amount, spent);
     }
 
+    /// @dev Charges `amount` against the epoch cap and the free balance, and commits it (a grant or a pool).
+    function _commit(address token, uint256 amount) internal {
+        _spend(token, amount);
+        _stats[token].committed += amount;
+    }
+
     /// @dev Validates, charges and commits a new grant; returns its id.
     function _newGrant(
         address token,
@@ -574,8 +579,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     ) internal returns (uint256 grantId) {
         if (recipient == address(0)) revert TreasuryZeroAddress();
         if (amount == 0) revert TreasuryZeroAmount();
-        _spend(token, amount);
-        _stats[token].committed += amount;
+        _commit(token, amount);
         grantId = _grants.length;
         Grant storage g = _grants.push();
         g.token = token;
@@ -638,7 +642,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// whose recipients then stay keyed by address rather than becoming unclaimable).
     function _recipientMembership(address recipient) internal view returns (uint64) {
         uint256 membership = _membershipOf(recipient);
-        if (membership == 0 || _holderOf(_registry, membership) != recipient) return 0;
+        if (membership == 0 || MembershipLookup.holderOf(_registry, membership) != recipient) return 0;
         return SafeCast.toUint64(membership);
     }
 
@@ -651,19 +655,10 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         bool strict
     ) internal view returns (address holder) {
         if (membership == 0) return recipient;
-        holder = _holderOf(registry_, membership);
+        holder = MembershipLookup.holderOf(registry_, membership);
         if (holder == address(0) && strict) revert TreasuryRecipientRevoked(membership);
     }
 
-    /// @dev The holder of `membership` in `registry`, or address(0) when nobody holds it: the registry's ERC-721
-    /// `ownerOf` reverts for a burnt (revoked) membership.
-    function _holderOf(address registry_, uint256 membership) internal view returns (address) {
-        try IERC721(registry_).ownerOf(membership) returns (address holder) {
-            return holder;
-        } catch {
-            return address(0);
-        }
-    }
 
     /// @dev Reverts unless MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH.
     function _checkEpochLength(uint64 length) internal pure {

@@ -80,7 +80,11 @@ def test_deploy_suite_hands_every_admin_role_to_the_timelock(
     for contract in (suite.registry, suite.treasury, suite.exchange):
         assert call(contract.functions.hasRole(ADMIN, timelock))
         assert not call(contract.functions.hasRole(ADMIN, me))
-    for contract in (suite.treasury, suite.exchange, suite.budget):  # the DAO's power: GOVERNOR_ROLE everywhere
+    for contract in (
+        suite.treasury,
+        suite.exchange,
+        suite.budget,
+    ):  # the DAO's power: GOVERNOR_ROLE everywhere
         governor_role = call(contract.functions.GOVERNOR_ROLE())
         assert call(contract.functions.hasRole(governor_role, timelock))
         assert not call(contract.functions.hasRole(governor_role, me))

@@ -5,7 +5,7 @@ Actions come from a TOML file, one ``[[action]]`` table each::
     description = "# Free tool lending\\n\\nWhy: ..."   # optional; --description wins
 
     [[action]]
-    target = "exchange.settings"        # a manifest key (registry, treasury, …), exchange.settings or a 0x address
+    target = "exchange.settings"        # a manifest key (registry, treasury, …), exchange.settings or 0x…
     signature = "setFeeBps(uint8,uint16)"
     args = [2, 0]                       # numbers, "0x…" bytes, addresses, strings, booleans, lists
     value = "0"                         # wei sent with the call (optional)
@@ -35,7 +35,7 @@ from civicdao.tx import call
 
 __all__ = ["COMMANDS", "load_actions"]
 
-#: The action target that names the exchange's settings contract (not in the manifest: the exchange creates it).
+#: The action target naming the exchange's settings contract (not in the manifest: the exchange creates it).
 SETTINGS_TARGET = "exchange.settings"
 
 
@@ -104,9 +104,10 @@ def _check_known_function(suite: Suite, address: str, signature: str, where: str
     for key, contract in _targets(suite).items():
         if contract.address != address:
             continue
+        entries: list[Any] = list(contract.abi)
         known = {
             f"{entry['name']}({','.join(_abi_type(i) for i in entry.get('inputs', []))})"
-            for entry in contract.abi
+            for entry in entries
             if entry.get("type") == "function"
         }
         if signature not in known:

@@ -298,10 +298,6 @@ interface ICommonsExchange {
     );
     /// @notice The price of a booking was paid out: `toLister` credited, `fee` to the fee sink.
     event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
-    /// @notice A buyer confirmed receipt of an ITEM purchase.
-    event ReceiptConfirmed(uint256 indexed bookingId);
-    /// @notice The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim.
-    event ItemShipped(uint256 indexed bookingId);
     /// @notice A booking's deposit was paid out.
     event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
     /// @notice `amount` of `token` became withdrawable by `account`.
@@ -381,19 +377,10 @@ interface ICommonsExchange {
     /// @param bookingId The booking.
     function cancelByLister(uint256 bookingId) external;
 
-    /// @notice The buyer confirms receipt of an ITEM purchase, releasing the price to the seller.
-    /// @param bookingId The booking.
-    function confirmReceipt(uint256 bookingId) external;
-
     /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window), and the
     /// deposit back to the renter once the claim window has passed without a claim.
     /// @param bookingId The booking.
     function settle(uint256 bookingId) external;
-
-    /// @notice The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (the remedy for
-    /// non-delivery is a claim, see IExchangeClaims).
-    /// @param bookingId The booking.
-    function markShipped(uint256 bookingId) external;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Hooks of the claims contract (claims and disputes live in IExchangeClaims)
@@ -414,10 +401,15 @@ interface ICommonsExchange {
     ) external;
 
     /// @notice Ends a claim (claims contract only): `toLister` of the deposit (deposit claims) or of the price
-    /// (ITEM claims, the seller's part minus the fee) goes to the lister, the rest back to the renter.
+    /// (ITEM claims, the seller's part minus the fee) goes to the lister, the rest back to the renter. An ITEM
+    /// buyer's confirmed receipt pays the whole price this way.
     /// @param bookingId The booking.
     /// @param toLister The lister's part.
     function payClaim(uint256 bookingId, uint256 toLister) external;
+
+    /// @notice Records that the seller shipped an ITEM purchase now (claims contract only).
+    /// @param bookingId The booking.
+    function recordShipment(uint256 bookingId) external;
 
     /// @notice A booking with what the claims contract needs to know about `account`.
     /// @param bookingId The booking.

@@ -35,12 +35,12 @@ library CurrencyTransfer {
     /// @param amount The ETH sent.
     error CurrencyNativeTransferFailed(address to, uint256 amount);
 
-    /// @notice Takes `amount` of `currency` in: exactly `msg.value` for ETH; for an ERC-20 no ETH, and a pull from
-    /// `from` whose balance change must be exactly `amount` (nothing is pulled for 0).
+    // slither-disable-start msg-value-in-nonpayable — also reached from non-payable ERC-20 paths, where msg.value is 0
+    /// @notice Takes `amount` of `currency` in from the caller (`msg.sender`, who pays): exactly `msg.value` for
+    /// ETH; for an ERC-20 no ETH, and a pull whose balance change must be exactly `amount` (nothing is pulled for 0).
     /// @param currency The currency (address(0) for ETH).
-    /// @param from Who pays an ERC-20 (has approved this contract).
     /// @param amount The amount due.
-    function collect(address currency, address from, uint256 amount) internal {
+    function collect(address currency, uint256 amount) internal {
         if (currency == NATIVE) {
             if (msg.value != amount) revert CurrencyWrongValue(amount, msg.value);
             return;
@@ -48,11 +48,12 @@ library CurrencyTransfer {
         if (msg.value != 0) revert CurrencyWrongValue(0, msg.value);
         if (amount == 0) return;
         uint256 before = balanceOfSelf(currency);
-        IERC20(currency).safeTransferFrom(from, address(this), amount);
+        IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);
         uint256 balance = balanceOfSelf(currency);
         uint256 received = balance > before ? balance - before : 0;
         if (received != amount) revert CurrencyTokenShortfall(currency, amount, received);
     }
+    // slither-disable-end msg-value-in-nonpayable
 
     /// @notice Sends `amount` of `currency` to `to`.
     /// @param currency The currency (address(0) for ETH).
