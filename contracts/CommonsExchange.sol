@@ -267,9 +267,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         bookingId = _recordBooking(lst, listingId, renter, start, end, units);
         Booking storage b = _bookings[bookingId];
         if (renterMembership != 0) b.renterMembership = uint64(renterMembership);
+        address token = lst.token;
         uint256 due = b.price + b.deposit;
-        _owed[lst.token] += due;
-        CurrencyTransfer.collect(lst.token, due);
+        _owed[token] += due;
+        CurrencyTransfer.collect(token, due);
     }
 
     /// @inheritdoc ICommonsExchange

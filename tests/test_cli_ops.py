@@ -224,7 +224,7 @@ def test_propose_warns_when_a_grantee_holds_code_that_can_change(
     actions = tmp_path / "sink.toml"
     actions.write_text(
         'description = "# A new fee sink"\n'
-        f'[[action]]\ntarget = "exchange"\nsignature = "setFeeSink(address)"\nargs = ["{sink}"]\n'
+        f'[[action]]\ntarget = "exchange.settings"\nsignature = "setFeeSink(address)"\nargs = ["{sink}"]\n'
     )
     code, out, err = cli.run("proposals", "propose", "--actions", str(actions), "--json", signer=1)
     assert code == 0, err

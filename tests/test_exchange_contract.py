@@ -1121,6 +1121,8 @@ def test_item_claims_and_shipping_refuse_wrong_party_kind_time_and_status(env: E
     fns = env.fns
     raises(ExchangeOnlyClaims, lambda: env.send(env.renter, fns.payClaim(sale, 0)), caller=env.renter.address)
     raises(ExchangeOnlyClaims, lambda: env.send(env.renter, fns.recordClaim(sale, 1, 3, 0, 0)))
+    lister = env.lister.address
+    raises(ExchangeOnlyClaims, lambda: env.send(env.lister, fns.recordShipment(sale)), caller=lister)
     assert call(env.cfns.exchange()) == env.exchange.address
     assert call(env.lens.functions.exchange()) == env.exchange.address
 

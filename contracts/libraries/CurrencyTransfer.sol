@@ -47,9 +47,9 @@ library CurrencyTransfer {
         }
         if (msg.value != 0) revert CurrencyWrongValue(0, msg.value);
         if (amount == 0) return;
-        uint256 before = balanceOfSelf(currency);
+        uint256 before = _tokenBalance(currency);
         IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);
-        uint256 balance = balanceOfSelf(currency);
+        uint256 balance = _tokenBalance(currency);
         uint256 received = balance > before ? balance - before : 0;
         if (received != amount) revert CurrencyTokenShortfall(currency, amount, received);
     }
@@ -73,6 +73,11 @@ library CurrencyTransfer {
     /// @param currency The currency (address(0) for ETH).
     /// @return The balance.
     function balanceOfSelf(address currency) internal view returns (uint256) {
-        return currency == NATIVE ? address(this).balance : IERC20(currency).balanceOf(address(this));
+        return currency == NATIVE ? address(this).balance : _tokenBalance(currency);
+    }
+
+    /// @dev This contract's balance of the ERC-20 `token`.
+    function _tokenBalance(address token) private view returns (uint256) {
+        return IERC20(token).balanceOf(address(this));
     }
 }
