@@ -388,11 +388,16 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         address payable to
     ) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         if (to == address(0)) revert ExchangeZeroAddress();
-        if (_isLive(membership)) revert ExchangeMembershipLive(membership);
-        uint256 amount = _takeCredit(address(0), membership, token);
+        if (MembershipLookup.holderOf(address(_registry), membership) != address(0)) {
+            revert ExchangeMembershipLive(membership);
+        }
+        uint256 key = MEMBER_KEY | membership;
+        uint256 amount = _credits[key][token];
         if (amount == 0) revert ExchangeNoRevokedCredit(membership, token);
+        _credits[key][token] = 0;
+        _owed[token] -= amount;
         emit RevokedCreditReclaimed(membership, token, to, amount);
-        _release(token, to, amount);
+        CurrencyTransfer.send(token, to, amount);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -560,14 +565,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// listing while its lister holds LISTER_ROLE or is a citizen.
     function _isEligibleLister(Listing storage lst) internal view returns (bool) {
         uint256 membership = lst.membership;
-        if (membership != 0) return _isLive(membership);
+        if (membership != 0) return MembershipLookup.holderOf(address(_registry), membership) != address(0);
         return hasRole(LISTER_ROLE, lst.lister) || _membershipOf(lst.lister) != 0;
-    }
-
-    /// @dev Whether membership `membership` is held by anyone (not revoked). The registry's ERC-721 `ownerOf`
-    /// reverts for a burnt (revoked) membership.
-    function _isLive(uint256 membership) internal view returns (bool) {
-        return MembershipLookup.holderOf(address(_registry), membership) != address(0);
     }
 
     /// @dev Whether `account` manages `lst`: the current holder of its membership (the lister address once the
@@ -575,7 +574,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function _isLister(Listing storage lst, address account) internal view returns (bool) {
         uint256 membership = lst.membership;
         if (membership == 0) return account == lst.lister;
-        return _membershipOf(account) == membership || (account == lst.lister && !_isLive(membership));
+        return _membershipOf(account) == membership || (account == lst.lister && MembershipLookup.holderOf(address(_registry), membership) == address(0));
     }
 
     /// @dev Whether `account` is the renter of `b`: the current holder of its membership, or its renter address.
@@ -766,29 +765,17 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @dev Pays out the caller's address credit plus the credit of the membership it holds now.
     function _withdraw(address token, address payable to) internal {
         address account = _msgSender();
-        uint256 amount = _takeCredit(account, _membershipOf(account), token);
-        if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
-        emit Withdrawn(account, token, to, amount);
-        _release(token, to, amount);
-    }
-
-    /// @dev Empties and returns the credit in `token` of `account`'s address (none for address 0) plus that of
-    /// `membership` (none for 0).
-    function _takeCredit(address account, uint256 membership, address token) internal returns (uint256 amount) {
-        if (account != address(0)) {
-            amount = _credits[uint160(account)][token];
-            _credits[uint160(account)][token] = 0;
-        }
+        uint256 membership = _membershipOf(account);
+        uint256 amount = _credits[uint160(account)][token];
+        _credits[uint160(account)][token] = 0;
         if (membership != 0) {
             mapping(address token => uint256) storage held = _credits[MEMBER_KEY | membership];
             amount += held[token];
             held[token] = 0;
         }
-    }
-
-    /// @dev Pays out `amount` the exchange owed in `token` to `to`.
-    function _release(address token, address to, uint256 amount) internal {
+        if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
         _owed[token] -= amount;
+        emit Withdrawn(account, token, to, amount);
         CurrencyTransfer.send(token, to, amount);
     }
 
