@@ -30,7 +30,7 @@ from civicdao.accounts import node_signers
 from civicdao.chain import LocalChain
 from civicdao.config import load_config
 from civicdao.deploy import Suite, deploy_suite
-from civicdao.exchange import CancellationPolicy, Kind, ListingSpec, Unit
+from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.index import Indexer, IndexReader, Store
 from civicdao.tx import call, transact
 
@@ -151,8 +151,9 @@ def build_city(w3: Web3, rpc_url: str, suite: Suite) -> dict[str, Any]:
 
     governor = suite.governor
     nonce = w3.eth.get_transaction_count(proposer.address)
-    target = suite.exchange.address
-    call_data = exchange.encode_abi("setFeeBps", args=[2, 0])
+    settings = Exchange.from_suite(suite).settings  # the DAO's exchange setters live there
+    target = settings.address
+    call_data = settings.encode_abi("setFeeBps", args=[2, 0])
     proposals = []
     for i in range(PROPOSALS):
         data = governor.encode_abi("propose", args=[[target], [0], [call_data], f"Proposal {i}: free tools"])

@@ -401,7 +401,7 @@ def build_world(
 
 def _wire(world: World) -> None:
     ex, tr = world.suite.exchange, world.suite.treasury
-    world.as_timelock(ex.functions.setTokenAllowed(world.token.address, True))
+    world.as_timelock(Exchange(world.w3, ex).settings.functions.setTokenAllowed(world.token.address, True))
     world.as_timelock(
         ex.functions.grantRole(Web3.keccak(text="RESOLVER_ROLE"), world.people["resolver"].address)
     )

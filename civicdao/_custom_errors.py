@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from civicdao.errors import AlreadyCitizenError, AlreadyVotedError, ContractRevert, CredentialUsedError, InvalidSignatureError, NonceMismatchError, NotCitizenError, NotRegistrarError, SignatureExpiredError, UnknownProposalError
 
-__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "BudgetBallotReplayed", "BudgetBallotTooLong", "BudgetBallotTooShort", "BudgetChallengeClosed", "BudgetChallengeSameOutcome", "BudgetChallengeWindowOpen", "BudgetEmptyBatch", "BudgetInvalidBallotBounds", "BudgetInvalidBudget", "BudgetInvalidSignature", "BudgetInvalidWindow", "BudgetNotMember", "BudgetNotRecipient", "BudgetNotWinner", "BudgetNothingToClaim", "BudgetOutcomeOverBudget", "BudgetProjectOverBudget", "BudgetReservationShort", "BudgetRoundNotFound", "BudgetSubmissionClosed", "BudgetTooManyProjects", "BudgetUnknownProject", "BudgetVotingClosed", "BudgetVotingNotEnded", "BudgetWrongStatus", "BudgetZeroAddress", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "CivicGovernorVoterRotatedAway", "CivicTimelockCodeHashMismatch", "CivicTimelockTargetCodeChanged", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeItemShipped", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeMembershipLive", "ExchangeNoPendingFees", "ExchangeNoRevokedCredit", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOnlyClaims", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeTokenShortfall", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeWrongValue", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryEthAmountMismatch", "TreasuryFeeOnTransferToken", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRecipientNotRevoked", "TreasuryRecipientRevoked", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryUnexpectedEth", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
+__all__ = ["AccessControlBadConfirmation", "AccessControlUnauthorizedAccount", "AddressEmptyCode", "BudgetBallotReplayed", "BudgetBallotTooLong", "BudgetBallotTooShort", "BudgetChallengeClosed", "BudgetChallengeSameOutcome", "BudgetChallengeWindowOpen", "BudgetEmptyBatch", "BudgetInvalidBallotBounds", "BudgetInvalidBudget", "BudgetInvalidSignature", "BudgetInvalidWindow", "BudgetNotMember", "BudgetNotRecipient", "BudgetNotWinner", "BudgetNothingToClaim", "BudgetOutcomeOverBudget", "BudgetProjectOverBudget", "BudgetReservationShort", "BudgetRoundNotFound", "BudgetSubmissionClosed", "BudgetTooManyProjects", "BudgetUnknownProject", "BudgetVotingClosed", "BudgetVotingNotEnded", "BudgetWrongStatus", "BudgetZeroAddress", "CheckpointUnorderedInsertion", "CitizenRegistryAlreadyMember", "CitizenRegistryCredentialUsed", "CitizenRegistryInvalidReason", "CitizenRegistryInvalidSignature", "CitizenRegistryNotMember", "CitizenRegistrySignatureExpired", "CitizenRegistrySignerNotRegistrar", "CitizenRegistrySoulbound", "CitizenRegistryUnauthorized", "CitizenRegistryZeroAddress", "CitizenRegistryZeroCredential", "CivicGovernorGuardianExpired", "CivicGovernorTargetCodeChanged", "CivicGovernorVoterRotatedAway", "CivicTimelockCodeHashMismatch", "CivicTimelockTargetCodeChanged", "CurrencyNativeTransferFailed", "CurrencyTokenShortfall", "CurrencyWrongValue", "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "ERC1155InsufficientBalance", "ERC1155InvalidApprover", "ERC1155InvalidArrayLength", "ERC1155InvalidOperator", "ERC1155InvalidReceiver", "ERC1155InvalidSender", "ERC1155MissingApprovalForAll", "ERC20InsufficientAllowance", "ERC20InsufficientBalance", "ERC20InvalidApprover", "ERC20InvalidReceiver", "ERC20InvalidSender", "ERC20InvalidSpender", "ERC5805FutureLookup", "ERC6372InconsistentClock", "ERC721IncorrectOwner", "ERC721InsufficientApproval", "ERC721InvalidApprover", "ERC721InvalidOperator", "ERC721InvalidOwner", "ERC721InvalidReceiver", "ERC721InvalidSender", "ERC721NonexistentToken", "EnforcedPause", "ExchangeBookingStarted", "ExchangeClaimWindowClosed", "ExchangeDeadlineNotReached", "ExchangeDeadlinePassed", "ExchangeEmptyMetadata", "ExchangeFeeSinkMismatch", "ExchangeGuardianExpired", "ExchangeHousingCapReached", "ExchangeHousingPriceTooHigh", "ExchangeInvalidBps", "ExchangeInvalidClaimAmount", "ExchangeInvalidItemListing", "ExchangeInvalidPeriod", "ExchangeInvalidUnitRange", "ExchangeInvalidUnits", "ExchangeInvalidWindow", "ExchangeItemShipped", "ExchangeListingClosed", "ExchangeListingPauseUnchanged", "ExchangeListingPaused", "ExchangeMembershipLive", "ExchangeNoPendingFees", "ExchangeNoRevokedCredit", "ExchangeNoSurplus", "ExchangeNotEligibleLister", "ExchangeNotEnded", "ExchangeNotItem", "ExchangeNotItemListing", "ExchangeNotLister", "ExchangeNotRenter", "ExchangeNotResident", "ExchangeNothingToSettle", "ExchangeNothingToWithdraw", "ExchangeOnlyClaims", "ExchangeOnlySettings", "ExchangeOutOfStock", "ExchangeOutsideWindow", "ExchangeResolutionTooHigh", "ExchangeResolverIsParty", "ExchangeSelfBooking", "ExchangeSlotTaken", "ExchangeStartInPast", "ExchangeStartMisaligned", "ExchangeTermsChanged", "ExchangeTokenNotAllowed", "ExchangeUnknownBooking", "ExchangeUnknownListing", "ExchangeWrongBookingStatus", "ExchangeWrongDepositStatus", "ExchangeZeroAddress", "ExpectedPause", "FailedCall", "FailedDeployment", "GovernorAlreadyCastVote", "GovernorAlreadyOverriddenVote", "GovernorAlreadyQueuedProposal", "GovernorDisabledDeposit", "GovernorInsufficientProposerVotes", "GovernorInvalidProposalLength", "GovernorInvalidQuorumFraction", "GovernorInvalidSignature", "GovernorInvalidVoteParams", "GovernorInvalidVoteType", "GovernorInvalidVotingPeriod", "GovernorNonexistentProposal", "GovernorNotQueuedProposal", "GovernorOnlyExecutor", "GovernorQueueNotImplemented", "GovernorRestrictedProposer", "GovernorUnableToCancel", "GovernorUnexpectedProposalState", "InsufficientBalance", "InvalidAccountNonce", "InvalidShortString", "MissingPrecompile", "ReentrancyGuardReentrantCall", "SafeCastOverflowedIntDowncast", "SafeCastOverflowedIntToUint", "SafeCastOverflowedUintDowncast", "SafeCastOverflowedUintToInt", "SafeERC20FailedDecreaseAllowance", "SafeERC20FailedOperation", "StringTooLong", "StringsInsufficientHexLength", "StringsInvalidAddressFormat", "StringsInvalidChar", "TimelockInsufficientDelay", "TimelockInvalidOperationLength", "TimelockUnauthorizedCaller", "TimelockUnexecutedPredecessor", "TimelockUnexpectedOperationState", "TreasuryContributionTooLarge", "TreasuryEpochCapExceeded", "TreasuryGrantAlreadyCancelled", "TreasuryGrantNotFound", "TreasuryInsufficientFreeBalance", "TreasuryInvalidCategory", "TreasuryInvalidEpochLength", "TreasuryInvalidProjectCount", "TreasuryInvalidRoundWindow", "TreasuryInvalidSchedule", "TreasuryInvalidTrancheCount", "TreasuryNotGrantRecipient", "TreasuryNotMilestoneGrant", "TreasuryNotProjectRecipient", "TreasuryNotReleaser", "TreasuryNothingToClaim", "TreasuryProjectAlreadyClaimed", "TreasuryProjectOutOfRange", "TreasuryRecipientNotRevoked", "TreasuryRecipientRevoked", "TreasuryRoundAlreadyFinalized", "TreasuryRoundNotActive", "TreasuryRoundNotEnded", "TreasuryRoundNotFinalized", "TreasuryRoundNotFound", "TreasuryTrancheAlreadyReleased", "TreasuryTrancheOutOfRange", "TreasuryZeroAddress", "TreasuryZeroAmount", "VotesExpiredSignature", "CUSTOM_ERRORS"]
 
 
 class AccessControlBadConfirmation(ContractRevert):
@@ -376,6 +376,30 @@ class CivicTimelockTargetCodeChanged(ContractRevert):
     signature = "CivicTimelockTargetCodeChanged(address,bytes32,bytes32)"
     selector = "0x82695b87"
     inputs = (("target", "address"), ("pinned", "bytes32"), ("actual", "bytes32"))
+
+
+class CurrencyNativeTransferFailed(ContractRevert):
+    """Thrown when sending ETH fails (the receiver reverted or refused it)."""
+
+    signature = "CurrencyNativeTransferFailed(address,uint256)"
+    selector = "0x7aa25d53"
+    inputs = (("to", "address"), ("amount", "uint256"))
+
+
+class CurrencyTokenShortfall(ContractRevert):
+    """Thrown when a pulled ERC-20 raised the balance by another amount than was transferred (fee-on-transfer and similar tokens)."""
+
+    signature = "CurrencyTokenShortfall(address,uint256,uint256)"
+    selector = "0x1364e2a1"
+    inputs = (("token", "address"), ("expected", "uint256"), ("received", "uint256"))
+
+
+class CurrencyWrongValue(ContractRevert):
+    """Thrown when the ETH sent with a call is not what is due (0 when the currency is an ERC-20)."""
+
+    signature = "CurrencyWrongValue(uint256,uint256)"
+    selector = "0x7644500e"
+    inputs = (("expected", "uint256"), ("sent", "uint256"))
 
 
 class ECDSAInvalidSignature(ContractRevert, InvalidSignatureError):
@@ -866,6 +890,14 @@ class ExchangeOnlyClaims(ContractRevert):
     inputs = (("caller", "address"),)
 
 
+class ExchangeOnlySettings(ContractRevert):
+    """Thrown when `configure` is called by anyone but the exchange's settings contract."""
+
+    signature = "ExchangeOnlySettings(address)"
+    selector = "0x5dc8305f"
+    inputs = (("caller", "address"),)
+
+
 class ExchangeOutOfStock(ContractRevert):
     """Thrown when an ITEM purchase asks for more than the remaining stock."""
 
@@ -946,14 +978,6 @@ class ExchangeTokenNotAllowed(ContractRevert):
     inputs = (("token", "address"),)
 
 
-class ExchangeTokenShortfall(ContractRevert):
-    """Thrown when a token delivers less than was transferred (fee-on-transfer and similar tokens)."""
-
-    signature = "ExchangeTokenShortfall(address,uint256,uint256)"
-    selector = "0x444d4c51"
-    inputs = (("token", "address"), ("expected", "uint256"), ("received", "uint256"))
-
-
 class ExchangeUnknownBooking(ContractRevert):
     """Thrown when a booking id does not exist."""
 
@@ -984,14 +1008,6 @@ class ExchangeWrongDepositStatus(ContractRevert):
     signature = "ExchangeWrongDepositStatus(uint256,uint8)"
     selector = "0xb9e2a817"
     inputs = (("bookingId", "uint256"), ("status", "uint8"))
-
-
-class ExchangeWrongValue(ContractRevert):
-    """Thrown when the ETH sent differs from what is due (0 for ERC-20 bookings)."""
-
-    signature = "ExchangeWrongValue(uint256,uint256)"
-    selector = "0x42fb2809"
-    inputs = (("expected", "uint256"), ("sent", "uint256"))
 
 
 class ExchangeZeroAddress(ContractRevert):
@@ -1346,22 +1362,6 @@ class TreasuryEpochCapExceeded(ContractRevert):
     inputs = (("token", "address"), ("epoch", "uint256"), ("requested", "uint256"), ("remaining", "uint256"))
 
 
-class TreasuryEthAmountMismatch(ContractRevert):
-    """Thrown when `msg.value` differs from the declared ETH amount."""
-
-    signature = "TreasuryEthAmountMismatch(uint256,uint256)"
-    selector = "0x9f19491d"
-    inputs = (("expected", "uint256"), ("received", "uint256"))
-
-
-class TreasuryFeeOnTransferToken(ContractRevert):
-    """Thrown when the treasury received less than the transferred amount (fee-on-transfer token)."""
-
-    signature = "TreasuryFeeOnTransferToken(address,uint256,uint256)"
-    selector = "0x4d693b5c"
-    inputs = (("token", "address"), ("expected", "uint256"), ("received", "uint256"))
-
-
 class TreasuryGrantAlreadyCancelled(ContractRevert):
     """Thrown when acting on a grant that was already cancelled."""
 
@@ -1562,14 +1562,6 @@ class TreasuryTrancheOutOfRange(ContractRevert):
     inputs = (("grantId", "uint256"), ("index", "uint256"))
 
 
-class TreasuryUnexpectedEth(ContractRevert):
-    """Thrown when ETH is sent along with an ERC-20 payment."""
-
-    signature = "TreasuryUnexpectedEth(uint256)"
-    selector = "0x0eceb852"
-    inputs = (("value", "uint256"),)
-
-
 class TreasuryZeroAddress(ContractRevert):
     """Thrown when an address that must be set is the zero address."""
 
@@ -1642,6 +1634,9 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     CivicGovernorVoterRotatedAway.selector: CivicGovernorVoterRotatedAway,
     CivicTimelockCodeHashMismatch.selector: CivicTimelockCodeHashMismatch,
     CivicTimelockTargetCodeChanged.selector: CivicTimelockTargetCodeChanged,
+    CurrencyNativeTransferFailed.selector: CurrencyNativeTransferFailed,
+    CurrencyTokenShortfall.selector: CurrencyTokenShortfall,
+    CurrencyWrongValue.selector: CurrencyWrongValue,
     ECDSAInvalidSignature.selector: ECDSAInvalidSignature,
     ECDSAInvalidSignatureLength.selector: ECDSAInvalidSignatureLength,
     ECDSAInvalidSignatureS.selector: ECDSAInvalidSignatureS,
@@ -1703,6 +1698,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeNothingToSettle.selector: ExchangeNothingToSettle,
     ExchangeNothingToWithdraw.selector: ExchangeNothingToWithdraw,
     ExchangeOnlyClaims.selector: ExchangeOnlyClaims,
+    ExchangeOnlySettings.selector: ExchangeOnlySettings,
     ExchangeOutOfStock.selector: ExchangeOutOfStock,
     ExchangeOutsideWindow.selector: ExchangeOutsideWindow,
     ExchangeResolutionTooHigh.selector: ExchangeResolutionTooHigh,
@@ -1713,12 +1709,10 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     ExchangeStartMisaligned.selector: ExchangeStartMisaligned,
     ExchangeTermsChanged.selector: ExchangeTermsChanged,
     ExchangeTokenNotAllowed.selector: ExchangeTokenNotAllowed,
-    ExchangeTokenShortfall.selector: ExchangeTokenShortfall,
     ExchangeUnknownBooking.selector: ExchangeUnknownBooking,
     ExchangeUnknownListing.selector: ExchangeUnknownListing,
     ExchangeWrongBookingStatus.selector: ExchangeWrongBookingStatus,
     ExchangeWrongDepositStatus.selector: ExchangeWrongDepositStatus,
-    ExchangeWrongValue.selector: ExchangeWrongValue,
     ExchangeZeroAddress.selector: ExchangeZeroAddress,
     ExpectedPause.selector: ExpectedPause,
     FailedCall.selector: FailedCall,
@@ -1763,8 +1757,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     TimelockUnexpectedOperationState.selector: TimelockUnexpectedOperationState,
     TreasuryContributionTooLarge.selector: TreasuryContributionTooLarge,
     TreasuryEpochCapExceeded.selector: TreasuryEpochCapExceeded,
-    TreasuryEthAmountMismatch.selector: TreasuryEthAmountMismatch,
-    TreasuryFeeOnTransferToken.selector: TreasuryFeeOnTransferToken,
     TreasuryGrantAlreadyCancelled.selector: TreasuryGrantAlreadyCancelled,
     TreasuryGrantNotFound.selector: TreasuryGrantNotFound,
     TreasuryInsufficientFreeBalance.selector: TreasuryInsufficientFreeBalance,
@@ -1790,7 +1782,6 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     TreasuryRoundNotFound.selector: TreasuryRoundNotFound,
     TreasuryTrancheAlreadyReleased.selector: TreasuryTrancheAlreadyReleased,
     TreasuryTrancheOutOfRange.selector: TreasuryTrancheOutOfRange,
-    TreasuryUnexpectedEth.selector: TreasuryUnexpectedEth,
     TreasuryZeroAddress.selector: TreasuryZeroAddress,
     TreasuryZeroAmount.selector: TreasuryZeroAmount,
     VotesExpiredSignature.selector: VotesExpiredSignature,

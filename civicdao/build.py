@@ -270,7 +270,7 @@ def _collect_artifacts(output: Mapping[str, Any], hashes: Mapping[str, str]) -> 
             continue  # OpenZeppelin sources: their errors reach us through our contracts' ABIs
         for name, compiled in contracts.items():
             bytecode = compiled["evm"]["bytecode"]["object"]
-            if not bytecode or not compiled["abi"]:
+            if not bytecode or all(item.get("type") == "error" for item in compiled["abi"]):
                 continue  # interfaces and abstract contracts deploy nothing; internal libraries are inlined
             if name in artifacts:
                 raise CompilationError(

@@ -12,13 +12,21 @@ from civicdao.artifacts import load_artifact
 from civicdao.errors import ArtifactError, DeploymentError
 from civicdao.tx import OnSent, TxRecord, send_transaction
 
-__all__ = ["bind", "deploy_contract"]
+__all__ = ["bind", "create_address", "deploy_contract"]
 
 
 def bind(w3: Web3, name: str, address: str) -> Contract:
     """The shipped contract ``name`` at ``address`` as a web3.py ``Contract``."""
     artifact = load_artifact(name)
     return w3.eth.contract(address=checksum(address, what=f"{name} address"), abi=artifact.abi_list())
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address CREATE gives a contract deployed by ``sender`` (an account or a contract) at ``nonce``."""
+    import rlp  # type: ignore[import-untyped]
+
+    encoded = rlp.encode([bytes.fromhex(sender[2:]), nonce])
+    return str(Web3.to_checksum_address(Web3.keccak(encoded)[12:]))
 
 
 def deploy_contract(

@@ -33,7 +33,7 @@ from web3.exceptions import TransactionNotFound
 from civicdao.accounts import Signer, checksum
 from civicdao.artifacts import load_artifact
 from civicdao.config import KINDS, DeployConfig, load_config
-from civicdao.contracts import bind, deploy_contract
+from civicdao.contracts import bind, create_address, deploy_contract
 from civicdao.errors import DeploymentError
 from civicdao.manifest import ContractEntry, Manifest
 from civicdao.tokens import ETH
@@ -290,7 +290,7 @@ class _Deployment:
         if self._adopt_pending(key, name):
             return
         nonce = self.w3.eth.get_transaction_count(self.deployer.address, "pending")
-        predicted = _create_address(self.deployer.address, nonce)
+        predicted = create_address(self.deployer.address, nonce)
         self.manifest.pending[key] = {"address": predicted, "nonce": nonce, "txHash": None}
         self.manifest.save()
         self.say(f"deploying {name}")
@@ -376,17 +376,19 @@ class _Deployment:
             lambda: config.treasury_eth_cap in call(treasury.functions.epochCap(ETH))[:2],
             treasury.functions.setEpochCap(ETH, config.treasury_eth_cap),
         )
+        # The exchange's DAO settings change through its settings contract (GOVERNOR_ROLE on the exchange).
+        settings = bind(self.w3, "ExchangeSettings", call(exchange.functions.settings()))
         for index, kind in enumerate(KINDS):
-            self._fee(exchange, index, kind, config.exchange_fee_bps.get(kind, 0))
+            self._fee(exchange, settings, index, kind, config.exchange_fee_bps.get(kind, 0))
         self._setting(
             "exchange.housingPriceCeiling.ETH",
             lambda: call(exchange.functions.housingPriceCeiling(ETH)) == config.housing_price_ceiling,
-            exchange.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
+            settings.functions.setHousingPriceCeiling(ETH, config.housing_price_ceiling),
         )
         self._setting(
             "exchange.housingListingCap",
             lambda: call(exchange.functions.housingListingCap()) == config.housing_listing_cap,
-            exchange.functions.setHousingListingCap(config.housing_listing_cap),
+            settings.functions.setHousingListingCap(config.housing_listing_cap),
         )
         self._grant(exchange, "GUARDIAN_ROLE", guardian)
         # The exchange guardian's pause power ends when the governor's guardian does (read from the governor,
@@ -394,8 +396,8 @@ class _Deployment:
         guardian_expiry = int(call(governor.functions.proposalGuardianExpiry()))
         self._setting(
             "exchange.guardianExpiry",
-            lambda: call(exchange.functions.guardianExpiry()) == guardian_expiry,
-            exchange.functions.setGuardianExpiry(guardian_expiry),
+            lambda: call(settings.functions.guardianExpiry()) == guardian_expiry,
+            settings.functions.setGuardianExpiry(guardian_expiry),
         )
         for resolver in config.resolvers:
             self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
@@ -404,16 +406,18 @@ class _Deployment:
         self._grant(registry, DEFAULT_ADMIN_ROLE, timelock.address)
         self._grant(treasury, "GOVERNOR_ROLE", timelock.address)
         self._grant(treasury, DEFAULT_ADMIN_ROLE, timelock.address)
+        self._grant(exchange, "GOVERNOR_ROLE", timelock.address)
         self._grant(exchange, DEFAULT_ADMIN_ROLE, timelock.address)
         self._renounce(treasury, "GOVERNOR_ROLE")
+        self._renounce(exchange, "GOVERNOR_ROLE")
         for contract in (registry, treasury, exchange, timelock):
             self._renounce(contract, DEFAULT_ADMIN_ROLE)
 
-    def _fee(self, exchange: Contract, kind_index: int, kind: str, bps: int) -> None:
+    def _fee(self, exchange: Contract, settings: Contract, kind_index: int, kind: str, bps: int) -> None:
         self._setting(
             f"exchange.feeBps.{kind}",
             lambda: call(exchange.functions.feeBps(kind_index)) == bps,
-            exchange.functions.setFeeBps(kind_index, bps),
+            settings.functions.setFeeBps(kind_index, bps),
         )
 
     def _role_id(self, contract: Contract, role: str | bytes) -> bytes:
@@ -471,11 +475,3 @@ def _describe_step(key: str) -> str:
 
 def _key_of(contracts: dict[str, Contract], contract: Contract) -> str:
     return next(key for key, bound in contracts.items() if bound.address == contract.address)
-
-
-def _create_address(sender: str, nonce: int) -> str:
-    """The address CREATE gives a contract deployed by ``sender`` at ``nonce``."""
-    import rlp  # type: ignore[import-untyped]
-
-    encoded = rlp.encode([bytes.fromhex(sender[2:]), nonce])
-    return to_checksum_address(Web3.keccak(encoded)[12:])

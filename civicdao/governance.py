@@ -110,7 +110,6 @@ POWER_GRANTING: dict[str, int] = {
     "rotate(address,address)": 1,  # to
     "setFeeSink(address)": 0,  # sink
     "setRegistry(address)": 0,  # newRegistry
-    "setCitizenRegistry(address)": 0,  # registry
     "sweepSurplus(address,address)": 1,  # to
     "reclaimRevokedCredit(uint256,address,address)": 2,  # to
     "transfer(address,address,uint256,bytes32)": 1,  # to

@@ -11,10 +11,14 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
+import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
+import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
+import {MembershipLookup} from "./libraries/MembershipLookup.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ExchangeClaims} from "./ExchangeClaims.sol";
 import {ExchangeLens} from "./ExchangeLens.sol";
+import {ExchangeSettings} from "./ExchangeSettings.sol";
+import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 
 /// @title CommonsExchange
 /// @notice Peer-to-peer exchange of the city's idle commons. Residents (or accounts the DAO grants LISTER_ROLE)
@@ -25,8 +29,10 @@ import {ExchangeLens} from "./ExchangeLens.sol";
 /// buyer confirms receipt, cancels before shipping, or claims non-delivery within the delivery window; silence
 /// releases the price. Claims and disputes live in the ExchangeClaims contract this exchange creates. What a
 /// citizen lists and is owed belongs to their membership, so it follows a key rotation. All money owed is
-/// credited and withdrawn.
-/// @dev Admin (DEFAULT_ADMIN_ROLE) is the DAO's Timelock after deployment. Invariant: for every token,
+/// credited and withdrawn. The DAO's settings are changed through the ExchangeSettings contract this exchange
+/// creates (it checks the caller's GOVERNOR_ROLE here and writes through `configure`).
+/// @dev The DAO's power is GOVERNOR_ROLE (held by the Timelock after deployment); DEFAULT_ADMIN_ROLE only
+/// administers the roles. Invariant: for every token,
 /// balance == totalOwed(token) (escrow of live bookings + credits + pending fees), unless someone force-sends ETH.
 contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -36,22 +42,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // Constants
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
+    /// @notice The DAO's role: settings, closing listings, unpausing, recovering money (the Timelock).
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice Role the DAO grants to non-citizen listers (e.g. the city's own facilities).
     bytes32 public constant LISTER_ROLE = keccak256("LISTER_ROLE");
     /// @notice Role the DAO grants to dispute resolvers.
     bytes32 public constant RESOLVER_ROLE = keccak256("RESOLVER_ROLE");
     /// @notice Role that may pause new listings and bookings (only the DAO unpauses).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-    /// @notice Hard cap on any fee: 10 %.
-    uint256 public constant MAX_FEE_BPS = 1_000;
     /// @notice Basis-point denominator.
-    uint256 public constant BPS = 10_000;
+    uint256 public constant BPS = ExchangeLimits.BPS;
     /// @notice Hard cap on a listing's max units per booking (bounds calendar work per booking).
-    uint256 public constant MAX_UNITS_PER_BOOKING = 1_024;
-    /// @notice Hard cap on the claim, dispute and delivery windows.
-    uint256 public constant MAX_WINDOW = 90 days;
-    /// @notice Floor of the dispute window, so renters can always answer a claim.
-    uint256 public constant MIN_DISPUTE_WINDOW = 1 hours;
+    uint256 public constant MAX_UNITS_PER_BOOKING = ExchangeLimits.MAX_UNITS_PER_BOOKING;
     /// @dev Credits are keyed by holder: an address as uint160, a citizen membership id with this bit set.
     uint256 private constant MEMBER_KEY = 1 << 255;
 
@@ -61,6 +63,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     ExchangeClaims private immutable _claims;
     ExchangeLens private immutable _lens;
+    IExchangeSettings private immutable _settings;
     ICitizenRegistry private _registry;
     IFeeSink private _feeSink;
     uint256 private _claimWindow;
@@ -69,7 +72,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     uint256 private _housingListingCap;
     uint256 private _listingCount;
     uint256 private _bookingCount;
-    uint256 private _guardianExpiry;
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 bookingId => Booking) private _bookings;
     mapping(uint256 listingId => SlotCalendar.Calendar) private _calendars;
@@ -90,13 +92,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _;
     }
 
+    modifier onlySettings() {
+        if (msg.sender != address(_settings)) revert ExchangeOnlySettings(msg.sender);
+        _;
+    }
+
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Constructor
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Deploys the exchange. `admin` (the deployer temporarily, then the Timelock) holds
-    /// DEFAULT_ADMIN_ROLE. Fees start at 0 for every kind; only ETH is allowed until the DAO allows tokens.
-    /// @param admin Initial DEFAULT_ADMIN_ROLE holder.
+    /// @notice Deploys the exchange. `admin` (the deployer temporarily, then the Timelock) holds DEFAULT_ADMIN_ROLE
+    /// and GOVERNOR_ROLE. Fees start at 0 for every kind; only ETH is allowed until the DAO allows tokens.
+    /// @param admin Initial DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE holder.
     /// @param registry_ The citizen registry.
     /// @param feeSink_ Where fees go (the PublicTreasury).
     /// @param claimWindow_ Seconds after a booking's end during which the lister may claim damage.
@@ -112,13 +119,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     ) {
         if (admin == address(0)) revert ExchangeZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _setRegistry(address(registry_));
-        _setFeeSink(address(feeSink_));
-        _setClaimWindow(claimWindow_);
-        _setDisputeWindow(disputeWindow_);
-        _setDeliveryWindow(deliveryWindow_);
+        _grantRole(GOVERNOR_ROLE, admin);
         _claims = new ExchangeClaims();
         _lens = new ExchangeLens();
+        // the settings contract checks and announces the first settings; the exchange stores them
+        _settings = IExchangeSettings(
+            address(new ExchangeSettings(address(registry_), address(feeSink_), claimWindow_, disputeWindow_, deliveryWindow_))
+        );
+        _registry = registry_;
+        _feeSink = feeSink_;
+        _claimWindow = claimWindow_;
+        _disputeWindow = disputeWindow_;
+        _deliveryWindow = deliveryWindow_;
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -204,11 +216,11 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
-    /// @dev The DAO (DEFAULT_ADMIN_ROLE) may also close a listing that breaks its rules.
+    /// @dev The DAO (GOVERNOR_ROLE) may also close a listing that breaks its rules.
     function closeListing(uint256 listingId) external {
         Listing storage lst = _listingOf(listingId);
         address sender = _msgSender();
-        if (!_isLister(lst, sender) && !hasRole(DEFAULT_ADMIN_ROLE, sender)) revert ExchangeNotLister(listingId, sender);
+        if (!_isLister(lst, sender) && !hasRole(GOVERNOR_ROLE, sender)) revert ExchangeNotLister(listingId, sender);
         if (lst.closed) revert ExchangeListingClosed(listingId);
         lst.closed = true;
         if (lst.kind == Kind.ROOM_HOUSE) --_activeHousing[_holderKey(lst.membership, lst.lister)];
@@ -255,7 +267,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         bookingId = _recordBooking(lst, listingId, renter, start, end, units);
         Booking storage b = _bookings[bookingId];
         if (renterMembership != 0) b.renterMembership = uint64(renterMembership);
-        _collect(lst.token, renter, b.price + b.deposit);
+        address token = lst.token;
+        uint256 due = b.price + b.deposit;
+        _owed[token] += due;
+        CurrencyTransfer.collect(token, due);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -288,26 +303,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _closeBooking(lst, b);
         _creditRenter(b, lst.token, b.price + b.deposit);
         emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function confirmReceipt(uint256 bookingId) external nonReentrant {
-        Booking storage b = _activeBooking(bookingId);
-        _requireRenter(bookingId, b);
-        Listing storage lst = _listings[b.listingId];
-        if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
-        emit ReceiptConfirmed(bookingId);
-        _settlePrice(bookingId, b, lst, b.price);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function markShipped(uint256 bookingId) external {
-        Booking storage b = _activeBooking(bookingId);
-        Listing storage lst = _listerListing(b);
-        if (lst.unit != Unit.ITEM) revert ExchangeNotItem(bookingId);
-        if (b.shippedAt != 0) revert ExchangeItemShipped(bookingId, b.shippedAt);
-        b.shippedAt = uint64(block.timestamp);
-        emit ItemShipped(bookingId);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -345,13 +340,19 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function payClaim(uint256 bookingId, uint256 toLister) external nonReentrant onlyClaims {
         Booking storage b = _bookings[bookingId];
         Listing storage lst = _listings[b.listingId];
-        if (b.status == BookingStatus.ACTIVE || b.status == BookingStatus.SETTLED) {
+        if (b.depositStatus != DepositStatus.RELEASED) {
             _payDeposit(bookingId, b, lst, toLister);
         } else {
-            // an ITEM price claim: the seller's part is settled (minus its fee), the rest refunded
+            // an ITEM price (a claim, or the buyer's confirmed receipt): the seller's part is settled (minus its
+            // fee), the rest refunded
             _creditRenter(b, lst.token, b.price - toLister);
             _settlePrice(bookingId, b, lst, toLister);
         }
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function recordShipment(uint256 bookingId) external onlyClaims {
+        _bookings[bookingId].shippedAt = uint64(block.timestamp);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -385,16 +386,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         uint256 membership,
         address token,
         address payable to
-    ) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+    ) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         if (to == address(0)) revert ExchangeZeroAddress();
-        if (_isLive(membership)) revert ExchangeMembershipLive(membership);
+        if (MembershipLookup.holderOf(address(_registry), membership) != address(0)) {
+            revert ExchangeMembershipLive(membership);
+        }
         uint256 key = MEMBER_KEY | membership;
         uint256 amount = _credits[key][token];
         if (amount == 0) revert ExchangeNoRevokedCredit(membership, token);
         _credits[key][token] = 0;
         _owed[token] -= amount;
         emit RevokedCreditReclaimed(membership, token, to, amount);
-        _send(token, to, amount);
+        CurrencyTransfer.send(token, to, amount);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -406,91 +409,43 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // External: DAO settings
+    // External: DAO settings (checked by ExchangeSettings) and DAO actions
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
-    function setFeeBps(Kind kind, uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (bps > MAX_FEE_BPS) revert ExchangeInvalidBps(bps, MAX_FEE_BPS);
-        emit FeeBpsSet(kind, _feeBps[kind], bps);
-        _feeBps[kind] = bps;
+    function configure(Setting setting, uint256 key, uint256 value) external onlySettings {
+        if (setting == Setting.FeeBps) _feeBps[Kind(key)] = value;
+        else if (setting == Setting.FeeSink) _feeSink = IFeeSink(address(uint160(value)));
+        else if (setting == Setting.Registry) _registry = ICitizenRegistry(address(uint160(value)));
+        else if (setting == Setting.ClaimWindow) _claimWindow = value;
+        else if (setting == Setting.DisputeWindow) _disputeWindow = value;
+        else if (setting == Setting.DeliveryWindow) _deliveryWindow = value;
+        else if (setting == Setting.HousingPriceCeiling) _housingCeiling[address(uint160(key))] = value;
+        else if (setting == Setting.HousingListingCap) _housingListingCap = value;
+        else _tokenAllowed[address(uint160(key))] = value != 0;
     }
 
     /// @inheritdoc ICommonsExchange
-    function setFeeSink(address sink) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setFeeSink(sink);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setRegistry(address newRegistry) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRegistry(newRegistry);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setClaimWindow(uint256 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setClaimWindow(window);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setDisputeWindow(uint256 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setDisputeWindow(window);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setDeliveryWindow(uint256 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setDeliveryWindow(window);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setHousingPriceCeiling(address token, uint256 ceiling) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit HousingPriceCeilingSet(token, _housingCeiling[token], ceiling);
-        _housingCeiling[token] = ceiling;
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setHousingListingCap(uint256 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit HousingListingCapSet(_housingListingCap, cap);
-        _housingListingCap = cap;
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (token == address(0)) revert ExchangeZeroAddress();
-        _tokenAllowed[token] = allowed;
-        emit TokenAllowedSet(token, allowed);
-    }
-
-    /// @inheritdoc ICommonsExchange
-    function sweepSurplus(address token, address payable to) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+    function sweepSurplus(address token, address payable to) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         if (to == address(0)) revert ExchangeZeroAddress();
-        uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
+        uint256 balance = CurrencyTransfer.balanceOfSelf(token);
         uint256 owed = _owed[token];
         if (balance <= owed) revert ExchangeNoSurplus(token);
         emit SurplusSwept(token, to, balance - owed);
-        _send(token, to, balance - owed);
+        CurrencyTransfer.send(token, to, balance - owed);
     }
 
     /// @inheritdoc ICommonsExchange
-    function setGuardianExpiry(uint64 newExpiry) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit GuardianExpirySet(_guardianExpiry, newExpiry);
-        _guardianExpiry = newExpiry;
-    }
-
-    /// @inheritdoc ICommonsExchange
-    /// @dev The DAO (DEFAULT_ADMIN_ROLE) always may; a GUARDIAN_ROLE holder until the guardian expiry, like the
-    /// governor's proposal guardian (expired strictly after the expiry; 0 = never).
+    /// @dev The DAO (GOVERNOR_ROLE) always may; a GUARDIAN_ROLE holder until the guardian expiry (kept and checked
+    /// by the settings contract), like the governor's proposal guardian.
     function pause() external {
         address sender = _msgSender();
-        if (!hasRole(DEFAULT_ADMIN_ROLE, sender)) {
-            if (!hasRole(GUARDIAN_ROLE, sender)) revert AccessControlUnauthorizedAccount(sender, GUARDIAN_ROLE);
-            uint256 expiry = _guardianExpiry;
-            if (expiry != 0 && block.timestamp > expiry) revert ExchangeGuardianExpired(sender, expiry);
-        }
+        if (!hasRole(GOVERNOR_ROLE, sender)) _settings.checkGuardian(sender);
         _pause();
     }
 
     /// @inheritdoc ICommonsExchange
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function unpause() external onlyRole(GOVERNOR_ROLE) {
         _unpause();
     }
 
@@ -556,6 +511,11 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
+    function settings() external view returns (address) {
+        return address(_settings);
+    }
+
+    /// @inheritdoc ICommonsExchange
     function feeBps(Kind kind) external view returns (uint256) {
         return _feeBps[kind];
     }
@@ -586,11 +546,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
-    function guardianExpiry() external view returns (uint256) {
-        return _guardianExpiry;
-    }
-
-    /// @inheritdoc ICommonsExchange
     function isTokenAllowed(address token) external view returns (bool) {
         return token == address(0) || _tokenAllowed[token];
     }
@@ -603,42 +558,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // Internal: settings
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
-
-    function _setFeeSink(address sink) internal {
-        if (sink.code.length == 0) revert ExchangeZeroAddress();
-        emit FeeSinkSet(address(_feeSink), sink);
-        _feeSink = IFeeSink(sink);
-    }
-
-    function _setRegistry(address registry_) internal {
-        if (registry_.code.length == 0) revert ExchangeZeroAddress();
-        emit RegistrySet(address(_registry), registry_);
-        _registry = ICitizenRegistry(registry_);
-    }
-
-    function _setClaimWindow(uint256 window) internal {
-        if (window > MAX_WINDOW) revert ExchangeInvalidPeriod(window, 0, MAX_WINDOW);
-        emit ClaimWindowSet(_claimWindow, window);
-        _claimWindow = window;
-    }
-
-    function _setDisputeWindow(uint256 window) internal {
-        if (window < MIN_DISPUTE_WINDOW || window > MAX_WINDOW) {
-            revert ExchangeInvalidPeriod(window, MIN_DISPUTE_WINDOW, MAX_WINDOW);
-        }
-        emit DisputeWindowSet(_disputeWindow, window);
-        _disputeWindow = window;
-    }
-
-    function _setDeliveryWindow(uint256 window) internal {
-        if (window > MAX_WINDOW) revert ExchangeInvalidPeriod(window, 0, MAX_WINDOW);
-        emit DeliveryWindowSet(_deliveryWindow, window);
-        _deliveryWindow = window;
-    }
-
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Internal: checks
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -646,18 +565,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// listing while its lister holds LISTER_ROLE or is a citizen.
     function _isEligibleLister(Listing storage lst) internal view returns (bool) {
         uint256 membership = lst.membership;
-        if (membership != 0) return _isLive(membership);
+        if (membership != 0) return MembershipLookup.holderOf(address(_registry), membership) != address(0);
         return hasRole(LISTER_ROLE, lst.lister) || _membershipOf(lst.lister) != 0;
-    }
-
-    /// @dev Whether membership `membership` is held by anyone (not revoked). The registry's ERC-721 `ownerOf`
-    /// reverts for a burnt (revoked) membership.
-    function _isLive(uint256 membership) internal view returns (bool) {
-        try IERC721(address(_registry)).ownerOf(membership) returns (address holder) {
-            return holder != address(0);
-        } catch {
-            return false;
-        }
     }
 
     /// @dev Whether `account` manages `lst`: the current holder of its membership (the lister address once the
@@ -665,7 +574,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function _isLister(Listing storage lst, address account) internal view returns (bool) {
         uint256 membership = lst.membership;
         if (membership == 0) return account == lst.lister;
-        return _membershipOf(account) == membership || (account == lst.lister && !_isLive(membership));
+        return _membershipOf(account) == membership || (account == lst.lister && MembershipLookup.holderOf(address(_registry), membership) == address(0));
     }
 
     /// @dev Whether `account` is the renter of `b`: the current holder of its membership, or its renter address.
@@ -805,23 +714,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         );
     }
 
-    /// @dev Escrows `amount` from `from`: exact msg.value for ETH; for ERC-20 a pull whose balance delta must be
-    /// exactly `amount` (fee-on-transfer tokens are refused).
-    function _collect(address token, address from, uint256 amount) internal {
-        _owed[token] += amount;
-        if (token == address(0)) {
-            if (msg.value != amount) revert ExchangeWrongValue(amount, msg.value);
-            return;
-        }
-        if (msg.value != 0) revert ExchangeWrongValue(0, msg.value);
-        if (amount == 0) return;
-        IERC20 t = IERC20(token);
-        uint256 before = t.balanceOf(address(this));
-        t.safeTransferFrom(from, address(this), amount);
-        uint256 received = t.balanceOf(address(this)) - before;
-        if (received != amount) revert ExchangeTokenShortfall(token, amount, received);
-    }
-
     /// @dev Marks a booking cancelled, refunds nothing itself, frees its slots (or restores its stock) and
     /// releases the deposit status (the caller credits the deposit back).
     function _closeBooking(Listing storage lst, Booking storage b) internal {
@@ -884,15 +776,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
         _owed[token] -= amount;
         emit Withdrawn(account, token, to, amount);
-        _send(token, to, amount);
-    }
-
-    function _send(address token, address payable to, uint256 amount) internal {
-        if (token == address(0)) {
-            Address.sendValue(to, amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
+        CurrencyTransfer.send(token, to, amount);
     }
 
     /// @dev Delivers a fee to the sink. For ERC-20 the sink pulls with transferFrom (approved for exactly `amount`,

@@ -6,8 +6,8 @@ import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IExchangeClaims} from "./interfaces/IExchangeClaims.sol";
 
 /// @title ExchangeClaims
-/// @notice Claims and disputes of the commons exchange: damage claims on deposits and non-delivery claims on ITEM
-/// prices, answered by the other party and, if disputed, decided by the exchange's resolvers. Holds no money and
+/// @notice Claims and disputes of the commons exchange, and the delivery steps of ITEM purchases (shipped,
+/// received): damage claims on deposits and non-delivery claims on ITEM prices, answered by the other party and, if disputed, decided by the exchange's resolvers. Holds no money and
 /// no state: the exchange that created it records each step and pays out (see IExchangeClaims).
 /// @dev Created by CommonsExchange's constructor, which trusts exactly this contract for its claim hooks.
 contract ExchangeClaims is IExchangeClaims {
@@ -19,6 +19,29 @@ contract ExchangeClaims is IExchangeClaims {
     /// @notice Binds to the exchange that creates this contract.
     constructor() {
         _exchange = ICommonsExchange(msg.sender);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function markShipped(uint256 bookingId) external {
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
+        (ICommonsExchange.Booking memory b, bool item, bool isLister,) = _exchange.claimContext(bookingId, msg.sender);
+        _requireActive(bookingId, b);
+        if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
+        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
+        if (b.shippedAt != 0) revert ICommonsExchange.ExchangeItemShipped(bookingId, b.shippedAt);
+        emit ItemShipped(bookingId);
+        _exchange.recordShipment(bookingId);
+    }
+
+    /// @inheritdoc IExchangeClaims
+    function confirmReceipt(uint256 bookingId) external {
+        // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
+        (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
+        _requireActive(bookingId, b);
+        if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
+        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
+        emit ReceiptConfirmed(bookingId);
+        _exchange.payClaim(bookingId, b.price);
     }
 
     /// @inheritdoc IExchangeClaims
@@ -41,9 +64,7 @@ contract ExchangeClaims is IExchangeClaims {
         (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
         if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
         if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
-        if (b.status != ICommonsExchange.BookingStatus.ACTIVE) {
-            revert ICommonsExchange.ExchangeWrongBookingStatus(bookingId, b.status);
-        }
+        _requireActive(bookingId, b);
         if (block.timestamp >= b.end) revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.end);
         uint64 respondBy = _deadline();
         _exchange.recordClaim(
@@ -94,7 +115,7 @@ contract ExchangeClaims is IExchangeClaims {
     }
 
     /// @inheritdoc IExchangeClaims
-    function finaliseClaim(uint256 bookingId) external {
+    function finalizeClaim(uint256 bookingId) external {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,,,) = _exchange.claimContext(bookingId, msg.sender);
         bool itemClaim = _isItemClaim(b.status);
@@ -108,7 +129,7 @@ contract ExchangeClaims is IExchangeClaims {
         // an unanswered claim stands: a damage claim pays the lister, a non-delivery claim refunds the buyer;
         // an unresolved dispute returns everything to whoever paid it in (the renter / buyer)
         bool claimStood = !answered;
-        emit ClaimFinalised(bookingId, claimStood);
+        emit ClaimFinalized(bookingId, claimStood);
         _exchange.payClaim(bookingId, claimStood && !itemClaim ? b.claimAmount : 0);
     }
 
@@ -137,6 +158,12 @@ contract ExchangeClaims is IExchangeClaims {
         }
         if (disputing && block.timestamp >= b.decideBy) {
             revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.decideBy);
+        }
+    }
+
+    function _requireActive(uint256 bookingId, ICommonsExchange.Booking memory b) private pure {
+        if (b.status != ICommonsExchange.BookingStatus.ACTIVE) {
+            revert ICommonsExchange.ExchangeWrongBookingStatus(bookingId, b.status);
         }
     }
 

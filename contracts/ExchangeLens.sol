@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
+import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
 
 /// @title ExchangeLens
@@ -50,7 +51,7 @@ contract ExchangeLens {
     {
         ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
         if (lst.unit == ICommonsExchange.Unit.ITEM) revert ICommonsExchange.ExchangeNotItemListing(listingId);
-        uint256 maxUnits = 1_024; // CommonsExchange.MAX_UNITS_PER_BOOKING
+        uint256 maxUnits = ExchangeLimits.MAX_UNITS_PER_BOOKING;
         if (units == 0 || units > maxUnits) revert ICommonsExchange.ExchangeInvalidUnits(units, 1, maxUnits);
         if (start < lst.availableFrom || start >= lst.availableUntil) {
             revert ICommonsExchange.ExchangeOutsideWindow(listingId, start, start);
@@ -76,7 +77,7 @@ contract ExchangeLens {
         ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
         price = lst.price * units;
         deposit = lst.deposit;
-        fee = (price * _exchange.feeBps(lst.kind)) / 10_000;
+        fee = (price * _exchange.feeBps(lst.kind)) / ExchangeLimits.BPS;
     }
 
     /// @notice The exchange this lens reads.

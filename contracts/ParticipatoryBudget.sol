@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -12,6 +11,7 @@ import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {IParticipatoryBudget} from "./interfaces/IParticipatoryBudget.sol";
 import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
 import {ApprovalBitmap} from "./libraries/ApprovalBitmap.sol";
+import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
 import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 
 /// @title ParticipatoryBudget
@@ -275,7 +275,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         address token = r.token;
         _reserved[token] -= amount;
         emit PayoutClaimed(roundId, projectIndex, msg.sender, amount);
-        _payOut(token, msg.sender, amount);
+        CurrencyTransfer.send(token, msg.sender, amount);
     }
 
     // ───────────────────────────────────────── views ─────────────────────────────────────────
@@ -440,7 +440,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
 
     /// @dev This contract's balance of `token`.
     function _balance(address token) internal view returns (uint256) {
-        return token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
+        return CurrencyTransfer.balanceOfSelf(token);
     }
 
     /// @dev Sends `amount` back to the treasury as a donation tagged RETURN_NOTE (nothing when zero).
@@ -452,15 +452,6 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         } else {
             IERC20(token).forceApprove(address(_treasury), amount);
             _treasury.donateToken(token, amount, RETURN_NOTE);
-        }
-    }
-
-    /// @dev Pays `amount` of `token` to `to` (the caller, who pulls).
-    function _payOut(address token, address to, uint256 amount) internal {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
         }
     }
 }

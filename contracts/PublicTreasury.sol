@@ -2,16 +2,14 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
+import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
+import {MembershipLookup} from "./libraries/MembershipLookup.sol";
 import {QuadraticFundingMath} from "./libraries/QuadraticFundingMath.sol";
 import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 
@@ -32,8 +30,6 @@ import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 /// to the free balance but not to the epoch allowance. Money reaches users by pull (`claim`, `claimRound`);
 /// `transfer` pushes because the DAO itself chooses the receiver in a proposal.
 contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
-    using SafeERC20 for IERC20;
-
     /// @notice A token's cap with an optional raise waiting for a later epoch.
     struct CapConfig {
         uint256 cap;
@@ -88,14 +84,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     /// @notice Deploys the treasury.
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (the Timelock, or a deployer who hands over).
-    /// @param registry The citizen registry deciding which contributions are matched.
+    /// @param registry_ The citizen registry deciding which contributions are matched.
     /// @param initialEpochLength The epoch length in seconds; epoch 0 starts now.
-    constructor(address admin, address registry, uint64 initialEpochLength) {
+    constructor(address admin, address registry_, uint64 initialEpochLength) {
         if (admin == address(0)) revert TreasuryZeroAddress();
         _checkEpochLength(initialEpochLength);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
-        _setCitizenRegistry(registry);
+        _setRegistry(registry_);
         _clock = EpochClock(initialEpochLength, uint64(block.timestamp), 0);
         emit EpochLengthSet(0, initialEpochLength, block.timestamp, 0);
     }
@@ -112,20 +108,20 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (category > DONATION - 1) revert TreasuryInvalidCategory(category);
         _recordInflow(token, amount, category);
         emit FeeReceived(msg.sender, token, category, amount);
-        _pullIn(token, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     /// @inheritdoc IPublicTreasury
     function donate(bytes32 note) external payable nonReentrant {
         _recordDonation(address(0), msg.value, note);
-        _pullIn(address(0), msg.value);
+        CurrencyTransfer.collect(address(0), msg.value);
     }
 
     /// @inheritdoc IPublicTreasury
     function donateToken(address token, uint256 amount, bytes32 note) external nonReentrant {
         if (token == address(0)) revert TreasuryZeroAddress();
         _recordDonation(token, amount, note);
-        _pullIn(token, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     // ───────────────────────────────────────── spending ─────────────────────────────────────────
@@ -142,7 +138,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         _spend(token, amount);
         _stats[token].totalOut += amount;
         emit Transferred(token, to, amount, memo);
-        _payOut(token, to, amount);
+        CurrencyTransfer.send(token, to, amount);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -203,7 +199,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// @inheritdoc IPublicTreasury
     function cancelGrant(uint256 grantId) external onlyRole(GOVERNOR_ROLE) {
         Grant storage g = _grant(grantId);
-        bool revoked = g.membership != 0 && _holderOf(g.registry, g.membership) == address(0);
+        bool revoked = g.membership != 0 && MembershipLookup.holderOf(g.registry, g.membership) == address(0);
         // a revoked recipient can claim nothing more: all that is unclaimed returns, even after a cancellation
         if (g.cancelled && !(revoked && g.amount > g.claimed)) revert TreasuryGrantAlreadyCancelled(grantId);
         uint256 entitled = revoked ? g.claimed : _vested(g);
@@ -229,7 +225,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         s.committed -= amount;
         s.totalOut += amount;
         emit GrantClaimed(grantId, msg.sender, amount);
-        _payOut(token, msg.sender, amount);
+        CurrencyTransfer.send(token, msg.sender, amount);
     }
 
     // ───────────────────────────────────────── quadratic funding ─────────────────────────────────
@@ -245,8 +241,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         uint256 count = projects.length;
         if (count == 0 || count > MAX_PROJECTS) revert TreasuryInvalidProjectCount(count);
         if (end <= start || end <= block.timestamp) revert TreasuryInvalidRoundWindow(start, end);
-        _spend(token, matchingPool);
-        _stats[token].committed += matchingPool;
+        _commit(token, matchingPool);
         roundId = _rounds.length;
         Round storage r = _rounds.push();
         r.token = token;
@@ -284,7 +279,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         bool matched = membership != 0;
         if (matched) _recordMatchedContribution(roundId, projectIndex, p, membership, amount);
         emit Contributed(roundId, projectIndex, msg.sender, amount, matched, membership);
-        _pullIn(token, amount);
+        CurrencyTransfer.collect(token, amount);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -333,7 +328,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         s.committed -= amount;
         s.totalOut += matching;
         emit RoundClaimed(roundId, projectIndex, msg.sender, p.contributions, matching);
-        if (amount != 0) _payOut(token, msg.sender, amount);
+        if (amount != 0) CurrencyTransfer.send(token, msg.sender, amount);
     }
 
     /// @inheritdoc IPublicTreasury
@@ -342,7 +337,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (!r.finalized) revert TreasuryRoundNotFinalized(roundId);
         Project storage p = _project(roundId, projectIndex);
         if (p.claimed) revert TreasuryProjectAlreadyClaimed(roundId, projectIndex);
-        if (p.membership == 0 || _holderOf(r.registry, p.membership) != address(0)) {
+        if (p.membership == 0 || MembershipLookup.holderOf(r.registry, p.membership) != address(0)) {
             revert TreasuryRecipientNotRevoked(roundId, projectIndex);
         }
         p.claimed = true;
@@ -388,14 +383,14 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IPublicTreasury
-    function setCitizenRegistry(address registry) external onlyRole(GOVERNOR_ROLE) {
-        _setCitizenRegistry(registry);
+    function setRegistry(address newRegistry) external onlyRole(GOVERNOR_ROLE) {
+        _setRegistry(newRegistry);
     }
 
     // ───────────────────────────────────────── views ─────────────────────────────────────────
 
     /// @inheritdoc IPublicTreasury
-    function citizenRegistry() external view returns (address) {
+    function registry() external view returns (address) {
         return _registry;
     }
 
@@ -569,6 +564,12 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         emit EpochAllowanceUsed(token, epoch, amount, spent);
     }
 
+    /// @dev Charges `amount` against the epoch cap and the free balance, and commits it (a grant or a pool).
+    function _commit(address token, uint256 amount) internal {
+        _spend(token, amount);
+        _stats[token].committed += amount;
+    }
+
     /// @dev Validates, charges and commits a new grant; returns its id.
     function _newGrant(
         address token,
@@ -578,8 +579,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     ) internal returns (uint256 grantId) {
         if (recipient == address(0)) revert TreasuryZeroAddress();
         if (amount == 0) revert TreasuryZeroAmount();
-        _spend(token, amount);
-        _stats[token].committed += amount;
+        _commit(token, amount);
         grantId = _grants.length;
         Grant storage g = _grants.push();
         g.token = token;
@@ -625,34 +625,11 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         emit DonationReceived(msg.sender, token, amount, note);
     }
 
-    /// @dev Takes `amount` from the caller: checks msg.value for ETH, pulls an ERC-20 and refuses fee-on-transfer.
-    function _pullIn(address token, uint256 amount) internal {
-        if (token == address(0)) {
-            if (msg.value != amount) revert TreasuryEthAmountMismatch(amount, msg.value);
-            return;
-        }
-        if (msg.value != 0) revert TreasuryUnexpectedEth(msg.value);
-        IERC20 erc20 = IERC20(token);
-        uint256 before = erc20.balanceOf(address(this));
-        erc20.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = Math.saturatingSub(erc20.balanceOf(address(this)), before);
-        if (received != amount) revert TreasuryFeeOnTransferToken(token, amount, received);
-    }
-
-    /// @dev Sends ETH or an ERC-20 out.
-    function _payOut(address token, address to, uint256 amount) internal {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
-    }
-
     /// @dev Sets the registry and emits the change.
-    function _setCitizenRegistry(address registry) internal {
-        if (registry == address(0)) revert TreasuryZeroAddress();
-        emit CitizenRegistrySet(_registry, registry);
-        _registry = registry;
+    function _setRegistry(address registry_) internal {
+        if (registry_ == address(0)) revert TreasuryZeroAddress();
+        emit RegistrySet(_registry, registry_);
+        _registry = registry_;
     }
 
     /// @dev The membership id `account` holds now in the current registry (0 = not a citizen).
@@ -665,7 +642,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// whose recipients then stay keyed by address rather than becoming unclaimable).
     function _recipientMembership(address recipient) internal view returns (uint64) {
         uint256 membership = _membershipOf(recipient);
-        if (membership == 0 || _holderOf(_registry, membership) != recipient) return 0;
+        if (membership == 0 || MembershipLookup.holderOf(_registry, membership) != recipient) return 0;
         return SafeCast.toUint64(membership);
     }
 
@@ -673,24 +650,15 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     /// holds the membership in `registry` now; for a revoked membership address(0), or a revert when `strict`.
     function _claimant(
         address recipient,
-        address registry,
+        address registry_,
         uint256 membership,
         bool strict
     ) internal view returns (address holder) {
         if (membership == 0) return recipient;
-        holder = _holderOf(registry, membership);
+        holder = MembershipLookup.holderOf(registry_, membership);
         if (holder == address(0) && strict) revert TreasuryRecipientRevoked(membership);
     }
 
-    /// @dev The holder of `membership` in `registry`, or address(0) when nobody holds it: the registry's ERC-721
-    /// `ownerOf` reverts for a burnt (revoked) membership.
-    function _holderOf(address registry, uint256 membership) internal view returns (address) {
-        try IERC721(registry).ownerOf(membership) returns (address holder) {
-            return holder;
-        } catch {
-            return address(0);
-        }
-    }
 
     /// @dev Reverts unless MIN_EPOCH_LENGTH <= length <= MAX_EPOCH_LENGTH.
     function _checkEpochLength(uint64 length) internal pure {
@@ -728,8 +696,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
 
     /// @dev The treasury's balance of `token`.
     function _balance(address token) internal view returns (uint256) {
-        if (token == address(0)) return address(this).balance;
-        return IERC20(token).balanceOf(address(this));
+        return CurrencyTransfer.balanceOfSelf(token);
     }
 
     /// @dev Balance minus committed, floored at zero.

@@ -120,7 +120,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     scenario.extra["grant_claimed"] = claimed.amount
 
     # a defeated proposal and a still-active one (with an override vote)
-    fee = Action.call(suite.exchange.functions.setFeeBps(2, 0), description="tool fee 0")
+    fee = Action.call(Exchange.from_suite(suite).settings.functions.setFeeBps(2, 0), description="tool fee 0")
     defeated = governance.propose(citizens[1], [fee], "Free tools").proposal_id
     control.increase_time(governance.voting_delay() + 1)
     governance.vote(citizens[0], defeated, VoteType.AGAINST)

@@ -43,7 +43,7 @@ from civicdao._custom_errors import (
     BudgetVotingNotEnded,
     BudgetWrongStatus,
     BudgetZeroAddress,
-    FailedCall,
+    CurrencyNativeTransferFailed,
 )
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.budget import ParticipatoryBudget, RoundStatus, bitmap_of, indexes_of, rule_id
@@ -550,7 +550,7 @@ def test_a_recipient_that_refuses_eth_blocks_only_itself(setup: Setup, w3: Web3)
     setup.control.increase_time(CHALLENGE)
     setup.budget.finalize(setup.outsider, round_id)
     claim = setup.pb.encode_abi("claimPayout", args=[round_id, 0])
-    with pytest.raises(FailedCall):
+    with pytest.raises(CurrencyNativeTransferFailed):
         transact(w3, setup.admin, refuser.functions.execute(setup.pb.address, claim))
     assert setup.budget.claim_payout(setup.members[1], round_id, 1).amount == 200
     assert setup.budget.claimable(round_id, 0) == 100  # still owed, nothing lost

@@ -129,7 +129,8 @@ def test_proposal_from_toml_through_execution(
     tool = KINDS.index("tool")
     actions.write_text(
         'description = "# Free tool lending\\n\\nTools are for sharing."\n'
-        f'[[action]]\ntarget = "exchange"\nsignature = "setFeeBps(uint8, uint16)"\nargs = [{tool}, 0]\n'
+        f'[[action]]\ntarget = "exchange.settings"\nsignature = "setFeeBps(uint8, uint16)"\n'
+        f"args = [{tool}, 0]\n"
     )
     made = cli.json("proposals", "propose", "--actions", str(actions), signer=1)
     pid = made["proposalId"]
@@ -154,15 +155,17 @@ def test_proposal_from_toml_through_execution(
     code, _, err = cli.run("proposals", "propose", "--actions", str(broken), "--description", "x", signer=1)
     assert code == 1 and "action 1: target 'nowhere' is neither a manifest key" in err
     wrong = tmp_path / "wrong.toml"
-    wrong.write_text('[[action]]\ntarget = "exchange"\nsignature = "setFeeBps(uint8,uint16)"\nargs = [1]\n')
+    wrong.write_text(
+        '[[action]]\ntarget = "exchange.settings"\nsignature = "setFeeBps(uint8,uint16)"\nargs = [1]\n'
+    )
     code, _, err = cli.run("proposals", "propose", "--actions", str(wrong), "--description", "x", signer=1)
     assert code == 1 and "takes 2 argument(s), args has 1" in err
     typo = tmp_path / "typo.toml"
     typo.write_text(
-        '[[action]]\ntarget = "exchange"\nsignature = "setFeeBps(uint256,uint16)"\nargs = [1, 0]\n'
+        '[[action]]\ntarget = "exchange.settings"\nsignature = "setFeeBps(uint256,uint16)"\nargs = [1, 0]\n'
     )
     code, _, err = cli.run("proposals", "propose", "--actions", str(typo), "--description", "x", signer=1)
-    assert code == 1 and "the exchange has no function setFeeBps(uint256,uint16)" in err
+    assert code == 1 and "the exchange.settings has no function setFeeBps(uint256,uint16)" in err
     assert "did you mean setFeeBps(uint8,uint16)?" in err
 
 
@@ -221,7 +224,7 @@ def test_propose_warns_when_a_grantee_holds_code_that_can_change(
     actions = tmp_path / "sink.toml"
     actions.write_text(
         'description = "# A new fee sink"\n'
-        f'[[action]]\ntarget = "exchange"\nsignature = "setFeeSink(address)"\nargs = ["{sink}"]\n'
+        f'[[action]]\ntarget = "exchange.settings"\nsignature = "setFeeSink(address)"\nargs = ["{sink}"]\n'
     )
     code, out, err = cli.run("proposals", "propose", "--actions", str(actions), "--json", signer=1)
     assert code == 0, err

@@ -24,6 +24,7 @@ from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY, PRESETS, DeployConfig, load_config
 from civicdao.deploy import SUITE_CONTRACTS, Suite, deploy_suite, load_suite
 from civicdao.errors import ConfigError, DeploymentError, NetworkError
+from civicdao.exchange import Exchange
 from civicdao.manifest import Manifest
 from civicdao.tx import call, transact
 
@@ -79,6 +80,14 @@ def test_deploy_suite_hands_every_admin_role_to_the_timelock(
     for contract in (suite.registry, suite.treasury, suite.exchange):
         assert call(contract.functions.hasRole(ADMIN, timelock))
         assert not call(contract.functions.hasRole(ADMIN, me))
+    for contract in (
+        suite.treasury,
+        suite.exchange,
+        suite.budget,
+    ):  # the DAO's power: GOVERNOR_ROLE everywhere
+        governor_role = call(contract.functions.GOVERNOR_ROLE())
+        assert call(contract.functions.hasRole(governor_role, timelock))
+        assert not call(contract.functions.hasRole(governor_role, me))
     assert not call(suite.timelock.functions.hasRole(ADMIN, me))
     tl = suite.timelock.functions
     for role in (tl.PROPOSER_ROLE(), tl.CANCELLER_ROLE(), tl.EXECUTOR_ROLE()):
@@ -350,7 +359,7 @@ def test_deploy_suite_exchange_guardian_expires_with_the_governor_guardian(
     suite = deploy_suite(w3, deployer, load_config("pilot"), manifest_path=path)
     expiry = call(suite.governor.functions.proposalGuardianExpiry())
     assert expiry > control.time()
-    assert call(suite.exchange.functions.guardianExpiry()) == expiry
+    assert Exchange.from_suite(suite).guardian_expiry() == expiry
     assert "exchange.guardianExpiry" in Manifest.load(path).steps
     guardian = call(suite.exchange.functions.GUARDIAN_ROLE())
     assert call(suite.exchange.functions.hasRole(guardian, deployer.address))  # the pilot's guardian

@@ -551,7 +551,7 @@ def test_claim_damage_disputed_then_resolved_by_the_dao_resolver(
     assert ex.get_booking(booking_id).deposit_status is DepositStatus.RELEASED
 
 
-def test_finalise_claim_unanswered_stands_and_unresolved_dispute_refunds(
+def test_finalize_claim_unanswered_stands_and_unresolved_dispute_refunds(
     control: ChainControl, ex: Exchange, citizens: list[NodeSigner]
 ) -> None:
     unanswered, deposit = _ended_booking_with_deposit(control, ex, citizens[0], citizens[1])
@@ -560,9 +560,9 @@ def test_finalise_claim_unanswered_stands_and_unresolved_dispute_refunds(
     ex.claim_damage(citizens[2], disputed, deposit)
     ex.dispute_claim(citizens[3], disputed)
     control.increase_time(2 * ex.windows().dispute + 1)
-    stood = ex.finalise_claim(citizens[4], unanswered)
+    stood = ex.finalize_claim(citizens[4], unanswered)
     assert (stood.to_lister, stood.to_renter) == (deposit // 2, deposit - deposit // 2)
-    refunded = ex.finalise_claim(citizens[4], disputed)
+    refunded = ex.finalize_claim(citizens[4], disputed)
     assert (refunded.to_lister, refunded.to_renter) == (0, deposit)
 
 
@@ -580,9 +580,9 @@ def test_dao_actions_take_effect_only_through_a_proposal(
     assert ex.windows().claim == 3 * DAY
     assert call(suite.exchange.functions.housingListingCap()) == 3
     with pytest.raises(AccessControlUnauthorizedAccount):  # the deployer handed its admin role over
-        transact(suite.w3, deployer, suite.exchange.functions.setTokenAllowed(token.address, False))
+        transact(suite.w3, deployer, ex.settings.functions.setTokenAllowed(token.address, False))
     with pytest.raises(AccessControlUnauthorizedAccount):  # and a citizen alone cannot act for the DAO
-        transact(suite.w3, citizens[0], suite.exchange.functions.setFeeBps(0, 0))
+        transact(suite.w3, citizens[0], ex.settings.functions.setFeeBps(0, 0))
 
 
 def test_dao_action_builders_refuse_bad_input(ex: Exchange) -> None:

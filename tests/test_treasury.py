@@ -21,13 +21,13 @@ from web3.contract import Contract
 from civicdao import treasury as tr
 from civicdao._custom_errors import (
     AccessControlUnauthorizedAccount,
+    CurrencyNativeTransferFailed,
+    CurrencyTokenShortfall,
+    CurrencyWrongValue,
     ERC20InsufficientAllowance,
-    FailedCall,
     ReentrancyGuardReentrantCall,
     TreasuryContributionTooLarge,
     TreasuryEpochCapExceeded,
-    TreasuryEthAmountMismatch,
-    TreasuryFeeOnTransferToken,
     TreasuryGrantAlreadyCancelled,
     TreasuryGrantNotFound,
     TreasuryInsufficientFreeBalance,
@@ -51,7 +51,6 @@ from civicdao._custom_errors import (
     TreasuryRoundNotFound,
     TreasuryTrancheAlreadyReleased,
     TreasuryTrancheOutOfRange,
-    TreasuryUnexpectedEth,
     TreasuryZeroAddress,
     TreasuryZeroAmount,
 )
@@ -167,13 +166,13 @@ def _governor_calls(treasury: Contract, someone: str) -> dict[str, Any]:
         "openRound": treasury.functions.openRound(ETH, 0, [someone], 0, 2**40),
         "setEpochCap": treasury.functions.setEpochCap(ETH, 1),
         "setEpochLength": treasury.functions.setEpochLength(DAY),
-        "setCitizenRegistry": treasury.functions.setCitizenRegistry(someone),
+        "setRegistry": treasury.functions.setRegistry(someone),
     }
 
 
 GOVERNOR_FUNCTIONS = [
     "transfer", "createStreamGrant", "createMilestoneGrant", "cancelGrant", "cancelProjectPayout",
-    "openRound", "setEpochCap", "setEpochLength", "setCitizenRegistry",
+    "openRound", "setEpochCap", "setEpochLength", "setRegistry",
 ]  # fmt: skip
 
 
@@ -274,7 +273,7 @@ def test_donate_token_refuses_fee_on_transfer_token(st: Standalone) -> None:
     fee_token, _ = deploy_contract(st.w3, st.admin, "MockFeeOnTransferERC20")
     donor = st.outsiders[0]
     transact(st.w3, donor, fee_token.functions.mint(donor.address, 1_000))
-    with pytest.raises(TreasuryFeeOnTransferToken) as err:
+    with pytest.raises(CurrencyTokenShortfall) as err:
         st.api.donate(donor, 1_000, token=fee_token.address)
     assert (err.value.expected, err.value.received) == (1_000, 990)
 
@@ -298,12 +297,12 @@ def test_deposit_fee_reverts_on_bad_category_value_or_eth(st: Standalone) -> Non
     with pytest.raises(TreasuryInvalidCategory) as err:
         transact(st.w3, payer, fns.depositFee(ETH, 1, 5), value=1)
     assert err.value.category == 5
-    with pytest.raises(TreasuryEthAmountMismatch) as mismatch:
+    with pytest.raises(CurrencyWrongValue) as mismatch:
         transact(st.w3, payer, fns.depositFee(ETH, 10, 0), value=9)
-    assert (mismatch.value.expected, mismatch.value.received) == (10, 9)
-    with pytest.raises(TreasuryUnexpectedEth) as unexpected:
+    assert (mismatch.value.expected, mismatch.value.sent) == (10, 9)
+    with pytest.raises(CurrencyWrongValue) as unexpected:
         transact(st.w3, payer, fns.depositFee(st.token.address, 10, 0), value=1)
-    assert unexpected.value.value == 1
+    assert (unexpected.value.expected, unexpected.value.sent) == (0, 1)
     with pytest.raises(TreasuryZeroAmount):
         transact(st.w3, payer, fns.depositFee(ETH, 0, 0))
 
@@ -366,7 +365,7 @@ def test_transfer_reverts_on_zero_receiver_zero_amount_and_short_free_balance(st
 def test_transfer_to_a_receiver_that_refuses_eth_reverts_whole(st: Standalone) -> None:
     _fund(st, ETHER)
     refuser, _ = deploy_contract(st.w3, st.admin, "MockRevertingReceiver")
-    with pytest.raises(FailedCall):
+    with pytest.raises(CurrencyNativeTransferFailed):
         st.run(st.api.transfer_action(to=refuser.address, amount=ETHER))
     assert st.api.token_balance().total_out == 0
 
@@ -474,10 +473,10 @@ def test_set_epoch_length_rejects_out_of_range(st: Standalone) -> None:
 def test_set_citizen_registry_action_switches_matching_registry(st: Standalone) -> None:
     other, _ = deploy_contract(st.w3, st.admin, "MockCitizenRegistry")
     record = st.run(st.api.set_citizen_registry_action(other.address))
-    assert record.event("CitizenRegistrySet")["newRegistry"] == other.address
-    assert call(st.treasury.functions.citizenRegistry()) == other.address
+    assert record.event("RegistrySet")["newRegistry"] == other.address
+    assert call(st.treasury.functions.registry()) == other.address
     with pytest.raises(TreasuryZeroAddress):
-        st.gov(st.treasury.functions.setCitizenRegistry(ETH))
+        st.gov(st.treasury.functions.setRegistry(ETH))
 
 
 # ───────────────────────────────────────── stream grants ─────────────────────────────────────────
@@ -738,7 +737,7 @@ def test_qf_token_round_contributions_are_pulled_after_approval(st: Standalone) 
     round_id = _round(st, [st.outsiders[1].address], 50 * ETHER, token=st.token.address)
     st.api.contribute(st.citizens[0], round_id, 0, 9 * ETHER)
     st.api.contribute(st.citizens[1], round_id, 0, 4 * ETHER)
-    with pytest.raises(TreasuryUnexpectedEth):
+    with pytest.raises(CurrencyWrongValue):
         transact(st.w3, st.citizens[2], st.treasury.functions.contribute(round_id, 0, 1), value=1)
     st.control.increase_time(DAY)
     st.api.finalize_round(st.outsiders[0], round_id)
@@ -784,7 +783,7 @@ def test_qf_round_reverts(st: Standalone) -> None:
     assert out_of_range.value.projectIndex == 1
     with pytest.raises(TreasuryZeroAmount):
         transact(st.w3, st.citizens[0], fns.contribute(later, 0, 0))
-    with pytest.raises(TreasuryEthAmountMismatch):
+    with pytest.raises(CurrencyWrongValue):
         transact(st.w3, st.citizens[0], fns.contribute(later, 0, 5), value=4)
     st.api.contribute(st.citizens[0], later, 0, 5)
     _warp(st, now + 2 * DAY)

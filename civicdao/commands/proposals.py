@@ -5,7 +5,7 @@ Actions come from a TOML file, one ``[[action]]`` table each::
     description = "# Free tool lending\\n\\nWhy: ..."   # optional; --description wins
 
     [[action]]
-    target = "exchange"                 # a manifest key (registry, treasury, …) or a 0x address
+    target = "exchange.settings"        # a manifest key (registry, treasury, …), exchange.settings or 0x…
     signature = "setFeeBps(uint8,uint16)"
     args = [2, 0]                       # numbers, "0x…" bytes, addresses, strings, booleans, lists
     value = "0"                         # wei sent with the call (optional)
@@ -24,14 +24,20 @@ from eth_abi.abi import encode
 from eth_abi.exceptions import EncodingError
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
+from web3.contract import Contract
 
 from civicdao.artifacts import abi_signature
 from civicdao.commands._common import Opened, print_result, tx_json, write_command
+from civicdao.contracts import bind
 from civicdao.deploy import SUITE_CONTRACTS, Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance, VoteType
+from civicdao.tx import call
 
 __all__ = ["COMMANDS", "load_actions"]
+
+#: The action target naming the exchange's settings contract (not in the manifest: the exchange creates it).
+SETTINGS_TARGET = "exchange.settings"
 
 
 def load_actions(path: str | Path, suite: Suite) -> tuple[list[Action], str | None]:
@@ -62,14 +68,15 @@ def _action(suite: Suite, number: int, table: Any, path: str | Path) -> Action:
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; use target, signature, args, value")
     target = str(table.get("target", ""))
-    if target in SUITE_CONTRACTS:
-        address = to_checksum_address(suite.manifest.address(target))
+    targets = _targets(suite)
+    if target in targets:
+        address = to_checksum_address(targets[target].address)
     elif is_address(target):
         address = to_checksum_address(target)
     else:
         raise ConfigError(
             f"{where}: target {target!r} is neither a manifest key "
-            f"({', '.join(SUITE_CONTRACTS)}) nor an address"
+            f"({', '.join([*SUITE_CONTRACTS, SETTINGS_TARGET])}) nor an address"
         )
     value = _value(table.get("value", 0), where)
     signature = str(table.get("signature", "")).replace(" ", "")
@@ -95,15 +102,22 @@ def _action(suite: Suite, number: int, table: Any, path: str | Path) -> Action:
 def _check_known_function(suite: Suite, address: str, signature: str, where: str) -> None:
     """A call to one of the suite's contracts must name one of its functions (else it would fail only at
     execution, after the whole vote)."""
-    for key, contract_address in suite.addresses().items():
-        if contract_address != address:
+    for key, contract in _targets(suite).items():
+        if contract.address != address:
             continue
-        contract = getattr(suite, key)
         known = {abi_signature(entry) for entry in contract.abi if entry.get("type") == "function"}
         if signature not in known:
             close = sorted(k for k in known if k.split("(")[0] == signature.split("(")[0])
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(f"{where}: the {key} has no function {signature}{hint}")
+
+
+def _targets(suite: Suite) -> dict[str, Contract]:
+    """The contracts an action may name: the manifest's, and the exchange's settings contract (the DAO's
+    exchange setters live there)."""
+    targets: dict[str, Contract] = {key: getattr(suite, key) for key in SUITE_CONTRACTS}
+    targets[SETTINGS_TARGET] = bind(suite.w3, "ExchangeSettings", call(suite.exchange.functions.settings()))
+    return targets
 
 
 def _value(raw: Any, where: str) -> int:

@@ -10,6 +10,7 @@ from eth_utils.address import to_checksum_address
 
 from civicdao.cli_options import emit, eth, print_json, stdout, when
 from civicdao.config import KINDS
+from civicdao.contracts import bind
 from civicdao.deploy import SUITE_CONTRACTS, load_suite
 from civicdao.index.cli import Opened, with_index
 from civicdao.tokens import ETH
@@ -120,7 +121,8 @@ def _role_names(contract: Any) -> dict[str, str]:
 def _guardians(suite: Any, roles: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
     governor_guardian = str(call(suite.governor.functions.proposalGuardian()))
     governor_expiry = int(call(suite.governor.functions.proposalGuardianExpiry()))
-    exchange_expiry = int(call(suite.exchange.functions.guardianExpiry()))
+    settings = bind(suite.w3, "ExchangeSettings", call(suite.exchange.functions.settings()))
+    exchange_expiry = int(call(settings.functions.guardianExpiry()))
     rows = []
     if int(governor_guardian, 16) != 0:
         rows.append(

@@ -9,11 +9,15 @@ executes (fees per kind, roles, windows, housing rules, pausing, sweeping). Prop
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from web3.contract import Contract
 
 from civicdao._validate import UINT64_MAX
 from civicdao.accounts import checksum
 from civicdao.client import ContractClient
+from civicdao.contracts import bind
 from civicdao.exchange.types import (
     GUARDIAN_ROLE,
     LISTER_ROLE,
@@ -30,6 +34,7 @@ from civicdao.exchange.types import (
 )
 from civicdao.governance import Action
 from civicdao.tokens import ETH
+from civicdao.tx import call
 
 __all__ = ["ExchangeActions"]
 
@@ -40,6 +45,13 @@ class ExchangeActions(ContractClient):
     ARTIFACT = "CommonsExchange"
     SUITE_KEY = "exchange"
 
+    @functools.cached_property
+    def settings(self) -> Contract:
+        """The exchange's DAO settings contract (``ExchangeSettings``, created by the exchange): proposals
+        that change fees, windows, housing limits, accepted tokens, the fee sink, the registry or the
+        guardians' expiry call it."""
+        return bind(self.w3, "ExchangeSettings", call(self.contract.functions.settings()))
+
     def allow_token_action(self, token: str, *, allowed: bool = True) -> Action:
         """Allow (or withdraw) an ERC-20 as payment for new listings and bookings."""
         address = checksum(token, what="token")
@@ -47,7 +59,7 @@ class ExchangeActions(ContractClient):
             raise ExchangeInputError("ETH is always allowed: give an ERC-20 address")
         verb = "Allow" if allowed else "Disallow"
         return self._action(
-            self.contract.functions.setTokenAllowed(address, bool(allowed)), f"{verb} {address}"
+            self.settings.functions.setTokenAllowed(address, bool(allowed)), f"{verb} {address}"
         )
 
     def fee_action(self, kind: Kind | str | int, bps: int) -> Action:
@@ -55,7 +67,7 @@ class ExchangeActions(ContractClient):
         chosen = Kind.parse(kind)
         _check_uint("fee bps", bps, MAX_FEE_BPS)
         return self._action(
-            self.contract.functions.setFeeBps(int(chosen), bps), f"Set the {chosen.name} fee to {bps} bps"
+            self.settings.functions.setFeeBps(int(chosen), bps), f"Set the {chosen.name} fee to {bps} bps"
         )
 
     def role_action(self, role: bytes, account: str, *, granted: bool = True) -> Action:
@@ -75,9 +87,9 @@ class ExchangeActions(ContractClient):
         """Set the claim, dispute and/or delivery windows (seconds) of future bookings."""
         actions = []
         for name, value, low, setter in (
-            ("claim", claim, 0, self.contract.functions.setClaimWindow),
-            ("dispute", dispute, MIN_DISPUTE_WINDOW, self.contract.functions.setDisputeWindow),
-            ("delivery", delivery, 0, self.contract.functions.setDeliveryWindow),
+            ("claim", claim, 0, self.settings.functions.setClaimWindow),
+            ("dispute", dispute, MIN_DISPUTE_WINDOW, self.settings.functions.setDisputeWindow),
+            ("delivery", delivery, 0, self.settings.functions.setDeliveryWindow),
         ):
             if value is None:
                 continue
@@ -100,7 +112,7 @@ class ExchangeActions(ContractClient):
             address = checksum(token, what="token")
             actions.append(
                 self._action(
-                    self.contract.functions.setHousingPriceCeiling(address, price_ceiling),
+                    self.settings.functions.setHousingPriceCeiling(address, price_ceiling),
                     f"Set the housing ceiling to {price_ceiling} per night in {address}",
                 )
             )
@@ -108,7 +120,7 @@ class ExchangeActions(ContractClient):
             _check_amount("listing_cap", listing_cap)
             actions.append(
                 self._action(
-                    self.contract.functions.setHousingListingCap(listing_cap),
+                    self.settings.functions.setHousingListingCap(listing_cap),
                     f"Allow {listing_cap} active housing listings per lister",
                 )
             )
@@ -130,7 +142,7 @@ class ExchangeActions(ContractClient):
         _check_uint("guardian expiry", expiry, UINT64_MAX)
         until = f"until {_iso(expiry)}" if expiry else "with no expiry"
         return self._action(
-            self.contract.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
+            self.settings.functions.setGuardianExpiry(expiry), f"Exchange guardians may pause {until}"
         )
 
     def sweep_surplus_action(self, token: str, to: str) -> Action:

@@ -189,7 +189,7 @@ class Exchange(ExchangeActions):
 
     def guardian_expiry(self) -> int:
         """Unix time after which GUARDIAN_ROLE holders can no longer pause (0 = never; the DAO always can)."""
-        return int(call(self.contract.functions.guardianExpiry()))
+        return int(call(self.settings.functions.guardianExpiry()))
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -477,13 +477,13 @@ class Exchange(ExchangeActions):
         """The buyer of an ITEM confirms receipt, releasing the price to the seller now."""
         _check_id("booking_id", booking_id)
         return self._settlement(
-            booking_id, self._send(signer, self.contract.functions.confirmReceipt(booking_id))
+            booking_id, self._send(signer, self.claims.functions.confirmReceipt(booking_id))
         )
 
     def mark_shipped(self, signer: Signer, booking_id: int) -> Shipped:
         """The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel, only claim."""
         _check_id("booking_id", booking_id)
-        return Shipped(booking_id, self._send(signer, self.contract.functions.markShipped(booking_id)))
+        return Shipped(booking_id, self._send(signer, self.claims.functions.markShipped(booking_id)))
 
     def membership_of(self, account: str) -> int:
         """The citizen membership id ``account`` holds now in the exchange's registry (0 = none)."""
@@ -557,10 +557,10 @@ class Exchange(ExchangeActions):
             booking_id, self._send(signer, self.claims.functions.resolve(booking_id, to_lister))
         )
 
-    def finalise_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
+    def finalize_claim(self, signer: Signer, booking_id: int) -> DepositRelease:
         """After the deadline (anyone): an unanswered claim stands, an unresolved dispute refunds."""
         _check_id("booking_id", booking_id)
-        return self._release(booking_id, self._send(signer, self.claims.functions.finaliseClaim(booking_id)))
+        return self._release(booking_id, self._send(signer, self.claims.functions.finalizeClaim(booking_id)))
 
     def _release(self, booking_id: int, record: TxRecord) -> DepositRelease:
         """What a claim's end paid: the deposit split, or for an ITEM claim the price split (``to_lister``

@@ -19,6 +19,7 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from civicdao.artifacts import abi_type, load_artifact
+from civicdao.contracts import create_address
 from civicdao.index.store import EventRow
 
 __all__ = ["CallDecoder", "DecodedCall", "EventDecoder", "EventSpec", "jsonable"]
@@ -154,7 +155,7 @@ class EventDecoder:
 
     def __init__(self, contracts: Mapping[str, str]) -> None:
         """``contracts`` maps each address to the name of its artifact."""
-        self.contracts = {to_checksum_address(a): name for a, name in contracts.items()}
+        self.contracts: dict[str, str] = {to_checksum_address(a): name for a, name in contracts.items()}
         self.specs: dict[tuple[str, str], EventSpec] = {}
         for name in sorted(set(self.contracts.values())):
             for entry in load_artifact(name).abi:
@@ -208,11 +209,20 @@ class DecodedCall:
         return f"{self.contract}.{self.function}({inner})"
 
 
+#: The contracts the exchange's constructor creates, in order (its contract nonces 1, 2, 3): proposals call
+#: the settings one, so its calls are decoded by name too.
+EXCHANGE_SIBLINGS = ("ExchangeClaims", "ExchangeLens", "ExchangeSettings")
+
+
 class CallDecoder:
-    """Decodes calldata sent to the known contracts, by 4-byte selector from their ABIs."""
+    """Decodes calldata sent to the known contracts (and the exchange's siblings), by 4-byte selector."""
 
     def __init__(self, contracts: Mapping[str, str]) -> None:
-        self.contracts = {to_checksum_address(a): name for a, name in contracts.items()}
+        self.contracts: dict[str, str] = {to_checksum_address(a): name for a, name in contracts.items()}
+        for address, name in list(self.contracts.items()):
+            if name == "CommonsExchange":
+                for nonce, sibling in enumerate(EXCHANGE_SIBLINGS, start=1):
+                    self.contracts[create_address(address, nonce)] = sibling
         self._functions: dict[tuple[str, bytes], Mapping[str, Any]] = {}
         for name in set(self.contracts.values()):
             for entry in load_artifact(name).abi:

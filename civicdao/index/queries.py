@@ -580,7 +580,7 @@ class IndexReader:
             "DepositReleased",
             "DamageClaimed",
             "ClaimDisputed",
-            "ClaimFinalised",
+            "ClaimFinalized",
         )
         bookings: dict[int, dict[str, Any]] = {}
         for ev in self.store.events(EXCHANGE, names):

@@ -222,9 +222,7 @@ class TreasuryActions:
     def set_citizen_registry_action(self, registry: str) -> Action:
         """Point QF matching at another citizen registry."""
         address = nonzero(registry, "citizen registry")
-        return self._action(
-            "setCitizenRegistry", [address], f"Use citizen registry {address} for QF matching"
-        )
+        return self._action("setRegistry", [address], f"Use citizen registry {address} for QF matching")
 
     # -- what an execution created ------------------------------------------------------------------
 

@@ -49,6 +49,19 @@ interface ICommonsExchange {
         RELEASED
     }
 
+    /// @notice A DAO setting that ExchangeSettings checks and the exchange stores (see `configure`).
+    enum Setting {
+        FeeBps,
+        FeeSink,
+        Registry,
+        ClaimWindow,
+        DisputeWindow,
+        DeliveryWindow,
+        HousingPriceCeiling,
+        HousingListingCap,
+        TokenAllowed
+    }
+
     /// @notice Parameters of a new listing.
     /// @dev `stock` only for ITEM listings (must be > 0 there, 0 otherwise is ignored). ITEM listings take no
     /// deposit and cannot be ROOM_HOUSE. `freeCancelHours`: renters cancelling more than this many hours before
@@ -180,10 +193,6 @@ interface ICommonsExchange {
     error ExchangeSlotTaken(uint256 listingId, uint256 slot);
     /// @notice Thrown when an ITEM purchase asks for more than the remaining stock.
     error ExchangeOutOfStock(uint256 listingId, uint256 requested, uint256 available);
-    /// @notice Thrown when the ETH sent differs from what is due (0 for ERC-20 bookings).
-    error ExchangeWrongValue(uint256 expected, uint256 sent);
-    /// @notice Thrown when a token delivers less than was transferred (fee-on-transfer and similar tokens).
-    error ExchangeTokenShortfall(address token, uint256 expected, uint256 received);
     /// @notice Thrown when the fee sink pulled more than the fee (only a token that ignores its allowance allows
     /// that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead).
     error ExchangeFeeSinkMismatch(address token, uint256 expected, uint256 pulled);
@@ -234,6 +243,8 @@ interface ICommonsExchange {
     error ExchangeNotItemListing(uint256 listingId);
     /// @notice Thrown when anyone but the exchange's claims contract calls one of its claim hooks.
     error ExchangeOnlyClaims(address caller);
+    /// @notice Thrown when `configure` is called by anyone but the exchange's settings contract.
+    error ExchangeOnlySettings(address caller);
     /// @notice Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is
     /// then a non-delivery claim), or the seller marks it shipped twice.
     error ExchangeItemShipped(uint256 bookingId, uint256 shippedAt);
@@ -287,10 +298,6 @@ interface ICommonsExchange {
     );
     /// @notice The price of a booking was paid out: `toLister` credited, `fee` to the fee sink.
     event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
-    /// @notice A buyer confirmed receipt of an ITEM purchase.
-    event ReceiptConfirmed(uint256 indexed bookingId);
-    /// @notice The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim.
-    event ItemShipped(uint256 indexed bookingId);
     /// @notice A booking's deposit was paid out.
     event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
     /// @notice `amount` of `token` became withdrawable by `account`.
@@ -307,28 +314,8 @@ interface ICommonsExchange {
     /// pending and can be flushed later.
     event FeeDeferred(address indexed token, Kind indexed kind, uint256 amount);
 
-    /// @notice The DAO changed the fee for `kind`.
-    event FeeBpsSet(Kind indexed kind, uint256 oldBps, uint256 newBps);
-    /// @notice The DAO changed the fee sink.
-    event FeeSinkSet(address indexed oldSink, address indexed newSink);
-    /// @notice The DAO changed the citizen registry.
-    event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
-    /// @notice The DAO changed the damage-claim window (seconds after a booking ends).
-    event ClaimWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the dispute window (seconds to answer a claim, and to resolve a dispute).
-    event DisputeWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the delivery window of ITEM purchases.
-    event DeliveryWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the per-night housing price ceiling in `token` (0 = none).
-    event HousingPriceCeilingSet(address indexed token, uint256 oldCeiling, uint256 newCeiling);
-    /// @notice The DAO changed the cap on active housing listings per lister (0 = none).
-    event HousingListingCapSet(uint256 oldCap, uint256 newCap);
     /// @notice The DAO swept `amount` of `token` held above what the exchange owes (mistaken transfers) to `to`.
     event SurplusSwept(address indexed token, address indexed to, uint256 amount);
-    /// @notice The DAO allowed or disallowed an ERC-20 payment token.
-    event TokenAllowedSet(address indexed token, bool allowed);
-    /// @notice The DAO changed the time after which GUARDIAN_ROLE holders can no longer pause (0 = never).
-    event GuardianExpirySet(uint256 oldExpiry, uint256 newExpiry);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Listings
@@ -390,19 +377,10 @@ interface ICommonsExchange {
     /// @param bookingId The booking.
     function cancelByLister(uint256 bookingId) external;
 
-    /// @notice The buyer confirms receipt of an ITEM purchase, releasing the price to the seller.
-    /// @param bookingId The booking.
-    function confirmReceipt(uint256 bookingId) external;
-
     /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window), and the
     /// deposit back to the renter once the claim window has passed without a claim.
     /// @param bookingId The booking.
     function settle(uint256 bookingId) external;
-
-    /// @notice The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (the remedy for
-    /// non-delivery is a claim, see IExchangeClaims).
-    /// @param bookingId The booking.
-    function markShipped(uint256 bookingId) external;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Hooks of the claims contract (claims and disputes live in IExchangeClaims)
@@ -423,10 +401,15 @@ interface ICommonsExchange {
     ) external;
 
     /// @notice Ends a claim (claims contract only): `toLister` of the deposit (deposit claims) or of the price
-    /// (ITEM claims, the seller's part minus the fee) goes to the lister, the rest back to the renter.
+    /// (ITEM claims, the seller's part minus the fee) goes to the lister, the rest back to the renter. An ITEM
+    /// buyer's confirmed receipt pays the whole price this way.
     /// @param bookingId The booking.
     /// @param toLister The lister's part.
     function payClaim(uint256 bookingId, uint256 toLister) external;
+
+    /// @notice Records that the seller shipped an ITEM purchase now (claims contract only).
+    /// @param bookingId The booking.
+    function recordShipment(uint256 bookingId) external;
 
     /// @notice A booking with what the claims contract needs to know about `account`.
     /// @param bookingId The booking.
@@ -448,6 +431,10 @@ interface ICommonsExchange {
     /// @return The lens contract.
     function lens() external view returns (address);
 
+    /// @notice The contract through which the DAO changes the exchange's settings (created by the exchange).
+    /// @return The settings contract.
+    function settings() external view returns (address);
+
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Money out
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -468,50 +455,19 @@ interface ICommonsExchange {
     function flushFees(address token, Kind kind) external;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // DAO settings (DEFAULT_ADMIN_ROLE = Timelock)
+    // DAO settings and actions (GOVERNOR_ROLE = Timelock; the setters live in ExchangeSettings)
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Sets the fee for listings of `kind` (capped by MAX_FEE_BPS).
-    /// @param kind The listing kind.
-    /// @param bps Fee in basis points of the price.
-    function setFeeBps(Kind kind, uint16 bps) external;
-
-    /// @notice Sets the fee sink (a contract implementing IFeeSink).
-    /// @param sink The new sink.
-    function setFeeSink(address sink) external;
-
-    /// @notice Sets the citizen registry.
-    /// @param newRegistry The new registry.
-    function setRegistry(address newRegistry) external;
-
-    /// @notice Sets the damage-claim window for future bookings.
-    /// @param window Seconds after a booking's end.
-    function setClaimWindow(uint256 window) external;
-
-    /// @notice Sets the dispute window (answer and resolution deadlines of future claims).
-    /// @param window Seconds.
-    function setDisputeWindow(uint256 window) external;
-
-    /// @notice Sets the delivery window of future ITEM purchases.
-    /// @param window Seconds.
-    function setDeliveryWindow(uint256 window) external;
-
-    /// @notice Sets the per-night housing price ceiling in `token` (0 = none).
-    /// @param token The token.
-    /// @param ceiling Maximum price per night.
-    function setHousingPriceCeiling(address token, uint256 ceiling) external;
-
-    /// @notice Sets the cap on active housing listings per lister (0 = none).
-    /// @param cap The cap.
-    function setHousingListingCap(uint256 cap) external;
-
-    /// @notice Allows or disallows an ERC-20 payment token for new listings and bookings (ETH is always allowed).
-    /// @param token The token.
-    /// @param allowed Whether new listings may use it.
-    function setTokenAllowed(address token, bool allowed) external;
+    /// @notice Stores a setting the settings contract checked (settings contract only). `key` is the kind (FeeBps)
+    /// or the token (HousingPriceCeiling, TokenAllowed; as uint160), else unused; an address setting passes the
+    /// address as `value`, TokenAllowed passes 1 or 0.
+    /// @param setting Which setting.
+    /// @param key The kind or token the setting is per, if any.
+    /// @param value The new value.
+    function configure(Setting setting, uint256 key, uint256 value) external;
 
     /// @notice Pays what is owed to a revoked citizen membership (no key can withdraw it any more) to `to`, as the
-    /// DAO decides: the former resident's new address, or the treasury. Only the DAO (DEFAULT_ADMIN_ROLE).
+    /// DAO decides: the former resident's new address, or the treasury. Only the DAO (GOVERNOR_ROLE).
     /// @param membership The revoked membership.
     /// @param token The token (address(0) = ETH).
     /// @param to The recipient.
@@ -522,10 +478,6 @@ interface ICommonsExchange {
     /// @param token The token (address(0) = ETH).
     /// @param to The recipient (e.g. the treasury).
     function sweepSurplus(address token, address payable to) external;
-
-    /// @notice Sets the time after which GUARDIAN_ROLE holders can no longer pause (0 = never); the DAO always can.
-    /// @param newExpiry Unix seconds (the deployment sets the governor's guardian expiry).
-    function setGuardianExpiry(uint64 newExpiry) external;
 
     /// @notice Stops new listings and bookings (DAO, or GUARDIAN_ROLE until the guardian expiry); refunds,
     /// settlement, claims and withdrawals continue.
@@ -612,10 +564,6 @@ interface ICommonsExchange {
     /// @notice The cap on active housing listings per lister (0 = none).
     /// @return The cap.
     function housingListingCap() external view returns (uint256);
-
-    /// @notice The time after which GUARDIAN_ROLE holders can no longer pause (0 = never).
-    /// @return The expiry in unix seconds.
-    function guardianExpiry() external view returns (uint256);
 
     /// @notice Whether `token` may be used by new listings (address(0) = ETH, always true).
     /// @param token The token.

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 /// @title IExchangeClaims
 /// @notice Claims and disputes of the CivicDAO commons exchange, split out of the exchange to keep both under
-/// EIP-170: damage claims on a booking's deposit (the lister claims, the renter accepts or disputes) and
+/// EIP-170, with the delivery steps of an ITEM purchase they judge (shipped, received): damage claims on a booking's deposit (the lister claims, the renter accepts or disputes) and
 /// non-delivery claims on an ITEM purchase's price (the buyer claims, the seller accepts or disputes). A dispute
 /// goes to the resolvers the DAO appoints on the exchange (its RESOLVER_ROLE); an unresolved dispute returns the
 /// money to the party who paid it in. The exchange holds the money and the booking state; this contract checks
@@ -11,6 +11,10 @@ pragma solidity ^0.8.28;
 /// @dev Errors are the exchange's (ICommonsExchange). Parties are checked through the exchange, so a citizen's
 /// rights follow their membership across key rotations.
 interface IExchangeClaims {
+    /// @notice The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim.
+    event ItemShipped(uint256 indexed bookingId);
+    /// @notice A buyer confirmed receipt of an ITEM purchase.
+    event ReceiptConfirmed(uint256 indexed bookingId);
     /// @notice The lister claimed `amount` of the deposit for damage; `evidenceURI` points to non-personal
     /// evidence. The renter must answer by `respondBy`.
     event DamageClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
@@ -22,8 +26,17 @@ interface IExchangeClaims {
     event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
     /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
     event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
-    /// @notice A claim was finalised after its deadline; `claimStood` is true when an unanswered claim stood.
-    event ClaimFinalised(uint256 indexed bookingId, bool claimStood);
+    /// @notice A claim was finalized after its deadline; `claimStood` is true when an unanswered claim stood.
+    event ClaimFinalized(uint256 indexed bookingId, bool claimStood);
+
+    /// @notice The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (the remedy for
+    /// non-delivery is a claim).
+    /// @param bookingId The booking.
+    function markShipped(uint256 bookingId) external;
+
+    /// @notice The buyer confirms receipt of an ITEM purchase, releasing the price to the seller.
+    /// @param bookingId The booking.
+    function confirmReceipt(uint256 bookingId) external;
 
     /// @notice The lister claims up to the deposit for damage, after the end and within the claim window.
     /// @param bookingId The booking.
@@ -53,10 +66,10 @@ interface IExchangeClaims {
     /// @param toLister The part that goes to the lister.
     function resolve(uint256 bookingId, uint256 toLister) external;
 
-    /// @notice Anyone finalises a claim after its deadline: an unanswered damage claim stands and an unanswered
+    /// @notice Anyone finalizes a claim after its deadline: an unanswered damage claim stands and an unanswered
     /// non-delivery claim refunds the buyer; an unresolved dispute returns everything to the renter/buyer.
     /// @param bookingId The booking.
-    function finaliseClaim(uint256 bookingId) external;
+    function finalizeClaim(uint256 bookingId) external;
 
     /// @notice The exchange whose bookings this contract judges.
     /// @return The exchange.

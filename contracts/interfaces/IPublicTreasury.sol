@@ -98,12 +98,6 @@ interface IPublicTreasury is IFeeSink {
     error TreasuryZeroAddress();
     /// @notice Thrown when a fee is tagged with a category other than the exchange kinds 0..4.
     error TreasuryInvalidCategory(uint8 category);
-    /// @notice Thrown when `msg.value` differs from the declared ETH amount.
-    error TreasuryEthAmountMismatch(uint256 expected, uint256 received);
-    /// @notice Thrown when ETH is sent along with an ERC-20 payment.
-    error TreasuryUnexpectedEth(uint256 value);
-    /// @notice Thrown when the treasury received less than the transferred amount (fee-on-transfer token).
-    error TreasuryFeeOnTransferToken(address token, uint256 expected, uint256 received);
     /// @notice Thrown when spending or committing more than the free (uncommitted) balance.
     error TreasuryInsufficientFreeBalance(address token, uint256 requested, uint256 available);
     /// @notice Thrown when spending more than what remains of the token's cap in the current epoch.
@@ -173,7 +167,7 @@ interface IPublicTreasury is IFeeSink {
     /// was set) epochs last `newLength`, and the epoch starting at `anchor` is number `epochAtAnchor`.
     event EpochLengthSet(uint256 oldLength, uint256 newLength, uint256 anchor, uint256 epochAtAnchor);
     /// @notice Emitted when the citizen registry used for matching changes.
-    event CitizenRegistrySet(address indexed oldRegistry, address indexed newRegistry);
+    event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
     /// @notice Emitted when a linear vesting grant is created.
     event StreamGrantCreated(
         uint256 indexed grantId,
@@ -366,14 +360,14 @@ interface IPublicTreasury is IFeeSink {
     /// @dev Matched totals are kept per (registry, membership id): ids of two registries are never mixed up.
     /// Contributions recorded under the old registry keep counting in open rounds; a resident who also holds a
     /// membership in the new one and contributes again is a second contributor there, so switch between rounds.
-    /// @param registry The registry.
-    function setCitizenRegistry(address registry) external;
+    /// @param newRegistry The registry.
+    function setRegistry(address newRegistry) external;
 
     // ───────────────────────────────────────── views ─────────────────────────────────────────
 
     /// @notice The citizen registry used for matching.
     /// @return The registry address.
-    function citizenRegistry() external view returns (address);
+    function registry() external view returns (address);
 
     /// @notice The treasury's balance of `token`.
     /// @param token The token (address(0) for ETH).

@@ -13,6 +13,7 @@ import {PublicTreasury} from "../../contracts/PublicTreasury.sol";
 import {IParticipatoryBudget} from "../../contracts/interfaces/IParticipatoryBudget.sol";
 import {ICivicGovernor} from "../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../contracts/interfaces/ICommonsExchange.sol";
+import {IExchangeSettings} from "../../contracts/interfaces/IExchangeSettings.sol";
 import {IFeeSink} from "../../contracts/interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "../../contracts/interfaces/IPublicTreasury.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
@@ -357,11 +358,12 @@ contract CivicInvariants is InvariantTest {
         bytes32 resolverRole = s.exchange.RESOLVER_ROLE(); // read first: a prank applies to the next call
         vm.prank(address(s.timelock));
         s.exchange.grantRole(resolverRole, resolver);
+        IExchangeSettings settings = IExchangeSettings(s.exchange.settings());
         vm.prank(address(s.timelock));
-        s.exchange.setTokenAllowed(address(s.token), true);
+        settings.setTokenAllowed(address(s.token), true);
         for (uint256 k; k < 5; ++k) {
             vm.prank(address(s.timelock));
-            s.exchange.setFeeBps(ICommonsExchange.Kind(k), uint16(100 * (k + 1)));
+            settings.setFeeBps(ICommonsExchange.Kind(k), uint16(100 * (k + 1)));
         }
         for (uint256 i; i < 4; ++i) {
             citizens.register(i); // four residents from the start; the others may join (or rotate in) later
@@ -397,7 +399,7 @@ contract CivicInvariants is InvariantTest {
         e[6] = ExchangeHandler.claimDamage.selector;
         e[7] = ExchangeHandler.answerClaim.selector;
         e[8] = ExchangeHandler.resolve.selector;
-        e[9] = ExchangeHandler.finaliseClaim.selector;
+        e[9] = ExchangeHandler.finalizeClaim.selector;
         e[10] = ExchangeHandler.withdraw.selector;
         e[11] = ExchangeHandler.markShipped.selector;
         e[12] = ExchangeHandler.claimNonDelivery.selector;

@@ -137,7 +137,7 @@ contract ExchangeHandler is HandlerBase {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Unshipped);
         if (id == 0) return;
         vm.prank(_listerKey(b));
-        try s.exchange.markShipped(id) {
+        try s.claims.markShipped(id) {
             _did("mark shipped");
         } catch {
             return;
@@ -156,7 +156,7 @@ contract ExchangeHandler is HandlerBase {
         address buyer = _renterKey(b);
         if (buyer == address(0)) return;
         vm.prank(buyer);
-        try s.exchange.confirmReceipt(id) {
+        try s.claims.confirmReceipt(id) {
             _did("confirm receipt");
         } catch {}
     }
@@ -220,11 +220,11 @@ contract ExchangeHandler is HandlerBase {
         } catch {}
     }
 
-    function finaliseClaim(uint256 bookingSeed) external {
+    function finalizeClaim(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Open);
         if (id == 0) return;
         _reach(b.decideBy);
-        try s.claims.finaliseClaim(id) {
+        try s.claims.finalizeClaim(id) {
             _did(_isItem(b) ? "finalise non-delivery claim" : "finalise claim");
         } catch {}
     }
