@@ -37,6 +37,7 @@ from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance, ProposalState, SignedBallot, VoteType
 from civicdao.local import pass_proposal
+from civicdao.signing import EIP712_DOMAIN_TYPE
 from civicdao.tx import call, send_transaction, transact
 
 SALT = b"governance-tests-registrar-salt!"
@@ -506,12 +507,7 @@ def ballot_typed_data(
     """OpenZeppelin 5.3's Ballot, in the governor's EIP-712 domain (name, version "1")."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": [dict(f) for f in EIP712_DOMAIN_TYPE],
             "Ballot": [
                 {"name": "proposalId", "type": "uint256"},
                 {"name": "support", "type": "uint8"},

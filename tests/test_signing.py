@@ -52,6 +52,7 @@ from civicdao.errors import (
 from civicdao.governance import Governance
 from civicdao.relayer.policy import verify_attestation, verify_ballot, verify_delegation, verify_rotation
 from civicdao.signing import (
+    EIP712_DOMAIN_TYPE,
     attestation_typed_data,
     ballot_typed_data,
     delegation_typed_data,
@@ -530,12 +531,7 @@ def _offline_typed(message: dict[str, Any], reason: str | None) -> dict[str, Any
         message = {**message, "reason": reason}
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": [dict(f) for f in EIP712_DOMAIN_TYPE],
             kind: [{"name": n, "type": t} for n, t in fields],
         },
         "primaryType": kind,
