@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import mock_contracts  # noqa: F401  (builds and registers the test-only contracts)
 import pytest
+from index_scenario import Scenario, build_scenario
 from web3 import Web3
 
 from civicdao.accounts import LocalSigner, NodeSigner, from_mnemonic, node_signers
@@ -19,6 +20,7 @@ from civicdao.citizens import Citizens
 from civicdao.config import load_config
 from civicdao.deploy import Suite, deploy_suite
 from civicdao.governance import Governance
+from civicdao.index import Indexer, IndexReader, Store
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -88,3 +90,21 @@ def gov(suite: Suite) -> Governance:
 def citizens(suite: Suite) -> Citizens:
     """The session suite's citizen registry client (modules may override it with their own residents)."""
     return Citizens.from_suite(suite)
+
+
+@pytest.fixture(scope="module")
+def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
+    """The index tests' history (tests/index_scenario.py), written once per module that asks for it and
+    reverted after that module, so other modules see a clean suite."""
+    before = control.snapshot()
+    yield build_scenario(suite, control, list(accounts))
+    control.revert(before)
+
+
+@pytest.fixture
+def reader(w3: Web3, suite: Suite, scenario: Scenario) -> Iterator[IndexReader]:
+    """An in-memory event index of the scenario, synced to the head of the chain."""
+    with Store(":memory:") as store:
+        indexer = Indexer(w3, suite.manifest, store)
+        indexer.sync()
+        yield IndexReader(store, indexer.deployment)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from index_scenario import ETHER, Scenario, build_scenario, capped_web3
+from index_scenario import ETHER, Scenario, capped_web3
 from web3 import Web3
 
 from civicdao.accounts import NodeSigner
@@ -71,14 +71,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         return str(server.get_uri(name))
 
     yield new
-
-
-@pytest.fixture(scope="module")
-def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
-    """The history, written once for this module and reverted after it (other modules see a clean suite)."""
-    before = control.snapshot()
-    yield build_scenario(suite, control, list(accounts))
-    control.revert(before)
 
 
 def answers(reader: IndexReader) -> dict[str, Any]:

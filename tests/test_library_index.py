@@ -3,42 +3,23 @@ without one they read logs in ranges that adapt to a provider's caps (civicdao.l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from index_scenario import Scenario, build_scenario, capped_web3
+from index_scenario import Scenario, capped_web3
 from web3 import Web3
 
-from civicdao.accounts import NodeSigner
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.contracts import bind
 from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.exchange import Exchange, Kind, ListingStatus
 from civicdao.governance import Governance
-from civicdao.index import Indexer, IndexMismatchError, IndexReader, Store
+from civicdao.index import IndexMismatchError, IndexReader
 from civicdao.logs import LogReadError, RangeWindow, event_logs, get_logs
 from civicdao.treasury import Treasury
 
 CAP = 10
-
-
-@pytest.fixture(scope="module")
-def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
-    """The index tests' history, written once for this module and reverted after it."""
-    before = control.snapshot()
-    yield build_scenario(suite, control, list(accounts))
-    control.revert(before)
-
-
-@pytest.fixture
-def reader(w3: Web3, suite: Suite, scenario: Scenario) -> Iterator[IndexReader]:
-    """An index synced to the head of the chain."""
-    with Store(":memory:") as store:
-        indexer = Indexer(w3, suite.manifest, store)
-        indexer.sync()
-        yield IndexReader(store, indexer.deployment)
 
 
 def capped(chain: LocalChain, asked: list[tuple[int, int]]) -> Web3:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from index_scenario import ETHER, Scenario, build_scenario
+from index_scenario import ETHER, Scenario
 from web3 import Web3
 
 from civicdao.accounts import NodeSigner
-from civicdao.chain import ChainControl, LocalChain
+from civicdao.chain import LocalChain
 from civicdao.config import KINDS, load_config
 from civicdao.deploy import Suite, deploy_suite
 from civicdao.index import Indexer, IndexReader, Store
@@ -22,22 +20,6 @@ from civicdao.tx import call
 
 ETH = "0x0000000000000000000000000000000000000000"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def scenario(suite: Suite, control: ChainControl, accounts: list[NodeSigner]) -> Iterator[Scenario]:
-    """The history, written once for this module and reverted after it (other modules see a clean suite)."""
-    before = control.snapshot()
-    yield build_scenario(suite, control, list(accounts))
-    control.revert(before)
-
-
-@pytest.fixture
-def reader(w3: Web3, suite: Suite, scenario: Scenario) -> IndexReader:
-    store = Store(":memory:")
-    indexer = Indexer(w3, suite.manifest, store)
-    indexer.sync()
-    return IndexReader(store, indexer.deployment)
 
 
 def test_figures_agree_with_the_chain(
