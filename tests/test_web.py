@@ -333,14 +333,19 @@ def test_budget_page_says_when_no_budget_contract_exists(world: World, tmp_path:
     relayer.store.close()
 
 
-def test_budget_page_reads_rounds_projects_ballots_and_results(client: TestClient, world: World) -> None:
-    """A real round: projects and ballots from the index, results after the tally with who paid for what."""
+def elm_street_projects(world: World) -> list[tuple[str, int, str]]:
+    """Three projects for a budget round (title, cost, recipient); the fourth funded resident receives."""
     recipient = world.funded[3].address
-    projects = [
+    return [
         ("Benches on Elm Street", 4 * ETHER // 10, recipient),
         ("Tree planting", 5 * ETHER // 10, recipient),
         ("Longer library hours", 3 * ETHER // 10, recipient),
     ]
+
+
+def test_budget_page_reads_rounds_projects_ballots_and_results(client: TestClient, world: World) -> None:
+    """A real round: projects and ballots from the index, results after the tally with who paid for what."""
+    projects = elm_street_projects(world)
     round_id = open_budget_round(world.suite, world.control, world.funded, projects)
     (opened,) = [p for p in client.get("/api/proposals").json() if p["title"].startswith("Participatory")]
     actions = client.get(f"/api/proposals/{opened['id']}").json()["actions"]

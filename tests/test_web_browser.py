@@ -28,7 +28,7 @@ import pytest
 from budget_scenario import ETHER, open_budget_round
 from eth_account import Account
 from governance_scenario import open_proposal
-from test_web import World, build_world, fresh, without_budget
+from test_web import World, build_world, elm_street_projects, fresh, without_budget
 
 from civicdao.accounts import LocalSigner, NodeSigner
 from civicdao.budget import ParticipatoryBudget
@@ -599,12 +599,7 @@ def test_budget_page_note_then_a_zero_eth_resident_approves_and_sees_the_results
     assert "has not set up participatory budgeting" in session.page.locator("main").inner_text()
     monkeypatch.undo()
 
-    recipient = world.funded[3].address
-    projects = [
-        ("Benches on Elm Street", 4 * ETHER // 10, recipient),
-        ("Tree planting", 5 * ETHER // 10, recipient),
-        ("Longer library hours", 3 * ETHER // 10, recipient),
-    ]
+    projects = elm_street_projects(world)
     round_id = open_budget_round(world.suite, world.control, world.funded, projects)
     assert world.suite.w3.eth.get_balance(world.zero.address) == 0
     resident = open_session(world.zero)
