@@ -56,6 +56,7 @@ from civicdao.errors import (
     WrongChainError,
     WrongContractError,
 )
+from civicdao.governance import VoteType
 from civicdao.tx import call
 
 __all__ = [
@@ -693,9 +694,12 @@ def _bytes32(value: Any, name: str) -> str:
 
 
 def _support(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 1, 2):
-        raise ConfigError(f"support must be 0 (against), 1 (for) or 2 (abstain), got {value!r}")
-    return value
+    """A ballot's ``support`` as the message carries it: one of :class:`~civicdao.governance.VoteType`'s
+    numbers (a member or its name is parsed first by the callers that accept them)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in set(VoteType):
+        choices = " or ".join(f"{int(v)} ({v.name.lower()})" for v in VoteType)
+        raise ConfigError(f"support must be {choices}, got {value!r}")
+    return int(value)
 
 
 # -- verifying what was signed -------------------------------------------------------------------------
