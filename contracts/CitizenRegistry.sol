@@ -73,14 +73,21 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// @dev Next token id to mint (ids start at 1, so 0 means "no membership").
     uint256 private _nextTokenId = 1;
 
-    /// @dev Membership token id per address (0 = none).
-    mapping(address account => uint256 tokenId) private _membershipOf;
+    /// @dev Bits of a member record above the membership id (low 128 bits) and the rotation nonce (next 64 bits).
+    uint256 private constant _ID_MASK = type(uint128).max;
+    uint256 private constant _NONCE_ONE = 1 << 128;
+    /// @dev Set once the address has rotated a membership away (its `_rotatedAway` trace is not empty).
+    uint256 private constant _ROTATED_AWAY = 1 << 192;
+    /// @dev Set while the address holds a membership that was rotated at least once (`_rotatedFrom` not empty).
+    uint256 private constant _ID_ROTATED = 1 << 193;
+
+    /// @dev Per address, one slot: membership id (bits 0-127, 0 = none), registrar-signed rotation nonce (bits
+    /// 128-191; moves on every membership gain, loss or rotation) and the two rotation flags above, so that a
+    /// registration writes one fresh slot for both and `snapshotVoter` reads one slot for a never-rotated member.
+    mapping(address account => uint256 record) private _members;
 
     /// @dev Credential hashes ever consumed.
     mapping(bytes32 credentialHash => bool used) private _credentialUsed;
-
-    /// @dev Registrar-signed rotation nonce per `from` address (moves on every membership gain, loss or rotation).
-    mapping(address from => uint256 nonce) private _rotationNonces;
 
     /// @dev Per key: (rotation time -> membership id rotated away from it).
     mapping(address account => Checkpoints.Trace208) private _rotatedAway;
@@ -129,11 +136,12 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
             revert CitizenRegistryUnauthorized(caller);
         }
         if (reason < REASON_MOVED_AWAY || reason > REASON_OTHER) revert CitizenRegistryInvalidReason(reason);
-        uint256 tokenId = _membershipOf[citizen];
+        uint256 record = _members[citizen];
+        uint256 tokenId = record & _ID_MASK;
         if (tokenId == 0) revert CitizenRegistryNotMember(citizen);
 
-        delete _membershipOf[citizen];
-        _bumpRotationNonce(citizen); // a rotation signed for this membership dies with it
+        // no membership any more; the nonce moves, so a rotation signed for this membership dies with it
+        _members[citizen] = ((record & ~_ID_MASK) & ~_ID_ROTATED) + _NONCE_ONE;
         _burn(tokenId); // voting units leave the holder's delegate now; past checkpoints are kept
 
         emit CitizenRevoked(citizen, tokenId, reason, caller);
@@ -146,7 +154,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistryFull
     function rotateWithAttestation(address from, address to, uint256 expiry, bytes calldata signature) external {
-        bytes32 structHash = keccak256(abi.encode(ROTATION_TYPEHASH, from, to, _rotationNonces[from], expiry));
+        bytes32 structHash = keccak256(abi.encode(ROTATION_TYPEHASH, from, to, _nonceOf(_members[from]), expiry));
         address registrar = _checkRegistrarSignature(structHash, expiry, signature);
         _rotate(from, to, registrar); // moves the nonce once, like every rotation
     }
@@ -172,7 +180,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistry
     function isCitizen(address account) external view returns (bool) {
-        return _membershipOf[account] != 0;
+        return _members[account] & _ID_MASK != 0;
     }
 
     /// @inheritdoc ICitizenRegistryFull
@@ -183,7 +191,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistry
     function membershipOf(address account) external view returns (uint256) {
-        return _membershipOf[account];
+        return _members[account] & _ID_MASK;
     }
 
     /// @inheritdoc ICitizenRegistryFull
@@ -198,14 +206,16 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistryFull
     function rotationNonces(address from) external view returns (uint256) {
-        return _rotationNonces[from];
+        return _nonceOf(_members[from]);
     }
 
     /// @inheritdoc ICitizenRegistryFull
     function snapshotVoter(address account, uint256 timepoint) external view returns (address) {
         uint48 after_ = SafeCast.toUint48(timepoint + 1); // rotations strictly after the snapshot
-        uint256 tokenId = _membershipOf[account];
-        if (tokenId != 0) {
+        uint256 record = _members[account];
+        if (record & (_ROTATED_AWAY | _ID_ROTATED) == 0) return account; // never rotated: one read
+        uint256 tokenId = record & _ID_MASK;
+        if (record & _ID_ROTATED != 0) {
             address heldBy = address(uint160(_rotatedFrom[tokenId].lowerLookup(after_)));
             if (heldBy != address(0)) {
                 // `heldBy` is the snapshot key of this membership only if this was the first membership it rotated
@@ -246,16 +256,17 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         if (citizen == address(0)) revert CitizenRegistryZeroAddress();
         if (credentialHash == bytes32(0)) revert CitizenRegistryZeroCredential();
         if (_credentialUsed[credentialHash]) revert CitizenRegistryCredentialUsed(credentialHash);
-        if (_membershipOf[citizen] != 0) revert CitizenRegistryAlreadyMember(citizen);
+        uint256 record = _members[citizen];
+        if (record & _ID_MASK != 0) revert CitizenRegistryAlreadyMember(citizen);
 
         uint256 tokenId = _nextTokenId;
         unchecked {
             ++_nextTokenId;
         }
         _credentialUsed[credentialHash] = true;
-        _membershipOf[citizen] = tokenId;
-        // A rotation of `citizen` signed while it held no membership (or an earlier one) must not apply to this one.
-        _bumpRotationNonce(citizen);
+        // The nonce moves: a rotation of `citizen` signed while it held no membership (or an earlier one) must not
+        // apply to this one. Ids stay far below 2^128 (one per registration).
+        _members[citizen] = record + _NONCE_ONE + tokenId;
 
         // Delegating first (0 units) and minting second moves the single unit once, straight to the delegate.
         if (delegates(citizen) == address(0)) _delegate(citizen, citizen);
@@ -271,15 +282,18 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// exactly once each.
     function _rotate(address from, address to, address authorizedBy) internal {
         if (to == address(0)) revert CitizenRegistryZeroAddress();
-        uint256 tokenId = _membershipOf[from];
+        uint256 fromRecord = _members[from];
+        uint256 tokenId = fromRecord & _ID_MASK;
         if (tokenId == 0) revert CitizenRegistryNotMember(from);
-        if (_membershipOf[to] != 0) revert CitizenRegistryAlreadyMember(to);
+        uint256 toRecord = _members[to];
+        if (toRecord & _ID_MASK != 0) revert CitizenRegistryAlreadyMember(to);
 
-        delete _membershipOf[from];
-        _membershipOf[to] = tokenId;
-        _bumpRotationNonce(from); // any other signed rotation of `from` is now stale
-        // `to` gains a membership: a rotation of `to` signed while it held none must not apply to this one.
-        _bumpRotationNonce(to);
+        // `from` holds nothing now and has a rotation history; its nonce moves, so any other signed rotation of
+        // `from` is stale
+        _members[from] = (((fromRecord & ~_ID_MASK) & ~_ID_ROTATED) | _ROTATED_AWAY) + _NONCE_ONE;
+        // `to` gains a membership with a rotation history; its nonce moves, so a rotation of `to` signed while it
+        // held none must not apply to this one
+        _members[to] = (toRecord | _ID_ROTATED) + _NONCE_ONE + tokenId;
         uint48 now_ = clock();
         _recordFirst(_rotatedAway[from], now_, tokenId);
         _recordFirst(_rotatedFrom[tokenId], now_, uint160(from));
@@ -301,11 +315,9 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         if (!exists || last != now_) trace.push(now_, uint208(value)); // ids and addresses fit in 208 bits
     }
 
-    /// @dev Voids every registrar-signed rotation of `from` made so far (they carry the old nonce).
-    function _bumpRotationNonce(address from) internal {
-        unchecked {
-            ++_rotationNonces[from]; // one step per gain, loss or rotation of a membership: cannot reach 2^256
-        }
+    /// @dev The rotation nonce in a member record (one step per gain, loss or rotation: never reaches 2^64).
+    function _nonceOf(uint256 record) private pure returns (uint256) {
+        return uint64(record >> 128);
     }
 
     /// @dev Checks expiry and recovers a registrar's EIP-712 signature over `structHash`.

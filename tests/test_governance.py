@@ -557,6 +557,76 @@ def test_relay_ballots_in_one_multicall(
         gov.relay_ballots(accounts[9], [])
 
 
+def test_cast_ballots_in_one_batch(
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+    local_signers: list[LocalSigner],
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """castVotesBySig counts each ballot like castVoteBySig, leaves the nonces alone, and refuses by name a
+    ballot with a bad signature or whose key has voted (the batch reverts as a whole)."""
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "batched ballots")
+    start_voting(gov, control)
+    ballots = [
+        sign_ballot(gov, local_signers[1], proposal_id, FOR),
+        sign_ballot(gov, local_signers[2], proposal_id, FOR),
+        sign_ballot(gov, local_signers[3], proposal_id, ABSTAIN),
+    ]
+    record = gov.cast_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
+    cast = record.events_named("VoteCast")
+    assert [(e["voter"], e["support"], e["weight"]) for e in cast] == [
+        (b.voter, int(b.support), 1) for b in ballots
+    ]
+    tally = gov.tally(proposal_id)
+    assert (tally.for_, tally.against, tally.abstain) == (2, 0, 1)
+    assert gov.nonce(local_signers[1].address) == 0  # not used up: a key votes once per proposal anyway
+    with pytest.raises(GovernorAlreadyCastVote) as again:
+        gov.cast_ballots(accounts[9], ballots[:1])  # the same ballot twice
+    assert again.value.voter == local_signers[1].address
+    with pytest.raises(GovernorAlreadyCastVote):
+        gov.relay_ballots(accounts[9], ballots[:1])  # nor through castVoteBySig
+    forged = SignedBallot(proposal_id, FOR, voters[3].address, ballots[0].signature)
+    with pytest.raises(GovernorInvalidSignature) as bad:
+        gov.cast_ballots(accounts[9], [forged])
+    assert bad.value.voter == voters[3].address
+    other = sign_ballot(gov, local_signers[4], proposal_id, AGAINST, chainId=gov.w3.eth.chain_id + 1)
+    with pytest.raises(GovernorInvalidSignature):
+        gov.cast_ballots(accounts[9], [other])
+    with pytest.raises(ConfigError):
+        gov.cast_ballots(accounts[9], [])
+    second, _ = gov.propose(voters[0], [set_value(target, 2)], "another proposal")
+    with pytest.raises(ConfigError, match="one proposal"):
+        gov.cast_ballots(accounts[9], [ballots[0], sign_ballot(gov, local_signers[4], second, FOR)])
+    with pytest.raises(GovernorUnexpectedProposalState):  # still Pending
+        gov.cast_ballots(accounts[9], [sign_ballot(gov, local_signers[4], second, FOR)])
+
+
+def test_quorum_is_fixed_when_proposed(
+    gov: Governance,
+    citizens: Citizens,
+    target: Contract,
+    voters: list[NodeSigner],
+    deployer: NodeSigner,
+    control: ChainControl,
+) -> None:
+    """The quorum is the quorum fraction of the live citizens at proposal time: registrations afterwards (even
+    before the snapshot) do not move it, so no vote has to look the supply history up."""
+    register_many(citizens, deployer, 16, "fixed")  # 20 citizens: quorum 10 % = 2 votes
+    control.increase_time(1)
+    proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "fixed quorum")
+    register_many(citizens, deployer, 20, "late")  # 40 citizens at the snapshot: the moving quorum would be 4
+    start_voting(gov, control)
+    assert gov.proposal_quorum(proposal_id) == 2
+    assert gov.quorum(gov.snapshot(proposal_id)) == 4
+    gov.vote(voters[0], proposal_id, FOR)
+    gov.vote(voters[1], proposal_id, FOR)
+    end_voting(gov, control, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.SUCCEEDED
+    assert gov.proposal_quorum(proposal_id + 1) == 0  # unknown proposal
+
+
 def test_ballot_signed_for_another_chain_or_governor_refused(
     gov: Governance,
     target: Contract,

@@ -30,6 +30,18 @@ interface ICivicGovernor {
         uint48 guardianExpiry;
     }
 
+    /// @notice One voter's signed ballot in a relayer's batch (`castVotesBySig`).
+    /// @param voter The signer.
+    /// @param support 0 Against, 1 For, 2 Abstain.
+    /// @param signature The voter's signature (ECDSA, or ERC-1271 for a contract wallet) of OpenZeppelin's EIP-712
+    /// `Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)` at the voter's current `nonces`: the
+    /// same ballot `castVoteBySig` takes.
+    struct SignedBallot {
+        address voter;
+        uint8 support;
+        bytes signature;
+    }
+
     // ───────────────────────────────── errors ─────────────────────────────────
 
     /// @notice Thrown when a proposal is queued while the code at one of its targets differs from
@@ -65,9 +77,27 @@ interface ICivicGovernor {
 
     // ──────────────────────────────── functions ───────────────────────────────
 
+    /// @notice Counts a batch of signed ballots in one transaction (a relayer's entry point: one base fee and one
+    /// calldata envelope for the batch). Each ballot is checked and counted exactly like `castVoteBySig` (same
+    /// typed data and signers; counted for the key that held the voter's membership at the snapshot; one
+    /// `VoteCast` each), except that the nonce is not used up: a ballot is single-use anyway, because a key votes
+    /// once per proposal. The batch reverts as a whole on the first ballot that fails (GovernorInvalidSignature,
+    /// GovernorAlreadyCastVote, CivicGovernorVoterRotatedAway, a proposal not Active...): relayers simulate first
+    /// and drop those.
+    /// @param proposalId The proposal every ballot is for.
+    /// @param ballots The signed ballots.
+    function castVotesBySig(uint256 proposalId, SignedBallot[] calldata ballots) external;
+
     /// @notice Sets the unix time after which the guardian can no longer cancel (0 = never). Only governance.
     /// @param newExpiry The new expiry.
     function setProposalGuardianExpiry(uint48 newExpiry) external;
+
+    /// @notice The quorum (For + Abstain votes) `proposalId` must reach, fixed when it was proposed: the quorum
+    /// fraction of the live citizens then (0 for an unknown proposal). Later changes to the citizen count or to
+    /// the quorum fraction do not move it.
+    /// @param proposalId The proposal.
+    /// @return The votes needed.
+    function proposalQuorum(uint256 proposalId) external view returns (uint256);
 
     /// @notice The unix time after which the guardian can no longer cancel (0 = never expires).
     /// @return The guardian expiry.
