@@ -76,6 +76,7 @@ __all__ = [
     "WrongContractError",
     "attestation_typed_data",
     "ballot_typed_data",
+    "batch_ballot_typed_data",
     "delegation_typed_data",
     "normalize_signature",
     "read_domain",
@@ -216,6 +217,7 @@ _STRUCTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("nonce", "uint256"),
         ("reason", "string"),
     ),
+    "BatchBallot": (("proposalId", "uint256"), ("support", "uint8"), ("voter", "address")),
     "Delegation": (("delegatee", "address"), ("nonce", "uint256"), ("expiry", "uint256")),
     "Attestation": (("citizen", "address"), ("credentialHash", "bytes32"), ("expiry", "uint256")),
     "Rotation": (("from", "address"), ("to", "address"), ("nonce", "uint256"), ("expiry", "uint256")),
@@ -270,6 +272,21 @@ def read_domain(contract: Contract) -> Domain:
 
 
 # -- builders -------------------------------------------------------------------------------------------
+
+
+def batch_ballot_typed_data(
+    governor: Contract, *, proposal_id: int, support: int, voter: str
+) -> dict[str, Any]:
+    """The typed data of a ballot for the governor's batched entry point ``castVotesBySig``:
+    ``BatchBallot(uint256 proposalId,uint8 support,address voter)`` in the governor's domain. It has no nonce:
+    a key votes once per proposal, so the ballot is single-use. ``support`` is 0 against, 1 for, 2 abstain."""
+    whole_number(proposal_id, "proposal_id")
+    message = {
+        "proposalId": str(proposal_id),
+        "support": _support(support),
+        "voter": checksum(voter, what="voter"),
+    }
+    return _typed_data(read_domain(governor), "BatchBallot", message)
 
 
 def ballot_typed_data(

@@ -14,7 +14,7 @@ import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 import {ICivicGovernor} from "./interfaces/ICivicGovernor.sol";
 import {CodeHash} from "./libraries/CodeHash.sol";
@@ -23,7 +23,7 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 /// @notice The CivicDAO governor: OpenZeppelin Governor with settings, liquid delegation with override
 /// (GovernorCountingOverridable), quorum as a fraction of live citizens, TimelockController execution,
 /// late-quorum protection, an expiring proposal guardian, vote by signature and batching of relayed ballots
-/// (Multicall). Proposals are listed from their ProposalCreated events (no GovernorStorage: queue, execute and
+/// (castVotesBySig, and Multicall). Proposals are listed from their ProposalCreated events (no GovernorStorage: queue, execute and
 /// cancel take the full proposal, as in the stock Governor).
 /// @dev Our additions:
 /// - Target pinning: each target's code hash is recorded at proposal time (and announced with one
@@ -39,6 +39,10 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 ///   membership at the snapshot (CitizenRegistry.snapshotVoter): after a lost-key rotation the new key carries the
 ///   membership's vote on open proposals and the old key gets CivicGovernorVoterRotatedAway. A ballot the old key
 ///   cast before the rotation stands (the receipt is the old key's, so the new key cannot cast it again).
+/// - Quorum fixed at propose: the quorum fraction of the live citizens when the proposal is made
+///   (`proposalQuorum`), stored in the slot of target 0's pin; no vote, queue or execute searches the supply
+///   history, so their gas does not grow with the city.
+/// - Batched ballots: `castVotesBySig` counts many nonce-less `BatchBallot` signatures in one transaction.
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
 ///   Governance can set a new guardian (setProposalGuardian) and a new expiry (setProposalGuardianExpiry).
@@ -58,6 +62,12 @@ contract CivicGovernor is
 
     /// @dev Unix time after which the guardian's cancel power ends (0 = never).
     uint48 private _guardianExpiry;
+
+    /// @dev EIP-712 type hash of a ballot in a relayer's batch (`castVotesBySig`): no nonce, since a key votes once
+    /// per proposal and that makes the ballot single-use.
+    bytes32 private constant _BATCH_BALLOT_TYPEHASH =
+        // solhint-disable-next-line gas-small-strings
+        keccak256("BatchBallot(uint256 proposalId,uint8 support,address voter)");
 
     /// @dev Per proposal and target index, written once at proposal time: the low 192 bits of the target's
     /// normalised code hash (a 192-bit pin: finding other code with the same truncated hash is a second
@@ -307,12 +317,14 @@ contract CivicGovernor is
         if (voter == address(0)) revert CivicGovernorVoterRotatedAway(account);
     }
 
-    /// @dev The ballot's voter, once its EIP-712 `Ballot` signature (at the voter's current nonce) checks out.
+    /// @dev The ballot's voter, once its EIP-712 `BatchBallot` signature checks out.
     function _ballotSigner(uint256 proposalId, SignedBallot calldata b) private view returns (address voter) {
         voter = b.voter;
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, b.support, voter, nonces(voter)))
+            keccak256(abi.encode(_BATCH_BALLOT_TYPEHASH, proposalId, b.support, voter))
         );
-        if (!SignatureChecker.isValidSignatureNow(voter, digest, b.signature)) revert GovernorInvalidSignature(voter);
+        // slither-disable-next-line unused-return (the error detail is not needed: any error is refused)
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.signature);
+        if (err != ECDSA.RecoverError.NoError || signer != voter) revert GovernorInvalidSignature(voter);
     }
 }

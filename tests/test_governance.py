@@ -36,6 +36,7 @@ from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance, ProposalState, SignedBallot, VoteType
+from civicdao.signing import batch_ballot_typed_data
 from civicdao.testing import pass_proposal
 from civicdao.tx import call, send_transaction, transact
 
@@ -558,21 +559,22 @@ def test_relay_ballots_in_one_multicall(
 
 
 def test_cast_ballots_in_one_batch(
-    gov: Governance,
-    target: Contract,
-    voters: list[NodeSigner],
-    local_signers: list[LocalSigner],
     accounts: list[NodeSigner],
     control: ChainControl,
+    gov: Governance,
+    local_signers: list[LocalSigner],
+    target: Contract,
+    voters: list[NodeSigner],
 ) -> None:
-    """castVotesBySig counts each ballot like castVoteBySig, leaves the nonces alone, and refuses by name a
-    ballot with a bad signature or whose key has voted (the batch reverts as a whole)."""
+    """castVotesBySig counts each BatchBallot like castVoteBySig counts a Ballot, uses no nonce, and refuses
+    by name a ballot with a bad signature, of another type or domain, or whose key has voted (the batch
+    reverts as a whole)."""
     proposal_id, _ = gov.propose(voters[0], [set_value(target, 1)], "batched ballots")
     start_voting(gov, control)
     ballots = [
-        sign_ballot(gov, local_signers[1], proposal_id, FOR),
-        sign_ballot(gov, local_signers[2], proposal_id, FOR),
-        sign_ballot(gov, local_signers[3], proposal_id, ABSTAIN),
+        gov.sign_batch_ballot(local_signers[1], proposal_id, FOR),
+        gov.sign_batch_ballot(local_signers[2], proposal_id, "for"),
+        gov.sign_batch_ballot(local_signers[3], proposal_id, ABSTAIN),
     ]
     record = gov.cast_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
     cast = record.events_named("VoteCast")
@@ -581,35 +583,41 @@ def test_cast_ballots_in_one_batch(
     ]
     tally = gov.tally(proposal_id)
     assert (tally.for_, tally.against, tally.abstain) == (2, 0, 1)
-    assert gov.nonce(local_signers[1].address) == 0  # not used up: a key votes once per proposal anyway
+    assert gov.nonce(local_signers[1].address) == 0  # no nonce: a key votes once per proposal anyway
     with pytest.raises(GovernorAlreadyCastVote) as again:
         gov.cast_ballots(accounts[9], ballots[:1])  # the same ballot twice
     assert again.value.voter == local_signers[1].address
-    with pytest.raises(GovernorAlreadyCastVote):
-        gov.relay_ballots(accounts[9], ballots[:1])  # nor through castVoteBySig
-    forged = SignedBallot(proposal_id, FOR, voters[3].address, ballots[0].signature)
+    with pytest.raises(GovernorAlreadyCastVote):  # nor a castVoteBySig ballot of the same key
+        gov.relay_ballots(accounts[9], [sign_ballot(gov, local_signers[1], proposal_id, AGAINST)])
+    voter = local_signers[4]
+    forged = SignedBallot(proposal_id, FOR, voter.address, ballots[0].signature)
     with pytest.raises(GovernorInvalidSignature) as bad:
         gov.cast_ballots(accounts[9], [forged])
-    assert bad.value.voter == voters[3].address
-    other = sign_ballot(gov, local_signers[4], proposal_id, AGAINST, chainId=gov.w3.eth.chain_id + 1)
+    assert bad.value.voter == voter.address
+    with pytest.raises(GovernorInvalidSignature):  # a castVoteBySig Ballot is not a BatchBallot
+        gov.cast_ballots(accounts[9], [sign_ballot(gov, voter, proposal_id, FOR)])
+    typed = batch_ballot_typed_data(gov.governor, proposal_id=proposal_id, support=1, voter=voter.address)
+    typed["domain"] = {**typed["domain"], "chainId": gov.w3.eth.chain_id + 1}
+    elsewhere = SignedBallot(proposal_id, FOR, voter.address, voter.sign_typed_data(typed))
     with pytest.raises(GovernorInvalidSignature):
-        gov.cast_ballots(accounts[9], [other])
+        gov.cast_ballots(accounts[9], [elsewhere])
+    assert not gov.has_voted(proposal_id, voter.address)
     with pytest.raises(ConfigError):
         gov.cast_ballots(accounts[9], [])
     second, _ = gov.propose(voters[0], [set_value(target, 2)], "another proposal")
     with pytest.raises(ConfigError, match="one proposal"):
-        gov.cast_ballots(accounts[9], [ballots[0], sign_ballot(gov, local_signers[4], second, FOR)])
+        gov.cast_ballots(accounts[9], [ballots[0], gov.sign_batch_ballot(voter, second, FOR)])
     with pytest.raises(GovernorUnexpectedProposalState):  # still Pending
-        gov.cast_ballots(accounts[9], [sign_ballot(gov, local_signers[4], second, FOR)])
+        gov.cast_ballots(accounts[9], [gov.sign_batch_ballot(voter, second, FOR)])
 
 
 def test_quorum_is_fixed_when_proposed(
-    gov: Governance,
     citizens: Citizens,
+    control: ChainControl,
+    deployer: NodeSigner,
+    gov: Governance,
     target: Contract,
     voters: list[NodeSigner],
-    deployer: NodeSigner,
-    control: ChainControl,
 ) -> None:
     """The quorum is the quorum fraction of the live citizens at proposal time: registrations afterwards (even
     before the snapshot) do not move it, so no vote has to look the supply history up."""

@@ -33,9 +33,9 @@ interface ICivicGovernor {
     /// @notice One voter's signed ballot in a relayer's batch (`castVotesBySig`).
     /// @param voter The signer.
     /// @param support 0 Against, 1 For, 2 Abstain.
-    /// @param signature The voter's signature (ECDSA, or ERC-1271 for a contract wallet) of OpenZeppelin's EIP-712
-    /// `Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)` at the voter's current `nonces`: the
-    /// same ballot `castVoteBySig` takes.
+    /// @param signature The voter's 65-byte ECDSA signature of the EIP-712
+    /// `BatchBallot(uint256 proposalId,uint8 support,address voter)` in the governor's domain (the domain of
+    /// `castVoteBySig`'s `Ballot`). There is no nonce: a key votes once per proposal, so a ballot is single-use.
     struct SignedBallot {
         address voter;
         uint8 support;
@@ -78,12 +78,12 @@ interface ICivicGovernor {
     // ──────────────────────────────── functions ───────────────────────────────
 
     /// @notice Counts a batch of signed ballots in one transaction (a relayer's entry point: one base fee and one
-    /// calldata envelope for the batch). Each ballot is checked and counted exactly like `castVoteBySig` (same
-    /// typed data and signers; counted for the key that held the voter's membership at the snapshot; one
-    /// `VoteCast` each), except that the nonce is not used up: a ballot is single-use anyway, because a key votes
-    /// once per proposal. The batch reverts as a whole on the first ballot that fails (GovernorInvalidSignature,
-    /// GovernorAlreadyCastVote, CivicGovernorVoterRotatedAway, a proposal not Active...): relayers simulate first
-    /// and drop those.
+    /// calldata envelope for the batch). Each ballot is a `BatchBallot` signature (see `SignedBallot`) and is
+    /// counted exactly like a `castVoteBySig` ballot: for the key that held the voter's membership at the snapshot,
+    /// with one `VoteCast` each. No nonce is read or used up. ECDSA signers only (a contract wallet uses
+    /// `castVoteBySig`, which also takes ERC-1271 signatures). The batch reverts as a whole on the first ballot
+    /// that fails (GovernorInvalidSignature, GovernorAlreadyCastVote, CivicGovernorVoterRotatedAway, a proposal
+    /// not Active...): relayers simulate first and drop those.
     /// @param proposalId The proposal every ballot is for.
     /// @param ballots The signed ballots.
     function castVotesBySig(uint256 proposalId, SignedBallot[] calldata ballots) external;
