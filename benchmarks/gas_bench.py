@@ -90,14 +90,13 @@ ROWS: dict[str, tuple[str, Target | None]] = {
         Target(
             limit=175_000,
             hint=(
-                "at most ~6 fresh slots (about 22,100 gas each); a registration writes 12: credential flag, "
-                "member record (id + rotation nonce, packed), ERC-721 owner and balance, delegatee, "
-                "VotesExtended's delegate history (2) and balance history (2), vote checkpoints (2), "
-                "total-supply checkpoint. Implicit self-delegation (no delegatee nor delegate-history "
-                "write), "
-                "the balance history read from the member record's registration time, and the ERC-721 "
-                "balance derived from the record would save 6 (~130,000 gas); that replaces "
-                "OpenZeppelin's Votes/VotesExtended storage with our own"
+                "at most ~6 fresh slots (about 22,100 gas each); a registration writes 9: credential flag, "
+                "member record (id, rotation nonce, flags and holding start in one slot), holder, delegatee, "
+                "VotesExtended's delegate history (2), vote checkpoints (2) and the total-supply checkpoint. "
+                "Implicit self-delegation (no delegatee nor delegate-history write until a member delegates "
+                "elsewhere; getPastDelegate and the index read the record) would save 3 (~66,000 gas, to "
+                "~188,000); the rest is the events (Transfer, Locked, CitizenRegistered, "
+                "DelegateVotesChanged) and the id counter"
             ),
         ),
     ),
@@ -178,8 +177,8 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_by_sig",
             factor=0.50,
             hint=(
-                "the base fee and the proposal's fresh tally slot shared by 10; "
-                "the receipt slot per voter stays"
+                "the base fee and the proposal's fresh tally slot shared by 10 only; "
+                "met from batches of about 70 on (a batch costs ~56,000 once plus ~47,900 per vote)"
             ),
         ),
     ),
@@ -189,8 +188,9 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_by_sig",
             factor=0.50,
             hint=(
-                "one fresh receipt slot per voter (GovernorCountingOverridable keys receipts by address); "
-                "ballots counted by membership id in a bitmap would share one slot per 256 members"
+                "one fresh receipt slot per voter (GovernorCountingOverridable keys receipts by address, "
+                "about 22,100 of each vote); ballots counted by membership id in a bitmap would share one "
+                "slot per 128 members (2 bits each) and approach 30,000"
             ),
         ),
     ),
@@ -373,6 +373,10 @@ def evaluate(key: str, small: dict[str, Gas], large: dict[str, Gas]) -> dict[str
             met = gas <= ceiling_small and (
                 at10k is None or ceiling_large is None or at10k.gas <= ceiling_large
             )
+        elif at10k is not None and ceiling_large is not None:  # measured at 10,000 only (a batch of 100)
+            met = at10k.gas <= ceiling_large
+            result["target_gas"] = ceiling_large
+            result["ratio_to_anchor_10000"] = round(at10k.gas / anchor_large.gas, 3) if anchor_large else None
         result["ratio_to_anchor"] = round(gas / anchor, 3) if gas and anchor else None
     else:
         result["target"] = f"≤ {target.limit:,}"
@@ -385,6 +389,14 @@ def evaluate(key: str, small: dict[str, Gas], large: dict[str, Gas]) -> dict[str
     result["met"] = met
     result["hint"] = target.hint
     return result
+
+
+def _anchor_ratio(row: dict[str, Any]) -> str:
+    if row.get("ratio_to_anchor") is not None:
+        return str(row["ratio_to_anchor"])
+    if row.get("ratio_to_anchor_10000") is not None:
+        return f"{row['ratio_to_anchor_10000']} (@10,000)"
+    return "—"
 
 
 def scale_met(row: dict[str, Any]) -> bool | None:
@@ -447,7 +459,7 @@ def write_report(results: dict[str, Any]) -> None:
         lines.append(
             f"| {row['action']} | {_fmt(row['gas_10'])} | {_fmt(row['gas_10000'])} | {ratio} | "
             f"{row.get('anchor', '—')} | {_fmt(row.get('anchor_gas_10'))} | "
-            f"{row.get('ratio_to_anchor') if row.get('ratio_to_anchor') is not None else '—'} | "
+            f"{_anchor_ratio(row)} | "
             f"{row['target'] or '—'} | {met} | {_slots(row)} |"
         )
     lines += [
