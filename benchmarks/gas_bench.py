@@ -178,7 +178,7 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             factor=0.50,
             hint=(
                 "the base fee and the proposal's fresh tally slot shared by 10 only; "
-                "met from batches of about 70 on (a batch costs ~56,000 once plus ~47,900 per vote)"
+                "met from batches of about 35 on (a batch costs ~56,500 once plus ~47,000 per vote)"
             ),
         ),
     ),

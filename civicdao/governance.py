@@ -44,7 +44,7 @@ from civicdao.artifacts import load_artifact
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.logs import event_logs
-from civicdao.signing import batch_ballot_typed_data, sign_typed_data
+from civicdao.signing import batch_ballot_typed_data, normalize_signature, sign_typed_data
 from civicdao.tx import TxRecord, call, transact
 
 if TYPE_CHECKING:
@@ -460,7 +460,10 @@ class Governance:
         proposal_ids = {b.proposal_id for b in ballots}
         if len(proposal_ids) != 1:
             raise ConfigError(f"castVotesBySig takes ballots of one proposal, got {len(proposal_ids)}")
-        batch = [(checksum(b.voter, what="voter"), int(_vote_type(b.support)), b.signature) for b in ballots]
+        batch = [
+            (checksum(b.voter, what="voter"), int(_vote_type(b.support)), *_split_signature(b.signature))
+            for b in ballots
+        ]
         fn = self.governor.functions.castVotesBySig(ballots[0].proposal_id, batch)
         record = transact(self.w3, relayer, fn)
         logger.info("cast %d ballots in %s", len(ballots), record.tx_hash)
@@ -659,6 +662,12 @@ def _from_row(row: ProposalRow) -> Proposal:
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:
     return [a.target for a in actions], [a.value for a in actions], [a.calldata for a in actions]
+
+
+def _split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
+    """A 65-byte ``r || s || v`` signature as ``(v, r, s)``, the way ``castVotesBySig`` takes it."""
+    raw = normalize_signature(signature)
+    return raw[64], raw[:32], raw[32:64]
 
 
 def _vote_type(support: VoteType | str) -> VoteType:

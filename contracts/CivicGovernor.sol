@@ -324,7 +324,7 @@ contract CivicGovernor is
             keccak256(abi.encode(_BATCH_BALLOT_TYPEHASH, proposalId, b.support, voter))
         );
         // slither-disable-next-line unused-return (the error detail is not needed: any error is refused)
-        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.signature);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.v, b.r, b.s);
         if (err != ECDSA.RecoverError.NoError || signer != voter) revert GovernorInvalidSignature(voter);
     }
 }

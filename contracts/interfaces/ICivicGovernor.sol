@@ -33,13 +33,18 @@ interface ICivicGovernor {
     /// @notice One voter's signed ballot in a relayer's batch (`castVotesBySig`).
     /// @param voter The signer.
     /// @param support 0 Against, 1 For, 2 Abstain.
-    /// @param signature The voter's 65-byte ECDSA signature of the EIP-712
+    /// @param v The signature's recovery byte (27 or 28).
+    /// @param r The signature's r.
+    /// @param s The signature's s (in the lower half order, as OpenZeppelin's ECDSA requires).
+    /// The signature (ECDSA, split in three static words) is over the EIP-712
     /// `BatchBallot(uint256 proposalId,uint8 support,address voter)` in the governor's domain (the domain of
     /// `castVoteBySig`'s `Ballot`). There is no nonce: a key votes once per proposal, so a ballot is single-use.
     struct SignedBallot {
         address voter;
         uint8 support;
-        bytes signature;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
     }
 
     // ───────────────────────────────── errors ─────────────────────────────────

@@ -217,7 +217,7 @@ contract CitizensHandler is HandlerBase {
         address voter = _actors[index];
         uint256 key = uint256(keccak256(abi.encode("resident", index)));
         (uint8 v, bytes32 r, bytes32 sig) = vm.sign(key, _batchBallotDigest(id, choice, voter));
-        return ICivicGovernor.SignedBallot(voter, choice, abi.encodePacked(r, sig, v));
+        return ICivicGovernor.SignedBallot(voter, choice, v, r, sig);
     }
 
     /// @dev The EIP-712 digest of a BatchBallot in the governor's domain.
