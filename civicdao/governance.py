@@ -47,6 +47,7 @@ from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.contracts import bind
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.logs import event_logs
+from civicdao.signing import batch_ballot_typed_data, normalize_signature, sign_typed_data
 from civicdao.tx import TxRecord, call, calldata
 
 if TYPE_CHECKING:
@@ -538,6 +539,38 @@ class Governance(ContractClient):
         logger.info("relayed %d ballots in %s", len(ballots), record.tx_hash)
         return BallotsRelayed(tuple(self._votes(record, "VoteCast")), record)
 
+    def cast_ballots(self, relayer: Signer, ballots: Sequence[SignedBallot]) -> BallotsRelayed:
+        """Submit signed ballots on one proposal in one ``castVotesBySig`` (the governor's batched entry
+        point: about half the gas per vote of :meth:`relay_ballots` in batches of 100).
+
+        Each ballot's signature is over :func:`civicdao.signing.batch_ballot_typed_data` (a ``BatchBallot``,
+        without nonce: :meth:`sign_batch_ballot` makes one). Every ballot must be for the same proposal; the
+        batch reverts as a whole on a ballot that would fail (bad signature, a key that voted already, a
+        rotated-away key), so check them first.
+        """
+        if not ballots:
+            raise ConfigError("no ballots to relay")
+        proposal_ids = {b.proposal_id for b in ballots}
+        if len(proposal_ids) != 1:
+            raise ConfigError(f"castVotesBySig takes ballots of one proposal, got {len(proposal_ids)}")
+        batch = [
+            (checksum(b.voter, what="voter"), int(VoteType.parse(b.support)), *_split_signature(b.signature))
+            for b in ballots
+        ]
+        fn = self.contract.functions.castVotesBySig(ballots[0].proposal_id, batch)
+        record = self._send(relayer, fn)
+        logger.info("cast %d ballots in %s", len(ballots), record.tx_hash)
+        return BallotsRelayed(tuple(self._votes(record, "VoteCast")), record)
+
+    def sign_batch_ballot(self, voter: Signer, proposal_id: int, support: VoteType | str) -> SignedBallot:
+        """``voter``'s signed ``BatchBallot`` for :meth:`cast_ballots` (the voter sends no transaction)."""
+        choice = VoteType.parse(support)
+        typed = batch_ballot_typed_data(
+            self.contract, proposal_id=proposal_id, support=int(choice), voter=voter.address
+        )
+        signature = sign_typed_data(voter, typed, w3=self.w3)
+        return SignedBallot(proposal_id, choice, voter.address, bytes.fromhex(signature.removeprefix("0x")))
+
     def nonce(self, voter: str) -> int:
         """The nonce ``voter``'s next signed ballot must carry."""
         return int(call(self.contract.functions.nonces(checksum(voter, what="voter"))))
@@ -567,6 +600,11 @@ class Governance(ContractClient):
     def quorum(self, timepoint: int) -> int:
         """For + Abstain votes needed by a proposal whose snapshot is ``timepoint``."""
         return int(call(self.contract.functions.quorum(timepoint)))
+
+    def proposal_quorum(self, proposal_id: int) -> int:
+        """The For + Abstain votes ``proposal_id`` must reach: fixed when it was proposed, as the quorum
+        fraction of the live citizens then (0 for an unknown proposal)."""
+        return int(call(self.contract.functions.proposalQuorum(proposal_id)))
 
     def deadline(self, proposal_id: int) -> int:
         """When voting ends (moved later if quorum was reached late)."""
@@ -722,3 +760,9 @@ def _from_row(row: ProposalRow) -> Proposal:
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:
     return [a.target for a in actions], [a.value for a in actions], [a.calldata for a in actions]
+
+
+def _split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
+    """A 65-byte ``r || s || v`` signature as ``(v, r, s)``, the way ``castVotesBySig`` takes it."""
+    raw = normalize_signature(signature)
+    return raw[64], raw[:32], raw[32:64]

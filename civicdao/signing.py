@@ -56,7 +56,6 @@ from civicdao.errors import (
     WrongChainError,
     WrongContractError,
 )
-from civicdao.governance import VoteType
 from civicdao.tx import call
 
 __all__ = [
@@ -72,6 +71,7 @@ __all__ = [
     "VerifiedMessage",
     "attestation_typed_data",
     "ballot_typed_data",
+    "batch_ballot_typed_data",
     "check_signer",
     "delegation_typed_data",
     "normalize_signature",
@@ -114,6 +114,7 @@ _STRUCTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("nonce", "uint256"),
         ("reason", "string"),
     ),
+    "BatchBallot": (("proposalId", "uint256"), ("support", "uint8"), ("voter", "address")),
     "Delegation": (("delegatee", "address"), ("nonce", "uint256"), ("expiry", "uint256")),
     "Attestation": (("citizen", "address"), ("credentialHash", "bytes32"), ("expiry", "uint256")),
     "Rotation": (("from", "address"), ("to", "address"), ("nonce", "uint256"), ("expiry", "uint256")),
@@ -166,6 +167,21 @@ def read_domain(contract: Contract) -> Domain:
 
 
 # -- builders -------------------------------------------------------------------------------------------
+
+
+def batch_ballot_typed_data(
+    governor: Contract, *, proposal_id: int, support: int, voter: str
+) -> dict[str, Any]:
+    """The typed data of a ballot for the governor's batched entry point ``castVotesBySig``:
+    ``BatchBallot(uint256 proposalId,uint8 support,address voter)`` in the governor's domain. It has no nonce:
+    a key votes once per proposal, so the ballot is single-use. ``support`` is 0 against, 1 for, 2 abstain."""
+    whole_number(proposal_id, "proposal_id")
+    message = {
+        "proposalId": str(proposal_id),
+        "support": _support(support),
+        "voter": checksum(voter, what="voter"),
+    }
+    return _typed_data(read_domain(governor), "BatchBallot", message)
 
 
 def ballot_typed_data(
@@ -696,6 +712,8 @@ def _bytes32(value: Any, name: str) -> str:
 def _support(value: Any) -> int:
     """A ballot's ``support`` as the message carries it: one of :class:`~civicdao.governance.VoteType`'s
     numbers (a member or its name is parsed first by the callers that accept them)."""
+    from civicdao.governance import VoteType  # governance signs through this module
+
     if isinstance(value, bool) or not isinstance(value, int) or value not in set(VoteType):
         choices = " or ".join(f"{int(v)} ({v.name.lower()})" for v in VoteType)
         raise ConfigError(f"support must be {choices}, got {value!r}")

@@ -20,7 +20,10 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// keeps only a salted credential hash, consumed forever, so nobody can register twice and nobody learns who a
 /// member is.
 /// @dev Composition: ERC721 + ERC721Votes (votes follow the token) + VotesExtended (checkpointed delegates and
-/// balances, required by GovernorCountingOverridable) + AccessControl. EIP712 comes through Votes with the
+/// balances, required by GovernorCountingOverridable) + AccessControl. Storage per registration is kept small:
+/// one member record per address packs the membership id, the rotation nonce, rotation flags and the time the
+/// holding began; ERC-721's owner and balance slots are replaced by `_holders` and the record (see `_update`),
+/// and VotesExtended's balance checkpoints by the record plus `_pastHoldings`, written when a holding ends. EIP712 comes through Votes with the
 /// domain name "CivicDAO CitizenRegistry", version "1".
 /// Nonces: OpenZeppelin's `nonces(address)` (from Votes) is used only by `delegateBySig`. Registrar-signed
 /// rotations use a separate per-`from` counter, `rotationNonces(address)`, so a pending rotation never
@@ -73,17 +76,37 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// @dev Next token id to mint (ids start at 1, so 0 means "no membership").
     uint256 private _nextTokenId = 1;
 
-    /// @dev Membership token id per address (0 = none).
-    mapping(address account => uint256 tokenId) private _membershipOf;
+    /// @dev Bits of a member record above the membership id (low 128 bits) and the rotation nonce (next 64 bits).
+    uint256 private constant _ID_MASK = type(uint128).max;
+    uint256 private constant _NONCE_ONE = 1 << 128;
+    /// @dev Set once the address has rotated a membership away (its `_rotatedAway` trace is not empty).
+    uint256 private constant _ROTATED_AWAY = 1 << 192;
+    /// @dev Set while the address holds a membership that was rotated at least once (`_rotatedFrom` not empty).
+    uint256 private constant _ID_ROTATED = 1 << 193;
+    /// @dev Bits 200-247: when the address gained the membership it holds now (0 while it holds none).
+    uint256 private constant _SINCE_SHIFT = 200;
+    uint256 private constant _SINCE_MASK = uint256(type(uint48).max) << _SINCE_SHIFT;
+    /// @dev What a loss clears from a record: the id, the id's rotation flag and the gain time.
+    uint256 private constant _HOLDING_MASK = _ID_MASK | _ID_ROTATED | _SINCE_MASK;
+
+    /// @dev Per address, one slot: membership id (bits 0-127, 0 = none), registrar-signed rotation nonce (bits
+    /// 128-191; moves on every membership gain, loss or rotation), the two rotation flags and the time the
+    /// current membership was gained, so that a registration writes one fresh slot for all of it, `snapshotVoter`
+    /// reads one slot for a never-rotated member and `getPastBalanceOf` needs no checkpoint for a current holding.
+    mapping(address account => uint256 record) private _members;
+
+    /// @dev Per address, its past holdings only (VotesExtended's balance history, written when a holding ends):
+    /// (gain time -> 1), (loss time -> 0). The current holding lives in the member record.
+    mapping(address account => Checkpoints.Trace208) private _pastHoldings;
 
     /// @dev Credential hashes ever consumed.
     mapping(bytes32 credentialHash => bool used) private _credentialUsed;
 
-    /// @dev Registrar-signed rotation nonce per `from` address (moves on every membership gain, loss or rotation).
-    mapping(address from => uint256 nonce) private _rotationNonces;
-
     /// @dev Per key: (rotation time -> membership id rotated away from it).
     mapping(address account => Checkpoints.Trace208) private _rotatedAway;
+
+    /// @dev Holder of each live membership token (ERC-721's own owner and balance slots stay unused).
+    mapping(uint256 tokenId => address holder) private _holders;
 
     /// @dev Per membership: (rotation time -> the key it was rotated away from).
     mapping(uint256 tokenId => Checkpoints.Trace208) private _rotatedFrom;
@@ -129,11 +152,13 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
             revert CitizenRegistryUnauthorized(caller);
         }
         if (reason < REASON_MOVED_AWAY || reason > REASON_OTHER) revert CitizenRegistryInvalidReason(reason);
-        uint256 tokenId = _membershipOf[citizen];
+        uint256 record = _members[citizen];
+        uint256 tokenId = record & _ID_MASK;
         if (tokenId == 0) revert CitizenRegistryNotMember(citizen);
 
-        delete _membershipOf[citizen];
-        _bumpRotationNonce(citizen); // a rotation signed for this membership dies with it
+        // no membership any more; the nonce moves, so a rotation signed for this membership dies with it
+        _members[citizen] = (record & ~_HOLDING_MASK) + _NONCE_ONE;
+        _closeHolding(citizen, record);
         _burn(tokenId); // voting units leave the holder's delegate now; past checkpoints are kept
 
         emit CitizenRevoked(citizen, tokenId, reason, caller);
@@ -146,7 +171,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistryFull
     function rotateWithAttestation(address from, address to, uint256 expiry, bytes calldata signature) external {
-        bytes32 structHash = keccak256(abi.encode(ROTATION_TYPEHASH, from, to, _rotationNonces[from], expiry));
+        bytes32 structHash = keccak256(abi.encode(ROTATION_TYPEHASH, from, to, _nonceOf(_members[from]), expiry));
         address registrar = _checkRegistrarSignature(structHash, expiry, signature);
         _rotate(from, to, registrar); // moves the nonce once, like every rotation
     }
@@ -170,9 +195,28 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     // ─────────────────────────────────── views ────────────────────────────────
 
+    /// @notice ERC-721 balance: 1 while `owner` holds a membership, else 0 (read from the member record).
+    /// @param owner The address to query (the zero address is refused with ERC721InvalidOwner, as in ERC-721).
+    /// @return The number of memberships held (0 or 1).
+    function balanceOf(address owner) public view override returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(address(0));
+        return _members[owner] & _ID_MASK != 0 ? 1 : 0;
+    }
+
+    /// @notice VotesExtended: the voting units (0 or 1) `account` held at `timepoint` (must be in the past).
+    /// @param account The address to query.
+    /// @param timepoint The timepoint (unix seconds, before now).
+    /// @return 1 if `account` held a membership then, else 0.
+    function getPastBalanceOf(address account, uint256 timepoint) public view override returns (uint256) {
+        uint48 t = _validateTimepoint(timepoint);
+        uint256 record = _members[account];
+        if (record & _ID_MASK != 0 && t >= uint48(record >> _SINCE_SHIFT)) return 1;
+        return _pastHoldings[account].upperLookupRecent(t);
+    }
+
     /// @inheritdoc ICitizenRegistry
     function isCitizen(address account) external view returns (bool) {
-        return _membershipOf[account] != 0;
+        return _members[account] & _ID_MASK != 0;
     }
 
     /// @inheritdoc ICitizenRegistryFull
@@ -183,7 +227,7 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistry
     function membershipOf(address account) external view returns (uint256) {
-        return _membershipOf[account];
+        return _members[account] & _ID_MASK;
     }
 
     /// @inheritdoc ICitizenRegistryFull
@@ -198,14 +242,16 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @inheritdoc ICitizenRegistryFull
     function rotationNonces(address from) external view returns (uint256) {
-        return _rotationNonces[from];
+        return _nonceOf(_members[from]);
     }
 
     /// @inheritdoc ICitizenRegistryFull
     function snapshotVoter(address account, uint256 timepoint) external view returns (address) {
         uint48 after_ = SafeCast.toUint48(timepoint + 1); // rotations strictly after the snapshot
-        uint256 tokenId = _membershipOf[account];
-        if (tokenId != 0) {
+        uint256 record = _members[account];
+        if (record & (_ROTATED_AWAY | _ID_ROTATED) == 0) return account; // never rotated: one read
+        uint256 tokenId = record & _ID_MASK;
+        if (record & _ID_ROTATED != 0) {
             address heldBy = address(uint160(_rotatedFrom[tokenId].lowerLookup(after_)));
             if (heldBy != address(0)) {
                 // `heldBy` is the snapshot key of this membership only if this was the first membership it rotated
@@ -246,19 +292,20 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         if (citizen == address(0)) revert CitizenRegistryZeroAddress();
         if (credentialHash == bytes32(0)) revert CitizenRegistryZeroCredential();
         if (_credentialUsed[credentialHash]) revert CitizenRegistryCredentialUsed(credentialHash);
-        if (_membershipOf[citizen] != 0) revert CitizenRegistryAlreadyMember(citizen);
+        uint256 record = _members[citizen];
+        if (record & _ID_MASK != 0) revert CitizenRegistryAlreadyMember(citizen);
 
         uint256 tokenId = _nextTokenId;
         unchecked {
             ++_nextTokenId;
         }
         _credentialUsed[credentialHash] = true;
-        _membershipOf[citizen] = tokenId;
-        // A rotation of `citizen` signed while it held no membership (or an earlier one) must not apply to this one.
-        _bumpRotationNonce(citizen);
-
-        // Delegating first (0 units) and minting second moves the single unit once, straight to the delegate.
+        // Delegating first (0 units: the record holds no id yet, so the balance is 0) and minting second moves the
+        // single unit once, straight to the delegate.
         if (delegates(citizen) == address(0)) _delegate(citizen, citizen);
+        // The nonce moves: a rotation of `citizen` signed while it held no membership (or an earlier one) must not
+        // apply to this one. Ids stay far below 2^128 (one per registration).
+        _members[citizen] = record + _NONCE_ONE + tokenId + (uint256(clock()) << _SINCE_SHIFT);
         _mint(citizen, tokenId); // _mint, not _safeMint: no receiver callback, no reentrancy
 
         emit Locked(tokenId);
@@ -271,24 +318,29 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     /// exactly once each.
     function _rotate(address from, address to, address authorizedBy) internal {
         if (to == address(0)) revert CitizenRegistryZeroAddress();
-        uint256 tokenId = _membershipOf[from];
+        uint256 fromRecord = _members[from];
+        uint256 tokenId = fromRecord & _ID_MASK;
         if (tokenId == 0) revert CitizenRegistryNotMember(from);
-        if (_membershipOf[to] != 0) revert CitizenRegistryAlreadyMember(to);
-
-        delete _membershipOf[from];
-        _membershipOf[to] = tokenId;
-        _bumpRotationNonce(from); // any other signed rotation of `from` is now stale
-        // `to` gains a membership: a rotation of `to` signed while it held none must not apply to this one.
-        _bumpRotationNonce(to);
-        uint48 now_ = clock();
-        _recordFirst(_rotatedAway[from], now_, tokenId);
-        _recordFirst(_rotatedFrom[tokenId], now_, uint160(from));
+        uint256 toRecord = _members[to];
+        if (toRecord & _ID_MASK != 0) revert CitizenRegistryAlreadyMember(to);
 
         address fromDelegate = delegates(from);
         address newDelegate = fromDelegate == from ? to : fromDelegate;
-        // `to` holds no units yet, so this only records the choice; the move below carries the vote once.
+        // `to` holds no units yet (its record holds no id), so this only records the choice; the move below
+        // carries the vote once.
         if (delegates(to) != newDelegate) _delegate(to, newDelegate);
-        _update(to, tokenId, address(0)); // internal move (auth = 0); ERC721Votes moves the voting unit
+
+        // `from` holds nothing now and has a rotation history; its nonce moves, so any other signed rotation of
+        // `from` is stale
+        _members[from] = ((fromRecord & ~_HOLDING_MASK) | _ROTATED_AWAY) + _NONCE_ONE;
+        _closeHolding(from, fromRecord);
+        uint48 now_ = clock();
+        // `to` gains a membership with a rotation history; its nonce moves, so a rotation of `to` signed while it
+        // held none must not apply to this one
+        _members[to] = (toRecord | _ID_ROTATED) + _NONCE_ONE + tokenId + (uint256(now_) << _SINCE_SHIFT);
+        _recordFirst(_rotatedAway[from], now_, tokenId);
+        _recordFirst(_rotatedFrom[tokenId], now_, uint160(from));
+        _update(to, tokenId, address(0)); // internal move (auth = 0): moves the holder and the voting unit
 
         emit CitizenRotated(from, to, tokenId, authorizedBy);
     }
@@ -301,11 +353,9 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         if (!exists || last != now_) trace.push(now_, uint208(value)); // ids and addresses fit in 208 bits
     }
 
-    /// @dev Voids every registrar-signed rotation of `from` made so far (they carry the old nonce).
-    function _bumpRotationNonce(address from) internal {
-        unchecked {
-            ++_rotationNonces[from]; // one step per gain, loss or rotation of a membership: cannot reach 2^256
-        }
+    /// @dev The rotation nonce in a member record (one step per gain, loss or rotation: never reaches 2^64).
+    function _nonceOf(uint256 record) private pure returns (uint256) {
+        return uint64(record >> 128);
     }
 
     /// @dev Checks expiry and recovers a registrar's EIP-712 signature over `structHash`.
@@ -324,14 +374,21 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @dev Soulbound guard: `transferFrom` (and any other public path) passes the caller as `auth` and reverts
     /// here; only internal mints, burns and rotations (all with `auth == 0`) go through. (`transferFrom` to the
-    /// zero address is refused earlier by ERC721 with `ERC721InvalidReceiver`.)
-    function _update(
-        address to,
-        uint256 tokenId,
-        address auth
-    ) internal override returns (address) {
+    /// zero address is refused earlier by ERC721 with `ERC721InvalidReceiver`.) Replaces ERC721's storage update
+    /// (and ERC721Votes', which it repeats): the holder goes to `_holders`, there are no approvals to clear, and
+    /// the balance is read from the member record (written before every mint, burn and rotation), so a
+    /// registration writes no ERC-721 balance slot. Then the voting unit moves as ERC721Votes moves it.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (auth != address(0)) revert CitizenRegistrySoulbound(tokenId);
-        return super._update(to, tokenId, auth);
+        from = _holders[tokenId];
+        _holders[tokenId] = to;
+        emit Transfer(from, to, tokenId);
+        _transferVotingUnits(from, to, 1);
+    }
+
+    /// @dev The holder of `tokenId` (address(0) for none), from `_holders`.
+    function _ownerOf(uint256 tokenId) internal view override returns (address) {
+        return _holders[tokenId];
     }
 
     /// @dev Resolves Votes / VotesExtended (VotesExtended checkpoints the delegate).
@@ -339,8 +396,19 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         super._delegate(account, delegatee);
     }
 
-    /// @dev Resolves Votes / VotesExtended (VotesExtended checkpoints balances after the move).
+    /// @dev Moves the delegated votes (Votes) but skips VotesExtended's balance checkpoints: the balance history
+    /// is the member record's gain time plus `_pastHoldings` (see `getPastBalanceOf`), so a registration writes
+    /// no balance checkpoint.
     function _transferVotingUnits(address from, address to, uint256 amount) internal override(Votes, VotesExtended) {
-        super._transferVotingUnits(from, to, amount);
+        Votes._transferVotingUnits(from, to, amount);
+    }
+
+    /// @dev Records the end of the holding in `record` (the address's record before the loss) in `_pastHoldings`.
+    function _closeHolding(address account, uint256 record) private {
+        Checkpoints.Trace208 storage past = _pastHoldings[account];
+        // slither-disable-next-line unused-return (push returns the old and new values, not needed)
+        past.push(uint48(record >> _SINCE_SHIFT), 1);
+        // slither-disable-next-line unused-return (as above)
+        past.push(clock(), 0);
     }
 }

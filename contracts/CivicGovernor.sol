@@ -14,14 +14,16 @@ import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 import {ICivicGovernor} from "./interfaces/ICivicGovernor.sol";
+import {CodeHash} from "./libraries/CodeHash.sol";
 
 /// @title CivicGovernor
 /// @notice The CivicDAO governor: OpenZeppelin Governor with settings, liquid delegation with override
 /// (GovernorCountingOverridable), quorum as a fraction of live citizens, TimelockController execution,
 /// late-quorum protection, an expiring proposal guardian, vote by signature and batching of relayed ballots
-/// (Multicall). Proposals are listed from their ProposalCreated events (no GovernorStorage: queue, execute and
+/// (castVotesBySig, and Multicall). Proposals are listed from their ProposalCreated events (no GovernorStorage: queue, execute and
 /// cancel take the full proposal, as in the stock Governor).
 /// @dev Our additions:
 /// - Target pinning: each target's code hash is recorded at proposal time (and announced with one
@@ -37,6 +39,10 @@ import {ICivicGovernor} from "./interfaces/ICivicGovernor.sol";
 ///   membership at the snapshot (CitizenRegistry.snapshotVoter): after a lost-key rotation the new key carries the
 ///   membership's vote on open proposals and the old key gets CivicGovernorVoterRotatedAway. A ballot the old key
 ///   cast before the rotation stands (the receipt is the old key's, so the new key cannot cast it again).
+/// - Quorum fixed at propose: the quorum fraction of the live citizens when the proposal is made
+///   (`proposalQuorum`), stored in the slot of target 0's pin; no vote, queue or execute searches the supply
+///   history, so their gas does not grow with the city.
+/// - Batched ballots: `castVotesBySig` counts many nonce-less `BatchBallot` signatures in one transaction.
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
 ///   Governance can set a new guardian (setProposalGuardian) and a new expiry (setProposalGuardianExpiry).
@@ -54,14 +60,20 @@ contract CivicGovernor is
 {
     // ───────────────────────────────── storage ────────────────────────────────
 
-    /// @dev keccak256("") — the EXTCODEHASH of an existing account without code.
-    bytes32 private constant _EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
-
     /// @dev Unix time after which the guardian's cancel power ends (0 = never).
     uint48 private _guardianExpiry;
 
-    /// @dev Normalised code hash of each target, recorded at proposal time.
-    mapping(uint256 proposalId => mapping(uint256 index => bytes32 codeHash)) private _pinnedCodeHashes;
+    /// @dev EIP-712 type hash of a ballot in a relayer's batch (`castVotesBySig`): no nonce, since a key votes once
+    /// per proposal and that makes the ballot single-use.
+    bytes32 private constant _BATCH_BALLOT_TYPEHASH =
+        // solhint-disable-next-line gas-small-strings
+        keccak256("BatchBallot(uint256 proposalId,uint8 support,address voter)");
+
+    /// @dev Per proposal and target index, written once at proposal time: the low 192 bits of the target's
+    /// normalised code hash (a 192-bit pin: finding other code with the same truncated hash is a second
+    /// preimage); the slot of target 0 also carries the proposal's fixed quorum in its high 64 bits, so a
+    /// one-action proposal writes one slot for both.
+    mapping(uint256 proposalId => mapping(uint256 index => uint256 pin)) private _pins;
 
     // ─────────────────────────────── constructor ──────────────────────────────
 
@@ -91,11 +103,25 @@ contract CivicGovernor is
     // ───────────────────────────────── external ───────────────────────────────
 
     /// @inheritdoc ICivicGovernor
+    function castVotesBySig(uint256 proposalId, SignedBallot[] calldata ballots) external {
+        uint256 n = ballots.length; // bounded by the relayer's calldata
+        for (uint256 i = 0; i < n; ++i) {
+            SignedBallot calldata b = ballots[i];
+            _castVote(proposalId, _ballotSigner(proposalId, b), b.support, "");
+        }
+    }
+
+    /// @inheritdoc ICivicGovernor
     function setProposalGuardianExpiry(uint48 newExpiry) external onlyGovernance {
         _setProposalGuardianExpiry(newExpiry);
     }
 
     // ─────────────────────────────────── views ────────────────────────────────
+
+    /// @inheritdoc ICivicGovernor
+    function proposalQuorum(uint256 proposalId) external view returns (uint256) {
+        return _pins[proposalId][0] >> 192;
+    }
 
     /// @inheritdoc ICivicGovernor
     function proposalGuardianExpiry() external view returns (uint256) {
@@ -154,7 +180,9 @@ contract CivicGovernor is
 
     // ───────────────────────────────── internal ───────────────────────────────
 
-    /// @dev Records (and announces) the normalised code hash of every target after the proposal is created.
+    /// @dev Records (and announces) the normalised code hash of every target after the proposal is created, and fixes
+    /// the proposal's quorum: the quorum fraction of the live citizens now (one read of the latest total-supply
+    /// checkpoint instead of a binary search of that history on every vote).
     function _propose(
         address[] memory targets,
         uint256[] memory values,
@@ -164,12 +192,17 @@ contract CivicGovernor is
     ) internal override returns (uint256 proposalId) {
         proposalId = super._propose(targets, values, calldatas, description, proposer);
 
-        uint256 n = targets.length; // bounded by the proposal itself
+        mapping(uint256 => uint256) storage pins = _pins[proposalId];
+        uint256 n = targets.length; // bounded by the proposal itself (at least 1: Governor refuses empty ones)
         for (uint256 i = 0; i < n; ++i) {
-            bytes32 h = _codeHash(targets[i]);
-            _pinnedCodeHashes[proposalId][i] = h;
+            bytes32 h = CodeHash.normalised(targets[i]);
+            pins[i] = uint192(uint256(h));
             emit ProposalTargetPinned(proposalId, targets[i], h);
         }
+        // citizens < 2^64 and numerator <= denominator (100): no overflow, and the quorum fits in 64 bits
+        uint256 fixedQuorum = (ICitizenRegistryFull(address(token())).citizenCount() * quorumNumerator()) /
+            quorumDenominator();
+        pins[0] |= fixedQuorum << 192;
     }
 
     /// @dev Refuses to queue when a target's code changed since proposal time (the timelock then pins each call).
@@ -260,11 +293,21 @@ contract CivicGovernor is
 
     /// @dev Reverts with CivicGovernorTargetCodeChanged at the first target whose code differs from the pin.
     function _checkPinnedTargets(uint256 proposalId, address[] memory targets) internal view {
-        mapping(uint256 => bytes32) storage pinned = _pinnedCodeHashes[proposalId];
+        mapping(uint256 => uint256) storage pins = _pins[proposalId];
         uint256 n = targets.length; // same targets as at proposal time: the proposal id commits to them
         for (uint256 i = 0; i < n; ++i) {
-            if (_codeHash(targets[i]) != pinned[i]) revert CivicGovernorTargetCodeChanged(proposalId, targets[i]);
+            if (uint192(uint256(CodeHash.normalised(targets[i]))) != uint192(pins[i])) {
+                revert CivicGovernorTargetCodeChanged(proposalId, targets[i]);
+            }
         }
+    }
+
+    /// @dev Quorum reached against the quorum fixed at proposal time (see `proposalQuorum`).
+    function _quorumReached(
+        uint256 proposalId
+    ) internal view override(Governor, GovernorCountingOverridable) returns (bool) {
+        (, uint256 forVotes, uint256 abstainVotes) = proposalVotes(proposalId);
+        return _pins[proposalId][0] >> 192 <= forVotes + abstainVotes;
     }
 
     /// @dev The key whose snapshot ballot `account` casts; reverts when `account` rotated its membership away
@@ -274,9 +317,14 @@ contract CivicGovernor is
         if (voter == address(0)) revert CivicGovernorVoterRotatedAway(account);
     }
 
-    /// @dev EXTCODEHASH with "no code" (0 for an empty account, keccak256("") for a code-less one) mapped to 0.
-    function _codeHash(address target) internal view returns (bytes32 h) {
-        h = target.codehash;
-        if (h == _EMPTY_CODE_HASH) h = bytes32(0);
+    /// @dev The ballot's voter, once its EIP-712 `BatchBallot` signature checks out.
+    function _ballotSigner(uint256 proposalId, SignedBallot calldata b) private view returns (address voter) {
+        voter = b.voter;
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(_BATCH_BALLOT_TYPEHASH, proposalId, b.support, voter))
+        );
+        // slither-disable-next-line unused-return (the error detail is not needed: any error is refused)
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.v, b.r, b.s);
+        if (err != ECDSA.RecoverError.NoError || signer != voter) revert GovernorInvalidSignature(voter);
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {ICivicTimelock} from "./interfaces/ICivicTimelock.sol";
+import {CodeHash} from "./libraries/CodeHash.sol";
 
 /// @title CivicTimelock
 /// @notice The DAO's hand: an OpenZeppelin TimelockController that owns or administers every other CivicDAO
@@ -19,9 +20,6 @@ import {ICivicTimelock} from "./interfaces/ICivicTimelock.sol";
 /// Recommended roles: PROPOSER_ROLE and CANCELLER_ROLE = the CivicGovernor only; EXECUTOR_ROLE = the
 /// CivicGovernor only (not address(0)); `admin` = the deployer during set-up, renounced afterwards.
 contract CivicTimelock is TimelockController, ICivicTimelock {
-    /// @dev keccak256("") — the EXTCODEHASH of an existing account without code.
-    bytes32 private constant _EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
-
     /// @dev Normalised target code hash of call `i` of operation `id`, at key `uint256(id) + i` (0 = no code).
     mapping(uint256 key => bytes32 codeHash) private _pins;
 
@@ -127,13 +125,13 @@ contract CivicTimelock is TimelockController, ICivicTimelock {
 
     /// @inheritdoc ICivicTimelock
     function requireCodeHash(address account, bytes32 codeHash) external view {
-        bytes32 actual = _codeHash(account);
+        bytes32 actual = CodeHash.normalised(account);
         if (actual != codeHash) revert CivicTimelockCodeHashMismatch(account, codeHash, actual);
     }
 
     /// @inheritdoc ICivicTimelock
     function codeHashOf(address account) external view returns (bytes32) {
-        return _codeHash(account);
+        return CodeHash.normalised(account);
     }
 
     // ───────────────────────────────── internal ───────────────────────────────
@@ -142,7 +140,7 @@ contract CivicTimelock is TimelockController, ICivicTimelock {
     function _execute(address target, uint256 value, bytes calldata data) internal override {
         uint256 key = _cursor;
         bytes32 pinned = _pins[key];
-        bytes32 actual = _codeHash(target);
+        bytes32 actual = CodeHash.normalised(target);
         if (actual != pinned) revert CivicTimelockTargetCodeChanged(target, pinned, actual);
         unchecked {
             _cursor = key + 1; // keys are hashes: wrapping is harmless
@@ -152,16 +150,10 @@ contract CivicTimelock is TimelockController, ICivicTimelock {
 
     /// @dev Records (and announces) the normalised code hash of call `index` of operation `id`.
     function _pin(bytes32 id, uint256 index, address target) private {
-        bytes32 h = _codeHash(target);
+        bytes32 h = CodeHash.normalised(target);
         unchecked {
             _pins[uint256(id) + index] = h; // keys are hashes: wrapping is harmless
         }
         emit CallTargetPinned(id, index, target, h);
-    }
-
-    /// @dev EXTCODEHASH with "no code" (0 for an empty account, keccak256("") for a code-less one) mapped to 0.
-    function _codeHash(address account) private view returns (bytes32 h) {
-        h = account.codehash;
-        if (h == _EMPTY_CODE_HASH) h = bytes32(0);
     }
 }

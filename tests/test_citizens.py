@@ -27,7 +27,9 @@ from civicdao._custom_errors import (
     CitizenRegistryUnauthorized,
     CitizenRegistryZeroAddress,
     CitizenRegistryZeroCredential,
+    ERC721InvalidOwner,
     ERC721NonexistentToken,
+    ERC5805FutureLookup,
 )
 from civicdao.accounts import LocalSigner, NodeSigner, from_private_key
 from civicdao.chain import ChainControl
@@ -279,6 +281,47 @@ def test_revoke_burns_membership_and_keeps_past_votes(
     assert not citizens.is_citizen(resident) and citizens.votes(resident) == 0
     assert citizens.votes(resident, at=before) == 1
     assert citizens.citizen_count() == 0
+
+
+def test_past_balance_and_erc721_balance_follow_every_holding(
+    accounts: list[NodeSigner],
+    citizens: Citizens,
+    control: ChainControl,
+    deployer: NodeSigner,
+    registrar: LocalSigner,
+) -> None:
+    """getPastBalanceOf (the override vote's weight) and balanceOf across a registration, a rotation away, a
+    rotation in, a revocation and a re-registration: the current holding is read from the member record, past
+    holdings from the history written when each ends."""
+    registry = citizens.registry.functions
+    a, b = accounts[1].address, Account.create().address
+
+    def past(who: str, at: int) -> int:
+        return int(call(registry.getPastBalanceOf(who, at)))
+
+    def moment() -> int:
+        """A timepoint strictly between the action before and the action after."""
+        control.increase_time(5)
+        at = control.time()
+        control.increase_time(5)
+        return at
+
+    before = moment()
+    citizens.register(deployer, a, cred("permit-hist"))
+    held_a = moment()
+    citizens.rotate_with_attestation(accounts[7], citizens.attest_rotation(registrar, a, b))
+    held_b = moment()
+    citizens.revoke(deployer, b, RevocationReason.MOVED_AWAY)
+    gone = moment()
+    citizens.register(deployer, b, cred("permit-hist-2"))  # back in town
+    back = moment()
+    assert [past(a, t) for t in (before, held_a, held_b, gone, back)] == [0, 1, 0, 0, 0]
+    assert [past(b, t) for t in (before, held_a, held_b, gone, back)] == [0, 0, 1, 0, 1]
+    assert [int(call(registry.balanceOf(x))) for x in (a, b)] == [0, 1]
+    with pytest.raises(ERC721InvalidOwner):
+        call(registry.balanceOf("0x0000000000000000000000000000000000000000"))
+    with pytest.raises(ERC5805FutureLookup):
+        call(registry.getPastBalanceOf(b, control.time() + 10))
 
 
 def test_revoke_refusals(citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]) -> None:

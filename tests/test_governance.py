@@ -37,7 +37,7 @@ from civicdao.deploy import Suite
 from civicdao.errors import ConfigError
 from civicdao.governance import Action, Governance, ProposalState, SignedBallot, VoteType
 from civicdao.local import pass_proposal
-from civicdao.signing import EIP712_DOMAIN_TYPE
+from civicdao.signing import EIP712_DOMAIN_TYPE, batch_ballot_typed_data
 from civicdao.tx import call, send_transaction, transact
 
 SALT = b"governance-tests-registrar-salt!"
@@ -560,6 +560,84 @@ def test_relay_ballots_in_one_multicall(
     assert err.value.voter == local_signers[1].address
     with pytest.raises(ConfigError):
         gov.relay_ballots(accounts[9], [])
+
+
+def test_cast_ballots_in_one_batch(
+    accounts: list[NodeSigner],
+    control: ChainControl,
+    gov: Governance,
+    local_signers: list[LocalSigner],
+    target: Contract,
+    voters: list[NodeSigner],
+) -> None:
+    """castVotesBySig counts each BatchBallot like castVoteBySig counts a Ballot, uses no nonce, and refuses
+    by name a ballot with a bad signature, of another type or domain, or whose key has voted (the batch
+    reverts as a whole)."""
+    proposal_id = gov.propose(voters[0], [set_value(target, 1)], "batched ballots").proposal_id
+    start_voting(gov, control)
+    ballots = [
+        gov.sign_batch_ballot(local_signers[1], proposal_id, FOR),
+        gov.sign_batch_ballot(local_signers[2], proposal_id, "for"),
+        gov.sign_batch_ballot(local_signers[3], proposal_id, ABSTAIN),
+    ]
+    relayed = gov.cast_ballots(accounts[9], ballots)  # the relayer pays; voters need no ETH
+    cast = relayed.tx.events_named("VoteCast")
+    assert [(v.voter, int(v.support)) for v in relayed.votes] == [(b.voter, int(b.support)) for b in ballots]
+    assert [(e["voter"], e["support"], e["weight"]) for e in cast] == [
+        (b.voter, int(b.support), 1) for b in ballots
+    ]
+    tally = gov.tally(proposal_id)
+    assert (tally.for_, tally.against, tally.abstain) == (2, 0, 1)
+    assert gov.nonce(local_signers[1].address) == 0  # no nonce: a key votes once per proposal anyway
+    with pytest.raises(GovernorAlreadyCastVote) as again:
+        gov.cast_ballots(accounts[9], ballots[:1])  # the same ballot twice
+    assert again.value.voter == local_signers[1].address
+    with pytest.raises(GovernorAlreadyCastVote):  # nor a castVoteBySig ballot of the same key
+        gov.relay_ballots(accounts[9], [sign_ballot(gov, local_signers[1], proposal_id, AGAINST)])
+    voter = local_signers[4]
+    forged = SignedBallot(proposal_id, FOR, voter.address, ballots[0].signature)
+    with pytest.raises(GovernorInvalidSignature) as bad:
+        gov.cast_ballots(accounts[9], [forged])
+    assert bad.value.voter == voter.address
+    with pytest.raises(GovernorInvalidSignature):  # a castVoteBySig Ballot is not a BatchBallot
+        gov.cast_ballots(accounts[9], [sign_ballot(gov, voter, proposal_id, FOR)])
+    typed = batch_ballot_typed_data(gov.governor, proposal_id=proposal_id, support=1, voter=voter.address)
+    typed["domain"] = {**typed["domain"], "chainId": gov.w3.eth.chain_id + 1}
+    elsewhere = SignedBallot(proposal_id, FOR, voter.address, voter.sign_typed_data(typed))
+    with pytest.raises(GovernorInvalidSignature):
+        gov.cast_ballots(accounts[9], [elsewhere])
+    assert not gov.has_voted(proposal_id, voter.address)
+    with pytest.raises(ConfigError):
+        gov.cast_ballots(accounts[9], [])
+    second = gov.propose(voters[0], [set_value(target, 2)], "another proposal").proposal_id
+    with pytest.raises(ConfigError, match="one proposal"):
+        gov.cast_ballots(accounts[9], [ballots[0], gov.sign_batch_ballot(voter, second, FOR)])
+    with pytest.raises(GovernorUnexpectedProposalState):  # still Pending
+        gov.cast_ballots(accounts[9], [gov.sign_batch_ballot(voter, second, FOR)])
+
+
+def test_quorum_is_fixed_when_proposed(
+    citizens: Citizens,
+    control: ChainControl,
+    deployer: NodeSigner,
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+) -> None:
+    """The quorum is the quorum fraction of the live citizens at proposal time: registrations afterwards (even
+    before the snapshot) do not move it, so no vote has to look the supply history up."""
+    register_many(citizens, deployer, 16, "fixed")  # 20 citizens: quorum 10 % = 2 votes
+    control.increase_time(1)
+    proposal_id = gov.propose(voters[0], [set_value(target, 1)], "fixed quorum").proposal_id
+    register_many(citizens, deployer, 20, "late")  # 40 citizens at the snapshot: the moving quorum would be 4
+    start_voting(gov, control)
+    assert gov.proposal_quorum(proposal_id) == 2
+    assert gov.quorum(gov.snapshot(proposal_id)) == 4
+    gov.vote(voters[0], proposal_id, FOR)
+    gov.vote(voters[1], proposal_id, FOR)
+    end_voting(gov, control, proposal_id)
+    assert gov.state(proposal_id) is ProposalState.SUCCEEDED
+    assert gov.proposal_quorum(proposal_id + 1) == 0  # unknown proposal
 
 
 def test_ballot_signed_for_another_chain_or_governor_refused(

@@ -358,7 +358,8 @@ class IndexReader:
             a = p["ev"].args
             snapshot = int(a["voteStart"])
             against, for_, abstain = p["tally"]
-            quorum = quorum_at(snapshot) if quorum_at else 0
+            # the governor fixes the quorum when the proposal is created (CivicGovernor.proposalQuorum)
+            quorum = quorum_at(self._time(p["ev"].block_number)) if quorum_at else 0
             state = _proposal_state(
                 now, snapshot, p["end"], p["eta"], p["done"], for_, against, abstain, quorum
             )
@@ -394,7 +395,8 @@ class IndexReader:
         return ActionRow(target, int(value), calldata, decoded.contract, decoded.function, dict(decoded.args))
 
     def _quorum_function(self) -> Any:
-        """``quorum(timepoint)`` as the governor computes it: the fraction of memberships then."""
+        """``quorum(timepoint)``: the quorum fraction of the memberships then (the governor takes it at the
+        proposal's creation)."""
         supply: list[tuple[int, int]] = []  # (timestamp, total after)
         total = 0
         for ev in self.store.events(REGISTRY, ("Transfer",)):

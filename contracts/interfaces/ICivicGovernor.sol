@@ -30,6 +30,23 @@ interface ICivicGovernor {
         uint48 guardianExpiry;
     }
 
+    /// @notice One voter's signed ballot in a relayer's batch (`castVotesBySig`).
+    /// @param voter The signer.
+    /// @param support 0 Against, 1 For, 2 Abstain.
+    /// @param v The signature's recovery byte (27 or 28).
+    /// @param r The signature's r.
+    /// @param s The signature's s (in the lower half order, as OpenZeppelin's ECDSA requires).
+    /// The signature (ECDSA, split in three static words) is over the EIP-712
+    /// `BatchBallot(uint256 proposalId,uint8 support,address voter)` in the governor's domain (the domain of
+    /// `castVoteBySig`'s `Ballot`). There is no nonce: a key votes once per proposal, so a ballot is single-use.
+    struct SignedBallot {
+        address voter;
+        uint8 support;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
     // ───────────────────────────────── errors ─────────────────────────────────
 
     /// @notice Thrown when a proposal is queued while the code at one of its targets differs from
@@ -65,9 +82,27 @@ interface ICivicGovernor {
 
     // ──────────────────────────────── functions ───────────────────────────────
 
+    /// @notice Counts a batch of signed ballots in one transaction (a relayer's entry point: one base fee and one
+    /// calldata envelope for the batch). Each ballot is a `BatchBallot` signature (see `SignedBallot`) and is
+    /// counted exactly like a `castVoteBySig` ballot: for the key that held the voter's membership at the snapshot,
+    /// with one `VoteCast` each. No nonce is read or used up. ECDSA signers only (a contract wallet uses
+    /// `castVoteBySig`, which also takes ERC-1271 signatures). The batch reverts as a whole on the first ballot
+    /// that fails (GovernorInvalidSignature, GovernorAlreadyCastVote, CivicGovernorVoterRotatedAway, a proposal
+    /// not Active...): relayers simulate first and drop those.
+    /// @param proposalId The proposal every ballot is for.
+    /// @param ballots The signed ballots.
+    function castVotesBySig(uint256 proposalId, SignedBallot[] calldata ballots) external;
+
     /// @notice Sets the unix time after which the guardian can no longer cancel (0 = never). Only governance.
     /// @param newExpiry The new expiry.
     function setProposalGuardianExpiry(uint48 newExpiry) external;
+
+    /// @notice The quorum (For + Abstain votes) `proposalId` must reach, fixed when it was proposed: the quorum
+    /// fraction of the live citizens then (0 for an unknown proposal). Later changes to the citizen count or to
+    /// the quorum fraction do not move it.
+    /// @param proposalId The proposal.
+    /// @return The votes needed.
+    function proposalQuorum(uint256 proposalId) external view returns (uint256);
 
     /// @notice The unix time after which the guardian can no longer cancel (0 = never expires).
     /// @return The guardian expiry.

@@ -40,7 +40,7 @@ contract CivicInvariants is InvariantTest {
     function setUp() public {
         vm.warp(1_750_000_000);
         for (uint256 i; i < 8; ++i) {
-            actors.push(address(uint160(uint256(keccak256(abi.encode("resident", i))))));
+            actors.push(vm.addr(uint256(keccak256(abi.encode("resident", i))))); // keyed: they sign ballots
         }
         resolver = address(uint160(uint256(keccak256("resolver"))));
         _deploy();
@@ -377,7 +377,7 @@ contract CivicInvariants is InvariantTest {
     }
 
     function _targetHandlers() internal {
-        bytes4[] memory c = new bytes4[](9);
+        bytes4[] memory c = new bytes4[](10);
         c[0] = CitizensHandler.register.selector;
         c[1] = CitizensHandler.rotate.selector;
         c[2] = CitizensHandler.revoke.selector;
@@ -387,6 +387,7 @@ contract CivicInvariants is InvariantTest {
         c[6] = CitizensHandler.castOverrideVote.selector;
         c[7] = CitizensHandler.queueOrExecute.selector;
         c[8] = CitizensHandler.rotateMidVote.selector;
+        c[9] = CitizensHandler.castVotesBySig.selector;
         _target(address(citizens), c);
 
         bytes4[] memory e = new bytes4[](13);

@@ -178,6 +178,65 @@ contract CitizensHandler is HandlerBase {
         }
     }
 
+    /// @dev A relayer casts up to three actors' signed BatchBallots in one castVotesBySig (actors whose snapshot key
+    /// voted already or who rotated away are left out, as a relayer's simulation would). Every batch of fresh
+    /// ballots must go through; the invariants then check that no membership was counted twice.
+    function castVotesBySig(uint256 proposalSeed, uint256 actorSeed, uint8 count, uint8 support) external {
+        if (_proposals.length == 0) return;
+        uint256 id = _proposal(proposalSeed);
+        uint256 snapshot = s.governor.proposalSnapshot(id);
+        _reach(snapshot + 1);
+        if (s.governor.state(id) != IGovernor.ProposalState.Active) return;
+        uint256 n = 1 + (count % 3);
+        ICivicGovernor.SignedBallot[] memory all = new ICivicGovernor.SignedBallot[](n);
+        uint256 k;
+        for (uint256 j; j < n; ++j) {
+            uint256 index = (actorSeed + j) % _actors.length;
+            address ballotKey = s.registry.snapshotVoter(_actors[index], snapshot);
+            if (ballotKey == address(0) || s.governor.hasVoted(id, ballotKey)) continue;
+            all[k++] = _signedBallot(id, index, _support(support));
+        }
+        if (k == 0) return;
+        ICivicGovernor.SignedBallot[] memory ballots = new ICivicGovernor.SignedBallot[](k);
+        for (uint256 j; j < k; ++j) {
+            ballots[j] = all[j];
+        }
+        try s.governor.castVotesBySig(id, ballots) {
+            _did("batched ballots");
+        } catch {
+            ++rotationBreaches; // fresh, well-signed ballots of current keys must be counted
+        }
+    }
+
+    /// @dev Actor `index`'s BatchBallot, signed with the key the invariant test derived its address from.
+    function _signedBallot(
+        uint256 id,
+        uint256 index,
+        uint8 choice
+    ) private view returns (ICivicGovernor.SignedBallot memory) {
+        address voter = _actors[index];
+        uint256 key = uint256(keccak256(abi.encode("resident", index)));
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(key, _batchBallotDigest(id, choice, voter));
+        return ICivicGovernor.SignedBallot(voter, choice, v, r, sig);
+    }
+
+    /// @dev The EIP-712 digest of a BatchBallot in the governor's domain.
+    function _batchBallotDigest(uint256 id, uint8 choice, address voter) private view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(s.governor.name())),
+                keccak256("1"),
+                block.chainid,
+                address(s.governor)
+            )
+        );
+        bytes32 ballot = keccak256(
+            abi.encode(keccak256("BatchBallot(uint256 proposalId,uint8 support,address voter)"), id, choice, voter)
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, ballot));
+    }
+
     /// @dev A resident loses their key while a proposal is open: the DAO rotates the membership to a fresh key.
     /// The old key's ballot must be refused with CivicGovernorVoterRotatedAway; the new key casts the membership's
     /// snapshot ballot (once: the vote count is bounded by the snapshot supply in the invariant).
