@@ -37,6 +37,7 @@ from civicdao.toolchain import SOLC_VERSION, ensure_solc_shim, project_root
 __all__ = [
     "COMPILER_SETTINGS",
     "MOCKS_FOLDER",
+    "OPTIMIZER_RUNS",
     "BuildResult",
     "compile_contracts",
     "mock_contracts_dir",
@@ -54,6 +55,23 @@ COMPILER_SETTINGS: Mapping[str, Any] = {
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "metadata": {"bytecodeHash": "ipfs"},
 }
+
+#: Per-source optimizer ``runs`` that differ from :data:`COMPILER_SETTINGS` (like Hardhat's per-file
+#: ``overrides``). CivicGovernor composes seven OpenZeppelin governor modules and the batched ballot entry
+#: point: at 200 runs it leaves less than the 2 KiB under EIP-170 that every shipped contract keeps for the
+#: next features (22,685 bytes); at 100 runs it is 22,221 bytes, for a few gas more per call (see
+#: benchmarks/REPORT.md). Slither, Forge and Brownie keep 200 runs: the same code, analysed and tested.
+OPTIMIZER_RUNS: Mapping[str, int] = {"contracts/CivicGovernor.sol": 100}
+
+
+def settings_for(source_name: str) -> dict[str, Any]:
+    """The compiler settings ``source_name`` is built with (:data:`COMPILER_SETTINGS`, with its
+    :data:`OPTIMIZER_RUNS` override if it has one)."""
+    settings = dict(COMPILER_SETTINGS)
+    if source_name in OPTIMIZER_RUNS:
+        settings["optimizer"] = {"enabled": True, "runs": OPTIMIZER_RUNS[source_name]}
+    return settings
+
 
 #: Bump when what a build writes changes, so cached builds are redone.
 ARTIFACT_FORMAT = 3
@@ -208,6 +226,7 @@ def _cache_key(root: Path, hashes: Mapping[str, str]) -> str:
     material = {
         "sources": dict(hashes),
         "settings": COMPILER_SETTINGS,
+        "overrides": dict(OPTIMIZER_RUNS),
         "solc": SOLC_VERSION,
         "openzeppelin": _openzeppelin_version(root),
         "generator": _errorgen.GENERATOR_VERSION,
@@ -225,16 +244,26 @@ def _read_build_info(out_dir: Path) -> dict[str, Any] | None:
 
 
 def _run_compiler(root: Path, hashes: Mapping[str, str]) -> dict[str, Any]:
-    import solcx  # imported late: `import civicdao` must work without the compiler toolchain
-    from solcx.exceptions import SolcError
-
+    """Compile every source with :data:`COMPILER_SETTINGS`; a source with an :data:`OPTIMIZER_RUNS` override
+    is compiled again on its own with it, and that output replaces its contracts'."""
     if _openzeppelin_version(root) == "missing":
         raise CompilationError("node_modules/@openzeppelin/contracts is missing: run `make setup` (npm ci)")
     ensure_solc_shim(root)
+    output = _compile_standard(root, list(hashes), COMPILER_SETTINGS)
+    for source_name in sorted(set(OPTIMIZER_RUNS) & set(hashes)):
+        alone = _compile_standard(root, [source_name], settings_for(source_name))
+        output["contracts"][source_name] = alone["contracts"][source_name]
+    return output
+
+
+def _compile_standard(root: Path, sources: list[str], settings: Mapping[str, Any]) -> dict[str, Any]:
+    import solcx  # imported late: `import civicdao` must work without the compiler toolchain
+    from solcx.exceptions import SolcError
+
     standard_input = {
         "language": "Solidity",
-        "sources": {name: {"content": (root / name).read_text()} for name in hashes},
-        "settings": {**COMPILER_SETTINGS, "outputSelection": {"*": {"*": _OUTPUTS}}},
+        "sources": {name: {"content": (root / name).read_text()} for name in sources},
+        "settings": {**settings, "outputSelection": {"*": {"*": _OUTPUTS}}},
     }
     cwd = os.getcwd()
     try:
@@ -285,7 +314,7 @@ def _collect_artifacts(output: Mapping[str, Any], hashes: Mapping[str, str]) -> 
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
                 "linkReferences": compiled["evm"]["bytecode"].get("linkReferences", {}),
                 "userdoc": compiled.get("userdoc", {}),
-                "compiler": {"version": SOLC_VERSION, "settings": dict(COMPILER_SETTINGS)},
+                "compiler": {"version": SOLC_VERSION, "settings": settings_for(source_name)},
             }
     return artifacts
 
@@ -308,6 +337,7 @@ def _write_outputs(
     info = {
         "cacheKey": key,
         "compiler": {"version": SOLC_VERSION, "settings": dict(COMPILER_SETTINGS)},
+        "optimizerRuns": dict(OPTIMIZER_RUNS),
         "contracts": sorted(artifacts),
         "errors": sorted(errors),
         "sources": dict(hashes),
