@@ -14,7 +14,7 @@ from web3 import Web3
 from benchmarks.world import DAY, GRANT, Gas, World, bulk, stream_grant_fn
 from civicdao.accounts import NodeSigner, Signer
 from civicdao.governance import Action, SignedBallot, VoteType
-from civicdao.signing import ballot_typed_data, sign_typed_data
+from civicdao.signing import ballot_typed_data, normalize_signature, sign_typed_data
 from civicdao.tokens import ETH
 from civicdao.tx import send_transaction, transact
 
@@ -284,31 +284,9 @@ def stock_governor(world: World) -> dict[str, Gas]:
         first = transact(w3, holders[0], gov.functions.castVote(proposal_id, 1))
         later = transact(w3, holders[1], gov.functions.castVote(proposal_id, 1))
         voter = world.keyed[0]  # a holder too: the holders are the citizens
-        typed = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Ballot": [
-                    {"name": "proposalId", "type": "uint256"},
-                    {"name": "support", "type": "uint8"},
-                    {"name": "voter", "type": "address"},
-                    {"name": "nonce", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Ballot",
-            "domain": {
-                "name": "StockGovernor",
-                "version": "1",
-                "chainId": w3.eth.chain_id,
-                "verifyingContract": gov.address,
-            },
-            "message": {"proposalId": proposal_id, "support": 1, "voter": voter.address, "nonce": 0},
-        }
-        signature = voter.sign_typed_data(typed)
+        # OpenZeppelin's Ballot in the stock governor's own EIP-712 domain (read from its eip712Domain())
+        typed = ballot_typed_data(gov, proposal_id=proposal_id, support=1, voter=voter.address, nonce=0)
+        signature = normalize_signature(sign_typed_data(voter, typed))
         by_sig = transact(
             w3, world.people["relayer"], gov.functions.castVoteBySig(proposal_id, 1, voter.address, signature)
         )

@@ -49,16 +49,6 @@ def cred(label: str) -> bytes:
 
 
 @pytest.fixture
-def gov(suite: Suite) -> Governance:
-    return Governance.from_suite(suite)
-
-
-@pytest.fixture
-def citizens(suite: Suite) -> Citizens:
-    return Citizens.from_suite(suite)
-
-
-@pytest.fixture
 def voters(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
 ) -> list[NodeSigner]:
