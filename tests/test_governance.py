@@ -591,7 +591,7 @@ def test_cast_ballots_in_one_batch(
     assert bad.value.voter == voter.address
     with pytest.raises(GovernorInvalidSignature):  # a castVoteBySig Ballot is not a BatchBallot
         gov.cast_ballots(accounts[9], [sign_ballot(gov, voter, proposal_id, FOR)])
-    typed = batch_ballot_typed_data(gov.governor, proposal_id=proposal_id, support=1, voter=voter.address)
+    typed = batch_ballot_typed_data(gov.contract, proposal_id=proposal_id, support=1, voter=voter.address)
     typed["domain"] = {**typed["domain"], "chainId": gov.w3.eth.chain_id + 1}
     elsewhere = SignedBallot(proposal_id, FOR, voter.address, voter.sign_typed_data(typed))
     with pytest.raises(GovernorInvalidSignature):
