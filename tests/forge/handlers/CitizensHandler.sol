@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {BookingStatus} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
 import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
@@ -122,7 +123,7 @@ contract CitizensHandler is HandlerBase {
         uint256 bookings = s.exchange.bookingCount();
         for (uint256 id = 1; id <= bookings; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (b.renterMembership != membership || b.status != ICommonsExchange.BookingStatus.ACTIVE) continue;
+            if (b.renterMembership != membership || b.status != BookingStatus.ACTIVE) continue;
             vm.prank(from);
             try s.exchange.cancelByRenter(id) {
                 ++rotationBreaches; // the old key still acts as the renter
