@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
-import {BookingStatus} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
+import {ICommonsExchangeErrors} from "../../../contracts/interfaces/errors/ICommonsExchangeErrors.sol";
+import {BookingStatus} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Residents and their votes: register, rotate a lost key, revoke, delegate, propose, vote, queue and
@@ -116,7 +117,7 @@ contract CitizensHandler is HandlerBase {
             try s.exchange.setListingPaused(id, !lst.paused) {
                 ++rotationBreaches; // the old key still manages the listing
             } catch (bytes memory reason) {
-                if (bytes4(reason) != ICommonsExchange.ExchangeNotLister.selector) ++rotationBreaches;
+                if (bytes4(reason) != ICommonsExchangeErrors.ExchangeNotLister.selector) ++rotationBreaches;
                 else _did("old key refused: manage listing");
             }
         }
@@ -128,7 +129,7 @@ contract CitizensHandler is HandlerBase {
             try s.exchange.cancelByRenter(id) {
                 ++rotationBreaches; // the old key still acts as the renter
             } catch (bytes memory reason) {
-                if (bytes4(reason) != ICommonsExchange.ExchangeNotRenter.selector) ++rotationBreaches;
+                if (bytes4(reason) != ICommonsExchangeErrors.ExchangeNotRenter.selector) ++rotationBreaches;
                 else _did("old key refused: cancel booking");
             }
         }
