@@ -35,7 +35,7 @@ class AddressEmptyCode(ContractRevert):
 
 
 class BudgetBallotReplayed(ContractRevert, NonceMismatchError):
-    """Thrown when a ballot's nonce is not the membership's next one: a replayed or stale signature."""
+    """Indicates a ballot whose nonce is not the membership's next one: a replayed or stale signature."""
 
     signature = "BudgetBallotReplayed(uint256,uint256,uint256,uint256)"
     selector = "0xa115614a"
@@ -43,7 +43,7 @@ class BudgetBallotReplayed(ContractRevert, NonceMismatchError):
 
 
 class BudgetBallotTooLong(ContractRevert):
-    """Thrown when a ballot approves more projects than the round's maximum."""
+    """Indicates a ballot approving more projects than the round's maximum."""
 
     signature = "BudgetBallotTooLong(uint256,uint256,uint256)"
     selector = "0x950c6afd"
@@ -51,7 +51,7 @@ class BudgetBallotTooLong(ContractRevert):
 
 
 class BudgetBallotTooShort(ContractRevert):
-    """Thrown when a ballot approves fewer projects than the round's minimum."""
+    """Indicates a ballot approving fewer projects than the round's minimum."""
 
     signature = "BudgetBallotTooShort(uint256,uint256,uint256)"
     selector = "0x47b1adad"
@@ -59,7 +59,7 @@ class BudgetBallotTooShort(ContractRevert):
 
 
 class BudgetChallengeClosed(ContractRevert):
-    """Thrown when challenging after the challenge window closed."""
+    """Indicates a challenge after the challenge window closed."""
 
     signature = "BudgetChallengeClosed(uint256,uint64)"
     selector = "0x99934de1"
@@ -67,7 +67,7 @@ class BudgetChallengeClosed(ContractRevert):
 
 
 class BudgetChallengeSameOutcome(ContractRevert):
-    """Thrown when a challenge repeats the posted outcome."""
+    """Indicates a challenge that repeats the posted outcome."""
 
     signature = "BudgetChallengeSameOutcome(uint256)"
     selector = "0x5d96df3c"
@@ -75,7 +75,7 @@ class BudgetChallengeSameOutcome(ContractRevert):
 
 
 class BudgetChallengeWindowOpen(ContractRevert):
-    """Thrown when finalising before the challenge window closed."""
+    """Indicates finalising before the challenge window closed."""
 
     signature = "BudgetChallengeWindowOpen(uint256,uint64)"
     selector = "0x961e6472"
@@ -83,7 +83,7 @@ class BudgetChallengeWindowOpen(ContractRevert):
 
 
 class BudgetEmptyBatch(ContractRevert):
-    """Thrown when a batch of relayed ballots is empty."""
+    """Indicates an empty batch of relayed ballots."""
 
     signature = "BudgetEmptyBatch()"
     selector = "0xb4b1344a"
@@ -91,7 +91,7 @@ class BudgetEmptyBatch(ContractRevert):
 
 
 class BudgetInvalidBallotBounds(ContractRevert):
-    """Thrown when the ballot-length bounds are not 1 <= min <= max <= 256."""
+    """Indicates ballot-length bounds that are not 1 <= min <= max <= 256."""
 
     signature = "BudgetInvalidBallotBounds(uint16,uint16)"
     selector = "0x9f24eb5e"
@@ -99,7 +99,7 @@ class BudgetInvalidBallotBounds(ContractRevert):
 
 
 class BudgetInvalidBudget(ContractRevert):
-    """Thrown when a round's budget is zero or above 2^96 - 1."""
+    """Indicates a round budget that is zero or above 2^96 - 1."""
 
     signature = "BudgetInvalidBudget(uint256)"
     selector = "0x7893d2c7"
@@ -107,7 +107,7 @@ class BudgetInvalidBudget(ContractRevert):
 
 
 class BudgetInvalidSignature(ContractRevert, InvalidSignatureError):
-    """Thrown when a relayed signature is malformed (no signer can be recovered)."""
+    """Indicates a malformed relayed signature (no signer can be recovered)."""
 
     signature = "BudgetInvalidSignature(uint256)"
     selector = "0xa8735f0e"
@@ -115,7 +115,7 @@ class BudgetInvalidSignature(ContractRevert, InvalidSignatureError):
 
 
 class BudgetInvalidWindow(ContractRevert):
-    """Thrown when a window length is zero (or the challenge period is out of range)."""
+    """Indicates a window length that is zero (or a challenge period out of range)."""
 
     signature = "BudgetInvalidWindow(uint64,uint64,uint64)"
     selector = "0xc67aa30e"
@@ -123,7 +123,7 @@ class BudgetInvalidWindow(ContractRevert):
 
 
 class BudgetNotMember(ContractRevert, NotCitizenError):
-    """Thrown when someone who holds no live membership submits or votes."""
+    """Indicates a submission or vote by someone who holds no live membership."""
 
     signature = "BudgetNotMember(address)"
     selector = "0x9d2b9748"
@@ -131,7 +131,7 @@ class BudgetNotMember(ContractRevert, NotCitizenError):
 
 
 class BudgetNotRecipient(ContractRevert):
-    """Thrown when someone other than a winning project's recipient claims its payout."""
+    """Indicates a claim of a winning project's payout by someone other than its recipient."""
 
     signature = "BudgetNotRecipient(uint256,uint256,address)"
     selector = "0x58e4fe1d"
@@ -139,7 +139,7 @@ class BudgetNotRecipient(ContractRevert):
 
 
 class BudgetNotWinner(ContractRevert):
-    """Thrown when a project was not among the round's winners."""
+    """Indicates a project that was not among the round's winners."""
 
     signature = "BudgetNotWinner(uint256,uint256)"
     selector = "0x715f6f4b"
@@ -147,7 +147,7 @@ class BudgetNotWinner(ContractRevert):
 
 
 class BudgetNothingToClaim(ContractRevert):
-    """Thrown when a payout has nothing claimable yet."""
+    """Indicates a payout with nothing claimable yet."""
 
     signature = "BudgetNothingToClaim(uint256,uint256)"
     selector = "0x1984af5f"
@@ -155,7 +155,7 @@ class BudgetNothingToClaim(ContractRevert):
 
 
 class BudgetOutcomeOverBudget(ContractRevert):
-    """Thrown when an outcome's winners cost more than the round's budget."""
+    """Indicates an outcome whose winners cost more than the round's budget."""
 
     signature = "BudgetOutcomeOverBudget(uint256,uint256,uint256)"
     selector = "0x3e4fdc4b"
@@ -163,7 +163,7 @@ class BudgetOutcomeOverBudget(ContractRevert):
 
 
 class BudgetProjectOverBudget(ContractRevert):
-    """Thrown when a project's cost is zero or above the round's budget."""
+    """Indicates a project cost that is zero or above the round's budget."""
 
     signature = "BudgetProjectOverBudget(uint256,uint256,uint256)"
     selector = "0xff35eccd"
@@ -171,7 +171,7 @@ class BudgetProjectOverBudget(ContractRevert):
 
 
 class BudgetReservationShort(ContractRevert):
-    """Thrown when the contract's unreserved balance of `token` cannot cover a new round's budget."""
+    """Indicates that the contract's unreserved balance of `token` cannot cover a new round's budget."""
 
     signature = "BudgetReservationShort(address,uint256,uint256)"
     selector = "0x6cb383df"
@@ -179,7 +179,7 @@ class BudgetReservationShort(ContractRevert):
 
 
 class BudgetRoundNotFound(ContractRevert):
-    """Thrown when a round id does not exist."""
+    """Indicates a round id that does not exist."""
 
     signature = "BudgetRoundNotFound(uint256)"
     selector = "0x32240549"
@@ -187,7 +187,7 @@ class BudgetRoundNotFound(ContractRevert):
 
 
 class BudgetSubmissionClosed(ContractRevert):
-    """Thrown when submitting outside the round's submission window."""
+    """Indicates a submission outside the round's submission window."""
 
     signature = "BudgetSubmissionClosed(uint256,uint64,uint64)"
     selector = "0x7b404dfc"
@@ -195,7 +195,7 @@ class BudgetSubmissionClosed(ContractRevert):
 
 
 class BudgetTooManyProjects(ContractRevert):
-    """Thrown when a round already has the maximum of 256 projects."""
+    """Indicates a round that already has the maximum of 256 projects."""
 
     signature = "BudgetTooManyProjects(uint256)"
     selector = "0xdacaccb8"
@@ -203,7 +203,7 @@ class BudgetTooManyProjects(ContractRevert):
 
 
 class BudgetUnknownProject(ContractRevert):
-    """Thrown when a ballot (or outcome) names a project index the round does not have."""
+    """Indicates a ballot (or outcome) naming a project index the round does not have, or a read of such a project."""
 
     signature = "BudgetUnknownProject(uint256,uint256,uint256)"
     selector = "0x662ab334"
@@ -211,7 +211,7 @@ class BudgetUnknownProject(ContractRevert):
 
 
 class BudgetVotingClosed(ContractRevert):
-    """Thrown when casting a ballot outside the round's voting window."""
+    """Indicates a ballot cast outside the round's voting window."""
 
     signature = "BudgetVotingClosed(uint256,uint64,uint64)"
     selector = "0x43bea571"
@@ -219,7 +219,7 @@ class BudgetVotingClosed(ContractRevert):
 
 
 class BudgetVotingNotEnded(ContractRevert):
-    """Thrown when posting an outcome before voting has closed."""
+    """Indicates an outcome posted before voting has closed."""
 
     signature = "BudgetVotingNotEnded(uint256,uint64)"
     selector = "0x35a0023a"
@@ -227,7 +227,7 @@ class BudgetVotingNotEnded(ContractRevert):
 
 
 class BudgetWrongStatus(ContractRevert):
-    """Thrown when the round is not in the status the action needs."""
+    """Indicates a round that is not in the status the action needs."""
 
     signature = "BudgetWrongStatus(uint256,uint8)"
     selector = "0xc2504f03"
@@ -235,7 +235,7 @@ class BudgetWrongStatus(ContractRevert):
 
 
 class BudgetZeroAddress(ContractRevert):
-    """Thrown when an address that must be set is the zero address."""
+    """Indicates an address that must be set and is the zero address."""
 
     signature = "BudgetZeroAddress()"
     selector = "0x506ae64d"
@@ -379,7 +379,7 @@ class CivicTimelockTargetCodeChanged(ContractRevert):
 
 
 class CurrencyNativeTransferFailed(ContractRevert):
-    """Thrown when sending ETH fails (the receiver reverted or refused it)."""
+    """Indicates that sending ETH failed (the receiver reverted or refused it)."""
 
     signature = "CurrencyNativeTransferFailed(address,uint256)"
     selector = "0x7aa25d53"
@@ -387,7 +387,7 @@ class CurrencyNativeTransferFailed(ContractRevert):
 
 
 class CurrencyTokenShortfall(ContractRevert):
-    """Thrown when a pulled ERC-20 raised the balance by another amount than was transferred (fee-on-transfer and similar tokens)."""
+    """Indicates a pulled ERC-20 that raised the balance by another amount than was transferred (fee-on-transfer and similar tokens)."""
 
     signature = "CurrencyTokenShortfall(address,uint256,uint256)"
     selector = "0x1364e2a1"
@@ -395,7 +395,7 @@ class CurrencyTokenShortfall(ContractRevert):
 
 
 class CurrencyWrongValue(ContractRevert):
-    """Thrown when the ETH sent with a call is not what is due (0 when the currency is an ERC-20)."""
+    """Indicates that the ETH sent with a call is not what is due (0 when the currency is an ERC-20)."""
 
     signature = "CurrencyWrongValue(uint256,uint256)"
     selector = "0x7644500e"
@@ -619,7 +619,7 @@ class EnforcedPause(ContractRevert):
 
 
 class ExchangeBookingStarted(ContractRevert):
-    """Thrown when cancelling a booking that has already started (ITEM purchases cannot be cancelled by the buyer)."""
+    """Indicates a cancellation of a booking that has already started (ITEM purchases cannot be cancelled by the buyer)."""
 
     signature = "ExchangeBookingStarted(uint256,uint256)"
     selector = "0xd79775e6"
@@ -627,7 +627,7 @@ class ExchangeBookingStarted(ContractRevert):
 
 
 class ExchangeClaimWindowClosed(ContractRevert):
-    """Thrown when a damage claim is raised after the claim window."""
+    """Indicates a damage claim raised after the claim window."""
 
     signature = "ExchangeClaimWindowClosed(uint256,uint256)"
     selector = "0xfd7b1d37"
@@ -635,7 +635,7 @@ class ExchangeClaimWindowClosed(ContractRevert):
 
 
 class ExchangeDeadlineNotReached(ContractRevert):
-    """Thrown when finalising a claim before its deadline."""
+    """Indicates a claim finalized before its deadline."""
 
     signature = "ExchangeDeadlineNotReached(uint256,uint256)"
     selector = "0x2d234fb9"
@@ -643,7 +643,7 @@ class ExchangeDeadlineNotReached(ContractRevert):
 
 
 class ExchangeDeadlinePassed(ContractRevert):
-    """Thrown when an answer/resolution comes at or after its deadline."""
+    """Indicates an answer or resolution at or after its deadline."""
 
     signature = "ExchangeDeadlinePassed(uint256,uint256)"
     selector = "0x55ad97c4"
@@ -651,7 +651,7 @@ class ExchangeDeadlinePassed(ContractRevert):
 
 
 class ExchangeEmptyMetadata(ContractRevert):
-    """Thrown when a listing's metadata URI is empty."""
+    """Indicates a listing whose metadata URI is empty."""
 
     signature = "ExchangeEmptyMetadata()"
     selector = "0x55f05a74"
@@ -659,7 +659,7 @@ class ExchangeEmptyMetadata(ContractRevert):
 
 
 class ExchangeFeeSinkMismatch(ContractRevert):
-    """Thrown when the fee sink pulled more than the fee (only a token that ignores its allowance allows that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead)."""
+    """Indicates that the fee sink pulled more than the fee (only a token that ignores its allowance allows that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead)."""
 
     signature = "ExchangeFeeSinkMismatch(address,uint256,uint256)"
     selector = "0x3c1f972e"
@@ -667,7 +667,7 @@ class ExchangeFeeSinkMismatch(ContractRevert):
 
 
 class ExchangeGuardianExpired(ContractRevert):
-    """Thrown when a GUARDIAN_ROLE holder (not the DAO) pauses after the guardian expiry."""
+    """Indicates a GUARDIAN_ROLE holder (not the DAO) pausing after the guardian expiry."""
 
     signature = "ExchangeGuardianExpired(address,uint256)"
     selector = "0x4d632047"
@@ -675,7 +675,7 @@ class ExchangeGuardianExpired(ContractRevert):
 
 
 class ExchangeHousingCapReached(ContractRevert):
-    """Thrown when `lister` already has the DAO's maximum number of active housing listings."""
+    """Indicates that `lister` already has the DAO's maximum number of active housing listings."""
 
     signature = "ExchangeHousingCapReached(address,uint256)"
     selector = "0x9b9a5ba6"
@@ -683,7 +683,7 @@ class ExchangeHousingCapReached(ContractRevert):
 
 
 class ExchangeHousingPriceTooHigh(ContractRevert):
-    """Thrown when a housing listing's per-night price equivalent exceeds the DAO's ceiling."""
+    """Indicates a housing listing whose per-night price equivalent exceeds the DAO's ceiling."""
 
     signature = "ExchangeHousingPriceTooHigh(uint256,uint256)"
     selector = "0x81dc325a"
@@ -691,7 +691,7 @@ class ExchangeHousingPriceTooHigh(ContractRevert):
 
 
 class ExchangeInvalidBps(ContractRevert):
-    """Thrown when a basis-point value exceeds its bound."""
+    """Indicates a basis-point value above its bound."""
 
     signature = "ExchangeInvalidBps(uint256,uint256)"
     selector = "0xfc51c781"
@@ -699,7 +699,7 @@ class ExchangeInvalidBps(ContractRevert):
 
 
 class ExchangeInvalidClaimAmount(ContractRevert):
-    """Thrown when a claim amount is 0 or above the deposit."""
+    """Indicates a claim amount that is 0 or above the deposit."""
 
     signature = "ExchangeInvalidClaimAmount(uint256,uint256)"
     selector = "0x2fa7ab25"
@@ -707,7 +707,7 @@ class ExchangeInvalidClaimAmount(ContractRevert):
 
 
 class ExchangeInvalidItemListing(ContractRevert):
-    """Thrown when an ITEM listing has no stock or a deposit, or a ROOM_HOUSE listing is priced per item."""
+    """Indicates an ITEM listing with no stock or with a deposit, or a ROOM_HOUSE listing priced per item."""
 
     signature = "ExchangeInvalidItemListing()"
     selector = "0x11a672d2"
@@ -715,7 +715,7 @@ class ExchangeInvalidItemListing(ContractRevert):
 
 
 class ExchangeInvalidPeriod(ContractRevert):
-    """Thrown when a DAO-set window is above its hard cap or below its floor."""
+    """Indicates a DAO-set window above its hard cap or below its floor."""
 
     signature = "ExchangeInvalidPeriod(uint256,uint256,uint256)"
     selector = "0x9ab430bd"
@@ -723,7 +723,7 @@ class ExchangeInvalidPeriod(ContractRevert):
 
 
 class ExchangeInvalidUnitRange(ContractRevert):
-    """Thrown when min/max units of a listing are invalid (0, min > max, or max above the hard cap)."""
+    """Indicates invalid min/max units of a listing (0, min > max, or max above the hard cap)."""
 
     signature = "ExchangeInvalidUnitRange(uint256,uint256)"
     selector = "0x31973e4f"
@@ -731,7 +731,7 @@ class ExchangeInvalidUnitRange(ContractRevert):
 
 
 class ExchangeInvalidUnits(ContractRevert):
-    """Thrown when a booking's units are outside the listing's min/max."""
+    """Indicates a booking whose units are outside the listing's min/max."""
 
     signature = "ExchangeInvalidUnits(uint256,uint256,uint256)"
     selector = "0x62a5b452"
@@ -739,7 +739,7 @@ class ExchangeInvalidUnits(ContractRevert):
 
 
 class ExchangeInvalidWindow(ContractRevert):
-    """Thrown when an availability window is empty or already over."""
+    """Indicates an availability window that is empty or already over."""
 
     signature = "ExchangeInvalidWindow(uint256,uint256)"
     selector = "0xe94574d2"
@@ -747,7 +747,7 @@ class ExchangeInvalidWindow(ContractRevert):
 
 
 class ExchangeItemShipped(ContractRevert):
-    """Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is then a non-delivery claim), or the seller marks it shipped twice."""
+    """Indicates a buyer cancelling an ITEM purchase the seller already marked shipped (the remedy is then a non-delivery claim), or the seller marking it shipped twice."""
 
     signature = "ExchangeItemShipped(uint256,uint256)"
     selector = "0x15ac2da1"
@@ -755,7 +755,7 @@ class ExchangeItemShipped(ContractRevert):
 
 
 class ExchangeListingClosed(ContractRevert):
-    """Thrown when a listing is closed."""
+    """Indicates a listing that is closed."""
 
     signature = "ExchangeListingClosed(uint256)"
     selector = "0x74dfe14a"
@@ -763,7 +763,7 @@ class ExchangeListingClosed(ContractRevert):
 
 
 class ExchangeListingPauseUnchanged(ContractRevert):
-    """Thrown when a lister pauses/unpauses a listing into the state it already has."""
+    """Indicates that a lister paused/unpaused a listing into the state it already has."""
 
     signature = "ExchangeListingPauseUnchanged(uint256,bool)"
     selector = "0x4c560f3f"
@@ -771,7 +771,7 @@ class ExchangeListingPauseUnchanged(ContractRevert):
 
 
 class ExchangeListingPaused(ContractRevert):
-    """Thrown when booking a listing its lister has paused."""
+    """Indicates a booking of a listing its lister has paused."""
 
     signature = "ExchangeListingPaused(uint256)"
     selector = "0x26fe840a"
@@ -779,7 +779,7 @@ class ExchangeListingPaused(ContractRevert):
 
 
 class ExchangeMembershipLive(ContractRevert):
-    """Thrown when the DAO reclaims the credit of a membership that someone still holds (its holder withdraws it)."""
+    """Indicates the DAO reclaiming the credit of a membership that someone still holds (its holder withdraws it)."""
 
     signature = "ExchangeMembershipLive(uint256)"
     selector = "0x7f19bc95"
@@ -787,7 +787,7 @@ class ExchangeMembershipLive(ContractRevert):
 
 
 class ExchangeNoPendingFees(ContractRevert):
-    """Thrown when no deferred fees are pending for `token` and `kind`."""
+    """Indicates that no deferred fees are pending for `token` and `kind`."""
 
     signature = "ExchangeNoPendingFees(address,uint8)"
     selector = "0x30274164"
@@ -795,7 +795,7 @@ class ExchangeNoPendingFees(ContractRevert):
 
 
 class ExchangeNoRevokedCredit(ContractRevert):
-    """Thrown when a revoked membership has no credit in `token` to reclaim."""
+    """Indicates a revoked membership with no credit in `token` to reclaim."""
 
     signature = "ExchangeNoRevokedCredit(uint256,address)"
     selector = "0x1fdf8ddb"
@@ -803,7 +803,7 @@ class ExchangeNoRevokedCredit(ContractRevert):
 
 
 class ExchangeNoSurplus(ContractRevert):
-    """Thrown when there is no surplus (balance above `totalOwed`) to sweep."""
+    """Indicates that there is no surplus (balance above `totalOwed`) to sweep."""
 
     signature = "ExchangeNoSurplus(address)"
     selector = "0x63612277"
@@ -811,7 +811,7 @@ class ExchangeNoSurplus(ContractRevert):
 
 
 class ExchangeNotEligibleLister(ContractRevert):
-    """Thrown when `account` is neither a registered citizen nor holds LISTER_ROLE."""
+    """Indicates that `account` is neither a registered citizen nor holds LISTER_ROLE."""
 
     signature = "ExchangeNotEligibleLister(address)"
     selector = "0xccb510ad"
@@ -819,7 +819,7 @@ class ExchangeNotEligibleLister(ContractRevert):
 
 
 class ExchangeNotEnded(ContractRevert):
-    """Thrown when an action needs the booking's slot (or delivery window) to have ended."""
+    """Indicates an action that needs the booking's slot (or delivery window) to have ended."""
 
     signature = "ExchangeNotEnded(uint256,uint256)"
     selector = "0x52986147"
@@ -827,7 +827,7 @@ class ExchangeNotEnded(ContractRevert):
 
 
 class ExchangeNotItem(ContractRevert):
-    """Thrown when confirming receipt of a booking that is not an ITEM purchase."""
+    """Indicates a delivery step (shipped, received, non-delivery) on a booking that is not an ITEM purchase."""
 
     signature = "ExchangeNotItem(uint256)"
     selector = "0x9ddb8fa7"
@@ -835,7 +835,7 @@ class ExchangeNotItem(ContractRevert):
 
 
 class ExchangeNotItemListing(ContractRevert):
-    """Thrown when setting a stock on a listing that is not an ITEM listing."""
+    """Indicates setting a stock on a listing that is not an ITEM listing (the lens refuses a calendar quote of an ITEM listing with it too)."""
 
     signature = "ExchangeNotItemListing(uint256)"
     selector = "0xe8023d54"
@@ -843,7 +843,7 @@ class ExchangeNotItemListing(ContractRevert):
 
 
 class ExchangeNotLister(ContractRevert):
-    """Thrown when `account` is not the lister of `listingId`."""
+    """Indicates that `account` is not the lister of `listingId`."""
 
     signature = "ExchangeNotLister(uint256,address)"
     selector = "0xe662988c"
@@ -851,7 +851,7 @@ class ExchangeNotLister(ContractRevert):
 
 
 class ExchangeNotRenter(ContractRevert):
-    """Thrown when `account` is not the renter of `bookingId`."""
+    """Indicates that `account` is not the renter of `bookingId`."""
 
     signature = "ExchangeNotRenter(uint256,address)"
     selector = "0x762299f6"
@@ -859,7 +859,7 @@ class ExchangeNotRenter(ContractRevert):
 
 
 class ExchangeNotResident(ContractRevert, NotCitizenError):
-    """Thrown when a residents-only listing is booked by a non-citizen."""
+    """Indicates a booking of a residents-only listing by a non-citizen."""
 
     signature = "ExchangeNotResident(address)"
     selector = "0x41d913c2"
@@ -867,7 +867,7 @@ class ExchangeNotResident(ContractRevert, NotCitizenError):
 
 
 class ExchangeNothingToSettle(ContractRevert):
-    """Thrown when `settle` finds nothing due yet."""
+    """Indicates that `settle` found nothing due yet."""
 
     signature = "ExchangeNothingToSettle(uint256)"
     selector = "0x9d14a892"
@@ -875,7 +875,7 @@ class ExchangeNothingToSettle(ContractRevert):
 
 
 class ExchangeNothingToWithdraw(ContractRevert):
-    """Thrown when `account` has no credit in `token` to withdraw."""
+    """Indicates that `account` has no credit in `token` to withdraw."""
 
     signature = "ExchangeNothingToWithdraw(address,address)"
     selector = "0x8ab3c71d"
@@ -883,7 +883,7 @@ class ExchangeNothingToWithdraw(ContractRevert):
 
 
 class ExchangeOnlyClaims(ContractRevert):
-    """Thrown when anyone but the exchange's claims contract calls one of its claim hooks."""
+    """Indicates a call of one of the exchange's claim hooks by anyone but its claims contract."""
 
     signature = "ExchangeOnlyClaims(address)"
     selector = "0xe9ec6608"
@@ -891,7 +891,7 @@ class ExchangeOnlyClaims(ContractRevert):
 
 
 class ExchangeOnlySettings(ContractRevert):
-    """Thrown when `configure` is called by anyone but the exchange's settings contract."""
+    """Indicates a call of `configure` by anyone but the exchange's settings contract."""
 
     signature = "ExchangeOnlySettings(address)"
     selector = "0x5dc8305f"
@@ -899,7 +899,7 @@ class ExchangeOnlySettings(ContractRevert):
 
 
 class ExchangeOutOfStock(ContractRevert):
-    """Thrown when an ITEM purchase asks for more than the remaining stock."""
+    """Indicates an ITEM purchase asking for more than the remaining stock."""
 
     signature = "ExchangeOutOfStock(uint256,uint256,uint256)"
     selector = "0x8c7257ac"
@@ -907,7 +907,7 @@ class ExchangeOutOfStock(ContractRevert):
 
 
 class ExchangeOutsideWindow(ContractRevert):
-    """Thrown when a booking (or purchase time) lies outside the listing's availability window."""
+    """Indicates a booking (or purchase time) outside the listing's availability window."""
 
     signature = "ExchangeOutsideWindow(uint256,uint256,uint256)"
     selector = "0xd046fd75"
@@ -915,7 +915,7 @@ class ExchangeOutsideWindow(ContractRevert):
 
 
 class ExchangeResolutionTooHigh(ContractRevert):
-    """Thrown when a resolver awards the lister more than was claimed."""
+    """Indicates a resolver awarding the lister more than was claimed."""
 
     signature = "ExchangeResolutionTooHigh(uint256,uint256)"
     selector = "0x2300784f"
@@ -923,7 +923,7 @@ class ExchangeResolutionTooHigh(ContractRevert):
 
 
 class ExchangeResolverIsParty(ContractRevert):
-    """Thrown when a resolver is a party (lister or renter) of the booking."""
+    """Indicates a resolver who is a party (lister or renter) of the booking."""
 
     signature = "ExchangeResolverIsParty(uint256,address)"
     selector = "0x1b52c304"
@@ -931,7 +931,7 @@ class ExchangeResolverIsParty(ContractRevert):
 
 
 class ExchangeSelfBooking(ContractRevert):
-    """Thrown when a lister books their own listing."""
+    """Indicates that a lister booked their own listing."""
 
     signature = "ExchangeSelfBooking(uint256)"
     selector = "0x7bbdd1a7"
@@ -939,7 +939,7 @@ class ExchangeSelfBooking(ContractRevert):
 
 
 class ExchangeSlotTaken(ContractRevert):
-    """Thrown when a requested calendar slot is already booked."""
+    """Indicates a requested calendar slot that is already booked."""
 
     signature = "ExchangeSlotTaken(uint256,uint256)"
     selector = "0xa956147e"
@@ -947,7 +947,7 @@ class ExchangeSlotTaken(ContractRevert):
 
 
 class ExchangeStartInPast(ContractRevert):
-    """Thrown when a booking would start in the past."""
+    """Indicates a booking that would start in the past."""
 
     signature = "ExchangeStartInPast(uint256,uint256)"
     selector = "0xd4077490"
@@ -955,7 +955,7 @@ class ExchangeStartInPast(ContractRevert):
 
 
 class ExchangeStartMisaligned(ContractRevert):
-    """Thrown when a start time is not aligned to the listing's unit (from `availableFrom`)."""
+    """Indicates a start time not aligned to the listing's unit (counted from `availableFrom`)."""
 
     signature = "ExchangeStartMisaligned(uint256,uint256)"
     selector = "0x74a43c9b"
@@ -963,7 +963,7 @@ class ExchangeStartMisaligned(ContractRevert):
 
 
 class ExchangeTermsChanged(ContractRevert):
-    """Thrown when a booking names another terms version than the listing's current one: the lister changed price, deposit or cancellation policy after the renter looked."""
+    """Indicates a booking naming another terms version than the listing's current one: the lister changed price, deposit or cancellation policy after the renter looked."""
 
     signature = "ExchangeTermsChanged(uint256,uint256,uint256)"
     selector = "0x1a1c341e"
@@ -971,7 +971,7 @@ class ExchangeTermsChanged(ContractRevert):
 
 
 class ExchangeTokenNotAllowed(ContractRevert):
-    """Thrown when a payment token is not on the DAO's allow-list."""
+    """Indicates a payment token that is not on the DAO's allow-list."""
 
     signature = "ExchangeTokenNotAllowed(address)"
     selector = "0x25eea6f6"
@@ -979,7 +979,7 @@ class ExchangeTokenNotAllowed(ContractRevert):
 
 
 class ExchangeUnknownBooking(ContractRevert):
-    """Thrown when a booking id does not exist."""
+    """Indicates a booking id that does not exist."""
 
     signature = "ExchangeUnknownBooking(uint256)"
     selector = "0x0aed81f1"
@@ -987,7 +987,7 @@ class ExchangeUnknownBooking(ContractRevert):
 
 
 class ExchangeUnknownListing(ContractRevert):
-    """Thrown when a listing id does not exist."""
+    """Indicates a listing id that does not exist."""
 
     signature = "ExchangeUnknownListing(uint256)"
     selector = "0x5461d79b"
@@ -995,7 +995,7 @@ class ExchangeUnknownListing(ContractRevert):
 
 
 class ExchangeWrongBookingStatus(ContractRevert):
-    """Thrown when a booking is not in the status the action needs."""
+    """Indicates a booking that is not in the status the action needs."""
 
     signature = "ExchangeWrongBookingStatus(uint256,uint8)"
     selector = "0xac996e8e"
@@ -1003,7 +1003,7 @@ class ExchangeWrongBookingStatus(ContractRevert):
 
 
 class ExchangeWrongDepositStatus(ContractRevert):
-    """Thrown when a booking's deposit is not in the status the action needs."""
+    """Indicates a booking whose deposit is not in the status the action needs."""
 
     signature = "ExchangeWrongDepositStatus(uint256,uint8)"
     selector = "0xb9e2a817"
@@ -1011,7 +1011,7 @@ class ExchangeWrongDepositStatus(ContractRevert):
 
 
 class ExchangeZeroAddress(ContractRevert):
-    """Thrown when an address argument that must be set (admin, registry, fee sink, recipient) is zero or, for the fee sink and the registry, has no code."""
+    """Indicates that an address argument that must be set (admin, registry, fee sink, recipient, token) is zero or, for the fee sink and the registry, has no code."""
 
     signature = "ExchangeZeroAddress()"
     selector = "0x36b92e8b"
@@ -1347,7 +1347,7 @@ class TimelockUnexpectedOperationState(ContractRevert):
 
 
 class TreasuryContributionTooLarge(ContractRevert):
-    """Thrown when a round's total contributions would exceed 2^128 - 1 (keeps matching maths in range)."""
+    """Indicates a round whose total contributions would exceed 2^128 - 1 (keeps matching maths in range)."""
 
     signature = "TreasuryContributionTooLarge(uint256,uint256)"
     selector = "0xf4bbe1c8"
@@ -1355,7 +1355,7 @@ class TreasuryContributionTooLarge(ContractRevert):
 
 
 class TreasuryEpochCapExceeded(ContractRevert):
-    """Thrown when spending more than what remains of the token's cap in the current epoch."""
+    """Indicates spending more than what remains of the token's cap in the current epoch."""
 
     signature = "TreasuryEpochCapExceeded(address,uint256,uint256,uint256)"
     selector = "0x72f3cdf8"
@@ -1363,7 +1363,7 @@ class TreasuryEpochCapExceeded(ContractRevert):
 
 
 class TreasuryGrantAlreadyCancelled(ContractRevert):
-    """Thrown when acting on a grant that was already cancelled."""
+    """Indicates an action on a grant that was already cancelled."""
 
     signature = "TreasuryGrantAlreadyCancelled(uint256)"
     selector = "0xc5ce87e6"
@@ -1371,7 +1371,7 @@ class TreasuryGrantAlreadyCancelled(ContractRevert):
 
 
 class TreasuryGrantNotFound(ContractRevert):
-    """Thrown when a grant id does not exist."""
+    """Indicates a grant id that does not exist."""
 
     signature = "TreasuryGrantNotFound(uint256)"
     selector = "0x09a73dbe"
@@ -1379,7 +1379,7 @@ class TreasuryGrantNotFound(ContractRevert):
 
 
 class TreasuryInsufficientFreeBalance(ContractRevert):
-    """Thrown when spending or committing more than the free (uncommitted) balance."""
+    """Indicates spending or committing more than the free (uncommitted) balance."""
 
     signature = "TreasuryInsufficientFreeBalance(address,uint256,uint256)"
     selector = "0xffa44c10"
@@ -1387,7 +1387,7 @@ class TreasuryInsufficientFreeBalance(ContractRevert):
 
 
 class TreasuryInvalidCategory(ContractRevert):
-    """Thrown when a fee is tagged with a category other than the exchange kinds 0..4."""
+    """Indicates a fee tagged with a category other than the exchange kinds 0..4."""
 
     signature = "TreasuryInvalidCategory(uint8)"
     selector = "0x38c545c7"
@@ -1395,7 +1395,7 @@ class TreasuryInvalidCategory(ContractRevert):
 
 
 class TreasuryInvalidEpochLength(ContractRevert):
-    """Thrown when an epoch length is outside [MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]."""
+    """Indicates an epoch length outside [MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]."""
 
     signature = "TreasuryInvalidEpochLength(uint256)"
     selector = "0x2981fd74"
@@ -1403,7 +1403,7 @@ class TreasuryInvalidEpochLength(ContractRevert):
 
 
 class TreasuryInvalidProjectCount(ContractRevert):
-    """Thrown when a round has no projects or more than MAX_PROJECTS."""
+    """Indicates a round with no projects or more than MAX_PROJECTS."""
 
     signature = "TreasuryInvalidProjectCount(uint256)"
     selector = "0x67fd1651"
@@ -1411,7 +1411,7 @@ class TreasuryInvalidProjectCount(ContractRevert):
 
 
 class TreasuryInvalidRoundWindow(ContractRevert):
-    """Thrown when a round's window is empty or already over."""
+    """Indicates a round window that is empty or already over."""
 
     signature = "TreasuryInvalidRoundWindow(uint64,uint64)"
     selector = "0xaa235465"
@@ -1419,7 +1419,7 @@ class TreasuryInvalidRoundWindow(ContractRevert):
 
 
 class TreasuryInvalidSchedule(ContractRevert):
-    """Thrown when a stream's schedule is invalid (zero duration or cliff beyond duration)."""
+    """Indicates an invalid stream schedule (zero duration or cliff beyond duration)."""
 
     signature = "TreasuryInvalidSchedule(uint64,uint64,uint64)"
     selector = "0x495df7f2"
@@ -1427,7 +1427,7 @@ class TreasuryInvalidSchedule(ContractRevert):
 
 
 class TreasuryInvalidTrancheCount(ContractRevert):
-    """Thrown when a milestone grant has no tranches or more than MAX_TRANCHES."""
+    """Indicates a milestone grant with no tranches or more than MAX_TRANCHES."""
 
     signature = "TreasuryInvalidTrancheCount(uint256)"
     selector = "0x6b50d2d2"
@@ -1435,7 +1435,7 @@ class TreasuryInvalidTrancheCount(ContractRevert):
 
 
 class TreasuryNotGrantRecipient(ContractRevert):
-    """Thrown when someone other than the grant's recipient claims it."""
+    """Indicates a claim of a grant by someone other than its recipient (the current key of a citizen recipient's membership)."""
 
     signature = "TreasuryNotGrantRecipient(uint256,address)"
     selector = "0x88ade4d0"
@@ -1443,7 +1443,7 @@ class TreasuryNotGrantRecipient(ContractRevert):
 
 
 class TreasuryNotMilestoneGrant(ContractRevert):
-    """Thrown when releasing a tranche of a grant that is not a milestone grant."""
+    """Indicates the release of a tranche of a grant that is not a milestone grant."""
 
     signature = "TreasuryNotMilestoneGrant(uint256)"
     selector = "0xbe283ddf"
@@ -1451,7 +1451,7 @@ class TreasuryNotMilestoneGrant(ContractRevert):
 
 
 class TreasuryNotProjectRecipient(ContractRevert):
-    """Thrown when someone other than the project's recipient claims its payout."""
+    """Indicates a claim of a project's payout by someone other than its recipient."""
 
     signature = "TreasuryNotProjectRecipient(uint256,uint256,address)"
     selector = "0xd0304ea0"
@@ -1459,7 +1459,7 @@ class TreasuryNotProjectRecipient(ContractRevert):
 
 
 class TreasuryNotReleaser(ContractRevert):
-    """Thrown when someone other than a steward or the governor releases a tranche."""
+    """Indicates a tranche release by someone other than a steward or the governor."""
 
     signature = "TreasuryNotReleaser(address)"
     selector = "0x38416161"
@@ -1467,7 +1467,7 @@ class TreasuryNotReleaser(ContractRevert):
 
 
 class TreasuryNothingToClaim(ContractRevert):
-    """Thrown when a grant has nothing claimable yet."""
+    """Indicates a grant with nothing claimable yet."""
 
     signature = "TreasuryNothingToClaim(uint256)"
     selector = "0xc5c4b450"
@@ -1475,7 +1475,7 @@ class TreasuryNothingToClaim(ContractRevert):
 
 
 class TreasuryProjectAlreadyClaimed(ContractRevert):
-    """Thrown when a project's payout was already claimed."""
+    """Indicates a project payout that was already claimed."""
 
     signature = "TreasuryProjectAlreadyClaimed(uint256,uint256)"
     selector = "0xf7fd1ff9"
@@ -1483,7 +1483,7 @@ class TreasuryProjectAlreadyClaimed(ContractRevert):
 
 
 class TreasuryProjectOutOfRange(ContractRevert):
-    """Thrown when a project index is out of range."""
+    """Indicates a project index out of range."""
 
     signature = "TreasuryProjectOutOfRange(uint256,uint256)"
     selector = "0xe1c5329f"
@@ -1491,7 +1491,7 @@ class TreasuryProjectOutOfRange(ContractRevert):
 
 
 class TreasuryRecipientNotRevoked(ContractRevert):
-    """Thrown when cancelling a project's payout whose recipient is not a revoked membership."""
+    """Indicates the cancellation of a project's payout whose recipient is not a revoked membership."""
 
     signature = "TreasuryRecipientNotRevoked(uint256,uint256)"
     selector = "0x53e059c1"
@@ -1499,7 +1499,7 @@ class TreasuryRecipientNotRevoked(ContractRevert):
 
 
 class TreasuryRecipientRevoked(ContractRevert):
-    """Thrown when claiming for a citizen recipient whose membership was revoked (nobody holds it now)."""
+    """Indicates a claim for a citizen recipient whose membership was revoked (nobody holds it now)."""
 
     signature = "TreasuryRecipientRevoked(uint256)"
     selector = "0x9fccce3a"
@@ -1507,7 +1507,7 @@ class TreasuryRecipientRevoked(ContractRevert):
 
 
 class TreasuryRoundAlreadyFinalized(ContractRevert):
-    """Thrown when finalising a round twice."""
+    """Indicates finalising a round twice."""
 
     signature = "TreasuryRoundAlreadyFinalized(uint256)"
     selector = "0xbf07476e"
@@ -1515,7 +1515,7 @@ class TreasuryRoundAlreadyFinalized(ContractRevert):
 
 
 class TreasuryRoundNotActive(ContractRevert):
-    """Thrown when contributing outside the round's [start, end) window."""
+    """Indicates a contribution outside the round's [start, end) window."""
 
     signature = "TreasuryRoundNotActive(uint256,uint64,uint64)"
     selector = "0xf4e979da"
@@ -1523,7 +1523,7 @@ class TreasuryRoundNotActive(ContractRevert):
 
 
 class TreasuryRoundNotEnded(ContractRevert):
-    """Thrown when finalising a round before its end."""
+    """Indicates finalising a round before its end."""
 
     signature = "TreasuryRoundNotEnded(uint256,uint64)"
     selector = "0x5b099391"
@@ -1531,7 +1531,7 @@ class TreasuryRoundNotEnded(ContractRevert):
 
 
 class TreasuryRoundNotFinalized(ContractRevert):
-    """Thrown when claiming from a round that is not finalised yet."""
+    """Indicates a claim from a round that is not finalised yet."""
 
     signature = "TreasuryRoundNotFinalized(uint256)"
     selector = "0x36016372"
@@ -1539,7 +1539,7 @@ class TreasuryRoundNotFinalized(ContractRevert):
 
 
 class TreasuryRoundNotFound(ContractRevert):
-    """Thrown when a round id does not exist."""
+    """Indicates a round id that does not exist."""
 
     signature = "TreasuryRoundNotFound(uint256)"
     selector = "0x35eef237"
@@ -1547,7 +1547,7 @@ class TreasuryRoundNotFound(ContractRevert):
 
 
 class TreasuryTrancheAlreadyReleased(ContractRevert):
-    """Thrown when a tranche was already released."""
+    """Indicates a tranche that was already released."""
 
     signature = "TreasuryTrancheAlreadyReleased(uint256,uint256)"
     selector = "0x0bc71312"
@@ -1555,7 +1555,7 @@ class TreasuryTrancheAlreadyReleased(ContractRevert):
 
 
 class TreasuryTrancheOutOfRange(ContractRevert):
-    """Thrown when a tranche index is out of range."""
+    """Indicates a tranche index out of range."""
 
     signature = "TreasuryTrancheOutOfRange(uint256,uint256)"
     selector = "0xcfc1de5f"
@@ -1563,7 +1563,7 @@ class TreasuryTrancheOutOfRange(ContractRevert):
 
 
 class TreasuryZeroAddress(ContractRevert):
-    """Thrown when an address that must be set is the zero address."""
+    """Indicates an address that must be set and is the zero address."""
 
     signature = "TreasuryZeroAddress()"
     selector = "0xb1ad8139"
@@ -1571,7 +1571,7 @@ class TreasuryZeroAddress(ContractRevert):
 
 
 class TreasuryZeroAmount(ContractRevert):
-    """Thrown when an amount that must be positive is zero."""
+    """Indicates an amount that must be positive and is zero."""
 
     signature = "TreasuryZeroAmount()"
     selector = "0xd320c808"

@@ -10,6 +10,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
+import {BookingStatus, DepositStatus, Kind, Unit} from "./interfaces/types/ExchangeTypes.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";

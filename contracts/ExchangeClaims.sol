@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IExchangeClaims} from "./interfaces/IExchangeClaims.sol";
+import {ICommonsExchangeErrors} from "./interfaces/errors/ICommonsExchangeErrors.sol";
+import {BookingStatus, DepositStatus} from "./interfaces/types/ExchangeTypes.sol";
 
 /// @title ExchangeClaims
 /// @notice Claims and disputes of the commons exchange, and the delivery steps of ITEM purchases (shipped,
@@ -26,9 +28,9 @@ contract ExchangeClaims is IExchangeClaims {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b, bool item, bool isLister,) = _exchange.claimContext(bookingId, msg.sender);
         _requireActive(bookingId, b);
-        if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
-        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
-        if (b.shippedAt != 0) revert ICommonsExchange.ExchangeItemShipped(bookingId, b.shippedAt);
+        if (!isLister) revert ICommonsExchangeErrors.ExchangeNotLister(b.listingId, msg.sender);
+        if (!item) revert ICommonsExchangeErrors.ExchangeNotItem(bookingId);
+        if (b.shippedAt != 0) revert ICommonsExchangeErrors.ExchangeItemShipped(bookingId, b.shippedAt);
         emit ItemShipped(bookingId);
         _exchange.recordShipment(bookingId);
     }
@@ -38,8 +40,8 @@ contract ExchangeClaims is IExchangeClaims {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
         _requireActive(bookingId, b);
-        if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
-        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
+        if (!isRenter) revert ICommonsExchangeErrors.ExchangeNotRenter(bookingId, msg.sender);
+        if (!item) revert ICommonsExchangeErrors.ExchangeNotItem(bookingId);
         emit ReceiptConfirmed(bookingId);
         _exchange.payClaim(bookingId, b.price);
     }
@@ -48,13 +50,17 @@ contract ExchangeClaims is IExchangeClaims {
     function claimDamage(uint256 bookingId, uint256 amount, string calldata evidenceURI) external {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,, bool isLister,) = _exchange.claimContext(bookingId, msg.sender);
-        if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
-        _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.HELD);
-        if (block.timestamp < b.end) revert ICommonsExchange.ExchangeNotEnded(bookingId, b.end);
-        if (block.timestamp >= b.claimUntil) revert ICommonsExchange.ExchangeClaimWindowClosed(bookingId, b.claimUntil);
-        if (amount == 0 || amount > b.deposit) revert ICommonsExchange.ExchangeInvalidClaimAmount(amount, b.deposit);
+        if (!isLister) revert ICommonsExchangeErrors.ExchangeNotLister(b.listingId, msg.sender);
+        _requireDeposit(bookingId, b, DepositStatus.HELD);
+        if (block.timestamp < b.end) revert ICommonsExchangeErrors.ExchangeNotEnded(bookingId, b.end);
+        if (block.timestamp >= b.claimUntil) {
+            revert ICommonsExchangeErrors.ExchangeClaimWindowClosed(bookingId, b.claimUntil);
+        }
+        if (amount == 0 || amount > b.deposit) {
+            revert ICommonsExchangeErrors.ExchangeInvalidClaimAmount(amount, b.deposit);
+        }
         uint64 respondBy = _deadline();
-        _exchange.recordClaim(bookingId, b.status, ICommonsExchange.DepositStatus.CLAIMED, amount, respondBy);
+        _exchange.recordClaim(bookingId, b.status, DepositStatus.CLAIMED, amount, respondBy);
         emit DamageClaimed(bookingId, amount, evidenceURI, respondBy);
     }
 
@@ -62,13 +68,13 @@ contract ExchangeClaims is IExchangeClaims {
     function claimNonDelivery(uint256 bookingId, string calldata evidenceURI) external {
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b, bool item,, bool isRenter) = _exchange.claimContext(bookingId, msg.sender);
-        if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
-        if (!item) revert ICommonsExchange.ExchangeNotItem(bookingId);
+        if (!isRenter) revert ICommonsExchangeErrors.ExchangeNotRenter(bookingId, msg.sender);
+        if (!item) revert ICommonsExchangeErrors.ExchangeNotItem(bookingId);
         _requireActive(bookingId, b);
-        if (block.timestamp >= b.end) revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.end);
+        if (block.timestamp >= b.end) revert ICommonsExchangeErrors.ExchangeDeadlinePassed(bookingId, b.end);
         uint64 respondBy = _deadline();
         _exchange.recordClaim(
-            bookingId, ICommonsExchange.BookingStatus.CLAIMED, b.depositStatus, b.price, respondBy
+            bookingId, BookingStatus.CLAIMED, b.depositStatus, b.price, respondBy
         );
         emit NonDeliveryClaimed(bookingId, b.price, evidenceURI, respondBy);
     }
@@ -86,11 +92,11 @@ contract ExchangeClaims is IExchangeClaims {
         uint64 resolveBy = _deadline();
         if (itemClaim) {
             _exchange.recordClaim(
-                bookingId, ICommonsExchange.BookingStatus.DISPUTED, b.depositStatus, b.claimAmount, resolveBy
+                bookingId, BookingStatus.DISPUTED, b.depositStatus, b.claimAmount, resolveBy
             );
         } else {
             _exchange.recordClaim(
-                bookingId, b.status, ICommonsExchange.DepositStatus.DISPUTED, b.claimAmount, resolveBy
+                bookingId, b.status, DepositStatus.DISPUTED, b.claimAmount, resolveBy
             );
         }
         emit ClaimDisputed(bookingId, resolveBy);
@@ -104,12 +110,12 @@ contract ExchangeClaims is IExchangeClaims {
         }
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (ICommonsExchange.Booking memory b,, bool isLister, bool isRenter) = _exchange.claimContext(bookingId, resolver);
-        if (isLister || isRenter) revert ICommonsExchange.ExchangeResolverIsParty(bookingId, resolver);
-        if (b.status != ICommonsExchange.BookingStatus.DISPUTED) {
-            _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.DISPUTED);
+        if (isLister || isRenter) revert ICommonsExchangeErrors.ExchangeResolverIsParty(bookingId, resolver);
+        if (b.status != BookingStatus.DISPUTED) {
+            _requireDeposit(bookingId, b, DepositStatus.DISPUTED);
         }
-        if (block.timestamp >= b.decideBy) revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.decideBy);
-        if (toLister > b.claimAmount) revert ICommonsExchange.ExchangeResolutionTooHigh(toLister, b.claimAmount);
+        if (block.timestamp >= b.decideBy) revert ICommonsExchangeErrors.ExchangeDeadlinePassed(bookingId, b.decideBy);
+        if (toLister > b.claimAmount) revert ICommonsExchangeErrors.ExchangeResolutionTooHigh(toLister, b.claimAmount);
         emit ClaimResolved(bookingId, resolver, toLister);
         _exchange.payClaim(bookingId, toLister);
     }
@@ -120,12 +126,14 @@ contract ExchangeClaims is IExchangeClaims {
         (ICommonsExchange.Booking memory b,,,) = _exchange.claimContext(bookingId, msg.sender);
         bool itemClaim = _isItemClaim(b.status);
         bool answered = itemClaim
-            ? b.status == ICommonsExchange.BookingStatus.DISPUTED
-            : b.depositStatus == ICommonsExchange.DepositStatus.DISPUTED;
-        if (!itemClaim && !answered && b.depositStatus != ICommonsExchange.DepositStatus.CLAIMED) {
-            revert ICommonsExchange.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
+            ? b.status == BookingStatus.DISPUTED
+            : b.depositStatus == DepositStatus.DISPUTED;
+        if (!itemClaim && !answered && b.depositStatus != DepositStatus.CLAIMED) {
+            revert ICommonsExchangeErrors.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
         }
-        if (block.timestamp < b.decideBy) revert ICommonsExchange.ExchangeDeadlineNotReached(bookingId, b.decideBy);
+        if (block.timestamp < b.decideBy) {
+            revert ICommonsExchangeErrors.ExchangeDeadlineNotReached(bookingId, b.decideBy);
+        }
         // an unanswered claim stands: a damage claim pays the lister, a non-delivery claim refunds the buyer;
         // an unresolved dispute returns everything to whoever paid it in (the renter / buyer)
         bool claimStood = !answered;
@@ -149,33 +157,33 @@ contract ExchangeClaims is IExchangeClaims {
         bool isRenter;
         // slither-disable-next-line unused-return — each caller takes only the fields of the booking context it needs
         (b,, isLister, isRenter) = _exchange.claimContext(bookingId, msg.sender);
-        itemClaim = b.status == ICommonsExchange.BookingStatus.CLAIMED;
+        itemClaim = b.status == BookingStatus.CLAIMED;
         if (itemClaim) {
-            if (!isLister) revert ICommonsExchange.ExchangeNotLister(b.listingId, msg.sender);
+            if (!isLister) revert ICommonsExchangeErrors.ExchangeNotLister(b.listingId, msg.sender);
         } else {
-            if (!isRenter) revert ICommonsExchange.ExchangeNotRenter(bookingId, msg.sender);
-            _requireDeposit(bookingId, b, ICommonsExchange.DepositStatus.CLAIMED);
+            if (!isRenter) revert ICommonsExchangeErrors.ExchangeNotRenter(bookingId, msg.sender);
+            _requireDeposit(bookingId, b, DepositStatus.CLAIMED);
         }
         if (disputing && block.timestamp >= b.decideBy) {
-            revert ICommonsExchange.ExchangeDeadlinePassed(bookingId, b.decideBy);
+            revert ICommonsExchangeErrors.ExchangeDeadlinePassed(bookingId, b.decideBy);
         }
     }
 
     function _requireActive(uint256 bookingId, ICommonsExchange.Booking memory b) private pure {
-        if (b.status != ICommonsExchange.BookingStatus.ACTIVE) {
-            revert ICommonsExchange.ExchangeWrongBookingStatus(bookingId, b.status);
+        if (b.status != BookingStatus.ACTIVE) {
+            revert ICommonsExchangeErrors.ExchangeWrongBookingStatus(bookingId, b.status);
         }
     }
 
-    function _requireDeposit(uint256 bookingId, ICommonsExchange.Booking memory b, ICommonsExchange.DepositStatus s)
+    function _requireDeposit(uint256 bookingId, ICommonsExchange.Booking memory b, DepositStatus s)
         private
         pure
     {
-        if (b.depositStatus != s) revert ICommonsExchange.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
+        if (b.depositStatus != s) revert ICommonsExchangeErrors.ExchangeWrongDepositStatus(bookingId, b.depositStatus);
     }
 
-    function _isItemClaim(ICommonsExchange.BookingStatus status) private pure returns (bool) {
-        return status == ICommonsExchange.BookingStatus.CLAIMED || status == ICommonsExchange.BookingStatus.DISPUTED;
+    function _isItemClaim(BookingStatus status) private pure returns (bool) {
+        return status == BookingStatus.CLAIMED || status == BookingStatus.DISPUTED;
     }
 
     function _deadline() private view returns (uint64) {

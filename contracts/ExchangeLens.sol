@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
+import {ICommonsExchangeErrors} from "./interfaces/errors/ICommonsExchangeErrors.sol";
+import {Unit} from "./interfaces/types/ExchangeTypes.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
 
@@ -28,7 +30,7 @@ contract ExchangeLens {
         ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
         if (lst.closed || lst.paused || Pausable(address(_exchange)).paused()) return false;
         if (units < lst.minUnits || units > lst.maxUnits) return false;
-        if (lst.unit == ICommonsExchange.Unit.ITEM) {
+        if (lst.unit == Unit.ITEM) {
             return block.timestamp >= lst.availableFrom && block.timestamp < lst.availableUntil && units <= lst.stock;
         }
         uint256 len = _unitLength(lst.unit);
@@ -50,16 +52,18 @@ contract ExchangeLens {
         returns (bool clash, uint256 slot)
     {
         ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
-        if (lst.unit == ICommonsExchange.Unit.ITEM) revert ICommonsExchange.ExchangeNotItemListing(listingId);
+        if (lst.unit == Unit.ITEM) revert ICommonsExchangeErrors.ExchangeNotItemListing(listingId);
         uint256 maxUnits = ExchangeLimits.MAX_UNITS_PER_BOOKING;
-        if (units == 0 || units > maxUnits) revert ICommonsExchange.ExchangeInvalidUnits(units, 1, maxUnits);
+        if (units == 0 || units > maxUnits) revert ICommonsExchangeErrors.ExchangeInvalidUnits(units, 1, maxUnits);
         if (start < lst.availableFrom || start >= lst.availableUntil) {
-            revert ICommonsExchange.ExchangeOutsideWindow(listingId, start, start);
+            revert ICommonsExchangeErrors.ExchangeOutsideWindow(listingId, start, start);
         }
         uint256 len = _unitLength(lst.unit);
         uint256 end = start + units * len;
-        if (end > lst.availableUntil) revert ICommonsExchange.ExchangeOutsideWindow(listingId, start, end);
-        if ((start - lst.availableFrom) % len != 0) revert ICommonsExchange.ExchangeStartMisaligned(listingId, start);
+        if (end > lst.availableUntil) revert ICommonsExchangeErrors.ExchangeOutsideWindow(listingId, start, end);
+        if ((start - lst.availableFrom) % len != 0) {
+            revert ICommonsExchangeErrors.ExchangeStartMisaligned(listingId, start);
+        }
         return _firstTaken(listingId, (start - lst.availableFrom) / len, units);
     }
 
@@ -100,7 +104,7 @@ contract ExchangeLens {
         return (false, 0);
     }
 
-    function _unitLength(ICommonsExchange.Unit unit) private pure returns (uint256) {
-        return unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
+    function _unitLength(Unit unit) private pure returns (uint256) {
+        return unit == Unit.HOUR ? 1 hours : 1 days;
     }
 }

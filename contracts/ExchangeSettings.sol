@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
+import {ICommonsExchangeErrors} from "./interfaces/errors/ICommonsExchangeErrors.sol";
+import {Kind} from "./interfaces/types/ExchangeTypes.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
 
 /// @title ExchangeSettings
@@ -52,8 +54,8 @@ contract ExchangeSettings is IExchangeSettings {
     }
 
     /// @inheritdoc IExchangeSettings
-    function setFeeBps(ICommonsExchange.Kind kind, uint16 bps) external onlyGovernor {
-        if (bps > MAX_FEE_BPS) revert ICommonsExchange.ExchangeInvalidBps(bps, MAX_FEE_BPS);
+    function setFeeBps(Kind kind, uint16 bps) external onlyGovernor {
+        if (bps > MAX_FEE_BPS) revert ICommonsExchangeErrors.ExchangeInvalidBps(bps, MAX_FEE_BPS);
         emit FeeBpsSet(kind, _exchange.feeBps(kind), bps);
         _exchange.configure(ICommonsExchange.Setting.FeeBps, uint8(kind), bps);
     }
@@ -108,7 +110,7 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @inheritdoc IExchangeSettings
     function setTokenAllowed(address token, bool allowed) external onlyGovernor {
-        if (token == address(0)) revert ICommonsExchange.ExchangeZeroAddress();
+        if (token == address(0)) revert ICommonsExchangeErrors.ExchangeZeroAddress();
         emit TokenAllowedSet(token, allowed);
         _exchange.configure(ICommonsExchange.Setting.TokenAllowed, uint160(token), allowed ? 1 : 0);
     }
@@ -125,7 +127,9 @@ contract ExchangeSettings is IExchangeSettings {
             revert IAccessControl.AccessControlUnauthorizedAccount(account, GUARDIAN_ROLE);
         }
         uint256 expiry = _guardianExpiry;
-        if (expiry != 0 && block.timestamp > expiry) revert ICommonsExchange.ExchangeGuardianExpired(account, expiry);
+        if (expiry != 0 && block.timestamp > expiry) {
+            revert ICommonsExchangeErrors.ExchangeGuardianExpired(account, expiry);
+        }
     }
 
     /// @inheritdoc IExchangeSettings
@@ -140,13 +144,15 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @dev `account`, when it is a contract; else a revert (the registry and the fee sink must be contracts).
     function _contract(address account) private view returns (address) {
-        if (account.code.length == 0) revert ICommonsExchange.ExchangeZeroAddress();
+        if (account.code.length == 0) revert ICommonsExchangeErrors.ExchangeZeroAddress();
         return account;
     }
 
     /// @dev `window`, when min <= window <= MAX_WINDOW; else a revert naming the bounds.
     function _window(uint256 window, uint256 min) private pure returns (uint256) {
-        if (window < min || window > MAX_WINDOW) revert ICommonsExchange.ExchangeInvalidPeriod(window, min, MAX_WINDOW);
+        if (window < min || window > MAX_WINDOW) {
+            revert ICommonsExchangeErrors.ExchangeInvalidPeriod(window, min, MAX_WINDOW);
+        }
         return window;
     }
 }

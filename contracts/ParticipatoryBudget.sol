@@ -9,6 +9,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {IParticipatoryBudget} from "./interfaces/IParticipatoryBudget.sol";
+import {BudgetRoundStatus} from "./interfaces/types/BudgetTypes.sol";
 import {IPublicTreasury} from "./interfaces/IPublicTreasury.sol";
 import {ApprovalBitmap} from "./libraries/ApprovalBitmap.sol";
 import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
@@ -118,7 +119,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         r.payoutDuration = payoutDuration;
         r.minApprovals = minApprovals;
         r.maxApprovals = maxApprovals;
-        r.status = Status.Open;
+        r.status = BudgetRoundStatus.Open;
         emit RoundOpened(
             roundId,
             token,
@@ -141,19 +142,21 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         bytes32 ruleId
     ) external onlyRole(GOVERNOR_ROLE) {
         Round storage r = _round(roundId);
-        _requireStatus(roundId, r, Status.Disputed);
+        _requireStatus(roundId, r, BudgetRoundStatus.Disputed);
         uint256 cost = _outcomeCost(roundId, r, winners);
         _setOutcome(r, winners, cost, ballotDigest, ruleId);
-        r.status = Status.Resolved;
+        r.status = BudgetRoundStatus.Resolved;
         emit DisputeResolved(roundId, winners, cost, ballotDigest, ruleId);
     }
 
     /// @inheritdoc IParticipatoryBudget
     function cancelRound(uint256 roundId) external onlyRole(GOVERNOR_ROLE) nonReentrant {
         Round storage r = _round(roundId);
-        Status status = r.status;
-        if (status == Status.Finalized || status == Status.Cancelled) revert BudgetWrongStatus(roundId, status);
-        r.status = Status.Cancelled;
+        BudgetRoundStatus status = r.status;
+        if (status == BudgetRoundStatus.Finalized || status == BudgetRoundStatus.Cancelled) {
+            revert BudgetWrongStatus(roundId, status);
+        }
+        r.status = BudgetRoundStatus.Cancelled;
         uint256 returned = r.budget;
         _reserved[r.token] -= returned;
         emit RoundCancelled(roundId, returned);
@@ -170,7 +173,10 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         string calldata metadataURI
     ) external returns (uint256 projectIndex) {
         Round storage r = _round(roundId);
-        if (r.status != Status.Open || block.timestamp < r.submissionStart || block.timestamp >= r.votingStart) {
+        if (
+            r.status != BudgetRoundStatus.Open || block.timestamp < r.submissionStart
+                || block.timestamp >= r.votingStart
+        ) {
             revert BudgetSubmissionClosed(roundId, r.submissionStart, r.votingStart);
         }
         _membership(msg.sender); // reverts BudgetNotMember for a non-citizen
@@ -222,40 +228,40 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     /// @inheritdoc IParticipatoryBudget
     function postOutcome(uint256 roundId, uint256 winners, bytes32 ballotDigest, bytes32 ruleId) external {
         Round storage r = _round(roundId);
-        _requireStatus(roundId, r, Status.Open);
+        _requireStatus(roundId, r, BudgetRoundStatus.Open);
         if (block.timestamp < r.votingEnd) revert BudgetVotingNotEnded(roundId, r.votingEnd);
         uint256 cost = _outcomeCost(roundId, r, winners);
         _setOutcome(r, winners, cost, ballotDigest, ruleId);
         r.postedAt = uint64(block.timestamp);
-        r.status = Status.Posted;
+        r.status = BudgetRoundStatus.Posted;
         emit OutcomePosted(roundId, msg.sender, winners, cost, ballotDigest, ruleId);
     }
 
     /// @inheritdoc IParticipatoryBudget
     function challengeOutcome(uint256 roundId, uint256 winners, bytes32 ballotDigest, bytes32 ruleId) external {
         Round storage r = _round(roundId);
-        _requireStatus(roundId, r, Status.Posted);
+        _requireStatus(roundId, r, BudgetRoundStatus.Posted);
         uint64 closesAt = r.postedAt + r.challengePeriod;
         if (block.timestamp >= closesAt) revert BudgetChallengeClosed(roundId, closesAt);
         if (winners == r.winners && ballotDigest == r.ballotDigest && ruleId == r.ruleId) {
             revert BudgetChallengeSameOutcome(roundId);
         }
         uint256 cost = _outcomeCost(roundId, r, winners);
-        r.status = Status.Disputed;
+        r.status = BudgetRoundStatus.Disputed;
         emit OutcomeChallenged(roundId, msg.sender, winners, cost, ballotDigest, ruleId);
     }
 
     /// @inheritdoc IParticipatoryBudget
     function finalizeRound(uint256 roundId) external nonReentrant {
         Round storage r = _round(roundId);
-        Status status = r.status;
-        if (status == Status.Posted) {
+        BudgetRoundStatus status = r.status;
+        if (status == BudgetRoundStatus.Posted) {
             uint64 closesAt = r.postedAt + r.challengePeriod;
             if (block.timestamp < closesAt) revert BudgetChallengeWindowOpen(roundId, closesAt);
-        } else if (status != Status.Resolved) {
+        } else if (status != BudgetRoundStatus.Resolved) {
             revert BudgetWrongStatus(roundId, status);
         }
-        r.status = Status.Finalized;
+        r.status = BudgetRoundStatus.Finalized;
         r.finalizedAt = uint64(block.timestamp);
         uint256 returned = r.budget - r.spent;
         _reserved[r.token] -= returned;
@@ -326,7 +332,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
     /// @inheritdoc IParticipatoryBudget
     function claimable(uint256 roundId, uint256 projectIndex) external view returns (uint256) {
         Round storage r = _round(roundId);
-        if (r.status != Status.Finalized) return 0;
+        if (r.status != BudgetRoundStatus.Finalized) return 0;
         if (projectIndex >= r.projectCount || (r.winners >> projectIndex) & 1 == 0) return 0;
         Project storage p = _projects[roundId][projectIndex];
         return _vested(r, p) - p.claimed;
@@ -382,13 +388,13 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
 
     /// @dev Refuses unless the round is open and inside its voting window.
     function _requireVoting(uint256 roundId, Round storage r) internal view {
-        if (r.status != Status.Open || block.timestamp < r.votingStart || block.timestamp >= r.votingEnd) {
+        if (r.status != BudgetRoundStatus.Open || block.timestamp < r.votingStart || block.timestamp >= r.votingEnd) {
             revert BudgetVotingClosed(roundId, r.votingStart, r.votingEnd);
         }
     }
 
     /// @dev Refuses unless the round is in `expected` status.
-    function _requireStatus(uint256 roundId, Round storage r, Status expected) internal view {
+    function _requireStatus(uint256 roundId, Round storage r, BudgetRoundStatus expected) internal view {
         if (r.status != expected) revert BudgetWrongStatus(roundId, r.status);
     }
 
@@ -419,7 +425,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
 
     /// @dev A winning project of a finalised round.
     function _winner(uint256 roundId, Round storage r, uint256 projectIndex) internal view returns (Project storage) {
-        if (r.status != Status.Finalized) revert BudgetWrongStatus(roundId, r.status);
+        if (r.status != BudgetRoundStatus.Finalized) revert BudgetWrongStatus(roundId, r.status);
         if (projectIndex >= r.projectCount || (r.winners >> projectIndex) & 1 == 0) {
             revert BudgetNotWinner(roundId, projectIndex);
         }

@@ -150,8 +150,8 @@ def test_book_three_nights_settle_pays_lister_renter_and_treasury(
 
 
 def _solidity_enum(name: str) -> list[str]:
-    source = (ROOT / "contracts" / "interfaces" / "ICommonsExchange.sol").read_text()
-    match = re.search(r"enum " + name + r" \{([^}]*)\}", source)
+    source = (ROOT / "contracts" / "interfaces" / "types" / "ExchangeTypes.sol").read_text()
+    match = re.search(r"^enum " + name + r" \{([^}]*)\}", source, re.MULTILINE)
     assert match is not None
     return [member.strip() for member in match.group(1).split(",") if member.strip()]
 

@@ -55,7 +55,7 @@ class BallotRejectedError(BudgetError, ValueError):
 
 
 class RoundStatus(IntEnum):
-    """``IParticipatoryBudget.Status``."""
+    """``BudgetRoundStatus`` (contracts/interfaces/types/BudgetTypes.sol)."""
 
     NONE = 0
     OPEN = 1

@@ -1,53 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ICommonsExchangeErrors} from "./errors/ICommonsExchangeErrors.sol";
+import {ICommonsExchangeEvents} from "./events/ICommonsExchangeEvents.sol";
+import {BookingStatus, DepositStatus, Kind, Unit} from "./types/ExchangeTypes.sol";
+
 /// @title ICommonsExchange
-/// @notice Types, errors, events and functions of the CivicDAO commons exchange: residents share idle rooms,
+/// @notice Types and functions of the CivicDAO commons exchange: residents share idle rooms,
 /// spaces, tools, skills and green space; bookings escrow price and deposit; an on-chain calendar refuses
 /// overlaps; fees go straight to the public treasury (the fee sink).
 /// @dev Nothing personal is stored: listings carry a metadata URI to non-personal data, claims an evidence URI
-/// that is only emitted. Amounts are in the listing's token (address(0) = ETH).
-interface ICommonsExchange {
+/// that is only emitted. Amounts are in the listing's token (address(0) = ETH). Its errors are in
+/// ICommonsExchangeErrors, its events in ICommonsExchangeEvents, and the enums they carry (Kind, Unit,
+/// BookingStatus, DepositStatus) at file level in types/ExchangeTypes.sol.
+interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Types
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-
-    /// @notice What is shared. The value is also the fee category sent to the fee sink.
-    enum Kind {
-        ROOM_HOUSE,
-        SPACE,
-        TOOL,
-        SKILL,
-        NATURE
-    }
-
-    /// @notice What one unit of a listing is: an hour or a day of a calendar, or one item out of a stock.
-    enum Unit {
-        HOUR,
-        DAY,
-        ITEM
-    }
-
-    /// @notice Life of a booking's price: escrowed (ACTIVE), refunded/split (CANCELLED) or paid out (SETTLED).
-    /// An ITEM purchase whose buyer claimed non-delivery is CLAIMED (the seller must answer) and, when the seller
-    /// contests, DISPUTED (resolvers decide); the price stays in escrow until the claim ends.
-    enum BookingStatus {
-        NONE,
-        ACTIVE,
-        CANCELLED,
-        SETTLED,
-        CLAIMED,
-        DISPUTED
-    }
-
-    /// @notice Life of a booking's deposit: HELD in escrow, CLAIMED by the lister, DISPUTED by the renter, or
-    /// RELEASED (paid out to renter and/or lister; also the state of bookings without a deposit).
-    enum DepositStatus {
-        HELD,
-        CLAIMED,
-        DISPUTED,
-        RELEASED
-    }
 
     /// @notice A DAO setting that ExchangeSettings checks and the exchange stores (see `configure`).
     enum Setting {
@@ -137,185 +106,6 @@ interface ICommonsExchange {
         uint256 deposit;
         uint256 claimAmount;
     }
-
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // Errors
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
-
-    /// @notice Thrown when an address argument that must be set (admin, registry, fee sink, recipient) is zero
-    /// or, for the fee sink and the registry, has no code.
-    error ExchangeZeroAddress();
-    /// @notice Thrown when `account` is neither a registered citizen nor holds LISTER_ROLE.
-    error ExchangeNotEligibleLister(address account);
-    /// @notice Thrown when `account` is not the lister of `listingId`.
-    error ExchangeNotLister(uint256 listingId, address account);
-    /// @notice Thrown when `account` is not the renter of `bookingId`.
-    error ExchangeNotRenter(uint256 bookingId, address account);
-    /// @notice Thrown when a listing id does not exist.
-    error ExchangeUnknownListing(uint256 listingId);
-    /// @notice Thrown when a booking id does not exist.
-    error ExchangeUnknownBooking(uint256 bookingId);
-    /// @notice Thrown when a payment token is not on the DAO's allow-list.
-    error ExchangeTokenNotAllowed(address token);
-    /// @notice Thrown when min/max units of a listing are invalid (0, min > max, or max above the hard cap).
-    error ExchangeInvalidUnitRange(uint256 minUnits, uint256 maxUnits);
-    /// @notice Thrown when an availability window is empty or already over.
-    error ExchangeInvalidWindow(uint256 availableFrom, uint256 availableUntil);
-    /// @notice Thrown when a basis-point value exceeds its bound.
-    error ExchangeInvalidBps(uint256 bps, uint256 max);
-    /// @notice Thrown when an ITEM listing has no stock or a deposit, or a ROOM_HOUSE listing is priced per item.
-    error ExchangeInvalidItemListing();
-    /// @notice Thrown when a listing's metadata URI is empty.
-    error ExchangeEmptyMetadata();
-    /// @notice Thrown when a housing listing's per-night price equivalent exceeds the DAO's ceiling.
-    error ExchangeHousingPriceTooHigh(uint256 perNight, uint256 ceiling);
-    /// @notice Thrown when `lister` already has the DAO's maximum number of active housing listings.
-    error ExchangeHousingCapReached(address lister, uint256 cap);
-    /// @notice Thrown when a listing is closed.
-    error ExchangeListingClosed(uint256 listingId);
-    /// @notice Thrown when booking a listing its lister has paused.
-    error ExchangeListingPaused(uint256 listingId);
-    /// @notice Thrown when a lister pauses/unpauses a listing into the state it already has.
-    error ExchangeListingPauseUnchanged(uint256 listingId, bool paused);
-    /// @notice Thrown when a residents-only listing is booked by a non-citizen.
-    error ExchangeNotResident(address account);
-    /// @notice Thrown when a lister books their own listing.
-    error ExchangeSelfBooking(uint256 listingId);
-    /// @notice Thrown when a booking's units are outside the listing's min/max.
-    error ExchangeInvalidUnits(uint256 units, uint256 minUnits, uint256 maxUnits);
-    /// @notice Thrown when a start time is not aligned to the listing's unit (from `availableFrom`).
-    error ExchangeStartMisaligned(uint256 listingId, uint256 start);
-    /// @notice Thrown when a booking would start in the past.
-    error ExchangeStartInPast(uint256 start, uint256 nowTime);
-    /// @notice Thrown when a booking (or purchase time) lies outside the listing's availability window.
-    error ExchangeOutsideWindow(uint256 listingId, uint256 start, uint256 end);
-    /// @notice Thrown when a requested calendar slot is already booked.
-    error ExchangeSlotTaken(uint256 listingId, uint256 slot);
-    /// @notice Thrown when an ITEM purchase asks for more than the remaining stock.
-    error ExchangeOutOfStock(uint256 listingId, uint256 requested, uint256 available);
-    /// @notice Thrown when the fee sink pulled more than the fee (only a token that ignores its allowance allows
-    /// that), or, in `flushFees`, less than the pending fees (at settlement a short pull is deferred instead).
-    error ExchangeFeeSinkMismatch(address token, uint256 expected, uint256 pulled);
-    /// @notice Thrown when a booking names another terms version than the listing's current one: the lister
-    /// changed price, deposit or cancellation policy after the renter looked.
-    error ExchangeTermsChanged(uint256 listingId, uint256 expected, uint256 current);
-    /// @notice Thrown when a GUARDIAN_ROLE holder (not the DAO) pauses after the guardian expiry.
-    error ExchangeGuardianExpired(address guardian, uint256 expiry);
-    /// @notice Thrown when a booking is not in the status the action needs.
-    error ExchangeWrongBookingStatus(uint256 bookingId, BookingStatus status);
-    /// @notice Thrown when a booking's deposit is not in the status the action needs.
-    error ExchangeWrongDepositStatus(uint256 bookingId, DepositStatus status);
-    /// @notice Thrown when cancelling a booking that has already started (ITEM purchases cannot be cancelled by
-    /// the buyer).
-    error ExchangeBookingStarted(uint256 bookingId, uint256 start);
-    /// @notice Thrown when an action needs the booking's slot (or delivery window) to have ended.
-    error ExchangeNotEnded(uint256 bookingId, uint256 end);
-    /// @notice Thrown when `settle` finds nothing due yet.
-    error ExchangeNothingToSettle(uint256 bookingId);
-    /// @notice Thrown when a damage claim is raised after the claim window.
-    error ExchangeClaimWindowClosed(uint256 bookingId, uint256 claimUntil);
-    /// @notice Thrown when a claim amount is 0 or above the deposit.
-    error ExchangeInvalidClaimAmount(uint256 amount, uint256 deposit);
-    /// @notice Thrown when an answer/resolution comes at or after its deadline.
-    error ExchangeDeadlinePassed(uint256 bookingId, uint256 deadline);
-    /// @notice Thrown when finalising a claim before its deadline.
-    error ExchangeDeadlineNotReached(uint256 bookingId, uint256 deadline);
-    /// @notice Thrown when a resolver awards the lister more than was claimed.
-    error ExchangeResolutionTooHigh(uint256 toLister, uint256 claimAmount);
-    /// @notice Thrown when a resolver is a party (lister or renter) of the booking.
-    error ExchangeResolverIsParty(uint256 bookingId, address resolver);
-    /// @notice Thrown when confirming receipt of a booking that is not an ITEM purchase.
-    error ExchangeNotItem(uint256 bookingId);
-    /// @notice Thrown when `account` has no credit in `token` to withdraw.
-    error ExchangeNothingToWithdraw(address account, address token);
-    /// @notice Thrown when the DAO reclaims the credit of a membership that someone still holds (its holder
-    /// withdraws it).
-    error ExchangeMembershipLive(uint256 membership);
-    /// @notice Thrown when a revoked membership has no credit in `token` to reclaim.
-    error ExchangeNoRevokedCredit(uint256 membership, address token);
-    /// @notice Thrown when no deferred fees are pending for `token` and `kind`.
-    error ExchangeNoPendingFees(address token, Kind kind);
-    /// @notice Thrown when a DAO-set window is above its hard cap or below its floor.
-    error ExchangeInvalidPeriod(uint256 value, uint256 min, uint256 max);
-    /// @notice Thrown when there is no surplus (balance above `totalOwed`) to sweep.
-    error ExchangeNoSurplus(address token);
-    /// @notice Thrown when setting a stock on a listing that is not an ITEM listing.
-    error ExchangeNotItemListing(uint256 listingId);
-    /// @notice Thrown when anyone but the exchange's claims contract calls one of its claim hooks.
-    error ExchangeOnlyClaims(address caller);
-    /// @notice Thrown when `configure` is called by anyone but the exchange's settings contract.
-    error ExchangeOnlySettings(address caller);
-    /// @notice Thrown when a buyer cancels an ITEM purchase the seller already marked shipped (the remedy is
-    /// then a non-delivery claim), or the seller marks it shipped twice.
-    error ExchangeItemShipped(uint256 bookingId, uint256 shippedAt);
-
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // Events
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
-
-    /// @notice A listing was created.
-    event ListingCreated(
-        uint256 indexed listingId,
-        address indexed lister,
-        Kind indexed kind,
-        Unit unit,
-        address token,
-        uint256 price,
-        uint256 deposit,
-        string metadataURI
-    );
-    /// @notice A lister changed the terms that apply to future bookings; `termsVersion` is the new version.
-    event ListingTermsUpdated(
-        uint256 indexed listingId,
-        uint256 price,
-        uint256 deposit,
-        uint32 freeCancelHours,
-        uint16 lateRefundBps,
-        uint256 termsVersion
-    );
-    /// @notice A lister set the stock of an ITEM listing.
-    event ListingStockSet(uint256 indexed listingId, uint256 oldStock, uint256 newStock);
-    /// @notice A lister paused (true) or unpaused (false) a listing.
-    event ListingPauseSet(uint256 indexed listingId, bool paused);
-    /// @notice A lister closed a listing; existing bookings keep their terms.
-    event ListingClosed(uint256 indexed listingId);
-
-    /// @notice A booking (or ITEM purchase) was made and its price + deposit escrowed.
-    event Booked(
-        uint256 indexed bookingId,
-        uint256 indexed listingId,
-        address indexed renter,
-        uint256 start,
-        uint256 end,
-        uint256 units,
-        uint256 price,
-        uint256 deposit,
-        uint256 fee
-    );
-    /// @notice A booking was cancelled by `by` (renter or lister); the amounts show the split of the price.
-    event BookingCancelled(
-        uint256 indexed bookingId, address indexed by, uint256 refundToRenter, uint256 toLister, uint256 fee
-    );
-    /// @notice The price of a booking was paid out: `toLister` credited, `fee` to the fee sink.
-    event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
-    /// @notice A booking's deposit was paid out.
-    event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
-    /// @notice `amount` of `token` became withdrawable by `account`.
-    event Credited(address indexed account, address indexed token, uint256 amount);
-    /// @notice `amount` of `token` became withdrawable by whoever holds citizen membership `membership`.
-    event MembershipCredited(uint256 indexed membership, address indexed token, uint256 amount);
-    /// @notice `account` withdrew `amount` of `token` to `to`.
-    event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
-    /// @notice The DAO paid the `amount` of `token` owed to revoked membership `membership` to `to`.
-    event RevokedCreditReclaimed(uint256 indexed membership, address indexed token, address indexed to, uint256 amount);
-    /// @notice A fee was delivered to the fee sink.
-    event FeePaid(address indexed token, Kind indexed kind, uint256 amount);
-    /// @notice The fee sink refused a fee, or pulled only part of it: `amount` (what it did not take) is kept as
-    /// pending and can be flushed later.
-    event FeeDeferred(address indexed token, Kind indexed kind, uint256 amount);
-
-    /// @notice The DAO swept `amount` of `token` held above what the exchange owes (mistaken transfers) to `to`.
-    event SurplusSwept(address indexed token, address indexed to, uint256 amount);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Listings

@@ -1,34 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title IExchangeClaims
-/// @notice Claims and disputes of the CivicDAO commons exchange, split out of the exchange to keep both under
-/// EIP-170, with the delivery steps of an ITEM purchase they judge (shipped, received): damage claims on a booking's deposit (the lister claims, the renter accepts or disputes) and
-/// non-delivery claims on an ITEM purchase's price (the buyer claims, the seller accepts or disputes). A dispute
-/// goes to the resolvers the DAO appoints on the exchange (its RESOLVER_ROLE); an unresolved dispute returns the
-/// money to the party who paid it in. The exchange holds the money and the booking state; this contract checks
-/// who may do what and when, and tells the exchange what to record and pay.
-/// @dev Errors are the exchange's (ICommonsExchange). Parties are checked through the exchange, so a citizen's
-/// rights follow their membership across key rotations.
-interface IExchangeClaims {
-    /// @notice The seller marked an ITEM purchase shipped: the buyer can no longer cancel, only claim.
-    event ItemShipped(uint256 indexed bookingId);
-    /// @notice A buyer confirmed receipt of an ITEM purchase.
-    event ReceiptConfirmed(uint256 indexed bookingId);
-    /// @notice The lister claimed `amount` of the deposit for damage; `evidenceURI` points to non-personal
-    /// evidence. The renter must answer by `respondBy`.
-    event DamageClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
-    /// @notice The buyer of an ITEM claimed it was not delivered; the seller must answer by `respondBy`.
-    event NonDeliveryClaimed(uint256 indexed bookingId, uint256 amount, string evidenceURI, uint256 respondBy);
-    /// @notice The answering party accepted the claim (renter: damage; seller: non-delivery).
-    event ClaimAccepted(uint256 indexed bookingId);
-    /// @notice The answering party disputed the claim; resolvers decide by `resolveBy`.
-    event ClaimDisputed(uint256 indexed bookingId, uint256 resolveBy);
-    /// @notice A resolver decided a dispute: `toLister` of the claimed amount goes to the lister.
-    event ClaimResolved(uint256 indexed bookingId, address indexed resolver, uint256 toLister);
-    /// @notice A claim was finalized after its deadline; `claimStood` is true when an unanswered claim stood.
-    event ClaimFinalized(uint256 indexed bookingId, bool claimStood);
+import {IExchangeClaimsEvents} from "./events/ICommonsExchangeEvents.sol";
 
+/// @title IExchangeClaims
+/// @notice Claims and disputes of the CivicDAO commons exchange, split out of the exchange to keep both under EIP-170,
+/// with the delivery steps of an ITEM purchase they judge (shipped, received): damage claims on a booking's deposit
+/// (the lister claims, the renter accepts or disputes) and non-delivery claims on an ITEM purchase's price (the buyer
+/// claims, the seller accepts or disputes). A dispute goes to the resolvers the DAO appoints on the exchange (its
+/// RESOLVER_ROLE); an unresolved dispute returns the money to the party who paid it in. The exchange holds the money
+/// and the booking state; this contract checks who may do what and when, and tells the exchange what to record and pay.
+/// @dev Errors are the exchange's (ICommonsExchangeErrors); events are in IExchangeClaimsEvents. Parties are checked
+/// through the exchange, so a citizen's rights follow their membership across key rotations.
+interface IExchangeClaims is IExchangeClaimsEvents {
     /// @notice The seller marks an ITEM purchase shipped; from then on the buyer cannot cancel (the remedy for
     /// non-delivery is a claim).
     /// @param bookingId The booking.

@@ -1,62 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ICommonsExchange} from "./ICommonsExchange.sol";
+import {IExchangeSettingsEvents} from "./events/ICommonsExchangeEvents.sol";
+import {Kind} from "./types/ExchangeTypes.sol";
 
 /// @title IExchangeSettings
 /// @notice The DAO's settings of the CivicDAO commons exchange: fees, fee sink, registry, claim windows, housing
 /// limits, payment tokens and the guardian expiry. Split out of the exchange to keep it under EIP-170: this
 /// contract checks the caller (GOVERNOR_ROLE on the exchange) and the value, announces the change, and the
 /// exchange stores it (`ICommonsExchange.configure`), so the exchange's hot paths read their own storage.
-/// @dev Errors are the exchange's (ICommonsExchange) and OpenZeppelin's AccessControlUnauthorizedAccount.
-interface IExchangeSettings {
-    /// @notice The DAO changed the fee for `kind`.
-    /// @param kind The listing kind.
-    /// @param oldBps The previous fee.
-    /// @param newBps The new fee.
-    event FeeBpsSet(ICommonsExchange.Kind indexed kind, uint256 oldBps, uint256 newBps);
-    /// @notice The DAO changed the fee sink.
-    /// @param oldSink The previous sink.
-    /// @param newSink The new sink.
-    event FeeSinkSet(address indexed oldSink, address indexed newSink);
-    /// @notice The DAO changed the citizen registry.
-    /// @param oldRegistry The previous registry.
-    /// @param newRegistry The new registry.
-    event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
-    /// @notice The DAO changed the damage-claim window (seconds after a booking ends).
-    /// @param oldWindow The previous window.
-    /// @param newWindow The new window.
-    event ClaimWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the dispute window (seconds to answer a claim, and to resolve a dispute).
-    /// @param oldWindow The previous window.
-    /// @param newWindow The new window.
-    event DisputeWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the delivery window of ITEM purchases.
-    /// @param oldWindow The previous window.
-    /// @param newWindow The new window.
-    event DeliveryWindowSet(uint256 oldWindow, uint256 newWindow);
-    /// @notice The DAO changed the per-night housing price ceiling in `token` (0 = none).
-    /// @param token The token.
-    /// @param oldCeiling The previous ceiling.
-    /// @param newCeiling The new ceiling.
-    event HousingPriceCeilingSet(address indexed token, uint256 oldCeiling, uint256 newCeiling);
-    /// @notice The DAO changed the cap on active housing listings per lister (0 = none).
-    /// @param oldCap The previous cap.
-    /// @param newCap The new cap.
-    event HousingListingCapSet(uint256 oldCap, uint256 newCap);
-    /// @notice The DAO allowed or disallowed an ERC-20 payment token.
-    /// @param token The token.
-    /// @param allowed Whether new listings and bookings may use it.
-    event TokenAllowedSet(address indexed token, bool allowed);
-    /// @notice The DAO changed the time after which GUARDIAN_ROLE holders can no longer pause (0 = never).
-    /// @param oldExpiry The previous expiry.
-    /// @param newExpiry The new expiry.
-    event GuardianExpirySet(uint256 oldExpiry, uint256 newExpiry);
-
+/// @dev Errors are the exchange's (ICommonsExchangeErrors) and OpenZeppelin's AccessControlUnauthorizedAccount;
+/// events are in IExchangeSettingsEvents.
+interface IExchangeSettings is IExchangeSettingsEvents {
     /// @notice Sets the fee for listings of `kind` (capped by the exchange's MAX_FEE_BPS).
     /// @param kind The listing kind.
     /// @param bps Fee in basis points of the price.
-    function setFeeBps(ICommonsExchange.Kind kind, uint16 bps) external;
+    function setFeeBps(Kind kind, uint16 bps) external;
 
     /// @notice Sets the fee sink (a contract implementing IFeeSink).
     /// @param sink The new sink.

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IParticipatoryBudgetErrors} from "./errors/IParticipatoryBudgetErrors.sol";
+import {IParticipatoryBudgetEvents} from "./events/IParticipatoryBudgetEvents.sol";
+import {BudgetRoundStatus} from "./types/BudgetTypes.sol";
+
 /// @title IParticipatoryBudget
 /// @author CivicDAO
 /// @notice Participatory budgeting rounds: the DAO reserves a budget from the treasury, residents submit projects
@@ -11,20 +15,10 @@ pragma solidity ^0.8.28;
 /// @dev Ballots count by membership (`ICitizenRegistry.membershipOf`), not by address, so a key rotation neither
 /// loses nor doubles a ballot. A membership's ballot can be changed until voting closes; every ballot carries the
 /// membership's ballot nonce (the number of ballots it already cast in the round), so a relayed signature can
-/// never be replayed over a later ballot. `token == address(0)` means ETH.
-interface IParticipatoryBudget {
+/// never be replayed over a later ballot. `token == address(0)` means ETH. Errors are in IParticipatoryBudgetErrors,
+/// events in IParticipatoryBudgetEvents, and the round status they carry at file level in types/BudgetTypes.sol.
+interface IParticipatoryBudget is IParticipatoryBudgetErrors, IParticipatoryBudgetEvents {
     // ───────────────────────────────────────── types ─────────────────────────────────────────
-
-    /// @notice Where a round stands. Submission and voting are told apart by time while `Open`.
-    enum Status {
-        None,
-        Open,
-        Posted,
-        Disputed,
-        Resolved,
-        Finalized,
-        Cancelled
-    }
 
     /// @notice A round: its money, its windows and ballot-length rules, and its outcome.
     /// @dev Windows: submission [submissionStart, votingStart), voting [votingStart, votingEnd), outcome posting
@@ -45,7 +39,7 @@ interface IParticipatoryBudget {
         uint64 postedAt;
         uint64 finalizedAt;
         uint16 maxApprovals;
-        Status status;
+        BudgetRoundStatus status;
         uint256 winners;
         bytes32 ballotDigest;
         bytes32 ruleId;
@@ -68,121 +62,6 @@ interface IParticipatoryBudget {
         bytes32 r;
         bytes32 vs;
     }
-
-    // ───────────────────────────────────────── errors ─────────────────────────────────────────
-
-    /// @notice Thrown when an address that must be set is the zero address.
-    error BudgetZeroAddress();
-    /// @notice Thrown when a round's budget is zero or above 2^96 - 1.
-    error BudgetInvalidBudget(uint256 budget);
-    /// @notice Thrown when the contract's unreserved balance of `token` cannot cover a new round's budget.
-    error BudgetReservationShort(address token, uint256 budget, uint256 available);
-    /// @notice Thrown when a window length is zero (or the challenge period is out of range).
-    error BudgetInvalidWindow(uint64 submissionPeriod, uint64 votingPeriod, uint64 challengePeriod);
-    /// @notice Thrown when the ballot-length bounds are not 1 <= min <= max <= 256.
-    error BudgetInvalidBallotBounds(uint16 minApprovals, uint16 maxApprovals);
-    /// @notice Thrown when a round id does not exist.
-    error BudgetRoundNotFound(uint256 roundId);
-    /// @notice Thrown when submitting outside the round's submission window.
-    error BudgetSubmissionClosed(uint256 roundId, uint64 start, uint64 end);
-    /// @notice Thrown when a round already has the maximum of 256 projects.
-    error BudgetTooManyProjects(uint256 roundId);
-    /// @notice Thrown when a project's cost is zero or above the round's budget.
-    error BudgetProjectOverBudget(uint256 roundId, uint256 cost, uint256 budget);
-    /// @notice Thrown when someone who holds no live membership submits or votes.
-    error BudgetNotMember(address account);
-    /// @notice Thrown when casting a ballot outside the round's voting window.
-    error BudgetVotingClosed(uint256 roundId, uint64 start, uint64 end);
-    /// @notice Thrown when a ballot (or outcome) names a project index the round does not have.
-    error BudgetUnknownProject(uint256 roundId, uint256 bitmap, uint256 projectCount);
-    /// @notice Thrown when a ballot approves fewer projects than the round's minimum.
-    error BudgetBallotTooShort(uint256 roundId, uint256 length, uint256 minApprovals);
-    /// @notice Thrown when a ballot approves more projects than the round's maximum.
-    error BudgetBallotTooLong(uint256 roundId, uint256 length, uint256 maxApprovals);
-    /// @notice Thrown when a ballot's nonce is not the membership's next one: a replayed or stale signature.
-    error BudgetBallotReplayed(uint256 roundId, uint256 membership, uint256 expected, uint256 given);
-    /// @notice Thrown when a relayed signature is malformed (no signer can be recovered).
-    error BudgetInvalidSignature(uint256 index);
-    /// @notice Thrown when a batch of relayed ballots is empty.
-    error BudgetEmptyBatch();
-    /// @notice Thrown when posting an outcome before voting has closed.
-    error BudgetVotingNotEnded(uint256 roundId, uint64 votingEnd);
-    /// @notice Thrown when the round is not in the status the action needs.
-    error BudgetWrongStatus(uint256 roundId, Status status);
-    /// @notice Thrown when an outcome's winners cost more than the round's budget.
-    error BudgetOutcomeOverBudget(uint256 roundId, uint256 cost, uint256 budget);
-    /// @notice Thrown when challenging after the challenge window closed.
-    error BudgetChallengeClosed(uint256 roundId, uint64 closedAt);
-    /// @notice Thrown when a challenge repeats the posted outcome.
-    error BudgetChallengeSameOutcome(uint256 roundId);
-    /// @notice Thrown when finalising before the challenge window closed.
-    error BudgetChallengeWindowOpen(uint256 roundId, uint64 closesAt);
-    /// @notice Thrown when a project was not among the round's winners.
-    error BudgetNotWinner(uint256 roundId, uint256 projectIndex);
-    /// @notice Thrown when someone other than a winning project's recipient claims its payout.
-    error BudgetNotRecipient(uint256 roundId, uint256 projectIndex, address caller);
-    /// @notice Thrown when a payout has nothing claimable yet.
-    error BudgetNothingToClaim(uint256 roundId, uint256 projectIndex);
-
-    // ───────────────────────────────────────── events ─────────────────────────────────────────
-
-    /// @notice Emitted when ETH arrives (the treasury's reservation transfer, or a donation to rounds).
-    event FundsReceived(address indexed from, uint256 amount);
-    /// @notice Emitted when the DAO opens a round and reserves its budget.
-    event RoundOpened(
-        uint256 indexed roundId,
-        address indexed token,
-        uint256 budget,
-        uint64 submissionStart,
-        uint64 votingStart,
-        uint64 votingEnd,
-        uint64 challengePeriod,
-        uint64 payoutDuration,
-        uint16 minApprovals,
-        uint16 maxApprovals
-    );
-    /// @notice Emitted when a resident submits a project.
-    event ProjectSubmitted(
-        uint256 indexed roundId,
-        uint256 indexed projectIndex,
-        address indexed proposer,
-        address recipient,
-        uint256 cost,
-        string metadataURI
-    );
-    /// @notice Emitted for every ballot cast or changed; the last one per membership is the ballot that counts.
-    event BallotCast(uint256 indexed roundId, uint256 indexed membership, address indexed voter, uint256 approvals);
-    /// @notice Emitted when an outcome is posted; the challenge window starts.
-    event OutcomePosted(
-        uint256 indexed roundId,
-        address indexed poster,
-        uint256 winners,
-        uint256 cost,
-        bytes32 ballotDigest,
-        bytes32 ruleId
-    );
-    /// @notice Emitted when someone posts a differing outcome; the round waits for the DAO.
-    event OutcomeChallenged(
-        uint256 indexed roundId,
-        address indexed challenger,
-        uint256 winners,
-        uint256 cost,
-        bytes32 ballotDigest,
-        bytes32 ruleId
-    );
-    /// @notice Emitted when the DAO settles a challenged round's outcome.
-    event DisputeResolved(uint256 indexed roundId, uint256 winners, uint256 cost, bytes32 ballotDigest, bytes32 ruleId);
-    /// @notice Emitted when the winners become payouts; `returned` of the budget went back to the treasury.
-    event RoundFinalized(uint256 indexed roundId, uint256 winners, uint256 spent, uint256 returned);
-    /// @notice Emitted when the DAO cancels a round; its whole budget went back to the treasury.
-    event RoundCancelled(uint256 indexed roundId, uint256 returned);
-    /// @notice Emitted when a winning project's recipient claims.
-    event PayoutClaimed(
-        uint256 indexed roundId,
-        uint256 indexed projectIndex,
-        address indexed recipient,
-        uint256 amount
-    );
 
     // ───────────────────────────────────────── DAO ─────────────────────────────────────────
 

@@ -2,6 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {IFeeSink} from "./IFeeSink.sol";
+import {IPublicTreasuryErrors} from "./errors/IPublicTreasuryErrors.sol";
+import {IPublicTreasuryEvents} from "./events/IPublicTreasuryEvents.sol";
 
 /// @title IPublicTreasury
 /// @author CivicDAO
@@ -10,8 +12,9 @@ import {IFeeSink} from "./IFeeSink.sol";
 /// quadratic-funding rounds in which only verified residents' contributions are matched.
 /// @dev `token == address(0)` means native ETH everywhere. Epoch caps: a token whose cap was never set cannot
 /// be spent (cap 0); `type(uint256).max` means uncapped. Lowering a cap takes effect at once; raising it takes
-/// effect from the next epoch, so a captured vote cannot raise the cap and drain in the same epoch.
-interface IPublicTreasury is IFeeSink {
+/// effect from the next epoch, so a captured vote cannot raise the cap and drain in the same epoch. Errors are in
+/// IPublicTreasuryErrors, events in IPublicTreasuryEvents.
+interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEvents {
     // ───────────────────────────────────────── types ─────────────────────────────────────────
 
     /// @notice The two kinds of grant.
@@ -89,147 +92,6 @@ interface IPublicTreasury is IFeeSink {
         uint64 anchor;
         uint64 epochAtAnchor;
     }
-
-    // ───────────────────────────────────────── errors ─────────────────────────────────────────
-
-    /// @notice Thrown when an amount that must be positive is zero.
-    error TreasuryZeroAmount();
-    /// @notice Thrown when an address that must be set is the zero address.
-    error TreasuryZeroAddress();
-    /// @notice Thrown when a fee is tagged with a category other than the exchange kinds 0..4.
-    error TreasuryInvalidCategory(uint8 category);
-    /// @notice Thrown when spending or committing more than the free (uncommitted) balance.
-    error TreasuryInsufficientFreeBalance(address token, uint256 requested, uint256 available);
-    /// @notice Thrown when spending more than what remains of the token's cap in the current epoch.
-    error TreasuryEpochCapExceeded(address token, uint256 epoch, uint256 requested, uint256 remaining);
-    /// @notice Thrown when an epoch length is outside [MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH].
-    error TreasuryInvalidEpochLength(uint256 length);
-    /// @notice Thrown when a stream's schedule is invalid (zero duration or cliff beyond duration).
-    error TreasuryInvalidSchedule(uint64 start, uint64 cliff, uint64 duration);
-    /// @notice Thrown when a milestone grant has no tranches or more than MAX_TRANCHES.
-    error TreasuryInvalidTrancheCount(uint256 count);
-    /// @notice Thrown when a grant id does not exist.
-    error TreasuryGrantNotFound(uint256 grantId);
-    /// @notice Thrown when acting on a grant that was already cancelled.
-    error TreasuryGrantAlreadyCancelled(uint256 grantId);
-    /// @notice Thrown when releasing a tranche of a grant that is not a milestone grant.
-    error TreasuryNotMilestoneGrant(uint256 grantId);
-    /// @notice Thrown when a tranche index is out of range.
-    error TreasuryTrancheOutOfRange(uint256 grantId, uint256 index);
-    /// @notice Thrown when a tranche was already released.
-    error TreasuryTrancheAlreadyReleased(uint256 grantId, uint256 index);
-    /// @notice Thrown when someone other than a steward or the governor releases a tranche.
-    error TreasuryNotReleaser(address caller);
-    /// @notice Thrown when someone other than the grant's recipient claims it.
-    error TreasuryNotGrantRecipient(uint256 grantId, address caller);
-    /// @notice Thrown when a grant has nothing claimable yet.
-    error TreasuryNothingToClaim(uint256 grantId);
-    /// @notice Thrown when a round has no projects or more than MAX_PROJECTS.
-    error TreasuryInvalidProjectCount(uint256 count);
-    /// @notice Thrown when a round's window is empty or already over.
-    error TreasuryInvalidRoundWindow(uint64 start, uint64 end);
-    /// @notice Thrown when a round id does not exist.
-    error TreasuryRoundNotFound(uint256 roundId);
-    /// @notice Thrown when contributing outside the round's [start, end) window.
-    error TreasuryRoundNotActive(uint256 roundId, uint64 start, uint64 end);
-    /// @notice Thrown when finalising a round before its end.
-    error TreasuryRoundNotEnded(uint256 roundId, uint64 end);
-    /// @notice Thrown when finalising a round twice.
-    error TreasuryRoundAlreadyFinalized(uint256 roundId);
-    /// @notice Thrown when claiming from a round that is not finalised yet.
-    error TreasuryRoundNotFinalized(uint256 roundId);
-    /// @notice Thrown when a project index is out of range.
-    error TreasuryProjectOutOfRange(uint256 roundId, uint256 projectIndex);
-    /// @notice Thrown when someone other than the project's recipient claims its payout.
-    error TreasuryNotProjectRecipient(uint256 roundId, uint256 projectIndex, address caller);
-    /// @notice Thrown when a project's payout was already claimed.
-    error TreasuryProjectAlreadyClaimed(uint256 roundId, uint256 projectIndex);
-    /// @notice Thrown when a round's total contributions would exceed 2^128 - 1 (keeps matching maths in range).
-    error TreasuryContributionTooLarge(uint256 roundId, uint256 total);
-    /// @notice Thrown when claiming for a citizen recipient whose membership was revoked (nobody holds it now).
-    error TreasuryRecipientRevoked(uint256 membership);
-    /// @notice Thrown when cancelling a project's payout whose recipient is not a revoked membership.
-    error TreasuryRecipientNotRevoked(uint256 roundId, uint256 projectIndex);
-
-    // ───────────────────────────────────────── events ─────────────────────────────────────────
-
-    /// @notice Emitted when an exchange fee arrives.
-    event FeeReceived(address indexed payer, address indexed token, uint8 indexed category, uint256 amount);
-    /// @notice Emitted when a donation arrives (including plain ETH sends).
-    event DonationReceived(address indexed donor, address indexed token, uint256 amount, bytes32 note);
-    /// @notice Emitted when the governor sends tokens directly.
-    event Transferred(address indexed token, address indexed to, uint256 amount, bytes32 memo);
-    /// @notice Emitted whenever spending is charged against a token's epoch cap.
-    event EpochAllowanceUsed(address indexed token, uint256 indexed epoch, uint256 amount, uint256 spentInEpoch);
-    /// @notice Emitted when a token's epoch cap is set; `effectiveFromEpoch` is the epoch it applies from.
-    event EpochCapSet(address indexed token, uint256 oldCap, uint256 newCap, uint256 effectiveFromEpoch);
-    /// @notice Emitted when an epoch length change is scheduled: from `anchor` (the end of the epoch in which it
-    /// was set) epochs last `newLength`, and the epoch starting at `anchor` is number `epochAtAnchor`.
-    event EpochLengthSet(uint256 oldLength, uint256 newLength, uint256 anchor, uint256 epochAtAnchor);
-    /// @notice Emitted when the citizen registry used for matching changes.
-    event RegistrySet(address indexed oldRegistry, address indexed newRegistry);
-    /// @notice Emitted when a linear vesting grant is created.
-    event StreamGrantCreated(
-        uint256 indexed grantId,
-        address indexed token,
-        address indexed recipient,
-        uint256 amount,
-        uint64 start,
-        uint64 cliff,
-        uint64 duration
-    );
-    /// @notice Emitted when a milestone grant is created.
-    event MilestoneGrantCreated(
-        uint256 indexed grantId,
-        address indexed token,
-        address indexed recipient,
-        uint256 amount,
-        uint256 trancheCount
-    );
-    /// @notice Emitted when a milestone tranche is released to a grant's claimable amount.
-    event TrancheReleased(uint256 indexed grantId, uint256 indexed index, uint256 amount, address indexed releaser);
-    /// @notice Emitted when a grant recipient claims.
-    event GrantClaimed(uint256 indexed grantId, address indexed recipient, uint256 amount);
-    /// @notice Emitted when a grant is cancelled; `returned` goes back to the free balance.
-    event GrantCancelled(uint256 indexed grantId, uint256 returned, uint256 remainingEntitlement);
-    /// @notice Emitted when a quadratic-funding round opens.
-    event RoundOpened(
-        uint256 indexed roundId,
-        address indexed token,
-        uint256 matchingPool,
-        uint256 projectCount,
-        uint64 start,
-        uint64 end
-    );
-    /// @notice Emitted for every contribution; `matched` tells whether it counts for matching (citizen), and
-    /// `membership` is the contributor's membership id it was counted under (0 when not matched).
-    event Contributed(
-        uint256 indexed roundId,
-        uint256 indexed projectIndex,
-        address indexed contributor,
-        uint256 amount,
-        bool matched,
-        uint256 membership
-    );
-    /// @notice Emitted when a round is finalised; `leftover` of the pool returns to the free balance.
-    event RoundFinalized(uint256 indexed roundId, uint256 totalMatching, uint256 leftover);
-    /// @notice Emitted when a project's recipient claims its contributions and matching.
-    event RoundClaimed(
-        uint256 indexed roundId,
-        uint256 indexed projectIndex,
-        address indexed recipient,
-        uint256 contributions,
-        uint256 matching
-    );
-
-    /// @notice Emitted when the DAO cancels the payout of a project whose recipient's membership was revoked:
-    /// `matching` returns to the free balance and `contributions` become a donation to the commons.
-    event ProjectPayoutCancelled(
-        uint256 indexed roundId,
-        uint256 indexed projectIndex,
-        uint256 contributions,
-        uint256 matching
-    );
 
     // ───────────────────────────────────────── inflows ─────────────────────────────────────────
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ICurrencyTransferErrors} from "../interfaces/errors/ICurrencyTransferErrors.sol";
 
 /// @title CurrencyTransfer
 /// @notice The one way value moves in and out of CivicDAO's exchange, treasury and budget: a currency is an
@@ -11,29 +12,13 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @dev In: ETH must arrive as exactly `msg.value`; an ERC-20 is pulled and must raise this contract's balance by
 /// exactly the amount (fee-on-transfer and rebasing-down tokens are refused). Out: ETH goes with a plain call whose
 /// failure reverts with `CurrencyNativeTransferFailed`; an ERC-20 with `safeTransfer`. The callers keep the
-/// accounting (effects before this interaction) and their reentrancy guards.
+/// accounting (effects before this interaction) and their reentrancy guards. The errors are in
+/// ICurrencyTransferErrors.
 library CurrencyTransfer {
     using SafeERC20 for IERC20;
 
     /// @notice The currency address that means native ETH.
     address internal constant NATIVE = address(0);
-
-    /// @notice Thrown when the ETH sent with a call is not what is due (0 when the currency is an ERC-20).
-    /// @param expected The ETH due.
-    /// @param sent The ETH sent (`msg.value`).
-    error CurrencyWrongValue(uint256 expected, uint256 sent);
-
-    /// @notice Thrown when a pulled ERC-20 raised the balance by another amount than was transferred
-    /// (fee-on-transfer and similar tokens).
-    /// @param token The ERC-20.
-    /// @param expected The amount transferred.
-    /// @param received The balance change measured.
-    error CurrencyTokenShortfall(address token, uint256 expected, uint256 received);
-
-    /// @notice Thrown when sending ETH fails (the receiver reverted or refused it).
-    /// @param to The receiver.
-    /// @param amount The ETH sent.
-    error CurrencyNativeTransferFailed(address to, uint256 amount);
 
     // slither-disable-start msg-value-in-nonpayable — also reached from non-payable ERC-20 paths, where msg.value is 0
     /// @notice Takes `amount` of `currency` in from the caller (`msg.sender`, who pays): exactly `msg.value` for
@@ -42,16 +27,16 @@ library CurrencyTransfer {
     /// @param amount The amount due.
     function collect(address currency, uint256 amount) internal {
         if (currency == NATIVE) {
-            if (msg.value != amount) revert CurrencyWrongValue(amount, msg.value);
+            if (msg.value != amount) revert ICurrencyTransferErrors.CurrencyWrongValue(amount, msg.value);
             return;
         }
-        if (msg.value != 0) revert CurrencyWrongValue(0, msg.value);
+        if (msg.value != 0) revert ICurrencyTransferErrors.CurrencyWrongValue(0, msg.value);
         if (amount == 0) return;
         uint256 before = _tokenBalance(currency);
         IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);
         uint256 balance = _tokenBalance(currency);
         uint256 received = balance > before ? balance - before : 0;
-        if (received != amount) revert CurrencyTokenShortfall(currency, amount, received);
+        if (received != amount) revert ICurrencyTransferErrors.CurrencyTokenShortfall(currency, amount, received);
     }
     // slither-disable-end msg-value-in-nonpayable
 
@@ -63,7 +48,7 @@ library CurrencyTransfer {
         if (currency == NATIVE) {
             // slither-disable-next-line arbitrary-send-eth,low-level-calls — callers pay only whom they owe, after their effects
             (bool ok, ) = payable(to).call{value: amount}("");
-            if (!ok) revert CurrencyNativeTransferFailed(to, amount);
+            if (!ok) revert ICurrencyTransferErrors.CurrencyNativeTransferFailed(to, amount);
         } else {
             IERC20(currency).safeTransfer(to, amount);
         }

@@ -11,8 +11,10 @@ import {ExchangeLens} from "../../contracts/ExchangeLens.sol";
 import {ParticipatoryBudget} from "../../contracts/ParticipatoryBudget.sol";
 import {PublicTreasury} from "../../contracts/PublicTreasury.sol";
 import {IParticipatoryBudget} from "../../contracts/interfaces/IParticipatoryBudget.sol";
+import {BudgetRoundStatus} from "../../contracts/interfaces/types/BudgetTypes.sol";
 import {ICivicGovernor} from "../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../contracts/interfaces/ICommonsExchange.sol";
+import {BookingStatus, DepositStatus, Kind, Unit} from "../../contracts/interfaces/types/ExchangeTypes.sol";
 import {IExchangeSettings} from "../../contracts/interfaces/IExchangeSettings.sol";
 import {IFeeSink} from "../../contracts/interfaces/IFeeSink.sol";
 import {IPublicTreasury} from "../../contracts/interfaces/IPublicTreasury.sol";
@@ -86,8 +88,8 @@ contract CivicInvariants is InvariantTest {
         uint256 m;
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (b.status == ICommonsExchange.BookingStatus.CANCELLED) continue;
-            if (s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM) continue;
+            if (b.status == BookingStatus.CANCELLED) continue;
+            if (s.exchange.getListing(b.listingId).unit == Unit.ITEM) continue;
             live[m++] = b;
         }
         for (uint256 i; i < m; ++i) {
@@ -105,11 +107,11 @@ contract CivicInvariants is InvariantTest {
         uint256 n = s.exchange.bookingCount();
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM) continue;
+            if (s.exchange.getListing(b.listingId).unit == Unit.ITEM) continue;
             (bool taken,) = s.lens.firstClash(b.listingId, b.start, b.units);
-            if (b.status == ICommonsExchange.BookingStatus.ACTIVE) {
+            if (b.status == BookingStatus.ACTIVE) {
                 vm.assertTrue(taken, "a live booking's slots are free");
-            } else if (b.status == ICommonsExchange.BookingStatus.CANCELLED && !_overlapsLive(b)) {
+            } else if (b.status == BookingStatus.CANCELLED && !_overlapsLive(b)) {
                 vm.assertTrue(!taken, "a cancelled booking's slots stay taken");
             }
         }
@@ -193,7 +195,7 @@ contract CivicInvariants is InvariantTest {
                 vm.assertLe(p.claimed, won ? p.cost : 0, "a budget project claimed more than it won");
                 claimed += p.claimed;
             }
-            if (r.status != IParticipatoryBudget.Status.Open) vm.assertEq(cost, r.spent, "winners' cost != spent");
+            if (r.status != BudgetRoundStatus.Open) vm.assertEq(cost, r.spent, "winners' cost != spent");
             vm.assertLe(claimed, r.spent, "budget payouts > what the round spent");
         }
     }
@@ -238,7 +240,7 @@ contract CivicInvariants is InvariantTest {
         uint256 n = s.exchange.bookingCount();
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (b.listingId != c.listingId || b.status == ICommonsExchange.BookingStatus.CANCELLED) continue;
+            if (b.listingId != c.listingId || b.status == BookingStatus.CANCELLED) continue;
             if (b.start < c.end && c.start < b.end) return true;
         }
         return false;
@@ -253,11 +255,11 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (s.exchange.getListing(b.listingId).token != token) continue;
-            ICommonsExchange.BookingStatus st = b.status;
-            bool escrowed = st == ICommonsExchange.BookingStatus.ACTIVE || st == ICommonsExchange.BookingStatus.CLAIMED
-                || st == ICommonsExchange.BookingStatus.DISPUTED; // an ITEM price under a non-delivery claim
+            BookingStatus st = b.status;
+            bool escrowed = st == BookingStatus.ACTIVE || st == BookingStatus.CLAIMED
+                || st == BookingStatus.DISPUTED; // an ITEM price under a non-delivery claim
             if (escrowed) sum += b.price;
-            if (b.depositStatus != ICommonsExchange.DepositStatus.RELEASED) sum += b.deposit;
+            if (b.depositStatus != DepositStatus.RELEASED) sum += b.deposit;
         }
         // Credits: each actor's address credit and every membership's credit, read from the ledger; a revoked
         // membership's credit is owed but no key reaches it (the documented limit, docs/exchange.md).
@@ -276,7 +278,7 @@ contract CivicInvariants is InvariantTest {
             sum += CreditLedger.ofMembership(ex, m, token);
         }
         for (uint256 k; k < 5; ++k) {
-            sum += s.exchange.pendingFees(token, ICommonsExchange.Kind(k));
+            sum += s.exchange.pendingFees(token, Kind(k));
         }
         vm.assertEq(sum, owed, "escrow + credits + pending fees != totalOwed");
     }
@@ -289,8 +291,8 @@ contract CivicInvariants is InvariantTest {
         uint256 rounds = s.budget.roundCount();
         for (uint256 id; id < rounds; ++id) {
             IParticipatoryBudget.Round memory r = s.budget.getRound(id);
-            if (r.token != token || r.status == IParticipatoryBudget.Status.Cancelled) continue;
-            if (r.status != IParticipatoryBudget.Status.Finalized) {
+            if (r.token != token || r.status == BudgetRoundStatus.Cancelled) continue;
+            if (r.status != BudgetRoundStatus.Finalized) {
                 owed += r.budget;
                 continue;
             }
@@ -363,7 +365,7 @@ contract CivicInvariants is InvariantTest {
         settings.setTokenAllowed(address(s.token), true);
         for (uint256 k; k < 5; ++k) {
             vm.prank(address(s.timelock));
-            settings.setFeeBps(ICommonsExchange.Kind(k), uint16(100 * (k + 1)));
+            settings.setFeeBps(Kind(k), uint16(100 * (k + 1)));
         }
         for (uint256 i; i < 4; ++i) {
             citizens.register(i); // four residents from the start; the others may join (or rotate in) later

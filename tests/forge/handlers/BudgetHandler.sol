@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IParticipatoryBudget} from "../../../contracts/interfaces/IParticipatoryBudget.sol";
+import {BudgetRoundStatus} from "../../../contracts/interfaces/types/BudgetTypes.sol";
 import {HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Participatory budgeting as the DAO and residents run it: the DAO (pranked as the timelock) transfers a
@@ -118,8 +119,8 @@ contract BudgetHandler is HandlerBase {
         uint256 rounds = s.budget.roundCount();
         if (rounds == 0 || (roundSeed >> 128) % 4 != 0) return; // rarely: most rounds should run to the end
         uint256 id = roundSeed % rounds;
-        IParticipatoryBudget.Status st = s.budget.getRound(id).status;
-        if (st == IParticipatoryBudget.Status.Finalized || st == IParticipatoryBudget.Status.Cancelled) return;
+        BudgetRoundStatus st = s.budget.getRound(id).status;
+        if (st == BudgetRoundStatus.Finalized || st == BudgetRoundStatus.Cancelled) return;
         _asDao();
         s.budget.cancelRound(id);
         _did("budget: cancel round");
@@ -131,7 +132,7 @@ contract BudgetHandler is HandlerBase {
         if (rounds == 0) return;
         uint256 id = roundSeed % rounds;
         IParticipatoryBudget.Round memory r = s.budget.getRound(id);
-        if (r.status != IParticipatoryBudget.Status.Finalized || r.projectCount == 0) return;
+        if (r.status != BudgetRoundStatus.Finalized || r.projectCount == 0) return;
         uint256 index = projectSeed % r.projectCount;
         if (r.winners & (1 << index) == 0) return;
         _reach(r.finalizedAt + (projectSeed >> 8) % (r.payoutDuration + 1));
@@ -166,10 +167,10 @@ contract BudgetHandler is HandlerBase {
             id = (seed % rounds + k) % rounds;
             r = s.budget.getRound(id);
             if (phase == Phase.Posted) {
-                if (r.status == IParticipatoryBudget.Status.Posted) return (id, r, true);
+                if (r.status == BudgetRoundStatus.Posted) return (id, r, true);
                 continue;
             }
-            if (r.status != IParticipatoryBudget.Status.Open) continue;
+            if (r.status != BudgetRoundStatus.Open) continue;
             if (phase == Phase.Submission && block.timestamp < r.votingStart) return (id, r, true);
             if (phase == Phase.Voting && block.timestamp < r.votingEnd) return (id, r, true);
             // an outcome is posted once voting is over, or nearly (posting does not cut a round's voting short)

@@ -5,6 +5,8 @@ import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
 import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
+import {ICommonsExchangeErrors} from "../../../contracts/interfaces/errors/ICommonsExchangeErrors.sol";
+import {BookingStatus} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Residents and their votes: register, rotate a lost key, revoke, delegate, propose, vote, queue and
@@ -115,19 +117,19 @@ contract CitizensHandler is HandlerBase {
             try s.exchange.setListingPaused(id, !lst.paused) {
                 ++rotationBreaches; // the old key still manages the listing
             } catch (bytes memory reason) {
-                if (bytes4(reason) != ICommonsExchange.ExchangeNotLister.selector) ++rotationBreaches;
+                if (bytes4(reason) != ICommonsExchangeErrors.ExchangeNotLister.selector) ++rotationBreaches;
                 else _did("old key refused: manage listing");
             }
         }
         uint256 bookings = s.exchange.bookingCount();
         for (uint256 id = 1; id <= bookings; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (b.renterMembership != membership || b.status != ICommonsExchange.BookingStatus.ACTIVE) continue;
+            if (b.renterMembership != membership || b.status != BookingStatus.ACTIVE) continue;
             vm.prank(from);
             try s.exchange.cancelByRenter(id) {
                 ++rotationBreaches; // the old key still acts as the renter
             } catch (bytes memory reason) {
-                if (bytes4(reason) != ICommonsExchange.ExchangeNotRenter.selector) ++rotationBreaches;
+                if (bytes4(reason) != ICommonsExchangeErrors.ExchangeNotRenter.selector) ++rotationBreaches;
                 else _did("old key refused: cancel booking");
             }
         }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {BookingStatus, DepositStatus, Kind, Unit} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
@@ -32,21 +33,21 @@ contract ExchangeHandler is HandlerBase {
     function list(uint256 actorSeed, uint256 shape, uint256 price, uint256 deposit) external {
         if (s.exchange.listingCount() >= MAX_LISTINGS) return;
         ICommonsExchange.ListingParams memory p;
-        ICommonsExchange.Unit unit = ICommonsExchange.Unit(shape % 3);
+        Unit unit = Unit(shape % 3);
         p.unit = unit;
-        p.kind = ICommonsExchange.Kind(unit == ICommonsExchange.Unit.ITEM ? 1 + ((shape >> 2) % 4) : (shape >> 2) % 5);
+        p.kind = Kind(unit == Unit.ITEM ? 1 + ((shape >> 2) % 4) : (shape >> 2) % 5);
         p.residentsOnly = (shape >> 5) % 4 == 1;
         p.lateRefundBps = uint16(_bound(shape >> 6, 0, 10_000));
         p.freeCancelHours = uint32(_bound(shape >> 20, 0, 72));
         p.minUnits = 1;
         // Hour ranges up to 600 slots span three 256-slot calendar words.
-        p.maxUnits = unit == ICommonsExchange.Unit.ITEM ? 5 : (unit == ICommonsExchange.Unit.DAY ? 20 : 600);
-        p.stock = unit == ICommonsExchange.Unit.ITEM ? uint32(_bound(shape >> 30, 1, 20)) : 0;
+        p.maxUnits = unit == Unit.ITEM ? 5 : (unit == Unit.DAY ? 20 : 600);
+        p.stock = unit == Unit.ITEM ? uint32(_bound(shape >> 30, 1, 20)) : 0;
         p.availableFrom = uint64(block.timestamp - (block.timestamp % 1 hours));
         p.availableUntil = p.availableFrom + 365 days;
         p.token = _tokenOf(shape >> 40);
         p.price = _bound(price, 1e9, 1e15);
-        p.deposit = unit == ICommonsExchange.Unit.ITEM ? 0 : (deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17));
+        p.deposit = unit == Unit.ITEM ? 0 : (deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17));
         p.metadataURI = "ipfs://listing";
         vm.prank(_actor(actorSeed));
         try s.exchange.createListing(p) {
@@ -85,15 +86,15 @@ contract ExchangeHandler is HandlerBase {
         pure
         returns (bool)
     {
-        if (lst.unit == ICommonsExchange.Unit.ITEM) return false;
-        uint256 first = (start - lst.availableFrom) / (lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days);
+        if (lst.unit == Unit.ITEM) return false;
+        uint256 first = (start - lst.availableFrom) / (lst.unit == Unit.HOUR ? 1 hours : 1 days);
         return first >> 8 != (first + units - 1) >> 8;
     }
 
     function _range(ICommonsExchange.Listing memory lst, uint256 h) private view returns (uint256, uint256) {
         uint256 max = lst.maxUnits;
-        if (lst.unit == ICommonsExchange.Unit.ITEM) return (0, _bound(h, 1, max));
-        uint256 len = lst.unit == ICommonsExchange.Unit.HOUR ? 1 hours : 1 days;
+        if (lst.unit == Unit.ITEM) return (0, _bound(h, 1, max));
+        uint256 len = lst.unit == Unit.HOUR ? 1 hours : 1 days;
         uint256 from = lst.availableFrom;
         uint256 first = block.timestamp <= from ? 0 : (block.timestamp - from + len - 1) / len;
         uint256 mode = h % 3;
@@ -176,7 +177,7 @@ contract ExchangeHandler is HandlerBase {
     function settle(uint256 bookingSeed) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Settleable);
         if (id == 0) return;
-        _reach(b.status == ICommonsExchange.BookingStatus.ACTIVE ? b.end : b.claimUntil);
+        _reach(b.status == BookingStatus.ACTIVE ? b.end : b.claimUntil);
         try s.exchange.settle(id) {
             _did(_isItem(b) ? "settle purchase (silence)" : "settle");
         } catch {}
@@ -196,7 +197,7 @@ contract ExchangeHandler is HandlerBase {
     function answerClaim(uint256 bookingSeed, bool accept) external {
         (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Claimed);
         if (id == 0) return;
-        bool item = b.status == ICommonsExchange.BookingStatus.CLAIMED;
+        bool item = b.status == BookingStatus.CLAIMED;
         address party = item ? _listerKey(b) : _renterKey(b);
         if (party == address(0)) return;
         vm.prank(party);
@@ -262,26 +263,26 @@ contract ExchangeHandler is HandlerBase {
     }
 
     function _wanted(ICommonsExchange.Booking memory b, Want want) private view returns (bool) {
-        ICommonsExchange.BookingStatus st = b.status;
-        ICommonsExchange.DepositStatus ds = b.depositStatus;
-        if (want == Want.Active) return st == ICommonsExchange.BookingStatus.ACTIVE;
+        BookingStatus st = b.status;
+        DepositStatus ds = b.depositStatus;
+        if (want == Want.Active) return st == BookingStatus.ACTIVE;
         if (want == Want.Item || want == Want.Unshipped) {
-            if (st != ICommonsExchange.BookingStatus.ACTIVE || !_isItem(b)) return false;
+            if (st != BookingStatus.ACTIVE || !_isItem(b)) return false;
             return want == Want.Item || b.shippedAt == 0;
         }
         if (want == Want.Settleable) {
-            return st == ICommonsExchange.BookingStatus.ACTIVE || ds == ICommonsExchange.DepositStatus.HELD;
+            return st == BookingStatus.ACTIVE || ds == DepositStatus.HELD;
         }
-        if (want == Want.Held) return ds == ICommonsExchange.DepositStatus.HELD;
-        bool claimed = ds == ICommonsExchange.DepositStatus.CLAIMED || st == ICommonsExchange.BookingStatus.CLAIMED;
-        bool disputed = ds == ICommonsExchange.DepositStatus.DISPUTED || st == ICommonsExchange.BookingStatus.DISPUTED;
+        if (want == Want.Held) return ds == DepositStatus.HELD;
+        bool claimed = ds == DepositStatus.CLAIMED || st == BookingStatus.CLAIMED;
+        bool disputed = ds == DepositStatus.DISPUTED || st == BookingStatus.DISPUTED;
         if (want == Want.Claimed) return claimed;
         if (want == Want.Disputed) return disputed;
         return claimed || disputed;
     }
 
     function _isItem(ICommonsExchange.Booking memory b) private view returns (bool) {
-        return s.exchange.getListing(b.listingId).unit == ICommonsExchange.Unit.ITEM;
+        return s.exchange.getListing(b.listingId).unit == Unit.ITEM;
     }
 
     /// @dev Who acts as the renter now: the current key of the renter's membership (address(0) once revoked), or
