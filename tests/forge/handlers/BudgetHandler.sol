@@ -111,7 +111,7 @@ contract BudgetHandler is HandlerBase {
         _reach(r.postedAt + r.challengePeriod);
         if (block.timestamp < r.postedAt + r.challengePeriod) return;
         s.budget.finalizeRound(id);
-        _did("budget: finalise round");
+        _did("budget: finalize round");
     }
 
     /// @dev The DAO cancels a round that was not finalised (its whole budget returns to the treasury).

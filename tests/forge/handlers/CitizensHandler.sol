@@ -193,7 +193,7 @@ contract CitizensHandler is HandlerBase {
         ICivicGovernor.SignedBallot[] memory all = new ICivicGovernor.SignedBallot[](n);
         uint256 k;
         for (uint256 j; j < n; ++j) {
-            uint256 index = (actorSeed + j) % _actors.length;
+            uint256 index = (actorSeed % _actors.length + j) % _actors.length;
             address ballotKey = s.registry.snapshotVoter(_actors[index], snapshot);
             if (ballotKey == address(0) || s.governor.hasVoted(id, ballotKey)) continue;
             all[k++] = _signedBallot(id, index, _support(support));
