@@ -226,7 +226,7 @@ contract ExchangeHandler is HandlerBase {
         if (id == 0) return;
         _reach(b.decideBy);
         try s.claims.finalizeClaim(id) {
-            _did(_isItem(b) ? "finalise non-delivery claim" : "finalize claim");
+            _did(_isItem(b) ? "finalize non-delivery claim" : "finalize claim");
         } catch {}
     }
 

@@ -211,7 +211,7 @@ contract TreasuryHandler is HandlerBase {
         if (block.timestamp < r.end) return;
         // An ended round must always finalise: otherwise its contributions and pool would be stuck.
         try s.treasury.finalizeRound(id) {
-            _did(s.treasury.getRound(id).totalMatching > 0 ? "finalize round with matching" : "finalise round");
+            _did(s.treasury.getRound(id).totalMatching > 0 ? "finalize round with matching" : "finalize round");
         } catch {
             ++unclaimable;
         }
