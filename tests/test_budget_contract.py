@@ -113,6 +113,17 @@ def to_close(s: Setup, round_id: int) -> None:
     s.control.increase_time(info.voting_end - s.control.time())
 
 
+def fund_one_project(s: Setup, round_id: int, recipient: str, *, cost: int) -> None:
+    """Submit one project of ``cost`` to ``recipient``, approve it, post it as the winner and finalize."""
+    s.budget.submit_project(s.members[0], round_id, recipient=recipient, cost=cost, metadata_uri="x")
+    to_voting(s, round_id)
+    s.budget.cast_ballot(s.members[0], round_id, [0])
+    to_close(s, round_id)
+    post(s, round_id, [0])
+    s.control.increase_time(CHALLENGE)
+    s.budget.finalize(s.outsider, round_id)
+
+
 @pytest.fixture
 def voting(setup: Setup) -> int:
     """A round with projects costing 400k, 300k, 500k and 100k, in its voting window."""
@@ -581,15 +592,7 @@ def test_token_round_pays_in_the_token_and_returns_the_rest(setup: Setup, w3: We
     fn = setup.pb.functions.openRound(token.address, 5_000, SUBMIT, VOTE, CHALLENGE, 0, 1, 2)
     round_id = int(transact(w3, setup.admin, fn).event("RoundOpened")["roundId"])
     recipient = setup.members[2]
-    setup.budget.submit_project(
-        setup.members[0], round_id, recipient=recipient.address, cost=3_000, metadata_uri="x"
-    )
-    to_voting(setup, round_id)
-    setup.budget.cast_ballot(setup.members[0], round_id, [0])
-    to_close(setup, round_id)
-    post(setup, round_id, [0])
-    setup.control.increase_time(CHALLENGE)
-    setup.budget.finalize(setup.outsider, round_id)
+    fund_one_project(setup, round_id, recipient.address, cost=3_000)
     assert (
         call(token.functions.balanceOf(setup.suite.treasury.address)) == 2_000
     )  # a donation to the treasury
@@ -601,15 +604,7 @@ def test_token_round_pays_in_the_token_and_returns_the_rest(setup: Setup, w3: We
 def test_claim_payout_refuses_reentry(setup: Setup, w3: Web3) -> None:
     attacker, _ = deploy_contract(w3, setup.admin, "MockReentrantAttacker")
     round_id = open_round(setup, payout=1_000)  # streamed: a re-entered claim would find more to take
-    setup.budget.submit_project(
-        setup.members[0], round_id, recipient=attacker.address, cost=1_000, metadata_uri="x"
-    )
-    to_voting(setup, round_id)
-    setup.budget.cast_ballot(setup.members[0], round_id, [0])
-    to_close(setup, round_id)
-    post(setup, round_id, [0])
-    setup.control.increase_time(CHALLENGE)
-    setup.budget.finalize(setup.outsider, round_id)
+    fund_one_project(setup, round_id, attacker.address, cost=1_000)
     setup.control.increase_time(500)
     claim = setup.pb.encode_abi("claimPayout", args=[round_id, 0])
     transact(w3, setup.admin, attacker.functions.arm(setup.pb.address, claim))

@@ -293,7 +293,7 @@ def test_past_balance_and_erc721_balance_follow_every_holding(
     """getPastBalanceOf (the override vote's weight) and balanceOf across a registration, a rotation away, a
     rotation in, a revocation and a re-registration: the current holding is read from the member record, past
     holdings from the history written when each ends."""
-    registry = citizens.registry.functions
+    registry = citizens.contract.functions
     a, b = accounts[1].address, Account.create().address
 
     def past(who: str, at: int) -> int:
