@@ -75,7 +75,7 @@ class BudgetChallengeSameOutcome(ContractRevert):
 
 
 class BudgetChallengeWindowOpen(ContractRevert):
-    """Indicates finalising before the challenge window closed."""
+    """Indicates finalizing before the challenge window closed."""
 
     signature = "BudgetChallengeWindowOpen(uint256,uint64)"
     selector = "0x961e6472"
@@ -1507,7 +1507,7 @@ class TreasuryRecipientRevoked(ContractRevert):
 
 
 class TreasuryRoundAlreadyFinalized(ContractRevert):
-    """Indicates finalising a round twice."""
+    """Indicates finalizing a round twice."""
 
     signature = "TreasuryRoundAlreadyFinalized(uint256)"
     selector = "0xbf07476e"
@@ -1523,7 +1523,7 @@ class TreasuryRoundNotActive(ContractRevert):
 
 
 class TreasuryRoundNotEnded(ContractRevert):
-    """Indicates finalising a round before its end."""
+    """Indicates finalizing a round before its end."""
 
     signature = "TreasuryRoundNotEnded(uint256,uint64)"
     selector = "0x5b099391"
@@ -1531,7 +1531,7 @@ class TreasuryRoundNotEnded(ContractRevert):
 
 
 class TreasuryRoundNotFinalized(ContractRevert):
-    """Indicates a claim from a round that is not finalised yet."""
+    """Indicates a claim from a round that is not finalized yet."""
 
     signature = "TreasuryRoundNotFinalized(uint256)"
     selector = "0x36016372"

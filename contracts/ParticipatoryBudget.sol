@@ -23,7 +23,7 @@ import {TreasuryVestingMath} from "./libraries/TreasuryVestingMath.sol";
 /// can be challenged (the DAO then decides), and only after the challenge window are the winners paid.
 /// @dev Funding path: the DAO proposal that opens a round first has the treasury `transfer` the budget here (the
 /// treasury charges it against its epoch cap), then calls `openRound`, which reserves it; money leaves only by a
-/// winner's `claimPayout` after finalisation, or back to the treasury (unspent budget, cancelled rounds). Storage
+/// winner's `claimPayout` after finalization, or back to the treasury (unspent budget, cancelled rounds). Storage
 /// per ballot: one slot per (round, membership) for the bitmap, a second only when a ballot is changed; the
 /// ballots themselves are read by the tally from `BallotCast` events, chained in `ballotLog`.
 contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyGuard, EIP712 {
@@ -423,7 +423,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         r.ruleId = ruleId;
     }
 
-    /// @dev A winning project of a finalised round.
+    /// @dev A winning project of a finalized round.
     function _winner(uint256 roundId, Round storage r, uint256 projectIndex) internal view returns (Project storage) {
         if (r.status != BudgetRoundStatus.Finalized) revert BudgetWrongStatus(roundId, r.status);
         if (projectIndex >= r.projectCount || (r.winners >> projectIndex) & 1 == 0) {
@@ -432,7 +432,7 @@ contract ParticipatoryBudget is IParticipatoryBudget, AccessControl, ReentrancyG
         return _projects[roundId][projectIndex];
     }
 
-    /// @dev How much of a winner's cost has streamed since finalisation (all of it when there is no stream).
+    /// @dev How much of a winner's cost has streamed since finalization (all of it when there is no stream).
     function _vested(Round storage r, Project storage p) internal view returns (uint256) {
         if (r.payoutDuration == 0) return p.cost;
         return TreasuryVestingMath.linearVested(p.cost, r.finalizedAt, 0, r.payoutDuration, block.timestamp);

@@ -45,7 +45,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
     bytes32 public constant STEWARD_ROLE = keccak256("STEWARD_ROLE");
     /// @notice The inflow category of donations (exchange fee categories are 0..4).
     uint8 public constant DONATION = 5;
-    /// @notice The most projects a quadratic-funding round may have (bounds finalisation).
+    /// @notice The most projects a quadratic-funding round may have (bounds finalization).
     uint256 public constant MAX_PROJECTS = 50;
     /// @notice The most tranches a milestone grant may have.
     uint256 public constant MAX_TRANCHES = 32;

@@ -106,7 +106,7 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     scenario.grant_id = treasury.grant_id_of(executed).grant_id
     scenario.round_id = treasury.qf_round_id_of(executed).round_id
 
-    # QF: contributions, finalise, one project claims
+    # QF: contributions, finalize, one project claims
     round_info = treasury.get_round(scenario.round_id)
     control.increase_time(round_info.start - control.time() + 1)
     treasury.contribute(citizens[2], scenario.round_id, 0, ETHER // 100)

@@ -542,7 +542,7 @@ def test_cancel_round_returns_the_budget(setup: Setup, voting: int) -> None:
 def test_get_project_out_of_range(setup: Setup, voting: int) -> None:
     with pytest.raises(BudgetUnknownProject):
         call(setup.pb.functions.getProject(voting, 4))
-    assert setup.budget.claimable(voting, 0) == 0  # nothing before finalisation
+    assert setup.budget.claimable(voting, 0) == 0  # nothing before finalization
 
 
 def test_a_recipient_that_refuses_eth_blocks_only_itself(setup: Setup, w3: Web3) -> None:

@@ -287,7 +287,7 @@ def test_cancel_by_renter_late_splits_and_by_lister_refunds(env: Env, token: str
     assert env.holdings(token) == env.owed(token)
 
 
-def test_claim_dispute_resolve_and_finalise(env: Env, token: str) -> None:
+def test_claim_dispute_resolve_and_finalize(env: Env, token: str) -> None:
     listing = env.create(token=token)
     t0 = env.t0()
     a = env.book(env.renter, listing, t0, 1)
@@ -1052,8 +1052,8 @@ def test_item_unanswered_or_accepted_non_delivery_refunds_and_silence_pays_the_s
     )
     env.control.increase_time(DISPUTE_WINDOW)
     raises(ExchangeDeadlinePassed, lambda: env.send(env.lister, env.cfns.disputeClaim(unanswered)))
-    finalised = env.api.finalize_claim(env.stranger, unanswered)  # the seller never answered: buyer refunded
-    assert (finalised.to_renter, finalised.to_lister) == (price, 0)
+    finalized = env.api.finalize_claim(env.stranger, unanswered)  # the seller never answered: buyer refunded
+    assert (finalized.to_renter, finalized.to_lister) == (price, 0)
     env.control.increase_time(DELIVERY_WINDOW)
     assert env.api.settle(env.stranger, silent).to_lister == price - price * 200 // 10_000  # silence releases
     assert env.api.credits(env.renter.address, ETH) == env.api.credits(env.other.address, ETH) == price

@@ -245,7 +245,7 @@ class OutcomePosted:
 
 @dataclass(frozen=True)
 class Finalization:
-    """A finalised round: its winners became payouts and the rest of the budget returned to the treasury."""
+    """A finalized round: its winners became payouts and the rest of the budget returned to the treasury."""
 
     round_id: int
     winners: tuple[int, ...]

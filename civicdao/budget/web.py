@@ -2,7 +2,7 @@
 
 Amounts are decimal strings (JavaScript reads them with ``BigInt``); a round's ``phase`` is one of
 ``submission``, ``voting``, ``counting`` (voting closed, no outcome yet), ``challenge`` (outcome posted,
-window open), ``disputed``, ``final`` (window over or the DAO decided, not yet finalised), ``finalized``,
+window open), ``disputed``, ``final`` (window over or the DAO decided, not yet finalized), ``finalized``,
 ``cancelled``. ``results`` is the posted outcome (None before one is posted), with each winner's supporters
 and what they paid (under MES the supporters of a winner pay exactly its cost).
 

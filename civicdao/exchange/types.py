@@ -512,7 +512,7 @@ class ClaimDisputed:
 
 @dataclass(frozen=True)
 class DepositRelease:
-    """What a claim's end (accepted, resolved or finalised) paid out: the deposit split of a damage claim, or
+    """What a claim's end (accepted, resolved or finalized) paid out: the deposit split of a damage claim, or
     the price split of an ITEM non-delivery claim (``to_lister`` before the treasury's fee)."""
 
     booking_id: int

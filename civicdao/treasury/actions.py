@@ -149,7 +149,7 @@ class TreasuryActions:
     ) -> Action:
         """Open a quadratic-funding round over ``projects`` (recipients), contributions in [start, end).
 
-        The matching pool counts against the epoch cap and is committed until finalisation frees the
+        The matching pool counts against the epoch cap and is committed until finalization frees the
         leftover. Read the new round's id from the execution with :meth:`qf_round_id_of`.
         """
         address = token_of(token)
@@ -169,7 +169,7 @@ class TreasuryActions:
         )
 
     def cancel_project_payout_action(self, round_id: int, project_index: int) -> Action:
-        """Cancel the unclaimed payout of a finalised round's project whose citizen recipient was revoked.
+        """Cancel the unclaimed payout of a finalized round's project whose citizen recipient was revoked.
 
         The matching returns to the free balance and the contributions become a donation to the commons.
         """

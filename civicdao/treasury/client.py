@@ -161,7 +161,7 @@ class Treasury(ContractClient, TreasuryActions):
         return tuple(self.get_grant(i) for i in ids)
 
     def get_round(self, round_id: int) -> RoundInfo:
-        """One QF round with each project's sums, raw match and (once finalised) normalised matching."""
+        """One QF round with each project's sums, raw match and (once finalized) normalised matching."""
         round_id = whole_number(round_id, "round id")
         token, start, end, finalized, registry, pool, total, total_matching, count = call(
             self.contract.functions.getRound(round_id)
@@ -322,13 +322,13 @@ class Treasury(ContractClient, TreasuryActions):
         )
 
     def finalize_round(self, signer: Signer, round_id: int) -> RoundFinalization:
-        """Finalise a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
+        """Finalize a round after its end (anyone): fixes each project's matching, frees the leftover pool."""
         round_id = whole_number(round_id, "round id")
         event, record = self._sent(signer, self.contract.functions.finalizeRound(round_id), "RoundFinalized")
         return RoundFinalization(round_id, int(event["totalMatching"]), int(event["leftover"]), record)
 
     def claim_round_payout(self, signer: Signer, round_id: int, project_index: int) -> RoundPayout:
-        """A project's recipient pulls its contributions plus matching from a finalised round.
+        """A project's recipient pulls its contributions plus matching from a finalized round.
 
         A citizen project is claimed by whoever holds its membership now (see :meth:`claim_grant`).
         """

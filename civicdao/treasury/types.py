@@ -153,7 +153,7 @@ class ProjectInfo:
     sum_sqrt: int
     #: The un-normalised (Σ√c)² - Σc match so far.
     raw_matching: int
-    #: The normalised payout (set at finalisation, 0 before).
+    #: The normalised payout (set at finalization, 0 before).
     matching: int
     claimed: bool
     #: The recipient's membership id when it was a citizen as the round opened (0 for an organisation).
@@ -239,7 +239,7 @@ class Contribution:
 
 @dataclass(frozen=True)
 class RoundFinalization:
-    """A finalised round: matching owed to projects and the leftover freed."""
+    """A finalized round: matching owed to projects and the leftover freed."""
 
     round_id: int
     total_matching: int

@@ -94,7 +94,7 @@ interface IParticipatoryBudget is IParticipatoryBudgetErrors, IParticipatoryBudg
     /// @param ruleId The rule that computed it.
     function resolveDispute(uint256 roundId, uint256 winners, bytes32 ballotDigest, bytes32 ruleId) external;
 
-    /// @notice Cancels a round that was not finalised; its whole budget returns to the treasury.
+    /// @notice Cancels a round that was not finalized; its whole budget returns to the treasury.
     /// @param roundId The round.
     function cancelRound(uint256 roundId) external;
 

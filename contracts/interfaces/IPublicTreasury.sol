@@ -64,7 +64,7 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
     /// @notice One project of a quadratic-funding round.
     /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision), where c_i is one
     /// membership's total however many keys it contributed from; `matching` is the normalised payout, set at
-    /// finalisation. `membership` is the id a citizen recipient held in the round's registry when the round opened
+    /// finalization. `membership` is the id a citizen recipient held in the round's registry when the round opened
     /// (0 for an organisation, which stays keyed by `recipient`): the payout follows that membership's current key.
     struct Project {
         address recipient;
@@ -186,11 +186,11 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
     /// @param amount The amount (equal to msg.value for ETH rounds; pulled after approval for tokens).
     function contribute(uint256 roundId, uint256 projectIndex, uint256 amount) external payable;
 
-    /// @notice Finalises a round after its end: normalises matching to the pool and frees the leftover. Anyone.
+    /// @notice Finalizes a round after its end: normalises matching to the pool and frees the leftover. Anyone.
     /// @param roundId The round.
     function finalizeRound(uint256 roundId) external;
 
-    /// @notice A project's recipient pulls its contributions plus matching after finalisation.
+    /// @notice A project's recipient pulls its contributions plus matching after finalization.
     /// @dev For a citizen recipient only the current key of the project's membership may claim (the old key after a
     /// rotation gets `TreasuryNotProjectRecipient`), and nobody once it was revoked (`TreasuryRecipientRevoked`).
     /// @param roundId The round.
@@ -198,7 +198,7 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
     /// @return amount The amount paid out.
     function claimRound(uint256 roundId, uint256 projectIndex) external returns (uint256 amount);
 
-    /// @notice Cancels the unclaimed payout of a finalised round's project whose recipient's membership was
+    /// @notice Cancels the unclaimed payout of a finalized round's project whose recipient's membership was
     /// revoked (governor): the matching returns to the free balance, the contributions become a donation.
     /// @param roundId The round.
     /// @param projectIndex The project.

@@ -137,7 +137,7 @@ contract CivicInvariants is InvariantTest {
         vm.assertEq(budgetHandler.capViolations(), 0, "a budget transfer went past the epoch cap");
     }
 
-    /// @notice Every finalised round pays at most its pool in matching, and each project exactly its own
+    /// @notice Every finalized round pays at most its pool in matching, and each project exactly its own
     /// contributions plus its matching.
     function invariant_qfPayoutsWithinPoolAndContributions() public view {
         uint256 rounds = s.treasury.roundCount();
@@ -173,7 +173,7 @@ contract CivicInvariants is InvariantTest {
     }
 
     /// @notice The participatory budget holds at least what it owes: per token its balance covers `reserved`, and
-    /// `reserved` is exactly the budgets of unfinished rounds plus the unclaimed payouts of finalised winners.
+    /// `reserved` is exactly the budgets of unfinished rounds plus the unclaimed payouts of finalized winners.
     function invariant_budgetHoldsWhatItOwes() public view {
         _checkBudgetToken(address(0));
         _checkBudgetToken(address(s.token));

@@ -120,7 +120,7 @@ interface IParticipatoryBudgetErrors {
     /// @param roundId The round.
     error BudgetChallengeSameOutcome(uint256 roundId);
 
-    /// @dev Indicates finalising before the challenge window closed.
+    /// @dev Indicates finalizing before the challenge window closed.
     /// @param roundId The round.
     /// @param closesAt When the window closes.
     error BudgetChallengeWindowOpen(uint256 roundId, uint64 closesAt);

@@ -98,16 +98,16 @@ interface IPublicTreasuryErrors {
     /// @param end The window's end (exclusive).
     error TreasuryRoundNotActive(uint256 roundId, uint64 start, uint64 end);
 
-    /// @dev Indicates finalising a round before its end.
+    /// @dev Indicates finalizing a round before its end.
     /// @param roundId The round.
     /// @param end The round's end.
     error TreasuryRoundNotEnded(uint256 roundId, uint64 end);
 
-    /// @dev Indicates finalising a round twice.
+    /// @dev Indicates finalizing a round twice.
     /// @param roundId The round.
     error TreasuryRoundAlreadyFinalized(uint256 roundId);
 
-    /// @dev Indicates a claim from a round that is not finalised yet.
+    /// @dev Indicates a claim from a round that is not finalized yet.
     /// @param roundId The round.
     error TreasuryRoundNotFinalized(uint256 roundId);
 

@@ -136,7 +136,7 @@ interface IPublicTreasuryEvents {
         uint256 membership
     );
 
-    /// @dev Emitted when a round is finalised.
+    /// @dev Emitted when a round is finalized.
     /// @param roundId The round.
     /// @param totalMatching The matching paid out over all projects.
     /// @param leftover The part of the pool that returned to the free balance.

@@ -8,7 +8,7 @@ import {HandlerBase, Suite} from "./HandlerBase.sol";
 /// @notice Participatory budgeting as the DAO and residents run it: the DAO (pranked as the timelock) transfers a
 /// budget from the treasury to the budget contract and opens a round in the same step, as the DAO's proposal does;
 /// residents submit projects and cast approval ballots (by whatever key holds their membership now); anyone posts
-/// an outcome that fits the budget and finalises after the challenge window; winners claim (at once or streamed);
+/// an outcome that fits the budget and finalizes after the challenge window; winners claim (at once or streamed);
 /// the DAO may cancel an unfinished round. A claim of a positive amount must pay exactly that amount.
 contract BudgetHandler is HandlerBase {
     uint256 public constant MAX_ROUNDS = 6;
@@ -114,7 +114,7 @@ contract BudgetHandler is HandlerBase {
         _did("budget: finalize round");
     }
 
-    /// @dev The DAO cancels a round that was not finalised (its whole budget returns to the treasury).
+    /// @dev The DAO cancels a round that was not finalized (its whole budget returns to the treasury).
     function cancelRound(uint256 roundSeed) external {
         uint256 rounds = s.budget.roundCount();
         if (rounds == 0 || (roundSeed >> 128) % 4 != 0) return; // rarely: most rounds should run to the end

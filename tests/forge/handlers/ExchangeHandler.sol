@@ -6,7 +6,7 @@ import {BookingStatus, DepositStatus, Kind, Unit} from "../../../contracts/inter
 import {HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
-/// confirm receipt, settle, claim/accept/dispute/resolve/finalise damage claims, and withdraw credits. Amounts
+/// confirm receipt, settle, claim/accept/dispute/resolve/finalize damage claims, and withdraw credits. Amounts
 /// are bounded so most calls are valid; a call the exchange refuses leaves no trace (the invariants read the
 /// contract). A withdrawal of a positive credit must succeed and pay exactly the credit: a failure is counted.
 contract ExchangeHandler is HandlerBase {

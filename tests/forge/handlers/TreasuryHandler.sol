@@ -5,7 +5,7 @@ import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol
 import {HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Donors, the DAO (pranked as the timelock) and grantees: donate, set caps, transfer, stream and
-/// milestone grants (release, cancel, claim), quadratic-funding rounds (open, contribute, finalise, claim), and
+/// milestone grants (release, cancel, claim), quadratic-funding rounds (open, contribute, finalize, claim), and
 /// the passage of time (which also moves epochs and bookings). Every spending decision records whether it kept
 /// within the cap in force when it was made; every claim of a positive amount must pay exactly that amount.
 contract TreasuryHandler is HandlerBase {
@@ -16,7 +16,7 @@ contract TreasuryHandler is HandlerBase {
     /// that applied within the epoch they were made in (must stay 0).
     uint256 public capViolations;
     /// @notice Claims of a positive grant or round amount that failed or paid another amount, and ended rounds
-    /// that could not be finalised (must stay 0).
+    /// that could not be finalized (must stay 0).
     uint256 public unclaimable;
     /// @notice Claims (grant or QF payout) a key made after its membership rotated away (must stay 0).
     uint256 public oldKeyClaims;
@@ -148,7 +148,7 @@ contract TreasuryHandler is HandlerBase {
         }
     }
 
-    /// @dev The DAO cancels the payout of a finalised project whose recipient's membership was revoked.
+    /// @dev The DAO cancels the payout of a finalized project whose recipient's membership was revoked.
     function cancelProjectPayout(uint256 roundSeed, uint256 projectSeed) external {
         uint256 rounds = s.treasury.roundCount();
         if (rounds == 0) return;
@@ -209,7 +209,7 @@ contract TreasuryHandler is HandlerBase {
         if (r.finalized) return;
         _reach(r.end);
         if (block.timestamp < r.end) return;
-        // An ended round must always finalise: otherwise its contributions and pool would be stuck.
+        // An ended round must always finalize: otherwise its contributions and pool would be stuck.
         try s.treasury.finalizeRound(id) {
             _did(s.treasury.getRound(id).totalMatching > 0 ? "finalize round with matching" : "finalize round");
         } catch {
@@ -217,7 +217,7 @@ contract TreasuryHandler is HandlerBase {
         }
     }
 
-    /// @dev A finalised project's payout is claimed by its claimant now (the current key of a citizen recipient's
+    /// @dev A finalized project's payout is claimed by its claimant now (the current key of a citizen recipient's
     /// membership); the recorded recipient key, once rotated away, must be refused; a revoked one has no claimant
     /// (the DAO cancels the payout instead, see cancelProjectPayout).
     function claimRound(uint256 roundSeed, uint256 projectSeed) external {
