@@ -22,6 +22,7 @@ primaryType        contract function                        nonce
 Ballot             governor ``castVoteBySig``               governor ``nonces(voter)``
 ExtendedBallot     ``castVoteWithReasonAndParamsBySig``     governor ``nonces(voter)``
 OverrideBallot     ``castOverrideVoteBySig``                governor ``nonces(voter)``
+BatchBallot        governor ``castVotesBySig`` (batched)    none (a key votes once per proposal)
 Delegation         registry ``delegateBySig``               registry ``nonces(delegator)``
 Attestation        registry ``registerWithAttestation``     none (the credential is single-use)
 Rotation           registry ``rotateWithAttestation``       registry ``rotationNonces(from)``
@@ -123,9 +124,9 @@ _STRUCTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 #: Every primaryType CivicDAO builds and verifies.
 PRIMARY_TYPES = tuple(_STRUCTS)
 #: The primaryTypes that are ballots (verified by the governor).
-BALLOT_KINDS = ("Ballot", "ExtendedBallot", "OverrideBallot")
+BALLOT_KINDS = ("Ballot", "ExtendedBallot", "OverrideBallot", "BatchBallot")
 
-BallotKind = Literal["Ballot", "ExtendedBallot", "OverrideBallot"]
+BallotKind = Literal["Ballot", "ExtendedBallot", "OverrideBallot", "BatchBallot"]
 
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
@@ -387,13 +388,14 @@ def _signable(typed_data: Mapping[str, Any]) -> SignableMessage:
 
 @dataclass(frozen=True)
 class Ballot:
-    """A verified ballot: who votes how on which proposal, and the signature carrying it."""
+    """A verified ballot: who votes how on which proposal, and the signature carrying it (``nonce`` is None
+    for a ``BatchBallot``, which carries none)."""
 
     kind: BallotKind
     proposal_id: int
     support: int
     voter: ChecksumAddress
-    nonce: int
+    nonce: int | None
     reason: str
     params: bytes
     signature: bytes
@@ -401,12 +403,19 @@ class Ballot:
     snapshot: int
     deadline: int
 
+    def batch_argument(self) -> tuple[ChecksumAddress, int, int, bytes, bytes]:
+        """This ballot as one ``SignedBallot`` (voter, support, v, r, s) of ``castVotesBySig``."""
+        sig = self.signature
+        return self.voter, self.support, sig[64], sig[:32], sig[32:64]
+
     def call(self, governor: Contract) -> ContractFunction:
-        """The governor call that casts this ballot (send it, or batch it in ``multicall``)."""
-        if self.kind == "Ballot":
-            fn: ContractFunction = governor.functions.castVoteBySig(
-                self.proposal_id, self.support, self.voter, self.signature
-            )
+        """The governor call that casts this ballot (send it, or batch it in ``multicall``); a
+        ``BatchBallot`` is a ``castVotesBySig`` of this one ballot."""
+        if self.kind == "BatchBallot":
+            batch = [self.batch_argument()]
+            fn: ContractFunction = governor.functions.castVotesBySig(self.proposal_id, batch)
+        elif self.kind == "Ballot":
+            fn = governor.functions.castVoteBySig(self.proposal_id, self.support, self.voter, self.signature)
         elif self.kind == "ExtendedBallot":
             fn = governor.functions.castVoteWithReasonAndParamsBySig(
                 self.proposal_id, self.support, self.voter, self.reason, self.params, self.signature

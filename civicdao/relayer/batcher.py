@@ -6,7 +6,9 @@ One run (:meth:`Batcher.run_once`):
    sends them back to ``accepted``; an unknown transaction is resolved by looking at the chain (see below;
    a nonce not consumed → back to ``accepted``).
 2. **Attestations** and **delegations**, one transaction each (the registry has no ``multicall``).
-3. **Ballots**, batched through the governor's ``multicall``. Multicall reverts as a whole when one call
+3. **Ballots**, batched through the governor's ``multicall``; the nonce-less ``BatchBallot`` messages of
+   a proposal travel in one ``castVotesBySig(proposalId, [...])`` call of that multicall (it, too, reverts
+   as a whole on one bad ballot). Multicall reverts as a whole when one call
    reverts, so the batch is simulated first (``eth_call``); if it would revert, each ballot is added
    one by one to a simulated prefix and the ones that would revert are dropped with the decoded revert
    name (``dropped: GovernorAlreadyCastVote(account=…)``). A message whose effect is already on-chain
@@ -202,7 +204,29 @@ class Batcher:
             arguments = [_budget_argument(b) for b in ballots]
             fn = self.budget.functions.castBallotsBySig(int(ballots[0].subject or 0), arguments)
             return str(calldata(fn))
-        return self._multicall([HexBytes(b.payload["calldata"]) for b in ballots])
+        calls = self._governor_calls(ballots)
+        return HexBytes(calls[0]).to_0x_hex() if len(calls) == 1 else self._multicall(calls)
+
+    def _governor_calls(self, ballots: Sequence[Submission]) -> list[bytes]:
+        """The governor calls carrying ``ballots``, in order: each BatchBallot of a proposal joins that
+        proposal's one ``castVotesBySig`` (in the place of its first ballot); other kinds are their own."""
+        calls: list[bytes] = []
+        batches: dict[int, list[tuple[ChecksumAddress, int, int, bytes, bytes]]] = {}
+        places: dict[int, int] = {}
+        for ballot in ballots:
+            if not _is_batch_ballot(ballot):
+                calls.append(bytes(HexBytes(ballot.payload["calldata"])))
+                continue
+            proposal = int(ballot.subject or 0)
+            if proposal not in batches:
+                places[proposal] = len(calls)
+                calls.append(b"")
+                batches[proposal] = []
+            batches[proposal].append(_batch_argument(ballot))
+        for proposal, arguments in batches.items():
+            fn = self.governor.functions.castVotesBySig(proposal, arguments)
+            calls[places[proposal]] = bytes(HexBytes(calldata(fn)))
+        return calls
 
     def _passing_prefix(
         self, run: _Run, ballots: Sequence[Submission], to: ChecksumAddress
@@ -370,6 +394,8 @@ class Batcher:
         account = Web3.to_checksum_address(submission.signer)
         if kind == "budget_ballot":
             return self._budget_landed(submission, account)
+        if kind == "ballot" and _is_batch_ballot(submission):
+            return self._batch_ballot_landed(submission, account)
         contract = self.governor if kind == "ballot" else self.registry
         if int(call(contract.functions.nonces(account))) <= int(submission.nonce or 0):
             return None
@@ -379,6 +405,23 @@ class Batcher:
                 f"nonce {submission.nonce} of {account} was used by another signed {kind} first: "
                 "this one never took effect"
             ), None
+        tx_hash = HexBytes(carrier["transactionHash"]).to_0x_hex()
+        events = decode_logs(self.w3, carrier["logs"])
+        return self._not_in_effect(submission, events, int(carrier["blockNumber"])), tx_hash
+
+    def _batch_ballot_landed(
+        self, submission: Submission, account: ChecksumAddress
+    ) -> tuple[str | None, str | None] | None:
+        """A BatchBallot has no nonce: it landed when a successful transaction carried its signature. None
+        while its ballot key has not voted, or voted through another ballot (the simulation then names the
+        revert, ``GovernorAlreadyCastVote``, and the ballot is dropped)."""
+        proposal = int(submission.subject or 0)
+        keys = self._ballot_keys(proposal, account, int(self.w3.eth.block_number))
+        if not any(call(self.governor.functions.hasVoted(proposal, key)) for key in keys):
+            return None
+        carrier = self._carrier(submission, self.governor)
+        if carrier is None:
+            return None
         tx_hash = HexBytes(carrier["transactionHash"]).to_0x_hex()
         events = decode_logs(self.w3, carrier["logs"])
         return self._not_in_effect(submission, events, int(carrier["blockNumber"])), tx_hash
@@ -537,6 +580,20 @@ def _budget_argument(submission: Submission) -> tuple[int, int, bytes, bytes]:
         signature=bytes(HexBytes(submission.payload["signature"])),
     )
     return ballot.as_call_argument()
+
+
+def _is_batch_ballot(submission: Submission) -> bool:
+    """A governor ballot signed as a nonce-less ``BatchBallot`` (cast through ``castVotesBySig``)."""
+    primary_type = submission.payload["typed_data"].get("primaryType")
+    return submission.kind == "ballot" and primary_type == "BatchBallot"
+
+
+def _batch_argument(submission: Submission) -> tuple[ChecksumAddress, int, int, bytes, bytes]:
+    """The ``SignedBallot`` struct (voter, support, v, r, s) of a stored BatchBallot."""
+    message = submission.payload["typed_data"]["message"]
+    signature = bytes(HexBytes(submission.payload["signature"]))  # normalized when stored: v is 27 or 28
+    voter = Web3.to_checksum_address(message["voter"])
+    return voter, int(message["support"]), signature[64], signature[:32], signature[32:64]
 
 
 def _topic(value: int) -> str:

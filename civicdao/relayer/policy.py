@@ -56,6 +56,8 @@ def verify_ballot(
 ) -> Ballot:
     """Check a signed ballot against the chain and return it.
 
+    A ``BatchBallot`` (for ``castVotesBySig``) carries no nonce: it is checked like a plain ``Ballot``
+    (domain, signed by its voter, proposal Active, the snapshot key has votes and has not voted).
     ``expected_nonce`` is the nonce the ballot must carry (default: the governor's ``nonces(voter)``; a
     relayer holding earlier ballots of the same voter passes that plus their number).
 
@@ -68,7 +70,8 @@ def verify_ballot(
     message, voter = signed.message, signed.signer
     proposal_id = message["proposalId"]
     snapshot, deadline = active_proposal(governor, proposal_id)
-    check_nonce(voter, message["nonce"], int(call(governor.functions.nonces(voter))), expected_nonce)
+    if signed.primary_type != "BatchBallot":
+        check_nonce(voter, message["nonce"], int(call(governor.functions.nonces(voter))), expected_nonce)
     if signed.primary_type == "OverrideBallot":
         _check_override(governor, registry, proposal_id, voter, snapshot)
     else:
@@ -78,7 +81,7 @@ def verify_ballot(
         proposal_id=proposal_id,
         support=message["support"],
         voter=voter,
-        nonce=message["nonce"],
+        nonce=message.get("nonce"),
         reason=message.get("reason", ""),
         params=message.get("params", b""),
         signature=signed.signature,
