@@ -22,6 +22,7 @@ import pytest
 from budget_scenario import open_budget_round
 from eth_account import Account
 from governance_scenario import citizens_vote_soon, open_proposal, register
+from hexbytes import HexBytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -32,9 +33,15 @@ from civicdao.budget import ParticipatoryBudget
 from civicdao.chain import ChainControl, LocalChain
 from civicdao.citizens import Citizens
 from civicdao.deploy import Suite
-from civicdao.governance import Governance
+from civicdao.governance import Governance, SignedBallot, VoteType
 from civicdao.relayer import Batcher, Relayer, RelayerSettings, Store, create_app
-from civicdao.signing import attestation_typed_data, ballot_typed_data, delegation_typed_data, sign_typed_data
+from civicdao.signing import (
+    attestation_typed_data,
+    ballot_typed_data,
+    batch_ballot_typed_data,
+    delegation_typed_data,
+    sign_typed_data,
+)
 from civicdao.toolchain import project_root
 from civicdao.tx import call, transact
 
@@ -245,9 +252,12 @@ def test_a_voter_may_queue_ballots_on_two_proposals_with_consecutive_nonces(
     assert service.client.get(f"/nonces/{voter.address}").json() == {"ballot": 0, "delegation": 0}
     assert service.post("/ballots", *signed_ballot(world, voter)).status_code == 202
     assert service.client.get(f"/nonces/{voter.address}").json()["ballot"] == 1
+    # a ballot with a reason carries a nonce (a plain one is a nonce-less BatchBallot): the next one
     template = service.client.get(
-        "/typed-data/ballot", params={"proposal_id": str(second), "voter": voter.address, "support": 0}
+        "/typed-data/ballot",
+        params={"proposal_id": str(second), "voter": voter.address, "support": 0, "reason": "too soon"},
     ).json()
+    assert template["primaryType"] == "ExtendedBallot"
     assert template["message"]["nonce"] == "1"
     assert service.post("/ballots", template, sign_typed_data(voter, template)).status_code == 202
     report = service.batcher.run_once()
@@ -1196,3 +1206,168 @@ def test_attestation_template_is_what_the_registry_verifies_and_refuses_what_wou
     assert parameters["citizen"]["pattern"] == ADDRESS_PATTERN
     assert parameters["credential_hash"]["pattern"] == BYTES32_PATTERN
     assert (parameters["expiry"]["minimum"], parameters["expiry"]["maximum"]) == (0, 2**256 - 1)
+
+
+# -- plain ballots: nonce-less BatchBallots, cast in one castVotesBySig per proposal ----------------------
+
+
+def signed_batch_ballot(
+    world: World, voter: LocalSigner, support: int = 1, *, proposal_id: int | None = None
+) -> tuple[dict[str, Any], str]:
+    typed = batch_ballot_typed_data(
+        world.suite.governor,
+        proposal_id=proposal_id or world.proposal_id,
+        support=support,
+        voter=voter.address,
+    )
+    return typed, sign_typed_data(voter, typed)
+
+
+def selector(world: World, name: str) -> str:
+    [fn] = [f for f in world.suite.governor.all_functions() if f.fn_name == name]
+    return "0x" + bytes(Web3.keccak(text=fn.signature)[:4]).hex()
+
+
+def sent_input(world: World, tx_hash: str) -> bytes:
+    return bytes(world.suite.w3.eth.get_transaction(HexBytes(tx_hash))["input"])
+
+
+def test_plain_ballot_template_is_a_nonce_less_batch_ballot(world: World, service: Service) -> None:
+    voter = world.citizens[1]
+    params: dict[str, Any] = {"proposal_id": str(world.proposal_id), "voter": voter.address, "support": 2}
+    plain = service.client.get("/typed-data/ballot", params=params).json()
+    assert plain["primaryType"] == "BatchBallot"
+    assert [f["name"] for f in plain["types"]["BatchBallot"]] == ["proposalId", "support", "voter"]
+    assert plain["message"] == {"proposalId": str(world.proposal_id), "support": 2, "voter": voter.address}
+    assert plain == batch_ballot_typed_data(
+        world.suite.governor, proposal_id=world.proposal_id, support=2, voter=voter.address
+    )
+    reasoned = service.client.get("/typed-data/ballot", params={**params, "reason": "why not"}).json()
+    assert (reasoned["primaryType"], reasoned["message"]["nonce"]) == ("ExtendedBallot", "0")
+    override = service.client.get("/typed-data/ballot", params={**params, "override": "true"}).json()
+    assert (override["primaryType"], override["message"]["nonce"]) == ("OverrideBallot", "0")
+
+
+def test_batch_ballot_signed_by_ethers_is_relayed_through_the_app_and_counted(
+    world: World, service: Service
+) -> None:
+    voter = world.citizens[2]
+    typed = service.client.get(
+        "/typed-data/ballot",
+        params={"proposal_id": str(world.proposal_id), "voter": voter.address, "support": 0},
+    ).json()
+    answer = service.post("/ballots", typed, sign_with_ethers(voter, typed))
+    assert answer.status_code == 202, answer.text
+    assert service.client.get(f"/nonces/{voter.address}").json()["ballot"] == 0  # it holds no nonce
+    report = service.batcher.run_once()
+    assert report.confirmed == (answer.json()["id"],) and report.ballots_per_tx == (1,)
+    tx = world.suite.w3.eth.get_transaction(HexBytes(report.tx_hashes[0]))
+    assert tx["to"] == world.suite.governor.address
+    assert "0x" + bytes(tx["input"])[:4].hex() == selector(world, "castVotesBySig")
+    assert tally(world) == (1, 0, 0)
+    assert service.client.get(f"/submissions/{answer.json()['id']}").json()["status"] == "confirmed"
+    assert call(world.suite.governor.functions.nonces(voter.address)) == 0  # no nonce used up
+
+
+def test_batch_ballots_of_several_voters_land_in_one_cast_votes_by_sig(
+    world: World, service: Service
+) -> None:
+    voters = world.citizens[1:5]
+    ids = [
+        service.post("/ballots", *signed_batch_ballot(world, v, i % 2)).json()["id"]
+        for i, v in enumerate(voters)
+    ]
+    report = service.batcher.run_once()
+    assert sorted(report.confirmed) == sorted(ids) and report.ballots_per_tx == (4,)
+    [tx_hash] = report.tx_hashes
+    data = sent_input(world, tx_hash)
+    assert "0x" + data[:4].hex() == selector(world, "castVotesBySig")  # one call, no multicall wrapping
+    proposal_id, ballots = world.suite.governor.decode_function_input(data)[1].values()
+    assert proposal_id == world.proposal_id and [b["voter"] for b in ballots] == [v.address for v in voters]
+    assert tally(world) == (2, 2, 0)
+    batched_gas = int(world.suite.w3.eth.get_transaction_receipt(HexBytes(tx_hash))["gasUsed"])
+
+    # the same four votes as nonce'd Ballots (castVoteBySig in a multicall) cost more per vote
+    second = open_proposal(world.suite, world.control, world.citizens[0], "The same question, the old way")
+    for i, voter in enumerate(voters):
+        service.post("/ballots", *signed_ballot(world, voter, i % 2, proposal_id=second))
+    old = service.batcher.run_once()
+    assert old.ballots_per_tx == (4,)
+    assert "0x" + sent_input(world, old.tx_hashes[0])[:4].hex() == selector(world, "multicall")
+    assert batched_gas < old.gas_used
+
+
+def test_mixed_batch_carries_batch_ballots_and_an_override_in_one_multicall(
+    world: World, service: Service
+) -> None:
+    suite = world.suite
+    delegator, delegatee, plain = world.citizens[4], world.citizens[3], world.citizens[2]
+    transact(suite.w3, delegator, suite.registry.functions.delegate(delegatee.address))
+    proposal_id = open_proposal(suite, world.control, world.citizens[0], "A mixed batch")
+    answers = [
+        service.post("/ballots", *signed_batch_ballot(world, delegatee, 1, proposal_id=proposal_id)),
+        service.post("/ballots", *signed_ballot(world, delegator, 0, proposal_id=proposal_id, override=True)),
+        service.post("/ballots", *signed_batch_ballot(world, plain, 1, proposal_id=proposal_id)),
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
+    report = service.batcher.run_once()
+    assert sorted(report.confirmed) == sorted(a.json()["id"] for a in answers)
+    assert report.ballots_per_tx == (3,) and len(report.tx_hashes) == 1
+    data = sent_input(world, report.tx_hashes[0])
+    assert "0x" + data[:4].hex() == selector(world, "multicall")
+    [calls] = suite.governor.decode_function_input(data)[1].values()
+    inner = ["0x" + bytes(c)[:4].hex() for c in calls]
+    # both BatchBallots of the proposal travel in one castVotesBySig, in the place of the first
+    assert inner == [selector(world, "castVotesBySig"), selector(world, "castOverrideVoteBySig")]
+    assert tally(world, proposal_id) == (1, 2, 0)  # the delegatee's 2 for, less the delegator's override
+
+
+def test_forged_or_altered_batch_ballot_is_refused_before_queuing(world: World, service: Service) -> None:
+    voter, other = world.citizens[1], world.citizens[2]
+    typed, signature = signed_batch_ballot(world, voter, 1)
+    altered = {**typed, "message": {**typed["message"], "support": 0}}
+    answer = service.post("/ballots", altered, signature)
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidSignatureError"), answer.text
+    forged, _ = signed_batch_ballot(world, voter, 1)
+    answer = service.post("/ballots", forged, sign_typed_data(other, forged))  # another key names the voter
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidSignatureError"), answer.text
+    elsewhere = {**typed, "domain": {**typed["domain"], "chainId": 5}}
+    answer = service.post("/ballots", elsewhere, sign_typed_data(voter, elsewhere))
+    assert answer.json()["error"] == "WrongChainError", answer.text
+    stranger = fresh_key()
+    answer = service.post("/ballots", *signed_batch_ballot(world, stranger))
+    assert (answer.status_code, answer.json()["error"]) == (403, "NotCitizenError")
+    Governance.from_suite(world.suite).vote(other, world.proposal_id, "for")
+    answer = service.post("/ballots", *signed_batch_ballot(world, other))
+    assert (answer.status_code, answer.json()["error"]) == (409, "AlreadyVotedError")
+    assert service.relayer.store.counts()["accepted"] == 0
+    assert service.batcher.run_once().tx_hashes == ()
+
+
+def test_batch_ballot_that_became_invalid_is_dropped_before_sending(world: World, service: Service) -> None:
+    voters = world.citizens[1:4]
+    answers = [service.post("/ballots", *signed_batch_ballot(world, v)) for v in voters]
+    Governance.from_suite(world.suite).vote(voters[1], world.proposal_id, "against")  # votes itself meanwhile
+    report = service.batcher.run_once()
+    dropped_id = answers[1].json()["id"]
+    assert [digest for digest, _ in report.dropped] == [dropped_id] and report.ballots_per_tx == (2,)
+    status = service.client.get(f"/submissions/{dropped_id}").json()
+    assert status["status"] == "dropped" and status["reason"].startswith("GovernorAlreadyCastVote(voter=")
+    assert "0x" + sent_input(world, report.tx_hashes[0])[:4].hex() == selector(world, "castVotesBySig")
+    assert tally(world) == (1, 2, 0)
+
+
+def test_batch_ballot_relayed_by_someone_else_is_confirmed_with_their_transaction(
+    world: World, service: Service, deployer: NodeSigner
+) -> None:
+    voter = world.citizens[1]
+    typed, signature = signed_batch_ballot(world, voter)
+    answer = service.post("/ballots", typed, signature)
+    theirs = Governance.from_suite(world.suite).cast_ballots(
+        deployer, [SignedBallot(world.proposal_id, VoteType.FOR, voter.address, bytes.fromhex(signature[2:]))]
+    )
+    report = service.batcher.run_once()
+    assert report.confirmed == (answer.json()["id"],) and report.tx_hashes == ()
+    row = service.relayer.store.get(answer.json()["id"])
+    assert row is not None and (row.reason, row.tx_hash) == ("already on chain", theirs.tx.tx_hash)
+    assert tally(world) == (0, 1, 0)
