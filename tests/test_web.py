@@ -388,7 +388,8 @@ def test_relayer_is_mounted_under_relay(client: TestClient, world: World) -> Non
         "/relay/typed-data/ballot",
         params={"proposal_id": str(world.proposal_id), "voter": world.zero.address, "support": 1},
     ).json()
-    assert typed["primaryType"] == "Ballot"
+    assert typed["primaryType"] == "BatchBallot"  # a plain ballot: the batched, nonce-less castVotesBySig
+    assert "nonce" not in typed["message"]
     assert client.get("/api/relayer").json() == {"mounted": True, "path": "/relay"}
 
 
