@@ -310,6 +310,31 @@ def test_zero_eth_resident_votes_and_has_voted_turns_true(
     assert session.foreign == []
 
 
+def test_plain_vote_without_a_reason_lands_through_the_batched_cast_votes_by_sig(
+    open_session: Callable[..., Session], server: Server
+) -> None:
+    """The app signs what the relayer's template gives: a plain ballot is a nonce-less BatchBallot, which the
+    relayer casts through castVotesBySig (the cheap path), with no change to the JavaScript."""
+    world = server.world
+    voter = world.funded[2]
+    proposal_id = open_proposal(world.suite, world.control, world.funded[1], "# A bench in the park")
+    session = open_session(voter)
+    session.open(f"proposals/{proposal_id}")
+    session.connect()
+    session.open(f"proposals/{proposal_id}")
+    session.page.get_by_role("radio", name="For").check()
+    session.page.get_by_role("button", name="Sign and send my vote").click()
+    session.page.wait_for_selector("[data-testid=voted]", timeout=20_000)
+    governor = world.suite.governor
+    [cast] = governor.events.VoteCast.get_logs(from_block=0, argument_filters={"voter": voter.address})[-1:]
+    assert int(cast["args"]["proposalId"]) == proposal_id and int(cast["args"]["support"]) == 1
+    sent = world.suite.w3.eth.get_transaction(cast["transactionHash"])
+    assert sent["from"] == world.relayer.address and sent["to"] == governor.address
+    assert governor.get_function_by_selector(bytes(sent["input"])[:4]).fn_name == "castVotesBySig"
+    assert "eth_signTypedData_v4" in session.wallet.calls  # type: ignore[union-attr]
+    assert session.foreign == []
+
+
 def test_resident_delegates_then_overrides(open_session: Callable[..., Session], server: Server) -> None:
     world = server.world
     delegate = world.funded[0]
