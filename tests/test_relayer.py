@@ -116,6 +116,35 @@ def signed_ballot(
     return typed, sign_typed_data(voter, typed)
 
 
+def signed_batch_ballot(
+    world: World, voter: LocalSigner, support: int = 1, *, proposal_id: int | None = None
+) -> tuple[dict[str, Any], str]:
+    typed = batch_ballot_typed_data(
+        world.suite.governor,
+        proposal_id=proposal_id or world.proposal_id,
+        support=support,
+        voter=voter.address,
+    )
+    return typed, sign_typed_data(voter, typed)
+
+
+def selector(world: World, name: str) -> str:
+    [fn] = [f for f in world.suite.governor.all_functions() if f.fn_name == name]
+    return "0x" + bytes(Web3.keccak(text=fn.signature)[:4]).hex()
+
+
+def sent_input(world: World, tx_hash: str) -> bytes:
+    return bytes(world.suite.w3.eth.get_transaction(HexBytes(tx_hash))["input"])
+
+
+def ballot_template(
+    service: Service, proposal_id: int, voter: LocalSigner, support: int, **extra: Any
+) -> Any:
+    """What ``GET /typed-data/ballot`` gives ``voter`` to sign."""
+    params = {"proposal_id": str(proposal_id), "voter": voter.address, "support": support, **extra}
+    return service.client.get("/typed-data/ballot", params=params).json()
+
+
 def sign_with_ethers(signer: LocalSigner, typed: dict[str, Any]) -> str:
     key = signer.key.to_0x_hex()
     result = subprocess.run(
@@ -183,10 +212,7 @@ def test_zero_eth_citizen_is_registered_delegates_and_votes_through_the_relayer(
 
 def test_ballots_signed_by_ethers_and_eth_account_both_count(world: World, service: Service) -> None:
     ann, bob = world.citizens[1], world.citizens[2]
-    typed = service.client.get(
-        "/typed-data/ballot",
-        params={"proposal_id": str(world.proposal_id), "voter": ann.address, "support": 1},
-    ).json()
+    typed = ballot_template(service, world.proposal_id, ann, 1)
     by_ethers = service.post("/ballots", typed, sign_with_ethers(ann, typed))
     assert by_ethers.status_code == 202, by_ethers.text
     typed, signature = signed_ballot(world, bob, 2, reason="abstaining: conflict of interest")
@@ -253,10 +279,7 @@ def test_a_voter_may_queue_ballots_on_two_proposals_with_consecutive_nonces(
     assert service.post("/ballots", *signed_ballot(world, voter)).status_code == 202
     assert service.client.get(f"/nonces/{voter.address}").json()["ballot"] == 1
     # a ballot with a reason carries a nonce (a plain one is a nonce-less BatchBallot): the next one
-    template = service.client.get(
-        "/typed-data/ballot",
-        params={"proposal_id": str(second), "voter": voter.address, "support": 0, "reason": "too soon"},
-    ).json()
+    template = ballot_template(service, second, voter, 0, reason="too soon")
     assert template["primaryType"] == "ExtendedBallot"
     assert template["message"]["nonce"] == "1"
     assert service.post("/ballots", template, sign_typed_data(voter, template)).status_code == 202
@@ -366,9 +389,15 @@ def test_ballot_already_relayed_by_someone_else_is_confirmed_not_resent(
     assert tally(world) == (0, 1, 0)
 
 
-def test_batch_drops_only_the_ballot_that_would_revert_and_says_why(world: World, service: Service) -> None:
+@pytest.mark.parametrize(("kind", "carrier"), [("Ballot", "multicall"), ("BatchBallot", "castVotesBySig")])
+def test_batch_drops_only_the_ballot_that_would_revert_and_says_why(
+    world: World, service: Service, kind: str, carrier: str
+) -> None:
+    """A ballot that became invalid (its voter voted directly) is dropped before the batch is sent, whether
+    the batch is a multicall of castVoteBySig or one castVotesBySig (each reverts as a whole)."""
+    sign = signed_batch_ballot if kind == "BatchBallot" else signed_ballot
     voters = world.citizens[1:4]
-    answers = [service.post("/ballots", *signed_ballot(world, voter)) for voter in voters]
+    answers = [service.post("/ballots", *sign(world, voter)) for voter in voters]
     Governance.from_suite(world.suite).vote(voters[1], world.proposal_id, "against")  # votes itself meanwhile
     report = service.batcher.run_once()
     dropped_id = answers[1].json()["id"]
@@ -377,6 +406,7 @@ def test_batch_drops_only_the_ballot_that_would_revert_and_says_why(world: World
     status = service.client.get(f"/submissions/{dropped_id}").json()
     assert status["status"] == "dropped"
     assert status["reason"].startswith("GovernorAlreadyCastVote(voter=")
+    assert "0x" + sent_input(world, report.tx_hashes[0])[:4].hex() == selector(world, carrier)
     assert tally(world) == (1, 2, 0)
 
 
@@ -1211,40 +1241,18 @@ def test_attestation_template_is_what_the_registry_verifies_and_refuses_what_wou
 # -- plain ballots: nonce-less BatchBallots, cast in one castVotesBySig per proposal ----------------------
 
 
-def signed_batch_ballot(
-    world: World, voter: LocalSigner, support: int = 1, *, proposal_id: int | None = None
-) -> tuple[dict[str, Any], str]:
-    typed = batch_ballot_typed_data(
-        world.suite.governor,
-        proposal_id=proposal_id or world.proposal_id,
-        support=support,
-        voter=voter.address,
-    )
-    return typed, sign_typed_data(voter, typed)
-
-
-def selector(world: World, name: str) -> str:
-    [fn] = [f for f in world.suite.governor.all_functions() if f.fn_name == name]
-    return "0x" + bytes(Web3.keccak(text=fn.signature)[:4]).hex()
-
-
-def sent_input(world: World, tx_hash: str) -> bytes:
-    return bytes(world.suite.w3.eth.get_transaction(HexBytes(tx_hash))["input"])
-
-
 def test_plain_ballot_template_is_a_nonce_less_batch_ballot(world: World, service: Service) -> None:
     voter = world.citizens[1]
-    params: dict[str, Any] = {"proposal_id": str(world.proposal_id), "voter": voter.address, "support": 2}
-    plain = service.client.get("/typed-data/ballot", params=params).json()
+    plain = ballot_template(service, world.proposal_id, voter, 2)
     assert plain["primaryType"] == "BatchBallot"
     assert [f["name"] for f in plain["types"]["BatchBallot"]] == ["proposalId", "support", "voter"]
     assert plain["message"] == {"proposalId": str(world.proposal_id), "support": 2, "voter": voter.address}
     assert plain == batch_ballot_typed_data(
         world.suite.governor, proposal_id=world.proposal_id, support=2, voter=voter.address
     )
-    reasoned = service.client.get("/typed-data/ballot", params={**params, "reason": "why not"}).json()
+    reasoned = ballot_template(service, world.proposal_id, voter, 2, reason="why not")
     assert (reasoned["primaryType"], reasoned["message"]["nonce"]) == ("ExtendedBallot", "0")
-    override = service.client.get("/typed-data/ballot", params={**params, "override": "true"}).json()
+    override = ballot_template(service, world.proposal_id, voter, 2, override="true")
     assert (override["primaryType"], override["message"]["nonce"]) == ("OverrideBallot", "0")
 
 
@@ -1252,10 +1260,7 @@ def test_batch_ballot_signed_by_ethers_is_relayed_through_the_app_and_counted(
     world: World, service: Service
 ) -> None:
     voter = world.citizens[2]
-    typed = service.client.get(
-        "/typed-data/ballot",
-        params={"proposal_id": str(world.proposal_id), "voter": voter.address, "support": 0},
-    ).json()
+    typed = ballot_template(service, world.proposal_id, voter, 0)
     answer = service.post("/ballots", typed, sign_with_ethers(voter, typed))
     assert answer.status_code == 202, answer.text
     assert service.client.get(f"/nonces/{voter.address}").json()["ballot"] == 0  # it holds no nonce
@@ -1342,19 +1347,6 @@ def test_forged_or_altered_batch_ballot_is_refused_before_queuing(world: World, 
     assert (answer.status_code, answer.json()["error"]) == (409, "AlreadyVotedError")
     assert service.relayer.store.counts()["accepted"] == 0
     assert service.batcher.run_once().tx_hashes == ()
-
-
-def test_batch_ballot_that_became_invalid_is_dropped_before_sending(world: World, service: Service) -> None:
-    voters = world.citizens[1:4]
-    answers = [service.post("/ballots", *signed_batch_ballot(world, v)) for v in voters]
-    Governance.from_suite(world.suite).vote(voters[1], world.proposal_id, "against")  # votes itself meanwhile
-    report = service.batcher.run_once()
-    dropped_id = answers[1].json()["id"]
-    assert [digest for digest, _ in report.dropped] == [dropped_id] and report.ballots_per_tx == (2,)
-    status = service.client.get(f"/submissions/{dropped_id}").json()
-    assert status["status"] == "dropped" and status["reason"].startswith("GovernorAlreadyCastVote(voter=")
-    assert "0x" + sent_input(world, report.tx_hashes[0])[:4].hex() == selector(world, "castVotesBySig")
-    assert tally(world) == (1, 2, 0)
 
 
 def test_batch_ballot_relayed_by_someone_else_is_confirmed_with_their_transaction(
