@@ -1153,8 +1153,9 @@ def test_budget_ballot_whose_nonce_another_ballot_used_first_is_superseded(
     assert call(world.suite.budget.functions.ballotOf(round_id, membership)) == [0b100, 1]
 
 
+@pytest.mark.parametrize("kind", ["Ballot", "BatchBallot"])
 def test_ballot_signed_by_a_rotated_in_key_is_confirmed_under_the_membership_key(
-    world: World, service: Service, deployer: NodeSigner
+    world: World, service: Service, deployer: NodeSigner, kind: str
 ) -> None:
     """The governor records a rotated membership's ballot under the key that held it at the snapshot; the
     batcher recognises that VoteCast as the new key's (rotation-aware ballot key), not a superseded one."""
@@ -1162,7 +1163,7 @@ def test_ballot_signed_by_a_rotated_in_key_is_confirmed_under_the_membership_key
     citizens = Citizens.from_suite(world.suite)
     citizens.rotate_with_attestation(deployer, citizens.attest_rotation(deployer, old.address, new.address))
     assert Governance.from_suite(world.suite).ballot_key(world.proposal_id, new.address) == old.address
-    typed, signature = signed_ballot(world, new, 1)
+    typed, signature = (signed_batch_ballot if kind == "BatchBallot" else signed_ballot)(world, new, 1)
     answer = service.post("/ballots", typed, signature)
     assert answer.status_code == 202, answer.text
     report = service.batcher.run_once()
