@@ -47,7 +47,7 @@ from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.contracts import bind
 from civicdao.errors import ConfigError, InvalidAmountError
 from civicdao.logs import event_logs
-from civicdao.signing import batch_ballot_typed_data, normalize_signature, sign_typed_data
+from civicdao.signing import batch_ballot_typed_data, sign_typed_data, split_signature
 from civicdao.tx import TxRecord, call, calldata
 
 if TYPE_CHECKING:
@@ -554,7 +554,7 @@ class Governance(ContractClient):
         if len(proposal_ids) != 1:
             raise ConfigError(f"castVotesBySig takes ballots of one proposal, got {len(proposal_ids)}")
         batch = [
-            (checksum(b.voter, what="voter"), int(VoteType.parse(b.support)), *_split_signature(b.signature))
+            (checksum(b.voter, what="voter"), int(VoteType.parse(b.support)), *split_signature(b.signature))
             for b in ballots
         ]
         fn = self.contract.functions.castVotesBySig(ballots[0].proposal_id, batch)
@@ -760,9 +760,3 @@ def _from_row(row: ProposalRow) -> Proposal:
 
 def _columns(actions: Sequence[Action]) -> tuple[list[ChecksumAddress], list[int], list[bytes]]:
     return [a.target for a in actions], [a.value for a in actions], [a.calldata for a in actions]
-
-
-def _split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
-    """A 65-byte ``r || s || v`` signature as ``(v, r, s)``, the way ``castVotesBySig`` takes it."""
-    raw = normalize_signature(signature)
-    return raw[64], raw[:32], raw[32:64]

@@ -81,6 +81,7 @@ __all__ = [
     "registry_domain",
     "rotation_typed_data",
     "sign_typed_data",
+    "split_signature",
     "typed_data_digest",
     "verify_message",
 ]
@@ -352,6 +353,13 @@ def normalize_signature(signature: str | bytes) -> bytes:
     return raw[:64] + bytes([v])
 
 
+def split_signature(signature: str | bytes) -> tuple[int, bytes, bytes]:
+    """A signature as the ``(v, r, s)`` words ``castVotesBySig`` takes (normalized first, see
+    :func:`normalize_signature`)."""
+    raw = normalize_signature(signature)
+    return raw[64], raw[:32], raw[32:64]
+
+
 def typed_data_digest(typed_data: Mapping[str, Any]) -> bytes:
     """The 32-byte EIP-712 digest (``keccak256(0x1901 ‖ domainSeparator ‖ structHash)``) that is signed."""
     signable = _signable(typed_data)
@@ -405,8 +413,7 @@ class Ballot:
 
     def batch_argument(self) -> tuple[ChecksumAddress, int, int, bytes, bytes]:
         """This ballot as one ``SignedBallot`` (voter, support, v, r, s) of ``castVotesBySig``."""
-        sig = self.signature
-        return self.voter, self.support, sig[64], sig[:32], sig[32:64]
+        return self.voter, self.support, *split_signature(self.signature)
 
     def call(self, governor: Contract) -> ContractFunction:
         """The governor call that casts this ballot (send it, or batch it in ``multicall``); a

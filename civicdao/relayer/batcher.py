@@ -49,6 +49,7 @@ from civicdao.logs import RangeWindow, iter_logs
 from civicdao.relayer.service import GAS_SPENT_KEY, STOPPED_KEY, Relayer
 from civicdao.relayer.store import Submission, SubmissionKind
 from civicdao.reverts import revert_from_exception
+from civicdao.signing import split_signature
 from civicdao.tx import Event, broadcast, call, calldata, decode_logs, estimate_gas, fee_fields
 
 __all__ = ["BatchReport", "Batcher", "GasBudgetSpentError"]
@@ -591,9 +592,8 @@ def _is_batch_ballot(submission: Submission) -> bool:
 def _batch_argument(submission: Submission) -> tuple[ChecksumAddress, int, int, bytes, bytes]:
     """The ``SignedBallot`` struct (voter, support, v, r, s) of a stored BatchBallot."""
     message = submission.payload["typed_data"]["message"]
-    signature = bytes(HexBytes(submission.payload["signature"]))  # normalized when stored: v is 27 or 28
     voter = Web3.to_checksum_address(message["voter"])
-    return voter, int(message["support"]), signature[64], signature[:32], signature[32:64]
+    return voter, int(message["support"]), *split_signature(submission.payload["signature"])
 
 
 def _topic(value: int) -> str:
