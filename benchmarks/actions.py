@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from eth_typing import HexStr
 from web3 import Web3
 
 from benchmarks.world import DAY, GRANT, Gas, World, bulk, stream_grant_fn
@@ -16,7 +17,7 @@ from civicdao.accounts import NodeSigner, Signer
 from civicdao.governance import Action, SignedBallot, VoteType
 from civicdao.signing import ballot_typed_data, normalize_signature, sign_typed_data
 from civicdao.tokens import ETH
-from civicdao.tx import send_transaction, transact
+from civicdao.tx import TxRecord, send_transaction, transact
 
 Measure = Callable[[World], dict[str, Gas]]
 
@@ -320,6 +321,32 @@ def sablier(world: World) -> dict[str, Gas]:
         }
 
 
+def _inner_call_gas(world: World, record: TxRecord) -> int:
+    """What a transaction's call costs when a contract makes it: receipt gas minus the 21,000 base and the
+    calldata's intrinsic gas, plus the 2,600 of a cold account access (a transaction's ``to`` is warm from the
+    start under EIP-2929; a contract reaching the token pays for it)."""
+    data = bytes(world.w3.eth.get_transaction(HexStr(record.tx_hash))["input"])
+    calldata = sum(16 if byte else 4 for byte in data)
+    return record.gas_used - 21_000 - calldata + 2_600
+
+
+def token_transfers(world: World) -> dict[str, Gas]:
+    """The bench token's own ``transferFrom`` and ``transfer`` as a contract makes them, with balances and
+    allowance already non-zero (as in the measured actions): what an ERC-20 row may add to its ETH target."""
+    token, w3 = world.token, world.w3
+    renter, lister, spender = world.people["renter"], world.people["lister"], world.people["relayer"]
+    with world.isolated():
+        transact(w3, renter, token.functions.approve(spender.address, 2**255))
+        pulled = transact(
+            w3, spender, token.functions.transferFrom(renter.address, world.exchange.address, 10**15)
+        )
+        sent = transact(w3, lister, token.functions.transfer(renter.address, 10**15))
+        return {
+            "token:transfer_from": Gas(_inner_call_gas(world, pulled), pulled.tx_hash),
+            "token:transfer": Gas(_inner_call_gas(world, sent), sent.tx_hash),
+        }
+
+
 #: Every group, in report order.
 GROUPS: dict[str, Measure] = {
     "register": register,
@@ -338,6 +365,7 @@ GROUPS: dict[str, Measure] = {
     "qf_contribute": qf_contribute,
     "stock_governor": stock_governor,
     "sablier": sablier,
+    "token_transfers": token_transfers,
 }
 
 __all__ = ["GROUPS", "Measure", "send_transaction"]
