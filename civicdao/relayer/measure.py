@@ -1,4 +1,5 @@
-"""Measure the gas a relayed vote costs, alone and in governor ``multicall`` batches.
+"""Measure the gas a relayed vote costs: alone, in governor ``multicall`` batches of ``castVoteBySig``, and in
+the governor's batched entry point ``castVotesBySig`` (what the relayer's batcher sends for plain votes).
 
 Run on a fresh local chain: ``python -m civicdao.relayer.measure`` (prints a JSON table). Inside a test or a
 session, call :func:`measure_vote_gas` on a deployed suite: it registers throwaway citizens, opens a
@@ -29,7 +30,8 @@ __all__ = ["VoteGas", "measure_vote_gas"]
 
 @dataclass(frozen=True)
 class VoteGas:
-    """Gas of one way of casting ``votes`` votes: ``how`` is castVote, castVoteBySig or multicall."""
+    """Gas of one way of casting ``votes`` votes: ``how`` is castVote, castVoteBySig, multicall (of
+    castVoteBySig) or castVotesBySig."""
 
     how: str
     votes: int
@@ -48,7 +50,8 @@ def measure_vote_gas(
     payer: Signer,
     sizes: Sequence[int] = (1, 10, 100),
 ) -> list[VoteGas]:
-    """Gas of a direct vote, of one relayed ``castVoteBySig``, and of multicall batches of ``sizes`` ballots.
+    """Gas of a direct vote, of one relayed ``castVoteBySig``, and, for each of ``sizes``, of a multicall
+    batch of that many ``castVoteBySig`` and of one ``castVotesBySig`` of that many batch ballots.
 
     ``registrar`` holds REGISTRAR_ROLE; ``payer`` pays every transaction (the relayer's account). The chain
     is reverted afterwards.
@@ -58,7 +61,7 @@ def measure_vote_gas(
     w3 = suite.w3
     snapshot = control.snapshot()
     try:
-        voters = [from_private_key(Account.create().key) for _ in range(sum(sizes) + 2)]
+        voters = [from_private_key(Account.create().key) for _ in range(2 * sum(sizes) + 2)]
         for index, voter in enumerate(voters):
             register = suite.registry.functions.register(voter.address, Web3.keccak(text=f"gas-{index}"))
             transact(w3, registrar, register)
@@ -77,7 +80,8 @@ def measure_vote_gas(
         direct = voters[0]  # a citizen who pays for their own vote
         control.set_balance(direct.address, 10**18)
         results = [VoteGas("castVote", 1, governance.vote(direct, proposal_id, "for").tx.gas_used)]
-        calls = [_ballot_call(suite, proposal_id, voter) for voter in voters[1:]]
+        multicall_voters, batch_voters = voters[1 : sum(sizes) + 2], voters[sum(sizes) + 2 :]
+        calls = [_ballot_call(suite, proposal_id, voter) for voter in multicall_voters]
         single = transact(w3, payer, suite.governor.functions.castVoteBySig(*calls[0]))
         results.append(VoteGas("castVoteBySig", 1, single.gas_used))
         start = 1
@@ -89,6 +93,15 @@ def measure_vote_gas(
             start += size
             record = transact(w3, payer, suite.governor.functions.multicall(batch))
             results.append(VoteGas("multicall", size, record.gas_used))
+        start = 0
+        for size in sizes:
+            ballots = [
+                governance.sign_batch_ballot(voter, proposal_id, "for")
+                for voter in batch_voters[start : start + size]
+            ]
+            start += size
+            relayed = governance.cast_ballots(payer, ballots)
+            results.append(VoteGas("castVotesBySig", size, relayed.tx.gas_used))
         return results
     finally:
         control.revert(snapshot)
