@@ -290,6 +290,8 @@ ANCHOR_ROWS: dict[str, str] = {
     "token:transfer_from": "bench ERC-20: transferFrom, as a contract makes it",
     "token:transfer": "bench ERC-20: transfer, as a contract makes it",
 }
+#: Rows a world of 10 citizens cannot measure: a batch of 100 ballots needs 100 voters.
+NEEDS_100_VOTERS = ("relay_100", "batch_100")
 #: How a target names the anchor row it adds.
 SHORT_LABELS = {"token:transfer_from": "token transferFrom", "token:transfer": "token transfer"}
 
@@ -507,8 +509,9 @@ def write_report(results: dict[str, Any]) -> None:
         ratio = f"{row['ratio_10000_10']:.3f}" if row["ratio_10000_10"] is not None else "—"
         if scale is False:
             ratio = f"**{ratio}**"
+        at10 = _fmt(row["gas_10"]) if row["key"] not in NEEDS_100_VOTERS else f"n/a ({SMALL} voters)"
         lines.append(
-            f"| {row['action']} | {_fmt(row['gas_10'])} | {_fmt(row['gas_10000'])} | {ratio} | "
+            f"| {row['action']} | {at10} | {_fmt(row['gas_10000'])} | {ratio} | "
             f"{row.get('anchor', '—')} | {_fmt(row.get('anchor_gas_10'))} | "
             f"{_anchor_ratio(row)} | "
             f"{row['target'] or '—'} | {met} | {_slots(row)} |"
