@@ -325,7 +325,8 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
             revert TreasuryInvalidRoundWindow(start, end);
         }
         _commit(token, matchingPool);
-        roundId = _roundCount++;
+        roundId = _roundCount;
+        _roundCount = roundId + 1;
         StoredRound storage r = _rounds[roundId];
         // the window fits 40 bits (start < end ≤ 2^40 − 1) and count ≤ MAX_PROJECTS
         (r.token, r.start, r.end, r.projectCount) = (token, uint40(start), uint40(end), uint8(count));
@@ -710,7 +711,8 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         if (recipient == address(0)) revert TreasuryZeroAddress();
         if (amount == 0) revert TreasuryZeroAmount();
         _commit(token, amount); // amount ≤ committed < 2^128
-        grantId = _grantCount++;
+        grantId = _grantCount;
+        _grantCount = grantId + 1;
         g = _grants[grantId];
         g.token = token;
         g.flags = _EXISTS | kindFlag;
