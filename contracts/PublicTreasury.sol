@@ -226,8 +226,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
             revert TreasuryInvalidSchedule(start, cliff, duration);
         }
         StoredGrant storage g;
-        (grantId, g) = _newGrant(token, recipient, amount, 0);
-        g.start = uint40(start);
+        (grantId, g) = _newGrant(token, recipient, amount, uint40(start), 0);
         g.cliff = uint40(cliff);
         g.duration = uint40(duration);
         emit StreamGrantCreated(grantId, token, recipient, amount, start, cliff, duration);
@@ -248,8 +247,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
             total += tranches[i];
         }
         StoredGrant storage g;
-        (grantId, g) = _newGrant(token, recipient, total, _MILESTONE);
-        g.start = uint40(block.timestamp);
+        (grantId, g) = _newGrant(token, recipient, total, uint40(block.timestamp), _MILESTONE);
         _tranches[grantId] = tranches;
         emit MilestoneGrantCreated(grantId, token, recipient, total, count);
     }
@@ -706,11 +704,12 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         (s.committed, s.totalOut) = (uint128(committed_ - amount), SafeCast.toUint128(totalOut + publicMoney));
     }
 
-    /// @dev Validates, charges and commits a new grant; returns its id and its storage.
+    /// @dev Validates, charges and commits a new grant starting at `start`; returns its id and its storage.
     function _newGrant(
         address token,
         address recipient,
         uint256 amount,
+        uint40 start,
         uint8 kindFlag
     ) internal returns (uint256 grantId, StoredGrant storage g) {
         if (recipient == address(0)) revert TreasuryZeroAddress();
@@ -719,8 +718,7 @@ contract PublicTreasury is IPublicTreasury, AccessControl, ReentrancyGuard {
         grantId = _grantCount;
         _grantCount = grantId + 1;
         g = _grants[grantId];
-        g.token = token;
-        g.flags = _EXISTS | kindFlag;
+        (g.token, g.start, g.flags) = (token, start, _EXISTS | kindFlag);
         g.recipient = recipient;
         g.amount = uint128(amount);
         uint64 membership = _recipientMembership(recipient);
