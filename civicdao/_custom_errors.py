@@ -1347,7 +1347,7 @@ class TimelockUnexpectedOperationState(ContractRevert):
 
 
 class TreasuryContributionTooLarge(ContractRevert):
-    """Indicates a round whose total contributions would exceed 2^128 - 1 (keeps matching maths in range)."""
+    """Indicates a contribution that would take a project's citizen contributions, or apart its other contributions, beyond 2^96 - 1 (keeps Σ√c_i in 128 bits and the matching maths in range)."""
 
     signature = "TreasuryContributionTooLarge(uint256,uint256)"
     selector = "0xf4bbe1c8"
@@ -1411,7 +1411,7 @@ class TreasuryInvalidProjectCount(ContractRevert):
 
 
 class TreasuryInvalidRoundWindow(ContractRevert):
-    """Indicates a round window that is empty or already over."""
+    """Indicates a round window that is empty, already over, or ends beyond 2^40 - 1 (its stored width)."""
 
     signature = "TreasuryInvalidRoundWindow(uint64,uint64)"
     selector = "0xaa235465"
@@ -1419,7 +1419,7 @@ class TreasuryInvalidRoundWindow(ContractRevert):
 
 
 class TreasuryInvalidSchedule(ContractRevert):
-    """Indicates an invalid stream schedule (zero duration or cliff beyond duration)."""
+    """Indicates an invalid stream schedule (zero duration, cliff beyond duration, or a start or duration beyond 2^40 - 1, the width the treasury stores them in)."""
 
     signature = "TreasuryInvalidSchedule(uint64,uint64,uint64)"
     selector = "0x495df7f2"

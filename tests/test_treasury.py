@@ -26,6 +26,7 @@ from civicdao._custom_errors import (
     CurrencyWrongValue,
     ERC20InsufficientAllowance,
     ReentrancyGuardReentrantCall,
+    SafeCastOverflowedUintDowncast,
     TreasuryContributionTooLarge,
     TreasuryEpochCapExceeded,
     TreasuryGrantAlreadyCancelled,
@@ -574,6 +575,44 @@ def test_stream_grant_reverts(st: Standalone) -> None:
         st.run(st.api.cancel_grant_action(7))
 
 
+def test_schedules_and_windows_beyond_40_bits_revert(st: Standalone) -> None:
+    """Grant schedules and round windows are stored in 40 bits (until the year 36,812)."""
+    _fund(st, 10)
+    fns, who, big = st.treasury.functions, st.citizens[0].address, 2**40
+    with pytest.raises(TreasuryInvalidSchedule) as err:
+        st.gov(fns.createStreamGrant(ETH, who, 1, big, 0, 10))
+    assert (err.value.start, err.value.cliff, err.value.duration) == (big, 0, 10)
+    with pytest.raises(TreasuryInvalidSchedule):
+        st.gov(fns.createStreamGrant(ETH, who, 1, 5, 0, big))
+    with pytest.raises(TreasuryInvalidRoundWindow) as window:
+        st.gov(fns.openRound(ETH, 0, [who], st.now(), big))
+    assert window.value.end == big
+    with pytest.raises(ConfigError):
+        st.api.stream_grant_action(recipient=who, amount=1, start=big, duration=10)
+    with pytest.raises(ConfigError):
+        st.api.open_round_action(projects=[who], matching_pool=0, start=0, end=big)
+    grant_id = _stream(st, 1, 2**40 - 11, cliff=0, duration=10)  # the last representable schedule
+    assert st.api.get_grant(grant_id).start == 2**40 - 11
+
+
+def test_token_counters_beyond_128_bits_revert(st: Standalone) -> None:
+    """Commitments and the paid-out total are 128-bit counters: a token amount beyond them reverts."""
+    huge, _ = deploy_contract(st.w3, st.admin, "MockERC20", "Huge", "HUGE", 18)
+    donor = st.outsiders[0]
+    transact(st.w3, st.admin, huge.functions.mint(donor.address, 2**140))
+    st.gov(st.treasury.functions.setEpochCap(huge.address, tr.UNCAPPED))
+    st.control.increase_time(EPOCH)  # a raise applies from the next epoch
+    st.api.donate(donor, 2**140, token=huge.address, note="huge")
+    fns, who = st.treasury.functions, st.citizens[0].address
+    with pytest.raises(SafeCastOverflowedUintDowncast) as err:
+        st.gov(fns.createStreamGrant(huge.address, who, 2**129, st.now(), 0, 10))
+    assert (err.value.bits, err.value.value) == (128, 2**129)
+    with pytest.raises(SafeCastOverflowedUintDowncast):
+        st.gov(fns.transfer(huge.address, who, 2**129, NO_NOTE))
+    st.gov(fns.transfer(huge.address, who, 2**127, NO_NOTE))
+    assert st.api.token_balance(huge.address).total_out == 2**127
+
+
 def test_claim_by_someone_else_and_double_cancel_revert(st: Standalone) -> None:
     _fund(st, ETHER)
     grant_id = _stream(st, 1_000, st.now() - 100, cliff=0, duration=10)
@@ -802,14 +841,22 @@ def test_qf_round_reverts(st: Standalone) -> None:
         st.api.claim_round_payout(st.outsiders[1], later, 0)
 
 
-def test_qf_contributions_above_two_to_the_128_revert(st: Standalone) -> None:
-    whale = st.outsiders[2]
-    transact(st.w3, whale, st.token.functions.mint(whale.address, 2**129))
-    round_id = _round(st, [st.outsiders[1].address], 0, token=st.token.address)
-    st.api.contribute(whale, round_id, 0, 2**128 - 10)
+def test_qf_contributions_above_two_to_the_96_per_project_revert(st: Standalone) -> None:
+    """A project's unmatched and (apart) its citizens' contributions stay below 2^96 (Σ√ fits 128 bits)."""
+    whale, citizen = st.outsiders[2], st.citizens[1]
+    for who in (whale, citizen):
+        transact(st.w3, who, st.token.functions.mint(who.address, 2**97))
+    round_id = _round(st, [st.outsiders[1].address, st.outsiders[0].address], 0, token=st.token.address)
+    st.api.contribute(whale, round_id, 0, 2**96 - 10)
     with pytest.raises(TreasuryContributionTooLarge) as err:
         st.api.contribute(whale, round_id, 0, 11)
-    assert err.value.total == 2**128 + 1
+    assert err.value.total == 2**96 + 1
+    st.api.contribute(citizen, round_id, 0, 2**96 - 10)  # the citizens' side is counted apart
+    with pytest.raises(TreasuryContributionTooLarge) as err:
+        st.api.contribute(citizen, round_id, 0, 11)
+    assert err.value.total == 2**96 + 1
+    st.api.contribute(whale, round_id, 1, 2**96 - 1)  # each project has its own bound
+    assert st.api.get_round(round_id).total_contributions == 3 * 2**96 - 21
 
 
 def test_open_round_action_validates_input(st: Standalone) -> None:

@@ -378,6 +378,17 @@ def test_a_membership_id_beyond_64_bits_is_refused_at_creation(mock_bench: tuple
         b.round([who], 0)
 
 
+def test_a_grant_membership_id_beyond_56_bits_is_refused(mock_bench: tuple[Bench, Contract]) -> None:
+    """A grant packs its membership id in 56 bits (a round's project keeps 64)."""
+    b, mock = mock_bench
+    who = b.spare_keys[0].address
+    transact(b.w3, b.admin, mock.functions.setMembership(who, 2**56))
+    with pytest.raises(SafeCastOverflowedUintDowncast) as err:
+        b.stream(who, ETHER)
+    assert (err.value.bits, err.value.value) == (56, 2**56)
+    b.round([who], 0)  # a project still records it
+
+
 def test_grants_are_held_in_the_registry_of_their_time(mock_bench: tuple[Bench, Contract]) -> None:
     """After the DAO switches registries, id N of the new registry is someone else: they cannot claim."""
     b, mock = mock_bench

@@ -40,6 +40,10 @@ from civicdao.tx import TxRecord
 if TYPE_CHECKING:
     from civicdao.local import PassedProposal
 
+#: The contract keeps grant schedules and round windows in 40 bits (until the year 36,812); larger values
+#: revert with TreasuryInvalidSchedule / TreasuryInvalidRoundWindow.
+SCHEDULE_MAX = 2**40 - 1
+
 __all__ = ["TreasuryActions", "grant_id_of"]
 
 _GRANT_EVENTS = ("StreamGrantCreated", "MilestoneGrantCreated")
@@ -96,7 +100,7 @@ class TreasuryActions:
         address = token_of(token)
         amount = amount_of(amount, "grant amount")
         start, cliff, duration = (
-            whole_number(value, name, maximum=UINT64_MAX)
+            whole_number(value, name, maximum=SCHEDULE_MAX)
             for value, name in ((start, "start"), (cliff, "cliff"), (duration, "duration"))
         )
         if duration == 0 or cliff > duration:
@@ -157,8 +161,8 @@ class TreasuryActions:
             raise ConfigError(f"a round needs 1 to {MAX_PROJECTS} projects")
         recipients = [nonzero(p, f"project {i}") for i, p in enumerate(projects)]
         pool = amount_of(matching_pool, "matching pool", allow_zero=True)
-        start = whole_number(start, "start", maximum=UINT64_MAX)
-        end = whole_number(end, "end", maximum=UINT64_MAX)
+        start = whole_number(start, "start", maximum=SCHEDULE_MAX)
+        end = whole_number(end, "end", maximum=SCHEDULE_MAX)
         if end <= start:
             raise ConfigError(f"round end {end} must be after its start {start}")
         return self._action(

@@ -23,7 +23,7 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
         Milestone
     }
 
-    /// @notice A grant of `amount` of `token` to `recipient`.
+    /// @notice A grant of `amount` of `token` to `recipient` (as the `getGrant` view returns it; stored packed).
     /// @dev For streams, `start` is a timestamp and `cliff`/`duration` are seconds after `start`.
     /// For milestone grants, `start` is the creation time and `cliff`/`duration` are zero.
     /// After a cancellation `amount` is reduced to what was vested (stream) or released (milestone), or to what was
@@ -47,8 +47,8 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
         uint64 membership;
     }
 
-    /// @notice A quadratic-funding round.
-    /// @dev `registry` is the citizen registry when the round opened: citizen projects' memberships are held there.
+    /// @notice A quadratic-funding round (as the `getRound` view returns it; stored packed).
+    /// @dev `totalContributions` is the sum of its projects' contributions. `registry` is the citizen registry when the round opened: citizen projects' memberships are held there.
     struct Round {
         address token;
         uint64 start;
@@ -61,7 +61,7 @@ interface IPublicTreasury is IFeeSink, IPublicTreasuryErrors, IPublicTreasuryEve
         uint256 projectCount;
     }
 
-    /// @notice One project of a quadratic-funding round.
+    /// @notice One project of a quadratic-funding round (as the `getProject` view returns it; stored packed).
     /// @dev `sumSqrt` is Σ√(c_i·1e18) over citizen contributors (scaled for precision), where c_i is one
     /// membership's total however many keys it contributed from; `matching` is the normalised payout, set at
     /// finalization. `membership` is the id a citizen recipient held in the round's registry when the round opened

@@ -7,7 +7,8 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// @author CivicDAO
 /// @notice Integer maths of quadratic funding: per-project raw match (Σ√c_i)² − Σc_i and its normalisation to a pool.
 /// @dev Square roots are taken of `c·SCALE` (SCALE = 1e18) so that small token amounts keep precision; callers
-/// keep Σc_i ≤ 2^128 − 1 so that (Σ√(c_i·SCALE))² stays far inside uint256.
+/// keep Σc_i ≤ 2^96 − 1 per project, so that Σ√(c_i·SCALE) ≤ 1e9·Σc_i < 2^126 (PublicTreasury stores it in 128
+/// bits) and (Σ√(c_i·SCALE))² stays inside uint256.
 library QuadraticFundingMath {
     /// @notice Precision factor applied under the square root.
     uint256 internal constant SCALE = 1e18;

@@ -138,8 +138,14 @@ contract CivicInvariants is InvariantTest {
     }
 
     /// @notice Every finalized round pays at most its pool in matching, and each project exactly its own
-    /// contributions plus its matching.
+    /// contributions plus its matching; a project's packed sums stay in range (Σ√(c_i·1e18) ≤ 1e9·Σc_i, the
+    /// citizens' part of its contributions), and no grant has paid out more than it holds.
     function invariant_qfPayoutsWithinPoolAndContributions() public view {
+        uint256 grants = s.treasury.grantCount();
+        for (uint256 id; id < grants; ++id) {
+            IPublicTreasury.Grant memory g = s.treasury.getGrant(id);
+            vm.assertLe(g.claimed, g.amount, "grant claimed > amount");
+        }
         uint256 rounds = s.treasury.roundCount();
         for (uint256 id; id < rounds; ++id) {
             IPublicTreasury.Round memory r = s.treasury.getRound(id);
@@ -149,6 +155,8 @@ contract CivicInvariants is InvariantTest {
                 IPublicTreasury.Project memory p = s.treasury.getProject(id, k);
                 matching += p.matching;
                 contributions += p.contributions;
+                vm.assertLe(p.citizenContributions, p.contributions, "citizen contributions > contributions");
+                vm.assertLe(p.sumSqrt, p.citizenContributions * 1e9, "project sum of square roots out of range");
             }
             vm.assertEq(contributions, r.totalContributions, "project contributions != round total");
             vm.assertEq(matching, r.totalMatching, "project matching != round matching");

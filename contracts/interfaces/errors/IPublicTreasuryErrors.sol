@@ -33,7 +33,8 @@ interface IPublicTreasuryErrors {
     /// @param length The length given, in seconds.
     error TreasuryInvalidEpochLength(uint256 length);
 
-    /// @dev Indicates an invalid stream schedule (zero duration or cliff beyond duration).
+    /// @dev Indicates an invalid stream schedule (zero duration, cliff beyond duration, or a start or duration
+    /// beyond 2^40 - 1, the width the treasury stores them in).
     /// @param start The vesting start.
     /// @param cliff The cliff, in seconds after `start`.
     /// @param duration The duration, in seconds after `start`.
@@ -83,7 +84,7 @@ interface IPublicTreasuryErrors {
     /// @param count The number of projects given.
     error TreasuryInvalidProjectCount(uint256 count);
 
-    /// @dev Indicates a round window that is empty or already over.
+    /// @dev Indicates a round window that is empty, already over, or ends beyond 2^40 - 1 (its stored width).
     /// @param start The window's start.
     /// @param end The window's end.
     error TreasuryInvalidRoundWindow(uint64 start, uint64 end);
@@ -127,9 +128,10 @@ interface IPublicTreasuryErrors {
     /// @param projectIndex The project.
     error TreasuryProjectAlreadyClaimed(uint256 roundId, uint256 projectIndex);
 
-    /// @dev Indicates a round whose total contributions would exceed 2^128 - 1 (keeps matching maths in range).
+    /// @dev Indicates a contribution that would take a project's citizen contributions, or apart its other
+    /// contributions, beyond 2^96 - 1 (keeps Σ√c_i in 128 bits and the matching maths in range).
     /// @param roundId The round.
-    /// @param total The total the contribution would reach.
+    /// @param total The project's total (of that side) the contribution would reach.
     error TreasuryContributionTooLarge(uint256 roundId, uint256 total);
 
     /// @dev Indicates a claim for a citizen recipient whose membership was revoked (nobody holds it now).
