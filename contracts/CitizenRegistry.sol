@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC721Votes} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Votes.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -247,8 +246,8 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     /// GovernorCountingOverridable reads it for override votes.
     /// @param account The address to query.
     /// @param timepoint The timepoint (unix seconds, before now).
-    /// @return The delegate then: the explicit choice in force, else `account` itself once it has ever held a
-    /// membership (self-delegation is implicit), else the zero address.
+    /// @return The delegate then: the explicit choice in force, else `account` itself if it had held a membership
+    /// by then (self-delegation is implicit), else the zero address.
     function getPastDelegate(address account, uint256 timepoint) public view returns (address) {
         return _pastDelegate(account, _members[account], _validateTimepoint(timepoint));
     }
@@ -595,7 +594,11 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
             (bool found, uint256 chosen) = _lookup(_choices[account], t);
             if (found) return address(uint160(chosen));
         }
-        return record & _NONCE_MASK != 0 ? account : address(0);
+        if (record & _NONCE_MASK == 0) return address(0); // never held a membership, never chose
+        // implicit self from its first membership on: held now since `t` or before, or held earlier
+        if (record & _ID_MASK != 0 && t >= uint48(record >> _SINCE_SHIFT)) return account;
+        Checkpoints.Trace208 storage past = _pastHoldings[account];
+        return past.length() != 0 && past.at(0)._key <= t ? account : address(0);
     }
 
     /// @dev Records the end of the holding in `record` (the address's record before the loss) in `_pastHoldings`.
