@@ -611,9 +611,9 @@ def _moment(control: ChainControl) -> int:
 def test_delegation_history_answers_every_past_timepoint(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
 ) -> None:
-    """The registry keeps its own delegate and vote histories (the latest entry in one slot, earlier ones moved
-    out on a change): getPastVotes, getPastDelegate and getPastTotalSupply agree at every timepoint, including
-    those behind the latest entry, while the holder's own vote is derived from its member record."""
+    """The registry keeps its own delegate and vote histories (the latest entry in one slot, earlier ones
+    moved out on a change): getPastVotes, getPastDelegate and getPastTotalSupply agree at every timepoint,
+    including those behind the latest entry, while the holder's own vote is derived from its member record."""
     registry = citizens.contract.functions
     a, b, c = accounts[1], accounts[2], accounts[3]
     for who in (a, b, c):
