@@ -17,13 +17,26 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// (1 membership = 1 vote) on an ERC-6372 timestamp clock. A registrar attests residency off-chain; the chain
 /// keeps only a salted credential hash, consumed forever, so nobody can register twice and nobody learns who a
 /// member is.
-/// @dev Composition: ERC721 + ERC721Votes (votes follow the token) + VotesExtended (checkpointed delegates and
-/// balances, required by GovernorCountingOverridable) + AccessControl. Storage per registration is kept small:
-/// one member record per address packs the membership id, the rotation nonce, rotation flags and the time the
-/// holding began; ERC-721's owner and balance slots are replaced by `_holders` and the record (see `_update`),
-/// and VotesExtended's balance checkpoints by the record plus `_pastHoldings`, written when a holding ends. This
-/// replaces OpenZeppelin's own bookkeeping for a measured gas target (a registration <= 175,000 gas): it took a
-/// registration from 343,393 to 253,637 gas (benchmarks/REPORT.md). EIP712 comes through Votes with the domain
+/// @dev Composition: ERC721 + ERC721Votes (votes follow the token) + AccessControl, with VotesExtended's two
+/// lookups (`getPastDelegate`, `getPastBalanceOf`, read by GovernorCountingOverridable for override votes)
+/// implemented here. Storage per registration is kept small, replacing OpenZeppelin's own bookkeeping for a
+/// measured gas target (registration <= 175,000 gas, re-delegation <= 1.05 x stock ERC20Votes; numbers from
+/// `python -m benchmarks.gas_bench --write-ceilings`, see benchmarks/REPORT.md):
+/// - one member record per address packs the membership id, the rotation nonce, rotation and delegation flags
+///   and the time the holding began; ERC-721's owner and balance slots are replaced by `_holders` and the
+///   record (see `_update`), and VotesExtended's balance checkpoints by the record plus `_pastHoldings`, written
+///   when a holding ends (registration 343,393 -> 253,637 gas);
+/// - Votes' and VotesExtended's delegation bookkeeping is replaced too (see `_delegate`): self-delegation is
+///   implicit and a self-delegated holder's own vote is derived from its record, so a registration writes no
+///   delegate, delegate-history or vote checkpoint; explicit choices and votes received from other holders
+///   live in `History`s whose latest entry is one slot. Registration 253,637 -> 138,390 gas (4 fresh slots:
+///   credential, record, holder, total-supply checkpoint), by attestation 259,906 -> 144,671; delegating away
+///   from oneself 127,527 -> 85,028 (stock ERC20Votes re-delegation: 96,651); revocation 170,902 -> 136,224,
+///   rotation 373,782 -> 228,755, castVote 4,549 gas cheaper (the voter's record is the only read).
+/// Events stay as OpenZeppelin's and the standards emit them (index, wallets and the relayer read them):
+/// Transfer and Locked (ERC-721/ERC-5192), CitizenRegistered, DelegateChanged (from nobody to the holder on an
+/// address's first membership: the implicit self-delegation begins) and DelegateVotesChanged; together about
+/// 8,500 gas of a registration, which meets its target with them. EIP712 comes through Votes with the domain
 /// name "CivicDAO CitizenRegistry", version "1".
 /// Nonces: OpenZeppelin's `nonces(address)` (from Votes) is used only by `delegateBySig`. Registrar-signed
 /// rotations use a separate per-`from` counter, `rotationNonces(address)`, so a pending rotation never
