@@ -579,6 +579,10 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
         if (since == 0) return (false, 0);
         if (t >= since) return (true, uint160(head));
         uint256 high = head >> _LENGTH_SHIFT;
+        if (high == 0) return (false, 0);
+        uint256 latest = history.past[high - 1];
+        if (uint48(latest >> _TIME_SHIFT) <= t) return (true, uint160(latest));
+        --high; // the answer is older than the latest earlier entry
         uint256 low;
         while (low < high) {
             uint256 mid = (low + high) / 2;
