@@ -296,7 +296,11 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
         uint48 t = _validateTimepoint(timepoint);
         uint256 record = _members[account];
         if (record & _RECEIVES != 0) votes = _valueAt(_received[account], t);
-        if (_pastBalance(account, record, t) != 0 && _pastDelegate(account, record, t) == account) ++votes;
+        if (_pastBalance(account, record, t) == 0) return votes;
+        // it held a membership at `t`, so without an explicit choice in force then it was its own delegate
+        if (record & _CHOSE == 0) return votes + 1;
+        (bool found, uint256 chosen) = _lookup(_choices[account], t);
+        if (!found || address(uint160(chosen)) == account) ++votes;
     }
 
     /// @notice IVotes: the live memberships at `timepoint` (must be in the past).
