@@ -72,8 +72,8 @@ _T = TypeVar("_T")
 DEFAULT_GAS_MARGIN = 1.25
 #: ...and this much is added on top: an estimate runs in the latest block's second, where a Votes
 #: checkpoint is overwritten in place, while the mined transaction lands in a new second and writes new
-#: checkpoint slots (22,100 gas each, up to five for a delegation between VotesExtended accounts; one was
-#: estimated at 60,635 gas and used 127,425). Only the gas used is paid.
+#: history slots (22,100 gas each: a re-delegation writes up to three, the delegator's choice and both
+#: delegates' received votes; governance and the exchange write others). Only the gas used is paid.
 DEFAULT_GAS_HEADROOM = 5 * 22_100
 
 

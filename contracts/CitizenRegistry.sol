@@ -2,8 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
-import {VotesExtended} from "@openzeppelin/contracts/governance/utils/VotesExtended.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC721Votes} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Votes.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -19,13 +17,28 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// (1 membership = 1 vote) on an ERC-6372 timestamp clock. A registrar attests residency off-chain; the chain
 /// keeps only a salted credential hash, consumed forever, so nobody can register twice and nobody learns who a
 /// member is.
-/// @dev Composition: ERC721 + ERC721Votes (votes follow the token) + VotesExtended (checkpointed delegates and
-/// balances, required by GovernorCountingOverridable) + AccessControl. Storage per registration is kept small:
-/// one member record per address packs the membership id, the rotation nonce, rotation flags and the time the
-/// holding began; ERC-721's owner and balance slots are replaced by `_holders` and the record (see `_update`),
-/// and VotesExtended's balance checkpoints by the record plus `_pastHoldings`, written when a holding ends. This
-/// replaces OpenZeppelin's own bookkeeping for a measured gas target (a registration <= 175,000 gas): it took a
-/// registration from 343,393 to 253,637 gas (benchmarks/REPORT.md). EIP712 comes through Votes with the domain
+/// @dev Composition: ERC721 + ERC721Votes (votes follow the token) + AccessControl, with VotesExtended's two
+/// lookups (`getPastDelegate`, `getPastBalanceOf`, read by GovernorCountingOverridable for override votes)
+/// implemented here. Storage per registration is kept small, replacing OpenZeppelin's own bookkeeping for a
+/// measured gas target (registration <= 175,000 gas, re-delegation <= 1.05 x stock ERC20Votes; numbers from
+/// `python -m benchmarks.gas_bench --write-ceilings`, see benchmarks/REPORT.md):
+/// - one member record per address packs the membership id, the rotation nonce, rotation and delegation flags
+///   and the time the holding began; ERC-721's owner and balance slots are replaced by `_holders` and the
+///   record (see `_update`), and VotesExtended's balance checkpoints by the record plus `_pastHoldings`, written
+///   when a holding ends (registration 343,393 -> 253,637 gas);
+/// - Votes' and VotesExtended's delegation bookkeeping is replaced too (see `_delegate`): self-delegation is
+///   implicit and a self-delegated holder's own vote is derived from its record, so a registration writes no
+///   delegate, delegate-history or vote checkpoint; explicit choices and votes received from other holders
+///   live in `History`s whose latest entry is one slot. Registration 253,637 -> 138,390 gas (4 fresh slots:
+///   credential, record, holder, total-supply checkpoint), by attestation 259,906 -> 144,671; delegating away
+///   from oneself 127,527 -> 85,028 (stock ERC20Votes re-delegation: 96,651); revocation 170,902 -> 136,224,
+///   rotation 373,782 -> 228,755; castVote 80,135 -> 75,459 and the override vote 101,224 -> 98,709 (a
+///   self-delegated voter's record is the only read). A change of an explicit choice (to a third address)
+///   writes three fresh slots, 117,626 (it was 127,527), as the stock token's two plus the delegate history.
+/// Events stay as OpenZeppelin's and the standards emit them (index, wallets and the relayer read them):
+/// Transfer and Locked (ERC-721/ERC-5192), CitizenRegistered, DelegateChanged (from nobody to the holder on an
+/// address's first membership: the implicit self-delegation begins) and DelegateVotesChanged; together about
+/// 8,500 gas of a registration, which meets its target with them. EIP712 comes through Votes with the domain
 /// name "CivicDAO CitizenRegistry", version "1".
 /// Nonces: OpenZeppelin's `nonces(address)` (from Votes) is used only by `delegateBySig`. Registrar-signed
 /// rotations use a separate per-`from` counter, `rotationNonces(address)`, so a pending rotation never
@@ -43,7 +56,7 @@ import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
 /// `from` is cast by the new key (with the rest of `from`'s snapshot weight), and the delegators can still
 /// override. On later proposals those delegations stay with `from` (their choice, not ours; the registry cannot
 /// move them without a loop over delegators): they re-delegate if they wish.
-contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenRegistryFull {
+contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     using Checkpoints for Checkpoints.Trace208;
 
     // ───────────────────────────────── constants ──────────────────────────────
@@ -90,6 +103,25 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
     uint256 private constant _SINCE_MASK = uint256(type(uint48).max) << _SINCE_SHIFT;
     /// @dev What a loss clears from a record: the id, the id's rotation flag and the gain time.
     uint256 private constant _HOLDING_MASK = _ID_MASK | _ID_ROTATED | _SINCE_MASK;
+    /// @dev The rotation nonce bits: non-zero once the address has ever gained a membership.
+    uint256 private constant _NONCE_MASK = uint256(type(uint64).max) << 128;
+    /// @dev Set once the address has chosen a delegate explicitly (`_choices` is not empty); never cleared.
+    uint256 private constant _CHOSE = 1 << 194;
+    /// @dev Set once another holder has delegated to the address (`_received` is not empty); never cleared.
+    uint256 private constant _RECEIVES = 1 << 195;
+
+    /// @dev A history head: value (bits 0-159), the time it was set (bits 160-207, 0 = never set) and the number
+    /// of earlier entries in `past` (bits 208-255). An earlier entry is value | time << 160, oldest first.
+    uint256 private constant _TIME_SHIFT = 160;
+    uint256 private constant _LENGTH_SHIFT = 208;
+
+    /// @dev A value history whose latest entry sits in one head slot: the first write of a history is one fresh
+    /// slot (OpenZeppelin's Checkpoints array writes two: its length and the element), later writes move the
+    /// head into `past` only when a new timepoint begins. Reading a current or recent value reads the head.
+    struct History {
+        uint256 head;
+        mapping(uint256 index => uint256 entry) past;
+    }
 
     /// @dev Per address, one slot: membership id (bits 0-127, 0 = none), registrar-signed rotation nonce (bits
     /// 128-191; moves on every membership gain, loss or rotation), the two rotation flags and the time the
@@ -112,6 +144,17 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     /// @dev Per membership: (rotation time -> the key it was rotated away from).
     mapping(uint256 tokenId => Checkpoints.Trace208) private _rotatedFrom;
+
+    /// @dev Per address, its explicit delegate choices over time (empty: it delegates to itself, implicitly).
+    mapping(address account => History) private _choices;
+
+    /// @dev Per address, the votes other holders delegate to it, over time (its own vote is not counted here: it
+    /// is derived from the member record and `_choices`).
+    mapping(address account => History) private _received;
+
+    /// @dev Live memberships over time (Votes' total-supply checkpoints, kept here since `_transferVotingUnits`
+    /// is replaced).
+    Checkpoints.Trace208 private _supply;
 
     // ─────────────────────────────── constructor ──────────────────────────────
 
@@ -205,15 +248,68 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         return _members[owner] & _ID_MASK != 0 ? 1 : 0;
     }
 
-    /// @notice VotesExtended: the voting units (0 or 1) `account` held at `timepoint` (must be in the past).
+    /// @notice VotesExtended's getPastBalanceOf: the voting units (0 or 1) `account` held at `timepoint` (must
+    /// be in the past). GovernorCountingOverridable reads it for override votes.
     /// @param account The address to query.
     /// @param timepoint The timepoint (unix seconds, before now).
     /// @return 1 if `account` held a membership then, else 0.
-    function getPastBalanceOf(address account, uint256 timepoint) public view override returns (uint256) {
+    function getPastBalanceOf(address account, uint256 timepoint) public view returns (uint256) {
+        return _pastBalance(account, _members[account], _validateTimepoint(timepoint));
+    }
+
+    /// @notice VotesExtended's getPastDelegate: the delegate `account` had at `timepoint` (must be in the past).
+    /// GovernorCountingOverridable reads it for override votes.
+    /// @param account The address to query.
+    /// @param timepoint The timepoint (unix seconds, before now).
+    /// @return The delegate then: the explicit choice in force, else `account` itself if it had held a membership
+    /// by then (self-delegation is implicit), else the zero address.
+    function getPastDelegate(address account, uint256 timepoint) public view returns (address) {
+        return _pastDelegate(account, _members[account], _validateTimepoint(timepoint));
+    }
+
+    /// @notice IVotes: the delegate of `account`: its explicit choice, else itself once it has ever held a
+    /// membership (every membership is self-delegated until its holder delegates), else the zero address.
+    /// @param account The address to query.
+    /// @return The current delegate.
+    function delegates(address account) public view override returns (address) {
+        uint256 record = _members[account];
+        if (record & _CHOSE != 0) return address(uint160(_choices[account].head));
+        return record & _NONCE_MASK != 0 ? account : address(0);
+    }
+
+    /// @notice IVotes: the votes `account` casts now: memberships other holders delegate to it, plus its own if
+    /// it holds one and delegates to itself.
+    /// @param account The address to query.
+    /// @return votes The current voting power.
+    function getVotes(address account) public view override returns (uint256 votes) {
+        uint256 record = _members[account];
+        if (record & _RECEIVES != 0) votes = uint160(_received[account].head);
+        if (record & _ID_MASK != 0 && (record & _CHOSE == 0 || address(uint160(_choices[account].head)) == account))
+        {
+            ++votes;
+        }
+    }
+
+    /// @notice IVotes: the votes `account` could cast at `timepoint` (must be in the past).
+    /// @param account The address to query.
+    /// @param timepoint The timepoint (unix seconds, before now).
+    /// @return votes The voting power at `timepoint`.
+    function getPastVotes(address account, uint256 timepoint) public view override returns (uint256 votes) {
         uint48 t = _validateTimepoint(timepoint);
         uint256 record = _members[account];
-        if (record & _ID_MASK != 0 && t >= uint48(record >> _SINCE_SHIFT)) return 1;
-        return _pastHoldings[account].upperLookupRecent(t);
+        if (record & _RECEIVES != 0) votes = _valueAt(_received[account], t);
+        if (_pastBalance(account, record, t) == 0) return votes;
+        // it held a membership at `t`, so without an explicit choice in force then it was its own delegate
+        if (record & _CHOSE == 0) return votes + 1;
+        (bool found, uint256 chosen) = _lookup(_choices[account], t);
+        if (!found || address(uint160(chosen)) == account) ++votes;
+    }
+
+    /// @notice IVotes: the live memberships at `timepoint` (must be in the past).
+    /// @param timepoint The timepoint (unix seconds, before now).
+    /// @return The total voting power then.
+    function getPastTotalSupply(uint256 timepoint) public view override returns (uint256) {
+        return _supply.upperLookupRecent(_validateTimepoint(timepoint));
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -288,8 +384,9 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
 
     // ───────────────────────────────── internal ───────────────────────────────
 
-    /// @dev Issues a membership: checks, consumes the credential, self-delegates if the holder has no delegate
-    /// yet (so votes are live on mint), then mints.
+    /// @dev Issues a membership: checks, consumes the credential, then mints. Self-delegation is implicit (see
+    /// `delegates`): a holder who never chose a delegate votes for itself without a delegate or vote checkpoint
+    /// of its own; only a holder who explicitly chose nobody (the zero address) is self-delegated explicitly.
     function _register(address citizen, bytes32 credentialHash, address registrar) internal returns (uint256) {
         if (citizen == address(0)) revert CitizenRegistryZeroAddress();
         if (credentialHash == bytes32(0)) revert CitizenRegistryZeroCredential();
@@ -302,9 +399,12 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
             ++_nextTokenId;
         }
         _credentialUsed[credentialHash] = true;
-        // Delegating first (0 units: the record holds no id yet, so the balance is 0) and minting second moves the
-        // single unit once, straight to the delegate.
-        if (delegates(citizen) == address(0)) _delegate(citizen, citizen);
+        // The vote must be live on mint. The record holds no id yet, so these move no vote; minting moves it once.
+        if (record & _CHOSE != 0) {
+            if (_choices[citizen].head & type(uint160).max == 0) _delegate(citizen, citizen); // chose nobody
+        } else if (record & _NONCE_MASK == 0) {
+            emit DelegateChanged(citizen, address(0), citizen); // the implicit self-delegation begins
+        }
         // The nonce moves: a rotation of `citizen` signed while it held no membership (or an earlier one) must not
         // apply to this one. Ids stay far below 2^128 (one per registration).
         _members[citizen] = record + _NONCE_ONE + tokenId + (uint256(clock()) << _SINCE_SHIFT);
@@ -329,8 +429,13 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         address fromDelegate = delegates(from);
         address newDelegate = fromDelegate == from ? to : fromDelegate;
         // `to` holds no units yet (its record holds no id), so this only records the choice; the move below
-        // carries the vote once.
-        if (delegates(to) != newDelegate) _delegate(to, newDelegate);
+        // carries the vote once. Self stays implicit for a `to` that never chose.
+        if (newDelegate == to && toRecord & _CHOSE == 0) {
+            if (toRecord & _NONCE_MASK == 0) emit DelegateChanged(to, address(0), to);
+        } else if (delegates(to) != newDelegate) {
+            _delegate(to, newDelegate);
+            toRecord = _members[to]; // now flagged as having chosen
+        }
 
         // `from` holds nothing now and has a rotation history; its nonce moves, so any other signed rotation of
         // `from` is stale
@@ -393,16 +498,130 @@ contract CitizenRegistry is ERC721Votes, VotesExtended, AccessControl, ICitizenR
         return _holders[tokenId];
     }
 
-    /// @dev Resolves Votes / VotesExtended (VotesExtended checkpoints the delegate).
-    function _delegate(address account, address delegatee) internal override(Votes, VotesExtended) {
-        super._delegate(account, delegatee);
+    /// @dev Replaces Votes' and VotesExtended's delegation bookkeeping (measured, benchmarks/REPORT.md): their
+    /// delegate slot, delegate-history and vote checkpoints cost a registration 5 fresh slots and a delegation
+    /// 3 (registration 253,637 gas, delegation 127,527 against stock ERC20Votes' 96,651). Here a holder who never
+    /// chose delegates to itself implicitly and its own vote is derived from the member record, so a registration
+    /// writes no delegation or vote state; an explicit choice is a `History` in `_choices`, and `_received` counts
+    /// only votes delegated by other holders (both first written in one fresh slot each, see `History`).
+    /// Emits DelegateChanged and DelegateVotesChanged as Votes does.
+    function _delegate(address account, address delegatee) internal override {
+        uint256 record = _members[account];
+        address oldDelegate = delegates(account);
+        _write(_choices[account], uint160(delegatee));
+        if (record & _CHOSE == 0) _members[account] = record | _CHOSE;
+        emit DelegateChanged(account, oldDelegate, delegatee);
+        if (record & _ID_MASK != 0 && oldDelegate != delegatee) {
+            _unitMoved(account, oldDelegate, false);
+            _unitMoved(account, delegatee, true);
+        }
     }
 
-    /// @dev Moves the delegated votes (Votes) but skips VotesExtended's balance checkpoints: the balance history
-    /// is the member record's gain time plus `_pastHoldings` (see `getPastBalanceOf`), so a registration writes
-    /// no balance checkpoint.
-    function _transferVotingUnits(address from, address to, uint256 amount) internal override(Votes, VotesExtended) {
-        Votes._transferVotingUnits(from, to, amount);
+    /// @dev Moves a membership's vote from `from`'s delegate to `to`'s (mint: `from` is 0, burn: `to` is 0) and
+    /// keeps the total supply. Called after the member records changed, so the holders' own (derived) votes have
+    /// already moved; only votes delegated to someone else are written.
+    function _transferVotingUnits(address from, address to, uint256 amount) internal override {
+        if (from == address(0) || to == address(0)) {
+            uint256 supply = _supply.latest();
+            // slither-disable-next-line unused-return (push returns the old and new values, not needed)
+            _supply.push(clock(), uint208(from == address(0) ? supply + amount : supply - amount));
+        }
+        address fromDelegate = from == address(0) ? address(0) : delegates(from);
+        address toDelegate = to == address(0) ? address(0) : delegates(to);
+        if (from != address(0) && to != address(0) && fromDelegate == toDelegate) {
+            // A rotation that keeps the delegate: its power is unchanged (no event, as in Votes). Only a vote that
+            // becomes (or stops being) the delegate's own is written: rotated onto the delegate itself.
+            if (fromDelegate != from && toDelegate == to) _add(toDelegate, false);
+            else if (fromDelegate == from && toDelegate != to) _add(toDelegate, true);
+            return;
+        }
+        if (from != address(0)) _unitMoved(from, fromDelegate, false);
+        if (to != address(0)) _unitMoved(to, toDelegate, true);
+    }
+
+    /// @dev The live memberships (Votes' total supply).
+    function _getTotalSupply() internal view override returns (uint256) {
+        return _supply.latest();
+    }
+
+    /// @dev One vote of `holder` left (`gained` false) or reached (`gained` true) `delegate_`, whose own record or
+    /// choice already reflects it when `delegate_` is `holder`; writes `_received` otherwise and emits
+    /// DelegateVotesChanged.
+    function _unitMoved(address holder, address delegate_, bool gained) private {
+        if (delegate_ == address(0)) return; // delegated to nobody: no one's votes change
+        if (delegate_ != holder) _add(delegate_, gained);
+        uint256 votes = getVotes(delegate_);
+        emit DelegateVotesChanged(delegate_, gained ? votes - 1 : votes + 1, votes);
+    }
+
+    /// @dev Adds (or removes) one vote delegated to `delegate_` by another holder.
+    function _add(address delegate_, bool gained) private {
+        uint256 record = _members[delegate_];
+        History storage received = _received[delegate_];
+        uint256 count = record & _RECEIVES != 0 ? uint160(received.head) : 0;
+        _write(received, gained ? count + 1 : count - 1);
+        if (record & _RECEIVES == 0) _members[delegate_] = record | _RECEIVES;
+    }
+
+    /// @dev Sets `value` (< 2^160) as of now: overwrites the head within the same timepoint, else moves the head
+    /// into `past` first (the first write of a history is one fresh slot).
+    function _write(History storage history, uint256 value) private {
+        uint256 head = history.head;
+        uint256 since = uint48(head >> _TIME_SHIFT);
+        uint256 length = head >> _LENGTH_SHIFT;
+        uint48 now_ = clock();
+        if (since != 0 && since != now_) {
+            history.past[length] = uint160(head) | (since << _TIME_SHIFT);
+            ++length;
+        }
+        history.head = value | (uint256(now_) << _TIME_SHIFT) | (length << _LENGTH_SHIFT);
+    }
+
+    /// @dev The value `history` held at `t`: (false, 0) before its first entry. Reads the head, then the latest
+    /// earlier entry, then searches the rest (binary search; recent timepoints are the common case).
+    function _lookup(History storage history, uint48 t) private view returns (bool found, uint256 value) {
+        uint256 head = history.head;
+        uint256 since = uint48(head >> _TIME_SHIFT);
+        if (since == 0) return (false, 0);
+        if (t >= since) return (true, uint160(head));
+        uint256 high = head >> _LENGTH_SHIFT;
+        if (high == 0) return (false, 0);
+        uint256 latest = history.past[high - 1];
+        if (uint48(latest >> _TIME_SHIFT) <= t) return (true, uint160(latest));
+        --high; // the answer is older than the latest earlier entry
+        uint256 low;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (uint48(history.past[mid] >> _TIME_SHIFT) > t) high = mid;
+            else low = mid + 1;
+        }
+        if (high == 0) return (false, 0);
+        return (true, uint160(history.past[high - 1]));
+    }
+
+    /// @dev The value of a count history at `t` (0 before its first entry).
+    function _valueAt(History storage history, uint48 t) private view returns (uint256 value) {
+        // slither-disable-next-line unused-return (a count is 0 before its first entry: `found` adds nothing)
+        (, value) = _lookup(history, t);
+    }
+
+    /// @dev 1 if `account` (whose member record is `record`) held a membership at `t`.
+    function _pastBalance(address account, uint256 record, uint48 t) private view returns (uint256) {
+        if (record & _ID_MASK != 0 && t >= uint48(record >> _SINCE_SHIFT)) return 1;
+        return _pastHoldings[account].upperLookupRecent(t);
+    }
+
+    /// @dev The delegate of `account` (member record `record`) at `t`: see `getPastDelegate`.
+    function _pastDelegate(address account, uint256 record, uint48 t) private view returns (address) {
+        if (record & _CHOSE != 0) {
+            (bool found, uint256 chosen) = _lookup(_choices[account], t);
+            if (found) return address(uint160(chosen));
+        }
+        if (record & _NONCE_MASK == 0) return address(0); // never held a membership, never chose
+        // implicit self from its first membership on: held now since `t` or before, or held earlier
+        if (record & _ID_MASK != 0 && t >= uint48(record >> _SINCE_SHIFT)) return account;
+        Checkpoints.Trace208 storage past = _pastHoldings[account];
+        return past.length() != 0 && past.at(0)._key <= t ? account : address(0);
     }
 
     /// @dev Records the end of the holding in `record` (the address's record before the loss) in `_pastHoldings`.

@@ -600,6 +600,130 @@ def test_delegate_moves_the_vote_and_back(
         citizens.delegate(a, ZERO)
 
 
+def _moment(control: ChainControl) -> int:
+    """A timepoint strictly between the action before and the action after."""
+    control.increase_time(5)
+    at = control.time()
+    control.increase_time(5)
+    return at
+
+
+def test_delegation_history_answers_every_past_timepoint(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    """The registry keeps its own delegate and vote histories (the latest entry in one slot, earlier ones
+    moved out on a change): getPastVotes, getPastDelegate and getPastTotalSupply agree at every timepoint,
+    including those behind the latest entry, while the holder's own vote is derived from its member record."""
+    registry = citizens.contract.functions
+    a, b, c = accounts[1], accounts[2], accounts[3]
+    for who in (a, b, c):
+        citizens.register(deployer, who.address, cred(f"hist-{who.address}"))
+    moments = [_moment(control)]
+    for target in (b, c, b, a):
+        citizens.delegate(a, target.address)
+        moments.append(_moment(control))
+    citizens.revoke(deployer, b.address, RevocationReason.MOVED_AWAY)  # a delegate's own vote leaves
+    moments.append(_moment(control))
+    citizens.revoke(deployer, a.address, RevocationReason.OTHER)
+    moments.append(_moment(control))
+
+    def votes(who: NodeSigner) -> list[int]:
+        return [int(call(registry.getPastVotes(who.address, t))) for t in moments]
+
+    assert [call(registry.getPastDelegate(a.address, t)) for t in moments] == [
+        a.address,
+        b.address,
+        c.address,
+        b.address,
+        a.address,
+        a.address,
+        a.address,
+    ]
+    assert votes(a) == [1, 0, 0, 0, 1, 1, 0]
+    assert votes(b) == [1, 2, 1, 2, 1, 0, 0]
+    assert votes(c) == [1, 1, 2, 1, 1, 1, 1]
+    assert [int(call(registry.getPastTotalSupply(t))) for t in moments] == [3, 3, 3, 3, 3, 2, 1]
+    assert [citizens.votes(x.address) for x in (a, b, c)] == [0, 0, 1]
+
+
+def test_registration_self_delegates_implicitly_and_says_so_once(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    """No delegate is stored at registration: a holder who never chose votes for itself. The events still tell
+    the index (DelegateChanged from nobody to itself on the first membership only, DelegateVotesChanged on
+    every one) and getPastDelegate is nobody before the first membership."""
+    registry = citizens.contract.functions
+    a = accounts[4].address
+    assert citizens.delegate_of(a) is None
+    before = _moment(control)
+    first = citizens.register(deployer, a, cred("implicit-1")).tx
+    assert [
+        (e["delegator"], e["fromDelegate"], e["toDelegate"]) for e in first.events_named("DelegateChanged")
+    ] == [(a, ZERO, a)]
+    assert [
+        (e["delegate"], e["previousVotes"], e["newVotes"]) for e in first.events_named("DelegateVotesChanged")
+    ] == [(a, 0, 1)]
+    held = _moment(control)
+    citizens.revoke(deployer, a, RevocationReason.MOVED_AWAY)
+    gone = _moment(control)
+    again = citizens.register(deployer, a, cred("implicit-2")).tx
+    assert again.events_named("DelegateChanged") == []  # still its own delegate
+    assert [(e["previousVotes"], e["newVotes"]) for e in again.events_named("DelegateVotesChanged")] == [
+        (0, 1)
+    ]
+    assert [call(registry.getPastDelegate(a, t)) for t in (before, held, gone)] == [ZERO, a, a]
+    assert [int(call(registry.getPastVotes(a, t))) for t in (before, held, gone)] == [0, 1, 0]
+    assert citizens.delegate_of(a) == a and citizens.votes(a) == 1
+
+
+def test_a_choice_made_before_registering_carries_the_new_vote(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner]
+) -> None:
+    """An address may choose a delegate before it is a citizen: its membership's vote goes there on
+    registration. One that chose nobody (the zero address) is made its own delegate, so the vote is live."""
+    member, early, nobody = accounts[1], accounts[5], accounts[6]
+    citizens.register(deployer, member.address, cred("early-m"))
+    transact(citizens.w3, early, citizens.contract.functions.delegate(member.address))
+    assert citizens.delegate_of(early.address) == member.address and citizens.votes(member.address) == 1
+    registration = citizens.register(deployer, early.address, cred("early-e")).tx
+    assert registration.events_named("DelegateChanged") == []
+    assert citizens.votes(member.address) == 2 and citizens.votes(early.address) == 0
+    transact(citizens.w3, nobody, citizens.contract.functions.delegate(ZERO))
+    assert citizens.delegate_of(nobody.address) is None
+    moved = citizens.register(deployer, nobody.address, cred("early-n")).tx
+    changed = moved.event("DelegateChanged")
+    assert (changed["fromDelegate"], changed["toDelegate"]) == (ZERO, nobody.address)
+    assert citizens.delegate_of(nobody.address) == nobody.address and citizens.votes(nobody.address) == 1
+    assert citizens.citizen_count() == 3
+
+
+def test_rotation_onto_its_own_delegate_keeps_the_votes(
+    citizens: Citizens,
+    registrar: LocalSigner,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """A member delegated to a key that holds no membership, then rotated onto that very key: the vote the key
+    cast as a delegate becomes its own (self, implicitly); its power never changes."""
+    registry = citizens.contract.functions
+    old, new_key = accounts[1], accounts[8]
+    citizens.register(deployer, old.address, cred("onto-delegate"))
+    citizens.delegate(old, new_key.address)
+    assert citizens.votes(new_key.address) == 1 and citizens.votes(old.address) == 0
+    delegated = _moment(control)
+    rotation = citizens.rotate_with_attestation(
+        accounts[7], citizens.attest_rotation(registrar, old.address, new_key.address)
+    )
+    assert rotation.tx.events_named("DelegateVotesChanged") == []  # nobody's power changed
+    rotated = _moment(control)
+    assert citizens.delegate_of(new_key.address) == new_key.address and citizens.votes(new_key.address) == 1
+    assert [int(call(registry.getPastVotes(new_key.address, t))) for t in (delegated, rotated)] == [1, 1]
+    assert [int(call(registry.getPastBalanceOf(new_key.address, t))) for t in (delegated, rotated)] == [0, 1]
+    citizens.revoke(deployer, new_key.address, RevocationReason.OTHER)
+    assert citizens.votes(new_key.address) == 0 and citizens.citizen_count() == 0
+
+
 def test_info_of_a_stranger_is_empty(citizens: Citizens, accounts: list[NodeSigner]) -> None:
     info = citizens.info(accounts[9].address)
     assert (info.is_citizen, info.membership_id, info.votes, info.delegatee) == (False, 0, 0, None)

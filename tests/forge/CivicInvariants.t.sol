@@ -72,6 +72,7 @@ contract CivicInvariants is InvariantTest {
         uint256 live = s.registry.citizenCount();
         vm.assertEq(held, live, "memberships held != citizenCount");
         vm.assertEq(votes, live, "voting power != live memberships");
+        vm.assertEq(citizens.pastLookupMismatches(), 0, "a past vote, balance, delegate or supply lookup drifted");
         uint256[] memory ids = citizens.proposals();
         for (uint256 i; i < ids.length; ++i) {
             uint256 snapshot = s.governor.proposalSnapshot(ids[i]);

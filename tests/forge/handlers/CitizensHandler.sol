@@ -24,7 +24,48 @@ contract CitizensHandler is HandlerBase {
     /// did not get it; ballots of a key rotated away after the snapshot that were counted (must stay 0).
     uint256 public rotationBreaches;
 
+    /// @dev Timepoints at which registry state changed, and what the registry reported at the end of each: per
+    /// actor votes (bits 0-47), balance (48-95) and delegate (96-255); the live memberships. The invariant reads
+    /// them back through the registry's past lookups (its histories are its own code, not OpenZeppelin's).
+    uint48[] private _seenAt;
+    mapping(uint256 index => mapping(address account => uint256 packed)) private _seen;
+    mapping(uint256 index => uint256 supply) private _seenSupply;
+
     constructor(Suite memory suite, address[] memory actors_, address resolver) HandlerBase(suite, actors_, resolver) {}
+
+    /// @notice How many past lookups (getPastVotes, getPastBalanceOf, getPastDelegate, getPastTotalSupply) of the
+    /// last 8 recorded timepoints disagree with what the registry reported then (must be 0).
+    function pastLookupMismatches() external view returns (uint256 mismatches) {
+        uint256 n = _seenAt.length;
+        for (uint256 i = n > 8 ? n - 8 : 0; i < n; ++i) {
+            uint48 t = _seenAt[i];
+            if (t >= block.timestamp) continue;
+            if (s.registry.getPastTotalSupply(t) != _seenSupply[i]) ++mismatches;
+            for (uint256 k; k < _actors.length; ++k) {
+                address a = _actors[k];
+                uint256 seen = _seen[i][a];
+                if (s.registry.getPastVotes(a, t) != uint48(seen)) ++mismatches;
+                if (s.registry.getPastBalanceOf(a, t) != uint48(seen >> 48)) ++mismatches;
+                if (s.registry.getPastDelegate(a, t) != address(uint160(seen >> 96))) ++mismatches;
+            }
+        }
+    }
+
+    /// @dev Records the registry's current view (called after every action that changes registry state).
+    function _recordRegistry() private {
+        uint48 now_ = uint48(block.timestamp);
+        uint256 n = _seenAt.length;
+        if (n == 0 || _seenAt[n - 1] != now_) {
+            _seenAt.push(now_);
+            ++n;
+        }
+        _seenSupply[n - 1] = s.registry.citizenCount();
+        for (uint256 k; k < _actors.length; ++k) {
+            address a = _actors[k];
+            _seen[n - 1][a] = s.registry.getVotes(a) | (s.registry.balanceOf(a) << 48)
+                | (uint256(uint160(s.registry.delegates(a))) << 96);
+        }
+    }
 
     function proposals() external view returns (uint256[] memory) {
         return _proposals;
@@ -36,6 +77,7 @@ contract CitizensHandler is HandlerBase {
             ++memberships;
             _did("register");
         } catch {}
+        _recordRegistry();
     }
 
     function rotate(uint256 fromSeed, uint256 toSeed) external {
@@ -48,6 +90,7 @@ contract CitizensHandler is HandlerBase {
         } catch {
             return; // also onto a member, or from a non-member: refused
         }
+        _recordRegistry();
         _checkRotation(from, to, membership);
     }
 
@@ -140,6 +183,7 @@ contract CitizensHandler is HandlerBase {
         if (!s.registry.isCitizen(who)) return;
         s.registry.revoke(who, 1);
         _did("revoke");
+        _recordRegistry();
     }
 
     function delegate(uint256 fromSeed, uint256 toSeed) external {
@@ -147,6 +191,8 @@ contract CitizensHandler is HandlerBase {
         address to = _actor(toSeed);
         vm.prank(from);
         s.registry.delegate(to);
+        _did("delegate");
+        _recordRegistry();
     }
 
     function propose(uint256 actorSeed) external {
@@ -253,6 +299,7 @@ contract CitizensHandler is HandlerBase {
         _asDao();
         s.registry.rotate(from, to);
         _did("rotate mid-vote");
+        _recordRegistry();
         _checkRotation(from, to, membership);
         vm.prank(from);
         try s.governor.castVote(id, _support(support)) {
