@@ -84,6 +84,10 @@ contract CivicGovernor is
     /// @dev Seconds voting stays open after the vote that reaches quorum (GovernorPreventLateQuorum's rule).
     uint48 private _voteExtension;
 
+    /// @dev The latest quorum numerator (a copy of GovernorVotesQuorumFraction's checkpointed history, which stays
+    /// the record for `quorumNumerator(timepoint)`): propose reads one slot instead of the history's two.
+    uint16 private _quorumNumerator;
+
     /// @notice EIP-712 type hash of an override ballot (as in OpenZeppelin's GovernorCountingOverridable).
     bytes32 public constant OVERRIDE_BALLOT_TYPEHASH =
         // solhint-disable-next-line gas-small-strings
@@ -107,6 +111,13 @@ contract CivicGovernor is
     uint256 private constant _CASTED_MASK = 0xff;
     uint256 private constant _HAS_OVERRIDDEN = 1 << 8;
     uint256 private constant _OVERRIDDEN_SHIFT = 16;
+
+    /// @dev Masks of `_hexDigits` (the low half of each lane at every step) and 0x01 in every byte.
+    uint256 private constant _SPREAD_32 = 0x00ffffffff000000000000000000000000ffffffff;
+    uint256 private constant _SPREAD_16 = 0xffff000000000000ffff000000000000ffff000000000000ffff;
+    uint256 private constant _SPREAD_8 = 0xff000000ff000000ff000000ff000000ff000000ff000000ff000000ff;
+    uint256 private constant _SPREAD_4 = 0x000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f;
+    uint256 private constant _ONES = 0x0101010101010101010101010101010101010101010101010101010101010101;
 
     /// @dev Per proposal, one slot written at propose (see the layout above).
     mapping(uint256 proposalId => uint256 packed) private _proposalTally;
@@ -325,6 +336,12 @@ contract CivicGovernor is
         return super.proposalThreshold();
     }
 
+    /// @notice The current quorum numerator (percent of the live citizens).
+    /// @return The numerator.
+    function quorumNumerator() public view override returns (uint256) {
+        return _quorumNumerator;
+    }
+
     /// @notice Quorum at `timepoint`: the quorum fraction of the total votes then.
     /// @param timepoint The timepoint (unix seconds).
     /// @return The number of For + Abstain votes required.
@@ -509,6 +526,12 @@ contract CivicGovernor is
         return super._cancel(targets, values, calldatas, descriptionHash);
     }
 
+    /// @dev Records a new quorum numerator in GovernorVotesQuorumFraction's history and in the one-slot copy.
+    function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
+        super._updateQuorumNumerator(newQuorumNumerator);
+        _quorumNumerator = uint16(newQuorumNumerator); // <= quorumDenominator() (100): checked by super
+    }
+
     /// @dev Sets the late-quorum extension and emits LateQuorumVoteExtensionSet.
     function _setLateQuorumVoteExtension(uint48 newVoteExtension) internal {
         emit LateQuorumVoteExtensionSet(_voteExtension, newVoteExtension);
@@ -557,26 +580,29 @@ contract CivicGovernor is
     /// propose): a suffix `#proposer=0x` + the proposer's 40 hex digits (any case) is accepted at once; anything else
     /// goes to OpenZeppelin's check. The fast path accepts only what that check accepts: matching digits parse to the
     /// proposer, and bytes that match only after `| 0x20` (control characters) make that parse fail, which it accepts.
+    /// The digits are compared a word at a time (`_hexDigits`).
     function _isValidDescriptionForProposer(
         address proposer,
         string memory description
     ) internal view override returns (bool) {
         uint256 length = bytes(description).length;
         if (length >= 52) {
-            bool same;
+            uint256 marker;
+            uint256 high; // digits 1-32, as typed
+            uint256 low; // digits 33-40, in the low 8 bytes
             // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 let start := add(add(description, 0x20), sub(length, 52))
-                // "#proposer=0x" in the 12 bytes before the digits
-                same := eq(shr(160, mload(start)), 0x2370726f706f7365723d3078)
-                let digits := add(start, 12)
-                for { let i := 0 } and(same, lt(i, 40)) { i := add(i, 1) } {
-                    let nibble := and(shr(mul(4, sub(39, i)), proposer), 0xf)
-                    let expected := add(nibble, add(48, mul(39, gt(nibble, 9))))
-                    same := eq(or(byte(0, mload(add(digits, i))), 0x20), expected)
-                }
+                marker := shr(160, mload(start))
+                high := mload(add(start, 12))
+                low := shr(192, mload(add(start, 44)))
             }
-            if (same) return true;
+            uint256 a = uint160(proposer);
+            if (
+                marker == 0x2370726f706f7365723d3078 && // "#proposer=0x"
+                high | (_ONES << 5) == _hexDigits(a >> 32) &&
+                low | (uint64(_ONES) << 5) == uint64(_hexDigits(a & 0xffffffff))
+            ) return true;
         }
         return super._isValidDescriptionForProposer(proposer, description);
     }
@@ -597,6 +623,17 @@ contract CivicGovernor is
         // slither-disable-next-line unused-return (the error detail is not needed: any error is refused)
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, b.v, b.r, b.s);
         if (err != ECDSA.RecoverError.NoError || signer != voter) revert GovernorInvalidSignature(voter);
+    }
+
+    /// @dev The 32 lowercase hex digits of a 128-bit `x`, one ASCII byte each, most significant first: the nibbles
+    /// are spread to one per byte, then 0x30 is added, and 0x27 more to nibbles above 9.
+    function _hexDigits(uint256 x) private pure returns (uint256 t) {
+        t = (x & 0xffffffffffffffff) | ((x & (0xffffffffffffffff << 64)) << 64);
+        t = (t & _SPREAD_32) | ((t & (_SPREAD_32 << 32)) << 32);
+        t = (t & _SPREAD_16) | ((t & (_SPREAD_16 << 16)) << 16);
+        t = (t & _SPREAD_8) | ((t & (_SPREAD_8 << 8)) << 8);
+        t = (t & _SPREAD_4) | ((t & (_SPREAD_4 << 4)) << 4);
+        t = t + _ONES * 0x30 + (((t + _ONES * 6) & (_ONES << 4)) >> 4) * 0x27;
     }
 
     /// @dev Quorum (bits 0-63) <= For + Abstain.

@@ -151,6 +151,41 @@ def test_propose_with_another_proposers_suffix_reverts(
     assert err.value.proposer == voters[1].address
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    ["checksum", "lower", "upper", "no 0x", "not hex"],
+)
+def test_proposer_suffix_fast_path_agrees_with_openzeppelin(
+    gov: Governance, target: Contract, voters: list[NodeSigner], spelling: str
+) -> None:
+    """CivicGovernor compares `#proposer=0x<40 digits>` a word at a time and leaves anything else to OpenZeppelin's
+    parser: every spelling of the proposer's own address is accepted, any other address refused, and a suffix that
+    is not an address (control characters that equal hex digits once OR-ed with 0x20, or 40 digits without 0x,
+    which OpenZeppelin does not look at) is plain text anyone may propose."""
+    action = set_value(target, 1)
+    own, other = voters[0].address, voters[1].address
+    digits = {
+        "checksum": lambda a: a,
+        "lower": lambda a: a.lower(),
+        "upper": lambda a: "0x" + a[2:].upper(),
+        "no 0x": lambda a: a[2:],
+        "not hex": lambda a: "0x" + "".join(chr(ord(c) - 0x20) if c.isdigit() else c for c in a[2:].lower()),
+    }[spelling]
+
+    def propose(author: NodeSigner, named: str, text: str) -> Any:
+        fn = gov.contract.functions.propose(
+            [action.target], [0], [action.calldata], f"{text}#proposer={digits(named)}"
+        )
+        return transact(gov.w3, author, fn)
+
+    propose(voters[0], own, f"own {spelling}")
+    if spelling in ("not hex", "no 0x"):  # not an address, or not where OpenZeppelin looks: plain text
+        propose(voters[1], own, f"text {spelling}")
+    else:
+        with pytest.raises(GovernorRestrictedProposer):
+            propose(voters[0], other, f"other {spelling}")
+
+
 def test_propose_bad_input_refused(gov: Governance, target: Contract, voters: list[NodeSigner]) -> None:
     with pytest.raises(ConfigError):
         gov.propose(voters[0], [], "nothing to do")
