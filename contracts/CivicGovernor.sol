@@ -648,14 +648,17 @@ contract CivicGovernor is
 
     /// @dev Takes `weight` from the tally of `support` (panics on underflow, as OpenZeppelin's checked subtraction).
     function _tallySub(uint256 tally, uint8 support, uint256 weight) private pure returns (uint256) {
-        uint256 left = _tallyOf(tally, support) - weight;
-        uint256 shift = _TALLY_SHIFT + 48 * uint256(support);
-        return (tally & ~(_TALLY_MASK << shift)) | (left << shift);
+        return _tallySet(tally, support, _tallyOf(tally, support) - weight);
     }
 
     /// @dev Adds `weight` to the tally of `support`; reverts (SafeCast) if that tally would not fit its 48 bits.
     function _tallyAdd(uint256 tally, uint8 support, uint256 weight) private pure returns (uint256) {
-        SafeCast.toUint48(_tallyOf(tally, support) + weight);
-        return tally + (weight << (_TALLY_SHIFT + 48 * uint256(support)));
+        return _tallySet(tally, support, SafeCast.toUint48(_tallyOf(tally, support) + weight));
+    }
+
+    /// @dev `tally` with the tally of `support` set to `value` (< 2^48).
+    function _tallySet(uint256 tally, uint8 support, uint256 value) private pure returns (uint256) {
+        uint256 shift = _TALLY_SHIFT + 48 * uint256(support);
+        return (tally & ~(_TALLY_MASK << shift)) | (value << shift);
     }
 }

@@ -710,6 +710,25 @@ def test_late_quorum_extension_longer_than_voting_period_refused(
     assert call(gov.contract.functions.lateQuorumVoteExtension()) == period // 2
 
 
+def test_quorum_numerator_change_fixes_later_proposals_only(
+    gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl
+) -> None:
+    """The governor keeps a one-slot copy of the numerator for propose; OpenZeppelin's history stays the record."""
+    g = gov.contract.functions
+    before = int(call(g.quorumNumerator()))
+    open_id = gov.propose(voters[0], [set_value(target, 3)], "open during the change").proposal_id
+    open_quorum = gov.proposal_quorum(open_id)
+    changed = pass_proposal(
+        gov, control, voters[0], voters[:2], [Action.call(g.updateQuorumNumerator(100))], "everyone must vote"
+    )
+    assert int(call(g.quorumNumerator())) == 100
+    assert int(call(g.quorumNumerator(gov.snapshot(changed.proposal_id)))) == before
+    assert gov.proposal_quorum(open_id) == open_quorum  # fixed when it was proposed
+    later = gov.propose(voters[0], [set_value(target, 4)], "after the change").proposal_id
+    citizens = Citizens.at(gov.w3, call(g.token()))
+    assert gov.proposal_quorum(later) == citizens.citizen_count()
+
+
 # -- property ---------------------------------------------------------------------------------------------
 
 
