@@ -158,10 +158,10 @@ def test_propose_with_another_proposers_suffix_reverts(
 def test_proposer_suffix_fast_path_agrees_with_openzeppelin(
     gov: Governance, target: Contract, voters: list[NodeSigner], spelling: str
 ) -> None:
-    """CivicGovernor compares `#proposer=0x<40 digits>` a word at a time and leaves anything else to OpenZeppelin's
-    parser: every spelling of the proposer's own address is accepted, any other address refused, and a suffix that
-    is not an address (control characters that equal hex digits once OR-ed with 0x20, or 40 digits without 0x,
-    which OpenZeppelin does not look at) is plain text anyone may propose."""
+    """CivicGovernor compares `#proposer=0x<40 digits>` a word at a time and leaves anything else to
+    OpenZeppelin's parser: every spelling of the proposer's own address is accepted, any other refused,
+    and a suffix that is not an address (control characters that equal hex digits once OR-ed with 0x20, or 40
+    digits without 0x, which OpenZeppelin does not look at) is plain text anyone may propose."""
     action = set_value(target, 1)
     own, other = voters[0].address, voters[1].address
     digits = {
@@ -713,7 +713,8 @@ def test_late_quorum_extension_longer_than_voting_period_refused(
 def test_quorum_numerator_change_fixes_later_proposals_only(
     gov: Governance, target: Contract, voters: list[NodeSigner], control: ChainControl
 ) -> None:
-    """The governor keeps a one-slot copy of the numerator for propose; OpenZeppelin's history stays the record."""
+    """The governor keeps a one-slot copy of the numerator for propose; OpenZeppelin's history stays the
+    record."""
     g = gov.contract.functions
     before = int(call(g.quorumNumerator()))
     open_id = gov.propose(voters[0], [set_value(target, 3)], "open during the change").proposal_id
