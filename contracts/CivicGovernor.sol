@@ -52,7 +52,9 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 ///   voter. Measured (issue 11, Anvil, 10 citizens): OpenZeppelin's modules spread these over five slots (three tallies,
 ///   the extended deadline, our quorum) and a first vote cost 97,235 gas and a later one 80,135, against 91,228 and
 ///   72,418 allowed (1.10 x the stock governor's 82,935 and 65,835); packed, a vote reads one proposal slot and the
-///   first vote no longer writes a fresh tally slot (see benchmarks/REPORT.md for the numbers now).
+///   first vote no longer writes a fresh tally slot: both cost 71,437 now (override vote 101,224 -> 77,214).
+///   Propose (131,804 -> 112,499 with the pins in the id and the fast `#proposer=` check) still writes that slot: the
+///   fixed quorum has to be stored at propose (a later lookup of the supply history would grow with the city).
 /// - Batched ballots: `castVotesBySig` counts many nonce-less `BatchBallot` signatures in one transaction.
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
