@@ -126,10 +126,12 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:propose",
             factor=1.25,
             hint=(
-                "two fresh slots against the stock's one (the proposal core and our slot holding target "
-                "0's code pin with the fixed quorum), the ProposalTargetPinned event, and fixing the "
-                "quorum (two checkpoint reads, ~10,000 gas, which every vote then saves); leaving the "
-                "pin to the timelock's schedule-time check would save the slot"
+                "two fresh slots against the stock's one: the proposal core and our proposal slot (fixed "
+                "quorum, late-quorum deadline and the three tallies, so the first vote writes no fresh "
+                "tally), plus the citizen count read (~4,400) and the proposal threshold check the stock "
+                "skips (threshold 0); the pins cost no storage (the proposal id commits to the targets' "
+                "code). Fixing the quorum at propose needs that slot (~22,100): without it the quorum "
+                "must be looked up in the supply history, which grows with the city"
             ),
         ),
     ),
@@ -140,10 +142,8 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_first",
             factor=1.10,
             hint=(
-                "fresh tally and receipt slots as the stock, plus the registry's snapshotVoter call "
-                "(key rotation), the late-quorum deadline read and the quorum slot; a counting module "
-                "of our own (tally and quorum in one slot, receipts by membership id in a bitmap) "
-                "would reach it"
+                "one fresh receipt slot as the stock's later vote (the tally slot is written at propose), "
+                "plus the registry's snapshotVoter call (key rotation)"
             ),
         ),
     ),
@@ -153,9 +153,8 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_later",
             factor=1.10,
             hint=(
-                "the quorum is fixed at propose now (flat with the city); what remains over the stock: "
-                "the snapshotVoter call, the late-quorum deadline read, the quorum slot and "
-                "GovernorCountingOverridable's receipt; see the first vote"
+                "one fresh receipt slot as the stock; over the stock: the registry's snapshotVoter call "
+                "(key rotation); quorum, deadline and tallies are one slot"
             ),
         ),
     ),
@@ -170,10 +169,7 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_by_sig",
             factor=0.50,
             informational="for batches of 100",
-            hint=(
-                "a batch of one pays the whole 21,000 base and the fresh tally slot: the target "
-                "is for batches, where both are shared"
-            ),
+            hint=("a batch of one pays the whole 21,000 base: the target is for batches, where it is shared"),
         ),
     ),
     "batch_10": (
@@ -183,8 +179,8 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             factor=0.50,
             informational="for batches of 100",
             hint=(
-                "the base fee and the proposal's fresh tally slot shared by 10 only; "
-                "met from batches of about 35 on (a batch costs ~56,500 once plus ~47,000 per vote)"
+                "the base fee shared by 10 only; each vote pays a fresh receipt slot (~22,100) and the "
+                "registry's snapshotVoter and getPastVotes (~8,800); met from batches of about 14 on"
             ),
         ),
     ),
@@ -194,9 +190,9 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_by_sig",
             factor=0.50,
             hint=(
-                "one fresh receipt slot per voter (GovernorCountingOverridable keys receipts by address, "
-                "about 22,100 of each vote); ballots counted by membership id in a bitmap would share one "
-                "slot per 128 members (2 bits each) and approach 30,000"
+                "one fresh receipt slot per voter (receipts are keyed by address, about 22,100 of each "
+                "vote); ballots counted by membership id in a bitmap would share one slot per 128 members "
+                "(2 bits each) and approach 30,000"
             ),
         ),
     ),

@@ -497,7 +497,7 @@ class Governance(ContractClient):
         targets, values, calldatas = _columns(actions)
         full = with_proposer_suffix(description, proposer)
         digest = Web3.keccak(text=full)
-        return int(call(self.contract.functions.hashProposal(targets, values, calldatas, digest)))
+        return int(call(self.contract.functions.getProposalId(targets, values, calldatas, digest)))
 
     def vote(
         self, signer: Signer, proposal_id: int, support: VoteType | str | int, *, reason: str = ""

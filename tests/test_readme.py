@@ -43,6 +43,8 @@ def test_readme_python_example_runs_and_prints_what_the_readme_shows() -> None:
     expected = shown.splitlines()
     assert len(printed) == len(expected)
     assert printed[0].startswith(f"proposal {passed.proposal_id} ")  # type: ignore[attr-defined]
-    abbreviated = re.escape(expected[0]).replace("…", r"\d+")  # the README shortens the proposal id
+    # the README shortens the proposal id, which commits to the targets' code (getProposalId): any
+    # id shape matches, so a change to a target contract does not break the README
+    abbreviated = re.sub(r"\d+…\d+", lambda _: r"\d+", re.escape(expected[0]))
     assert re.fullmatch(abbreviated, printed[0])
     assert printed[1:] == expected[1:]

@@ -2,11 +2,11 @@
 pragma solidity ^0.8.28;
 
 /// @title ICivicGovernor
-/// @notice CivicDAO's additions to the OpenZeppelin Governor: target code pinning (a proposal cannot be queued
-/// against code that changed after it was proposed; the CivicTimelock then checks each call), votes that follow a
+/// @notice CivicDAO's additions to the OpenZeppelin Governor: target code pinning (a proposal's id commits to its
+/// targets' code, so it cannot be queued against code that changed after it was proposed; the CivicTimelock then checks each call), votes that follow a
 /// membership's key rotation on open proposals, and an expiring proposal guardian.
 /// @dev The rest of the governor API is OpenZeppelin's IGovernor and its extensions (Settings,
-/// CountingOverridable, VotesQuorumFraction, TimelockControl, PreventLateQuorum, ProposalGuardian,
+/// VotesQuorumFraction, TimelockControl, ProposalGuardian; counting with override and late quorum of its own,
 /// Multicall).
 interface ICivicGovernor {
     // ───────────────────────────────── types ──────────────────────────────────
@@ -17,7 +17,7 @@ interface ICivicGovernor {
     /// @param votingPeriod Seconds of voting.
     /// @param proposalThreshold Votes needed to propose (1 = any citizen).
     /// @param quorumNumerator Quorum in percent of the total votes at the snapshot.
-    /// @param voteExtension Seconds voting stays open after a late quorum (GovernorPreventLateQuorum).
+    /// @param voteExtension Seconds voting stays open after a late quorum (GovernorPreventLateQuorum's rule).
     /// @param guardian The proposal guardian (address(0) for none).
     /// @param guardianExpiry Unix time after which the guardian can no longer cancel (0 = never).
     struct GovernorConfig {
@@ -48,13 +48,6 @@ interface ICivicGovernor {
     }
 
     // ───────────────────────────────── errors ─────────────────────────────────
-
-    /// @notice Thrown when a proposal is queued while the code at one of its targets differs from
-    /// the code recorded when it was proposed (e.g. a target was self-destructed and redeployed, as in the
-    /// 2023 Tornado Cash governance attack).
-    /// @param proposalId The proposal.
-    /// @param target The first target whose code changed.
-    error CivicGovernorTargetCodeChanged(uint256 proposalId, address target);
 
     /// @notice Thrown when a key votes on a proposal whose snapshot precedes the rotation of its membership to
     /// another key: that membership's ballot now belongs to the new key (a stolen key votes no more).
