@@ -602,8 +602,10 @@ class Governance(ContractClient):
         return int(call(self.contract.functions.quorum(timepoint)))
 
     def proposal_quorum(self, proposal_id: int) -> int:
-        """The For + Abstain votes ``proposal_id`` must reach: fixed when it was proposed, as the quorum
-        fraction of the live citizens then (0 for an unknown proposal)."""
+        """The For + Abstain votes ``proposal_id`` must reach: the quorum fraction of the live citizens at its
+        snapshot (OpenZeppelin's rule; the governor stores it with the first ballot, so later votes never look
+        the membership history up). Before the snapshot, what it would be with the citizens of now; 0 for an
+        unknown proposal."""
         return int(call(self.contract.functions.proposalQuorum(proposal_id)))
 
     def deadline(self, proposal_id: int) -> int:

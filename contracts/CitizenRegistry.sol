@@ -88,8 +88,14 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
 
     // ───────────────────────────────── storage ────────────────────────────────
 
-    /// @dev Next token id to mint (ids start at 1, so 0 means "no membership").
-    uint256 private _nextTokenId = 1;
+    /// @dev One slot: the next token id to mint (bits 0-63; ids start at 1, so 0 means "no membership"), the live
+    /// memberships (bits 64-127) and when they last changed (bits 128-175). The last two mirror the latest
+    /// total-supply checkpoint, so a registration reads one slot for both and a governor fixing the quorum of a
+    /// snapshot after the latest change (the common case) reads one slot however long the history is.
+    uint256 private _counters = 1;
+    uint256 private constant _COUNT_MASK = type(uint64).max;
+    uint256 private constant _SUPPLY_SHIFT = 64;
+    uint256 private constant _CHANGED_SHIFT = 128;
 
     /// @dev Bits of a member record above the membership id (low 128 bits) and the rotation nonce (next 64 bits).
     uint256 private constant _ID_MASK = type(uint128).max;
@@ -306,10 +312,16 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     }
 
     /// @notice IVotes: the live memberships at `timepoint` (must be in the past).
+    /// @dev The latest supply is one slot (`_counters`): a governor fixing a proposal's quorum asks for its snapshot,
+    /// and when no one registered or left since then the answer costs one read however long the history is;
+    /// otherwise the history is searched back from its end (`_pastSupply`).
     /// @param timepoint The timepoint (unix seconds, before now).
     /// @return The total voting power then.
     function getPastTotalSupply(uint256 timepoint) public view override returns (uint256) {
-        return _supply.upperLookupRecent(_validateTimepoint(timepoint));
+        uint48 key = _validateTimepoint(timepoint);
+        uint256 counters = _counters;
+        if (counters >> _CHANGED_SHIFT <= key) return (counters >> _SUPPLY_SHIFT) & _COUNT_MASK;
+        return _pastSupply(key);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -394,9 +406,9 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
         uint256 record = _members[citizen];
         if (record & _ID_MASK != 0) revert CitizenRegistryAlreadyMember(citizen);
 
-        uint256 tokenId = _nextTokenId;
+        uint256 tokenId = _counters & _COUNT_MASK;
         unchecked {
-            ++_nextTokenId;
+            ++_counters; // far below 2^64 registrations: the id never carries into the supply bits
         }
         _credentialUsed[credentialHash] = true;
         // The vote must be live on mint. The record holds no id yet, so these move no vote; minting moves it once.
@@ -522,9 +534,13 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     /// already moved; only votes delegated to someone else are written.
     function _transferVotingUnits(address from, address to, uint256 amount) internal override {
         if (from == address(0) || to == address(0)) {
-            uint256 supply = _supply.latest();
+            uint256 counters = _counters;
+            uint256 supply = (counters >> _SUPPLY_SHIFT) & _COUNT_MASK;
+            supply = from == address(0) ? supply + amount : supply - amount;
+            uint48 now_ = clock();
+            _counters = (counters & _COUNT_MASK) | (supply << _SUPPLY_SHIFT) | (uint256(now_) << _CHANGED_SHIFT);
             // slither-disable-next-line unused-return (push returns the old and new values, not needed)
-            _supply.push(clock(), uint208(from == address(0) ? supply + amount : supply - amount));
+            _supply.push(now_, uint208(supply));
         }
         address fromDelegate = from == address(0) ? address(0) : delegates(from);
         address toDelegate = to == address(0) ? address(0) : delegates(to);
@@ -541,7 +557,31 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
 
     /// @dev The live memberships (Votes' total supply).
     function _getTotalSupply() internal view override returns (uint256) {
-        return _supply.latest();
+        return (_counters >> _SUPPLY_SHIFT) & _COUNT_MASK;
+    }
+
+    /// @dev The supply at `key` from the checkpoint history, searched back from its end: doubling steps until a
+    /// checkpoint at or before `key`, then a binary search between the last two probes, so k changes after `key`
+    /// cost O(log k) reads. OpenZeppelin's `upperLookupRecent` probes sqrt(n) from the end and otherwise searches the
+    /// whole history, so a snapshot more than sqrt(n) registrations old would cost O(log n): a first ballot's
+    /// quorum lookup would grow with the city (issue 11).
+    function _pastSupply(uint48 key) private view returns (uint256) {
+        uint256 high = _supply.length(); // every checkpoint from `high` on is after `key`
+        uint256 low = 0;
+        uint256 step = 1;
+        while (true) {
+            if (high == 0) return 0; // before the first registration
+            low = high > step ? high - step : 0;
+            if (_supply.at(uint32(low))._key <= key) break;
+            high = low;
+            step <<= 1;
+        }
+        while (high - low > 1) {
+            uint256 mid = (low + high) / 2; // `low` is at or before `key`, `high` after it
+            if (_supply.at(uint32(mid))._key <= key) low = mid;
+            else high = mid;
+        }
+        return _supply.at(uint32(low))._value;
     }
 
     /// @dev One vote of `holder` left (`gained` false) or reached (`gained` true) `delegate_`, whose own record or

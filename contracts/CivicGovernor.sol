@@ -23,8 +23,8 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 
 /// @title CivicGovernor
 /// @notice The CivicDAO governor: OpenZeppelin Governor with settings, liquid delegation with override (a delegator
-/// voting directly overrides its delegate's vote for its weight), quorum as a fraction of live citizens fixed at
-/// propose, TimelockController execution, late-quorum protection, an expiring proposal guardian, vote by signature and
+/// voting directly overrides its delegate's vote for its weight), quorum as a fraction of the citizens at the
+/// proposal's snapshot (OpenZeppelin's rule, fixed at its first ballot), TimelockController execution, late-quorum protection, an expiring proposal guardian, vote by signature and
 /// batching of relayed ballots (castVotesBySig, and Multicall). Proposals are listed from their ProposalCreated events
 /// (no GovernorStorage: queue, execute and cancel take the full proposal, as in the stock Governor).
 /// @dev Our additions:
@@ -42,19 +42,22 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 ///   membership at the snapshot (CitizenRegistry.snapshotVoter): after a lost-key rotation the new key carries the
 ///   membership's vote on open proposals and the old key gets CivicGovernorVoterRotatedAway. A ballot the old key
 ///   cast before the rotation stands (the receipt is the old key's, so the new key cannot cast it again).
-/// - Quorum fixed at propose: the quorum fraction of the live citizens when the proposal is made
-///   (`proposalQuorum`); no vote, queue or execute searches the supply history, so their gas does not grow with the
-///   city.
+/// - Quorum fixed at the first ballot: OpenZeppelin's quorum rule (the quorum fraction at the snapshot of the
+///   citizens at the snapshot), computed once, when the proposal's first ballot is counted, into the proposal's slot
+///   (`proposalQuorum`); later ballots, queue and execute never look the supply history up, so their gas does not
+///   grow with the city. The first ballot's lookup reads one slot when no one registered or left since the snapshot
+///   (CitizenRegistry keeps its latest supply in one slot) and the registry's recent-history search otherwise.
 /// - Counting and late quorum of our own, replacing OpenZeppelin's GovernorCountingOverridable and
 ///   GovernorPreventLateQuorum with the same rules, events and errors (VoteReduced, OverrideVoteCast,
-///   GovernorAlreadyOverriddenVote, ProposalExtended, LateQuorumVoteExtensionSet): one slot per proposal, written at
-///   propose, packs the fixed quorum, the late-quorum deadline and the three tallies, and a receipt is one slot per
-///   voter. Measured (issue 11, Anvil, 10 citizens): OpenZeppelin's modules spread these over five slots (three tallies,
+///   GovernorAlreadyOverriddenVote, ProposalExtended, LateQuorumVoteExtensionSet): one slot per proposal, written by
+///   its first ballot, packs the fixed quorum, the late-quorum deadline and the three tallies, and a receipt is one
+///   slot per voter. Measured (issue 11, Anvil, 10 citizens): OpenZeppelin's modules spread these over five slots (three tallies,
 ///   the extended deadline, our quorum) and a first vote cost 97,235 gas and a later one 80,135, against 91,228 and
 ///   72,418 allowed (1.10 x the stock governor's 82,935 and 65,835); packed, a vote reads one proposal slot and the
-///   first vote no longer writes a fresh tally slot: both cost 71,437 now (override vote 101,224 -> 77,214).
-///   Propose (131,804 -> 112,499 with the pins in the id and the fast `#proposer=` check) still writes that slot: the
-///   fixed quorum has to be stored at propose (a later lookup of the supply history would grow with the city).
+///   later vote costs 66,761 now (override vote 101,224 -> 77,214). Writing that slot at propose (fixing the quorum
+///   there) left propose at 109,823 against 85,912 allowed (1.25 x the stock's 68,730, which writes one fresh slot):
+///   a second fresh slot (22,100) and the citizen-count read did not fit, so the first ballot writes the slot, as the
+///   stock's first vote writes its fresh tally slot.
 /// - Batched ballots: `castVotesBySig` counts many nonce-less `BatchBallot` signatures in one transaction.
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
@@ -86,9 +89,11 @@ contract CivicGovernor is
     /// @dev Seconds voting stays open after the vote that reaches quorum (GovernorPreventLateQuorum's rule).
     uint48 private _voteExtension;
 
-    /// @dev The latest quorum numerator (a copy of GovernorVotesQuorumFraction's checkpointed history, which stays
-    /// the record for `quorumNumerator(timepoint)`): propose reads one slot instead of the history's two.
+    /// @dev The latest quorum numerator and when it was set (a copy of GovernorVotesQuorumFraction's checkpointed
+    /// history, which stays the record for older timepoints): fixing a quorum reads one slot instead of the history's
+    /// two.
     uint16 private _quorumNumerator;
+    uint48 private _quorumNumeratorSince;
 
     /// @notice EIP-712 type hash of an override ballot (as in OpenZeppelin's GovernorCountingOverridable).
     bytes32 public constant OVERRIDE_BALLOT_TYPEHASH =
@@ -101,9 +106,11 @@ contract CivicGovernor is
         // solhint-disable-next-line gas-small-strings
         keccak256("BatchBallot(uint256 proposalId,uint8 support,address voter)");
 
-    /// @dev Proposal slot layout: fixed quorum (bits 0-63), late-quorum deadline (bits 64-111, 0 until quorum is
-    /// reached) and the Against/For/Abstain tallies (48 bits each from bit 112).
-    uint256 private constant _QUORUM_MASK = type(uint64).max;
+    /// @dev Proposal slot layout: fixed quorum (bits 0-62), quorum fixed (bit 63, set by the first ballot),
+    /// late-quorum deadline (bits 64-111, 0 until quorum is reached) and the Against/For/Abstain tallies (48 bits
+    /// each from bit 112). All zero until the first ballot.
+    uint256 private constant _QUORUM_MASK = type(uint64).max >> 1;
+    uint256 private constant _QUORUM_FIXED = 1 << 63;
     uint256 private constant _EXTENDED_SHIFT = 64;
     uint256 private constant _TALLY_SHIFT = 112;
     uint256 private constant _TALLY_MASK = type(uint48).max;
@@ -121,7 +128,7 @@ contract CivicGovernor is
     uint256 private constant _SPREAD_4 = 0x000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f;
     uint256 private constant _ONES = 0x0101010101010101010101010101010101010101010101010101010101010101;
 
-    /// @dev Per proposal, one slot written at propose (see the layout above).
+    /// @dev Per proposal, one slot written from its first ballot on (see the layout above).
     mapping(uint256 proposalId => uint256 packed) private _proposalTally;
 
     /// @dev Per proposal and voter key, one slot (see the receipt layout above).
@@ -243,7 +250,13 @@ contract CivicGovernor is
 
     /// @inheritdoc ICivicGovernor
     function proposalQuorum(uint256 proposalId) external view returns (uint256) {
-        return _proposalTally[proposalId] & _QUORUM_MASK;
+        uint256 tally = _proposalTally[proposalId];
+        if (tally & _QUORUM_FIXED != 0) return tally & _QUORUM_MASK;
+        uint256 snapshot = proposalSnapshot(proposalId);
+        if (snapshot == 0) return 0; // unknown proposal
+        if (snapshot < clock()) return quorum(snapshot); // not fixed yet: no ballot so far
+        // before the snapshot: the quorum with the citizens and the fraction of now
+        return (ICitizenRegistryFull(address(token())).citizenCount() * quorumNumerator()) / quorumDenominator();
     }
 
     /// @inheritdoc ICivicGovernor
@@ -344,6 +357,15 @@ contract CivicGovernor is
         return _quorumNumerator;
     }
 
+    /// @notice The quorum numerator at `timepoint`: the one-slot copy when it was set by then, else
+    /// GovernorVotesQuorumFraction's history.
+    /// @param timepoint The timepoint (unix seconds).
+    /// @return The numerator.
+    function quorumNumerator(uint256 timepoint) public view override returns (uint256) {
+        if (_quorumNumeratorSince <= timepoint) return _quorumNumerator;
+        return super.quorumNumerator(timepoint);
+    }
+
     /// @notice Quorum at `timepoint`: the quorum fraction of the total votes then.
     /// @param timepoint The timepoint (unix seconds).
     /// @return The number of For + Abstain votes required.
@@ -390,9 +412,8 @@ contract CivicGovernor is
 
     // ───────────────────────────────── internal ───────────────────────────────
 
-    /// @dev Announces the normalised code hash of every target (the id commits to them, see `getProposalId`) and
-    /// fixes the proposal's quorum: the quorum fraction of the live citizens now (one read of the latest total-supply
-    /// checkpoint instead of a binary search of that history on every vote), in the proposal's one slot.
+    /// @dev Announces the normalised code hash of every target (the id commits to them, see `getProposalId`). The
+    /// proposal's slot (quorum and tallies) is written by its first ballot.
     function _propose(
         address[] memory targets,
         uint256[] memory values,
@@ -405,9 +426,6 @@ contract CivicGovernor is
         for (uint256 i = 0; i < n; ++i) {
             emit ProposalTargetPinned(proposalId, targets[i], CodeHash.normalised(targets[i]));
         }
-        // citizens < 2^64 and numerator <= denominator (100): no overflow, and the quorum fits in 64 bits
-        _proposalTally[proposalId] =
-            (ICitizenRegistryFull(address(token())).citizenCount() * quorumNumerator()) / quorumDenominator();
     }
 
     /// @dev Resolves Governor / GovernorTimelockControl (the pins are checked by `getProposalId`; the CivicTimelock
@@ -459,7 +477,7 @@ contract CivicGovernor is
         uint256 receipt = _receipts[proposalId][account];
         if (receipt & _CASTED_MASK != 0) revert GovernorAlreadyCastVote(account);
         totalWeight -= receipt >> _OVERRIDDEN_SHIFT;
-        _proposalTally[proposalId] = _tallyAdd(_proposalTally[proposalId], support, totalWeight);
+        _proposalTally[proposalId] = _tallyAdd(_openTally(proposalId), support, totalWeight);
         _receipts[proposalId][account] = receipt | (uint256(support) + 1);
         return totalWeight;
     }
@@ -492,7 +510,7 @@ contract CivicGovernor is
         weight = registry.getPastBalanceOf(account, snapshot);
         address delegate = registry.getPastDelegate(account, snapshot);
         uint256 delegateReceipt = receipts[delegate]; // read after the write above: `delegate` may be `account`
-        uint256 tally = _tallyAdd(_proposalTally[proposalId], support, weight);
+        uint256 tally = _tallyAdd(_openTally(proposalId), support, weight);
         uint256 delegateCasted = delegateReceipt & _CASTED_MASK;
         if (delegateCasted == 0) {
             uint256 overridden = SafeCast.toUint208((delegateReceipt >> _OVERRIDDEN_SHIFT) + weight);
@@ -532,6 +550,7 @@ contract CivicGovernor is
     function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
         super._updateQuorumNumerator(newQuorumNumerator);
         _quorumNumerator = uint16(newQuorumNumerator); // <= quorumDenominator() (100): checked by super
+        _quorumNumeratorSince = clock(); // the key super recorded it under
     }
 
     /// @dev Sets the late-quorum extension and emits LateQuorumVoteExtensionSet.
@@ -567,9 +586,10 @@ contract CivicGovernor is
         _guardianExpiry = newExpiry;
     }
 
-    /// @dev Quorum reached against the quorum fixed at proposal time (see `proposalQuorum`).
+    /// @dev Quorum reached against the proposal's quorum (see `proposalQuorum`; a proposal without ballots has its
+    /// quorum worked out here).
     function _quorumReached(uint256 proposalId) internal view override returns (bool) {
-        return _reached(_proposalTally[proposalId]);
+        return _reached(_openTally(proposalId));
     }
 
     /// @dev More For than Against.
@@ -607,6 +627,16 @@ contract CivicGovernor is
             ) return true;
         }
         return super._isValidDescriptionForProposer(proposer, description);
+    }
+
+    /// @dev The proposal's slot with its quorum fixed: as stored once a ballot was counted, else with the quorum at
+    /// the snapshot (the first ballot stores it; the proposal is Active or later, so the snapshot is past).
+    function _openTally(uint256 proposalId) private view returns (uint256 tally) {
+        tally = _proposalTally[proposalId];
+        if (tally & _QUORUM_FIXED == 0) {
+            // citizens < 2^63 and numerator <= denominator (100): the quorum fits its 63 bits
+            tally = quorum(proposalSnapshot(proposalId)) | _QUORUM_FIXED;
+        }
     }
 
     /// @dev The key whose snapshot ballot `account` casts; reverts when `account` rotated its membership away

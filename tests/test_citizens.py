@@ -646,6 +646,26 @@ def test_delegation_history_answers_every_past_timepoint(
     assert [citizens.votes(x.address) for x in (a, b, c)] == [0, 0, 1]
 
 
+def test_past_total_supply_is_found_at_every_depth_of_the_history(
+    citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
+) -> None:
+    """The latest supply is one slot; older timepoints are searched back from the end of the history in
+    doubling steps: every timepoint, from before the first change to after the last, gets the count it had."""
+    registry = citizens.contract.functions
+    start = int(call(registry.citizenCount()))
+    expected: list[tuple[int, int]] = [(_moment(control), start)]
+    members: list[str] = []
+    for i in range(23):  # 23 changes: searches end between every probe of the doubling steps
+        if i % 5 == 4:
+            citizens.revoke(deployer, members.pop(0), RevocationReason.OTHER)
+        else:
+            members.append(Account.create().address)
+            citizens.register(deployer, members[-1], cred(f"depth-{i}"))
+        expected.append((_moment(control), start + len(members)))
+    assert [int(call(registry.getPastTotalSupply(t))) for t, _ in expected] == [n for _, n in expected]
+    assert int(call(registry.getPastTotalSupply(0))) == 0  # before the first registration
+
+
 def test_registration_self_delegates_implicitly_and_says_so_once(
     citizens: Citizens, deployer: NodeSigner, accounts: list[NodeSigner], control: ChainControl
 ) -> None:

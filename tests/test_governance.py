@@ -641,7 +641,7 @@ def test_cast_ballots_in_one_batch(
         gov.cast_ballots(accounts[9], [gov.sign_batch_ballot(voter, second, FOR)])
 
 
-def test_quorum_is_fixed_when_proposed(
+def test_quorum_is_the_snapshots_and_the_first_ballot_stores_it(
     citizens: Citizens,
     control: ChainControl,
     deployer: NodeSigner,
@@ -649,20 +649,41 @@ def test_quorum_is_fixed_when_proposed(
     target: Contract,
     voters: list[NodeSigner],
 ) -> None:
-    """The quorum is the quorum fraction of the live citizens at proposal time: registrations afterwards (even
-    before the snapshot) do not move it, so no vote has to look the supply history up."""
-    register_many(citizens, deployer, 16, "fixed")  # 20 citizens: quorum 10 % = 2 votes
+    """OpenZeppelin's rule: the quorum fraction of the citizens at the snapshot (registrations during the
+    voting delay count, later ones do not). The first ballot stores it, so no later vote looks it up."""
+    register_many(citizens, deployer, 16, "early")  # 20 citizens: quorum 10 % = 2 votes
     control.increase_time(1)
-    proposal_id = gov.propose(voters[0], [set_value(target, 1)], "fixed quorum").proposal_id
-    register_many(citizens, deployer, 20, "late")  # 40 citizens at the snapshot: the moving quorum would be 4
+    proposal_id = gov.propose(voters[0], [set_value(target, 1)], "snapshot quorum").proposal_id
+    assert gov.proposal_quorum(proposal_id) == 2  # before the snapshot: with the citizens of now
+    register_many(citizens, deployer, 10, "delay")  # 30 citizens at the snapshot: quorum 3
+    assert gov.proposal_quorum(proposal_id) == 3
     start_voting(gov, control)
-    assert gov.proposal_quorum(proposal_id) == 2
-    assert gov.quorum(gov.snapshot(proposal_id)) == 4
-    gov.vote(voters[0], proposal_id, FOR)
+    register_many(citizens, deployer, 20, "late")  # 50 now; the snapshot's 30 stand
+    assert gov.proposal_quorum(proposal_id) == 3 == gov.quorum(gov.snapshot(proposal_id))
+    gov.vote(voters[0], proposal_id, FOR)  # the first ballot stores the quorum
+    register_many(citizens, deployer, 20, "after")
+    assert gov.proposal_quorum(proposal_id) == 3
     gov.vote(voters[1], proposal_id, FOR)
+    gov.vote(voters[2], proposal_id, FOR)
     end_voting(gov, control, proposal_id)
     assert gov.state(proposal_id) is ProposalState.SUCCEEDED
     assert gov.proposal_quorum(proposal_id + 1) == 0  # unknown proposal
+
+
+def test_a_proposal_without_ballots_is_defeated_by_its_snapshots_quorum(
+    citizens: Citizens,
+    control: ChainControl,
+    deployer: NodeSigner,
+    gov: Governance,
+    target: Contract,
+    voters: list[NodeSigner],
+) -> None:
+    register_many(citizens, deployer, 6, "few")  # 10 citizens: quorum 1
+    control.increase_time(1)
+    proposal_id = gov.propose(voters[0], [set_value(target, 1)], "nobody votes").proposal_id
+    end_voting(gov, control, proposal_id)
+    assert gov.proposal_quorum(proposal_id) == 1
+    assert gov.state(proposal_id) is ProposalState.DEFEATED
 
 
 def test_ballot_signed_for_another_chain_or_governor_refused(

@@ -358,8 +358,8 @@ class IndexReader:
             a = p["ev"].args
             snapshot = int(a["voteStart"])
             against, for_, abstain = p["tally"]
-            # the governor fixes the quorum when the proposal is created (CivicGovernor.proposalQuorum)
-            quorum = quorum_at(self._time(p["ev"].block_number)) if quorum_at else 0
+            # the quorum at the snapshot (CivicGovernor.proposalQuorum), with today's citizens before it
+            quorum = quorum_at(min(snapshot, now)) if quorum_at else 0
             state = _proposal_state(
                 now, snapshot, p["end"], p["eta"], p["done"], for_, against, abstain, quorum
             )
@@ -395,8 +395,8 @@ class IndexReader:
         return ActionRow(target, int(value), calldata, decoded.contract, decoded.function, dict(decoded.args))
 
     def _quorum_function(self) -> Any:
-        """``quorum(timepoint)``: the quorum fraction of the memberships then (the governor takes it at the
-        proposal's creation)."""
+        """``quorum(timepoint)``: the quorum fraction of the memberships, both as at ``timepoint`` (the
+        governor takes it at the proposal's snapshot)."""
         supply: list[tuple[int, int]] = []  # (timestamp, total after)
         total = 0
         for ev in self.store.events(REGISTRY, ("Transfer",)):

@@ -90,9 +90,10 @@ interface ICivicGovernor {
     /// @param newExpiry The new expiry.
     function setProposalGuardianExpiry(uint48 newExpiry) external;
 
-    /// @notice The quorum (For + Abstain votes) `proposalId` must reach, fixed when it was proposed: the quorum
-    /// fraction of the live citizens then (0 for an unknown proposal). Later changes to the citizen count or to
-    /// the quorum fraction do not move it.
+    /// @notice The quorum (For + Abstain votes) `proposalId` must reach: OpenZeppelin's rule, the quorum fraction at
+    /// the proposal's snapshot of the live citizens at the snapshot, stored by its first ballot (0 for an unknown
+    /// proposal). Changes after the snapshot to the citizen count or to the quorum fraction do not move it. Before
+    /// the snapshot, the quorum the proposal would have with the citizens and fraction of now.
     /// @param proposalId The proposal.
     /// @return The votes needed.
     function proposalQuorum(uint256 proposalId) external view returns (uint256);
