@@ -211,7 +211,7 @@ class Exchange(ExchangeActions):
 
     def _listing_at(self, listing_id: int, block: BlockIdentifier) -> Listing:
         _check_id("listing_id", listing_id)
-        return _listing(listing_id, call(self.contract.functions.getListing(listing_id), block=block))
+        return _listing(listing_id, call(self.lens.functions.getListing(listing_id), block=block))
 
     def _quote(self, listing: Listing, units: int, block: int) -> Quote:
         """The quote of ``listing`` as read at ``block`` (amounts and version from the same state)."""

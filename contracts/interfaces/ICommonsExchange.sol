@@ -167,10 +167,16 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @param bookingId The booking.
     function cancelByLister(uint256 bookingId) external;
 
-    /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window), and the
-    /// deposit back to the renter once the claim window has passed without a claim.
+    /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window) to the
+    /// lister's credit, its fee kept for the fee sink (`flushFees`); and, once the claim window has passed
+    /// without a claim, the deposit back to the renter: kept in the booking (REFUNDABLE) for `withdrawDeposit`.
     /// @param bookingId The booking.
     function settle(uint256 bookingId) external;
+
+    /// @notice The renter (the current holder of the renter's membership, or the renter address) pulls the
+    /// deposit `settle` returned, to the caller.
+    /// @param bookingId The booking.
+    function withdrawDeposit(uint256 bookingId) external;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Hooks of the claims contract (claims and disputes live in IExchangeClaims)
@@ -239,7 +245,8 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @param to The recipient.
     function withdrawTo(address token, address payable to) external;
 
-    /// @notice Retries delivering fees the fee sink refused earlier.
+    /// @notice Delivers the fees kept for `kind` in `token` to the fee sink (anyone may call): every action keeps
+    /// its fee in the exchange, so that settling never pays the sink's call; this sends them on in one payment.
     /// @param token The token.
     /// @param kind The fee category.
     function flushFees(address token, Kind kind) external;
@@ -280,10 +287,15 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // Views
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice A listing.
+    /// @notice A listing's storage words, for ExchangeLens.getListing (which decodes them into a Listing; moved there
+    /// to keep the exchange under EIP-170). Layout, low bits first: word 0 = lister (160), membership (40), kind
+    /// (8), unit (8), flags (8: 1 residentsOnly, 2 paused, 4 closed), lateRefundBps (16), maxUnits (16); word 1 =
+    /// token (160), availableFrom (40), availableUntil (40), minUnits (16); word 2 = price (96), deposit (96),
+    /// freeCancelHours (32), termsVersion (32); word 3 = stock (32). Reverts ExchangeUnknownListing.
     /// @param listingId The listing.
-    /// @return The stored listing.
-    function getListing(uint256 listingId) external view returns (Listing memory);
+    /// @return words The four words.
+    /// @return uri The metadata URI.
+    function listingWords(uint256 listingId) external view returns (uint256[4] memory words, string memory uri);
 
     /// @notice A booking.
     /// @param bookingId The booking.
@@ -308,7 +320,7 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @return The amount owed.
     function totalOwed(address token) external view returns (uint256);
 
-    /// @notice Fees the sink refused, waiting for `flushFees`.
+    /// @notice Fees kept for the fee sink, waiting for `flushFees`.
     /// @param token The token.
     /// @param kind The fee category.
     /// @return The pending amount.
