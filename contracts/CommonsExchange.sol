@@ -429,7 +429,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     }
 
     /// @inheritdoc ICommonsExchange
-    function settle(uint256 bookingId) external {
+    function settle(uint256 bookingId) external nonReentrant {
         StoredBooking storage b = _bookingOf(bookingId);
         bool payPrice = b.status == BookingStatus.ACTIVE;
         if (payPrice && block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
@@ -467,7 +467,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         DepositStatus depositStatus,
         uint256 amount,
         uint64 decideBy
-    ) external onlyClaims {
+    ) external nonReentrant onlyClaims {
         StoredBooking storage b = _bookings[bookingId];
         b.status = status;
         b.depositStatus = depositStatus;
@@ -476,7 +476,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     }
 
     /// @inheritdoc ICommonsExchange
-    function payClaim(uint256 bookingId, uint256 toLister) external onlyClaims {
+    function payClaim(uint256 bookingId, uint256 toLister) external nonReentrant onlyClaims {
         StoredBooking storage b = _bookings[bookingId];
         StoredListing storage lst = _listings[b.listingId];
         if (b.depositStatus != DepositStatus.RELEASED) {

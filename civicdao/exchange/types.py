@@ -167,6 +167,8 @@ class DepositStatus(_ExchangeEnum):
     CLAIMED = 1
     DISPUTED = 2
     RELEASED = 3
+    #: returned whole by ``settle`` and kept in the booking until the renter pulls it (``withdraw_deposit``)
+    REFUNDABLE = 4
 
 
 class ListingStatus(_ExchangeEnum):
@@ -476,7 +478,9 @@ class Cancellation:
 class Settlement:
     """What a settlement (or an ITEM receipt confirmation) paid out; zeros for the parts not yet due.
 
-    ``fee_deferred`` is true when the fee sink refused the fee and the exchange kept it as pending.
+    ``fee_deferred`` is true when a fee was kept for the fee sink: every fee now waits in the exchange until
+    anyone calls ``flush_fees`` (one payment to the treasury for many settlements). A deposit released by
+    ``settle`` (``deposit_to_renter``) stays in the booking until the renter pulls it with ``withdraw_deposit``.
     """
 
     booking_id: int
