@@ -609,9 +609,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     /// @inheritdoc ICommonsExchange
     /// @dev The DAO (GOVERNOR_ROLE) always may; a GUARDIAN_ROLE holder until the guardian expiry (kept and checked
     /// by the settings contract), like the governor's proposal guardian.
-    function pause() external whenNotPaused {
+    function pause() external {
         address sender = msg.sender;
         if (!hasRole(GOVERNOR_ROLE, sender)) _settings.checkGuardian(sender);
+        _whenNotPaused();
         _core.paused = true;
         emit Paused(sender);
     }
