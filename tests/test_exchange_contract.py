@@ -988,8 +988,10 @@ def _run_sequence(env: Env, token: str, ops: list[tuple[str, int, Any, int]]) ->
     for bk in (env.api.get_booking(i) for i in bookings):
         if bk.status is BookingStatus.ACTIVE:
             escrow += bk.price
-        if bk.deposit_status in (DepositStatus.HELD, DepositStatus.CLAIMED, DepositStatus.DISPUTED):
-            escrow += bk.deposit
+        if bk.deposit_status in (
+            DepositStatus.HELD, DepositStatus.CLAIMED, DepositStatus.DISPUTED, DepositStatus.REFUNDABLE
+        ):  # fmt: skip
+            escrow += bk.deposit  # a deposit settle returned stays in the booking until the renter pulls it
         if bk.status is not BookingStatus.CANCELLED:
             occupied.extend((bk.start - start) // HOUR + k for k in range(bk.units))
     assert len(occupied) == len(set(occupied)), "two live bookings share a slot"
