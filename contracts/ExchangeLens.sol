@@ -24,32 +24,32 @@ contract ExchangeLens {
     /// @notice A listing as the exchange stores it (decoded from its packed words, see
     /// ICommonsExchange.listingWords); reverts ExchangeUnknownListing for an unknown id.
     /// @param listingId The listing.
-    /// @return l The listing.
-    function getListing(uint256 listingId) public view returns (ICommonsExchange.Listing memory l) {
+    /// @return listing The listing.
+    function getListing(uint256 listingId) public view returns (ICommonsExchange.Listing memory listing) {
         (uint256[4] memory w, string memory uri) = _exchange.listingWords(listingId);
         uint256 w0 = w[0];
-        l.lister = address(uint160(w0));
-        l.membership = uint40(w0 >> 160);
-        l.kind = Kind(uint8(w0 >> 200));
-        l.unit = Unit(uint8(w0 >> 208));
+        listing.lister = address(uint160(w0));
+        listing.membership = uint40(w0 >> 160);
+        listing.kind = Kind(uint8(w0 >> 200));
+        listing.unit = Unit(uint8(w0 >> 208));
         uint256 flags = uint8(w0 >> 216);
-        l.residentsOnly = flags & 1 != 0;
-        l.paused = flags & 2 != 0;
-        l.closed = flags & 4 != 0;
-        l.lateRefundBps = uint16(w0 >> 224);
-        l.maxUnits = uint16(w0 >> 240);
+        listing.residentsOnly = flags & 1 != 0;
+        listing.paused = flags & 2 != 0;
+        listing.closed = flags & 4 != 0;
+        listing.lateRefundBps = uint16(w0 >> 224);
+        listing.maxUnits = uint16(w0 >> 240);
         uint256 w1 = w[1];
-        l.token = address(uint160(w1));
-        l.availableFrom = uint40(w1 >> 160);
-        l.availableUntil = uint40(w1 >> 200);
-        l.minUnits = uint16(w1 >> 240);
+        listing.token = address(uint160(w1));
+        listing.availableFrom = uint40(w1 >> 160);
+        listing.availableUntil = uint40(w1 >> 200);
+        listing.minUnits = uint16(w1 >> 240);
         uint256 w2 = w[2];
-        l.price = uint96(w2);
-        l.deposit = uint96(w2 >> 96);
-        l.freeCancelHours = uint32(w2 >> 192);
-        l.termsVersion = uint32(w2 >> 224);
-        l.stock = uint32(w[3]);
-        l.metadataURI = uri;
+        listing.price = uint96(w2);
+        listing.deposit = uint96(w2 >> 96);
+        listing.freeCancelHours = uint32(w2 >> 192);
+        listing.termsVersion = uint32(w2 >> 224);
+        listing.stock = uint32(w[3]);
+        listing.metadataURI = uri;
     }
 
     /// @notice Whether `units` from `start` can be booked now (valid, open, unpaused, free; ITEM: in stock).

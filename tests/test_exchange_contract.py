@@ -271,11 +271,15 @@ def test_book_then_settle_pays_price_fee_and_deposit(env: Env, token: str) -> No
     assert env.api.get_booking(booking).deposit_status is DepositStatus.REFUNDABLE
     assert env.api.withdraw(env.lister, token).amount == 3 * 10**16 - fee
     raises(ExchangeNothingToWithdraw, lambda: env.send(env.renter, env.fns.withdraw(token)), token=token)
-    raises(ExchangeNotRenter, lambda: env.send(env.other, env.fns.withdrawDeposit(booking)), bookingId=booking)
+    raises(
+        ExchangeNotRenter, lambda: env.send(env.other, env.fns.withdrawDeposit(booking)), bookingId=booking
+    )
     pulled = env.api.withdraw_deposit(env.renter, booking)
     assert (pulled.amount, pulled.to, pulled.token) == (10**17, env.renter.address, token)
     assert env.api.get_booking(booking).deposit_status is DepositStatus.RELEASED
-    raises(ExchangeWrongDepositStatus, lambda: env.send(env.renter, env.fns.withdrawDeposit(booking)), status=3)
+    raises(
+        ExchangeWrongDepositStatus, lambda: env.send(env.renter, env.fns.withdrawDeposit(booking)), status=3
+    )
     assert env.holdings(token) == env.owed(token) == 0
 
 

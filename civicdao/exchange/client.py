@@ -604,7 +604,7 @@ class Exchange(ExchangeActions):
         )
 
     def flush_fees(self, signer: Signer, token: str, kind: Kind | str | int) -> FeesFlushed:
-        """Deliver the fees kept for ``kind`` in ``token`` to the fee sink, in one payment (anyone may call)."""
+        """Deliver the fees kept for ``kind`` in ``token`` to the fee sink in one payment (anyone may)."""
         token, chosen = checksum(token, what="token"), Kind.parse(kind)
         record = self._send(signer, self.contract.functions.flushFees(token, int(chosen)))
         paid = sum(int(e["amount"]) for e in self._events(record, "FeePaid"))

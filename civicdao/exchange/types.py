@@ -478,9 +478,10 @@ class Cancellation:
 class Settlement:
     """What a settlement (or an ITEM receipt confirmation) paid out; zeros for the parts not yet due.
 
-    ``fee_deferred`` is true when a fee was kept for the fee sink: every fee now waits in the exchange until
-    anyone calls ``flush_fees`` (one payment to the treasury for many settlements). A deposit released by
-    ``settle`` (``deposit_to_renter``) stays in the booking until the renter pulls it with ``withdraw_deposit``.
+    ``fee_deferred`` is true when a fee was kept for the fee sink: every fee waits in the exchange until
+    anyone calls ``flush_fees`` (one payment to the treasury for many settlements). A deposit released
+    by ``settle`` (``deposit_to_renter``) stays in the booking until the renter pulls it with
+    ``withdraw_deposit``.
     """
 
     booking_id: int
