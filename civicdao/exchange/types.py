@@ -579,7 +579,7 @@ class ExchangePaused:
 
 @dataclass(frozen=True)
 class FeesFlushed:
-    """Fees the fee sink had refused were delivered (``amount`` 0: nothing was pending)."""
+    """The fees the exchange kept for ``kind`` in ``token`` were delivered to the fee sink."""
 
     token: ChecksumAddress
     kind: Kind
