@@ -205,8 +205,9 @@ for _token in ("ETH", "ERC-20"):
             Target(
                 limit=130_000,
                 hint=(
-                    "booking struct spans several fresh slots plus a "
-                    "calendar word; pack the booking into two slots"
+                    "three fresh booking slots (renter, listing, units, fee, states; price and deposit; "
+                    "times, renter membership, refund share); two would need the cancellation terms and "
+                    "price read by terms version from the listing (a terms history written by updateTerms)"
                 ),
             ),
         ),
@@ -216,24 +217,27 @@ for _token in ("ETH", "ERC-20"):
             Target(
                 limit=80_000,
                 hint=(
-                    "fresh credit slots for lister, renter and fees: "
-                    "key credits by membership or pay out directly"
+                    "one fresh credit slot (the lister's); the deposit stays in the booking "
+                    "and fees accrue in a slot that is never emptied"
                 ),
             ),
         ),
         f"settle/{_token}": (
             f"settle ({_token})",
-            Target(
-                limit=80_000, hint="credits, fee accounting and status writes; fewer slots per settlement"
-            ),
+            Target(limit=80_000, hint="booking and listing reads, status, one credit and the fee accrual"),
         ),
         f"withdraw/{_token}": (
             f"withdraw credits ({_token})",
             Target(
                 limit=35_000,
-                hint="the transfer itself dominates; keep one credit slot and no extra bookkeeping",
+                hint=(
+                    "base + ETH transfer ~28,000; the registry lookup that keeps credits with a membership "
+                    "across key rotations (~5,000) and totalOwed for sweepSurplus (~5,000) are the rest: "
+                    "meeting 35,000 means giving up one of them"
+                ),
             ),
         ),
+        f"withdraw_deposit/{_token}": (f"withdraw a deposit settle returned ({_token})", None),
         f"claim_damage/{_token}": (f"damage claim ({_token})", None),
         f"resolve/{_token}": (f"resolve a disputed claim ({_token})", None),
         f"donate/{_token}": (f"donate ({_token})", None),
