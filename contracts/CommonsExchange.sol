@@ -36,17 +36,20 @@ import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 /// administers the roles. Invariant: for every token,
 /// balance == totalOwed(token) (escrow of live bookings + credits + pending fees), unless someone force-sends ETH.
 ///
-/// Gas (issue 11, Anvil shanghai, 21,000 base included; before -> after this layout): book 190,383 -> see
-/// docs/exchange.md "Gas". What moved: a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3
-/// packed slots (the claim fields in a 4th, written only by claims), the settings a booking or settlement reads
-/// are 2 slots (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never zeroed (its sentinel
-/// is written by the constructor for ETH and when the DAO allows a token), and a deposit returned by `settle`
-/// stays in the booking for the renter to pull, so a settlement writes one credit slot, not two.
+/// Gas (issue 11; `python -m benchmarks.gas_bench --write-ceilings`, Anvil shanghai, 21,000 base included;
+/// before -> after this layout, ETH): book 190,383 -> 134,915; settle 99,752 -> 57,865 (fresh credits 151,052
+/// -> 74,965); withdraw 49,079 -> 47,273; create listing 184,416 -> 143,663; cancel 87,990 -> 79,712. What moved:
+/// a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3 packed slots (a claim's deadline and
+/// amount in `_claimRecords`, written only by claims), the settings a booking or settlement reads are 2 slots
+/// (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never emptied (its 1-wei sentinel is
+/// written by the constructor for ETH and when the DAO allows a token) and reach the treasury with `flushFees`
+/// (a settlement no longer pays the sink's call, ~20,000), and a deposit returned by `settle` stays in the booking
+/// for the renter to pull (`withdrawDeposit`), so a settlement writes one credit slot, not two.
 /// OpenZeppelin's Pausable and ReentrancyGuard are replaced by a flag and a lock packed into `_core` (the slot
-/// with the registry and windows that book, settle and withdraw read anyway): OZ's keep each in a slot of its
-/// own, a cold read (2,100) per transaction each, and the lock's 2,900 + 100 write is refunded 2,800 either way.
-/// Same behaviour, same errors and events (EnforcedPause, ExpectedPause, ReentrancyGuardReentrantCall, Paused,
-/// Unpaused), same `paused()` view.
+/// with the registry and windows that book and withdraw read anyway): OZ's keep each in a slot of its own, a cold
+/// read (2,100) per guarded or pausable call each, while the packed lock costs 200 net (2,900 + 100 written,
+/// 2,800 refunded) once `_core` is read. Same behaviour, errors and events (EnforcedPause, ExpectedPause,
+/// ReentrancyGuardReentrantCall, Paused, Unpaused) and the same `paused()` view.
 contract CommonsExchange is ICommonsExchange, AccessControl {
     using SafeERC20 for IERC20;
     using SlotCalendar for SlotCalendar.Calendar;

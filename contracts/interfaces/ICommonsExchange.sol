@@ -8,7 +8,7 @@ import {BookingStatus, DepositStatus, Kind, Unit} from "./types/ExchangeTypes.so
 /// @title ICommonsExchange
 /// @notice Types and functions of the CivicDAO commons exchange: residents share idle rooms,
 /// spaces, tools, skills and green space; bookings escrow price and deposit; an on-chain calendar refuses
-/// overlaps; fees go straight to the public treasury (the fee sink).
+/// overlaps; fees are kept per token and kind until anyone flushes them to the public treasury (the fee sink).
 /// @dev Nothing personal is stored: listings carry a metadata URI to non-personal data, claims an evidence URI
 /// that is only emitted. Amounts are in the listing's token (address(0) = ETH). Its errors are in
 /// ICommonsExchangeErrors, its events in ICommonsExchangeEvents, and the enums they carry (Kind, Unit,
