@@ -337,7 +337,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         StoredListing storage lst = _openListingOfLister(listingId);
         uint8 flags = lst.flags;
         if (((flags & LISTING_PAUSED) != 0) == paused_) revert ExchangeListingPauseUnchanged(listingId, paused_);
-        lst.flags = paused_ ? flags | LISTING_PAUSED : flags & ~LISTING_PAUSED;
+        lst.flags = flags ^ LISTING_PAUSED; // it changes (checked above)
         emit ListingPauseSet(listingId, paused_);
     }
 
@@ -401,7 +401,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     /// @inheritdoc ICommonsExchange
     function cancelByRenter(uint256 bookingId) external nonReentrant {
         StoredBooking storage b = _activeBooking(bookingId);
-        _requireRenter(bookingId, b);
+        if (!_isRenter(b, msg.sender)) revert ExchangeNotRenter(bookingId, msg.sender);
         StoredListing storage lst = _listings[b.listingId];
         uint256 price = b.price;
         uint256 refund = price;
@@ -450,10 +450,19 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     function withdrawDeposit(uint256 bookingId) external nonReentrant {
         StoredBooking storage b = _bookingOf(bookingId);
         if (b.depositStatus != DepositStatus.REFUNDABLE) revert ExchangeWrongDepositStatus(bookingId, b.depositStatus);
-        _requireRenter(bookingId, b);
         b.depositStatus = DepositStatus.RELEASED;
         uint256 amount = b.deposit;
         address token = _listings[b.listingId].token;
+        if (!_isRenter(b, msg.sender)) {
+            // a revoked renter membership: anyone moves the deposit to its credit, which only the DAO pays out
+            // (reclaimRevokedCredit), as a deposit settled into credits before
+            uint256 membership = b.renterMembership;
+            if (membership == 0 || MembershipLookup.holderOf(address(_core.registry), membership) != address(0)) {
+                revert ExchangeNotRenter(bookingId, msg.sender);
+            }
+            _credit(membership, address(0), token, amount);
+            return;
+        }
         _owed[token] -= amount;
         emit DepositWithdrawn(bookingId, msg.sender, token, amount);
         CurrencyTransfer.send(token, msg.sender, amount);
@@ -563,7 +572,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
             sink.depositFee(token, amount, uint8(kind));
             // the sink pulls with transferFrom: all of the exact allowance used means all of the fee delivered
             uint256 left = IERC20(token).allowance(address(this), address(sink));
-            if (left != 0) revert ExchangeFeeSinkMismatch(token, amount, amount - Math.min(left, amount));
+            if (left != 0) revert ExchangeFeeSinkMismatch(token, amount, amount - left);
         }
     }
 
@@ -572,12 +581,12 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
-    /// @dev ExchangeSettings bounds the values: fee <= 1,000 bps (16 bits), windows <= 90 days (32 bits).
+    /// @dev ExchangeSettings bounds the values: fees <= 1,000 bps (16 bits each; FeeBps passes the word of all
+    /// kinds' fees, bits 16 * kind), windows <= 90 days (32 bits).
     function configure(Setting setting, uint256 key, uint256 value) external onlySettings {
         if (setting == Setting.FeeBps) {
-            uint256 shift = 16 * key;
-            uint256 fees = (_counters.feeBps & ~(uint256(0xffff) << shift)) | (value << shift);
-            _counters.feeBps = uint80(fees);
+            // ExchangeSettings passes every kind's fee, 16 bits per kind (see `_feeOf`)
+            _counters.feeBps = uint80(value);
         } else if (setting == Setting.FeeSink) {
             _feeSink = IFeeSink(address(uint160(value)));
         } else if (setting == Setting.Registry) {
@@ -789,10 +798,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     function _isRenter(StoredBooking storage b, address account) internal view returns (bool) {
         uint256 membership = b.renterMembership;
         return membership == 0 ? account == b.renter : _membershipOf(account) == membership;
-    }
-
-    function _requireRenter(uint256 bookingId, StoredBooking storage b) internal view {
-        if (!_isRenter(b, msg.sender)) revert ExchangeNotRenter(bookingId, msg.sender);
     }
 
     /// @dev The listing of `b`, when the caller manages it.
@@ -1026,14 +1031,11 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         address account = msg.sender;
         uint256 membership = _membershipOf(account);
         uint256 amount = _credits[uint160(account)][token];
-        if (amount != 0) _credits[uint160(account)][token] = 0;
+        _credits[uint160(account)][token] = 0;
         if (membership != 0) {
             mapping(address token => uint256) storage held = _credits[MEMBER_KEY | membership];
-            uint256 own = held[token];
-            if (own != 0) {
-                amount += own;
-                held[token] = 0;
-            }
+            amount += held[token];
+            held[token] = 0;
         }
         if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
         _owed[token] -= amount;

@@ -60,8 +60,14 @@ contract ExchangeSettings is IExchangeSettings {
     /// @inheritdoc IExchangeSettings
     function setFeeBps(Kind kind, uint16 bps) external onlyGovernor {
         if (bps > MAX_FEE_BPS) revert ICommonsExchangeErrors.ExchangeInvalidBps(bps, MAX_FEE_BPS);
+        uint256 fees = 0;
+        for (uint256 k = 0; k <= uint256(Kind.NATURE); ++k) {
+            uint256 fee = k == uint256(kind) ? bps : _exchange.feeBps(Kind(k));
+            fees |= fee << (16 * k);
+        }
         emit FeeBpsSet(kind, _exchange.feeBps(kind), bps);
-        _exchange.configure(ICommonsExchange.Setting.FeeBps, uint8(kind), bps);
+        // the exchange keeps every kind's fee in one word, 16 bits per kind
+        _exchange.configure(ICommonsExchange.Setting.FeeBps, uint8(kind), fees);
     }
 
     /// @inheritdoc IExchangeSettings

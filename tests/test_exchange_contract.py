@@ -1363,3 +1363,33 @@ def test_amounts_above_the_packed_width_are_refused(env: Env) -> None:
         lambda: env.send(env.lister, env.fns.createListing(env.params(availableUntil=far))),
         availableUntil=far,
     )
+
+
+def test_a_revoked_renters_returned_deposit_goes_to_its_membership_credit_for_the_dao(
+    env: Env, accounts: list[NodeSigner]
+) -> None:
+    """A deposit settle returned to a renter whose membership was then revoked: no key can pull it, anyone
+    moves it into the membership's credit, and only the DAO pays it out (reclaimRevokedCredit)."""
+    snapshot = env.control.snapshot()
+    try:
+        t0 = env.t0()
+        room = env.create()
+        booking = env.book(env.renter, room, t0, 1)
+        env.control.increase_time(t0 + DAY + CLAIM_WINDOW - env.control.time())
+        env.api.settle(env.stranger, booking)
+        membership = env.api.get_booking(booking).renter_membership
+        assert membership != 0
+        raises(ExchangeNotRenter, lambda: env.send(env.stranger, env.fns.withdrawDeposit(booking)))
+        env.send(env.admin, env.registry.functions.setCitizen(env.renter.address, False))  # revoked
+        renter_before = env.w3.eth.get_balance(env.renter.address)
+        moved = env.send(env.stranger, env.fns.withdrawDeposit(booking))  # anyone; nobody is paid
+        assert env.w3.eth.get_balance(env.renter.address) == renter_before
+        assert moved.event("MembershipCredited")["amount"] == 10**17
+        assert env.api.get_booking(booking).deposit_status is DepositStatus.RELEASED
+        assert env.holdings(ETH) == env.owed(ETH)
+        reclaimed = env.send(
+            env.admin, env.fns.reclaimRevokedCredit(membership, ETH, accounts[8].address)
+        ).event("RevokedCreditReclaimed")
+        assert reclaimed["amount"] == 10**17
+    finally:
+        env.control.revert(snapshot)

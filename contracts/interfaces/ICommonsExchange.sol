@@ -255,9 +255,10 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // DAO settings and actions (GOVERNOR_ROLE = Timelock; the setters live in ExchangeSettings)
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Stores a setting the settings contract checked (settings contract only). `key` is the kind (FeeBps)
-    /// or the token (HousingPriceCeiling, TokenAllowed; as uint160), else unused; an address setting passes the
-    /// address as `value`, TokenAllowed passes 1 or 0.
+    /// @notice Stores a setting the settings contract checked (settings contract only). FeeBps passes every kind's
+    /// fee as one word (16 bits per kind, bits 16 * kind; `key` the kind that changed). `key` is the token
+    /// (HousingPriceCeiling, TokenAllowed; as uint160), else unused; an address setting passes the address as
+    /// `value`, TokenAllowed passes 1 or 0.
     /// @param setting Which setting.
     /// @param key The kind or token the setting is per, if any.
     /// @param value The new value.
