@@ -37,8 +37,8 @@ import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 /// balance == totalOwed(token) (escrow of live bookings + credits + pending fees), unless someone force-sends ETH.
 ///
 /// Gas (issue 11; `python -m benchmarks.gas_bench --write-ceilings`, Anvil shanghai, 21,000 base included;
-/// before -> after this layout, ETH): book 190,383 -> 134,915; settle 99,752 -> 57,865 (fresh credits 151,052
-/// -> 74,965); withdraw 49,079 -> 47,273; create listing 184,416 -> 143,663; cancel 87,990 -> 79,712. What moved:
+/// before -> after this layout, ETH): book 190,383 -> 134,915; settle 99,752 -> 57,866 (fresh credits 151,052
+/// -> 74,966); withdraw 49,079 -> 47,356; create listing 184,416 -> 143,663; cancel 87,990 -> 79,678. What moved:
 /// a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3 packed slots (a claim's deadline and
 /// amount in `_claimRecords`, written only by claims), the settings a booking or settlement reads are 2 slots
 /// (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never emptied (its 1-wei sentinel is
