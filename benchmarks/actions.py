@@ -204,6 +204,8 @@ def settle_withdraw(world: World) -> dict[str, Gas]:
             rows[f"settle_fresh/{name}"] = world.gas(world.exchange.settle(lister, first).tx)
             rows[f"settle/{name}"] = world.gas(world.exchange.settle(lister, second).tx)
             rows[f"withdraw/{name}"] = world.gas(world.exchange.withdraw(lister, token).tx)
+            renter = world.people["renter"]
+            rows[f"withdraw_deposit/{name}"] = world.gas(world.exchange.withdraw_deposit(renter, second).tx)
     return rows
 
 

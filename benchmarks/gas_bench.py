@@ -210,8 +210,9 @@ for _currency in ("ETH", "ERC-20"):
                 limit=130_000,
                 plus=_pull,
                 hint=(
-                    "booking struct spans several fresh slots plus a "
-                    "calendar word; pack the booking into two slots"
+                    "three fresh booking slots (renter, listing, units, fee, states; price and deposit; "
+                    "times, renter membership, refund share); two would need the cancellation terms and "
+                    "price read by terms version from the listing (a terms history written by updateTerms)"
                 ),
             ),
         ),
@@ -221,25 +222,28 @@ for _currency in ("ETH", "ERC-20"):
             Target(
                 limit=80_000,
                 hint=(
-                    "fresh credit slots for lister, renter and fees: "
-                    "key credits by membership or pay out directly"
+                    "one fresh credit slot (the lister's); the deposit stays in the booking "
+                    "and fees accrue in a slot that is never emptied"
                 ),
             ),
         ),
         f"settle/{_currency}": (
             f"settle ({_currency})",
-            Target(
-                limit=80_000, hint="credits, fee accounting and status writes; fewer slots per settlement"
-            ),
+            Target(limit=80_000, hint="booking and listing reads, status, one credit and the fee accrual"),
         ),
         f"withdraw/{_currency}": (
             f"withdraw credits ({_currency})",
             Target(
                 limit=35_000,
                 plus=_push,
-                hint="the transfer itself dominates; keep one credit slot and no extra bookkeeping",
+                hint=(
+                    "base + ETH transfer ~28,000; the registry lookup that keeps credits with a membership "
+                    "across key rotations (~5,000) and totalOwed for sweepSurplus (~5,000) are the rest: "
+                    "meeting 35,000 means giving up one of them"
+                ),
             ),
         ),
+        f"withdraw_deposit/{_currency}": (f"withdraw a deposit settle returned ({_currency})", None),
         f"claim_damage/{_currency}": (f"damage claim ({_currency})", None),
         f"resolve/{_currency}": (f"resolve a disputed claim ({_currency})", None),
         f"donate/{_currency}": (f"donate ({_currency})", None),

@@ -4,10 +4,8 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {BookingStatus, DepositStatus, Kind, Unit} from "./interfaces/types/ExchangeTypes.sol";
@@ -24,20 +22,55 @@ import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 /// @title CommonsExchange
 /// @notice Peer-to-peer exchange of the city's idle commons. Residents (or accounts the DAO grants LISTER_ROLE)
 /// list rooms, spaces, tools, skills and green space; renters book and escrow price + deposit; an on-chain slot
-/// bitmap refuses double bookings; after the slot the price goes to the lister and the fee straight to the
-/// public treasury; deposits come back unless a damage claim is raised, answered and, if disputed, resolved by
-/// DAO-appointed resolvers (unresolved disputes favour the renter). ITEM purchases are escrowed the same way: the
-/// buyer confirms receipt, cancels before shipping, or claims non-delivery within the delivery window; silence
-/// releases the price. Claims and disputes live in the ExchangeClaims contract this exchange creates. What a
-/// citizen lists and is owed belongs to their membership, so it follows a key rotation. All money owed is
-/// credited and withdrawn. The DAO's settings are changed through the ExchangeSettings contract this exchange
-/// creates (it checks the caller's GOVERNOR_ROLE here and writes through `configure`).
+/// bitmap refuses double bookings; after the slot the price goes to the lister's credit and the fee to the public
+/// treasury (kept here per token and kind until anyone calls `flushFees`, which delivers them in one payment);
+/// deposits come back unless a damage claim is raised, answered and, if disputed, resolved by DAO-appointed
+/// resolvers (unresolved disputes favour the renter). ITEM purchases are escrowed the same way: the buyer confirms
+/// receipt, cancels before shipping, or claims non-delivery within the delivery window; silence releases the
+/// price. Claims and disputes live in the ExchangeClaims contract this exchange creates. What a citizen lists and
+/// is owed belongs to their membership, so it follows a key rotation. All money owed is pulled: credits with
+/// `withdraw`, a deposit that `settle` returned with `withdrawDeposit`. The DAO's settings are changed through the
+/// ExchangeSettings contract this exchange creates (it checks the caller's GOVERNOR_ROLE here and writes through
+/// `configure`).
 /// @dev The DAO's power is GOVERNOR_ROLE (held by the Timelock after deployment); DEFAULT_ADMIN_ROLE only
 /// administers the roles. Invariant: for every token,
 /// balance == totalOwed(token) (escrow of live bookings + credits + pending fees), unless someone force-sends ETH.
-contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, ReentrancyGuard {
+///
+/// Gas (issue 11; `python -m benchmarks.gas_bench --write-ceilings`, Anvil shanghai, 21,000 base included;
+/// before -> after this layout, ETH): book 190,383 -> 134,915; settle 99,752 -> 57,866 (fresh credits 151,052
+/// -> 74,966); withdraw 49,079 -> 47,356; create listing 184,416 -> 143,663; cancel 87,990 -> 79,678. What moved:
+/// a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3 packed slots (a claim's deadline and
+/// amount in `_claimRecords`, written only by claims), the settings a booking or settlement reads are 2 slots
+/// (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never emptied (its 1-wei sentinel is
+/// written by the constructor for ETH and when the DAO allows a token) and reach the treasury with `flushFees`
+/// (a settlement no longer pays the sink's call, ~20,000), and a deposit returned by `settle` stays in the booking
+/// for the renter to pull (`withdrawDeposit`), so a settlement writes one credit slot, not two.
+/// OpenZeppelin's Pausable and ReentrancyGuard are replaced by a flag and a lock packed into `_core` (the slot
+/// with the registry and windows that book and withdraw read anyway): OZ's keep each in a slot of its own, a cold
+/// read (2,100) per guarded or pausable call each, while the packed lock costs 200 net (2,900 + 100 written,
+/// 2,800 refunded) once `_core` is read. Same behaviour, errors and events (EnforcedPause, ExpectedPause,
+/// ReentrancyGuardReentrantCall, Paused, Unpaused) and the same `paused()` view.
+contract CommonsExchange is ICommonsExchange, AccessControl {
     using SafeERC20 for IERC20;
     using SlotCalendar for SlotCalendar.Calendar;
+
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // Errors and events of the packed pause flag and reentrancy lock (OpenZeppelin's names and signatures)
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev The exchange is paused (as OpenZeppelin's Pausable).
+    error EnforcedPause();
+    /// @dev The exchange is not paused (as OpenZeppelin's Pausable).
+    error ExpectedPause();
+    /// @dev A guarded function was re-entered (as OpenZeppelin's ReentrancyGuard).
+    error ReentrancyGuardReentrantCall();
+
+    /// @dev Emitted when `account` pauses the exchange.
+    /// @param account Who paused it.
+    event Paused(address account);
+    /// @dev Emitted when `account` unpauses the exchange.
+    /// @param account Who unpaused it.
+    event Unpaused(address account);
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Constants
@@ -57,29 +90,101 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     uint256 public constant MAX_UNITS_PER_BOOKING = ExchangeLimits.MAX_UNITS_PER_BOOKING;
     /// @dev Credits are keyed by holder: an address as uint160, a citizen membership id with this bit set.
     uint256 private constant MEMBER_KEY = 1 << 255;
+    uint8 private constant UNLOCKED = 1;
+    uint8 private constant LOCKED = 2;
+    uint8 private constant RESIDENTS_ONLY = 1;
+    uint8 private constant LISTING_PAUSED = 2;
+    uint8 private constant LISTING_CLOSED = 4;
+    /// @dev A pending-fee slot holds 1 + the pending amount once initialized, so accruing is never a fresh write.
+    uint256 private constant FEE_SENTINEL = 1;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
-    // Storage
+    // Storage (packed: see the contract's @dev)
     // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev What book, settle and withdraw read in every transaction: one slot.
+    struct Core {
+        ICitizenRegistry registry;
+        uint8 lock;
+        bool paused;
+        uint32 claimWindow;
+        uint32 deliveryWindow;
+    }
+
+    /// @dev Counters and fees: one slot. `feeBps` holds 16 bits per Kind (bits 16 * kind).
+    struct Counters {
+        uint48 listingCount;
+        uint48 bookingCount;
+        uint80 feeBps;
+        uint32 disputeWindow;
+    }
+
+    /// @dev A listing: slots 0-2 always, `stock` (slot 3) for ITEM listings only, then the URI.
+    struct StoredListing {
+        address lister;
+        uint40 membership;
+        Kind kind;
+        Unit unit;
+        uint8 flags;
+        uint16 lateRefundBps;
+        uint16 maxUnits;
+        // slot 1
+        address token;
+        uint40 availableFrom;
+        uint40 availableUntil;
+        uint16 minUnits;
+        // slot 2
+        uint96 price;
+        uint96 deposit;
+        uint32 freeCancelHours;
+        uint32 termsVersion;
+        // slot 3
+        uint32 stock;
+        // slot 4
+        string metadataURI;
+    }
+
+    /// @dev A booking: three slots written once by `book` (its claim is in `_claimRecords`).
+    struct StoredBooking {
+        address renter;
+        uint48 listingId;
+        uint16 units;
+        uint16 feeBps;
+        BookingStatus status;
+        DepositStatus depositStatus;
+        // slot 1
+        uint128 price;
+        uint128 deposit;
+        // slot 2
+        uint40 start;
+        uint40 end;
+        uint40 claimUntil;
+        uint40 freeCancelUntil;
+        uint40 renterMembership;
+        uint40 shippedAt;
+        uint16 lateRefundBps;
+    }
+
+    /// @dev A booking's open claim (its own slot, written only by the claims contract's hooks).
+    struct ClaimRecord {
+        uint40 decideBy;
+        uint128 claimAmount;
+    }
 
     ExchangeClaims private immutable _claims;
     ExchangeLens private immutable _lens;
     IExchangeSettings private immutable _settings;
-    ICitizenRegistry private _registry;
+    Core private _core;
+    Counters private _counters;
     IFeeSink private _feeSink;
-    uint256 private _claimWindow;
-    uint256 private _disputeWindow;
-    uint256 private _deliveryWindow;
     uint256 private _housingListingCap;
-    uint256 private _listingCount;
-    uint256 private _bookingCount;
-    mapping(uint256 listingId => Listing) private _listings;
-    mapping(uint256 bookingId => Booking) private _bookings;
+    mapping(uint256 listingId => StoredListing) private _listings;
+    mapping(uint256 bookingId => StoredBooking) private _bookings;
+    mapping(uint256 bookingId => ClaimRecord) private _claimRecords;
     mapping(uint256 listingId => SlotCalendar.Calendar) private _calendars;
     mapping(uint256 holder => mapping(address token => uint256)) private _credits;
     mapping(address token => uint256) private _owed;
     mapping(address token => mapping(Kind => uint256)) private _pendingFees;
-    mapping(Kind => uint256) private _feeBps;
     mapping(address token => bool) private _tokenAllowed;
     mapping(address token => uint256) private _housingCeiling;
     mapping(uint256 holder => uint256) private _activeHousing;
@@ -89,12 +194,24 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     modifier onlyClaims() {
-        if (msg.sender != address(_claims)) revert ExchangeOnlyClaims(msg.sender);
+        _onlyClaims();
         _;
     }
 
     modifier onlySettings() {
         if (msg.sender != address(_settings)) revert ExchangeOnlySettings(msg.sender);
+        _;
+    }
+
+    /// @dev OpenZeppelin ReentrancyGuard's behaviour with the lock in `_core` (see the contract's @dev).
+    modifier nonReentrant() {
+        _lock();
+        _;
+        _core.lock = UNLOCKED;
+    }
+
+    modifier whenNotPaused() {
+        _whenNotPaused();
         _;
     }
 
@@ -123,15 +240,20 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _grantRole(GOVERNOR_ROLE, admin);
         _claims = new ExchangeClaims();
         _lens = new ExchangeLens();
-        // the settings contract checks and announces the first settings; the exchange stores them
+        // the settings contract checks (windows <= 90 days, so they fit 32 bits) and announces the first settings
         _settings = IExchangeSettings(
             address(new ExchangeSettings(address(registry_), address(feeSink_), claimWindow_, disputeWindow_, deliveryWindow_))
         );
-        _registry = registry_;
+        _core = Core({
+            registry: registry_,
+            lock: UNLOCKED,
+            paused: false,
+            claimWindow: uint32(claimWindow_),
+            deliveryWindow: uint32(deliveryWindow_)
+        });
+        _counters.disputeWindow = uint32(disputeWindow_);
         _feeSink = feeSink_;
-        _claimWindow = claimWindow_;
-        _disputeWindow = disputeWindow_;
-        _deliveryWindow = deliveryWindow_;
+        _initFeeSlots(address(0));
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -140,21 +262,21 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function createListing(ListingParams calldata params) external whenNotPaused returns (uint256 listingId) {
-        address lister = _msgSender();
+        address lister = msg.sender;
         uint256 membership = _membershipOf(lister);
         if (membership == 0 && !hasRole(LISTER_ROLE, lister)) revert ExchangeNotEligibleLister(lister);
         _checkToken(params.token);
-        if (params.minUnits == 0 || params.minUnits > params.maxUnits || params.maxUnits > MAX_UNITS_PER_BOOKING) {
-            revert ExchangeInvalidUnitRange(params.minUnits, params.maxUnits);
-        }
-        if (params.availableFrom >= params.availableUntil || params.availableUntil <= block.timestamp) {
-            revert ExchangeInvalidWindow(params.availableFrom, params.availableUntil);
-        }
-        if (bytes(params.metadataURI).length == 0) revert ExchangeEmptyMetadata();
-        if (params.unit == Unit.ITEM && (params.stock == 0 || params.deposit != 0 || params.kind == Kind.ROOM_HOUSE)) {
-            revert ExchangeInvalidItemListing();
-        }
-        _checkTerms(params.kind, params.unit, params.token, params.price, params.lateRefundBps);
+        _settings.checkListing(
+            params.kind,
+            params.unit,
+            params.minUnits,
+            params.maxUnits,
+            params.availableFrom,
+            params.availableUntil,
+            params.stock,
+            bytes(params.metadataURI).length
+        );
+        _checkTerms(params.kind, params.unit, params.token, params.price, params.deposit, params.lateRefundBps);
         if (params.kind == Kind.ROOM_HOUSE) {
             uint256 cap = _housingListingCap;
             uint256 holder = _holderKey(membership, lister);
@@ -163,23 +285,24 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             _activeHousing[holder] = active + 1;
         }
 
-        listingId = ++_listingCount;
-        Listing storage lst = _listings[listingId];
+        listingId = uint256(_counters.listingCount) + 1;
+        _counters.listingCount = uint48(listingId);
+        StoredListing storage lst = _listings[listingId];
         lst.lister = lister;
-        lst.membership = uint64(membership);
+        lst.membership = SafeCast.toUint40(membership);
         lst.kind = params.kind;
         lst.unit = params.unit;
-        lst.residentsOnly = params.residentsOnly;
+        lst.flags = params.residentsOnly ? RESIDENTS_ONLY : 0;
         lst.lateRefundBps = params.lateRefundBps;
-        lst.freeCancelHours = params.freeCancelHours;
+        lst.maxUnits = uint16(params.maxUnits);
         lst.token = params.token;
-        lst.availableFrom = params.availableFrom;
-        lst.minUnits = params.minUnits;
-        lst.availableUntil = params.availableUntil;
-        lst.maxUnits = params.maxUnits;
+        lst.availableFrom = uint40(params.availableFrom);
+        lst.availableUntil = uint40(params.availableUntil);
+        lst.minUnits = uint16(params.minUnits);
+        lst.price = uint96(params.price);
+        lst.deposit = uint96(params.deposit);
+        lst.freeCancelHours = params.freeCancelHours;
         if (params.unit == Unit.ITEM) lst.stock = params.stock;
-        lst.price = params.price;
-        lst.deposit = params.deposit;
         lst.metadataURI = params.metadataURI;
         emit ListingCreated(
             listingId, lister, params.kind, params.unit, params.token, params.price, params.deposit, params.metadataURI
@@ -190,19 +313,20 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     function updateTerms(uint256 listingId, uint256 price, uint256 deposit, uint32 freeCancelHours, uint16 lateRefundBps)
         external
     {
-        Listing storage lst = _openListingOfLister(listingId);
-        if (lst.unit == Unit.ITEM && deposit != 0) revert ExchangeInvalidItemListing();
-        _checkTerms(lst.kind, lst.unit, lst.token, price, lateRefundBps);
-        lst.price = price;
-        lst.deposit = deposit;
+        StoredListing storage lst = _openListingOfLister(listingId);
+        _checkTerms(lst.kind, lst.unit, lst.token, price, deposit, lateRefundBps);
+        uint32 version = lst.termsVersion + 1;
+        lst.price = uint96(price);
+        lst.deposit = uint96(deposit);
         lst.freeCancelHours = freeCancelHours;
+        lst.termsVersion = version;
         lst.lateRefundBps = lateRefundBps;
-        emit ListingTermsUpdated(listingId, price, deposit, freeCancelHours, lateRefundBps, ++lst.termsVersion);
+        emit ListingTermsUpdated(listingId, price, deposit, freeCancelHours, lateRefundBps, version);
     }
 
     /// @inheritdoc ICommonsExchange
     function setStock(uint256 listingId, uint32 stock) external {
-        Listing storage lst = _openListingOfLister(listingId);
+        StoredListing storage lst = _openListingOfLister(listingId);
         if (lst.unit != Unit.ITEM) revert ExchangeNotItemListing(listingId);
         emit ListingStockSet(listingId, lst.stock, stock);
         lst.stock = stock;
@@ -210,20 +334,22 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function setListingPaused(uint256 listingId, bool paused_) external {
-        Listing storage lst = _openListingOfLister(listingId);
-        if (lst.paused == paused_) revert ExchangeListingPauseUnchanged(listingId, paused_);
-        lst.paused = paused_;
+        StoredListing storage lst = _openListingOfLister(listingId);
+        uint8 flags = lst.flags;
+        if (((flags & LISTING_PAUSED) != 0) == paused_) revert ExchangeListingPauseUnchanged(listingId, paused_);
+        lst.flags = flags ^ LISTING_PAUSED; // it changes (checked above)
         emit ListingPauseSet(listingId, paused_);
     }
 
     /// @inheritdoc ICommonsExchange
     /// @dev The DAO (GOVERNOR_ROLE) may also close a listing that breaks its rules.
     function closeListing(uint256 listingId) external {
-        Listing storage lst = _listingOf(listingId);
-        address sender = _msgSender();
+        StoredListing storage lst = _listingOf(listingId);
+        address sender = msg.sender;
         if (!_isLister(lst, sender) && !hasRole(GOVERNOR_ROLE, sender)) revert ExchangeNotLister(listingId, sender);
-        if (lst.closed) revert ExchangeListingClosed(listingId);
-        lst.closed = true;
+        uint8 flags = lst.flags;
+        if ((flags & LISTING_CLOSED) != 0) revert ExchangeListingClosed(listingId);
+        lst.flags = flags | LISTING_CLOSED;
         if (lst.kind == Kind.ROOM_HOUSE) --_activeHousing[_holderKey(lst.membership, lst.lister)];
         emit ListingClosed(listingId);
     }
@@ -240,10 +366,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         whenNotPaused
         returns (uint256 bookingId)
     {
-        Listing storage lst = _listingOf(listingId);
+        StoredListing storage lst = _listingOf(listingId);
         uint256 version = lst.termsVersion;
         if (version != expectedTermsVersion) revert ExchangeTermsChanged(listingId, expectedTermsVersion, version);
-        address renter = _msgSender();
+        address renter = msg.sender;
         uint256 renterMembership = _membershipOf(renter);
         _checkBookable(lst, listingId, renter, renterMembership, units);
         uint256 end;
@@ -255,7 +381,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             if (units > stock) revert ExchangeOutOfStock(listingId, units, stock);
             lst.stock = uint32(stock - units);
             start = block.timestamp;
-            end = start + _deliveryWindow;
+            end = start + _core.deliveryWindow;
         } else {
             if (start < block.timestamp) revert ExchangeStartInPast(start, block.timestamp);
             uint256 first;
@@ -265,20 +391,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
             if (clash) revert ExchangeSlotTaken(listingId, slot);
             cal.take(first, units);
         }
-        bookingId = _recordBooking(lst, listingId, renter, start, end, units);
-        Booking storage b = _bookings[bookingId];
-        if (renterMembership != 0) b.renterMembership = uint64(renterMembership);
+        uint256 due;
+        (bookingId, due) = _recordBooking(lst, listingId, renter, renterMembership, start, end, units);
         address token = lst.token;
-        uint256 due = b.price + b.deposit;
         _owed[token] += due;
         CurrencyTransfer.collect(token, due);
     }
 
     /// @inheritdoc ICommonsExchange
     function cancelByRenter(uint256 bookingId) external nonReentrant {
-        Booking storage b = _activeBooking(bookingId);
-        _requireRenter(bookingId, b);
-        Listing storage lst = _listings[b.listingId];
+        StoredBooking storage b = _activeBooking(bookingId);
+        if (!_isRenter(b, msg.sender)) revert ExchangeNotRenter(bookingId, msg.sender);
+        StoredListing storage lst = _listings[b.listingId];
         uint256 price = b.price;
         uint256 refund = price;
         if (lst.unit == Unit.ITEM) {
@@ -289,33 +413,59 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         }
         uint256 rest = price - refund;
         uint256 fee = (rest * b.feeBps) / BPS;
+        address token = lst.token;
         _closeBooking(lst, b);
-        _creditRenter(b, lst.token, refund + b.deposit);
-        _creditLister(lst, rest - fee);
+        _creditRenter(b, token, refund + b.deposit);
+        _creditLister(lst, token, rest - fee);
         emit BookingCancelled(bookingId, b.renter, refund, rest - fee, fee);
-        _payFee(lst.token, lst.kind, fee, false);
+        _accrueFee(token, lst.kind, fee);
     }
 
     /// @inheritdoc ICommonsExchange
     function cancelByLister(uint256 bookingId) external nonReentrant {
-        Booking storage b = _activeBooking(bookingId);
-        Listing storage lst = _listerListing(b);
+        StoredBooking storage b = _activeBooking(bookingId);
+        StoredListing storage lst = _listerListing(b);
         if (lst.unit != Unit.ITEM && block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
         _closeBooking(lst, b);
-        _creditRenter(b, lst.token, b.price + b.deposit);
+        _creditRenter(b, lst.token, uint256(b.price) + b.deposit);
         emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
     }
 
     /// @inheritdoc ICommonsExchange
     function settle(uint256 bookingId) external nonReentrant {
-        Booking storage b = _bookingOf(bookingId);
+        StoredBooking storage b = _bookingOf(bookingId);
         bool payPrice = b.status == BookingStatus.ACTIVE;
         if (payPrice && block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
         bool releaseDeposit = b.depositStatus == DepositStatus.HELD && block.timestamp >= b.claimUntil;
         if (!payPrice && !releaseDeposit) revert ExchangeNothingToSettle(bookingId);
-        Listing storage lst = _listings[b.listingId];
-        if (releaseDeposit) _payDeposit(bookingId, b, lst, 0);
-        if (payPrice) _settlePrice(bookingId, b, lst, b.price);
+        if (releaseDeposit) {
+            // the whole deposit goes back: it stays in the booking for the renter to pull (withdrawDeposit)
+            b.depositStatus = DepositStatus.REFUNDABLE;
+            emit DepositReleased(bookingId, b.deposit, 0);
+        }
+        if (payPrice) _settlePrice(bookingId, b, _listings[b.listingId], b.price);
+    }
+
+    /// @inheritdoc ICommonsExchange
+    function withdrawDeposit(uint256 bookingId) external nonReentrant {
+        StoredBooking storage b = _bookingOf(bookingId);
+        if (b.depositStatus != DepositStatus.REFUNDABLE) revert ExchangeWrongDepositStatus(bookingId, b.depositStatus);
+        b.depositStatus = DepositStatus.RELEASED;
+        uint256 amount = b.deposit;
+        address token = _listings[b.listingId].token;
+        if (!_isRenter(b, msg.sender)) {
+            // a revoked renter membership: anyone moves the deposit to its credit, which only the DAO pays out
+            // (reclaimRevokedCredit), as a deposit settled into credits before
+            uint256 membership = b.renterMembership;
+            if (membership == 0 || MembershipLookup.holderOf(address(_core.registry), membership) != address(0)) {
+                revert ExchangeNotRenter(bookingId, msg.sender);
+            }
+            _credit(membership, address(0), token, amount);
+            return;
+        }
+        _owed[token] -= amount;
+        emit DepositWithdrawn(bookingId, msg.sender, token, amount);
+        CurrencyTransfer.send(token, msg.sender, amount);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -330,17 +480,17 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         uint256 amount,
         uint64 decideBy
     ) external nonReentrant onlyClaims {
-        Booking storage b = _bookings[bookingId];
+        StoredBooking storage b = _bookings[bookingId];
         b.status = status;
         b.depositStatus = depositStatus;
-        b.claimAmount = amount;
-        b.decideBy = decideBy;
+        // a claim never exceeds the booking's price or deposit (uint128)
+        _claimRecords[bookingId] = ClaimRecord({decideBy: uint40(decideBy), claimAmount: uint128(amount)});
     }
 
     /// @inheritdoc ICommonsExchange
     function payClaim(uint256 bookingId, uint256 toLister) external nonReentrant onlyClaims {
-        Booking storage b = _bookings[bookingId];
-        Listing storage lst = _listings[b.listingId];
+        StoredBooking storage b = _bookings[bookingId];
+        StoredListing storage lst = _listings[b.listingId];
         if (b.depositStatus != DepositStatus.RELEASED) {
             _payDeposit(bookingId, b, lst, toLister);
         } else {
@@ -353,7 +503,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function recordShipment(uint256 bookingId) external onlyClaims {
-        _bookings[bookingId].shippedAt = uint64(block.timestamp);
+        _bookings[bookingId].shippedAt = uint40(block.timestamp);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -362,9 +512,9 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         view
         returns (Booking memory b, bool item, bool isLister, bool isRenter)
     {
-        Booking storage stored = _bookingOf(bookingId);
-        Listing storage lst = _listings[stored.listingId];
-        return (stored, lst.unit == Unit.ITEM, _isLister(lst, account), _isRenter(stored, account));
+        StoredBooking storage stored = _bookingOf(bookingId);
+        StoredListing storage lst = _listings[stored.listingId];
+        return (_bookingView(bookingId), lst.unit == Unit.ITEM, _isLister(lst, account), _isRenter(stored, account));
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -373,7 +523,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function withdraw(address token) external nonReentrant {
-        _withdraw(token, payable(_msgSender()));
+        _withdraw(token, payable(msg.sender));
     }
 
     /// @inheritdoc ICommonsExchange
@@ -389,7 +539,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         address payable to
     ) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         if (to == address(0)) revert ExchangeZeroAddress();
-        if (MembershipLookup.holderOf(address(_registry), membership) != address(0)) {
+        if (MembershipLookup.holderOf(address(_core.registry), membership) != address(0)) {
             revert ExchangeMembershipLive(membership);
         }
         uint256 key = MEMBER_KEY | membership;
@@ -402,11 +552,28 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICommonsExchange
+    /// @dev Delivers everything or nothing: a sink that refuses reverts the flush (the fees stay pending); for an
+    /// ERC-20 the sink pulls with transferFrom, approved for exactly the amount, and must use all of the allowance
+    /// (ExchangeFeeSinkMismatch otherwise, so no allowance is ever left behind). The slot keeps its sentinel (1), so the next fee
+    /// accrued is not a fresh write.
     function flushFees(address token, Kind kind) external nonReentrant {
-        uint256 amount = _pendingFees[token][kind];
-        if (amount == 0) revert ExchangeNoPendingFees(token, kind);
-        _pendingFees[token][kind] = 0;
-        _payFee(token, kind, amount, true);
+        uint256 stored = _pendingFees[token][kind];
+        if (stored <= FEE_SENTINEL) revert ExchangeNoPendingFees(token, kind);
+        uint256 amount = stored - FEE_SENTINEL;
+        _pendingFees[token][kind] = FEE_SENTINEL;
+        _owed[token] -= amount;
+        IFeeSink sink = _feeSink;
+        emit FeePaid(token, kind, amount);
+        if (token == address(0)) {
+            // slither-disable-next-line arbitrary-send-eth — the DAO-set sink; nonReentrant, effects done
+            sink.depositFee{value: amount}(token, amount, uint8(kind));
+        } else {
+            IERC20(token).forceApprove(address(sink), amount);
+            sink.depositFee(token, amount, uint8(kind));
+            // the sink pulls with transferFrom: all of the exact allowance used means all of the fee delivered
+            uint256 left = IERC20(token).allowance(address(this), address(sink));
+            if (left != 0) revert ExchangeFeeSinkMismatch(token, amount, amount - left);
+        }
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -414,16 +581,31 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
+    /// @dev ExchangeSettings bounds the values: fees <= 1,000 bps (16 bits each; FeeBps passes the word of all
+    /// kinds' fees, bits 16 * kind), windows <= 90 days (32 bits).
     function configure(Setting setting, uint256 key, uint256 value) external onlySettings {
-        if (setting == Setting.FeeBps) _feeBps[Kind(key)] = value;
-        else if (setting == Setting.FeeSink) _feeSink = IFeeSink(address(uint160(value)));
-        else if (setting == Setting.Registry) _registry = ICitizenRegistry(address(uint160(value)));
-        else if (setting == Setting.ClaimWindow) _claimWindow = value;
-        else if (setting == Setting.DisputeWindow) _disputeWindow = value;
-        else if (setting == Setting.DeliveryWindow) _deliveryWindow = value;
-        else if (setting == Setting.HousingPriceCeiling) _housingCeiling[address(uint160(key))] = value;
-        else if (setting == Setting.HousingListingCap) _housingListingCap = value;
-        else _tokenAllowed[address(uint160(key))] = value != 0;
+        if (setting == Setting.FeeBps) {
+            // ExchangeSettings passes every kind's fee, 16 bits per kind (see `_feeOf`)
+            _counters.feeBps = uint80(value);
+        } else if (setting == Setting.FeeSink) {
+            _feeSink = IFeeSink(address(uint160(value)));
+        } else if (setting == Setting.Registry) {
+            _core.registry = ICitizenRegistry(address(uint160(value)));
+        } else if (setting == Setting.ClaimWindow) {
+            _core.claimWindow = uint32(value);
+        } else if (setting == Setting.DisputeWindow) {
+            _counters.disputeWindow = uint32(value);
+        } else if (setting == Setting.DeliveryWindow) {
+            _core.deliveryWindow = uint32(value);
+        } else if (setting == Setting.HousingPriceCeiling) {
+            _housingCeiling[address(uint160(key))] = value;
+        } else if (setting == Setting.HousingListingCap) {
+            _housingListingCap = value;
+        } else {
+            address token = address(uint160(key));
+            _tokenAllowed[token] = value != 0;
+            if (value != 0) _initFeeSlots(token);
+        }
     }
 
     /// @inheritdoc ICommonsExchange
@@ -440,28 +622,47 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     /// @dev The DAO (GOVERNOR_ROLE) always may; a GUARDIAN_ROLE holder until the guardian expiry (kept and checked
     /// by the settings contract), like the governor's proposal guardian.
     function pause() external {
-        address sender = _msgSender();
+        address sender = msg.sender;
         if (!hasRole(GOVERNOR_ROLE, sender)) _settings.checkGuardian(sender);
-        _pause();
+        _whenNotPaused();
+        _core.paused = true;
+        emit Paused(sender);
     }
 
     /// @inheritdoc ICommonsExchange
     function unpause() external onlyRole(GOVERNOR_ROLE) {
-        _unpause();
+        if (!_core.paused) revert ExpectedPause();
+        _core.paused = false;
+        emit Unpaused(msg.sender);
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Views
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
+    /// @notice Whether new listings and bookings are stopped.
+    /// @return True when paused.
+    function paused() external view returns (bool) {
+        return _core.paused;
+    }
+
     /// @inheritdoc ICommonsExchange
-    function getListing(uint256 listingId) external view returns (Listing memory) {
-        return _listingOf(listingId);
+    /// @dev The words of StoredListing (slots 0-3) as stored; ExchangeLens.getListing decodes them.
+    function listingWords(uint256 listingId) external view returns (uint256[4] memory words, string memory uri) {
+        StoredListing storage s = _listingOf(listingId);
+        assembly ("memory-safe") {
+            let p := s.slot
+            mstore(words, sload(p))
+            mstore(add(words, 0x20), sload(add(p, 1)))
+            mstore(add(words, 0x40), sload(add(p, 2)))
+            mstore(add(words, 0x60), sload(add(p, 3)))
+        }
+        uri = s.metadataURI;
     }
 
     /// @inheritdoc ICommonsExchange
     function getBooking(uint256 bookingId) external view returns (Booking memory) {
-        return _bookingOf(bookingId);
+        return _bookingView(bookingId);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -483,17 +684,18 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function pendingFees(address token, Kind kind) external view returns (uint256) {
-        return _pendingFees[token][kind];
+        uint256 stored = _pendingFees[token][kind];
+        return stored > FEE_SENTINEL ? stored - FEE_SENTINEL : 0;
     }
 
     /// @inheritdoc ICommonsExchange
     function listingCount() external view returns (uint256) {
-        return _listingCount;
+        return _counters.listingCount;
     }
 
     /// @inheritdoc ICommonsExchange
     function bookingCount() external view returns (uint256) {
-        return _bookingCount;
+        return _counters.bookingCount;
     }
 
     /// @inheritdoc ICommonsExchange
@@ -518,7 +720,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function feeBps(Kind kind) external view returns (uint256) {
-        return _feeBps[kind];
+        return _feeOf(_counters.feeBps, kind);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -528,12 +730,12 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICommonsExchange
     function registry() external view returns (address) {
-        return address(_registry);
+        return address(_core.registry);
     }
 
     /// @inheritdoc ICommonsExchange
     function windows() external view returns (uint256 claimWindow, uint256 disputeWindow, uint256 deliveryWindow) {
-        return (_claimWindow, _disputeWindow, _deliveryWindow);
+        return (_core.claimWindow, _counters.disputeWindow, _core.deliveryWindow);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -562,80 +764,94 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     // Internal: checks
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
+    function _onlyClaims() private view {
+        if (msg.sender != address(_claims)) revert ExchangeOnlyClaims(msg.sender);
+    }
+
+    function _lock() private {
+        if (_core.lock == LOCKED) revert ReentrancyGuardReentrantCall();
+        _core.lock = LOCKED;
+    }
+
+    function _whenNotPaused() private view {
+        if (_core.paused) revert EnforcedPause();
+    }
+
     /// @dev A citizen's listing stays bookable while its membership lives (whatever key holds it now); another
     /// listing while its lister holds LISTER_ROLE or is a citizen.
-    function _isEligibleLister(Listing storage lst) internal view returns (bool) {
+    function _isEligibleLister(StoredListing storage lst) internal view returns (bool) {
         uint256 membership = lst.membership;
-        if (membership != 0) return MembershipLookup.holderOf(address(_registry), membership) != address(0);
+        if (membership != 0) return MembershipLookup.holderOf(address(_core.registry), membership) != address(0);
         return hasRole(LISTER_ROLE, lst.lister) || _membershipOf(lst.lister) != 0;
     }
 
     /// @dev Whether `account` manages `lst`: the current holder of its membership (the lister address once the
     /// membership is revoked, to close what is left), or its lister address for a non-citizen listing.
-    function _isLister(Listing storage lst, address account) internal view returns (bool) {
+    function _isLister(StoredListing storage lst, address account) internal view returns (bool) {
         uint256 membership = lst.membership;
         if (membership == 0) return account == lst.lister;
-        return _membershipOf(account) == membership || (account == lst.lister && MembershipLookup.holderOf(address(_registry), membership) == address(0));
+        return _membershipOf(account) == membership
+            || (account == lst.lister && MembershipLookup.holderOf(address(_core.registry), membership) == address(0));
     }
 
     /// @dev Whether `account` is the renter of `b`: the current holder of its membership, or its renter address.
-    function _isRenter(Booking storage b, address account) internal view returns (bool) {
+    function _isRenter(StoredBooking storage b, address account) internal view returns (bool) {
         uint256 membership = b.renterMembership;
         return membership == 0 ? account == b.renter : _membershipOf(account) == membership;
     }
 
-    function _requireRenter(uint256 bookingId, Booking storage b) internal view {
-        if (!_isRenter(b, _msgSender())) revert ExchangeNotRenter(bookingId, _msgSender());
-    }
-
     /// @dev The listing of `b`, when the caller manages it.
-    function _listerListing(Booking storage b) internal view returns (Listing storage lst) {
+    function _listerListing(StoredBooking storage b) internal view returns (StoredListing storage lst) {
         lst = _listings[b.listingId];
-        if (!_isLister(lst, _msgSender())) revert ExchangeNotLister(b.listingId, _msgSender());
+        if (!_isLister(lst, msg.sender)) revert ExchangeNotLister(b.listingId, msg.sender);
     }
 
     function _membershipOf(address account) internal view returns (uint256) {
-        return _registry.membershipOf(account);
+        return _core.registry.membershipOf(account);
     }
 
     function _holderKey(uint256 membership, address account) internal pure returns (uint256) {
         return membership == 0 ? uint160(account) : MEMBER_KEY | membership;
     }
 
+    function _feeOf(uint256 fees, Kind kind) internal pure returns (uint256) {
+        return (fees >> (16 * uint256(kind))) & 0xffff;
+    }
+
     function _checkToken(address token) internal view {
         if (token != address(0) && !_tokenAllowed[token]) revert ExchangeTokenNotAllowed(token);
     }
 
-    /// @dev Cancellation bps and the housing per-night ceiling (HOUR price x 24, DAY price as is).
-    function _checkTerms(Kind kind, Unit unit, address token, uint256 price, uint16 lateRefundBps) internal view {
-        if (lateRefundBps > BPS) revert ExchangeInvalidBps(lateRefundBps, BPS);
-        if (kind == Kind.ROOM_HOUSE) {
-            uint256 ceiling = _housingCeiling[token];
-            uint256 perNight = unit == Unit.HOUR ? price * 24 : price;
-            if (ceiling != 0 && perNight > ceiling) revert ExchangeHousingPriceTooHigh(perNight, ceiling);
-        }
+    /// @dev The listing terms' checks (ExchangeSettings.checkTerms), with the housing ceiling of `token`.
+    function _checkTerms(Kind kind, Unit unit, address token, uint256 price, uint256 deposit, uint16 lateRefundBps)
+        internal
+        view
+    {
+        uint256 ceiling = kind == Kind.ROOM_HOUSE ? _housingCeiling[token] : 0;
+        _settings.checkTerms(kind, unit, price, deposit, lateRefundBps, ceiling);
     }
 
     function _checkBookable(
-        Listing storage lst,
+        StoredListing storage lst,
         uint256 listingId,
         address renter,
         uint256 renterMembership,
         uint256 units
     ) internal view {
-        if (lst.closed) revert ExchangeListingClosed(listingId);
-        if (lst.paused) revert ExchangeListingPaused(listingId);
+        uint8 flags = lst.flags;
+        if ((flags & LISTING_CLOSED) != 0) revert ExchangeListingClosed(listingId);
+        if ((flags & LISTING_PAUSED) != 0) revert ExchangeListingPaused(listingId);
         if (renter == lst.lister || (renterMembership != 0 && renterMembership == lst.membership)) {
             revert ExchangeSelfBooking(listingId);
         }
         if (units < lst.minUnits || units > lst.maxUnits) revert ExchangeInvalidUnits(units, lst.minUnits, lst.maxUnits);
         _checkToken(lst.token);
         if (!_isEligibleLister(lst)) revert ExchangeNotEligibleLister(lst.lister);
-        if (lst.residentsOnly && renterMembership == 0) revert ExchangeNotResident(renter);
+        if ((flags & RESIDENTS_ONLY) != 0 && renterMembership == 0) revert ExchangeNotResident(renter);
     }
 
     /// @dev First slot index and end time of `units` from `start`; reverts outside the window or misaligned.
-    function _slotRange(Listing storage lst, uint256 listingId, uint256 start, uint256 units)
+    function _slotRange(StoredListing storage lst, uint256 listingId, uint256 start, uint256 units)
         internal
         view
         returns (uint256 first, uint256 end)
@@ -654,70 +870,95 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         return unit == Unit.HOUR ? 1 hours : 1 days;
     }
 
-    function _listingOf(uint256 listingId) internal view returns (Listing storage lst) {
+    function _listingOf(uint256 listingId) internal view returns (StoredListing storage lst) {
         lst = _listings[listingId];
         if (lst.lister == address(0)) revert ExchangeUnknownListing(listingId);
     }
 
-    function _openListingOfLister(uint256 listingId) internal view returns (Listing storage lst) {
+    function _openListingOfLister(uint256 listingId) internal view returns (StoredListing storage lst) {
         lst = _listingOf(listingId);
-        if (!_isLister(lst, _msgSender())) revert ExchangeNotLister(listingId, _msgSender());
-        if (lst.closed) revert ExchangeListingClosed(listingId);
+        if (!_isLister(lst, msg.sender)) revert ExchangeNotLister(listingId, msg.sender);
+        if ((lst.flags & LISTING_CLOSED) != 0) revert ExchangeListingClosed(listingId);
     }
 
-    function _bookingOf(uint256 bookingId) internal view returns (Booking storage b) {
+    function _bookingOf(uint256 bookingId) internal view returns (StoredBooking storage b) {
         b = _bookings[bookingId];
         if (b.status == BookingStatus.NONE) revert ExchangeUnknownBooking(bookingId);
     }
 
-    function _activeBooking(uint256 bookingId) internal view returns (Booking storage b) {
+    function _activeBooking(uint256 bookingId) internal view returns (StoredBooking storage b) {
         b = _bookingOf(bookingId);
         if (b.status != BookingStatus.ACTIVE) revert ExchangeWrongBookingStatus(bookingId, b.status);
+    }
+
+    /// @dev The stored booking as the interface's Booking.
+    function _bookingView(uint256 bookingId) internal view returns (Booking memory b) {
+        StoredBooking storage s = _bookingOf(bookingId);
+        b.renter = s.renter;
+        b.start = s.start;
+        b.units = s.units;
+        b.listingId = s.listingId;
+        b.end = s.end;
+        b.claimUntil = s.claimUntil;
+        b.feeBps = s.feeBps;
+        b.lateRefundBps = s.lateRefundBps;
+        b.status = s.status;
+        b.depositStatus = s.depositStatus;
+        b.freeCancelUntil = s.freeCancelUntil;
+        b.decideBy = _claimRecords[bookingId].decideBy;
+        b.shippedAt = s.shippedAt;
+        b.renterMembership = s.renterMembership;
+        b.price = s.price;
+        b.deposit = s.deposit;
+        b.claimAmount = _claimRecords[bookingId].claimAmount;
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Internal: effects and money
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @dev Stores a booking with the listing's current terms snapshotted, and emits Booked.
+    /// @dev Stores a booking with the listing's current terms snapshotted (three slots, written once each), and
+    /// emits Booked. Returns the id and what the renter pays in (price + deposit).
     function _recordBooking(
-        Listing storage lst,
+        StoredListing storage lst,
         uint256 listingId,
         address renter,
+        uint256 renterMembership,
         uint256 start,
         uint256 end,
         uint256 units
-    ) internal returns (uint256 bookingId) {
-        bookingId = ++_bookingCount;
-        Booking storage b = _bookings[bookingId];
-        uint256 notice = uint256(lst.freeCancelHours) * 1 hours;
-        b.renter = renter;
-        b.start = uint64(start);
-        b.units = uint32(units);
-        b.listingId = uint64(listingId);
-        b.end = uint64(end);
-        b.feeBps = uint16(_feeBps[lst.kind]);
-        b.lateRefundBps = lst.lateRefundBps;
-        b.status = BookingStatus.ACTIVE;
-        b.freeCancelUntil = uint64(start > notice ? start - notice : 0);
-        b.price = lst.price * units;
+    ) internal returns (uint256 bookingId, uint256 due) {
+        Counters memory c = _counters;
+        bookingId = uint256(c.bookingCount) + 1;
+        _counters.bookingCount = uint48(bookingId);
+        uint256 feeBps_ = _feeOf(c.feeBps, lst.kind);
+        uint256 price = uint256(lst.price) * units;
         uint256 deposit = lst.deposit;
-        if (deposit == 0) {
-            b.depositStatus = DepositStatus.RELEASED;
-            b.claimUntil = uint64(end);
-        } else {
-            b.depositStatus = DepositStatus.HELD;
-            b.claimUntil = uint64(end + _claimWindow);
-            b.deposit = deposit;
-        }
-        emit Booked(
-            bookingId, listingId, renter, start, end, units, b.price, deposit, (b.price * b.feeBps) / BPS
-        );
+        uint256 notice = uint256(lst.freeCancelHours) * 1 hours;
+        _bookings[bookingId] = StoredBooking({
+            renter: renter,
+            listingId: uint48(listingId),
+            units: uint16(units),
+            feeBps: uint16(feeBps_),
+            status: BookingStatus.ACTIVE,
+            depositStatus: deposit == 0 ? DepositStatus.RELEASED : DepositStatus.HELD,
+            price: uint128(price),
+            deposit: uint128(deposit),
+            start: uint40(start),
+            end: uint40(end),
+            claimUntil: uint40(deposit == 0 ? end : end + _core.claimWindow),
+            freeCancelUntil: uint40(start > notice ? start - notice : 0),
+            renterMembership: SafeCast.toUint40(renterMembership),
+            shippedAt: 0,
+            lateRefundBps: lst.lateRefundBps
+        });
+        due = price + deposit;
+        emit Booked(bookingId, listingId, renter, start, end, units, price, deposit, (price * feeBps_) / BPS);
     }
 
     /// @dev Marks a booking cancelled, refunds nothing itself, frees its slots (or restores its stock) and
     /// releases the deposit status (the caller credits the deposit back).
-    function _closeBooking(Listing storage lst, Booking storage b) internal {
+    function _closeBooking(StoredListing storage lst, StoredBooking storage b) internal {
         b.status = BookingStatus.CANCELLED;
         b.depositStatus = DepositStatus.RELEASED;
         if (lst.unit == Unit.ITEM) {
@@ -729,29 +970,35 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
     }
 
     /// @dev Pays `price` (the booking's price, or the seller's part after an ITEM claim) out: lister credited
-    /// price - fee, fee to the sink.
-    function _settlePrice(uint256 bookingId, Booking storage b, Listing storage lst, uint256 price) internal {
+    /// price - fee, the fee kept for the sink.
+    function _settlePrice(uint256 bookingId, StoredBooking storage b, StoredListing storage lst, uint256 price)
+        internal
+    {
         uint256 fee = (price * b.feeBps) / BPS;
         b.status = BookingStatus.SETTLED;
-        _creditLister(lst, price - fee);
+        address token = lst.token;
+        _creditLister(lst, token, price - fee);
         emit BookingSettled(bookingId, price - fee, fee);
-        _payFee(lst.token, lst.kind, fee, false);
+        _accrueFee(token, lst.kind, fee);
     }
 
-    /// @dev Pays the deposit out: `toLister` to the lister, the rest to the renter.
-    function _payDeposit(uint256 bookingId, Booking storage b, Listing storage lst, uint256 toLister) internal {
+    /// @dev Pays the deposit out after a claim: `toLister` to the lister, the rest to the renter (credits).
+    function _payDeposit(uint256 bookingId, StoredBooking storage b, StoredListing storage lst, uint256 toLister)
+        internal
+    {
         uint256 toRenter = b.deposit - toLister;
         b.depositStatus = DepositStatus.RELEASED;
-        _creditRenter(b, lst.token, toRenter);
-        _creditLister(lst, toLister);
+        address token = lst.token;
+        _creditRenter(b, token, toRenter);
+        _creditLister(lst, token, toLister);
         emit DepositReleased(bookingId, toRenter, toLister);
     }
 
-    function _creditLister(Listing storage lst, uint256 amount) internal {
-        _credit(lst.membership, lst.lister, lst.token, amount);
+    function _creditLister(StoredListing storage lst, address token, uint256 amount) internal {
+        _credit(lst.membership, lst.lister, token, amount);
     }
 
-    function _creditRenter(Booking storage b, address token, uint256 amount) internal {
+    function _creditRenter(StoredBooking storage b, address token, uint256 amount) internal {
         _credit(b.renterMembership, b.renter, token, amount);
     }
 
@@ -763,9 +1010,25 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         else emit MembershipCredited(membership, token, amount);
     }
 
+    /// @dev Keeps `amount` of fee for the sink (flushFees delivers it); the slot is never fresh (sentinel).
+    function _accrueFee(address token, Kind kind, uint256 amount) internal {
+        if (amount == 0) return;
+        _pendingFees[token][kind] += amount;
+        emit FeeAccrued(token, kind, amount);
+    }
+
+    /// @dev Writes the sentinel of every kind's pending-fee slot of `token` (ETH at deployment, a token when the
+    /// DAO allows it), so that no settlement pays a fresh slot for its fee.
+    function _initFeeSlots(address token) internal {
+        for (uint256 k = 0; k <= uint256(Kind.NATURE); ++k) {
+            mapping(Kind => uint256) storage fees = _pendingFees[token];
+            if (fees[Kind(k)] == 0) fees[Kind(k)] = FEE_SENTINEL;
+        }
+    }
+
     /// @dev Pays out the caller's address credit plus the credit of the membership it holds now.
     function _withdraw(address token, address payable to) internal {
-        address account = _msgSender();
+        address account = msg.sender;
         uint256 membership = _membershipOf(account);
         uint256 amount = _credits[uint160(account)][token];
         _credits[uint160(account)][token] = 0;
@@ -778,45 +1041,5 @@ contract CommonsExchange is ICommonsExchange, AccessControl, Pausable, Reentranc
         _owed[token] -= amount;
         emit Withdrawn(account, token, to, amount);
         CurrencyTransfer.send(token, to, amount);
-    }
-
-    /// @dev Delivers a fee to the sink. For ERC-20 the sink pulls with transferFrom (approved for exactly `amount`,
-    /// reset to 0 after); what it pulls is measured by the balance change. Settlement never depends on the sink:
-    /// when it refuses, or pulls less than `amount`, the part not delivered is kept as pending (FeeDeferred) for
-    /// `flushFees`. With `strict` (the flush) a refusal bubbles up and a short pull reverts, so a flush delivers
-    /// everything or nothing. A pull above `amount` (only a token ignoring its allowance) always reverts.
-    function _payFee(address token, Kind kind, uint256 amount, bool strict) internal {
-        if (amount == 0) return;
-        IFeeSink sink = _feeSink;
-        bool isEth = token == address(0);
-        uint256 before = 0;
-        if (!isEth) {
-            IERC20(token).forceApprove(address(sink), amount);
-            before = IERC20(token).balanceOf(address(this));
-        }
-        _owed[token] -= amount;
-        uint256 unpaid = amount;
-        // slither-disable-next-line arbitrary-send-eth,reentrancy-balance,reentrancy-eth — DAO-set sink; callers are nonReentrant
-        try sink.depositFee{value: isEth ? amount : 0}(token, amount, uint8(kind)) {
-            unpaid = 0;
-            if (!isEth) {
-                uint256 remaining = IERC20(token).balanceOf(address(this));
-                uint256 pulled = before > remaining ? before - remaining : 0;
-                if (pulled > amount || (strict && pulled != amount)) {
-                    revert ExchangeFeeSinkMismatch(token, amount, pulled);
-                }
-                unpaid = amount - pulled;
-            }
-        } catch (bytes memory reason) {
-            // slither-disable-next-line unused-return — with success = false it always reverts with the reason
-            if (strict) Address.verifyCallResult(false, reason);
-        }
-        if (!isEth) IERC20(token).forceApprove(address(sink), 0);
-        if (unpaid != amount) emit FeePaid(token, kind, amount - unpaid);
-        if (unpaid != 0) {
-            _owed[token] += unpaid;
-            _pendingFees[token][kind] += unpaid;
-            emit FeeDeferred(token, kind, unpaid);
-        }
     }
 }

@@ -4,13 +4,14 @@ pragma solidity 0.8.28;
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {ICommonsExchangeErrors} from "./interfaces/errors/ICommonsExchangeErrors.sol";
-import {Unit} from "./interfaces/types/ExchangeTypes.sol";
+import {Kind, Unit} from "./interfaces/types/ExchangeTypes.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
 import {SlotCalendar} from "./libraries/SlotCalendar.sol";
 
 /// @title ExchangeLens
-/// @notice Read-only answers about the commons exchange that created it: whether a booking is possible now, the
-/// first taken slot of a range, and what a booking costs. Split out of the exchange to keep it under EIP-170;
+/// @notice Read-only answers about the commons exchange that created it: a listing as stored (decoded from the
+/// exchange's packed words), whether a booking is possible now, the first taken slot of a range, and what a
+/// booking costs. Split out of the exchange to keep it under EIP-170;
 /// it reads only the exchange's public views (listings, calendar words, fees), so it holds no state.
 contract ExchangeLens {
     ICommonsExchange private immutable _exchange;
@@ -20,6 +21,37 @@ contract ExchangeLens {
         _exchange = ICommonsExchange(msg.sender);
     }
 
+    /// @notice A listing as the exchange stores it (decoded from its packed words, see
+    /// ICommonsExchange.listingWords); reverts ExchangeUnknownListing for an unknown id.
+    /// @param listingId The listing.
+    /// @return listing The listing.
+    function getListing(uint256 listingId) public view returns (ICommonsExchange.Listing memory listing) {
+        (uint256[4] memory w, string memory uri) = _exchange.listingWords(listingId);
+        uint256 w0 = w[0];
+        listing.lister = address(uint160(w0));
+        listing.membership = uint40(w0 >> 160);
+        listing.kind = Kind(uint8(w0 >> 200));
+        listing.unit = Unit(uint8(w0 >> 208));
+        uint256 flags = uint8(w0 >> 216);
+        listing.residentsOnly = flags & 1 != 0;
+        listing.paused = flags & 2 != 0;
+        listing.closed = flags & 4 != 0;
+        listing.lateRefundBps = uint16(w0 >> 224);
+        listing.maxUnits = uint16(w0 >> 240);
+        uint256 w1 = w[1];
+        listing.token = address(uint160(w1));
+        listing.availableFrom = uint40(w1 >> 160);
+        listing.availableUntil = uint40(w1 >> 200);
+        listing.minUnits = uint16(w1 >> 240);
+        uint256 w2 = w[2];
+        listing.price = uint96(w2);
+        listing.deposit = uint96(w2 >> 96);
+        listing.freeCancelHours = uint32(w2 >> 192);
+        listing.termsVersion = uint32(w2 >> 224);
+        listing.stock = uint32(w[3]);
+        listing.metadataURI = uri;
+    }
+
     /// @notice Whether `units` from `start` can be booked now (valid, open, unpaused, free; ITEM: in stock).
     /// @param listingId The listing.
     /// @param start Start time (ignored for ITEM listings).
@@ -27,7 +59,7 @@ contract ExchangeLens {
     /// @return True when a booking with these arguments would pass the calendar and listing checks.
     function isAvailable(uint256 listingId, uint256 start, uint256 units) external view returns (bool) {
         if (listingId == 0 || listingId > _exchange.listingCount()) return false;
-        ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
+        ICommonsExchange.Listing memory lst = getListing(listingId);
         if (lst.closed || lst.paused || Pausable(address(_exchange)).paused()) return false;
         if (units < lst.minUnits || units > lst.maxUnits) return false;
         if (lst.unit == Unit.ITEM) {
@@ -51,7 +83,7 @@ contract ExchangeLens {
         view
         returns (bool clash, uint256 slot)
     {
-        ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
+        ICommonsExchange.Listing memory lst = getListing(listingId);
         if (lst.unit == Unit.ITEM) revert ICommonsExchangeErrors.ExchangeNotItemListing(listingId);
         uint256 maxUnits = ExchangeLimits.MAX_UNITS_PER_BOOKING;
         if (units == 0 || units > maxUnits) revert ICommonsExchangeErrors.ExchangeInvalidUnits(units, 1, maxUnits);
@@ -78,7 +110,7 @@ contract ExchangeLens {
         view
         returns (uint256 price, uint256 deposit, uint256 fee)
     {
-        ICommonsExchange.Listing memory lst = _exchange.getListing(listingId);
+        ICommonsExchange.Listing memory lst = getListing(listingId);
         price = lst.price * units;
         deposit = lst.deposit;
         fee = (price * _exchange.feeBps(lst.kind)) / ExchangeLimits.BPS;

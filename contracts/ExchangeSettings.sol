@@ -5,7 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
 import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 import {ICommonsExchangeErrors} from "./interfaces/errors/ICommonsExchangeErrors.sol";
-import {Kind} from "./interfaces/types/ExchangeTypes.sol";
+import {Kind, Unit} from "./interfaces/types/ExchangeTypes.sol";
 import {ExchangeLimits} from "./libraries/ExchangeLimits.sol";
 
 /// @title ExchangeSettings
@@ -27,6 +27,10 @@ contract ExchangeSettings is IExchangeSettings {
 
     /// @notice The exchange's role of those who may pause it until the guardian expiry.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    /// @dev Latest accepted end of a listing's window, so the exchange's packed times (40 bits) fit with any window
+    /// added.
+    uint256 private constant MAX_TIME = 1 << 38;
 
     ICommonsExchange private immutable _exchange;
     uint256 private _guardianExpiry;
@@ -56,8 +60,14 @@ contract ExchangeSettings is IExchangeSettings {
     /// @inheritdoc IExchangeSettings
     function setFeeBps(Kind kind, uint16 bps) external onlyGovernor {
         if (bps > MAX_FEE_BPS) revert ICommonsExchangeErrors.ExchangeInvalidBps(bps, MAX_FEE_BPS);
+        uint256 fees = 0;
+        for (uint256 k = 0; k <= uint256(Kind.NATURE); ++k) {
+            uint256 fee = k == uint256(kind) ? bps : _exchange.feeBps(Kind(k));
+            fees |= fee << (16 * k);
+        }
         emit FeeBpsSet(kind, _exchange.feeBps(kind), bps);
-        _exchange.configure(ICommonsExchange.Setting.FeeBps, uint8(kind), bps);
+        // the exchange keeps every kind's fee in one word, 16 bits per kind
+        _exchange.configure(ICommonsExchange.Setting.FeeBps, uint8(kind), fees);
     }
 
     /// @inheritdoc IExchangeSettings
@@ -129,6 +139,52 @@ contract ExchangeSettings is IExchangeSettings {
         uint256 expiry = _guardianExpiry;
         if (expiry != 0 && block.timestamp > expiry) {
             revert ICommonsExchangeErrors.ExchangeGuardianExpired(account, expiry);
+        }
+    }
+
+    /// @inheritdoc IExchangeSettings
+    function checkListing(
+        Kind kind,
+        Unit unit,
+        uint256 minUnits,
+        uint256 maxUnits,
+        uint256 availableFrom,
+        uint256 availableUntil,
+        uint256 stock,
+        uint256 uriLength
+    ) external view {
+        if (minUnits == 0 || minUnits > maxUnits || maxUnits > ExchangeLimits.MAX_UNITS_PER_BOOKING) {
+            revert ICommonsExchangeErrors.ExchangeInvalidUnitRange(minUnits, maxUnits);
+        }
+        if (availableFrom >= availableUntil || availableUntil <= block.timestamp || availableUntil > MAX_TIME) {
+            revert ICommonsExchangeErrors.ExchangeInvalidWindow(availableFrom, availableUntil);
+        }
+        if (uriLength == 0) revert ICommonsExchangeErrors.ExchangeEmptyMetadata();
+        if (unit == Unit.ITEM && (stock == 0 || kind == Kind.ROOM_HOUSE)) {
+            revert ICommonsExchangeErrors.ExchangeInvalidItemListing();
+        }
+    }
+
+    /// @inheritdoc IExchangeSettings
+    function checkTerms(
+        Kind kind,
+        Unit unit,
+        uint256 price,
+        uint256 deposit,
+        uint256 lateRefundBps,
+        uint256 housingCeiling
+    ) external pure {
+        if (unit == Unit.ITEM && deposit != 0) revert ICommonsExchangeErrors.ExchangeInvalidItemListing();
+        if (lateRefundBps > ExchangeLimits.BPS) {
+            revert ICommonsExchangeErrors.ExchangeInvalidBps(lateRefundBps, ExchangeLimits.BPS);
+        }
+        uint256 larger = price > deposit ? price : deposit;
+        if (larger > type(uint96).max) revert ICommonsExchangeErrors.ExchangeAmountTooLarge(larger, type(uint96).max);
+        if (kind == Kind.ROOM_HOUSE) {
+            uint256 perNight = unit == Unit.HOUR ? price * 24 : price;
+            if (housingCeiling != 0 && perNight > housingCeiling) {
+                revert ICommonsExchangeErrors.ExchangeHousingPriceTooHigh(perNight, housingCeiling);
+            }
         }
     }
 

@@ -13,7 +13,7 @@ from civicdao.chain import ChainControl, LocalChain
 from civicdao.config import DAY
 from civicdao.demo import spare_room
 from civicdao.deploy import Suite
-from civicdao.exchange import CancellationPolicy, Exchange, Kind, ListingSpec, Unit
+from civicdao.exchange import ETH, CancellationPolicy, Exchange, Kind, ListingSpec, Unit
 from civicdao.governance import Action, Governance, VoteType
 from civicdao.local import pass_proposal
 from civicdao.treasury import Treasury
@@ -75,6 +75,10 @@ def build_scenario(suite: Suite, control: ChainControl, signers: list[Signer]) -
     control.increase_time(kept.end + exchange.windows().claim - control.time() + 1)
     exchange.settle(citizens[0], kept.booking_id)
     exchange.settle(citizens[0], hour.booking_id)
+    exchange.withdraw_deposit(citizens[2], kept.booking_id)  # the renter pulls the deposit settle returned
+    # the fees wait in the exchange until anyone flushes them to the treasury, one payment per kind
+    exchange.flush_fees(citizens[0], ETH, Kind.ROOM_HOUSE)
+    exchange.flush_fees(citizens[0], ETH, Kind.TOOL)
 
     # treasury: donations, then a cap so grants can be voted
     treasury.donate(citizens[3], 2 * ETHER, note="spring-fair")

@@ -192,6 +192,17 @@ def test_book_cancel_withdraw_donate_epoch_and_status(
     assert cancelled["refundToRenter"] == str(2 * 10**16)  # inside the free-cancellation window
     withdrawn = cli.json("listings", "withdraw", signer=2)
     assert withdrawn["amount"] == str(2 * 10**16 + 10**17)
+    stay = cli.json(
+        "listings", "book", str(listed.listing_id), "--units", "1", "--start", str(start), signer=2
+    )
+    ex = Exchange.from_suite(suite)
+    control.increase_time(int(stay["end"]) + ex.windows().claim - control.time() + 1)
+    settled = cli.json("listings", "settle", stay["bookingId"], signer=3)
+    assert settled["feeDeferred"] is True and settled["depositToRenter"] == str(10**17)
+    pulled = cli.json("listings", "withdraw-deposit", stay["bookingId"], signer=2)
+    assert (pulled["to"], pulled["amount"]) == (accounts[2].address, str(10**17))
+    flushed = cli.json("listings", "flush-fees", "--kind", "space", signer=3)
+    assert flushed["kind"] == "space" and flushed["amount"] == settled["fee"] != "0"
 
     donated = cli.json("treasury", "donate", "--amount", "0.5", "--note", "fair", signer=3)
     assert donated["amount"] == str(5 * 10**17)

@@ -135,9 +135,15 @@ def test_book_three_nights_settle_pays_lister_renter_and_treasury(
 
     assert settled.price_settled and settled.deposit_released
     assert ex.credits(lister.address) == made.price - made.fee == settled.to_lister
-    assert ex.credits(renter.address) == made.deposit == settled.deposit_to_renter
+    # the deposit stays in the booking until the renter pulls it; the fee waits for a flush
+    assert settled.deposit_to_renter == made.deposit and ex.credits(renter.address) == 0
+    assert ex.get_booking(made.booking_id).deposit_status is DepositStatus.REFUNDABLE
+    assert ex.pending_fees(ETH, Kind.ROOM_HOUSE) == made.fee
+    assert ex.flush_fees(lister, ETH, Kind.ROOM_HOUSE).amount == made.fee
     assert treasury_inflow(suite, ETH, Kind.ROOM_HOUSE) - fee_before == made.fee
     assert ex.total_owed() == ex.holdings() == made.price - made.fee + made.deposit
+    assert ex.withdraw_deposit(renter, made.booking_id).amount == made.deposit
+    assert ex.get_booking(made.booking_id).deposit_status is DepositStatus.RELEASED
 
     before = w3.eth.get_balance(lister.address)
     withdrawal = ex.withdraw(lister)
@@ -413,6 +419,7 @@ def test_book_item_purchase_ignores_start_and_confirm_receipt_pays_seller(
     assert settled.price_settled and not settled.deposit_released
     assert settled.fee == 2 * 10**15 * 100 // 10_000 == made.fee
     assert ex.credits(seller.address) == settled.to_lister == 2 * 10**15 - made.fee
+    ex.flush_fees(buyer, ETH, Kind.TOOL)
     assert treasury_inflow(suite, ETH, Kind.TOOL) - fee_before == made.fee
     assert ex.set_stock(seller, listing_id, 9).stock == 9
     assert ex.get_listing(listing_id).stock == 9
@@ -467,6 +474,7 @@ def test_cancel_by_renter_late_splits_the_price_by_policy_and_pays_the_fee(
     )
     assert ex.credits(citizens[1].address) == made.price - kept + made.deposit
     assert ex.credits(citizens[0].address) == kept - fee
+    ex.flush_fees(citizens[1], ETH, Kind.ROOM_HOUSE)
     assert treasury_inflow(suite, ETH, Kind.ROOM_HOUSE) - fee_before == fee
     assert ex.total_owed() == ex.holdings()
 
@@ -654,9 +662,10 @@ def test_book_in_erc20_approves_settles_and_pays_the_treasury(
     control.increase_time(made.end + ex.windows().claim - control.time())
     ex.settle(renter, made.booking_id)
     assert made.fee == 6 * 10**6 * 200 // 10_000
+    ex.flush_fees(renter, token.address, Kind.SPACE)
     assert treasury_inflow(suite, token.address, Kind.SPACE) == made.fee
     assert call(token.functions.balanceOf(suite.treasury.address)) == made.fee
-    withdrawal = ex.withdraw(renter, token.address)
+    withdrawal = ex.withdraw_deposit(renter, made.booking_id)
     assert withdrawal.amount == made.deposit
     ex.withdraw(lister, token.address, to=citizens[5].address)
     assert call(token.functions.balanceOf(citizens[5].address)) == made.price - made.fee

@@ -103,6 +103,7 @@ def build_world(
     booking = exchange.book(funded[1], tool.listing_id, start=hour, units=1)
     control.increase_time(booking.end + exchange.windows().claim - control.time() + 1)
     exchange.settle(funded[2], booking.booking_id)
+    exchange.flush_fees(funded[2], ETH, Kind.TOOL)  # the kept fee to the treasury
     treasury = Treasury.from_suite(suite)
     treasury.donate(funded[3], 2 * ETHER, note="spring-fair")
     # citizens vote a grant streaming 1 ETH over 10 days to funded[3] (the first epoch's cap is 0)
@@ -502,6 +503,36 @@ def test_cancel_and_withdraw_transactions_refund_the_renter(client: TestClient, 
     transact_raw(world.suite.w3, renter, client.post("/api/tx/withdraw").json())
     assert client.get(f"/api/credits/{renter.address}").json() == {"eth": "0"}
     assert world.suite.w3.eth.get_balance(renter.address) > before
+
+
+def test_a_deposit_settle_returned_is_taken_back_with_its_own_transaction(
+    client: TestClient, world: World
+) -> None:
+    snapshot = world.control.snapshot()
+    try:
+        renter = world.funded[2]
+        start = world.room_start + 9 * DAY
+        book = {"listingId": str(world.room_id), "start": start, "units": 1}
+        transact_raw(world.suite.w3, renter, client.post("/api/tx/book", json=book).json())
+        (booking,) = client.get(f"/api/bookings/{renter.address}").json()
+        assert booking["canWithdrawDeposit"] is False
+        exchange = Exchange.from_suite(world.suite)
+        world.control.increase_time(booking["end"] + exchange.windows().claim - world.control.time() + 1)
+        transact_raw(
+            world.suite.w3,
+            renter,
+            client.post("/api/tx/settle", json={"bookingId": booking["bookingId"]}).json(),
+        )
+        (settled,) = client.get(f"/api/bookings/{renter.address}").json()
+        assert settled["deposit_status"] == "refundable" and settled["canWithdrawDeposit"] is True
+        before = world.suite.w3.eth.get_balance(renter.address)
+        tx = client.post("/api/tx/withdraw-deposit", json={"bookingId": booking["bookingId"]}).json()
+        transact_raw(world.suite.w3, renter, tx)
+        assert world.suite.w3.eth.get_balance(renter.address) > before
+        (after,) = client.get(f"/api/bookings/{renter.address}").json()
+        assert after["deposit_status"] == "released" and after["canWithdrawDeposit"] is False
+    finally:
+        world.control.revert(snapshot)
 
 
 def test_civicdao_serve_runs_the_app_and_the_relayer(world: World, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""``listings book|cancel|settle|withdraw``: the commons exchange, written through :class:`Exchange`."""
+"""``listings book|cancel|settle|withdraw|withdraw-deposit|flush-fees``: the commons exchange, written through
+:class:`Exchange`."""
 
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ def settle(opened: Opened, *, as_json: bool, booking_id: int) -> None:
             "depositToLister": str(done.deposit_to_lister),
             **tx_json(done.tx),
         },
-        f"booking {booking_id} settled: {eth(done.to_lister)} to the lister, {eth(done.fee)} fee to the "
-        f"treasury, {eth(done.deposit_to_renter)} deposit back (tx {done.tx.tx_hash})",
+        f"booking {booking_id} settled: {eth(done.to_lister)} to the lister, {eth(done.fee)} fee kept for "
+        f"the treasury (flush-fees), {eth(done.deposit_to_renter)} deposit back (withdraw-deposit) "
+        f"(tx {done.tx.tx_hash})",
     )
 
 
@@ -92,7 +94,7 @@ def settle(opened: Opened, *, as_json: bool, booking_id: int) -> None:
 @click.option("--token", default=ETH, show_default=True, help="Token address (the zero address is ETH).")
 @click.option("--to", "recipient", help="Send to this address instead of the signer.")
 def withdraw(opened: Opened, *, as_json: bool, token: str, recipient: str | None) -> None:
-    """Withdraw everything the exchange owes the signer (refunds, deposits, earnings)."""
+    """Withdraw everything the exchange credits the signer (refunds, claim payouts, earnings)."""
     done = Exchange.from_suite(opened.suite).withdraw(opened.signer, token, to=recipient)
     print_result(
         as_json,
@@ -108,4 +110,39 @@ def withdraw(opened: Opened, *, as_json: bool, token: str, recipient: str | None
     )
 
 
-COMMANDS: tuple[click.Command, ...] = (book, cancel, settle, withdraw)
+@click.command("withdraw-deposit")
+@write_command
+@click.argument("booking_id", type=click.IntRange(0))
+def withdraw_deposit(opened: Opened, *, as_json: bool, booking_id: int) -> None:
+    """As the renter, pull the deposit that settle returned into BOOKING_ID."""
+    done = Exchange.from_suite(opened.suite).withdraw_deposit(opened.signer, booking_id)
+    print_result(
+        as_json,
+        {
+            "bookingId": str(booking_id),
+            "to": done.to,
+            "token": done.token,
+            "amount": str(done.amount),
+            **tx_json(done.tx),
+        },
+        f"deposit of booking {booking_id}: {eth(done.amount) if done.token == ETH else done.amount} "
+        f"to {done.to} (tx {done.tx.tx_hash})",
+    )
+
+
+@click.command("flush-fees")
+@write_command
+@click.option("--token", default=ETH, show_default=True, help="Token address (the zero address is ETH).")
+@click.option("--kind", required=True, help="Listing kind: room_house, space, tool, skill or nature.")
+def flush_fees(opened: Opened, *, as_json: bool, token: str, kind: str) -> None:
+    """Deliver the fees the exchange kept for KIND to the treasury, in one payment (anyone may)."""
+    done = Exchange.from_suite(opened.suite).flush_fees(opened.signer, token, kind)
+    print_result(
+        as_json,
+        {"token": done.token, "kind": done.kind.name.lower(), "amount": str(done.amount), **tx_json(done.tx)},
+        f"{eth(done.amount) if done.token == ETH else done.amount} of {done.kind.name.lower()} fees "
+        f"to the treasury (tx {done.tx.tx_hash})",
+    )
+
+
+COMMANDS: tuple[click.Command, ...] = (book, cancel, settle, withdraw, withdraw_deposit, flush_fees)

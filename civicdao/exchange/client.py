@@ -211,7 +211,7 @@ class Exchange(ExchangeActions):
 
     def _listing_at(self, listing_id: int, block: BlockIdentifier) -> Listing:
         _check_id("listing_id", listing_id)
-        return _listing(listing_id, call(self.contract.functions.getListing(listing_id), block=block))
+        return _listing(listing_id, call(self.lens.functions.getListing(listing_id), block=block))
 
     def _quote(self, listing: Listing, units: int, block: int) -> Quote:
         """The quote of ``listing`` as read at ``block`` (amounts and version from the same state)."""
@@ -502,7 +502,7 @@ class Exchange(ExchangeActions):
             price_settled=bool(settled),
             to_lister=int(settled[0]["toLister"]) if settled else 0,
             fee=int(settled[0]["fee"]) if settled else 0,
-            fee_deferred=bool(self._events(record, "FeeDeferred")),
+            fee_deferred=bool(self._events(record, "FeeAccrued")),
             deposit_released=bool(released),
             deposit_to_renter=int(released[0]["toRenter"]) if released else 0,
             deposit_to_lister=int(released[0]["toLister"]) if released else 0,
@@ -593,8 +593,18 @@ class Exchange(ExchangeActions):
             tx=record,
         )
 
+    def withdraw_deposit(self, signer: Signer, booking_id: int) -> Withdrawal:
+        """The renter pulls the deposit ``settle`` returned (the booking's deposit status is REFUNDABLE)."""
+        _check_id("booking_id", booking_id)
+        record = self._send(signer, self.contract.functions.withdrawDeposit(booking_id))
+        event = self._event(record, "DepositWithdrawn")
+        to = checksum(event["to"])
+        return Withdrawal(
+            account=to, token=checksum(event["token"]), to=to, amount=int(event["amount"]), tx=record
+        )
+
     def flush_fees(self, signer: Signer, token: str, kind: Kind | str | int) -> FeesFlushed:
-        """Deliver fees the fee sink refused earlier (anyone may call)."""
+        """Deliver the fees kept for ``kind`` in ``token`` to the fee sink in one payment (anyone may)."""
         token, chosen = checksum(token, what="token"), Kind.parse(kind)
         record = self._send(signer, self.contract.functions.flushFees(token, int(chosen)))
         paid = sum(int(e["amount"]) for e in self._events(record, "FeePaid"))

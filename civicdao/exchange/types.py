@@ -167,6 +167,8 @@ class DepositStatus(_ExchangeEnum):
     CLAIMED = 1
     DISPUTED = 2
     RELEASED = 3
+    #: returned whole by ``settle`` and kept in the booking until the renter pulls it (``withdraw_deposit``)
+    REFUNDABLE = 4
 
 
 class ListingStatus(_ExchangeEnum):
@@ -476,7 +478,10 @@ class Cancellation:
 class Settlement:
     """What a settlement (or an ITEM receipt confirmation) paid out; zeros for the parts not yet due.
 
-    ``fee_deferred`` is true when the fee sink refused the fee and the exchange kept it as pending.
+    ``fee_deferred`` is true when a fee was kept for the fee sink: every fee waits in the exchange until
+    anyone calls ``flush_fees`` (one payment to the treasury for many settlements). A deposit released
+    by ``settle`` (``deposit_to_renter``) stays in the booking until the renter pulls it with
+    ``withdraw_deposit``.
     """
 
     booking_id: int
@@ -574,7 +579,7 @@ class ExchangePaused:
 
 @dataclass(frozen=True)
 class FeesFlushed:
-    """Fees the fee sink had refused were delivered (``amount`` 0: nothing was pending)."""
+    """The fees the exchange kept for ``kind`` in ``token`` were delivered to the fee sink."""
 
     token: ChecksumAddress
     kind: Kind

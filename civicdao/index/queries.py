@@ -580,6 +580,7 @@ class IndexReader:
             "BookingCancelled",
             "BookingSettled",
             "DepositReleased",
+            "DepositWithdrawn",
             "DamageClaimed",
             "ClaimDisputed",
             "ClaimFinalized",
@@ -600,6 +601,10 @@ class IndexReader:
             elif ev.event == "BookingSettled":
                 entry["status"] = "settled"
             elif ev.event == "DepositReleased":
+                # from "held" only settle releases it: returned into the booking, refundable until the renter
+                # pulls it (DepositWithdrawn); after a claim it is paid out to credits at once
+                entry["deposit"] = "refundable" if entry["deposit"] == "held" else "released"
+            elif ev.event == "DepositWithdrawn":
                 entry["deposit"] = "released"
             elif ev.event == "DamageClaimed":
                 entry["deposit"] = "claimed"

@@ -183,6 +183,10 @@ def _add_tx_routes(app: FastAPI, data: WebData) -> None:
     def settle(body: BookingBody) -> dict[str, str]:
         return data.settle_tx(body.bookingId).as_dict()
 
+    @app.post("/api/tx/withdraw-deposit", summary="Calldata for a renter to take back a returned deposit")
+    def withdraw_deposit(body: BookingBody) -> dict[str, str]:
+        return data.withdraw_deposit_tx(body.bookingId).as_dict()
+
     @app.post("/api/tx/withdraw", summary="Calldata to withdraw ETH the exchange owes")
     def withdraw() -> dict[str, str]:
         return data.withdraw_tx().as_dict()

@@ -298,12 +298,15 @@ class WebData:
                     "freeCancelUntil": live.free_cancel_until if live else None,
                     "canCancel": live is not None and now < b.start,
                     "canSettle": live is not None and now >= live.claim_until,
+                    # settle returned the deposit into the booking: the renter pulls it (withdrawDeposit)
+                    "canWithdrawDeposit": b.deposit_status == "refundable",
                 }
             )
         return out
 
     def credits(self, account: str) -> dict[str, str]:
-        """ETH the exchange owes ``account`` (refunds, returned deposits, earnings): what withdraw pulls."""
+        """ETH the exchange credits ``account`` (refunds, claim payouts, earnings): what withdraw pulls. A
+        deposit settle returned is pulled per booking (``withdraw_deposit_tx``)."""
         return {"eth": str(self.exchange.credits(checksum(account, what="account")))}
 
     # -- treasury -----------------------------------------------------------------------------------------
@@ -395,9 +398,16 @@ class WebData:
         return self._tx(self.suite.exchange.functions.cancelByRenter(bid), 0, f"cancel booking {bid}")
 
     def settle_tx(self, booking_id: str) -> TxRequest:
-        """``settle(bookingId)``: after the stay and the claim window, pays out and returns the deposit."""
+        """``settle(bookingId)``: after the stay and the claim window, pays the lister and returns the deposit
+        into the booking (the renter then pulls it)."""
         bid = _uint(booking_id, "booking id")
         return self._tx(self.suite.exchange.functions.settle(bid), 0, f"settle booking {bid}")
+
+    def withdraw_deposit_tx(self, booking_id: str) -> TxRequest:
+        """``withdrawDeposit(bookingId)``: the renter pulls the deposit settle returned into the booking."""
+        bid = _uint(booking_id, "booking id")
+        fn = self.suite.exchange.functions.withdrawDeposit(bid)
+        return self._tx(fn, 0, f"take back the deposit of booking {bid}")
 
     def withdraw_tx(self) -> TxRequest:
         """``withdraw(ETH)``: pull the account's ETH credit from the exchange."""

@@ -8,7 +8,7 @@ import {BookingStatus, DepositStatus, Kind, Unit} from "./types/ExchangeTypes.so
 /// @title ICommonsExchange
 /// @notice Types and functions of the CivicDAO commons exchange: residents share idle rooms,
 /// spaces, tools, skills and green space; bookings escrow price and deposit; an on-chain calendar refuses
-/// overlaps; fees go straight to the public treasury (the fee sink).
+/// overlaps; fees are kept per token and kind until anyone flushes them to the public treasury (the fee sink).
 /// @dev Nothing personal is stored: listings carry a metadata URI to non-personal data, claims an evidence URI
 /// that is only emitted. Amounts are in the listing's token (address(0) = ETH). Its errors are in
 /// ICommonsExchangeErrors, its events in ICommonsExchangeEvents, and the enums they carry (Kind, Unit,
@@ -167,10 +167,16 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @param bookingId The booking.
     function cancelByLister(uint256 bookingId) external;
 
-    /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window), and the
-    /// deposit back to the renter once the claim window has passed without a claim.
+    /// @notice Anyone pays out what is due: the price after the end (ITEM: after the delivery window) to the
+    /// lister's credit, its fee kept for the fee sink (`flushFees`); and, once the claim window has passed
+    /// without a claim, the deposit back to the renter: kept in the booking (REFUNDABLE) for `withdrawDeposit`.
     /// @param bookingId The booking.
     function settle(uint256 bookingId) external;
+
+    /// @notice The renter (the current holder of the renter's membership, or the renter address) pulls the
+    /// deposit `settle` returned, to the caller.
+    /// @param bookingId The booking.
+    function withdrawDeposit(uint256 bookingId) external;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Hooks of the claims contract (claims and disputes live in IExchangeClaims)
@@ -239,7 +245,8 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @param to The recipient.
     function withdrawTo(address token, address payable to) external;
 
-    /// @notice Retries delivering fees the fee sink refused earlier.
+    /// @notice Delivers the fees kept for `kind` in `token` to the fee sink (anyone may call): every action keeps
+    /// its fee in the exchange, so that settling never pays the sink's call; this sends them on in one payment.
     /// @param token The token.
     /// @param kind The fee category.
     function flushFees(address token, Kind kind) external;
@@ -248,9 +255,10 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // DAO settings and actions (GOVERNOR_ROLE = Timelock; the setters live in ExchangeSettings)
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Stores a setting the settings contract checked (settings contract only). `key` is the kind (FeeBps)
-    /// or the token (HousingPriceCeiling, TokenAllowed; as uint160), else unused; an address setting passes the
-    /// address as `value`, TokenAllowed passes 1 or 0.
+    /// @notice Stores a setting the settings contract checked (settings contract only). FeeBps passes every kind's
+    /// fee as one word (16 bits per kind, bits 16 * kind; `key` the kind that changed). `key` is the token
+    /// (HousingPriceCeiling, TokenAllowed; as uint160), else unused; an address setting passes the address as
+    /// `value`, TokenAllowed passes 1 or 0.
     /// @param setting Which setting.
     /// @param key The kind or token the setting is per, if any.
     /// @param value The new value.
@@ -280,10 +288,15 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // Views
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice A listing.
+    /// @notice A listing's storage words, for ExchangeLens.getListing (which decodes them into a Listing; moved there
+    /// to keep the exchange under EIP-170). Layout, low bits first: word 0 = lister (160), membership (40), kind
+    /// (8), unit (8), flags (8: 1 residentsOnly, 2 paused, 4 closed), lateRefundBps (16), maxUnits (16); word 1 =
+    /// token (160), availableFrom (40), availableUntil (40), minUnits (16); word 2 = price (96), deposit (96),
+    /// freeCancelHours (32), termsVersion (32); word 3 = stock (32). Reverts ExchangeUnknownListing.
     /// @param listingId The listing.
-    /// @return The stored listing.
-    function getListing(uint256 listingId) external view returns (Listing memory);
+    /// @return words The four words.
+    /// @return uri The metadata URI.
+    function listingWords(uint256 listingId) external view returns (uint256[4] memory words, string memory uri);
 
     /// @notice A booking.
     /// @param bookingId The booking.
@@ -308,7 +321,7 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @return The amount owed.
     function totalOwed(address token) external view returns (uint256);
 
-    /// @notice Fees the sink refused, waiting for `flushFees`.
+    /// @notice Fees kept for the fee sink, waiting for `flushFees`.
     /// @param token The token.
     /// @param kind The fee category.
     /// @return The pending amount.

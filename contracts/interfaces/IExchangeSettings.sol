@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IExchangeSettingsEvents} from "./events/ICommonsExchangeEvents.sol";
-import {Kind} from "./types/ExchangeTypes.sol";
+import {Kind, Unit} from "./types/ExchangeTypes.sol";
 
 /// @title IExchangeSettings
 /// @notice The DAO's settings of the CivicDAO commons exchange: fees, fee sink, registry, claim windows, housing
@@ -67,4 +67,43 @@ interface IExchangeSettings is IExchangeSettingsEvents {
     /// @notice The exchange whose settings this contract changes.
     /// @return The exchange.
     function exchange() external view returns (address);
+
+    /// @notice Checks a new listing's shape and terms for the exchange (moved here to keep the exchange under
+    /// EIP-170); reverts with the exchange's errors (ExchangeInvalidUnitRange, ExchangeInvalidWindow,
+    /// ExchangeEmptyMetadata, ExchangeInvalidItemListing and those of `checkTerms`).
+    /// @param kind What is shared.
+    /// @param unit What one unit is.
+    /// @param minUnits Fewest units per booking.
+    /// @param maxUnits Most units per booking.
+    /// @param availableFrom Start of the window.
+    /// @param availableUntil End of the window.
+    /// @param stock ITEM stock.
+    /// @param uriLength Length of the metadata URI.
+    function checkListing(
+        Kind kind,
+        Unit unit,
+        uint256 minUnits,
+        uint256 maxUnits,
+        uint256 availableFrom,
+        uint256 availableUntil,
+        uint256 stock,
+        uint256 uriLength
+    ) external view;
+
+    /// @notice Checks a listing's terms: the late-refund bps, amounts that fit the exchange's storage (96 bits),
+    /// no deposit on ITEM listings, and the housing per-night ceiling (HOUR price x 24, DAY price as is).
+    /// @param kind What is shared.
+    /// @param unit What one unit is.
+    /// @param price Price per unit.
+    /// @param deposit Deposit per booking.
+    /// @param lateRefundBps Late-cancellation refund share.
+    /// @param housingCeiling The per-night ceiling of the listing's token (0 = none).
+    function checkTerms(
+        Kind kind,
+        Unit unit,
+        uint256 price,
+        uint256 deposit,
+        uint256 lateRefundBps,
+        uint256 housingCeiling
+    ) external pure;
 }

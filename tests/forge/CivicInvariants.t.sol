@@ -90,7 +90,7 @@ contract CivicInvariants is InvariantTest {
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
             if (b.status == BookingStatus.CANCELLED) continue;
-            if (s.exchange.getListing(b.listingId).unit == Unit.ITEM) continue;
+            if (ExchangeLens(s.exchange.lens()).getListing(b.listingId).unit == Unit.ITEM) continue;
             live[m++] = b;
         }
         for (uint256 i; i < m; ++i) {
@@ -108,7 +108,7 @@ contract CivicInvariants is InvariantTest {
         uint256 n = s.exchange.bookingCount();
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (s.exchange.getListing(b.listingId).unit == Unit.ITEM) continue;
+            if (ExchangeLens(s.exchange.lens()).getListing(b.listingId).unit == Unit.ITEM) continue;
             (bool taken,) = s.lens.firstClash(b.listingId, b.start, b.units);
             if (b.status == BookingStatus.ACTIVE) {
                 vm.assertTrue(taken, "a live booking's slots are free");
@@ -263,7 +263,7 @@ contract CivicInvariants is InvariantTest {
         uint256 n = s.exchange.bookingCount();
         for (uint256 id = 1; id <= n; ++id) {
             ICommonsExchange.Booking memory b = s.exchange.getBooking(id);
-            if (s.exchange.getListing(b.listingId).token != token) continue;
+            if (ExchangeLens(s.exchange.lens()).getListing(b.listingId).token != token) continue;
             BookingStatus st = b.status;
             bool escrowed = st == BookingStatus.ACTIVE || st == BookingStatus.CLAIMED
                 || st == BookingStatus.DISPUTED; // an ITEM price under a non-delivery claim
@@ -401,7 +401,7 @@ contract CivicInvariants is InvariantTest {
         c[9] = CitizensHandler.castVotesBySig.selector;
         _target(address(citizens), c);
 
-        bytes4[] memory e = new bytes4[](13);
+        bytes4[] memory e = new bytes4[](15);
         e[0] = ExchangeHandler.list.selector;
         e[1] = ExchangeHandler.book.selector;
         e[2] = ExchangeHandler.cancelByRenter.selector;
@@ -415,6 +415,8 @@ contract CivicInvariants is InvariantTest {
         e[10] = ExchangeHandler.withdraw.selector;
         e[11] = ExchangeHandler.markShipped.selector;
         e[12] = ExchangeHandler.claimNonDelivery.selector;
+        e[13] = ExchangeHandler.withdrawDeposit.selector;
+        e[14] = ExchangeHandler.flushFees.selector;
         _target(address(exchangeHandler), e);
 
         bytes4[] memory t = new bytes4[](14);

@@ -250,4 +250,9 @@ interface ICommonsExchangeErrors {
     /// @param bookingId The booking.
     /// @param shippedAt When it was marked shipped.
     error ExchangeItemShipped(uint256 bookingId, uint256 shippedAt);
+
+    /// @dev An amount does not fit the exchange's packed storage: a listing's price or deposit above 2^96 - 1.
+    /// @param amount The amount.
+    /// @param max The largest accepted.
+    error ExchangeAmountTooLarge(uint256 amount, uint256 max);
 }

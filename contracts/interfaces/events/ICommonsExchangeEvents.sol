@@ -94,12 +94,13 @@ interface ICommonsExchangeEvents {
     /// @dev Emitted when the price of a booking is paid out.
     /// @param bookingId The booking.
     /// @param toLister The amount credited to the lister.
-    /// @param fee The fee sent to the fee sink.
+    /// @param fee The fee kept for the fee sink (see FeeAccrued and `flushFees`).
     event BookingSettled(uint256 indexed bookingId, uint256 toLister, uint256 fee);
 
-    /// @dev Emitted when a booking's deposit is paid out.
+    /// @dev Emitted when a booking's deposit is paid out. When `settle` returns it whole, `toRenter` stays in the
+    /// booking (REFUNDABLE) until the renter pulls it (DepositWithdrawn); after a claim it is credited.
     /// @param bookingId The booking.
-    /// @param toRenter The part credited to the renter.
+    /// @param toRenter The part returned to the renter.
     /// @param toLister The part credited to the lister.
     event DepositReleased(uint256 indexed bookingId, uint256 toRenter, uint256 toLister);
 
@@ -128,6 +129,20 @@ interface ICommonsExchangeEvents {
     /// @param to The recipient.
     /// @param amount The amount.
     event RevokedCreditReclaimed(uint256 indexed membership, address indexed token, address indexed to, uint256 amount);
+
+    /// @dev Emitted when the renter pulls a deposit that `settle` returned (REFUNDABLE -> RELEASED).
+    /// @param bookingId The booking.
+    /// @param to The recipient (the caller, the booking's renter).
+    /// @param token The token.
+    /// @param amount The deposit.
+    event DepositWithdrawn(uint256 indexed bookingId, address indexed to, address indexed token, uint256 amount);
+
+    /// @dev Emitted when a settlement, a late cancellation or a claim's end keeps `amount` of fee for the fee sink;
+    /// `flushFees` (anyone) delivers what was kept.
+    /// @param token The token.
+    /// @param kind The fee category.
+    /// @param amount The fee kept.
+    event FeeAccrued(address indexed token, Kind indexed kind, uint256 amount);
 
     /// @dev Emitted when a fee is delivered to the fee sink.
     /// @param token The token.

@@ -32,11 +32,14 @@ enum BookingStatus {
     DISPUTED
 }
 
-/// @notice Life of a booking's deposit: HELD in escrow, CLAIMED by the lister, DISPUTED by the renter, or
-/// RELEASED (paid out to renter and/or lister; also the state of bookings without a deposit).
+/// @notice Life of a booking's deposit: HELD in escrow, CLAIMED by the lister, DISPUTED by the renter,
+/// RELEASED (paid out to renter and/or lister; also the state of bookings without a deposit), or REFUNDABLE:
+/// returned whole to the renter by `settle` and kept in the booking until the renter pulls it with
+/// `withdrawDeposit` (then RELEASED).
 enum DepositStatus {
     HELD,
     CLAIMED,
     DISPUTED,
-    RELEASED
+    RELEASED,
+    REFUNDABLE
 }

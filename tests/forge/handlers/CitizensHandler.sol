@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ICivicGovernor} from "../../../contracts/interfaces/ICivicGovernor.sol";
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {ExchangeLens} from "../../../contracts/ExchangeLens.sol";
 import {IPublicTreasury} from "../../../contracts/interfaces/IPublicTreasury.sol";
 import {ICommonsExchangeErrors} from "../../../contracts/interfaces/errors/ICommonsExchangeErrors.sol";
 import {BookingStatus} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
@@ -154,7 +155,7 @@ contract CitizensHandler is HandlerBase {
     function _checkExchangeRights(address from, uint256 membership) private {
         uint256 listings = s.exchange.listingCount();
         for (uint256 id = 1; id <= listings; ++id) {
-            ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+            ICommonsExchange.Listing memory lst = ExchangeLens(s.exchange.lens()).getListing(id);
             if (lst.membership != membership || lst.closed) continue;
             vm.prank(from);
             try s.exchange.setListingPaused(id, !lst.paused) {

@@ -2,11 +2,13 @@
 pragma solidity 0.8.28;
 
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
+import {ExchangeLens} from "../../../contracts/ExchangeLens.sol";
 import {BookingStatus, DepositStatus, Kind, Unit} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
 import {HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
-/// confirm receipt, settle, claim/accept/dispute/resolve/finalize damage claims, and withdraw credits. Amounts
+/// confirm receipt, settle, claim/accept/dispute/resolve/finalize damage claims, withdraw credits and returned
+/// deposits, and flush the fees kept for the treasury. Amounts
 /// are bounded so most calls are valid; a call the exchange refuses leaves no trace (the invariants read the
 /// contract). A withdrawal of a positive credit must succeed and pay exactly the credit: a failure is counted.
 contract ExchangeHandler is HandlerBase {
@@ -18,7 +20,8 @@ contract ExchangeHandler is HandlerBase {
         Disputed,
         Open,
         Item,
-        Unshipped
+        Unshipped,
+        Refundable
     }
 
     uint256 public constant MAX_LISTINGS = 10;
@@ -69,7 +72,7 @@ contract ExchangeHandler is HandlerBase {
     }
 
     function _bookOne(uint256 id, address renter, uint256 h) private {
-        ICommonsExchange.Listing memory lst = s.exchange.getListing(id);
+        ICommonsExchange.Listing memory lst = ExchangeLens(s.exchange.lens()).getListing(id);
         if (renter == lst.lister) renter = _actor(h); // self-booking is refused
         (uint256 start, uint256 units) = _range(lst, h);
         (uint256 price, uint256 deposit,) = s.lens.quote(id, units);
@@ -250,6 +253,34 @@ contract ExchangeHandler is HandlerBase {
         }
     }
 
+    /// @dev A deposit `settle` returned (REFUNDABLE) always pulls, by the renter's current key, and pays exactly
+    /// itself; a failure counts as unwithdrawable.
+    function withdrawDeposit(uint256 bookingSeed) external {
+        (uint256 id, ICommonsExchange.Booking memory b) = _booking(bookingSeed, Want.Refundable);
+        if (id == 0) return;
+        address who = _renterKey(b);
+        if (who == address(0)) return; // a revoked membership: nobody may pull it
+        address token = ExchangeLens(s.exchange.lens()).getListing(b.listingId).token;
+        uint256 before = _balanceOf(token, who);
+        vm.prank(who);
+        try s.exchange.withdrawDeposit(id) {
+            _did("withdraw deposit");
+            if (_balanceOf(token, who) != before + b.deposit) ++unwithdrawable;
+        } catch {
+            ++unwithdrawable;
+        }
+    }
+
+    /// @dev Anyone delivers the fees kept for a kind to the treasury (the fee sink).
+    function flushFees(uint256 tokenSeed, uint256 kindSeed) external {
+        address token = _tokenOf(tokenSeed);
+        Kind kind = Kind(kindSeed % 5);
+        if (s.exchange.pendingFees(token, kind) == 0) return;
+        try s.exchange.flushFees(token, kind) {
+            _did("flush fees");
+        } catch {}
+    }
+
     /// @dev The first booking from a seeded position on whose price or deposit is in the wanted state (so that
     /// most calls act on a booking they can act on), or id 0 when there is none.
     function _booking(uint256 seed, Want want) private view returns (uint256 id, ICommonsExchange.Booking memory b) {
@@ -274,6 +305,7 @@ contract ExchangeHandler is HandlerBase {
             return st == BookingStatus.ACTIVE || ds == DepositStatus.HELD;
         }
         if (want == Want.Held) return ds == DepositStatus.HELD;
+        if (want == Want.Refundable) return ds == DepositStatus.REFUNDABLE;
         bool claimed = ds == DepositStatus.CLAIMED || st == BookingStatus.CLAIMED;
         bool disputed = ds == DepositStatus.DISPUTED || st == BookingStatus.DISPUTED;
         if (want == Want.Claimed) return claimed;
@@ -282,7 +314,7 @@ contract ExchangeHandler is HandlerBase {
     }
 
     function _isItem(ICommonsExchange.Booking memory b) private view returns (bool) {
-        return s.exchange.getListing(b.listingId).unit == Unit.ITEM;
+        return ExchangeLens(s.exchange.lens()).getListing(b.listingId).unit == Unit.ITEM;
     }
 
     /// @dev Who acts as the renter now: the current key of the renter's membership (address(0) once revoked), or
@@ -294,7 +326,7 @@ contract ExchangeHandler is HandlerBase {
     /// @dev Who acts as the lister now: the current key of the lister's membership, or the lister address (a
     /// non-citizen listing, or a citizen's listing whose membership was revoked: that address may still close it).
     function _listerKey(ICommonsExchange.Booking memory b) private view returns (address) {
-        ICommonsExchange.Listing memory lst = s.exchange.getListing(b.listingId);
+        ICommonsExchange.Listing memory lst = ExchangeLens(s.exchange.lens()).getListing(b.listingId);
         address holder = _holderOf(lst.membership);
         return holder == address(0) ? lst.lister : holder;
     }

@@ -26,11 +26,11 @@ struct Suite {
 }
 
 /// @notice Reads the exchange's credit ledger straight from storage (`forge inspect CommonsExchange storageLayout`:
-/// `_credits` is slot 14, keyed by holder: an address as uint160, a membership id with bit 255 set), so the
+/// `_credits` is slot 9, keyed by holder: an address as uint160, a membership id with bit 255 set), so the
 /// invariants can tell an address's own credit from its membership's, and see credits no key can reach.
 library CreditLedger {
     Vm internal constant VM = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
-    uint256 internal constant CREDITS_SLOT = 14;
+    uint256 internal constant CREDITS_SLOT = 9;
     uint256 internal constant MEMBER_KEY = 1 << 255;
 
     function ofAddress(address exchange, address account, address token) internal view returns (uint256) {

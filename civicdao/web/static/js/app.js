@@ -530,7 +530,8 @@ async function myBookings(account) {
   const rows = bookings.map((b) => h("tr", {},
     h("td", {}, `#${b.bookingId}`), h("td", {}, `#${b.listingId}`), h("td", {}, formatDate(b.start)), h("td", {}, t(`booking.${b.status}`)),
     h("td", {}, b.canCancel ? h("button", { type: "button", onclick: () => act("/api/tx/cancel", { bookingId: b.bookingId }) }, t("booking.cancel")) : null,
-      b.canSettle ? h("button", { type: "button", onclick: () => act("/api/tx/settle", { bookingId: b.bookingId }) }, t("booking.settle")) : null)));
+      b.canSettle ? h("button", { type: "button", onclick: () => act("/api/tx/settle", { bookingId: b.bookingId }) }, t("booking.settle")) : null,
+      b.canWithdrawDeposit ? h("button", { type: "button", onclick: () => act("/api/tx/withdraw-deposit", { bookingId: b.bookingId }) }, t("booking.withdraw_deposit")) : null)));
   const table = h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("exchange.my_bookings") },
     h("table", {}, h("thead", {}, h("tr", {}, ["booking", "listing", "start", "status", "actions"].map((c) => h("th", { scope: "col" }, t(`booking.col.${c}`))))), h("tbody", {}, rows)));
   const owed = BigInt(credits.eth);
