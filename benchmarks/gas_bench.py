@@ -126,12 +126,10 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:propose",
             factor=1.25,
             hint=(
-                "two fresh slots against the stock's one: the proposal core and our proposal slot (fixed "
-                "quorum, late-quorum deadline and the three tallies, so the first vote writes no fresh "
-                "tally), plus the citizen count read (~4,400) and the proposal threshold check the stock "
-                "skips (threshold 0); the pins cost no storage (the proposal id commits to the targets' "
-                "code). Fixing the quorum at propose needs that slot (~22,100): without it the quorum "
-                "must be looked up in the supply history, which grows with the city"
+                "one fresh slot as the stock (the proposal core; our proposal slot is written by the first "
+                "ballot), plus the proposal threshold check the stock skips (threshold 0: the registry's "
+                "getVotes), the code-hash pins (an EXTCODEHASH and a ProposalTargetPinned event per target; "
+                "they cost no storage, the proposal id commits to them) and the `#proposer=` check"
             ),
         ),
     ),
@@ -142,8 +140,10 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             anchor="stock:vote_first",
             factor=1.10,
             hint=(
-                "one fresh receipt slot as the stock's later vote (the tally slot is written at propose), "
-                "plus the registry's snapshotVoter call (key rotation)"
+                "two fresh slots as the stock (the receipt, and the proposal slot: quorum, late-quorum "
+                "deadline and tallies), plus fixing the quorum (the registry's latest supply, one slot "
+                "when no one registered since the snapshot, and the numerator's one-slot copy) and the "
+                "registry's snapshotVoter call (key rotation)"
             ),
         ),
     ),
@@ -154,7 +154,7 @@ ROWS: dict[str, tuple[str, Target | None]] = {
             factor=1.10,
             hint=(
                 "one fresh receipt slot as the stock; over the stock: the registry's snapshotVoter call "
-                "(key rotation); quorum, deadline and tallies are one slot"
+                "(key rotation) and the late-quorum check; quorum, deadline and tallies are one slot"
             ),
         ),
     ),
@@ -237,9 +237,11 @@ for _currency in ("ETH", "ERC-20"):
                 limit=35_000,
                 plus=_push,
                 hint=(
-                    "base + ETH transfer ~28,000; the registry lookup that keeps credits with a membership "
-                    "across key rotations (~5,000) and totalOwed for sweepSurplus (~5,000) are the rest: "
-                    "meeting 35,000 means giving up one of them"
+                    "base, calldata, ETH transfer and event ~31,000 after the credit slot's refund; a "
+                    "citizen's credit belongs to the membership, so withdraw asks the registry who holds it "
+                    "(~5,400: a lost or stolen key rotated away withdraws nothing), and totalOwed for "
+                    "sweepSurplus costs ~5,000. 35,000 needs credits kept by address, which would let a "
+                    "stolen key empty them before the rotated key claims: a documented miss"
                 ),
             ),
         ),

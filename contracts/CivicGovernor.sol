@@ -57,7 +57,7 @@ import {CodeHash} from "./libraries/CodeHash.sol";
 ///   later vote costs 66,761 now (override vote 101,224 -> 77,214). Writing that slot at propose (fixing the quorum
 ///   there) left propose at 109,823 against 85,912 allowed (1.25 x the stock's 68,730, which writes one fresh slot):
 ///   a second fresh slot (22,100) and the citizen-count read did not fit, so the first ballot writes the slot, as the
-///   stock's first vote writes its fresh tally slot.
+///   stock's first vote writes its fresh tally slot: propose 80,228, first ballot 89,998 (<= 91,228).
 /// - Batched ballots: `castVotesBySig` counts many nonce-less `BatchBallot` signatures in one transaction.
 /// - Guardian expiry: after `proposalGuardianExpiry()` (0 = never) the guardian's cancel power ends
 ///   (CivicGovernorGuardianExpired); it keeps only what any proposer has (cancel its own Pending proposal).
