@@ -80,6 +80,7 @@ __all__ = [
     "SigningError",
     "StaleNonceError",
     "StringRevert",
+    "TargetCodeChangedError",
     "TransactionError",
     "UnknownNetworkError",
     "UnknownProposalError",
@@ -269,6 +270,13 @@ class ProposalNotActiveError(RefusedError):
     """The proposal is not open for voting (pending, or voting has ended)."""
 
 
+class TargetCodeChangedError(RefusedError):
+    """The code at one of a proposal's targets changed since it was proposed: the governor's proposal id
+    commits to each target's code hash, so the proposal can no longer be queued, executed or cancelled
+    (restore the code, or propose again), and the timelock refuses a call whose target changed after
+    queueing."""
+
+
 # -- transactions and deployments -------------------------------------------------------------------
 
 
@@ -384,6 +392,7 @@ FACTS: Mapping[str, type[CivicDAOError]] = MappingProxyType(
         "CitizenRegistryAlreadyMember": AlreadyCitizenError,
         "CitizenRegistryCredentialUsed": CredentialUsedError,
         "GovernorNonexistentProposal": UnknownProposalError,
+        "CivicTimelockTargetCodeChanged": TargetCodeChangedError,
         "CitizenRegistrySignatureExpired": SignatureExpiredError,
         "VotesExpiredSignature": SignatureExpiredError,
         "InvalidAccountNonce": NonceMismatchError,

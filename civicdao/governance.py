@@ -45,7 +45,7 @@ from civicdao.accounts import Signer, checksum
 from civicdao.client import ContractClient
 from civicdao.codecheck import MutableCode, code_hash, mutable_code
 from civicdao.contracts import bind
-from civicdao.errors import ConfigError, InvalidAmountError
+from civicdao.errors import ConfigError, InvalidAmountError, TargetCodeChangedError
 from civicdao.logs import event_logs
 from civicdao.signing import batch_ballot_typed_data, sign_typed_data, split_signature
 from civicdao.tx import TxRecord, call, calldata
@@ -727,8 +727,17 @@ class Governance(ContractClient):
             raise ConfigError(f"no proposal {proposal_id} on governor {self.contract.address}")
         digest = Web3.keccak(text=str(created["description"]))
         args = (list(created["targets"]), list(created["values"]), list(created["calldatas"]), digest)
+        if int(call(self.contract.functions.getProposalId(*args))) != proposal_id:
+            raise TargetCodeChangedError(
+                f"proposal {proposal_id} cannot be {_PAST_TENSE[name]}: the code at one of its targets "
+                f"({', '.join(args[0])}) changed since it was proposed, and its id commits to each target's "
+                "code hash; restore that code or propose again"
+            )
         fn: ContractFunction = getattr(self.contract.functions, name)(*args)
         return fn
+
+
+_PAST_TENSE = {"queue": "queued", "execute": "executed", "cancel": "cancelled"}
 
 
 def _created_args(args: Any) -> dict[str, Any]:

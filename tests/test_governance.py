@@ -33,7 +33,7 @@ from civicdao.chain import ChainControl
 from civicdao.citizens import Citizens, RevocationReason, credential_hash
 from civicdao.contracts import deploy_contract
 from civicdao.deploy import Suite
-from civicdao.errors import ConfigError
+from civicdao.errors import ConfigError, TargetCodeChangedError
 from civicdao.governance import Action, Governance, ProposalState, SignedBallot, VoteType
 from civicdao.local import pass_proposal
 from civicdao.signing import EIP712_DOMAIN_TYPE, batch_ballot_typed_data
@@ -493,8 +493,16 @@ def test_target_code_change_refused_at_queue_and_execute(
     control.set_code(target.address, impostor)
     # the id commits to the targets' code (getProposalId): with other code it names no proposal
     assert gov.proposal_id(list(proposed.actions), "pinned", voters[0].address) != proposal_id
-    with pytest.raises(GovernorNonexistentProposal) as err:
+    with pytest.raises(TargetCodeChangedError, match=f"proposal {proposal_id} cannot be queued"):
         gov.queue(voters[0], proposal_id)
+    raw_queue = gov.contract.functions.queue(
+        [target.address],
+        [0],
+        [proposed.actions[0].calldata],
+        Web3.keccak(text=proposed.tx.event("ProposalCreated")["description"]),
+    )
+    with pytest.raises(GovernorNonexistentProposal) as err:  # the governor itself: the id names no proposal
+        transact(w3, voters[0], raw_queue)
     assert err.value.proposalId != proposal_id
     control.set_code(target.address, original)
     assert gov.proposal_id(list(proposed.actions), "pinned", voters[0].address) == proposal_id
@@ -502,7 +510,7 @@ def test_target_code_change_refused_at_queue_and_execute(
     control.increase_time(gov.timelock_delay() + 1)
     control.set_code(target.address, impostor)
     # the governor's id check comes first (the timelock's own per-call check: tests/test_governance_pins.py)
-    with pytest.raises(GovernorNonexistentProposal):
+    with pytest.raises(TargetCodeChangedError, match="cannot be executed"):
         gov.execute(voters[0], proposal_id)
     control.set_code(target.address, original)
     gov.execute(voters[0], proposal_id)
@@ -519,7 +527,7 @@ def test_target_without_code_that_gains_code_is_refused(
     gov.vote(voters[0], proposal_id, FOR)
     end_voting(gov, control, proposal_id)
     control.set_code(eoa, "0x" + load_artifact("MockReverter").deployed_bytecode.removeprefix("0x"))
-    with pytest.raises(GovernorNonexistentProposal):
+    with pytest.raises(TargetCodeChangedError):
         gov.queue(voters[0], proposal_id)
 
 
