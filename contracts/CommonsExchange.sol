@@ -187,7 +187,6 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     mapping(uint256 listingId => StoredListing) private _listings;
     mapping(uint256 bookingId => StoredBooking) private _bookings;
     mapping(uint256 bookingId => ClaimRecord) private _claimRecords;
-    mapping(uint256 listingId => mapping(uint256 version => PastTerms)) private _pastTerms;
     mapping(uint256 listingId => SlotCalendar.Calendar) private _calendars;
     mapping(uint256 holder => mapping(address token => uint256)) private _credits;
     mapping(address token => uint256) private _owed;
@@ -195,6 +194,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     mapping(address token => bool) private _tokenAllowed;
     mapping(address token => uint256) private _housingCeiling;
     mapping(uint256 holder => uint256) private _activeHousing;
+    /// @dev Last, so that the slots before it keep their places (tests/forge reads the credit ledger's slot).
+    mapping(uint256 listingId => mapping(uint256 version => PastTerms)) private _pastTerms;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Modifiers
