@@ -919,24 +919,32 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     /// @dev The stored booking as the interface's Booking.
     function _bookingView(uint256 bookingId) internal view returns (Booking memory b) {
         StoredBooking storage s = _bookingOf(bookingId);
-        uint256 freeCancelUntil;
-        uint256 lateRefundBps;
-        (b.price, b.deposit, freeCancelUntil, lateRefundBps) = _termsOf(s, _listings[s.listingId]);
-        b.freeCancelUntil = uint64(freeCancelUntil);
-        b.lateRefundBps = uint16(lateRefundBps);
-        b.renter = s.renter;
-        b.start = s.start;
-        b.units = s.units;
-        b.listingId = s.listingId;
-        b.end = s.end;
-        b.claimUntil = s.claimUntil;
-        b.feeBps = s.feeBps;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            w0 := sload(s.slot)
+            w1 := sload(add(s.slot, 1))
+        }
+        // the words of StoredBooking (see its layout), decoded once each
+        b.renter = address(uint160(w0));
+        b.listingId = uint48(w0 >> 160);
+        b.units = uint16(w0 >> 208);
+        b.feeBps = uint16(w0 >> 224);
         b.status = s.status;
         b.depositStatus = s.depositStatus;
-        b.decideBy = _claimRecords[bookingId].decideBy;
-        b.shippedAt = s.shippedAt;
-        b.renterMembership = s.renterMembership;
-        b.claimAmount = _claimRecords[bookingId].claimAmount;
+        b.start = uint40(w1);
+        b.end = uint40(w1 >> 40);
+        b.claimUntil = uint40(w1 >> 80);
+        b.renterMembership = uint40(w1 >> 120);
+        b.shippedAt = uint40(w1 >> 160);
+        ClaimRecord storage claim = _claimRecords[bookingId];
+        b.decideBy = claim.decideBy;
+        b.claimAmount = claim.claimAmount;
+        uint256 freeCancelUntil;
+        uint256 lateRefundBps;
+        (b.price, b.deposit, freeCancelUntil, lateRefundBps) = _termsOf(s, _listings[b.listingId]);
+        b.freeCancelUntil = uint64(freeCancelUntil);
+        b.lateRefundBps = uint16(lateRefundBps);
     }
 
     /// @dev The price (the unit price times the units) and deposit `b` was booked on, and the word of its terms
