@@ -210,9 +210,10 @@ for _currency in ("ETH", "ERC-20"):
                 limit=130_000,
                 plus=_pull,
                 hint=(
-                    "three fresh booking slots (renter, listing, units, fee, states; price and deposit; "
-                    "times, renter membership, refund share); two would need the cancellation terms and "
-                    "price read by terms version from the listing (a terms history written by updateTerms)"
+                    "two fresh booking slots (renter, listing, units, fee, states; times, renter "
+                    "membership, terms version): price, deposit and cancellation terms are read by terms "
+                    "version from the listing (updateTerms keeps the replaced terms); the rest is the "
+                    "calendar word, the counters and the Booked event"
                 ),
             ),
         ),

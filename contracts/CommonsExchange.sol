@@ -39,9 +39,9 @@ import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 /// Gas (issue 11; `python -m benchmarks.gas_bench --write-ceilings`, Anvil shanghai, 21,000 base included;
 /// before -> after this layout, ETH): book 190,383 -> 134,915; settle 99,752 -> 57,866 (fresh credits 151,052
 /// -> 74,966); withdraw 49,079 -> 47,356; create listing 184,416 -> 143,663; cancel 87,990 -> 79,678. What moved:
-/// a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3 packed slots (a claim's deadline and
-/// amount in `_claimRecords`, written only by claims), the settings a booking or settlement reads are 2 slots
-/// (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never emptied (its 1-wei sentinel is
+/// a listing is 3 packed slots (+ its URI; ITEM stock in a 4th), a booking 3 packed slots, now 2 (see below; a
+/// claim's deadline and amount in `_claimRecords`, written only by claims), the settings a booking or settlement
+/// reads are 2 slots (`_core`, `_counters`), fees accrue in a slot per (token, kind) that is never emptied (its 1-wei sentinel is
 /// written by the constructor for ETH and when the DAO allows a token) and reach the treasury with `flushFees`
 /// (a settlement no longer pays the sink's call, ~20,000), and a deposit returned by `settle` stays in the booking
 /// for the renter to pull (`withdrawDeposit`), so a settlement writes one credit slot, not two.
@@ -50,6 +50,14 @@ import {IExchangeSettings} from "./interfaces/IExchangeSettings.sol";
 /// read (2,100) per guarded or pausable call each, while the packed lock costs 200 net (2,900 + 100 written,
 /// 2,800 refunded) once `_core` is read. Same behaviour, errors and events (EnforcedPause, ExpectedPause,
 /// ReentrancyGuardReentrantCall, Paused, Unpaused) and the same `paused()` view.
+/// Then a booking became two slots (book 134,915 -> 109,751; ERC-20 160,832 -> 135,667): it stores the listing's
+/// terms version instead of price, deposit and cancellation terms, which are read from the listing while that
+/// version is current (the slot `book` and the other actions read anyway) or from `_pastTerms`, where
+/// `updateTerms` keeps the terms it replaces (47,265 -> 71,583, a fresh slot; rare). Cancel 79,678 -> 80,559,
+/// settle 57,866 -> 58,260, withdrawDeposit 56,282 -> 56,803, damage claim 83,150 -> 84,223, resolve 114,338 ->
+/// 115,913: the same number of cold slots, a few more warm reads. `book` packs the booking's two words itself and
+/// `getBooking` decodes them (smaller and cheaper than field-by-field struct code), and the lock is released in a
+/// function rather than inline in every guarded function: room under EIP-170 for the terms lookup.
 contract CommonsExchange is ICommonsExchange, AccessControl {
     using SafeERC20 for IERC20;
     using SlotCalendar for SlotCalendar.Calendar;
@@ -144,7 +152,9 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         string metadataURI;
     }
 
-    /// @dev A booking: three slots written once by `book` (its claim is in `_claimRecords`).
+    /// @dev A booking: two slots written once by `book` (its claim is in `_claimRecords`). Its price, deposit and
+    /// cancellation terms are those of the listing's `termsVersion` it was made on: the listing's own terms while
+    /// that version is current, else `_pastTerms` (see `_termsOf`).
     struct StoredBooking {
         address renter;
         uint48 listingId;
@@ -153,15 +163,19 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         BookingStatus status;
         DepositStatus depositStatus;
         // slot 1
-        uint128 price;
-        uint128 deposit;
-        // slot 2
         uint40 start;
         uint40 end;
         uint40 claimUntil;
-        uint40 freeCancelUntil;
         uint40 renterMembership;
         uint40 shippedAt;
+        uint32 termsVersion;
+    }
+
+    /// @dev A listing's terms of a version `updateTerms` replaced (one slot; price per unit).
+    struct PastTerms {
+        uint96 price;
+        uint96 deposit;
+        uint32 freeCancelHours;
         uint16 lateRefundBps;
     }
 
@@ -188,6 +202,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     mapping(address token => bool) private _tokenAllowed;
     mapping(address token => uint256) private _housingCeiling;
     mapping(uint256 holder => uint256) private _activeHousing;
+    /// @dev Last, so that the slots before it keep their places (tests/forge reads the credit ledger's slot).
+    mapping(uint256 listingId => mapping(uint256 version => PastTerms)) private _pastTerms;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Modifiers
@@ -207,7 +223,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     modifier nonReentrant() {
         _lock();
         _;
-        _core.lock = UNLOCKED;
+        _unlock();
     }
 
     modifier whenNotPaused() {
@@ -315,7 +331,15 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     {
         StoredListing storage lst = _openListingOfLister(listingId);
         _checkTerms(lst.kind, lst.unit, lst.token, price, deposit, lateRefundBps);
-        uint32 version = lst.termsVersion + 1;
+        uint32 version = lst.termsVersion;
+        // bookings made on this version keep its terms
+        _pastTerms[listingId][version] = PastTerms({
+            price: lst.price,
+            deposit: lst.deposit,
+            freeCancelHours: lst.freeCancelHours,
+            lateRefundBps: lst.lateRefundBps
+        });
+        ++version;
         lst.price = uint96(price);
         lst.deposit = uint96(deposit);
         lst.freeCancelHours = freeCancelHours;
@@ -403,19 +427,19 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         StoredBooking storage b = _activeBooking(bookingId);
         if (!_isRenter(b, msg.sender)) revert ExchangeNotRenter(bookingId, msg.sender);
         StoredListing storage lst = _listings[b.listingId];
-        uint256 price = b.price;
+        (uint256 price, uint256 deposit, uint256 freeCancelUntil, uint256 lateRefundBps) = _termsOf(b, lst);
         uint256 refund = price;
         if (lst.unit == Unit.ITEM) {
             if (b.shippedAt != 0) revert ExchangeItemShipped(bookingId, b.shippedAt);
         } else {
             if (block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
-            if (block.timestamp >= b.freeCancelUntil) refund = (price * b.lateRefundBps) / BPS;
+            if (block.timestamp >= freeCancelUntil) refund = (price * lateRefundBps) / BPS;
         }
         uint256 rest = price - refund;
         uint256 fee = (rest * b.feeBps) / BPS;
         address token = lst.token;
         _closeBooking(lst, b);
-        _creditRenter(b, token, refund + b.deposit);
+        _creditRenter(b, token, refund + deposit);
         _creditLister(lst, token, rest - fee);
         emit BookingCancelled(bookingId, b.renter, refund, rest - fee, fee);
         _accrueFee(token, lst.kind, fee);
@@ -426,9 +450,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         StoredBooking storage b = _activeBooking(bookingId);
         StoredListing storage lst = _listerListing(b);
         if (lst.unit != Unit.ITEM && block.timestamp >= b.start) revert ExchangeBookingStarted(bookingId, b.start);
+        (uint256 price, uint256 deposit,,) = _amountsOf(b, lst);
         _closeBooking(lst, b);
-        _creditRenter(b, lst.token, uint256(b.price) + b.deposit);
-        emit BookingCancelled(bookingId, lst.lister, b.price, 0, 0);
+        _creditRenter(b, lst.token, price + deposit);
+        emit BookingCancelled(bookingId, lst.lister, price, 0, 0);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -438,12 +463,14 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         if (payPrice && block.timestamp < b.end) revert ExchangeNotEnded(bookingId, b.end);
         bool releaseDeposit = b.depositStatus == DepositStatus.HELD && block.timestamp >= b.claimUntil;
         if (!payPrice && !releaseDeposit) revert ExchangeNothingToSettle(bookingId);
+        StoredListing storage lst = _listings[b.listingId];
+        (uint256 price, uint256 deposit,,) = _amountsOf(b, lst);
         if (releaseDeposit) {
             // the whole deposit goes back: it stays in the booking for the renter to pull (withdrawDeposit)
             b.depositStatus = DepositStatus.REFUNDABLE;
-            emit DepositReleased(bookingId, b.deposit, 0);
+            emit DepositReleased(bookingId, deposit, 0);
         }
-        if (payPrice) _settlePrice(bookingId, b, _listings[b.listingId], b.price);
+        if (payPrice) _settlePrice(bookingId, b, lst, price);
     }
 
     /// @inheritdoc ICommonsExchange
@@ -451,8 +478,9 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         StoredBooking storage b = _bookingOf(bookingId);
         if (b.depositStatus != DepositStatus.REFUNDABLE) revert ExchangeWrongDepositStatus(bookingId, b.depositStatus);
         b.depositStatus = DepositStatus.RELEASED;
-        uint256 amount = b.deposit;
-        address token = _listings[b.listingId].token;
+        StoredListing storage lst = _listings[b.listingId];
+        (, uint256 amount,,) = _amountsOf(b, lst);
+        address token = lst.token;
         if (!_isRenter(b, msg.sender)) {
             // a revoked renter membership: anyone moves the deposit to its credit, which only the DAO pays out
             // (reclaimRevokedCredit), as a deposit settled into credits before
@@ -496,7 +524,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         } else {
             // an ITEM price (a claim, or the buyer's confirmed receipt): the seller's part is settled (minus its
             // fee), the rest refunded
-            _creditRenter(b, lst.token, b.price - toLister);
+            (uint256 price,,,) = _amountsOf(b, lst);
+            _creditRenter(b, lst.token, price - toLister);
             _settlePrice(bookingId, b, lst, toLister);
         }
     }
@@ -773,6 +802,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         _core.lock = LOCKED;
     }
 
+    function _unlock() private {
+        _core.lock = UNLOCKED;
+    }
+
     function _whenNotPaused() private view {
         if (_core.paused) revert EnforcedPause();
     }
@@ -894,30 +927,79 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     /// @dev The stored booking as the interface's Booking.
     function _bookingView(uint256 bookingId) internal view returns (Booking memory b) {
         StoredBooking storage s = _bookingOf(bookingId);
-        b.renter = s.renter;
-        b.start = s.start;
-        b.units = s.units;
-        b.listingId = s.listingId;
-        b.end = s.end;
-        b.claimUntil = s.claimUntil;
-        b.feeBps = s.feeBps;
-        b.lateRefundBps = s.lateRefundBps;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            w0 := sload(s.slot)
+            w1 := sload(add(s.slot, 1))
+        }
+        // the words of StoredBooking (see its layout), decoded once each
+        b.renter = address(uint160(w0));
+        b.listingId = uint48(w0 >> 160);
+        b.units = uint16(w0 >> 208);
+        b.feeBps = uint16(w0 >> 224);
         b.status = s.status;
         b.depositStatus = s.depositStatus;
-        b.freeCancelUntil = s.freeCancelUntil;
-        b.decideBy = _claimRecords[bookingId].decideBy;
-        b.shippedAt = s.shippedAt;
-        b.renterMembership = s.renterMembership;
-        b.price = s.price;
-        b.deposit = s.deposit;
-        b.claimAmount = _claimRecords[bookingId].claimAmount;
+        b.start = uint40(w1);
+        b.end = uint40(w1 >> 40);
+        b.claimUntil = uint40(w1 >> 80);
+        b.renterMembership = uint40(w1 >> 120);
+        b.shippedAt = uint40(w1 >> 160);
+        ClaimRecord storage claim = _claimRecords[bookingId];
+        b.decideBy = claim.decideBy;
+        b.claimAmount = claim.claimAmount;
+        uint256 freeCancelUntil;
+        uint256 lateRefundBps;
+        (b.price, b.deposit, freeCancelUntil, lateRefundBps) = _termsOf(s, _listings[b.listingId]);
+        b.freeCancelUntil = uint64(freeCancelUntil);
+        b.lateRefundBps = uint16(lateRefundBps);
+    }
+
+    /// @dev The price (the unit price times the units) and deposit `b` was booked on, and the word of its terms
+    /// (price, deposit, freeCancelHours as the listing's slot 2; `past`: lateRefundBps in its top bits, see
+    /// PastTerms). The listing's own terms while the booking's version is current (the callers read the listing
+    /// anyway), else the copy `updateTerms` kept in `_pastTerms` (one slot).
+    function _amountsOf(StoredBooking storage b, StoredListing storage lst)
+        internal
+        view
+        returns (uint256 price, uint256 deposit, uint256 terms, bool past)
+    {
+        uint256 version = b.termsVersion;
+        assembly ("memory-safe") {
+            terms := sload(add(lst.slot, 2))
+        }
+        past = version != terms >> 224;
+        if (past) {
+            PastTerms storage t = _pastTerms[b.listingId][version];
+            assembly ("memory-safe") {
+                terms := sload(t.slot)
+            }
+        }
+        price = uint256(uint96(terms)) * b.units;
+        deposit = uint96(terms >> 96);
+    }
+
+    /// @dev All the terms `b` was booked on: price, deposit, the free-cancellation deadline (its start minus the
+    /// notice, floored at 0, as `book` computed it before) and the late refund share.
+    function _termsOf(StoredBooking storage b, StoredListing storage lst)
+        internal
+        view
+        returns (uint256 price, uint256 deposit, uint256 freeCancelUntil, uint256 lateRefundBps)
+    {
+        uint256 terms;
+        bool past;
+        (price, deposit, terms, past) = _amountsOf(b, lst);
+        lateRefundBps = past ? uint16(terms >> 224) : lst.lateRefundBps;
+        uint256 notice = uint256(uint32(terms >> 192)) * 1 hours;
+        uint256 start = b.start;
+        freeCancelUntil = start > notice ? start - notice : 0;
     }
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Internal: effects and money
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @dev Stores a booking with the listing's current terms snapshotted (three slots, written once each), and
+    /// @dev Stores a booking on the listing's current terms version (two slots, written once each), and
     /// emits Booked. Returns the id and what the renter pays in (price + deposit).
     function _recordBooking(
         StoredListing storage lst,
@@ -928,32 +1010,45 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         uint256 end,
         uint256 units
     ) internal returns (uint256 bookingId, uint256 due) {
-        Counters memory c = _counters;
-        bookingId = uint256(c.bookingCount) + 1;
+        bookingId = uint256(_counters.bookingCount) + 1;
         _counters.bookingCount = uint48(bookingId);
-        uint256 feeBps_ = _feeOf(c.feeBps, lst.kind);
-        uint256 price = uint256(lst.price) * units;
-        uint256 deposit = lst.deposit;
-        uint256 notice = uint256(lst.freeCancelHours) * 1 hours;
-        _bookings[bookingId] = StoredBooking({
-            renter: renter,
-            listingId: uint48(listingId),
-            units: uint16(units),
-            feeBps: uint16(feeBps_),
-            status: BookingStatus.ACTIVE,
-            depositStatus: deposit == 0 ? DepositStatus.RELEASED : DepositStatus.HELD,
-            price: uint128(price),
-            deposit: uint128(deposit),
-            start: uint40(start),
-            end: uint40(end),
-            claimUntil: uint40(deposit == 0 ? end : end + _core.claimWindow),
-            freeCancelUntil: uint40(start > notice ? start - notice : 0),
-            renterMembership: SafeCast.toUint40(renterMembership),
-            shippedAt: 0,
-            lateRefundBps: lst.lateRefundBps
-        });
+        uint256 feeBps_ = _feeOf(_counters.feeBps, lst.kind);
+        uint256 terms;
+        assembly ("memory-safe") {
+            terms := sload(add(lst.slot, 2))
+        }
+        uint256 price = uint256(uint96(terms)) * units;
+        uint256 deposit = uint96(terms >> 96);
+        StoredBooking storage b = _bookings[bookingId];
+        // the two words of StoredBooking, packed here: the fields are bounded (listing ids by the uint48 counter,
+        // units by maxUnits, fees by 1,000 bps, times by uint40 as before) and shippedAt starts at 0
+        {
+            uint256 word1 = uint256(uint40(start)) | (uint256(uint40(end)) << 40)
+                | (uint256(uint40(deposit == 0 ? end : end + _core.claimWindow)) << 80)
+                | (uint256(SafeCast.toUint40(renterMembership)) << 120) | ((terms >> 224) << 200);
+            assembly ("memory-safe") {
+                sstore(add(b.slot, 1), word1)
+            }
+        }
+        {
+            uint256 word0 = _bookingWord0(renter, listingId, units, feeBps_, deposit);
+            assembly ("memory-safe") {
+                sstore(b.slot, word0)
+            }
+        }
         due = price + deposit;
         emit Booked(bookingId, listingId, renter, start, end, units, price, deposit, (price * feeBps_) / BPS);
+    }
+
+    /// @dev The first word of a new StoredBooking (ACTIVE; its deposit HELD, or RELEASED when there is none).
+    function _bookingWord0(address renter, uint256 listingId, uint256 units, uint256 feeBps_, uint256 deposit)
+        private
+        pure
+        returns (uint256)
+    {
+        DepositStatus held = deposit == 0 ? DepositStatus.RELEASED : DepositStatus.HELD;
+        return uint256(uint160(renter)) | (listingId << 160) | (units << 208) | (feeBps_ << 224)
+            | (uint256(BookingStatus.ACTIVE) << 240) | (uint256(held) << 248);
     }
 
     /// @dev Marks a booking cancelled, refunds nothing itself, frees its slots (or restores its stock) and
@@ -986,7 +1081,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     function _payDeposit(uint256 bookingId, StoredBooking storage b, StoredListing storage lst, uint256 toLister)
         internal
     {
-        uint256 toRenter = b.deposit - toLister;
+        (, uint256 deposit,,) = _amountsOf(b, lst);
+        uint256 toRenter = deposit - toLister;
         b.depositStatus = DepositStatus.RELEASED;
         address token = lst.token;
         _creditRenter(b, token, toRenter);

@@ -562,6 +562,71 @@ def test_terms_version_counts_changes_of_price_deposit_and_policy_only(env: Env)
     assert env.book(env.renter, room, env.t0(), 1) > 0
 
 
+def test_bookings_keep_the_terms_they_were_made_on_after_the_terms_change(env: Env, token: str) -> None:
+    """A booking stores its listing's terms version, not a copy of the terms: while the version is current the
+    listing's own terms apply, after ``updateTerms`` the copy the update kept (``_pastTerms``)."""
+    t0 = env.t0()
+    owed = env.owed(token)
+    renter_credit = env.api.credits(env.renter.address, token)
+    lister_credit = env.api.credits(env.lister.address, token)
+    room = env.create(token=token)  # v0: 10**16 a night, deposit 10**17, 48 h notice, then half back
+    cancelled_late = env.book(env.renter, room, t0 + 5 * DAY, 2)
+    claimed = env.book(env.other, room, t0 + 2 * DAY, 1)
+    env.send(env.lister, env.fns.updateTerms(room, 3 * 10**16, 2 * 10**17, 0, 0))  # v1: no refund, no notice
+    by_lister = env.book(env.renter, room, t0 + 7 * DAY, 2)
+    env.send(env.lister, env.fns.updateTerms(room, 5 * 10**16, 3 * 10**17, 7 * 24, 10_000))  # v2: all back
+    current = env.book(env.other, room, t0 + DAY, 1)
+
+    def terms(booking_id: int) -> tuple[int, int, int, int]:
+        b = env.api.get_booking(booking_id)
+        return b.price, b.deposit, b.late_refund_bps, b.free_cancel_until
+
+    assert terms(cancelled_late) == (2 * 10**16, 10**17, 5_000, t0 + 5 * DAY - 48 * HOUR)
+    assert terms(claimed) == (10**16, 10**17, 5_000, t0 + 2 * DAY - 48 * HOUR)
+    assert terms(by_lister) == (6 * 10**16, 2 * 10**17, 0, t0 + 7 * DAY)
+    assert terms(current) == (5 * 10**16, 3 * 10**17, 10_000, t0 + DAY - 7 * 24 * HOUR)
+    assert env.owed(token) - owed == 2 * 10**16 + 10**16 + 6 * 10**16 + 5 * 10**16 + 7 * 10**17
+    assert env.holdings(token) == env.owed(token)
+
+    # cancellations follow the booking's own policy and amounts
+    env.control.increase_time(t0 + 4 * DAY - env.control.time())  # within v0's 48 h notice of t0 + 5 days
+    late = env.api.cancel(env.renter, cancelled_late)
+    fee = 10**16 * 500 // 10_000
+    assert (late.refund_to_renter, late.to_lister, late.fee) == (10**16, 10**16 - fee, fee)
+    assert env.api.cancel(env.lister, by_lister).refund_to_renter == 6 * 10**16
+    renter_refunds = 10**16 + 10**17 + 6 * 10**16 + 2 * 10**17
+    assert env.api.credits(env.renter.address, token) - renter_credit == renter_refunds
+
+    # claims are bounded by, and pay out of, the deposit of the booking's version
+    raises(
+        ExchangeInvalidClaimAmount,
+        lambda: env.send(env.lister, env.cfns.claimDamage(claimed, 10**17 + 1, "ipfs://x")),
+        amount=10**17 + 1,
+    )
+    env.api.claim_damage(env.lister, claimed, 10**17)
+    env.api.dispute_claim(env.other, claimed)
+    assert env.api.resolve(env.resolver, claimed, 4 * 10**16).to_renter == 6 * 10**16
+    assert env.api.settle(env.stranger, claimed).price_settled  # v0's price to the lister
+    env.control.increase_time(CLAIM_WINDOW + 2 * DAY)
+    settled = env.api.settle(env.stranger, current)  # v2 (current): price and deposit from the listing
+    assert (settled.fee, settled.deposit_to_renter) == (5 * 10**16 * 500 // 10_000, 3 * 10**17)
+    assert env.api.withdraw_deposit(env.other, current).amount == 3 * 10**17
+    earned = (10**16 - fee) + (10**16 - 10**16 * 500 // 10_000) + 4 * 10**16 + 5 * 10**16 * 19 // 20
+    assert env.api.credits(env.lister.address, token) - lister_credit == earned
+    assert env.holdings(token) == env.owed(token)
+
+
+def test_an_item_bought_before_a_price_change_settles_at_its_own_price(env: Env, token: str) -> None:
+    listing = _item(env, token, stock=5)
+    bought = env.book(env.renter, listing, 0, 2)  # 2 x 10**16
+    env.send(env.lister, env.fns.updateTerms(listing, 7 * 10**16, 0, 0, 0))
+    later = env.book(env.other, listing, 0, 1)
+    assert (env.api.get_booking(bought).price, env.api.get_booking(later).price) == (2 * 10**16, 7 * 10**16)
+    assert env.api.confirm_receipt(env.renter, bought).tx.event("BookingSettled")["fee"] == 2 * 10**16 // 50
+    assert env.api.cancel(env.other, later).refund_to_renter == 7 * 10**16
+    assert env.holdings(token) == env.owed(token)
+
+
 # -- reverts: cancellations, settlement, claims ----------------------------------------------------------
 
 

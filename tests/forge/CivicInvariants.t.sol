@@ -401,7 +401,7 @@ contract CivicInvariants is InvariantTest {
         c[9] = CitizensHandler.castVotesBySig.selector;
         _target(address(citizens), c);
 
-        bytes4[] memory e = new bytes4[](15);
+        bytes4[] memory e = new bytes4[](16);
         e[0] = ExchangeHandler.list.selector;
         e[1] = ExchangeHandler.book.selector;
         e[2] = ExchangeHandler.cancelByRenter.selector;
@@ -417,6 +417,7 @@ contract CivicInvariants is InvariantTest {
         e[12] = ExchangeHandler.claimNonDelivery.selector;
         e[13] = ExchangeHandler.withdrawDeposit.selector;
         e[14] = ExchangeHandler.flushFees.selector;
+        e[15] = ExchangeHandler.updateTerms.selector;
         _target(address(exchangeHandler), e);
 
         bytes4[] memory t = new bytes4[](14);

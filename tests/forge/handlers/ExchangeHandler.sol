@@ -58,6 +58,24 @@ contract ExchangeHandler is HandlerBase {
         } catch {}
     }
 
+    /// @dev The lister changes a listing's terms (price, deposit, cancellation policy): bookings made before keep
+    /// the terms they were made on (the escrow invariant reads them through getBooking), later ones get the new.
+    function updateTerms(uint256 listingSeed, uint256 price, uint256 deposit, uint256 policy) external {
+        uint256 count = s.exchange.listingCount();
+        if (count == 0) return;
+        uint256 id = 1 + (listingSeed % count);
+        ICommonsExchange.Listing memory lst = ExchangeLens(s.exchange.lens()).getListing(id);
+        address holder = _holderOf(lst.membership);
+        price = _bound(price, 1e9, 1e15);
+        deposit = lst.unit == Unit.ITEM || deposit % 3 == 0 ? 0 : _bound(deposit, 1e9, 1e17);
+        vm.prank(holder == address(0) ? lst.lister : holder);
+        try s.exchange.updateTerms(
+            id, price, deposit, uint32(_bound(policy, 0, 72)), uint16(_bound(policy >> 8, 0, 10_000))
+        ) {
+            _did("update terms");
+        } catch {}
+    }
+
     /// @dev Three renters try to book one listing: near now, across the next 256-slot calendar word boundary (long
     /// ranges), or just after it (short stays), so that a check or a free that stops at the first word shows.
     function book(uint256 actorSeed, uint256 listingSeed, uint256 slotSeed) external {
