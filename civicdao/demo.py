@@ -25,6 +25,7 @@ from civicdao.errors import ChainStartError
 from civicdao.exchange import CancellationPolicy, Kind, ListingSpec, SlotsTakenError, Unit
 from civicdao.governance import VoteType
 from civicdao.manifest import DEFAULT_DEPLOYMENTS_DIR, index_db_path
+from civicdao.tokens import ETH
 
 __all__ = ["run_demo", "spare_room"]
 
@@ -159,11 +160,15 @@ def _share_a_room(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> N
     dao.wait_until_settleable(booking)
     exchange.settle(residents["Dana"], booking.booking_id)
     owed_to_bo = exchange.credits(residents["Bo"].address)
-    owed_to_chidi = exchange.credits(residents["Chidi"].address)
-    say(f"   after the stay and the claim window anyone settles: Bo is owed {_eth(owed_to_bo)},")
-    say(f"   and Chidi's deposit comes back ({_eth(owed_to_chidi)}), both to withdraw when they like")
+    say(f"   after the stay and the claim window anyone settles: Bo is owed {_eth(owed_to_bo)} to withdraw")
+    returned = exchange.withdraw_deposit(residents["Chidi"], booking.booking_id)
+    say(f"   and Chidi takes his {_eth(returned.amount)} deposit back from the booking")
+    exchange.flush_fees(residents["Dana"], ETH, Kind.ROOM_HOUSE)
     fees = dao.treasury.token_balance().inflow("room_house")
-    say(f"   the {_eth(booking.fee)} fee went straight to the public treasury (room fees: {_eth(fees)})")
+    say(
+        f"   anyone sends the kept fees on: the {_eth(booking.fee)} fee reaches the public treasury "
+        f"(room fees: {_eth(fees)})"
+    )
 
 
 def _fund_the_commons(say: Say, dao: CivicDAO, residents: Mapping[str, Signer]) -> None:

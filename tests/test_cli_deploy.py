@@ -109,7 +109,7 @@ def test_demo_runs_and_leaves_no_chain(kind: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "executed: the tool lending fee is now 0 bp (EXECUTED)" in result.stdout
     assert "Dana tries an overlapping night and is refused" in result.stdout
-    assert "fee went straight to the public treasury" in result.stdout
+    assert "fee reaches the public treasury" in result.stdout
     assert "the planters claim" in result.stdout
     assert "Method of Equal Shares funds: benches by the park, a skate ramp" in result.stdout
     pid = int(re.search(r"pid (\d+)\)", result.stdout).group(1))  # type: ignore[union-attr]

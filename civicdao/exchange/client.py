@@ -627,7 +627,7 @@ class Exchange(ExchangeActions):
         return int(call(erc20.functions.balanceOf(self.address)))
 
     def pending_fees(self, token: str, kind: Kind | str | int) -> int:
-        """Fees in ``token`` of category ``kind`` that the sink refused, waiting for :meth:`flush_fees`."""
+        """Fees in ``token`` of category ``kind`` kept since the last :meth:`flush_fees` delivered them."""
         return int(call(self.contract.functions.pendingFees(checksum(token), int(Kind.parse(kind)))))
 
     def fee_bps(self, kind: Kind | str | int) -> int:
