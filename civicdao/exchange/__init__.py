@@ -2,8 +2,8 @@
 
 Residents list what sits idle (a spare room, a workshop, a drill, an hour of tutoring, a garden plot),
 priced per hour, day or item in ether or an allowed ERC-20; others book it, the price and a deposit wait in
-escrow, and settlement pays the lister, returns the deposit unless a damage claim was raised in time, and
-sends the DAO's fee straight to the treasury.
+escrow, and settlement credits the lister, makes the deposit returnable to the renter unless a damage claim
+was raised in time, and keeps the DAO's fee until anyone flushes the kept fees to the treasury in one payment.
 
 The package is laid out as the system is:
 
