@@ -129,18 +129,15 @@ class ContractClient:
             ]
         from civicdao.logs import event_logs
 
-        found: builtins.list[tuple[tuple[int, int], dict[str, Any]]] = []
-        for name in names:
-            for log in event_logs(self.contract, name, self.from_block):
-                key = (int(log["blockNumber"]), int(log["logIndex"]))
-                entry = {
-                    "event": name,
-                    "args": dict(log["args"]),
-                    "block": key[0],
-                    "tx": log["transactionHash"].to_0x_hex(),
-                }
-                found.append((key, entry))
-        return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
+        return [
+            {
+                "event": log["event"],
+                "args": dict(log["args"]),
+                "block": int(log["blockNumber"]),
+                "tx": log["transactionHash"].to_0x_hex(),
+            }
+            for log in event_logs(self.contract, names, self.from_block)  # one pass, in chain order
+        ]
 
 
 def executed_event(

@@ -193,17 +193,24 @@ def get_logs(
 
 def event_logs(
     contract: Contract,
-    event: str,
+    events: str | Sequence[str],
     from_block: int = 0,
     to_block: BlockIdentifier = "latest",
     *,
     window: RangeWindow | None = None,
 ) -> list[EventData]:
-    """The decoded ``event`` logs of ``contract`` in ``from_block..to_block``, in chain order."""
-    bound = getattr(contract.events, event)
-    topic = HexBytes(event_abi_to_log_topic(bound.abi)).to_0x_hex()
-    logs = get_logs(contract.w3, contract.address, [topic], from_block, to_block, window=window)
-    return [bound().process_log(log) for log in logs]
+    """The decoded logs of ``contract`` in ``from_block..to_block`` for ``events`` (one event name, or several
+    read in one pass over the range), in chain order."""
+    names = [events] if isinstance(events, str) else list(events)
+    by_topic = {
+        HexBytes(event_abi_to_log_topic(getattr(contract.events, name).abi)).to_0x_hex(): getattr(
+            contract.events, name
+        )
+        for name in names
+    }
+    topic0: Any = next(iter(by_topic)) if len(by_topic) == 1 else list(by_topic)  # a list: any of them
+    logs = get_logs(contract.w3, contract.address, [topic0], from_block, to_block, window=window)
+    return [by_topic[HexBytes(log["topics"][0]).to_0x_hex()]().process_log(log) for log in logs]
 
 
 def _block_number(w3: Web3, block: BlockIdentifier) -> int:

@@ -152,6 +152,22 @@ def test_newest_first_ranges_cover_the_same_logs(chain: LocalChain, suite: Suite
     assert sorted(int(e["args"]["bookingId"]) for e in booked) == sorted(scenario.bookings.values())
 
 
+def test_several_events_are_read_in_one_pass_in_chain_order(
+    chain: LocalChain, suite: Suite, scenario: Scenario
+) -> None:
+    asked: list[tuple[int, int]] = []
+    w3c = capped(chain, asked)
+    exchange = w3c.eth.contract(address=suite.exchange.address, abi=suite.exchange.abi)
+    both = event_logs(exchange, ["Booked", "BookingCancelled"])
+    one_pass = len(asked)
+    booked = event_logs(exchange, "Booked")
+    assert len(asked) == 2 * one_pass  # the same ranges once for both events, not once per event
+    assert [e for e in both if e["event"] == "Booked"] == booked
+    assert {e["event"] for e in both} == {"Booked", "BookingCancelled"}
+    order = [(int(e["blockNumber"]), int(e["logIndex"])) for e in both]
+    assert order == sorted(order)
+
+
 def test_a_provider_refusing_even_one_block_is_a_clear_error(chain: LocalChain, suite: Suite) -> None:
     w3c = capped_web3(chain, 0, "block range too large", [])
     with pytest.raises(LogReadError, match="even for block"):
