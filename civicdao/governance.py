@@ -51,6 +51,7 @@ from civicdao.signing import batch_ballot_typed_data, sign_typed_data, split_sig
 from civicdao.tx import TxRecord, call, calldata
 
 if TYPE_CHECKING:
+    from civicdao.citizens import Citizens
     from civicdao.index.queries import ProposalRow
 
 __all__ = [
@@ -625,10 +626,14 @@ class Governance(ContractClient):
         """The key whose ballot ``account`` casts on this proposal (the key that held its membership at the
         snapshot, see CitizenRegistry.snapshotVoter), or ``None`` when ``account`` rotated its membership away
         after the snapshot and may not vote on it."""
+        return self._citizens.snapshot_voter(account, self.snapshot(proposal_id))
+
+    @functools.cached_property
+    def _citizens(self) -> Citizens:
+        """The registry's client (the governor's token never changes: read once)."""
         from civicdao.citizens import Citizens  # the registry's client builds on this module's Action
 
-        citizens = Citizens.at(self.w3, call(self.contract.functions.token()))
-        return citizens.snapshot_voter(account, self.snapshot(proposal_id))
+        return Citizens.at(self.w3, call(self.contract.functions.token()))
 
     def get(self, proposal_id: int) -> Proposal:
         """One proposal with its actions, state and tally (from its ``ProposalCreated`` event).
