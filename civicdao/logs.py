@@ -202,13 +202,9 @@ def event_logs(
     """The decoded logs of ``contract`` in ``from_block..to_block`` for ``events`` (one event name, or several
     read in one pass over the range), in chain order."""
     names = [events] if isinstance(events, str) else list(events)
-    by_topic = {
-        HexBytes(event_abi_to_log_topic(getattr(contract.events, name).abi)).to_0x_hex(): getattr(
-            contract.events, name
-        )
-        for name in names
-    }
-    topic0: Any = next(iter(by_topic)) if len(by_topic) == 1 else list(by_topic)  # a list: any of them
+    bound = [getattr(contract.events, name) for name in names]
+    by_topic = {HexBytes(event_abi_to_log_topic(event.abi)).to_0x_hex(): event for event in bound}
+    topic0 = list(by_topic)  # a list of topics matches any of them
     logs = get_logs(contract.w3, contract.address, [topic0], from_block, to_block, window=window)
     return [by_topic[HexBytes(log["topics"][0]).to_0x_hex()]().process_log(log) for log in logs]
 
