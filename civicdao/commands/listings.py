@@ -68,7 +68,9 @@ def cancel(opened: Opened, *, as_json: bool, booking_id: int) -> None:
 @write_command
 @click.argument("booking_id", type=click.IntRange(0))
 def settle(opened: Opened, *, as_json: bool, booking_id: int) -> None:
-    """Pay out what a booking owes now (anyone may): the price after the end, the deposit after the window."""
+    """Settle what a booking owes now (anyone may): after the end the lister is credited the price (less
+    the fee, kept for `flush-fees`); after the claim window the renter may take the deposit
+    (`withdraw-deposit`)."""
     done = Exchange.from_suite(opened.suite).settle(opened.signer, booking_id)
     print_result(
         as_json,

@@ -469,7 +469,9 @@ class Exchange(ExchangeActions):
         )
 
     def settle(self, signer: Signer, booking_id: int) -> Settlement:
-        """Pay out what is due (anyone may call): price after the end, deposit after the claim window."""
+        """Settle what is due (anyone may call): after the end the lister is credited the price less the fee
+        (kept for :meth:`flush_fees`); after the claim window the deposit becomes the renter's to pull with
+        :meth:`withdraw_deposit`."""
         _check_id("booking_id", booking_id)
         return self._settlement(booking_id, self._send(signer, self.contract.functions.settle(booking_id)))
 
