@@ -566,7 +566,7 @@ class Exchange(ExchangeActions):
 
     def _release(self, booking_id: int, record: TxRecord) -> DepositRelease:
         """What a claim's end paid: the deposit split, or for an ITEM claim the price split (``to_lister``
-        before the fee; the fee goes to the treasury)."""
+        before the fee; the fee is kept for :meth:`flush_fees`)."""
         released = self._events(record, "DepositReleased")
         if released:
             event = released[0]

@@ -398,8 +398,8 @@ class WebData:
         return self._tx(self.suite.exchange.functions.cancelByRenter(bid), 0, f"cancel booking {bid}")
 
     def settle_tx(self, booking_id: str) -> TxRequest:
-        """``settle(bookingId)``: after the stay and the claim window, pays the lister and returns the deposit
-        into the booking (the renter then pulls it)."""
+        """``settle(bookingId)``: after the stay and the claim window, credits the lister and returns the
+        deposit into the booking (the renter then pulls it)."""
         bid = _uint(booking_id, "booking id")
         return self._tx(self.suite.exchange.functions.settle(bid), 0, f"settle booking {bid}")
 
