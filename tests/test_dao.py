@@ -230,8 +230,9 @@ def test_quickstart_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     printed = capsys.readouterr().out
     assert "3 citizens" in printed
     assert "executed; tool fee now 0 bp" in printed
-    assert re.search(
-        r"Bob withdrew 29100000000000000 wei; the treasury got a 900000000000000 wei fee", printed
+    assert (
+        "Bob withdrew 29100000000000000 wei, Carol 100000000000000000 wei; "
+        "the treasury got 900000000000000 wei of fees" in printed
     )
     assert re.search(r"grant 0 created by proposal \d+", printed)
     assert re.search(r"Carol claims [1-9]\d* wei", printed)
