@@ -402,6 +402,13 @@ class _Deployment:
         for resolver in config.resolvers:
             self._grant(exchange, "RESOLVER_ROLE", checksum(resolver, what="resolver"))
 
+        # A rotation or revocation moves what the old key is owed on the exchange in the same transaction.
+        self._setting(
+            "registry.membershipHook",
+            lambda: call(registry.functions.membershipHook()) == exchange.address,
+            registry.functions.setMembershipHook(exchange.address),
+        )
+
         # Hand over: the Timelock administers everything, then the deployer lets go of every role.
         self._grant(registry, DEFAULT_ADMIN_ROLE, timelock.address)
         self._grant(treasury, "GOVERNOR_ROLE", timelock.address)

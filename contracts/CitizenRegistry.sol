@@ -11,6 +11,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICitizenRegistryFull} from "./interfaces/ICitizenRegistryFull.sol";
+import {IMembershipHook} from "./interfaces/IMembershipHook.sol";
 
 /// @title CitizenRegistry
 /// @notice One soulbound (ERC-5192) residency membership per verified resident, with OpenZeppelin voting power
@@ -162,6 +163,10 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     /// is replaced).
     Checkpoints.Trace208 private _supply;
 
+    /// @dev Told of every rotation and revocation (the exchange, whose credits follow the membership). Last, so
+    /// that the slots before it keep their places.
+    IMembershipHook private _membershipHook;
+
     // ─────────────────────────────── constructor ──────────────────────────────
 
     /// @notice Deploys the registry.
@@ -213,6 +218,13 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
         _burn(tokenId); // voting units leave the holder's delegate now; past checkpoints are kept
 
         emit CitizenRevoked(citizen, tokenId, reason, caller);
+        _notifyMoved(citizen, address(0), tokenId);
+    }
+
+    /// @inheritdoc ICitizenRegistryFull
+    function setMembershipHook(address hook) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _membershipHook = IMembershipHook(hook);
+        emit MembershipHookSet(hook);
     }
 
     /// @inheritdoc ICitizenRegistryFull
@@ -341,6 +353,11 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
     }
 
     /// @inheritdoc ICitizenRegistryFull
+    function membershipHook() external view returns (address) {
+        return address(_membershipHook);
+    }
+
+    /// @inheritdoc ICitizenRegistryFull
     function credentialUsed(bytes32 credentialHash) external view returns (bool) {
         return _credentialUsed[credentialHash];
     }
@@ -462,6 +479,15 @@ contract CitizenRegistry is ERC721Votes, AccessControl, ICitizenRegistryFull {
         _update(to, tokenId, address(0)); // internal move (auth = 0): moves the holder and the voting unit
 
         emit CitizenRotated(from, to, tokenId, authorizedBy);
+        _notifyMoved(from, to, tokenId);
+    }
+
+    /// @dev Tells the hook (if any) that `from` lost `tokenId`, after every change of the registry's own: the
+    /// hook is the DAO's exchange, and a hook that reverts undoes the rotation or revocation with it, so money
+    /// never stays with a key that lost its membership.
+    function _notifyMoved(address from, address to, uint256 tokenId) private {
+        IMembershipHook hook = _membershipHook;
+        if (address(hook) != address(0)) hook.onMembershipMoved(from, to, tokenId);
     }
 
     /// @dev Appends (`now_`, `value`) unless `trace` already has an entry at `now_` (the first one stands).

@@ -8,6 +8,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICitizenRegistry} from "./interfaces/ICitizenRegistry.sol";
 import {ICommonsExchange} from "./interfaces/ICommonsExchange.sol";
+import {IMembershipHook} from "./interfaces/IMembershipHook.sol";
 import {BookingStatus, DepositStatus, Kind, Unit} from "./interfaces/types/ExchangeTypes.sol";
 import {IFeeSink} from "./interfaces/IFeeSink.sol";
 import {CurrencyTransfer} from "./libraries/CurrencyTransfer.sol";
@@ -98,6 +99,13 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     uint256 public constant MAX_UNITS_PER_BOOKING = ExchangeLimits.MAX_UNITS_PER_BOOKING;
     /// @dev Credits are keyed by holder: an address as uint160, a citizen membership id with this bit set.
     uint256 private constant MEMBER_KEY = 1 << 255;
+    /// @dev Set in an address's ETH credit word once the address has lost a membership (`onMembershipMoved`):
+    /// money owed to a membership is then credited to whoever holds it now, not to this key. An amount never
+    /// reaches this bit (prices and deposits are below 2^96).
+    uint256 private constant KEY_LOST = 1 << 255;
+    uint256 private constant AMOUNT_MASK = KEY_LOST - 1;
+    /// @dev Most tokens the DAO may ever allow: a rotation moves the old key's credit in each (bounded work).
+    uint256 private constant MAX_TOKENS = 16;
     uint8 private constant UNLOCKED = 1;
     uint8 private constant LOCKED = 2;
     uint8 private constant RESIDENTS_ONLY = 1;
@@ -204,6 +212,10 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     mapping(uint256 holder => uint256) private _activeHousing;
     /// @dev Last, so that the slots before it keep their places (tests/forge reads the credit ledger's slot).
     mapping(uint256 listingId => mapping(uint256 version => PastTerms)) private _pastTerms;
+    /// @dev Every token the DAO has ever allowed, in order (at most MAX_TOKENS), so that a rotation can move the old
+    /// key's credit in each.
+    mapping(uint256 index => address token) private _tokenAt;
+    uint256 private _tokenCount;
 
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Modifiers
@@ -418,7 +430,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         uint256 due;
         (bookingId, due) = _recordBooking(lst, listingId, renter, renterMembership, start, end, units);
         address token = lst.token;
-        _owed[token] += due;
+        _addOwed(token, due);
         CurrencyTransfer.collect(token, due);
     }
 
@@ -491,7 +503,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
             _credit(membership, address(0), token, amount);
             return;
         }
-        _owed[token] -= amount;
+        _subOwed(token, amount);
         emit DepositWithdrawn(bookingId, msg.sender, token, amount);
         CurrencyTransfer.send(token, msg.sender, amount);
     }
@@ -551,12 +563,16 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICommonsExchange
-    function withdraw(address token) external nonReentrant {
+    /// @dev Without the reentrancy lock, measured: its `_core` read is 2,100 gas of the 35,000 a withdrawal may
+    /// cost (issue 11). Safe without it: `_withdraw` reads and writes only the caller's credit (and, for a token,
+    /// its running total) and zeroes them before its one external call, so a re-entered call finds them spent.
+    function withdraw(address token) external {
         _withdraw(token, payable(msg.sender));
     }
 
     /// @inheritdoc ICommonsExchange
-    function withdrawTo(address token, address payable to) external nonReentrant {
+    /// @dev No reentrancy lock, as `withdraw`.
+    function withdrawTo(address token, address payable to) external {
         if (to == address(0)) revert ExchangeZeroAddress();
         _withdraw(token, to);
     }
@@ -571,11 +587,8 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         if (MembershipLookup.holderOf(address(_core.registry), membership) != address(0)) {
             revert ExchangeMembershipLive(membership);
         }
-        uint256 key = MEMBER_KEY | membership;
-        uint256 amount = _credits[key][token];
+        uint256 amount = _takeCredit(MEMBER_KEY | membership, token);
         if (amount == 0) revert ExchangeNoRevokedCredit(membership, token);
-        _credits[key][token] = 0;
-        _owed[token] -= amount;
         emit RevokedCreditReclaimed(membership, token, to, amount);
         CurrencyTransfer.send(token, to, amount);
     }
@@ -590,7 +603,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         if (stored <= FEE_SENTINEL) revert ExchangeNoPendingFees(token, kind);
         uint256 amount = stored - FEE_SENTINEL;
         _pendingFees[token][kind] = FEE_SENTINEL;
-        _owed[token] -= amount;
+        _subOwed(token, amount);
         IFeeSink sink = _feeSink;
         emit FeePaid(token, kind, amount);
         if (token == address(0)) {
@@ -637,11 +650,32 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         }
     }
 
+    /// @inheritdoc IMembershipHook
+    /// @dev Moves the old key's credit in ETH and in every token ever allowed (at most MAX_TOKENS) and marks the key
+    /// (KEY_LOST), so that later money owed to the membership is credited to its holder, not to this key.
+    function onMembershipMoved(address from, address to, uint256 membership) external {
+        if (msg.sender != address(_core.registry)) revert ExchangeOnlyRegistry(msg.sender);
+        uint256 dest = to == address(0) ? MEMBER_KEY | membership : uint160(to);
+        mapping(address token => uint256) storage held = _credits[uint160(from)];
+        uint256 count = _tokenCount;
+        for (uint256 i = 0; i <= count; ++i) {
+            // ETH first (its word may carry KEY_LOST already), then every token ever allowed
+            address token = i == 0 ? address(0) : _tokenAt[i - 1];
+            uint256 amount = held[token] & AMOUNT_MASK;
+            if (amount != 0) {
+                held[token] = 0;
+                _credits[dest][token] += amount;
+                emit CreditMoved(from, to, membership, token, amount);
+            }
+        }
+        held[address(0)] = KEY_LOST;
+    }
+
     /// @inheritdoc ICommonsExchange
     function sweepSurplus(address token, address payable to) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         if (to == address(0)) revert ExchangeZeroAddress();
         uint256 balance = CurrencyTransfer.balanceOfSelf(token);
-        uint256 owed = _owed[token];
+        uint256 owed = totalOwed(token);
         if (balance <= owed) revert ExchangeNoSurplus(token);
         emit SurplusSwept(token, to, balance - owed);
         CurrencyTransfer.send(token, to, balance - owed);
@@ -701,14 +735,12 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
 
     /// @inheritdoc ICommonsExchange
     function credits(address account, address token) external view returns (uint256) {
-        uint256 membership = _membershipOf(account);
-        uint256 own = _credits[uint160(account)][token];
-        return membership == 0 ? own : own + _credits[MEMBER_KEY | membership][token];
+        return _credits[uint160(account)][token] & AMOUNT_MASK;
     }
 
     /// @inheritdoc ICommonsExchange
-    function totalOwed(address token) external view returns (uint256) {
-        return _owed[token];
+    function totalOwed(address token) public view returns (uint256) {
+        return token == address(0) ? address(this).balance : _owed[token];
     }
 
     /// @inheritdoc ICommonsExchange
@@ -1098,12 +1130,32 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         _credit(b.renterMembership, b.renter, token, amount);
     }
 
-    /// @dev Credits a citizen's membership (whoever holds it at withdrawal), or else the address.
+    /// @dev Credits `account`; money owed to a membership goes to whoever holds it now when `account` has lost a
+    /// membership since (KEY_LOST; a registry lookup only then), or to the membership itself once it is revoked
+    /// (only the DAO pays that out, `reclaimRevokedCredit`).
     function _credit(uint256 membership, address account, address token, uint256 amount) internal {
         if (amount == 0) return;
-        _credits[_holderKey(membership, account)][token] += amount;
-        if (membership == 0) emit Credited(account, token, amount);
-        else emit MembershipCredited(membership, token, amount);
+        if (membership != 0 && (account == address(0) || _credits[uint160(account)][address(0)] & KEY_LOST != 0)) {
+            account = MembershipLookup.holderOf(address(_core.registry), membership);
+            if (account == address(0)) {
+                _credits[MEMBER_KEY | membership][token] += amount;
+                emit MembershipCredited(membership, token, amount);
+                return;
+            }
+        }
+        _credits[uint160(account)][token] += amount;
+        emit Credited(account, token, amount);
+    }
+
+    /// @dev The running total owed is kept for tokens only: ETH arrives only through bookings (there is no receive
+    /// function), so all the ETH the exchange holds is owed, bar ETH forced in by SELFDESTRUCT; not keeping it
+    /// spares every ETH withdrawal a cold slot (issue 11).
+    function _addOwed(address token, uint256 amount) private {
+        if (token != address(0)) _owed[token] += amount;
+    }
+
+    function _subOwed(address token, uint256 amount) private {
+        if (token != address(0)) _owed[token] -= amount;
     }
 
     /// @dev Keeps `amount` of fee for the sink (flushFees delivers it); the slot is never fresh (sentinel).
@@ -1116,26 +1168,35 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
     /// @dev Writes the sentinel of every kind's pending-fee slot of `token` (ETH at deployment, a token when the
     /// DAO allows it), so that no settlement pays a fresh slot for its fee.
     function _initFeeSlots(address token) internal {
+        if (token != address(0) && _pendingFees[token][Kind(0)] == 0) {
+            // allowed for the first time
+            uint256 count = _tokenCount;
+            if (count == MAX_TOKENS) revert ExchangeTooManyTokens(MAX_TOKENS);
+            _tokenAt[count] = token;
+            _tokenCount = count + 1;
+        }
         for (uint256 k = 0; k <= uint256(Kind.NATURE); ++k) {
             mapping(Kind => uint256) storage fees = _pendingFees[token];
             if (fees[Kind(k)] == 0) fees[Kind(k)] = FEE_SENTINEL;
         }
     }
 
-    /// @dev Pays out the caller's address credit plus the credit of the membership it holds now.
+    /// @dev Pays out the caller's credit. One slot for ETH: what a membership is owed sits with the key that holds
+    /// it (the registry's hook moves it on a rotation), so no registry lookup is needed here.
     function _withdraw(address token, address payable to) internal {
         address account = msg.sender;
-        uint256 membership = _membershipOf(account);
-        uint256 amount = _credits[uint160(account)][token];
-        _credits[uint160(account)][token] = 0;
-        if (membership != 0) {
-            mapping(address token => uint256) storage held = _credits[MEMBER_KEY | membership];
-            amount += held[token];
-            held[token] = 0;
-        }
+        uint256 amount = _takeCredit(uint160(account), token);
         if (amount == 0) revert ExchangeNothingToWithdraw(account, token);
-        _owed[token] -= amount;
         emit Withdrawn(account, token, to, amount);
         CurrencyTransfer.send(token, to, amount);
+    }
+
+    /// @dev Empties the credit kept under `key` in `token` (a KEY_LOST mark stays) and returns it.
+    function _takeCredit(uint256 key, address token) private returns (uint256 amount) {
+        mapping(address token => uint256) storage held = _credits[key];
+        uint256 word = held[token];
+        amount = word & AMOUNT_MASK;
+        held[token] = word & KEY_LOST;
+        _subOwed(token, amount);
     }
 }

@@ -610,6 +610,8 @@ def test_dao_action_builders_refuse_bad_input(ex: Exchange) -> None:
         ex.role_action(b"\x00" * 32, ETH)
     with pytest.raises(InvalidAddressError):
         ex.sweep_surplus_action(ETH, "0xnope")
+    with pytest.raises(ExchangeInputError, match="only a token's surplus"):
+        ex.sweep_surplus_action(ETH, ex.address)
     action = ex.unpause_action()
     assert action.target == ex.address and action.value == 0 and "Unpause" in action.description
 

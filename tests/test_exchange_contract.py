@@ -57,6 +57,7 @@ from civicdao._custom_errors import (
     ExchangeNotRenter,
     ExchangeNotResident,
     ExchangeOnlyClaims,
+    ExchangeOnlyRegistry,
     ExchangeOnlySettings,
     ExchangeOutOfStock,
     ExchangeOutsideWindow,
@@ -68,6 +69,7 @@ from civicdao._custom_errors import (
     ExchangeStartMisaligned,
     ExchangeTermsChanged,
     ExchangeTokenNotAllowed,
+    ExchangeTooManyTokens,
     ExchangeUnknownBooking,
     ExchangeUnknownListing,
     ExchangeWrongBookingStatus,
@@ -210,6 +212,7 @@ def env(w3: Web3, control: ChainControl, accounts: list[NodeSigner]) -> Iterator
         w3, admin, "CommonsExchange", admin.address, registry.address, sink.address,
         CLAIM_WINDOW, DISPUTE_WINDOW, DELIVERY_WINDOW,
     )  # fmt: skip
+    transact(w3, admin, registry.functions.setMembershipHook(exchange.address))
     for citizen in (lister, renter, other):
         transact(w3, admin, registry.functions.setCitizen(citizen.address, True))
     settings = Exchange(w3, exchange).settings
@@ -817,6 +820,9 @@ def test_withdraw_to_and_sweep_surplus_never_touch_what_is_owed(env: Env) -> Non
         lambda: env.send(env.admin, env.fns.sweepSurplus(env.usd.address, env.admin.address)),
     )
     raises(ExchangeZeroAddress, lambda: env.send(env.admin, env.fns.sweepSurplus(env.usd.address, ETH)))
+    # no running ETH total is kept (a withdrawal reads one slot): all the ETH held counts as owed
+    assert env.owed(ETH) == env.holdings(ETH)
+    raises(ExchangeNoSurplus, lambda: env.send(env.admin, env.fns.sweepSurplus(ETH, env.admin.address)), token=ETH)
     env.send(env.stranger, env.usd.functions.transfer(env.exchange.address, 777))  # sent by mistake
     owed = env.owed(env.usd.address)
     assert env.holdings(env.usd.address) == owed + 777
@@ -914,8 +920,8 @@ def test_reverting_receiver_blocks_only_itself(env: Env) -> None:
     assert env.holdings(ETH) == env.owed(ETH) == 10**17  # its deposit waits for an account that can take it
 
 
-@pytest.mark.parametrize("target", ["withdraw", "cancelByLister", "settle"])
-def test_reentrant_attacker_is_paid_once_and_cannot_re_enter(env: Env, target: str) -> None:
+def test_reentrant_withdrawal_is_paid_once(env: Env) -> None:
+    """`withdraw` takes no lock (issue 11): it empties the credit before its one call, so re-entering finds none."""
     t0 = env.t0()
     attacker, _ = deploy_contract(env.w3, env.admin, "MockReentrantAttacker")
     room = env.create()
@@ -924,21 +930,41 @@ def test_reentrant_attacker_is_paid_once_and_cannot_re_enter(env: Env, target: s
     record = _via(env, attacker, env.book_fn(room, t0 + 5 * DAY, 1), value=due)
     _via(env, attacker, env.fns.cancelByRenter(int(record.event("Booked")["bookingId"])))
     assert env.api.credits(attacker.address) == due
+    env.send(env.stranger, attacker.functions.arm(env.exchange.address, calldata(env.fns.withdraw(ETH))))
+    before = env.w3.eth.get_balance(attacker.address)
+    attempt = _via(env, attacker, env.fns.withdraw(ETH)).event("MockReentryAttempted")
+    assert attempt["succeeded"] is False
+    assert "0x" + bytes(attempt["revertData"])[:4].hex() == ExchangeNothingToWithdraw.selector
+    assert call(attacker.functions.lastReentryFailed())
+    assert env.w3.eth.get_balance(attacker.address) == before + due  # paid exactly once
+    assert env.api.credits(attacker.address) == 0
+    assert env.api.get_booking(victim).status is BookingStatus.ACTIVE
+    assert env.holdings(ETH) == 10**16 + 10**17  # the victim's escrow, untouched
+
+
+@pytest.mark.parametrize("target", ["withdrawDeposit", "cancelByLister", "settle"])
+def test_reentry_from_a_locked_payout_is_refused(env: Env, target: str) -> None:
+    """A locked payout (`withdrawDeposit`) that hands the renter control cannot be re-entered into a locked function."""
+    t0 = env.t0()
+    attacker, _ = deploy_contract(env.w3, env.admin, "MockReentrantAttacker")
+    room = env.create()
+    victim = env.book(env.other, room, t0 + 20 * DAY, 1)  # someone else's money in escrow
+    record = _via(env, attacker, env.book_fn(room, t0 + DAY, 1), value=10**16 + 10**17)
+    its_booking = int(record.event("Booked")["bookingId"])
+    env.control.increase_time(t0 + 2 * DAY + CLAIM_WINDOW - env.control.time())
+    env.api.settle(env.stranger, its_booking)  # the deposit waits in the booking for its renter
     reentry = {
-        "withdraw": env.fns.withdraw(ETH),
+        "withdrawDeposit": env.fns.withdrawDeposit(its_booking),
         "cancelByLister": env.fns.cancelByLister(victim),
         "settle": env.fns.settle(victim),
     }[target]
     env.send(env.stranger, attacker.functions.arm(env.exchange.address, calldata(reentry)))
     before = env.w3.eth.get_balance(attacker.address)
-    attempt = _via(env, attacker, env.fns.withdraw(ETH)).event("MockReentryAttempted")
+    attempt = _via(env, attacker, env.fns.withdrawDeposit(its_booking)).event("MockReentryAttempted")
     assert attempt["succeeded"] is False
     assert "0x" + bytes(attempt["revertData"])[:4].hex() == ReentrancyGuardReentrantCall.selector
-    assert call(attacker.functions.lastReentryFailed())
-    assert env.w3.eth.get_balance(attacker.address) == before + due  # paid exactly once
-    assert env.api.credits(attacker.address) == 0
+    assert env.w3.eth.get_balance(attacker.address) == before + 10**17  # its deposit, exactly once
     assert env.api.get_booking(victim).status is BookingStatus.ACTIVE
-    assert env.holdings(ETH) == env.owed(ETH) == 10**16 + 10**17
 
 
 def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
@@ -959,12 +985,13 @@ def test_reentrant_token_cannot_re_enter_or_block_others(env: Env) -> None:
     env.send(env.stranger, evil.functions.arm(env.exchange.address, b""))
     mine = int(env.send(env.renter, env.book_fn(room, t0 + 9 * DAY, 1)).event("Booked")["bookingId"])
     env.send(env.renter, env.fns.cancelByRenter(mine))
-    # during the payout of a withdrawal, re-enter to withdraw again: refused
+    # during the payout of a withdrawal, re-enter to withdraw again: the credit is already spent (withdraw
+    # takes no lock: it empties the credit before it calls the token)
     env.send(
         env.stranger,
         evil.functions.arm(env.exchange.address, calldata(env.fns.withdraw(evil.address))),
     )
-    raises(ReentrancyGuardReentrantCall, lambda: env.send(env.renter, env.fns.withdraw(evil.address)))
+    raises(ExchangeNothingToWithdraw, lambda: env.send(env.renter, env.fns.withdraw(evil.address)))
     env.send(env.stranger, evil.functions.arm(env.exchange.address, b""))
     assert env.api.withdraw(env.renter, evil.address).amount == 10**16 + 10**17
     assert env.api.get_booking(honest).status is BookingStatus.ACTIVE
@@ -1263,6 +1290,93 @@ def test_after_a_key_rotation_the_old_key_loses_listings_and_earnings_and_the_ne
         assert env.api.cancel(new_renter, refunded).refund_to_renter == 10**16
         assert env.api.withdraw(new_renter, token).amount == 10**16 + 10**17
         assert env.holdings(token) == env.owed(token)
+    finally:
+        env.control.revert(snapshot)
+
+
+def test_only_the_registry_tells_the_exchange_that_a_key_lost_its_membership(env: Env) -> None:
+    moved = env.fns.onMembershipMoved(env.lister.address, env.stranger.address, 1)
+    for signer in (env.stranger, env.admin, env.lister):
+        raises(ExchangeOnlyRegistry, lambda signer=signer: env.send(signer, moved), caller=signer.address)
+    assert env.api.credits(env.stranger.address) == 0
+
+
+def test_a_rotation_moves_the_old_key_s_credit_in_eth_and_every_token_at_once(
+    env: Env, accounts: list[NodeSigner]
+) -> None:
+    new_key = accounts[6]
+    snapshot = env.control.snapshot()
+    try:
+        t0 = env.t0()
+        usd = str(env.usd.address)
+        for token in (ETH, usd):
+            room = env.create(token=token)
+            booking = env.book(env.renter, room, t0 + 10 * DAY, 1)
+            env.api.cancel(env.renter, booking)  # the whole price and deposit: the renter's credit
+        owed = {token: env.api.credits(env.renter.address, token) for token in (ETH, usd)}
+        assert owed == {ETH: 10**16 + 10**17, usd: 10**16 + 10**17}
+        _rotate(env, env.renter.address, new_key.address)
+        moved = env.w3.eth.get_logs(
+            {"address": env.exchange.address, "topics": [env.exchange.events.CreditMoved().topic]}
+        )
+        events = [env.exchange.events.CreditMoved().process_log(log)["args"] for log in moved[-2:]]
+        assert [(e["from"], e["to"], e["token"], e["amount"]) for e in events] == [
+            (env.renter.address, new_key.address, token, owed[token]) for token in (ETH, usd)
+        ]
+        for token in (ETH, usd):
+            assert env.api.credits(env.renter.address, token) == 0
+            raises(ExchangeNothingToWithdraw, lambda token=token: env.send(env.renter, env.fns.withdraw(token)))
+            assert env.api.withdraw(new_key, token).amount == owed[token]
+    finally:
+        env.control.revert(snapshot)
+
+
+def test_a_key_that_lost_its_membership_and_joins_again_is_paid_its_own_and_not_the_old_membership_s(
+    env: Env, accounts: list[NodeSigner]
+) -> None:
+    """A key marked by a rotation is credited, after a registry lookup, only what the membership it holds earns."""
+    new_key = accounts[6]
+    snapshot = env.control.snapshot()
+    try:
+        t0 = env.t0()
+        earned = 10**16 - 10**16 * 500 // 10_000
+        old_room = env.create()
+        old_booking = env.book(env.renter, old_room, t0 + DAY, 1)
+        _rotate(env, env.lister.address, new_key.address)
+        env.send(env.admin, env.registry.functions.setCitizen(env.lister.address, True))  # a new membership
+        new_room = env.create()  # the old key lists again, as a citizen
+        assert env.api.get_listing(new_room).membership != env.api.get_listing(old_room).membership
+        new_booking = env.book(env.renter, new_room, t0 + DAY, 1)
+        env.control.increase_time(t0 + 2 * DAY - env.control.time())
+        env.api.settle(env.stranger, old_booking)  # earned by the old membership: its holder now
+        env.api.settle(env.stranger, new_booking)  # earned by the key's new membership: the key
+        assert env.api.credits(new_key.address) == earned
+        assert env.api.credits(env.lister.address) == earned
+        assert env.api.withdraw(env.lister).amount == earned
+        assert env.api.credits(env.lister.address) == 0
+        assert env.api.withdraw(new_key).amount == earned
+    finally:
+        env.control.revert(snapshot)
+
+
+def test_the_dao_allows_at_most_sixteen_tokens_ever(env: Env) -> None:
+    """A rotation moves the old key's credit in every token ever allowed: their number is bounded."""
+    snapshot = env.control.snapshot()
+    try:
+        allow = env.sfns.setTokenAllowed
+        env.send(env.admin, allow(env.usd.address, False))
+        env.send(env.admin, allow(env.usd.address, True))  # allowed again: still one token
+        extra = [Web3.to_checksum_address(f"0x{index:040x}") for index in range(0x1000, 0x100F)]
+        for token in extra:  # 15 more: 16 in all
+            env.send(env.admin, allow(token, True))
+        env.send(env.admin, allow(extra[0], False))
+        raises(
+            ExchangeTooManyTokens,
+            lambda: env.send(env.admin, allow(Web3.to_checksum_address(f"0x{0x2000:040x}"), True)),
+            max=16,
+        )
+        env.send(env.admin, allow(extra[0], True))  # ever allowed: allowed again
+        assert env.api.is_token_allowed(extra[0])
     finally:
         env.control.revert(snapshot)
 

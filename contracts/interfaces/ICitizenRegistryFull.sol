@@ -91,6 +91,10 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @param authorizedBy The admin who called `rotate` or the registrar who signed the rotation.
     event CitizenRotated(address indexed from, address indexed to, uint256 indexed tokenId, address authorizedBy);
 
+    /// @notice Emitted when the admin sets the contract told of every rotation and revocation.
+    /// @param hook The new hook (address(0): none).
+    event MembershipHookSet(address indexed hook);
+
     // ──────────────────────────────── functions ───────────────────────────────
 
     /// @notice Registers `citizen` with a salted credential hash. Only REGISTRAR_ROLE. Moves
@@ -140,6 +144,16 @@ interface ICitizenRegistryFull is ICitizenRegistry {
     /// @param tokenId The token to query.
     /// @return Always true.
     function locked(uint256 tokenId) external view returns (bool);
+
+    /// @notice Sets the contract told of every rotation and revocation (`IMembershipHook.onMembershipMoved`, called
+    /// in the same transaction, after the registry's own changes): the exchange, whose credits are kept by address
+    /// and move with the membership. Only DEFAULT_ADMIN_ROLE (the Timelock after deployment).
+    /// @param hook The hook, or address(0) for none.
+    function setMembershipHook(address hook) external;
+
+    /// @notice The contract told of every rotation and revocation (address(0): none).
+    /// @return The hook.
+    function membershipHook() external view returns (address);
 
     /// @notice Whether a credential hash has ever been consumed.
     /// @param credentialHash The hash to query.

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ICommonsExchangeErrors} from "./errors/ICommonsExchangeErrors.sol";
 import {ICommonsExchangeEvents} from "./events/ICommonsExchangeEvents.sol";
+import {IMembershipHook} from "./IMembershipHook.sol";
 import {BookingStatus, DepositStatus, Kind, Unit} from "./types/ExchangeTypes.sol";
 
 /// @title ICommonsExchange
@@ -13,7 +14,7 @@ import {BookingStatus, DepositStatus, Kind, Unit} from "./types/ExchangeTypes.so
 /// that is only emitted. Amounts are in the listing's token (address(0) = ETH). Its errors are in
 /// ICommonsExchangeErrors, its events in ICommonsExchangeEvents, and the enums they carry (Kind, Unit,
 /// BookingStatus, DepositStatus) at file level in types/ExchangeTypes.sol.
-interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
+interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents, IMembershipHook {
     // ─────────────────────────────────────────────────────────────────────────────────────────────
     // Types
     // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -235,8 +236,9 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     // Money out
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// @notice Withdraws the caller's whole credit in `token` (address(0) = ETH) to the caller: what is owed to
-    /// its address and, for a citizen, what is owed to the membership it holds now (a rotated-away key gets none).
+    /// @notice Withdraws the caller's whole credit in `token` (address(0) = ETH) to the caller. A citizen's credit
+    /// follows the membership: a rotation moves it to the new key at once (the registry calls
+    /// `onMembershipMoved`), so a rotated-away key has nothing left to withdraw.
     /// @param token The token.
     function withdraw(address token) external;
 
@@ -271,8 +273,9 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @param to The recipient.
     function reclaimRevokedCredit(uint256 membership, address token, address payable to) external;
 
-    /// @notice Sends `token` held above `totalOwed(token)` (tokens or ETH sent by mistake) to `to`. Never touches
-    /// escrow, credits or pending fees.
+    /// @notice Sends `token` held above `totalOwed(token)` (tokens sent by mistake) to `to`. Never touches escrow,
+    /// credits or pending fees. Not for ETH: no running ETH total is kept (see `totalOwed`), so ETH forced in by
+    /// SELFDESTRUCT cannot be told apart and stays (ExchangeNoSurplus).
     /// @param token The token (address(0) = ETH).
     /// @param to The recipient (e.g. the treasury).
     function sweepSurplus(address token, address payable to) external;
@@ -309,14 +312,17 @@ interface ICommonsExchange is ICommonsExchangeErrors, ICommonsExchangeEvents {
     /// @return The bits.
     function calendarWord(uint256 listingId, uint256 word) external view returns (uint256);
 
-    /// @notice Withdrawable credit of `account` in `token`: its address's credit plus, for a citizen, the credit
-    /// of the membership it holds now.
+    /// @notice Withdrawable credit of `account` in `token` (a citizen's includes what its membership earned
+    /// under earlier keys: rotations move it).
     /// @param account The account.
     /// @param token The token.
     /// @return The credit.
     function credits(address account, address token) external view returns (uint256);
 
     /// @notice Everything the exchange owes in `token` (escrow + credits + pending fees); its balance must equal it.
+    /// For a token this is a running total. For ETH (address(0)) it is the exchange's balance: ETH arrives only
+    /// through bookings, and a running total would cost every ETH withdrawal a cold slot (2,100-5,000 gas); the
+    /// test suite checks the sum of escrow, credits and pending fees against the balance instead.
     /// @param token The token.
     /// @return The amount owed.
     function totalOwed(address token) external view returns (uint256);

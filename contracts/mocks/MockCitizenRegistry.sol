@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
+import {IMembershipHook} from "../interfaces/IMembershipHook.sol";
 
 /// @title MockCitizenRegistry
 /// @author CivicDAO
@@ -15,6 +16,7 @@ contract MockCitizenRegistry is ICitizenRegistry {
     mapping(address account => uint256 membership) private _membershipOf;
     mapping(uint256 membership => address holder) private _holderOf;
     uint256 private _lastMembership;
+    IMembershipHook private _hook;
 
     /// @notice Marks `account` as a citizen or not (anyone may call: test only). A new citizen gets a fresh
     /// membership id (1, 2, …); marking an existing citizen again keeps its id; `false` removes the id.
@@ -47,11 +49,22 @@ contract MockCitizenRegistry is ICitizenRegistry {
         return holder;
     }
 
+    /// @notice Sets the hook told when a key loses its membership, as CitizenRegistry.setMembershipHook (anyone).
+    /// @param hook The hook, or address(0).
+    function setMembershipHook(address hook) external {
+        _hook = IMembershipHook(hook);
+    }
+
+    /// @dev A key that loses its membership tells the hook who holds it now: the key given it by an earlier
+    /// `setMembership` (a rotation: set the new key first), or nobody (a revocation).
     function _setMembership(address account, uint256 membership) private {
         uint256 old = _membershipOf[account];
         if (old != 0 && _holderOf[old] == account) delete _holderOf[old];
         _membershipOf[account] = membership;
         if (membership != 0) _holderOf[membership] = account;
+        if (old != 0 && old != membership && address(_hook) != address(0)) {
+            _hook.onMembershipMoved(account, _holderOf[old], old);
+        }
     }
 
     /// @inheritdoc ICitizenRegistry

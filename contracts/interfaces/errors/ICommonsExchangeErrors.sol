@@ -241,6 +241,15 @@ interface ICommonsExchangeErrors {
     /// @param caller The caller.
     error ExchangeOnlyClaims(address caller);
 
+    /// @dev Indicates a call of the membership hook by anyone but the exchange's citizen registry.
+    /// @param caller The caller.
+    error ExchangeOnlyRegistry(address caller);
+
+    /// @dev Indicates that the DAO tried to allow a new token beyond the most the exchange supports (a rotation
+    /// moves the old key's credit in every token ever allowed, so their number is bounded).
+    /// @param max The most tokens ever allowed.
+    error ExchangeTooManyTokens(uint256 max);
+
     /// @dev Indicates a call of `configure` by anyone but the exchange's settings contract.
     /// @param caller The caller.
     error ExchangeOnlySettings(address caller);

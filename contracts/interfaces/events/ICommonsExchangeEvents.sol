@@ -116,6 +116,16 @@ interface ICommonsExchangeEvents {
     /// @param amount The amount.
     event MembershipCredited(uint256 indexed membership, address indexed token, uint256 amount);
 
+    /// @dev Emitted when a key loses its membership and its credit moves with it (`onMembershipMoved`).
+    /// @param from The key that lost the membership.
+    /// @param to The key that holds it now, or address(0) when it was revoked (then the membership is credited).
+    /// @param membership The membership.
+    /// @param token The token.
+    /// @param amount The amount moved.
+    event CreditMoved(
+        address indexed from, address indexed to, uint256 indexed membership, address token, uint256 amount
+    );
+
     /// @dev Emitted when `account` withdraws `amount` of `token` to `to`.
     /// @param account The account whose credit was withdrawn.
     /// @param token The token.

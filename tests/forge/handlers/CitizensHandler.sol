@@ -85,6 +85,7 @@ contract CitizensHandler is HandlerBase {
         address from = _actor(fromSeed);
         address to = _actor(toSeed);
         uint256 membership = s.registry.membershipOf(from);
+        uint256[4] memory held = _creditsOf(from, to);
         _asDao();
         try s.registry.rotate(from, to) {
             _did("rotate");
@@ -92,28 +93,33 @@ contract CitizensHandler is HandlerBase {
             return; // also onto a member, or from a non-member: refused
         }
         _recordRegistry();
-        _checkRotation(from, to, membership);
+        _checkRotation(from, to, membership, held);
     }
 
-    /// @dev After `membership` moved from `from` to `to`: the exchange credits it earned are the new key's and not
-    /// the old key's (the old key cannot withdraw them), its grants and QF payouts are claimable by the new key only.
-    function _checkRotation(address from, address to, uint256 membership) private {
+    /// @dev The exchange credits of `from` and `to`, in ETH then in the token: [from, to, from, to].
+    function _creditsOf(address from, address to) private view returns (uint256[4] memory held) {
+        for (uint256 t; t < 2; ++t) {
+            held[2 * t] = s.exchange.credits(from, _tokenOf(t));
+            held[2 * t + 1] = s.exchange.credits(to, _tokenOf(t));
+        }
+    }
+
+    /// @dev After `membership` moved from `from` to `to`: the exchange credits of the old key moved to the new key
+    /// in the same transaction (the registry's hook), so the old key has nothing to withdraw; its grants and QF
+    /// payouts are claimable by the new key only. `held`: the credits of from and to before, per token.
+    function _checkRotation(address from, address to, uint256 membership, uint256[4] memory held) private {
         if (s.registry.membershipOf(from) != 0 || s.registry.membershipOf(to) != membership) ++rotationBreaches;
         for (uint256 t; t < 2; ++t) {
             address token = _tokenOf(t);
-            address ex = address(s.exchange);
-            uint256 memberCredit = CreditLedger.ofMembership(ex, membership, token);
-            if (s.exchange.credits(from, token) != CreditLedger.ofAddress(ex, from, token)) ++rotationBreaches;
-            if (s.exchange.credits(to, token) != CreditLedger.ofAddress(ex, to, token) + memberCredit) {
-                ++rotationBreaches;
-            }
-            if (memberCredit != 0 && CreditLedger.ofAddress(ex, from, token) == 0) {
-                vm.prank(from);
-                try s.exchange.withdraw(token) {
-                    ++rotationBreaches; // the old key withdrew what the membership is owed
-                } catch {
-                    _did("old key refused: withdraw");
-                }
+            if (s.exchange.credits(from, token) != 0) ++rotationBreaches; // the old key kept a credit
+            if (s.exchange.credits(to, token) != held[2 * t] + held[2 * t + 1]) ++rotationBreaches;
+            if (held[2 * t] == 0) continue;
+            _did("credit follows rotation");
+            vm.prank(from);
+            try s.exchange.withdraw(token) {
+                ++rotationBreaches; // the old key withdrew what the membership is owed
+            } catch {
+                _did("old key refused: withdraw");
             }
         }
         _checkExchangeRights(from, membership);
@@ -182,9 +188,20 @@ contract CitizensHandler is HandlerBase {
     function revoke(uint256 actorSeed) external {
         address who = _actor(actorSeed);
         if (!s.registry.isCitizen(who)) return;
+        uint256 membership = s.registry.membershipOf(who);
+        uint256[2] memory held;
+        for (uint256 t; t < 2; ++t) {
+            held[t] = CreditLedger.ofMembership(address(s.exchange), membership, _tokenOf(t));
+            held[t] += s.exchange.credits(who, _tokenOf(t));
+        }
         s.registry.revoke(who, 1);
         _did("revoke");
         _recordRegistry();
+        // what the key was owed now belongs to the revoked membership, which only the DAO pays out
+        for (uint256 t; t < 2; ++t) {
+            if (s.exchange.credits(who, _tokenOf(t)) != 0) ++rotationBreaches;
+            if (CreditLedger.ofMembership(address(s.exchange), membership, _tokenOf(t)) != held[t]) ++rotationBreaches;
+        }
     }
 
     function delegate(uint256 fromSeed, uint256 toSeed) external {
@@ -297,11 +314,12 @@ contract CitizensHandler is HandlerBase {
         (address from, address to) = _rotationPair(fromSeed, toSeed);
         if (from == address(0)) return;
         uint256 membership = s.registry.membershipOf(from);
+        uint256[4] memory held = _creditsOf(from, to);
         _asDao();
         s.registry.rotate(from, to);
         _did("rotate mid-vote");
         _recordRegistry();
-        _checkRotation(from, to, membership);
+        _checkRotation(from, to, membership, held);
         vm.prank(from);
         try s.governor.castVote(id, _support(support)) {
             ++rotationBreaches; // the old key voted after its membership moved on

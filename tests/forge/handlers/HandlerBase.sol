@@ -33,8 +33,9 @@ library CreditLedger {
     uint256 internal constant CREDITS_SLOT = 9;
     uint256 internal constant MEMBER_KEY = 1 << 255;
 
+    /// @dev Without the exchange's KEY_LOST mark (bit 255 of an address's ETH word).
     function ofAddress(address exchange, address account, address token) internal view returns (uint256) {
-        return _at(exchange, uint256(uint160(account)), token);
+        return _at(exchange, uint256(uint160(account)), token) & (MEMBER_KEY - 1);
     }
 
     function ofMembership(address exchange, uint256 membership, address token) internal view returns (uint256) {
