@@ -209,6 +209,32 @@ def settle_withdraw(world: World) -> dict[str, Gas]:
     return rows
 
 
+def rotate_with_credits(world: World) -> dict[str, Gas]:
+    """Registrar-signed lost-key rotations: of a citizen owed nothing on the exchange (the hook's fixed
+    cost), and of a lister owed ETH and ERC-20, whose credits the registry's hook moves to the new key in
+    the same transaction (the price of a one-slot withdrawal)."""
+    rows = {}
+    with world.isolated():
+        plain = world.people["proposer"].address
+        rotation = world.citizens.attest_rotation(world.deployer, plain, world.fresh_account().address)
+        rows["rotate"] = world.gas(
+            world.citizens.rotate_with_attestation(world.people["relayer"], rotation).tx
+        )
+    with world.isolated():
+        bookings = {name: _book(world, name) for name in _tokens(world)}
+        end = max(world.next_slot.values()) + 2 * DAY
+        world.control.increase_time(end - world.now() + world.exchange.windows().claim + 1)
+        lister = world.people["lister"]
+        for booking_id in bookings.values():
+            world.exchange.settle(lister, booking_id)
+        rotation = world.citizens.attest_rotation(
+            world.deployer, lister.address, world.fresh_account().address
+        )
+        record = world.citizens.rotate_with_attestation(world.people["relayer"], rotation).tx
+        rows["rotate_with_credits"] = world.gas(record)
+    return rows
+
+
 def claim_resolve(world: World) -> dict[str, Gas]:
     rows = {}
     for name in _tokens(world):
@@ -361,6 +387,7 @@ GROUPS: dict[str, Measure] = {
     "exchange_listing": exchange_listing,
     "book_cancel": book_cancel,
     "settle_withdraw": settle_withdraw,
+    "rotate_with_credits": rotate_with_credits,
     "claim_resolve": claim_resolve,
     "donate": donate,
     "grants": grants,

@@ -108,6 +108,11 @@ ROWS: dict[str, tuple[str, Target | None]] = {
         "register by attestation (relayed)",
         Target(limit=175_000, hint="as register, plus ECDSA recovery"),
     ),
+    "rotate": ("rotate a lost key, registrar-signed (owed nothing on the exchange)", None),
+    "rotate_with_credits": (
+        "rotate a lost key, registrar-signed (the exchange moves its ETH and ERC-20 credits)",
+        None,
+    ),
     "delegate": (
         "delegate",
         Target(
@@ -238,11 +243,10 @@ for _currency in ("ETH", "ERC-20"):
                 limit=35_000,
                 plus=_push,
                 hint=(
-                    "base, calldata, ETH transfer and event ~31,000 after the credit slot's refund; a "
-                    "citizen's credit belongs to the membership, so withdraw asks the registry who holds it "
-                    "(~5,400: a lost or stolen key rotated away withdraws nothing), and totalOwed for "
-                    "sweepSurplus costs ~5,000. 35,000 needs credits kept by address, which would let a "
-                    "stolen key empty them before the rotated key claims: a documented miss"
+                    "one slot read and emptied (its refund counted), the transfer and the event: a citizen's "
+                    "credit sits with the key that holds the membership (the registry's hook moves it on a "
+                    "rotation), withdraw takes no lock (it empties the credit before its one call) and keeps "
+                    "no running ETH total"
                 ),
             ),
         ),

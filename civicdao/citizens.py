@@ -320,6 +320,30 @@ class Citizens(ContractClient):
             tx=record,
         )
 
+    # -- the membership hook -------------------------------------------------------------------------------
+
+    def membership_hook(self) -> ChecksumAddress | None:
+        """The contract the registry tells of every rotation and revocation (the exchange, whose credits then
+        move with the membership), or None."""
+        hook = checksum(str(call(self.contract.functions.membershipHook())))
+        return None if int(hook, 16) == 0 else hook
+
+    def membership_hook_action(self, hook: str | None) -> Action:
+        """A Timelock action pointing the registry's membership hook at ``hook`` (a new exchange), or at
+        nobody with None. The hook runs inside every rotation and revocation, so the proposal pins its
+        code."""
+        if hook is None:
+            return Action.call(
+                self.contract.functions.setMembershipHook(ZERO_ADDRESS),
+                description="clear the membership hook",
+            )
+        target = checksum(hook, what="membership hook")
+        return Action.call(
+            self.contract.functions.setMembershipHook(target),
+            description=f"set the membership hook to {target}",
+            grantees=[target],
+        )
+
     # -- registrars ---------------------------------------------------------------------------------------
 
     def registrar_role(self) -> bytes:

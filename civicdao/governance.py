@@ -112,6 +112,7 @@ POWER_GRANTING: dict[str, int] = {
     "rotate(address,address)": 1,  # to
     "setFeeSink(address)": 0,  # sink
     "setRegistry(address)": 0,  # newRegistry
+    "setMembershipHook(address)": 0,  # hook (runs inside every rotation and revocation)
     "sweepSurplus(address,address)": 1,  # to
     "reclaimRevokedCredit(uint256,address,address)": 2,  # to
     "transfer(address,address,uint256,bytes32)": 1,  # to

@@ -122,6 +122,7 @@ def test_brownie_govern_walks_a_proposal_to_execution_on_ganache(brownie_home: P
 
 def test_brownie_deploy_with_a_keystore_account_signs_locally(brownie_home: Path, tmp_path: Path) -> None:
     """What a live deployment does (CIVICDAO_ACCOUNT=<keystore id>), tried on a development chain."""
+    Account.enable_unaudited_hdwallet_features()  # as civicdao.accounts.from_mnemonic does (test alone)
     account = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/1")  # funded on Anvil
     keystore = brownie_home / ".brownie" / "accounts" / "civic-test-deployer.json"
     keystore.parent.mkdir(exist_ok=True)

@@ -67,7 +67,8 @@ def test_every_contract_leaves_2_kib_under_eip170(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["CivicGovernor", "CommonsExchange"])
 def test_overridden_contracts_are_built_with_their_optimizer_runs(name: str) -> None:
-    """An artifact records the runs it was built with (the overrides that keep the governor and exchange room)."""
+    """An artifact records the runs it was built with (the overrides that keep the governor's and the
+    exchange's room)."""
     artifact = json.loads((build.package_artifacts_dir() / f"{name}.json").read_text())
     assert artifact["compiler"]["settings"]["optimizer"] == {
         "enabled": True,

@@ -581,6 +581,46 @@ def test_revoke_action_through_the_timelock(
     assert not citizens.is_citizen(accounts[3].address)
 
 
+def test_the_deployment_points_the_membership_hook_at_the_exchange_and_only_the_dao_moves_it(
+    dao: Governance,
+    citizens: Citizens,
+    suite: Suite,
+    deployer: NodeSigner,
+    accounts: list[NodeSigner],
+    control: ChainControl,
+) -> None:
+    """Every rotation and revocation tells the exchange (its credits follow the membership); only the admin
+    (the Timelock) changes the hook, by a proposal that pins the new hook's code."""
+    assert citizens.membership_hook() == suite.exchange.address
+    with pytest.raises(AccessControlUnauthorizedAccount):
+        transact(citizens.w3, deployer, citizens.contract.functions.setMembershipHook(ZERO))
+    with pytest.raises(InvalidAddressError):
+        citizens.membership_hook_action("0xnope")
+    new_hook = accounts[7].address
+    action = citizens.membership_hook_action(new_hook)
+    assert action.grantees == (new_hook,)
+    execution = pass_proposal(
+        dao,
+        control,
+        accounts[1],
+        accounts[1:3],
+        [citizens.membership_hook_action(None)],
+        "detach the exchange",
+    ).execution
+    assert execution.event("MembershipHookSet")["hook"] == ZERO
+    assert citizens.membership_hook() is None
+    # with no hook a rotation still works (the registry calls nobody)
+    rotated = pass_proposal(
+        dao,
+        control,
+        accounts[1],
+        accounts[1:3],
+        [citizens.rotate_action(accounts[3].address, accounts[8].address)],
+        "rotate without a hook",
+    ).execution
+    assert rotated.event("CitizenRotated")["to"] == accounts[8].address
+
+
 # -- delegate ---------------------------------------------------------------------------------------------
 
 

@@ -219,8 +219,10 @@ def test_book_cancel_withdraw_donate_epoch_and_status(
     assert ("treasury", "GOVERNOR_ROLE", suite.timelock.address) in held
     assert all(s["underEip170"] and s["bytes"] > 0 for s in status["sizes"])
     assert status["guardians"] and status["guardians"][0]["contract"] == "governor"
+    assert status["membershipHook"] == suite.exchange.address and status["creditsFollowRotations"] is True
     code, out, _ = cli.run("status", signer=None)
     assert code == 0 and "holds no admin role" in out
+    assert "credits follow rotations" in out
 
 
 def test_propose_warns_when_a_grantee_holds_code_that_can_change(

@@ -822,7 +822,11 @@ def test_withdraw_to_and_sweep_surplus_never_touch_what_is_owed(env: Env) -> Non
     raises(ExchangeZeroAddress, lambda: env.send(env.admin, env.fns.sweepSurplus(env.usd.address, ETH)))
     # no running ETH total is kept (a withdrawal reads one slot): all the ETH held counts as owed
     assert env.owed(ETH) == env.holdings(ETH)
-    raises(ExchangeNoSurplus, lambda: env.send(env.admin, env.fns.sweepSurplus(ETH, env.admin.address)), token=ETH)
+    raises(
+        ExchangeNoSurplus,
+        lambda: env.send(env.admin, env.fns.sweepSurplus(ETH, env.admin.address)),
+        token=ETH,
+    )
     env.send(env.stranger, env.usd.functions.transfer(env.exchange.address, 777))  # sent by mistake
     owed = env.owed(env.usd.address)
     assert env.holdings(env.usd.address) == owed + 777
@@ -921,7 +925,8 @@ def test_reverting_receiver_blocks_only_itself(env: Env) -> None:
 
 
 def test_reentrant_withdrawal_is_paid_once(env: Env) -> None:
-    """`withdraw` takes no lock (issue 11): it empties the credit before its one call, so re-entering finds none."""
+    """`withdraw` takes no lock (issue 11): it empties the credit before its one call, so a re-entered
+    withdrawal finds none."""
     t0 = env.t0()
     attacker, _ = deploy_contract(env.w3, env.admin, "MockReentrantAttacker")
     room = env.create()
@@ -944,7 +949,8 @@ def test_reentrant_withdrawal_is_paid_once(env: Env) -> None:
 
 @pytest.mark.parametrize("target", ["withdrawDeposit", "cancelByLister", "settle"])
 def test_reentry_from_a_locked_payout_is_refused(env: Env, target: str) -> None:
-    """A locked payout (`withdrawDeposit`) that hands the renter control cannot be re-entered into a locked function."""
+    """A locked payout (`withdrawDeposit`) that hands the renter control cannot be re-entered into a locked
+    function."""
     t0 = env.t0()
     attacker, _ = deploy_contract(env.w3, env.admin, "MockReentrantAttacker")
     room = env.create()
@@ -1325,7 +1331,9 @@ def test_a_rotation_moves_the_old_key_s_credit_in_eth_and_every_token_at_once(
         ]
         for token in (ETH, usd):
             assert env.api.credits(env.renter.address, token) == 0
-            raises(ExchangeNothingToWithdraw, lambda token=token: env.send(env.renter, env.fns.withdraw(token)))
+            raises(
+                ExchangeNothingToWithdraw, lambda token=token: env.send(env.renter, env.fns.withdraw(token))
+            )
             assert env.api.withdraw(new_key, token).amount == owed[token]
     finally:
         env.control.revert(snapshot)
@@ -1334,7 +1342,8 @@ def test_a_rotation_moves_the_old_key_s_credit_in_eth_and_every_token_at_once(
 def test_a_key_that_lost_its_membership_and_joins_again_is_paid_its_own_and_not_the_old_membership_s(
     env: Env, accounts: list[NodeSigner]
 ) -> None:
-    """A key marked by a rotation is credited, after a registry lookup, only what the membership it holds earns."""
+    """A key marked by a rotation is credited, after a registry lookup, only what the membership it holds
+    earns."""
     new_key = accounts[6]
     snapshot = env.control.snapshot()
     try:

@@ -1,5 +1,6 @@
 """``civicdao status``: who holds which role, the guardians and their expiries, the caps, the contract sizes,
-and whether the deployer let go of every admin role (as a deployment must)."""
+whether the registry tells the exchange of rotations, and whether the deployer let go of every admin role
+(as a deployment must)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ ADMIN_ROLES = ("DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE", "PROPOSER_ROLE", "EXECUTOR
 @click.command("status")
 @with_index()
 def status_command(opened: Opened, *, as_json: bool) -> None:
-    """The deployment's health: roles and holders, guardians and expiries, caps, sizes, the deployer's roles.
+    """The deployment's health: roles and holders, guardians and expiries, caps, sizes, whether the registry's
+    membership hook is the exchange (credits follow rotations), the deployer's roles.
 
     Role holders are found from the index's RoleGranted events and confirmed on the chain now.
     """
@@ -44,10 +46,13 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
         {"contract": key, "address": address, "bytes": len(opened.w3.eth.get_code(address))}
         for key, address in suite.addresses().items()
     ]
+    hook = to_checksum_address(str(call(suite.registry.functions.membershipHook())))
     data = {
         "chainId": suite.chain_id,
         "deployer": deployer,
         "deployerHoldsNoAdminRole": not deployer_admin,
+        "membershipHook": hook,
+        "creditsFollowRotations": hook == to_checksum_address(suite.exchange.address),
         "roles": roles,
         "guardians": guardians,
         "caps": caps,
@@ -77,6 +82,13 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
         title=f"Contract sizes (EIP-170 limit {EIP170_LIMIT:,} bytes)",
         columns=["contract", "address", "bytes", "of_limit"],
     )
+    if data["creditsFollowRotations"]:
+        stdout.print("[green]credits follow rotations: the membership hook is the exchange[/green]")
+    else:
+        stdout.print(
+            f"[red]the registry's membership hook is {hook}, not the exchange: a rotated-away key keeps its "
+            "exchange credits (the DAO sets it with citizens.membership_hook_action)[/red]"
+        )
     if deployer_admin:
         held = ", ".join(f"{r['contract']}.{r['role']}" for r in deployer_admin)
         stdout.print(f"[red]the deployer {deployer} still holds admin roles: {held}[/red]")

@@ -146,11 +146,14 @@ class ExchangeActions(ContractClient):
         )
 
     def sweep_surplus_action(self, token: str, to: str) -> Action:
-        """Send the ``token`` the exchange holds above :meth:`total_owed` (sent by mistake) to ``to``. Tokens only:
-        the exchange keeps no running ETH total, so forced-in ETH cannot be told apart from what it owes."""
+        """Send the ``token`` the exchange holds above :meth:`total_owed` (sent by mistake) to ``to``. Tokens
+        only: the exchange keeps no running ETH total, so forced-in ETH cannot be told apart from what it
+        owes."""
         address, recipient = checksum(token, what="token"), checksum(to, what="recipient")
         if address == ETH:
-            raise ExchangeInputError("only a token's surplus can be swept: the exchange keeps no running ETH total")
+            raise ExchangeInputError(
+                "only a token's surplus can be swept: the exchange keeps no running ETH total"
+            )
         return self._action(
             self.contract.functions.sweepSurplus(address, recipient),
             f"Sweep {address} surplus to {recipient}",

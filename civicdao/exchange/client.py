@@ -613,14 +613,14 @@ class Exchange(ExchangeActions):
         return FeesFlushed(token, chosen, paid, record)
 
     def credits(self, account: str, token: str = ETH) -> int:
-        """What ``account`` can withdraw in ``token``. A citizen's credit follows the membership: a key rotation
-        moves it to the new key in the same transaction, so a rotated-away key has none."""
+        """What ``account`` can withdraw in ``token``. A citizen's credit follows the membership: a key
+        rotation moves it to the new key in the same transaction, so a rotated-away key has none."""
         return int(call(self.contract.functions.credits(checksum(account, what="account"), checksum(token))))
 
     def total_owed(self, token: str = ETH) -> int:
-        """Everything the exchange owes in ``token``: escrow + credits + pending fees. For a token this is the
-        contract's running total; for ETH it is the exchange's balance (ETH only arrives through bookings, and a
-        running total would cost every ETH withdrawal a cold storage slot)."""
+        """Everything the exchange owes in ``token``: escrow + credits + pending fees. For a token this is
+        the contract's running total; for ETH it is the exchange's balance (ETH only arrives through
+        bookings, and a running total would cost every ETH withdrawal a cold storage slot)."""
         return int(call(self.contract.functions.totalOwed(checksum(token, what="token"))))
 
     def holdings(self, token: str = ETH) -> int:
