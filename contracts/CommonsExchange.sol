@@ -460,7 +460,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         _closeBooking(lst, b);
         _creditRenter(b, token, refund + deposit);
         _creditLister(lst, token, rest - fee);
-        emit BookingCancelled(bookingId, b.renter, refund, rest - fee, fee);
+        emit BookingCancelled(bookingId, msg.sender, refund, rest - fee, fee);
         _accrueFee(token, lst.kind, fee);
     }
 
@@ -472,7 +472,7 @@ contract CommonsExchange is ICommonsExchange, AccessControl {
         (uint256 price, uint256 deposit,,) = _amountsOf(b, lst);
         _closeBooking(lst, b);
         _creditRenter(b, lst.token, price + deposit);
-        emit BookingCancelled(bookingId, lst.lister, price, 0, 0);
+        emit BookingCancelled(bookingId, msg.sender, price, 0, 0);
     }
 
     /// @inheritdoc ICommonsExchange

@@ -864,7 +864,11 @@ def test_a_dao_key_rotation_moves_a_listers_listing_and_credits_to_the_new_key(
     assert ex.get_listing(listing_id).price == 2 * settled.price
     renter_credit = ex.credits(renter.address)
     cancelled = ex.cancel(new_key, later.booking_id)  # as the lister: a full refund
-    assert (cancelled.refund_to_renter, cancelled.to_lister) == (later.price, 0)
+    assert (cancelled.by, cancelled.refund_to_renter, cancelled.to_lister) == (
+        new_key.address,
+        later.price,
+        0,
+    )
     assert ex.credits(renter.address) == renter_credit + later.price + later.deposit
     ex.close(new_key, listing_id)
     assert ex.get_listing(listing_id).status is ListingStatus.CLOSED

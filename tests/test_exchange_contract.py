@@ -1293,7 +1293,11 @@ def test_after_a_key_rotation_the_old_key_loses_listings_and_earnings_and_the_ne
         env.send(new_lister, env.fns.setListingPaused(room, False))
         assert env.book(env.other, room, t0 + 5 * DAY, 1) > 0
         raises(ExchangeSelfBooking, lambda: env.book(new_lister, room, t0 + 7 * DAY, 1))
-        assert env.api.cancel(new_renter, refunded).refund_to_renter == 10**16
+        cancelled = env.api.cancel(new_renter, refunded)
+        assert (cancelled.by, cancelled.refund_to_renter) == (
+            new_renter.address,
+            10**16,
+        )  # the key that sent it
         assert env.api.withdraw(new_renter, token).amount == 10**16 + 10**17
         assert env.holdings(token) == env.owed(token)
     finally:

@@ -21,7 +21,9 @@ interface IExchangeSettings is IExchangeSettingsEvents {
     /// @param sink The new sink.
     function setFeeSink(address sink) external;
 
-    /// @notice Sets the citizen registry.
+    /// @notice Sets the citizen registry. In the same proposal, point the new registry's membership hook at the
+    /// exchange (`setMembershipHook`, so credits keep following rotations) and clear the old registry's: the
+    /// exchange refuses the old registry's calls (ExchangeOnlyRegistry), which would block its rotations.
     /// @param newRegistry The new registry.
     function setRegistry(address newRegistry) external;
 

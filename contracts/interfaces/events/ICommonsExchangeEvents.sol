@@ -83,7 +83,7 @@ interface ICommonsExchangeEvents {
 
     /// @dev Emitted when a booking is cancelled; the amounts show the split of the price.
     /// @param bookingId The booking.
-    /// @param by Who cancelled (renter or lister).
+    /// @param by Who cancelled: the renter's or the lister's key that sent it (the current one after a rotation).
     /// @param refundToRenter The part of the price refunded.
     /// @param toLister The lister's part.
     /// @param fee The fee on the lister's part.
