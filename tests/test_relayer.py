@@ -253,7 +253,9 @@ def test_delegation_built_and_signed_by_ethers_alone_is_relayed(world: World, se
     )  # types written in JavaScript from OpenZeppelin's struct, not by civicdao
     answer = service.post("/delegations", signed["typedData"], signed["signature"])
     assert answer.status_code == 202, answer.text
-    assert answer.json()["id"] == signed["digest"]  # ethers' EIP-712 digest is the relayer's submission id
+    # a Delegation names no delegator: the submission id is ethers' EIP-712 digest bound to the signer
+    bound = Web3.keccak(bytes.fromhex(signed["digest"][2:]) + bytes.fromhex(citizen.address[2:]))
+    assert answer.json()["id"] == "0x" + bound.hex()
     service.batcher.run_once()
     assert call(world.suite.registry.functions.delegates(citizen.address)) == delegatee.address
 
@@ -777,6 +779,35 @@ def test_ballot_signed_by_one_key_naming_another_voter_is_refused(world: World, 
     assert service.relayer.store.counts()["accepted"] == 0
     service.batcher.run_once()
     assert tally(world) == (0, 0, 0)
+
+
+def test_byte_identical_delegations_of_two_citizens_are_both_kept_and_relayed(
+    world: World, service: Service
+) -> None:
+    """A Delegation names no delegator: two citizens delegating to one neighbour with the same nonce and
+    expiry sign the same message. Each submission id binds its signer, so both are kept; a replay is 409."""
+    first, second, delegatee = world.citizens[3], world.citizens[4], world.citizens[2]
+    expiry = now(world.suite.w3) + HOUR
+    typed = {
+        who.address: delegation_typed_data(
+            world.suite.registry, delegator=who.address, delegatee=delegatee.address, expiry=expiry, nonce=0
+        )
+        for who in (first, second)
+    }
+    assert typed[first.address] == typed[second.address]  # byte-identical messages
+    answers = [
+        service.post("/delegations", typed[who.address], sign_typed_data(who, typed[who.address]))
+        for who in (first, second)
+    ]
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    ids = [a.json()["id"] for a in answers]
+    assert ids[0] != ids[1]
+    again = service.post("/delegations", typed[first.address], sign_typed_data(first, typed[first.address]))
+    assert (again.status_code, again.json()["error"]) == (409, "DuplicateSubmissionError")
+    report = service.batcher.run_once()
+    assert sorted(report.confirmed) == sorted(ids)
+    for who in (first, second):
+        assert call(world.suite.registry.functions.delegates(who.address)) == delegatee.address
 
 
 def test_delegation_signed_by_a_key_other_than_the_delegators_moves_nothing_of_theirs(

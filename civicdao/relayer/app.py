@@ -1,7 +1,8 @@
 """The relayer's HTTP JSON API (FastAPI). OpenAPI docs at ``/docs`` and ``/openapi.json``.
 
 Citizens POST what their wallet signed (``{"typed_data": …, "signature": "0x…"}``) and get ``202`` with a
-submission id (the message's EIP-712 digest) to poll. Every refusal is a 4xx with
+submission id to poll (the message's EIP-712 digest; for a delegation or budget ballot, which do not name
+their signer, keccak256(digest ‖ signer)). Every refusal is a 4xx with
 ``{"error": "<Name>", "detail": "<what is wrong>"}`` and changes nothing — including what the framework or
 the HTTP server refuses itself (unknown path, wrong method, a body that is not UTF-8 JSON or nests too
 deeply, a bad ``Content-Length``); bodies over the size limit get ``413`` before they are read in full.
@@ -62,7 +63,7 @@ logger = logging.getLogger(__name__)
 ADDRESS_PATTERN = "^0x[0-9a-fA-F]{40}$"
 #: A uint256 as a decimal string of ASCII digits (78 digits hold 2**256-1; a larger id names no proposal).
 UINT256_PATTERN = "^[0-9]{1,78}$"
-#: A submission id: the message's 32-byte EIP-712 digest.
+#: A submission id: 32 bytes (the message's EIP-712 digest, or keccak256(digest ‖ signer)).
 DIGEST_PATTERN = "^0x[0-9a-fA-F]{64}$"
 #: A bytes32 value (a salted credential hash) as 0x and 64 hex digits.
 BYTES32_PATTERN = "^0x[0-9a-fA-F]{64}$"
@@ -315,7 +316,7 @@ def create_app(relayer: Relayer, *, run_batcher: bool = False, poll_seconds: flo
     @app.get("/submissions/{submission_id}", summary="A submission's status")
     def submission(
         submission_id: str = Path(
-            description="The submission id (the message's EIP-712 digest).",
+            description="The submission id the POST answered (32 bytes, 0x-hex).",
             json_schema_extra={"pattern": DIGEST_PATTERN},
         ),
     ) -> SubmissionOut:

@@ -9,8 +9,9 @@ already queued).
 Participatory-budget ballots (``ApprovalBallot`` in the ``ParticipatoryBudget`` domain) name no voter: the
 voter is whoever signed. A client may state the voter it expects; a signature by anyone else is refused.
 One budget ballot per membership and round is in flight at a time (a change waits until the last one landed).
-Its submission id is :func:`budget_submission_id` (the digest and the signer), not the bare digest: two
-residents who approve the same projects sign identical messages.
+Budget ballots and delegations (OpenZeppelin's ``Delegation`` names no delegator either) are kept under
+:func:`signer_submission_id` (the digest and the signer), not the bare digest: two residents who approve the
+same projects, or delegate to the same neighbour with the same nonce and expiry, sign identical messages.
 
 The signature is checked first: only the account that signed a message learns whether that message, or
 another ballot of theirs on the same proposal, is already queued. Anyone else gets the signature refusal.
@@ -76,8 +77,8 @@ __all__ = [
     "RelayerSettings",
     "RoundNotOpenError",
     "UnknownRoundError",
-    "budget_submission_id",
     "parse_uint",
+    "signer_submission_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class Relayer:
         """Verify a delegation (the delegator is recovered from the signature) and queue it."""
         with self._lock:
             delegator = recover_signer(typed_data, signature)
-            digest = self._new_digest(typed_data, signer=delegator)
+            digest = self._new_signer_id(typed_data, delegator)
             chain_nonce = int(call(self.suite.registry.functions.nonces(delegator)))
             expected = self._next_nonce(delegator, "delegation", chain_nonce)
             delegation = verify_delegation(
@@ -288,10 +289,7 @@ class Relayer:
                     f"the signature is by {signer}, not by the voter {checksum(voter, what='voter')} "
                     "the request names (the wallet signed with another account, or the message was altered)"
                 )
-            digest = budget_submission_id(typed_data, signer)
-            existing = self.store.get(digest)
-            if existing is not None:
-                raise DuplicateSubmissionError(existing)
+            digest = self._new_signer_id(typed_data, signer)
             queued = self.store.pending_for(signer, ["budget_ballot"], subject=str(round_id))
             if queued:
                 raise AlreadyVotedError(
@@ -425,7 +423,7 @@ class Relayer:
         return Governance.from_suite(self.suite).get(proposal_id)
 
     def submission(self, digest: str) -> Submission | None:
-        """A stored submission by its id (the message's EIP-712 digest)."""
+        """A stored submission by its id (the message's EIP-712 digest, or :func:`signer_submission_id`)."""
         return self.store.get(digest.lower())
 
     def health(self) -> Health:
@@ -457,13 +455,21 @@ class Relayer:
 
     # -- internals ----------------------------------------------------------------------------------
 
-    def _new_digest(self, typed_data: Mapping[str, Any], *, signer: str | None = None) -> str:
-        """The message's digest, after refusing a replay (of the same ``signer``'s message, when given)."""
+    def _new_digest(self, typed_data: Mapping[str, Any]) -> str:
+        """The message's digest, after refusing a replay."""
         digest = "0x" + typed_data_digest(typed_data).hex()
         existing = self.store.get(digest)
-        if existing is not None and (signer is None or existing.signer == signer):
+        if existing is not None:
             raise DuplicateSubmissionError(existing)
         return digest
+
+    def _new_signer_id(self, typed_data: Mapping[str, Any], signer: str) -> str:
+        """:func:`signer_submission_id`, after refusing a replay of the same signer's message."""
+        submission_id = signer_submission_id(typed_data, signer)
+        existing = self.store.get(submission_id)
+        if existing is not None:
+            raise DuplicateSubmissionError(existing)
+        return submission_id
 
     def _next_nonce(self, account: str, kind: SubmissionKind, chain_nonce: int) -> int:
         """The chain nonce plus this account's queued messages that have not consumed theirs yet."""
@@ -501,10 +507,12 @@ class Relayer:
         )
 
 
-def budget_submission_id(typed_data: Mapping[str, Any], signer: str) -> str:
-    """A budget ballot's submission id: keccak256(EIP-712 digest ‖ signer). An ``ApprovalBallot`` names no
-    voter, so residents who approve the same projects sign byte-identical messages with the same digest; the
-    signer makes the id theirs (a replay, or the same message under a malleated signature, keeps the id)."""
+def signer_submission_id(typed_data: Mapping[str, Any], signer: str) -> str:
+    """The submission id of a message that does not name its signer (a budget ``ApprovalBallot``, a
+    ``Delegation``): keccak256(EIP-712 digest ‖ signer). Residents who approve the same projects, or delegate
+    to the same neighbour with the same nonce and expiry, sign byte-identical messages with the same digest;
+    the signer makes the id theirs (a replay, or the same message under a malleated signature, keeps the
+    id)."""
     digest = typed_data_digest(typed_data)
     return "0x" + bytes(Web3.keccak(bytes(digest) + bytes(HexBytes(signer)))).hex()
 
