@@ -1110,6 +1110,26 @@ def test_zero_eth_residents_budget_ballots_land_in_one_batch(world: World, servi
     assert call(budget.ballotOf(round_id, membership)) == [0b010, 2]
 
 
+def test_a_changed_budget_ballot_replaces_the_one_still_waiting(world: World, service: Service) -> None:
+    """A resident who changes their mind before the batch goes: the waiting ballot is superseded (its status
+    names the new submission) and only the new one is sent, with the same nonce."""
+    zoe = fresh_key()
+    round_id = budget_round(world, (zoe,))
+    first = budget_template(service, round_id, zoe.address, "0").json()
+    queued = service.post("/budget-ballots", first, sign_typed_data(zoe, first))
+    assert queued.status_code == 202, queued.text
+    second = budget_template(service, round_id, zoe.address, "1,2").json()
+    assert second["message"]["nonce"] == first["message"]["nonce"]  # nothing has used the nonce yet
+    changed = service.post("/budget-ballots", second, sign_typed_data(zoe, second))
+    assert changed.status_code == 202, changed.text
+    old = service.client.get(f"/submissions/{queued.json()['id']}").json()
+    assert old["status"] == "superseded" and changed.json()["id"] in old["reason"]
+    report = service.batcher.run_once()
+    assert report.confirmed == (changed.json()["id"],) and report.ballots_per_tx == (1,)
+    membership = call(world.suite.registry.functions.membershipOf(zoe.address))
+    assert call(world.suite.budget.functions.ballotOf(round_id, membership)) == [0b110, 1]
+
+
 def test_budget_ballot_refusals_are_named_and_change_nothing(world: World, service: Service) -> None:
     zoe, outsider = fresh_key(), fresh_key()
     round_id = budget_round(world, (zoe,))
@@ -1160,13 +1180,18 @@ def test_budget_ballot_refusals_are_named_and_change_nothing(world: World, servi
     assert "project index must be a whole number" in answer.json()["detail"]
     assert budget_template(service, round_id, outsider.address, "0").status_code == 403
     assert service.relayer.store.counts()["accepted"] == 0
-    # the good one is accepted once; its replay, and a second ballot while it is queued, are refused
+    # the good one is accepted once, and its replay refused
     assert service.post("/budget-ballots", template, signature).status_code == 202
     assert refused({"typed_data": template, "signature": signature}, 409, "DuplicateSubmissionError")
+    # while the batcher is sending it, a change is refused (it waits until that one has landed)
+    first = service.relayer.store.pending_for(zoe.address, ["budget_ballot"])[0]
+    service.relayer.store.mark_submitted([first.digest], "0x" + "ab" * 32)
     other = dict(template, message={**template["message"], "approvals": "2"})
-    assert "already queued" in refused(
+    assert "being sent now" in refused(
         {"typed_data": other, "signature": sign_typed_data(zoe, other)}, 409, "AlreadyVotedError"
     )
+    assert service.relayer.store.get(first.digest).status == "submitted"  # nothing changed
+    service.relayer.store.mark_retry([first.digest], "the test's pretend transaction")  # waiting again
     # after the voting window closes, a ballot is refused with the reason
     world.control.increase_time(
         world.suite.budget.functions.getRound(round_id).call()[6] - world.control.time()

@@ -29,6 +29,29 @@ def test_add_same_digest_twice_is_refused(tmp_path: Path) -> None:
     assert store.counts()["accepted"] == 1
 
 
+def test_replace_supersedes_a_waiting_message_and_stores_the_new_one_at_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    add(store)
+    new = "0x" + "cd" * 32
+
+    def replace(old: str, digest: str) -> object:
+        return store.replace(
+            old, digest=digest, kind="ballot", signer="0xA", payload={"x": 2}, subject="7", nonce=0
+        )
+
+    with pytest.raises(DuplicateSubmissionError):  # the new digest is known: nothing changes
+        replace(DIGEST, DIGEST)
+    assert store.get(DIGEST).status == "accepted"  # type: ignore[union-attr]
+    replaced = replace(DIGEST, new)
+    old = store.get(DIGEST)
+    assert old is not None and old.status == "superseded" and new in (old.reason or "")
+    assert replaced == store.get(new) and store.counts()["accepted"] == 1
+    store.mark_submitted([new], "0x01")
+    with pytest.raises(StoreError, match="no longer waiting"):  # being sent: it cannot be replaced
+        replace(new, "0x" + "ef" * 32)
+    assert store.get("0x" + "ef" * 32) is None and store.get(new).status == "submitted"  # type: ignore[union-attr]
+
+
 def test_rows_survive_closing_and_reopening(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     first = Store(path)

@@ -8,7 +8,8 @@ already queued).
 
 Participatory-budget ballots (``ApprovalBallot`` in the ``ParticipatoryBudget`` domain) name no voter: the
 voter is whoever signed. A client may state the voter it expects; a signature by anyone else is refused.
-One budget ballot per membership and round is in flight at a time (a change waits until the last one landed).
+One budget ballot per membership and round is in flight at a time: a change replaces the ballot still waiting
+to be sent (it becomes ``superseded``), and waits only while one is being sent.
 Budget ballots and delegations (OpenZeppelin's ``Delegation`` names no delegator either) are kept under
 :func:`signer_submission_id` (the digest and the signer), not the bare digest: two residents who approve the
 same projects, or delegate to the same neighbour with the same nonce and expiry, sign identical messages.
@@ -56,7 +57,7 @@ from civicdao.relayer.policy import (
     verify_ballot,
     verify_delegation,
 )
-from civicdao.relayer.store import DuplicateSubmissionError, Store, Submission, SubmissionKind
+from civicdao.relayer.store import DuplicateSubmissionError, Store, StoreError, Submission, SubmissionKind
 from civicdao.signing import (
     attestation_typed_data,
     ballot_typed_data,
@@ -291,25 +292,29 @@ class Relayer:
                 )
             digest = self._new_signer_id(typed_data, signer)
             queued = self.store.pending_for(signer, ["budget_ballot"], subject=str(round_id))
-            if queued:
-                raise AlreadyVotedError(
-                    f"a ballot from {signer} in round {round_id} is already queued (submission "
-                    f"{queued[0].digest}): change it once that one has landed"
-                )
+            sending = [q for q in queued if q.status == "submitted"]
+            if sending:
+                raise AlreadyVotedError(_ballot_being_sent(signer, round_id, sending[0].digest))
+            # a ballot still waiting is replaced: it carries the same nonce, which nothing has used yet
             ballot = self._check_budget_ballot(typed_data, signature, signer, round_id, nonce)
             self._check_rate(signer)
             budget = self.budget()
             fn = budget.contract.functions.castBallotsBySig(round_id, [ballot.as_call_argument()])
-            return self._store(
-                digest,
-                "budget_ballot",
-                signer,
-                typed_data,
-                signature,
-                calldata=calldata(fn),
-                subject=str(round_id),
-                nonce=nonce,
-            )
+            payload = _payload(typed_data, signature, calldata(fn))
+            store_args: dict[str, Any] = {
+                "digest": digest,
+                "kind": "budget_ballot",
+                "signer": signer,
+                "payload": payload,
+                "subject": str(round_id),
+                "nonce": nonce,
+            }
+            if not queued:
+                return self.store.add(**store_args)
+            try:
+                return self.store.replace(queued[0].digest, **store_args)
+            except StoreError:  # the batcher took the waiting ballot meanwhile
+                raise AlreadyVotedError(_ballot_being_sent(signer, round_id, queued[0].digest)) from None
 
     def _check_budget_ballot(
         self,
@@ -497,14 +502,26 @@ class Relayer:
         subject: str | None,
         nonce: int | None = None,
     ) -> Submission:
-        payload = {
-            "typed_data": dict(typed_data),
-            "signature": HexBytes(normalize_signature(signature)).to_0x_hex(),
-            "calldata": calldata,
-        }
+        payload = _payload(typed_data, signature, calldata)
         return self.store.add(
             digest=digest, kind=kind, signer=signer, payload=payload, subject=subject, nonce=nonce
         )
+
+
+def _payload(typed_data: Mapping[str, Any], signature: str, calldata: str) -> dict[str, Any]:
+    """What the store keeps of a message: as signed, its signature (normalised) and the call it makes."""
+    return {
+        "typed_data": dict(typed_data),
+        "signature": HexBytes(normalize_signature(signature)).to_0x_hex(),
+        "calldata": calldata,
+    }
+
+
+def _ballot_being_sent(signer: str, round_id: int, digest: str) -> str:
+    return (
+        f"a ballot from {signer} in round {round_id} is being sent now (submission {digest}): "
+        "change it once that one has landed"
+    )
 
 
 def signer_submission_id(typed_data: Mapping[str, Any], signer: str) -> str:

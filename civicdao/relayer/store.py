@@ -173,30 +173,44 @@ class Store:
         nonce: int | None = None,
     ) -> Submission:
         """Store an accepted message; raises :class:`DuplicateSubmissionError` for a known digest."""
+        with self._lock:
+            row_id = self._insert(digest, kind, signer, payload, subject, nonce)
+            logger.info("accepted %s %s from %s", kind, digest, signer)
+            return self._by_id(row_id)
+
+    def replace(
+        self,
+        old_digest: str,
+        *,
+        digest: str,
+        kind: SubmissionKind,
+        signer: str,
+        payload: dict[str, Any],
+        subject: str | None = None,
+        nonce: int | None = None,
+    ) -> Submission:
+        """In one transaction: the unsent ``old_digest`` (still accepted) → superseded, naming the new
+        submission, and the new message stored. Raises :class:`StoreError` when the old one is no longer
+        waiting (the batcher took it meanwhile), and :class:`DuplicateSubmissionError` for a known digest;
+        either way nothing changes."""
         now = self._clock()
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                cursor = self._db.execute(
-                    "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
-                    (
-                        digest,
-                        kind,
-                        signer,
-                        subject,
-                        None if nonce is None else str(nonce),
-                        json.dumps(payload, separators=(",", ":")),
-                        now,
-                        now,
-                    ),
+                moved = self._db.execute(
+                    "UPDATE submissions SET status = 'superseded', updated_at = ?, reason = ?"
+                    " WHERE digest = ? AND status = 'accepted'",
+                    (now, f"replaced by a newer message of the same signer ({digest})", old_digest),
                 )
-            except sqlite3.IntegrityError:
-                existing = self.get(digest)
-                if existing is None:  # pragma: no cover - the constraint names only digest
-                    raise
-                raise DuplicateSubmissionError(existing) from None
-            logger.info("accepted %s %s from %s", kind, digest, signer)
-            return self._by_id(int(cursor.lastrowid or 0))
+                if moved.rowcount != 1:
+                    raise StoreError(f"submission {old_digest} is no longer waiting to be sent")
+                row_id = self._insert(digest, kind, signer, payload, subject, nonce)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            logger.info("accepted %s %s from %s, replacing %s", kind, digest, signer, old_digest)
+            return self._by_id(row_id)
 
     def mark_submitted(self, digests: Sequence[str], tx_hash: str) -> None:
         """accepted → submitted(tx): the transaction carrying them is about to be (or was) broadcast."""
@@ -296,6 +310,39 @@ class Store:
         return None if row["t"] is None else float(row["t"])
 
     # -- internals ----------------------------------------------------------------------------------
+
+    def _insert(
+        self,
+        digest: str,
+        kind: SubmissionKind,
+        signer: str,
+        payload: dict[str, Any],
+        subject: str | None,
+        nonce: int | None,
+    ) -> int:
+        """Insert an accepted row (under the lock); a known digest raises DuplicateSubmissionError."""
+        now = self._clock()
+        try:
+            cursor = self._db.execute(
+                "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                (
+                    digest,
+                    kind,
+                    signer,
+                    subject,
+                    None if nonce is None else str(nonce),
+                    json.dumps(payload, separators=(",", ":")),
+                    now,
+                    now,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            existing = self.get(digest)
+            if existing is None:  # pragma: no cover - the constraint names only digest
+                raise
+            raise DuplicateSubmissionError(existing) from None
+        return int(cursor.lastrowid or 0)
 
     def _by_id(self, row_id: int) -> Submission:
         row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone()
