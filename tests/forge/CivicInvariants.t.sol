@@ -402,7 +402,7 @@ contract CivicInvariants is InvariantTest {
         c[9] = CitizensHandler.castVotesBySig.selector;
         _target(address(citizens), c);
 
-        bytes4[] memory e = new bytes4[](16);
+        bytes4[] memory e = new bytes4[](17);
         e[0] = ExchangeHandler.list.selector;
         e[1] = ExchangeHandler.book.selector;
         e[2] = ExchangeHandler.cancelByRenter.selector;
@@ -419,6 +419,7 @@ contract CivicInvariants is InvariantTest {
         e[13] = ExchangeHandler.withdrawDeposit.selector;
         e[14] = ExchangeHandler.flushFees.selector;
         e[15] = ExchangeHandler.updateTerms.selector;
+        e[16] = ExchangeHandler.reclaimRevokedCredit.selector;
         _target(address(exchangeHandler), e);
 
         bytes4[] memory t = new bytes4[](14);

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {ICommonsExchange} from "../../../contracts/interfaces/ICommonsExchange.sol";
 import {ExchangeLens} from "../../../contracts/ExchangeLens.sol";
 import {BookingStatus, DepositStatus, Kind, Unit} from "../../../contracts/interfaces/types/ExchangeTypes.sol";
-import {HandlerBase, Suite} from "./HandlerBase.sol";
+import {CreditLedger, HandlerBase, Suite} from "./HandlerBase.sol";
 
 /// @notice Listers and renters: list, book (ranges that cross 256-slot calendar words), cancel either way,
 /// confirm receipt, settle, claim/accept/dispute/resolve/finalize damage claims, withdraw credits and returned
@@ -28,6 +28,8 @@ contract ExchangeHandler is HandlerBase {
 
     /// @notice Withdrawals of a positive credit that failed or paid a different amount (must stay 0).
     uint256 public unwithdrawable;
+    /// @dev Membership ids the DAO's reclaim scans (a campaign registers far fewer).
+    uint256 private constant MAX_MEMBERSHIP_ID = 64;
     /// @notice Shipped purchases the buyer could still cancel (must stay 0).
     uint256 public escrowBreaches;
 
@@ -284,6 +286,32 @@ contract ExchangeHandler is HandlerBase {
         try s.exchange.withdrawDeposit(id) {
             _did("withdraw deposit");
             if (_balanceOf(token, who) != before + b.deposit) ++unwithdrawable;
+        } catch {
+            ++unwithdrawable;
+        }
+    }
+
+    /// @dev The DAO pays out what a revoked membership is owed (the credit its key had, moved by the registry's
+    /// hook, and what it earned since) to a resident it names: exactly the credit, and nothing is left; a failure
+    /// counts as unwithdrawable. Scans membership ids from a seeded position for one with a credit.
+    function reclaimRevokedCredit(uint256 membershipSeed, uint256 tokenSeed, uint256 toSeed) external {
+        address token = _tokenOf(tokenSeed);
+        address ex = address(s.exchange);
+        uint256 membership;
+        uint256 credit;
+        for (uint256 k; k < MAX_MEMBERSHIP_ID && credit == 0; ++k) {
+            membership = (membershipSeed % MAX_MEMBERSHIP_ID + k) % MAX_MEMBERSHIP_ID + 1;
+            credit = CreditLedger.ofMembership(ex, membership, token);
+        }
+        if (credit == 0) return;
+        address to = _actor(toSeed);
+        uint256 before = _balanceOf(token, to);
+        vm.prank(address(s.timelock));
+        try s.exchange.reclaimRevokedCredit(membership, token, payable(to)) {
+            _did("reclaim revoked credit");
+            if (_balanceOf(token, to) != before + credit || CreditLedger.ofMembership(ex, membership, token) != 0) {
+                ++unwithdrawable;
+            }
         } catch {
             ++unwithdrawable;
         }
