@@ -357,8 +357,18 @@ def test_budget_page_reads_rounds_projects_ballots_and_results(client: TestClien
     assert shown["phase"] == "voting" and shown["budget"] == str(ETHER) and shown["results"] is None
     assert [(p["title"], p["cost"]) for p in shown["projects"]] == [(t, str(c)) for t, c, _ in projects]
     pb = ParticipatoryBudget.from_suite(world.suite)
+    first = world.funded[0].address
+    mine = client.get(f"/api/budget/{round_id}/ballot/{first}").json()
+    assert mine == {"roundId": round_id, "member": True, "approvals": [], "ballots": 0}
     for voter, approvals in zip(world.funded, ([0, 2], [0, 2], [1], [0]), strict=True):
         pb.cast_ballot(voter, round_id, approvals)
+    mine = client.get(f"/api/budget/{round_id}/ballot/{first}").json()
+    assert (mine["member"], mine["approvals"], mine["ballots"]) == (True, [0, 2], 1)  # what the page ticks
+    outsider = client.get(f"/api/budget/{round_id}/ballot/{fresh().address}").json()
+    assert (outsider["member"], outsider["approvals"]) == (False, [])
+    assert client.get(f"/api/budget/{round_id + 99}/ballot/{first}").status_code == 404
+    assert client.get(f"/api/budget/{round_id}/ballot/0xnope").status_code == 400
+    assert client.get(f"/api/budget/x/ballot/{first}").status_code == 400
     world.control.increase_time(pb.get_round(round_id).voting_end - world.control.time())
     assert _round(client, round_id)["phase"] == "counting"
     pb.post_outcome(world.relayer, round_id, pb.tally(round_id, unit=10**15))

@@ -649,6 +649,15 @@ def test_budget_page_note_then_a_zero_eth_resident_approves_and_sees_the_results
     assert world.suite.budget.functions.ballotOf(round_id, membership).call() == [0b101, 1]
     assert world.suite.w3.eth.get_balance(world.zero.address) == 0
     assert "eth_signTypedData_v4" in resident.wallet.calls  # type: ignore[union-attr]
+    mine = "Your ballot on chain approves 2 projects"
+    ballot.get_by_test_id("budget-mine").filter(has_text=mine).wait_for(timeout=10_000)
+    resident.open("budget")  # a fresh page ticks the ballot the resident cast, ready to be changed
+    again = resident.page.locator("section.round").first
+    again.get_by_test_id("budget-mine").filter(has_text=mine).wait_for(timeout=10_000)
+    assert again.get_by_label("Benches on Elm Street — 0.4 ETH").is_checked()
+    assert again.get_by_label("Longer library hours — 0.3 ETH").is_checked()
+    assert not again.get_by_label("Tree planting — 0.5 ETH").is_checked()
+    assert "2 projects chosen: 0.7 ETH of 1 ETH" in again.inner_text()
 
     pb = ParticipatoryBudget.from_suite(world.suite)
     for voter, approvals in zip(world.funded, ([0], [1], [1], [2]), strict=True):

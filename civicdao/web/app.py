@@ -167,6 +167,10 @@ def _add_read_routes(app: FastAPI, data: WebData) -> None:
     def budget() -> dict[str, Any]:
         return data.budget()
 
+    @app.get("/api/budget/{round_id}/ballot/{address}", summary="An account's current ballot in a round")
+    def budget_ballot(round_id: str, address: str) -> dict[str, Any]:
+        return data.budget_ballot(round_id, address)
+
 
 def _add_tx_routes(app: FastAPI, data: WebData) -> None:
     """Transactions the wallet sends: the server encodes the calldata from the shipped ABI."""

@@ -28,6 +28,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from civicdao.accounts import checksum
+from civicdao.budget import ParticipatoryBudget
 from civicdao.budget.web import web_rounds
 from civicdao.citizens import Citizens
 from civicdao.deploy import SUITE_CONTRACTS, Suite
@@ -373,6 +374,24 @@ class WebData:
         if not self.budget_available():
             return {"available": False, "rounds": []}
         return {"available": True, "rounds": self._indexed(lambda r: web_rounds(self.suite, index=r))}
+
+    def budget_ballot(self, round_id: str, account: str) -> dict[str, Any]:
+        """``account``'s ballot in a budget round as the chain holds it now: the project indexes its
+        membership approves (empty before its first ballot) and how many ballots the membership has cast
+        there, so the page can tick the boxes a resident chose. ``member`` is false for a non-citizen.
+        An unknown round is a :class:`LookupError` (404)."""
+        if not self.budget_available():
+            raise LookupError("this deployment has no participatory budget")
+        rid = _uint(round_id, "round id")
+        who = checksum(account, what="account")
+        budget = ParticipatoryBudget.from_suite(self.suite)
+        if rid >= budget.round_count():
+            raise LookupError(f"the participatory budget has no round {rid}")
+        membership = self.citizens.membership_of(who)
+        if membership == 0:
+            return {"roundId": rid, "member": False, "approvals": [], "ballots": 0}
+        approvals, ballots = budget.ballot_of(rid, membership)
+        return {"roundId": rid, "member": True, "approvals": list(approvals), "ballots": ballots}
 
     # -- transactions the wallet sends --------------------------------------------------------------------
 

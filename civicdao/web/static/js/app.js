@@ -417,7 +417,8 @@ function budgetRound(round) {
     bar.classList.toggle("over", spent > total);
   };
   for (const [box] of boxes) box.addEventListener("change", update);
-  const form = h("form", {}, h("fieldset", {}, h("legend", {}, t("budget.approve", { min: round.minApprovals, max: round.maxApprovals })), boxes.map(([, row]) => row)), barText, bar, h("button", { type: "submit" }, t("budget.submit")), status);
+  const mine = h("p", { class: "note", "data-testid": "budget-mine" });
+  const form = h("form", {}, mine, h("fieldset", {}, h("legend", {}, t("budget.approve", { min: round.minApprovals, max: round.maxApprovals })), boxes.map(([, row]) => row)), barText, bar, h("button", { type: "submit" }, t("budget.submit")), status);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     guarded(async () => {
@@ -432,11 +433,24 @@ function budgetRound(round) {
       const submission = await post("/relay/budget-ballots", { typed_data: typed, signature, voter });
       const final = await waitForSubmission(submission.id);
       say(status, final.status === "confirmed" ? t("budget.done") : t("vote.pending"));
+      await tickMyBallot(round, boxes, mine);
     });
   });
   update();
+  tickMyBallot(round, boxes, mine).then(update).catch(() => {}); // a connected resident sees the ballot they cast
   section.append(form);
   return section;
+}
+
+// The connected account's ballot on chain: its boxes ticked, and a line saying it can be changed.
+async function tickMyBallot(round, boxes, mine) {
+  const account = wallet.account();
+  if (!account) return;
+  const ballot = await get(`/api/budget/${round.roundId}/ballot/${account}`);
+  if (!ballot.member || ballot.ballots === 0) return;
+  const approved = new Set(ballot.approvals.map(String));
+  for (const [box] of boxes) box.checked = approved.has(box.value);
+  mine.textContent = t("budget.mine", { n: ballot.approvals.length });
 }
 
 // -- exchange ----------------------------------------------------------------------------------------
