@@ -252,8 +252,8 @@ def toolchain_install() -> None:
 @setting(
     "--db",
     "relayer.sqlite",
-    click.Path(dir_okay=False),
-    "SQLite file of accepted signatures (kept across restarts).",
+    click.STRING,
+    "SQLite file, or postgresql:// URL, of accepted signatures (kept across restarts).",
 )
 @listen_options
 @setting("--batch-size", 20, click.IntRange(1), "Submit once this many signatures wait…")
@@ -302,10 +302,11 @@ def relay_command(
     )  # fmt: skip
     suite = node.suite(manifest)
     account = signer.load(suite.w3)
-    relayer = Relayer(suite, account, Store(db), settings)
+    store = Store(db)
+    relayer = Relayer(suite, account, store, settings)
     stderr.print(
         f"relayer {account.address} on chain {suite.chain_id}: http://{host}:{port} (docs at /docs), "
-        f"batches of {batch_size} or every {batch_seconds:g}s, database {db}"
+        f"batches of {batch_size} or every {batch_seconds:g}s, database {store.display_name}"
     )
     serve(relayer, host=host, port=port)
 

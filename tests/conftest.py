@@ -7,7 +7,10 @@ The test-only contracts (``contracts/mocks/``) are built on demand and loadable 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import mock_contracts  # noqa: F401  (builds and registers the test-only contracts)
 import pytest
@@ -108,3 +111,23 @@ def reader(w3: Web3, suite: Suite, scenario: Scenario) -> Iterator[IndexReader]:
         indexer = Indexer(w3, suite.manifest, store)
         indexer.sync()
         yield IndexReader(store, indexer.deployment)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A real PostgreSQL server (pgserver's bundled binaries), started once for the session.
+
+    As root, pgserver runs PostgreSQL as its own ``pgserver`` user, which must reach the data directory:
+    so it lives in a fresh directory right under the system temp dir, not under pytest's private one.
+    """
+    import pgserver
+
+    folder = tempfile.mkdtemp(prefix="civicdao-pg-")
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    # a throwaway server: no fsync, so commits and the shutdown checkpoint do not wait for the disk
+    server.psql("ALTER SYSTEM SET fsync = off;")
+    server.psql("ALTER SYSTEM SET synchronous_commit = off;")
+    server.psql("SELECT pg_reload_conf();")
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)

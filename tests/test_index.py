@@ -4,8 +4,6 @@ provider's range caps and follows new blocks — on SQLite and on a real Postgre
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,26 +34,6 @@ from civicdao.treasury import Treasury
 from civicdao.tx import call, transact
 
 _db_names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Any]:
-    """A real PostgreSQL server (pgserver's bundled binaries), started once for the session.
-
-    As root, pgserver runs PostgreSQL as its own ``pgserver`` user, which must reach the data directory:
-    so it lives in a fresh directory right under the system temp dir, not under pytest's private one.
-    """
-    import pgserver
-
-    folder = tempfile.mkdtemp(prefix="civicdao-pg-")
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    # a throwaway server: no fsync, so commits and the shutdown checkpoint do not wait for the disk
-    server.psql("ALTER SYSTEM SET fsync = off;")
-    server.psql("ALTER SYSTEM SET synchronous_commit = off;")
-    server.psql("SELECT pg_reload_conf();")
-    yield server
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

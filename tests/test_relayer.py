@@ -79,13 +79,13 @@ class Service:
     relayer: Relayer
     batcher: Batcher
     client: TestClient
-    db: Path
+    db: Path | str
 
     def post(self, path: str, typed: dict[str, Any], signature: str) -> httpx.Response:
         return self.client.post(path, json={"typed_data": typed, "signature": signature})
 
 
-def start(world: World, db: Path, **options: Any) -> Service:
+def start(world: World, db: Path | str, **options: Any) -> Service:
     relayer = Relayer(world.suite, world.funder, Store(db), RelayerSettings(**options))
     app = create_app(relayer)
     return Service(relayer, app.state.batcher, TestClient(app), db)
@@ -779,6 +779,31 @@ def test_ballot_signed_by_one_key_naming_another_voter_is_refused(world: World, 
     assert service.relayer.store.counts()["accepted"] == 0
     service.batcher.run_once()
     assert tally(world) == (0, 0, 0)
+
+
+def test_a_relayer_on_postgresql_queues_relays_and_confirms(world: World, pg_server: Any) -> None:
+    """The same service with its queue in PostgreSQL: a ballot and a delegation accepted, a replay refused,
+    both confirmed by one batch run."""
+    pg_server.psql("CREATE DATABASE civicdao_relayer_service;")
+    running = start(world, str(pg_server.get_uri("civicdao_relayer_service")))
+    try:
+        assert running.relayer.store.dialect == "postgresql"
+        voter, citizen, delegatee = world.citizens[1], world.citizens[3], world.citizens[2]
+        ballot = signed_batch_ballot(world, voter, 1)
+        queued = [
+            running.post("/ballots", *ballot),
+            running.post("/delegations", *signed_delegation(world, citizen, delegatee)),
+        ]
+        assert [q.status_code for q in queued] == [202, 202], [q.text for q in queued]
+        again = running.post("/ballots", *ballot)
+        assert (again.status_code, again.json()["error"]) == (409, "DuplicateSubmissionError")
+        report = running.batcher.run_once()
+        assert sorted(report.confirmed) == sorted(q.json()["id"] for q in queued)
+        assert tally(world) == (0, 1, 0)
+        assert call(world.suite.registry.functions.delegates(citizen.address)) == delegatee.address
+        assert running.client.get("/health").json()["submissions"]["confirmed"] == 2
+    finally:
+        running.relayer.store.close()
 
 
 def test_byte_identical_delegations_of_two_citizens_are_both_kept_and_relayed(

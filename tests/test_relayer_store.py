@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,14 +16,37 @@ from civicdao.errors import CivicDAOError
 from civicdao.relayer import DuplicateSubmissionError, Store, StoreError
 
 DIGEST = "0x" + "ab" * 32
+_names = itertools.count()
+#: A factory of empty relayer databases of one engine: a new one per call, or the one ``name`` names again.
+NewDb = Callable[..., str]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> NewDb:
+    """The store's tests run on SQLite and on a real PostgreSQL server (the session's ``pg_server``)."""
+    made: dict[str, str] = {}
+
+    def new(name: str | None = None) -> str:
+        key = name or f"db{next(_names)}"
+        if key not in made:
+            if request.param == "sqlite":
+                made[key] = str(tmp_path / f"{key}.sqlite")
+            else:
+                server = request.getfixturevalue("pg_server")
+                database = f"civicdao_relayer_{next(_names)}"
+                server.psql(f"CREATE DATABASE {database};")
+                made[key] = str(server.get_uri(database))
+        return made[key]
+
+    return new
 
 
 def add(store: Store, digest: str = DIGEST, signer: str = "0xA", **extra: object) -> None:
     store.add(digest=digest, kind="ballot", signer=signer, payload={"x": 1}, subject="7", nonce=0, **extra)  # type: ignore[arg-type]
 
 
-def test_add_same_digest_twice_is_refused(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite")
+def test_add_same_digest_twice_is_refused(new_db: NewDb) -> None:
+    store = Store(new_db())
     add(store)
     with pytest.raises(DuplicateSubmissionError) as caught:
         add(store, signer="0xB")
@@ -29,8 +55,8 @@ def test_add_same_digest_twice_is_refused(tmp_path: Path) -> None:
     assert store.counts()["accepted"] == 1
 
 
-def test_replace_supersedes_a_waiting_message_and_stores_the_new_one_at_once(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite")
+def test_replace_supersedes_a_waiting_message_and_stores_the_new_one_at_once(new_db: NewDb) -> None:
+    store = Store(new_db())
     add(store)
     new = "0x" + "cd" * 32
 
@@ -52,8 +78,8 @@ def test_replace_supersedes_a_waiting_message_and_stores_the_new_one_at_once(tmp
     assert store.get("0x" + "ef" * 32) is None and store.get(new).status == "submitted"  # type: ignore[union-attr]
 
 
-def test_rows_survive_closing_and_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+def test_rows_survive_closing_and_reopening(new_db: NewDb) -> None:
+    path = new_db("kept")
     first = Store(path)
     add(first)
     first.mark_submitted([DIGEST], "0xfeed")
@@ -66,8 +92,8 @@ def test_rows_survive_closing_and_reopening(tmp_path: Path) -> None:
     assert second.get_meta("gas_spent_wei") == 12345
 
 
-def test_statuses_only_move_forward(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite")
+def test_statuses_only_move_forward(new_db: NewDb) -> None:
+    store = Store(new_db())
     add(store)
     with pytest.raises(StoreError, match="cannot move from accepted to accepted"):
         store.mark_retry([DIGEST], "nope")
@@ -85,8 +111,8 @@ def test_statuses_only_move_forward(tmp_path: Path) -> None:
     assert row is not None and (row.status, row.tx_hash) == ("confirmed", "0x01")
 
 
-def test_a_failed_move_changes_no_row_of_the_batch(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite")
+def test_a_failed_move_changes_no_row_of_the_batch(new_db: NewDb) -> None:
+    store = Store(new_db())
     other = "0x" + "cd" * 32
     add(store)
     add(store, other)
@@ -96,8 +122,8 @@ def test_a_failed_move_changes_no_row_of_the_batch(tmp_path: Path) -> None:
     assert store.get(DIGEST).status == "accepted"  # type: ignore[union-attr]
 
 
-def test_retry_clears_the_tx_hash_and_keeps_the_attempt_count(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite")
+def test_retry_clears_the_tx_hash_and_keeps_the_attempt_count(new_db: NewDb) -> None:
+    store = Store(new_db())
     add(store)
     store.mark_submitted([DIGEST], "0x01")
     store.mark_retry([DIGEST], "reverted once mined")
@@ -110,9 +136,9 @@ def test_retry_clears_the_tx_hash_and_keeps_the_attempt_count(tmp_path: Path) ->
     )
 
 
-def test_rate_window_counts_by_signer_and_time(tmp_path: Path) -> None:
+def test_rate_window_counts_by_signer_and_time(new_db: NewDb) -> None:
     now = [1_000.0]
-    store = Store(tmp_path / "db.sqlite", clock=lambda: now[0])
+    store = Store(new_db(), clock=lambda: now[0])
     add(store, "0x" + "01" * 32, "0xA")
     now[0] = 1_100.0
     add(store, "0x" + "02" * 32, "0xA")
@@ -177,3 +203,14 @@ def test_a_database_from_before_superseded_is_migrated_with_its_rows(tmp_path: P
     add(store)  # the new table takes new rows, and the indexes are back
     assert store.counts()["accepted"] == 1
     store.close()
+
+
+def test_a_postgresql_store_says_where_it_is_without_the_password(pg_server: Any) -> None:
+    database = f"civicdao_relayer_{next(_names)}"
+    pg_server.psql(f"CREATE DATABASE {database};")
+    store = Store(str(pg_server.get_uri(database)))
+    assert store.dialect == "postgresql" and "@" not in store.display_name and database in store.display_name
+    with pytest.raises(StoreError) as refused:
+        Store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=1")
+    assert "cannot connect to the relayer database postgresql://127.0.0.1:1/none" in str(refused.value)
+    assert "secret" not in str(refused.value)

@@ -1,4 +1,5 @@
-"""Durable storage of accepted signatures (SQLite): a restart loses nothing, nothing is stored twice.
+"""Durable storage of accepted signatures (SQLite, or PostgreSQL): a restart loses nothing, nothing is stored
+twice.
 
 Each submission is one signed message, keyed by its EIP-712 digest (``UNIQUE``), so the same message —
 under the same or a malleated signature — cannot be stored or submitted twice. Its status moves only
@@ -9,7 +10,8 @@ forward::
        │              └──▶ accepted (the batch transaction failed: try again) ─┐
        └──▶ dropped(reason)  ◀────────────────────────────────────────────────┘
 
-SQLite runs in WAL mode with ``synchronous=FULL``: a row is on disk when :meth:`Store.add` returns.
+SQLite runs in WAL mode with ``synchronous=FULL``: a row is on disk when :meth:`Store.add` returns; so is it
+on PostgreSQL (``Store("postgresql://…")``, psycopg; a commit is durable there by default).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from civicdao.errors import CivicDAOError
 
@@ -49,7 +51,7 @@ PENDING: tuple[Status, ...] = ("accepted", "submitted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          @ID@,
     digest      TEXT    NOT NULL UNIQUE,
     kind        TEXT    NOT NULL CHECK (kind IN ('ballot', 'delegation', 'attestation', 'budget_ballot')),
     signer      TEXT    NOT NULL,
@@ -61,13 +63,25 @@ CREATE TABLE IF NOT EXISTS submissions (
     tx_hash     TEXT,
     reason      TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
-    created_at  REAL    NOT NULL,
-    updated_at  REAL    NOT NULL
+    created_at  @TIME@  NOT NULL,
+    updated_at  @TIME@  NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status, kind, id);
 CREATE INDEX IF NOT EXISTS submissions_signer ON submissions (signer, created_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+#: Column types per engine: SQLite's REAL is 8 bytes, PostgreSQL's only 4 (hence DOUBLE PRECISION).
+_TYPES = {
+    "sqlite": {"@ID@": "INTEGER PRIMARY KEY AUTOINCREMENT", "@TIME@": "REAL"},
+    "postgresql": {"@ID@": "BIGSERIAL PRIMARY KEY", "@TIME@": "DOUBLE PRECISION"},
+}
+
+
+def _schema(dialect: str) -> list[str]:
+    text = _SCHEMA
+    for marker, sql_type in _TYPES[dialect].items():
+        text = text.replace(marker, sql_type)
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
 
 
 class StoreError(CivicDAOError):
@@ -120,25 +134,65 @@ class Submission:
 
 
 class Store:
-    """The relayer's SQLite database. Thread-safe: one connection behind a lock."""
+    """The relayer's database: ``Store("relayer.sqlite")`` or ``Store("postgresql://user@host/db")``.
+
+    Thread-safe: one connection behind a lock. Run one relayer process per database.
+    """
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = Path(path)
+        text = str(path)
+        self.url = text
         self._clock = clock
         self._lock = threading.RLock()
+        if text.startswith(("postgresql://", "postgres://")):
+            self.dialect = "postgresql"
+            self.path: Path | None = None
+            self._db: Any = _connect_postgres(text)
+            self._integrity: tuple[type[Exception], ...] = (_psycopg().IntegrityError,)
+            self._db_errors: tuple[type[Exception], ...] = (_psycopg().Error,)
+        else:
+            self.dialect = "sqlite"
+            self.path = Path(text)
+            self._integrity, self._db_errors = (sqlite3.IntegrityError,), (sqlite3.Error,)
+            try:
+                self._db = sqlite3.connect(text, check_same_thread=False, isolation_level=None)
+                self._db.row_factory = sqlite3.Row
+                if text != ":memory:":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._migrate()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the relayer database {text}: {exc}") from None
         try:
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            if str(path) != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._migrate()
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the relayer database {self.path}: {exc}") from None
+            for statement in _schema(self.dialect):
+                self._run(statement)
+        except self._db_errors as exc:
+            raise StoreError(f"cannot set up the relayer database {self.display_name}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"<relayer Store {self.dialect} {self.display_name}>"
+
+    @property
+    def display_name(self) -> str:
+        """The database's name without a password (a postgresql:// URL may carry one): safe to print."""
+        if self.dialect == "sqlite":
+            return self.url
+        scheme, _, rest = self.url.partition("://")
+        host = rest.rpartition("@")[2]
+        return f"{scheme}://{host}"
+
+    def _run(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """Execute ``sql`` (``?`` placeholders, as SQLite writes them) on either engine; return the cursor."""
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        return self._db.execute(sql, tuple(args))
+
+    def _begin(self) -> None:
+        """Open a write transaction (SQLite takes its write lock at once, so two writers never interleave)."""
+        self._run("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
 
     def _migrate(self) -> None:
-        """Widen the CHECKs of a database written before the status ``superseded`` or the kind
+        """Widen the CHECKs of a SQLite database written before the status ``superseded`` or the kind
         ``budget_ballot`` existed (rows kept)."""
         row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'submissions'").fetchone()
         if row is None or ("'superseded'" in row["sql"] and "'budget_ballot'" in row["sql"]):
@@ -146,7 +200,7 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute("ALTER TABLE submissions RENAME TO submissions_v1")
-            self._db.execute(_SCHEMA.split(";")[0])  # CREATE TABLE submissions, with the new CHECK
+            self._db.execute(_schema("sqlite")[0])  # CREATE TABLE submissions, with the new CHECK
             self._db.execute("INSERT INTO submissions SELECT * FROM submissions_v1")
             self._db.execute("DROP TABLE submissions_v1")
             self._db.execute("COMMIT")
@@ -195,9 +249,9 @@ class Store:
         either way nothing changes."""
         now = self._clock()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
-                moved = self._db.execute(
+                moved = self._run(
                     "UPDATE submissions SET status = 'superseded', updated_at = ?, reason = ?"
                     " WHERE digest = ? AND status = 'accepted'",
                     (now, f"replaced by a newer message of the same signer ({digest})", old_digest),
@@ -205,9 +259,9 @@ class Store:
                 if moved.rowcount != 1:
                     raise StoreError(f"submission {old_digest} is no longer waiting to be sent")
                 row_id = self._insert(digest, kind, signer, payload, subject, nonce)
-                self._db.execute("COMMIT")
+                self._run("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._run("ROLLBACK")
                 raise
             logger.info("accepted %s %s from %s, replacing %s", kind, digest, signer, old_digest)
             return self._by_id(row_id)
@@ -236,7 +290,7 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:
-            self._db.execute(
+            self._run(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value)),
@@ -244,14 +298,14 @@ class Store:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            row = self._run("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row["value"])
 
     # -- reading ------------------------------------------------------------------------------------
 
     def get(self, digest: str) -> Submission | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM submissions WHERE digest = ?", (digest,)).fetchone()
+            row = self._run("SELECT * FROM submissions WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else _submission(row)
 
     def with_status(
@@ -268,7 +322,7 @@ class Store:
             query += " LIMIT ?"
             args.append(limit)
         with self._lock:
-            return [_submission(row) for row in self._db.execute(query, args).fetchall()]
+            return [_submission(row) for row in self._run(query, args).fetchall()]
 
     def pending_for(
         self, signer: str, kinds: Iterable[SubmissionKind], *, subject: str | None = None
@@ -283,12 +337,12 @@ class Store:
             query += " AND subject = ?"
             args.append(subject)
         with self._lock:
-            return [_submission(row) for row in self._db.execute(query + " ORDER BY id", args).fetchall()]
+            return [_submission(row) for row in self._run(query + " ORDER BY id", args).fetchall()]
 
     def count_since(self, signer: str, since: float) -> int:
         """How many messages ``signer`` sent since ``since`` (unix seconds): the rate limit's measure."""
         with self._lock:
-            row = self._db.execute(
+            row = self._run(
                 "SELECT COUNT(*) AS n FROM submissions WHERE signer = ? AND created_at >= ?", (signer, since)
             ).fetchone()
         return int(row["n"])
@@ -296,15 +350,13 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Number of rows per status."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT status, COUNT(*) AS n FROM submissions GROUP BY status"
-            ).fetchall()
+            rows = self._run("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status").fetchall()
         found = {row["status"]: int(row["n"]) for row in rows}
         return {status: found.get(status, 0) for status in STATUSES}
 
     def oldest_accepted_at(self) -> float | None:
         with self._lock:
-            row = self._db.execute(
+            row = self._run(
                 "SELECT MIN(created_at) AS t FROM submissions WHERE status = 'accepted'"
             ).fetchone()
         return None if row["t"] is None else float(row["t"])
@@ -323,9 +375,9 @@ class Store:
         """Insert an accepted row (under the lock); a known digest raises DuplicateSubmissionError."""
         now = self._clock()
         try:
-            cursor = self._db.execute(
+            cursor = self._run(
                 "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?) RETURNING id",
                 (
                     digest,
                     kind,
@@ -337,15 +389,27 @@ class Store:
                     now,
                 ),
             )
-        except sqlite3.IntegrityError:
+            row_id = int(cursor.fetchone()["id"])
+        except self._integrity:
+            if self.dialect == "postgresql" and self._db.info.transaction_status != _IDLE:
+                # the failed statement aborted the transaction it is part of: nothing more can be read in it
+                self._duplicate_after_rollback(digest)
             existing = self.get(digest)
             if existing is None:  # pragma: no cover - the constraint names only digest
                 raise
             raise DuplicateSubmissionError(existing) from None
-        return int(cursor.lastrowid or 0)
+        return row_id
+
+    def _duplicate_after_rollback(self, digest: str) -> NoReturn:
+        self._run("ROLLBACK")
+        existing = self.get(digest)
+        self._run("BEGIN")  # the caller's ROLLBACK ends this empty transaction
+        if existing is None:  # pragma: no cover - the constraint names only digest
+            raise StoreError(f"submission {digest} could not be stored")
+        raise DuplicateSubmissionError(existing)
 
     def _by_id(self, row_id: int) -> Submission:
-        row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone()
+        row = self._run("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone()
         return _submission(row)
 
     def _move(
@@ -363,24 +427,22 @@ class Store:
             return
         now = self._clock()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 for digest in digests:
-                    row = self._db.execute(
-                        "SELECT status FROM submissions WHERE digest = ?", (digest,)
-                    ).fetchone()
+                    row = self._run("SELECT status FROM submissions WHERE digest = ?", (digest,)).fetchone()
                     if row is None or row["status"] not in allowed_from:
                         current = None if row is None else row["status"]
                         raise StoreError(f"submission {digest} cannot move from {current} to {to}")
-                    self._db.execute(
+                    self._run(
                         "UPDATE submissions SET status = ?, updated_at = ?,"
                         " tx_hash = CASE WHEN ? THEN NULL ELSE COALESCE(?, tx_hash) END,"
                         " reason = COALESCE(?, reason), attempts = attempts + ? WHERE digest = ?",
                         (to, now, clear_tx, tx_hash, reason, 1 if attempt else 0, digest),
                     )
-                self._db.execute("COMMIT")
+                self._run("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._run("ROLLBACK")
                 raise
         logger.info("%d submission(s) → %s%s", len(digests), to, f" ({reason})" if reason else "")
 
@@ -401,3 +463,30 @@ def _submission(row: sqlite3.Row) -> Submission:
         created_at=float(row["created_at"]),
         updated_at=float(row["updated_at"]),
     )
+
+
+#: psycopg's TransactionStatus.IDLE (no transaction open), compared without importing psycopg for SQLite.
+_IDLE = 0
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(
+            "a postgresql:// relayer database needs psycopg: pip install 'civicdao[postgres]'"
+        ) from None
+    return psycopg
+
+
+def _connect_postgres(url: str) -> Any:
+    psycopg = _psycopg()
+    from psycopg.rows import dict_row
+
+    try:
+        return psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    except psycopg.Error as exc:
+        host = url.partition("://")[2].rpartition("@")[2]
+        raise StoreError(
+            f"cannot connect to the relayer database postgresql://{host}: {exc}".strip()
+        ) from None

@@ -32,8 +32,8 @@ __all__ = ["serve_command"]
 @setting(
     "--relayer-db",
     "relayer.sqlite",
-    click.Path(dir_okay=False),
-    "The relayer's SQLite file of accepted signatures.",
+    click.STRING,
+    "The relayer's SQLite file, or postgresql:// URL, of accepted signatures.",
 )
 @setting(
     "--follow-seconds", 1.0, click.FloatRange(min=0.1), "How often the background indexer polls the chain."
@@ -86,9 +86,10 @@ def serve_command(
             )
         account = signer.load(suite.w3)
         settings = RelayerSettings(batch_interval=batch_seconds)
-        relayer = Relayer(suite, account, Store(relayer_db), settings)
+        store = Store(relayer_db)
+        relayer = Relayer(suite, account, store, settings)
         relayer_app = create_app(relayer, run_batcher=True, poll_seconds=min(0.5, batch_seconds))
-        stderr.print(f"relayer {account.address} pays the gas (database {relayer_db})")
+        stderr.print(f"relayer {account.address} pays the gas (database {store.display_name})")
     index_db = db or str(index_db_path(manifest_path(suite.chain_id, manifest)))
     data = WebData(suite, index_db=index_db)
     stderr.print(f"[dim]indexing the suite's events into {index_db} …[/dim]")
