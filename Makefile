@@ -68,8 +68,10 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Two workers (pytest-xdist), one test file per worker in order (--dist loadfile: a module's tests keep
+# their order and its module-scoped chain state): 5 min instead of 9 on two cores. PYTEST_ARGS adds to it.
 pytest: setup browser mocks
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck solhint slither invariants pytest
 
