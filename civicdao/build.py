@@ -62,7 +62,7 @@ COMPILER_SETTINGS: Mapping[str, Any] = {
 #: next features (22,685 bytes); at 100 runs it is 22,221 bytes, for a few gas more per call (see
 #: benchmarks/REPORT.md). CommonsExchange, once a citizen's credits moved with the membership by the
 #: registry's hook (so that a withdrawal reads one slot, issue 11), was 22,841 bytes at 200 runs and is
-#: 22,480 at 50, for a few gas more per call (benchmarks/REPORT.md). Slither, Forge and Brownie keep 200
+#: 22,464 at 50, for a few gas more per call (benchmarks/REPORT.md). Slither, Forge and Brownie keep 200
 #: runs: the same code, analysed and tested.
 OPTIMIZER_RUNS: Mapping[str, int] = {"contracts/CivicGovernor.sol": 100, "contracts/CommonsExchange.sol": 50}
 
