@@ -55,14 +55,16 @@ def test_add_same_digest_twice_is_refused(new_db: NewDb) -> None:
     assert store.counts()["accepted"] == 1
 
 
-def test_replace_supersedes_a_waiting_message_and_stores_the_new_one_at_once(new_db: NewDb) -> None:
+def test_an_add_that_replaces_supersedes_a_waiting_message_and_stores_the_new_one_at_once(
+    new_db: NewDb,
+) -> None:
     store = Store(new_db())
     add(store)
     new = "0x" + "cd" * 32
 
     def replace(old: str, digest: str) -> object:
-        return store.replace(
-            old, digest=digest, kind="ballot", signer="0xA", payload={"x": 2}, subject="7", nonce=0
+        return store.add(
+            digest=digest, kind="ballot", signer="0xA", payload={"x": 2}, subject="7", nonce=0, replaces=old
         )
 
     with pytest.raises(DuplicateSubmissionError):  # the new digest is known: nothing changes

@@ -300,19 +300,20 @@ class Relayer:
             self._check_rate(signer)
             budget = self.budget()
             fn = budget.contract.functions.castBallotsBySig(round_id, [ballot.as_call_argument()])
-            payload = _payload(typed_data, signature, calldata(fn))
-            store_args: dict[str, Any] = {
-                "digest": digest,
-                "kind": "budget_ballot",
-                "signer": signer,
-                "payload": payload,
-                "subject": str(round_id),
-                "nonce": nonce,
-            }
-            if not queued:
-                return self.store.add(**store_args)
             try:
-                return self.store.replace(queued[0].digest, **store_args)
+                return self._store(
+                    digest,
+                    "budget_ballot",
+                    signer,
+                    typed_data,
+                    signature,
+                    calldata=calldata(fn),
+                    subject=str(round_id),
+                    nonce=nonce,
+                    replaces=queued[0].digest if queued else None,
+                )
+            except DuplicateSubmissionError:
+                raise
             except StoreError:  # the batcher took the waiting ballot meanwhile
                 raise AlreadyVotedError(_ballot_being_sent(signer, round_id, queued[0].digest)) from None
 
@@ -462,15 +463,14 @@ class Relayer:
 
     def _new_digest(self, typed_data: Mapping[str, Any]) -> str:
         """The message's digest, after refusing a replay."""
-        digest = "0x" + typed_data_digest(typed_data).hex()
-        existing = self.store.get(digest)
-        if existing is not None:
-            raise DuplicateSubmissionError(existing)
-        return digest
+        return self._unused("0x" + typed_data_digest(typed_data).hex())
 
     def _new_signer_id(self, typed_data: Mapping[str, Any], signer: str) -> str:
         """:func:`signer_submission_id`, after refusing a replay of the same signer's message."""
-        submission_id = signer_submission_id(typed_data, signer)
+        return self._unused(signer_submission_id(typed_data, signer))
+
+    def _unused(self, submission_id: str) -> str:
+        """``submission_id``, unless the store holds it already (a replay: DuplicateSubmissionError)."""
         existing = self.store.get(submission_id)
         if existing is not None:
             raise DuplicateSubmissionError(existing)
@@ -501,20 +501,22 @@ class Relayer:
         calldata: str,
         subject: str | None,
         nonce: int | None = None,
+        replaces: str | None = None,
     ) -> Submission:
-        payload = _payload(typed_data, signature, calldata)
+        payload = {
+            "typed_data": dict(typed_data),
+            "signature": HexBytes(normalize_signature(signature)).to_0x_hex(),
+            "calldata": calldata,
+        }
         return self.store.add(
-            digest=digest, kind=kind, signer=signer, payload=payload, subject=subject, nonce=nonce
+            digest=digest,
+            kind=kind,
+            signer=signer,
+            payload=payload,
+            subject=subject,
+            nonce=nonce,
+            replaces=replaces,
         )
-
-
-def _payload(typed_data: Mapping[str, Any], signature: str, calldata: str) -> dict[str, Any]:
-    """What the store keeps of a message: as signed, its signature (normalised) and the call it makes."""
-    return {
-        "typed_data": dict(typed_data),
-        "signature": HexBytes(normalize_signature(signature)).to_0x_hex(),
-        "calldata": calldata,
-    }
 
 
 def _ballot_being_sent(signer: str, round_id: int, digest: str) -> str:

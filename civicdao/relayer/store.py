@@ -16,15 +16,16 @@ on PostgreSQL (``Store("postgresql://…")``, psycopg; a commit is durable there
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from civicdao.errors import CivicDAOError
 
@@ -147,9 +148,10 @@ class Store:
         if text.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgresql"
             self.path: Path | None = None
-            self._db: Any = _connect_postgres(text)
-            self._integrity: tuple[type[Exception], ...] = (_psycopg().IntegrityError,)
-            self._db_errors: tuple[type[Exception], ...] = (_psycopg().Error,)
+            psycopg = _psycopg()
+            self._db: Any = _connect_postgres(psycopg, text)
+            self._integrity: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
+            self._db_errors: tuple[type[Exception], ...] = (psycopg.Error,)
         else:
             self.dialect = "sqlite"
             self.path = Path(text)
@@ -187,9 +189,18 @@ class Store:
             sql = sql.replace("?", "%s")
         return self._db.execute(sql, tuple(args))
 
-    def _begin(self) -> None:
-        """Open a write transaction (SQLite takes its write lock at once, so two writers never interleave)."""
-        self._run("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A write transaction: everything inside commits together or not at all (SQLite takes its write lock
+        at once, so two writers never interleave)."""
+        with self._lock:
+            self._run("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._run("ROLLBACK")
+                raise
+            self._run("COMMIT")
 
     def _migrate(self) -> None:
         """Widen the CHECKs of a SQLite database written before the status ``superseded`` or the kind
@@ -197,16 +208,11 @@ class Store:
         row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'submissions'").fetchone()
         if row is None or ("'superseded'" in row["sql"] and "'budget_ballot'" in row["sql"]):
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("ALTER TABLE submissions RENAME TO submissions_v1")
-            self._db.execute(_schema("sqlite")[0])  # CREATE TABLE submissions, with the new CHECK
-            self._db.execute("INSERT INTO submissions SELECT * FROM submissions_v1")
-            self._db.execute("DROP TABLE submissions_v1")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        with self._transaction():
+            self._run("ALTER TABLE submissions RENAME TO submissions_v1")
+            self._run(_schema("sqlite")[0])  # CREATE TABLE submissions, with the new CHECK
+            self._run("INSERT INTO submissions SELECT * FROM submissions_v1")
+            self._run("DROP TABLE submissions_v1")
         logger.info("relayer database %s: status 'superseded' and kind 'budget_ballot' added", self.path)
 
     def close(self) -> None:
@@ -225,45 +231,46 @@ class Store:
         payload: dict[str, Any],
         subject: str | None = None,
         nonce: int | None = None,
+        replaces: str | None = None,
     ) -> Submission:
-        """Store an accepted message; raises :class:`DuplicateSubmissionError` for a known digest."""
-        with self._lock:
-            row_id = self._insert(digest, kind, signer, payload, subject, nonce)
-            logger.info("accepted %s %s from %s", kind, digest, signer)
-            return self._by_id(row_id)
+        """Store an accepted message; raises :class:`DuplicateSubmissionError` for a known digest.
 
-    def replace(
-        self,
-        old_digest: str,
-        *,
-        digest: str,
-        kind: SubmissionKind,
-        signer: str,
-        payload: dict[str, Any],
-        subject: str | None = None,
-        nonce: int | None = None,
-    ) -> Submission:
-        """In one transaction: the unsent ``old_digest`` (still accepted) → superseded, naming the new
-        submission, and the new message stored. Raises :class:`StoreError` when the old one is no longer
-        waiting (the batcher took it meanwhile), and :class:`DuplicateSubmissionError` for a known digest;
-        either way nothing changes."""
+        With ``replaces``, the same transaction moves that unsent message (still accepted) to superseded,
+        naming the new one; :class:`StoreError` when it is no longer waiting (the batcher took it meanwhile).
+        Either refusal changes nothing."""
         now = self._clock()
         with self._lock:
-            self._begin()
             try:
-                moved = self._run(
-                    "UPDATE submissions SET status = 'superseded', updated_at = ?, reason = ?"
-                    " WHERE digest = ? AND status = 'accepted'",
-                    (now, f"replaced by a newer message of the same signer ({digest})", old_digest),
-                )
-                if moved.rowcount != 1:
-                    raise StoreError(f"submission {old_digest} is no longer waiting to be sent")
-                row_id = self._insert(digest, kind, signer, payload, subject, nonce)
-                self._run("COMMIT")
-            except BaseException:
-                self._run("ROLLBACK")
-                raise
-            logger.info("accepted %s %s from %s, replacing %s", kind, digest, signer, old_digest)
+                with self._transaction():
+                    if replaces is not None:
+                        self._supersede_waiting(replaces, by=digest, now=now)
+                    cursor = self._run(
+                        "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
+                        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?) RETURNING id",
+                        (
+                            digest,
+                            kind,
+                            signer,
+                            subject,
+                            None if nonce is None else str(nonce),
+                            json.dumps(payload, separators=(",", ":")),
+                            now,
+                            now,
+                        ),
+                    )
+                    row_id = int(cursor.fetchone()["id"])
+            except self._integrity:
+                existing = self.get(digest)  # read after the rollback (PostgreSQL aborted the transaction)
+                if existing is None:  # pragma: no cover - the constraint names only digest
+                    raise
+                raise DuplicateSubmissionError(existing) from None
+            logger.info(
+                "accepted %s %s from %s%s",
+                kind,
+                digest,
+                signer,
+                f", replacing {replaces}" if replaces else "",
+            )
             return self._by_id(row_id)
 
     def mark_submitted(self, digests: Sequence[str], tx_hash: str) -> None:
@@ -363,50 +370,14 @@ class Store:
 
     # -- internals ----------------------------------------------------------------------------------
 
-    def _insert(
-        self,
-        digest: str,
-        kind: SubmissionKind,
-        signer: str,
-        payload: dict[str, Any],
-        subject: str | None,
-        nonce: int | None,
-    ) -> int:
-        """Insert an accepted row (under the lock); a known digest raises DuplicateSubmissionError."""
-        now = self._clock()
-        try:
-            cursor = self._run(
-                "INSERT INTO submissions (digest, kind, signer, subject, nonce, payload, status,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?) RETURNING id",
-                (
-                    digest,
-                    kind,
-                    signer,
-                    subject,
-                    None if nonce is None else str(nonce),
-                    json.dumps(payload, separators=(",", ":")),
-                    now,
-                    now,
-                ),
-            )
-            row_id = int(cursor.fetchone()["id"])
-        except self._integrity:
-            if self.dialect == "postgresql" and self._db.info.transaction_status != _IDLE:
-                # the failed statement aborted the transaction it is part of: nothing more can be read in it
-                self._duplicate_after_rollback(digest)
-            existing = self.get(digest)
-            if existing is None:  # pragma: no cover - the constraint names only digest
-                raise
-            raise DuplicateSubmissionError(existing) from None
-        return row_id
-
-    def _duplicate_after_rollback(self, digest: str) -> NoReturn:
-        self._run("ROLLBACK")
-        existing = self.get(digest)
-        self._run("BEGIN")  # the caller's ROLLBACK ends this empty transaction
-        if existing is None:  # pragma: no cover - the constraint names only digest
-            raise StoreError(f"submission {digest} could not be stored")
-        raise DuplicateSubmissionError(existing)
+    def _supersede_waiting(self, digest: str, *, by: str, now: float) -> None:
+        moved = self._run(
+            "UPDATE submissions SET status = 'superseded', updated_at = ?, reason = ?"
+            " WHERE digest = ? AND status = 'accepted'",
+            (now, f"replaced by a newer message of the same signer ({by})", digest),
+        )
+        if moved.rowcount != 1:
+            raise StoreError(f"submission {digest} is no longer waiting to be sent")
 
     def _by_id(self, row_id: int) -> Submission:
         row = self._run("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone()
@@ -426,24 +397,18 @@ class Store:
         if not digests:
             return
         now = self._clock()
-        with self._lock:
-            self._begin()
-            try:
-                for digest in digests:
-                    row = self._run("SELECT status FROM submissions WHERE digest = ?", (digest,)).fetchone()
-                    if row is None or row["status"] not in allowed_from:
-                        current = None if row is None else row["status"]
-                        raise StoreError(f"submission {digest} cannot move from {current} to {to}")
-                    self._run(
-                        "UPDATE submissions SET status = ?, updated_at = ?,"
-                        " tx_hash = CASE WHEN ? THEN NULL ELSE COALESCE(?, tx_hash) END,"
-                        " reason = COALESCE(?, reason), attempts = attempts + ? WHERE digest = ?",
-                        (to, now, clear_tx, tx_hash, reason, 1 if attempt else 0, digest),
-                    )
-                self._run("COMMIT")
-            except BaseException:
-                self._run("ROLLBACK")
-                raise
+        with self._transaction():
+            for digest in digests:
+                row = self._run("SELECT status FROM submissions WHERE digest = ?", (digest,)).fetchone()
+                if row is None or row["status"] not in allowed_from:
+                    current = None if row is None else row["status"]
+                    raise StoreError(f"submission {digest} cannot move from {current} to {to}")
+                self._run(
+                    "UPDATE submissions SET status = ?, updated_at = ?,"
+                    " tx_hash = CASE WHEN ? THEN NULL ELSE COALESCE(?, tx_hash) END,"
+                    " reason = COALESCE(?, reason), attempts = attempts + ? WHERE digest = ?",
+                    (to, now, clear_tx, tx_hash, reason, 1 if attempt else 0, digest),
+                )
         logger.info("%d submission(s) → %s%s", len(digests), to, f" ({reason})" if reason else "")
 
 
@@ -465,10 +430,6 @@ def _submission(row: sqlite3.Row) -> Submission:
     )
 
 
-#: psycopg's TransactionStatus.IDLE (no transaction open), compared without importing psycopg for SQLite.
-_IDLE = 0
-
-
 def _psycopg() -> Any:
     try:
         import psycopg
@@ -479,8 +440,7 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def _connect_postgres(url: str) -> Any:
-    psycopg = _psycopg()
+def _connect_postgres(psycopg: Any, url: str) -> Any:
     from psycopg.rows import dict_row
 
     try:
