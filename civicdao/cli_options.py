@@ -30,6 +30,7 @@ from rich.table import Table
 
 from civicdao.errors import ConfigError
 from civicdao.manifest import manifest_path
+from civicdao.tokens import ETH
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -98,6 +99,11 @@ def when(timestamp: int) -> str:
 def eth(wei: int) -> str:
     """Wei as an exact amount of ETH: ``1500000000000000000`` → ``1.5 ETH``."""
     return f"{Decimal(wei) / WEI_PER_ETH:f}".rstrip("0").rstrip(".") + " ETH" if wei else "0 ETH"
+
+
+def amount_of(token: str, value: int) -> str:
+    """An amount of ``token``: in ETH (:func:`eth`) for ETH, in the token's base units otherwise."""
+    return eth(value) if token == ETH else str(value)
 
 
 # -- options ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from civicdao.cli_options import eth, when
+from civicdao.cli_options import amount_of, eth, when
 from civicdao.commands._common import Opened, parse_time, print_result, tx_json, write_command
 from civicdao.exchange import Exchange
 from civicdao.tokens import ETH
@@ -107,8 +107,7 @@ def withdraw(opened: Opened, *, as_json: bool, token: str, recipient: str | None
             "amount": str(done.amount),
             **tx_json(done.tx),
         },
-        f"{done.account} withdrew {eth(done.amount) if done.token == ETH else done.amount} "
-        f"to {done.to} (tx {done.tx.tx_hash})",
+        f"{done.account} withdrew {amount_of(done.token, done.amount)} to {done.to} (tx {done.tx.tx_hash})",
     )
 
 
@@ -127,7 +126,7 @@ def withdraw_deposit(opened: Opened, *, as_json: bool, booking_id: int) -> None:
             "amount": str(done.amount),
             **tx_json(done.tx),
         },
-        f"deposit of booking {booking_id}: {eth(done.amount) if done.token == ETH else done.amount} "
+        f"deposit of booking {booking_id}: {amount_of(done.token, done.amount)} "
         f"to {done.to} (tx {done.tx.tx_hash})",
     )
 
@@ -142,7 +141,7 @@ def flush_fees(opened: Opened, *, as_json: bool, token: str, kind: str) -> None:
     print_result(
         as_json,
         {"token": done.token, "kind": done.kind.name.lower(), "amount": str(done.amount), **tx_json(done.tx)},
-        f"{eth(done.amount) if done.token == ETH else done.amount} of {done.kind.name.lower()} fees "
+        f"{amount_of(done.token, done.amount)} of {done.kind.name.lower()} fees "
         f"to the treasury (tx {done.tx.tx_hash})",
     )
 

@@ -9,12 +9,13 @@ from typing import Any
 import click
 from eth_utils.address import to_checksum_address
 
+from civicdao.citizens import Citizens
 from civicdao.cli_options import emit, eth, print_json, stdout, when
 from civicdao.config import KINDS
 from civicdao.contracts import bind
 from civicdao.deploy import SUITE_CONTRACTS, load_suite
 from civicdao.index.cli import Opened, with_index
-from civicdao.tokens import ETH
+from civicdao.tokens import ETH, ZERO_ADDRESS
 from civicdao.tx import call
 
 __all__ = ["EIP170_LIMIT", "status_command"]
@@ -46,7 +47,7 @@ def status_command(opened: Opened, *, as_json: bool) -> None:
         {"contract": key, "address": address, "bytes": len(opened.w3.eth.get_code(address))}
         for key, address in suite.addresses().items()
     ]
-    hook = to_checksum_address(str(call(suite.registry.functions.membershipHook())))
+    hook = Citizens.from_suite(suite).membership_hook() or ZERO_ADDRESS
     data = {
         "chainId": suite.chain_id,
         "deployer": deployer,

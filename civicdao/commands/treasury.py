@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from civicdao.cli_options import Node, connection_options, eth, json_option, manifest_option, when
+from civicdao.cli_options import Node, amount_of, connection_options, eth, json_option, manifest_option, when
 from civicdao.commands._common import Opened, parse_eth, print_result, tx_json, write_command
 from civicdao.tokens import ETH
 from civicdao.treasury import Treasury
@@ -42,7 +42,7 @@ def epoch(node: Node, manifest: str | None, as_json: bool, token: str) -> None:
     """The spending epoch now: its bounds, the token's cap, what was spent and what may still be."""
     suite = node.suite(manifest)
     status = Treasury.from_suite(suite).epoch_status(token)
-    cap = "uncapped" if status.uncapped else (eth(status.cap) if token == ETH else str(status.cap))
+    cap = "uncapped" if status.uncapped else amount_of(token, status.cap)
     print_result(
         as_json,
         {
